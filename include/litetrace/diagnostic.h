@@ -1,0 +1,33 @@
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+namespace litetrace {
+
+// What went wrong (or changed) inside litetrace. Nothing here is ever thrown: every problem
+// of the exporter becomes a counted statistic and, where a person should hear about it, a
+// Diagnostic passed to the callback the application installed.
+enum class DiagnosticCode {
+  kInvalidOption,        // an option was out of range; the message says what was used instead
+  kAgentUnresolved,      // the agent host name did not resolve; the last good address is kept
+  kAgentAddressChanged,  // re-resolution found the agent at a different address
+  kSendFailed,           // a datagram could not be sent; its spans count as failedToEmitSpans
+  kPacketSizeLowered,    // EMSGSIZE: the working packet size was lowered and spans re-split
+  kSpanTrimmed,          // a span too large for one packet lost logs/tags to fit
+  kSpanTooLarge,         // a span too large even when trimmed; counted as tooLargeDroppedSpans
+};
+
+const char* to_string(DiagnosticCode code) noexcept;
+
+struct Diagnostic {
+  DiagnosticCode code;
+  // Valid only during the callback; copy it to keep it.
+  std::string_view message;
+};
+
+// Called on litetrace's background thread, never on an application thread. It must not call
+// back into the object that reported it.
+using DiagnosticCallback = std::function<void(const Diagnostic&)>;
+
+}  // namespace litetrace

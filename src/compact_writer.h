@@ -1,0 +1,238 @@
+#pragma once
+
+// Apache Thrift compact protocol writer over a caller-provided buffer.
+//
+// Two modes share one code path: a writing mode over [buf, buf + capacity) and a sizing
+// mode (default constructor) that only counts the bytes it would write, so every size the
+// exporter needs is computed by the same code that writes the bytes. The first error is
+// sticky: once a write does not fit, nothing more is written and ok() stays false, so a
+// caller checks once at the end (the nanopb pb_ostream_t pattern).
+//
+// Spec: https://github.com/apache/thrift/blob/master/doc/specs/thrift-compact-protocol.md
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace litetrace::detail {
+
+// Compact protocol type ids, as they appear in field and list headers.
+enum class CType : uint8_t {
+  kBoolTrue = 1,
+  kBoolFalse = 2,
+  kI8 = 3,
+  kI16 = 4,
+  kI32 = 5,
+  kI64 = 6,
+  kDouble = 7,
+  kBinary = 8,
+  kList = 9,
+  kSet = 10,
+  kMap = 11,
+  kStruct = 12,
+};
+
+// Message types in the message header.
+enum class MessageType : uint8_t { kCall = 1, kReply = 2, kException = 3, kOneway = 4 };
+
+constexpr uint8_t kProtocolId = 0x82;
+constexpr uint8_t kProtocolVersion = 1;
+constexpr uint8_t kStop = 0x00;
+
+constexpr uint64_t zigzag64(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+constexpr uint32_t zigzag32(int32_t v) {
+  return (static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31);
+}
+constexpr size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+constexpr size_t binary_size(size_t length) { return varint_size(length) + length; }
+constexpr size_t field_header_size(int16_t last_id, int16_t id) {
+  const int delta = id - last_id;
+  return (delta > 0 && delta <= 15) ? 1 : 1 + varint_size(zigzag32(id));
+}
+constexpr size_t list_header_size(size_t count) {
+  return count <= 14 ? 1 : 1 + varint_size(count);
+}
+constexpr size_t message_header_size(std::string_view name, int32_t seqid) {
+  return 2 + varint_size(static_cast<uint32_t>(seqid)) + binary_size(name.size());
+}
+
+enum class WriteError : uint8_t {
+  kNone = 0,
+  kOverflow,        // the buffer is full
+  kNestingTooDeep,  // more than kMaxDepth nested structs
+  kUnbalanced,      // struct_end() without struct_begin()
+};
+
+class CompactWriter {
+ public:
+  static constexpr int kMaxDepth = 16;
+
+  // Sizing mode: counts bytes, writes nothing, never overflows.
+  CompactWriter() = default;
+  // Writing mode over a caller-owned buffer.
+  CompactWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
+
+  bool ok() const { return error_ == WriteError::kNone; }
+  WriteError error() const { return error_; }
+  // Bytes written (or counted) so far; stops growing at the first error.
+  size_t size() const { return pos_; }
+  bool sizing() const { return buf_ == nullptr; }
+
+  // ---- raw values ----
+  void write_byte(uint8_t b) {
+    if (reserve(1)) {
+      if (buf_ != nullptr) buf_[pos_] = b;
+      ++pos_;
+    }
+  }
+  // Unsigned LEB128.
+  void write_varint(uint64_t v) {
+    const size_t n = varint_size(v);
+    if (!reserve(n)) return;
+    if (buf_ != nullptr) {
+      uint8_t* p = buf_ + pos_;
+      while (v >= 0x80) {
+        *p++ = static_cast<uint8_t>(v | 0x80);
+        v >>= 7;
+      }
+      *p = static_cast<uint8_t>(v);
+    }
+    pos_ += n;
+  }
+  void write_i16(int16_t v) { write_varint(zigzag32(v)); }
+  void write_i32(int32_t v) { write_varint(zigzag32(v)); }
+  void write_i64(int64_t v) { write_varint(zigzag64(v)); }
+  // 8 bytes, little-endian, whatever the host order.
+  void write_double(double v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    if (!reserve(8)) return;
+    if (buf_ != nullptr) {
+      for (size_t i = 0; i < 8; ++i) buf_[pos_ + i] = static_cast<uint8_t>(bits >> (8 * i));
+    }
+    pos_ += 8;
+  }
+  // Varint length, then the bytes (strings are UTF-8 by contract, not checked here).
+  void write_binary(std::string_view bytes) {
+    write_varint(bytes.size());
+    write_raw(bytes.data(), bytes.size());
+  }
+  // Bytes that are already compact-encoded (a cached Process, a span being re-packed).
+  void write_raw(const void* data, size_t n) {
+    if (!reserve(n)) return;
+    if (buf_ != nullptr && n != 0) std::memcpy(buf_ + pos_, data, n);
+    pos_ += n;
+  }
+
+  // ---- message ----
+  // 0x82, (type << 5) | version, seqid as a plain varint, method name.
+  void message_begin(std::string_view name, MessageType type, int32_t seqid) {
+    write_byte(kProtocolId);
+    write_byte(static_cast<uint8_t>((static_cast<uint8_t>(type) << 5) | kProtocolVersion));
+    write_varint(static_cast<uint32_t>(seqid));
+    write_binary(name);
+  }
+
+  // ---- structs and fields ----
+  // A struct body starts with last field id 0. List elements call this directly (they
+  // carry no field header); fields of struct type use field_struct_begin().
+  void struct_begin() {
+    if (depth_ >= kMaxDepth) {
+      fail(WriteError::kNestingTooDeep);
+      return;
+    }
+    last_id_stack_[depth_++] = last_id_;
+    last_id_ = 0;
+  }
+  void struct_end() {
+    if (depth_ == 0) {
+      fail(WriteError::kUnbalanced);
+      return;
+    }
+    write_byte(kStop);
+    last_id_ = last_id_stack_[--depth_];
+  }
+  // Short form (delta << 4 | type) when 0 < delta <= 15, else type then zigzag id.
+  void field_header(int16_t id, CType type) {
+    const int delta = id - last_id_;
+    if (delta > 0 && delta <= 15) {
+      write_byte(static_cast<uint8_t>((delta << 4) | static_cast<int>(type)));
+    } else {
+      write_byte(static_cast<uint8_t>(type));
+      write_i16(id);
+    }
+    last_id_ = id;
+  }
+  // Continues a struct whose earlier fields another writer wrote (the packet builder writes
+  // a Batch's head and tail separately around the spans): the next field header is then
+  // relative to `id`.
+  void set_last_field_id(int16_t id) { last_id_ = id; }
+  // A bool field's value lives in the header's type nibble.
+  void field_bool(int16_t id, bool v) { field_header(id, v ? CType::kBoolTrue : CType::kBoolFalse); }
+  void field_i32(int16_t id, int32_t v) {
+    field_header(id, CType::kI32);
+    write_i32(v);
+  }
+  void field_i64(int16_t id, int64_t v) {
+    field_header(id, CType::kI64);
+    write_i64(v);
+  }
+  void field_double(int16_t id, double v) {
+    field_header(id, CType::kDouble);
+    write_double(v);
+  }
+  void field_binary(int16_t id, std::string_view v) {
+    field_header(id, CType::kBinary);
+    write_binary(v);
+  }
+  void field_struct_begin(int16_t id) {
+    field_header(id, CType::kStruct);
+    struct_begin();
+  }
+  void field_list_begin(int16_t id, CType element, size_t count) {
+    field_header(id, CType::kList);
+    list_header(element, count);
+  }
+  // (count << 4 | type) for up to 14 elements, else 0xF0 | type and a varint count.
+  void list_header(CType element, size_t count) {
+    if (count <= 14) {
+      write_byte(static_cast<uint8_t>((count << 4) | static_cast<uint8_t>(element)));
+    } else {
+      write_byte(static_cast<uint8_t>(0xF0 | static_cast<uint8_t>(element)));
+      write_varint(count);
+    }
+  }
+
+ private:
+  bool reserve(size_t n) {
+    if (error_ != WriteError::kNone) return false;
+    if (buf_ != nullptr && n > capacity_ - pos_) {
+      fail(WriteError::kOverflow);
+      return false;
+    }
+    return true;
+  }
+  void fail(WriteError e) {
+    if (error_ == WriteError::kNone) error_ = e;
+  }
+
+  uint8_t* buf_ = nullptr;
+  size_t capacity_ = 0;
+  size_t pos_ = 0;
+  WriteError error_ = WriteError::kNone;
+  int depth_ = 0;
+  int16_t last_id_ = 0;
+  int16_t last_id_stack_[kMaxDepth] = {};
+};
+
+}  // namespace litetrace::detail

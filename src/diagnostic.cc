@@ -1,0 +1,18 @@
+#include "litetrace/diagnostic.h"
+
+namespace litetrace {
+
+const char* to_string(DiagnosticCode code) noexcept {
+  switch (code) {
+    case DiagnosticCode::kInvalidOption: return "invalid option";
+    case DiagnosticCode::kAgentUnresolved: return "agent unresolved";
+    case DiagnosticCode::kAgentAddressChanged: return "agent address changed";
+    case DiagnosticCode::kSendFailed: return "send failed";
+    case DiagnosticCode::kPacketSizeLowered: return "packet size lowered";
+    case DiagnosticCode::kSpanTrimmed: return "span trimmed";
+    case DiagnosticCode::kSpanTooLarge: return "span too large";
+  }
+  return "unknown";
+}
+
+}  // namespace litetrace

@@ -1,0 +1,37 @@
+#include "diagnostic_reporter.h"
+
+#include <cstdio>
+#include <string>
+
+namespace litetrace::detail {
+
+DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,
+                                       std::chrono::milliseconds min_interval)
+    : callback_(std::move(callback)), min_interval_(min_interval) {}
+
+void DiagnosticReporter::report(DiagnosticCode code, std::string_view message) {
+  PerCode& c = codes_[static_cast<size_t>(code)];
+  const auto now = std::chrono::steady_clock::now();
+  // Option problems are said once each at start-up; never hold one back.
+  const bool throttled = code != DiagnosticCode::kInvalidOption;
+  if (throttled && c.ever && now - c.last < min_interval_) {
+    ++c.held_back;
+    ++suppressed_total_;
+    return;
+  }
+  std::string text(message);
+  if (c.held_back != 0) {
+    text += " (" + std::to_string(c.held_back) + " more like this since the last report)";
+  }
+  c.held_back = 0;
+  c.last = now;
+  c.ever = true;
+  ++reported_;
+  if (callback_) {
+    callback_(Diagnostic{code, text});
+  } else {
+    std::fprintf(stderr, "litetrace: %s: %s\n", to_string(code), text.c_str());
+  }
+}
+
+}  // namespace litetrace::detail

@@ -1,0 +1,43 @@
+#pragma once
+
+// Delivers Diagnostics to the application's callback (or to stderr when it set none),
+// at most once per second per code for the ones that can repeat with every packet, so a
+// dead agent produces a line a second, not ten thousand. What was held back is counted
+// and mentioned in the next report of that code.
+//
+// Thread: one thread only (the batcher); the callback runs on it.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "litetrace/diagnostic.h"
+
+namespace litetrace::detail {
+
+class DiagnosticReporter {
+ public:
+  explicit DiagnosticReporter(DiagnosticCallback callback,
+                              std::chrono::milliseconds min_interval = std::chrono::seconds(1));
+
+  void report(DiagnosticCode code, std::string_view message);
+  uint64_t reported() const { return reported_; }
+  uint64_t suppressed() const { return suppressed_total_; }
+
+ private:
+  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kSpanTooLarge) + 1;
+  struct PerCode {
+    std::chrono::steady_clock::time_point last{};
+    uint64_t held_back = 0;
+    bool ever = false;
+  };
+
+  DiagnosticCallback callback_;
+  std::chrono::milliseconds min_interval_;
+  std::array<PerCode, kCodes> codes_{};
+  uint64_t reported_ = 0;
+  uint64_t suppressed_total_ = 0;
+};
+
+}  // namespace litetrace::detail

@@ -1,0 +1,207 @@
+#include "exporter.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "jaeger_encoder.h"
+#include "span_trimmer.h"
+
+namespace litetrace::detail {
+namespace {
+
+// A packet must leave room for a span of at least this size beside its envelope and
+// Process, or the limit is raised to that.
+constexpr size_t kMinSpanRoom = 256;
+constexpr size_t kMaxPacketsPerSend = 64;
+
+size_t clamp_packets_per_send(size_t n) { return std::clamp<size_t>(n, 1, kMaxPacketsPerSend); }
+
+UdpSenderOptions sender_options(const ExporterOptions& o) {
+  UdpSenderOptions s;
+  s.host = o.agent_host;
+  s.port = o.agent_port;
+  s.resolve_interval = o.resolve_interval;
+  s.send_buffer_bytes = std::min(o.max_packet_size, kMaxPacketSize) *
+                        clamp_packets_per_send(o.packets_per_send);
+  return s;
+}
+
+}  // namespace
+
+Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
+    : options_(std::move(options)), reporter_(reporter), sender_(sender_options(options_), reporter) {
+  std::string encoded_process = encode_process(process);
+  packet_floor_ = std::max(kMinPacketSize, batch_head_size(encoded_process.size(), 1) +
+                                               kMaxBatchTailSize + kMinSpanRoom);
+  packet_size_ = options_.max_packet_size;
+  if (packet_size_ > kMaxPacketSize) {
+    reporter_->report(DiagnosticCode::kInvalidOption,
+                      "max_packet_size " + std::to_string(packet_size_) +
+                          " exceeds the largest UDP payload; using " + std::to_string(kMaxPacketSize));
+    packet_size_ = kMaxPacketSize;
+  }
+  if (packet_size_ < packet_floor_) {
+    reporter_->report(DiagnosticCode::kInvalidOption,
+                      "max_packet_size " + std::to_string(packet_size_) +
+                          " leaves no room for spans beside the process; using " +
+                          std::to_string(packet_floor_));
+    packet_size_ = packet_floor_;
+  }
+  options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
+  builders_.reserve(options_.packets_per_send);
+  for (size_t i = 0; i < options_.packets_per_send; ++i) {
+    builders_.emplace_back(encoded_process, packet_size_);
+  }
+  datagrams_.resize(options_.packets_per_send);
+  working_packet_size_.store(packet_size_, std::memory_order_relaxed);
+}
+
+ClientStats Exporter::client_stats() const {
+  ClientStats s;
+  s.full_queue_dropped_spans = full_queue_dropped_;
+  s.too_large_dropped_spans = static_cast<int64_t>(spans_too_large_.load(std::memory_order_relaxed));
+  s.failed_to_emit_spans = static_cast<int64_t>(spans_failed_.load(std::memory_order_relaxed));
+  return s;
+}
+
+PacketBuilder& Exporter::current() {
+  PacketBuilder& b = builders_[sealed_];
+  // An empty packet takes the stats as they are when its first span arrives.
+  if (!b.open()) {
+    b.begin(next_seq_no_++, client_stats(), packet_size_);
+  } else if (b.span_count() == 0) {
+    b.begin(b.seq_no(), client_stats(), packet_size_);
+  }
+  return b;
+}
+
+void Exporter::add(const Span& span) {
+  bump(spans_added_, 1);
+  // Sealing may send, and sending may re-pack spans into the next packet, so "full" can
+  // come more than once; every round seals a non-empty packet, so this ends.
+  PacketBuilder::AddResult r;
+  while ((r = current().add(span)) == PacketBuilder::AddResult::kFull) seal_current();
+  if (r == PacketBuilder::AddResult::kTooLarge) add_trimmed(span);
+}
+
+void Exporter::add_encoded(std::string_view span_bytes) {
+  PacketBuilder::AddResult r;
+  while ((r = current().add_encoded(span_bytes)) == PacketBuilder::AddResult::kFull) seal_current();
+  if (r == PacketBuilder::AddResult::kAdded) return;
+  // Too large for the lowered packet size: back to a Span, and trimmed like any other.
+  Span span;
+  std::string error;
+  if (decode_span(span_bytes, decode_storage_, span, &error)) {
+    add_trimmed(span);
+  } else {  // cannot happen for bytes encode_span() wrote; count it rather than lose it
+    bump(spans_failed_, 1);
+    reporter_->report(DiagnosticCode::kSendFailed, "cannot re-pack a span: " + error);
+  }
+}
+
+// Called with an empty current packet that `span` does not fit.
+void Exporter::add_trimmed(const Span& span) {
+  PacketBuilder& b = current();
+  const size_t limit = b.max_span_size();
+  Span trimmed;
+  if (trim_to_fit(span, limit, &trimmed) && b.add(trimmed) == PacketBuilder::AddResult::kAdded) {
+    bump(spans_trimmed_, 1);
+    reporter_->report(DiagnosticCode::kSpanTrimmed,
+                      "span \"" + std::string(span.operation_name) + "\" encodes to " +
+                          std::to_string(encoded_size(span)) + " bytes, more than the " +
+                          std::to_string(limit) + " a packet has room for: sent it without its last " +
+                          std::to_string(span.logs.size - trimmed.logs.size) + " logs and " +
+                          std::to_string(span.tags.size - trimmed.tags.size) +
+                          " tags (its otel.dropped_* tags say so)");
+    return;
+  }
+  bump(spans_too_large_, 1);
+  reporter_->report(DiagnosticCode::kSpanTooLarge,
+                    "span \"" + std::string(span.operation_name.substr(0, 64)) +
+                        "\" does not fit a " + std::to_string(packet_size_) +
+                        "-byte packet even without logs and tags; dropped (tooLargeDroppedSpans)");
+}
+
+void Exporter::seal_current() {
+  PacketBuilder& b = builders_[sealed_];
+  if (!b.open() || b.span_count() == 0) return;
+  datagrams_[sealed_++] = b.finish();
+  if (sealed_ == builders_.size()) send_sealed();
+}
+
+void Exporter::flush() {
+  // Re-packing after EMSGSIZE can leave spans in a new open packet; go until none is left.
+  for (;;) {
+    PacketBuilder& b = builders_[sealed_];
+    if (b.open() && b.span_count() != 0) datagrams_[sealed_++] = b.finish();
+    if (sealed_ == 0) return;
+    send_sealed();
+  }
+}
+
+void Exporter::send_sealed() {
+  size_t i = 0;
+  while (i < sealed_) {
+    int err = 0;
+    const size_t k = sender_.send(&datagrams_[i], sealed_ - i, &err);
+    for (const size_t end = i + k; i < end; ++i) {
+      bump(spans_sent_, builders_[i].span_count());
+      bump(packets_sent_, 1);
+      bump(bytes_sent_, datagrams_[i].size());
+    }
+    if (i == sealed_) break;
+    const PacketBuilder& refused = builders_[i];
+    if (err == EMSGSIZE && packet_size_ > packet_floor_) {
+      lower_packet_size(datagrams_[i].size());
+      for (size_t s = 0; s < refused.span_count(); ++s) repack_.emplace_back(refused.span_bytes(s));
+    } else {
+      bump(spans_failed_, refused.span_count());
+      bump(packets_failed_, 1);
+      reporter_->report(DiagnosticCode::kSendFailed,
+                        "cannot send " + std::to_string(refused.span_count()) + " spans (" +
+                            std::to_string(datagrams_[i].size()) + " bytes) to agent " +
+                            options_.agent_host + ":" + std::to_string(options_.agent_port) +
+                            (sender_.peer().empty() ? "" : " at " + sender_.peer()) + ": " +
+                            std::strerror(err));
+    }
+    ++i;
+  }
+  sealed_ = 0;
+  send_calls_.store(sender_.send_calls(), std::memory_order_relaxed);
+  if (repack_.empty()) return;
+  std::vector<std::string> queue;
+  queue.swap(repack_);
+  for (const std::string& span_bytes : queue) add_encoded(span_bytes);
+}
+
+void Exporter::lower_packet_size(size_t refused_datagram_size) {
+  const size_t lowered = std::max(packet_floor_, std::min(packet_size_, refused_datagram_size) / 2);
+  if (lowered >= packet_size_) return;
+  reporter_->report(DiagnosticCode::kPacketSizeLowered,
+                    "a " + std::to_string(refused_datagram_size) +
+                        "-byte datagram was refused as too large (EMSGSIZE); packets are now at most " +
+                        std::to_string(lowered) + " bytes and its spans go out again");
+  packet_size_ = lowered;
+  working_packet_size_.store(packet_size_, std::memory_order_relaxed);
+}
+
+ExporterStats Exporter::stats() const {
+  ExporterStats s;
+  const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  s.spans_sent = get(spans_sent_);
+  s.spans_failed = get(spans_failed_);
+  s.spans_too_large = get(spans_too_large_);
+  s.spans_trimmed = get(spans_trimmed_);
+  s.packets_sent = get(packets_sent_);
+  s.packets_failed = get(packets_failed_);
+  s.bytes_sent = get(bytes_sent_);
+  s.send_calls = get(send_calls_);
+  s.max_packet_size = get(working_packet_size_);
+  const uint64_t done = s.spans_sent + s.spans_failed + s.spans_too_large;
+  const uint64_t added = get(spans_added_);
+  s.spans_pending = added > done ? added - done : 0;
+  return s;
+}
+
+}  // namespace litetrace::detail

@@ -1,0 +1,119 @@
+#pragma once
+
+// The wire end of litetrace: takes finished spans (as Jaeger views), packs them into
+// emitBatch datagrams of at most max_packet_size bytes and sends them to the agent.
+//
+//   add(span) -> PacketBuilder (encode in place) -> full? seal -> N sealed? UdpSender::send
+//
+// Every span handed to add() ends up counted exactly once, in exactly one of:
+//   spans_sent           in a datagram the kernel accepted
+//   spans_failed         in a datagram that could not be sent (ClientStats.failedToEmitSpans)
+//   spans_too_large      larger than a packet even with no logs and tags (tooLargeDroppedSpans)
+// or is still pending (spans_pending) until the next flush(). A span too large for a packet
+// is first trimmed (span_trimmer.h) and sent; spans_trimmed counts those.
+//
+// EMSGSIZE (macOS' 9216-byte datagram default, small MTUs, IPv4's 65507-byte maximum) halves
+// the working packet size, down to kMinPacketSize, and the packet's spans go out again in
+// smaller packets; the lower size is kept for the rest of the exporter's life.
+//
+// Thread: add(), flush() and set_full_queue_dropped() from one thread only (the batcher);
+// stats() from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "diagnostic_reporter.h"
+#include "jaeger_decoder.h"
+#include "jaeger_model.h"
+#include "packet_builder.h"
+#include "udp_sender.h"
+
+namespace litetrace::detail {
+
+// The IPv6 UDP payload maximum; IPv4's is 65507, and a larger packet to an IPv4 agent
+// simply takes the EMSGSIZE path once.
+constexpr size_t kMaxPacketSize = 65527;
+constexpr size_t kMinPacketSize = 512;
+constexpr size_t kDefaultPacketSize = 65000;
+
+struct ExporterOptions {
+  std::string agent_host = "localhost";
+  uint16_t agent_port = 6831;
+  size_t max_packet_size = kDefaultPacketSize;
+  std::chrono::milliseconds resolve_interval{30000};
+  // Datagrams handed to the kernel per sendmmsg call.
+  size_t packets_per_send = 4;
+};
+
+struct ExporterStats {
+  uint64_t spans_sent = 0;
+  uint64_t spans_failed = 0;
+  uint64_t spans_too_large = 0;
+  uint64_t spans_trimmed = 0;
+  uint64_t spans_pending = 0;
+  uint64_t packets_sent = 0;
+  uint64_t packets_failed = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t send_calls = 0;
+  uint64_t max_packet_size = 0;  // the working limit, lowered by EMSGSIZE
+};
+
+class Exporter {
+ public:
+  // `reporter` must outlive the exporter. Invalid options are corrected and reported.
+  Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter);
+
+  void add(const Span& span);
+  // Sends every pending span.
+  void flush();
+  // The application side's count of spans dropped on a full ring, carried in ClientStats.
+  void set_full_queue_dropped(int64_t n) { full_queue_dropped_ = n; }
+
+  ExporterStats stats() const;
+  std::string peer() const { return sender_.peer(); }
+
+ private:
+  PacketBuilder& current();
+  void add_encoded(std::string_view span_bytes);
+  void seal_current();
+  void send_sealed();
+  void add_trimmed(const Span& span);
+  void lower_packet_size(size_t refused_datagram_size);
+  ClientStats client_stats() const;
+
+  static void bump(std::atomic<uint64_t>& counter, uint64_t n) {
+    // Single writer (the batcher thread); relaxed is enough for readers of statistics.
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  ExporterOptions options_;
+  DiagnosticReporter* reporter_;
+  UdpSender sender_;
+  std::vector<PacketBuilder> builders_;
+  std::vector<std::string_view> datagrams_;
+  size_t sealed_ = 0;         // builders_[0, sealed_) hold finished datagrams
+  size_t packet_size_ = 0;    // the working limit
+  size_t packet_floor_ = 0;   // the least it may be lowered to
+  int64_t next_seq_no_ = 1;
+  int64_t full_queue_dropped_ = 0;
+  // Encoded spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
+  std::vector<std::string> repack_;
+  DecodedBatch decode_storage_;
+
+  std::atomic<uint64_t> spans_added_{0};
+  std::atomic<uint64_t> spans_sent_{0};
+  std::atomic<uint64_t> spans_failed_{0};
+  std::atomic<uint64_t> spans_too_large_{0};
+  std::atomic<uint64_t> spans_trimmed_{0};
+  std::atomic<uint64_t> packets_sent_{0};
+  std::atomic<uint64_t> packets_failed_{0};
+  std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<uint64_t> send_calls_{0};
+  std::atomic<uint64_t> working_packet_size_{0};
+};
+
+}  // namespace litetrace::detail

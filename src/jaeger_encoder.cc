@@ -1,0 +1,132 @@
+#include "jaeger_encoder.h"
+
+namespace litetrace::detail {
+
+void encode_tag(CompactWriter& w, const Tag& tag) {
+  w.struct_begin();
+  w.field_binary(/*Tag.key*/ 1, tag.key);
+  w.field_i32(/*Tag.vType*/ 2, static_cast<int32_t>(tag.type));
+  switch (tag.type) {
+    case TagType::kString: w.field_binary(/*Tag.vStr*/ 3, tag.str); break;
+    case TagType::kDouble: w.field_double(/*Tag.vDouble*/ 4, tag.vdouble); break;
+    case TagType::kBool: w.field_bool(/*Tag.vBool*/ 5, tag.vbool); break;
+    case TagType::kLong: w.field_i64(/*Tag.vLong*/ 6, tag.vlong); break;
+    case TagType::kBinary: w.field_binary(/*Tag.vBinary*/ 7, tag.str); break;
+  }
+  w.struct_end();
+}
+
+namespace {
+
+void encode_tags(CompactWriter& w, int16_t field_id, Slice<Tag> tags) {
+  w.field_list_begin(field_id, CType::kStruct, tags.size);
+  for (const Tag& t : tags) encode_tag(w, t);
+}
+
+}  // namespace
+
+void encode_span(CompactWriter& w, const Span& span) {
+  w.struct_begin();
+  w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(span.trace_id_low));
+  w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(span.trace_id_high));
+  w.field_i64(/*Span.spanId*/ 3, static_cast<int64_t>(span.span_id));
+  w.field_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(span.parent_span_id));
+  w.field_binary(/*Span.operationName*/ 5, span.operation_name);
+  if (!span.references.empty()) {
+    w.field_list_begin(/*Span.references*/ 6, CType::kStruct, span.references.size);
+    for (const SpanRef& r : span.references) {
+      w.struct_begin();
+      w.field_i32(/*SpanRef.refType*/ 1, static_cast<int32_t>(r.type));
+      w.field_i64(/*SpanRef.traceIdLow*/ 2, static_cast<int64_t>(r.trace_id_low));
+      w.field_i64(/*SpanRef.traceIdHigh*/ 3, static_cast<int64_t>(r.trace_id_high));
+      w.field_i64(/*SpanRef.spanId*/ 4, static_cast<int64_t>(r.span_id));
+      w.struct_end();
+    }
+  }
+  w.field_i32(/*Span.flags*/ 7, span.flags);
+  w.field_i64(/*Span.startTime*/ 8, span.start_time_us);
+  w.field_i64(/*Span.duration*/ 9, span.duration_us);
+  const size_t dropped_tag_count = (span.dropped_tags != 0 ? 1u : 0u) +
+                                   (span.dropped_logs != 0 ? 1u : 0u) +
+                                   (span.dropped_references != 0 ? 1u : 0u);
+  if (span.tags.size + dropped_tag_count != 0) {
+    w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, span.tags.size + dropped_tag_count);
+    for (const Tag& t : span.tags) encode_tag(w, t);
+    if (span.dropped_tags != 0) encode_tag(w, Tag::int64(kDroppedTagsKey, span.dropped_tags));
+    if (span.dropped_logs != 0) encode_tag(w, Tag::int64(kDroppedLogsKey, span.dropped_logs));
+    if (span.dropped_references != 0) {
+      encode_tag(w, Tag::int64(kDroppedReferencesKey, span.dropped_references));
+    }
+  }
+  if (!span.logs.empty()) {
+    w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, span.logs.size);
+    for (const Log& log : span.logs) {
+      w.struct_begin();
+      w.field_i64(/*Log.timestamp*/ 1, log.timestamp_us);
+      encode_tags(w, /*Log.fields*/ 2, log.fields);
+      w.struct_end();
+    }
+  }
+  w.struct_end();
+}
+
+void encode_process(CompactWriter& w, const Process& process) {
+  w.struct_begin();
+  w.field_binary(/*Process.serviceName*/ 1, process.service_name);
+  if (!process.tags.empty()) encode_tags(w, /*Process.tags*/ 2, process.tags);
+  w.struct_end();
+}
+
+size_t encoded_size(const Span& span) {
+  CompactWriter w;
+  encode_span(w, span);
+  return w.size();
+}
+
+size_t encoded_size(const Process& process) {
+  CompactWriter w;
+  encode_process(w, process);
+  return w.size();
+}
+
+std::string encode_process(const Process& process) {
+  std::string bytes(encoded_size(process), '\0');
+  CompactWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
+  encode_process(w, process);
+  return bytes;
+}
+
+void encode_batch_head(CompactWriter& w, std::string_view encoded_process, size_t span_count) {
+  w.message_begin(kEmitBatchMethod, kEmitBatchMessageType, kEmitBatchSeqId);
+  w.struct_begin();                               // emitBatch_args
+  w.field_struct_begin(/*emitBatch_args.batch*/ 1);  // Batch
+  w.field_header(/*Batch.process*/ 1, CType::kStruct);
+  w.write_raw(encoded_process.data(), encoded_process.size());
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, span_count);
+}
+
+void resume_batch_after_spans(CompactWriter& w) {
+  w.struct_begin();  // emitBatch_args (no bytes: struct_begin only tracks field ids)
+  w.struct_begin();  // Batch
+  w.set_last_field_id(/*Batch.spans*/ 2);
+}
+
+void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stats) {
+  w.field_i64(/*Batch.seqNo*/ 3, seq_no);
+  w.field_struct_begin(/*Batch.stats*/ 4);
+  w.field_i64(/*ClientStats.fullQueueDroppedSpans*/ 1, stats.full_queue_dropped_spans);
+  w.field_i64(/*ClientStats.tooLargeDroppedSpans*/ 2, stats.too_large_dropped_spans);
+  w.field_i64(/*ClientStats.failedToEmitSpans*/ 3, stats.failed_to_emit_spans);
+  w.struct_end();  // ClientStats
+  w.struct_end();  // Batch
+  w.struct_end();  // emitBatch_args
+}
+
+void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans,
+                       int64_t seq_no, const ClientStats& stats) {
+  encode_batch_head(w, encode_process(process), spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  encode_batch_tail(w, seq_no, stats);
+}
+
+}  // namespace litetrace::detail

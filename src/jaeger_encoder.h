@@ -1,0 +1,95 @@
+#pragma once
+
+// Jaeger structs -> compact Thrift, and the Agent.emitBatch envelope around them.
+//
+//   agent.thrift:  service Agent { oneway void emitBatch(1: jaeger.Batch batch) }
+//   jaeger.thrift: struct Batch { 1: required Process process, 2: required list<Span> spans,
+//                                 3: optional i64 seqNo, 4: optional ClientStats stats }
+//
+// A datagram is built front to back as  head | span | span | ... | tail,  where the head
+// holds everything up to and including the spans' list header and the tail everything
+// after the last span. The sizes of both are exact functions of their inputs, so a packet
+// can be filled to its limit without guessing (jaeger-client-cpp's fixed
+// kEmitBatchOverhead = 30 was short by the Process and the list header).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "compact_writer.h"
+#include "jaeger_model.h"
+
+namespace litetrace::detail {
+
+constexpr std::string_view kEmitBatchMethod = "emitBatch";
+// The C++ and Python Jaeger clients send ONEWAY with seqid 0; the agent dispatches on the
+// method name alone.
+constexpr MessageType kEmitBatchMessageType = MessageType::kOneway;
+constexpr int32_t kEmitBatchSeqId = 0;
+
+// Tag keys of the OpenTelemetry -> Jaeger mapping for what a span lost on the way.
+constexpr std::string_view kDroppedTagsKey = "otel.dropped_attributes_count";
+constexpr std::string_view kDroppedLogsKey = "otel.dropped_events_count";
+constexpr std::string_view kDroppedReferencesKey = "otel.dropped_links_count";
+
+void encode_tag(CompactWriter& w, const Tag& tag);
+// A struct body, stop byte included: the same bytes as a list element or after a field header.
+void encode_span(CompactWriter& w, const Span& span);
+void encode_process(CompactWriter& w, const Process& process);
+
+size_t encoded_size(const Span& span);
+size_t encoded_size(const Process& process);
+std::string encode_process(const Process& process);
+
+// ---- the envelope ----
+
+// Message header, emitBatch_args.batch (1: struct), Batch.process (1: struct) and the
+// already-encoded process, Batch.spans (2: list<struct>) and the list header.
+constexpr size_t batch_head_size(size_t encoded_process_size, size_t span_count) {
+  return message_header_size(kEmitBatchMethod, kEmitBatchSeqId) +
+         field_header_size(0, /*emitBatch_args.batch*/ 1) +
+         field_header_size(0, /*Batch.process*/ 1) + encoded_process_size +
+         field_header_size(1, /*Batch.spans*/ 2) + list_header_size(span_count);
+}
+
+// Batch.seqNo (3: i64), Batch.stats (4: ClientStats {1, 2, 3: i64}), the Batch's stop and
+// the args' stop.
+constexpr size_t batch_tail_size(int64_t seq_no, const ClientStats& stats) {
+  return field_header_size(2, /*Batch.seqNo*/ 3) + varint_size(zigzag64(seq_no)) +
+         field_header_size(3, /*Batch.stats*/ 4) +
+         field_header_size(0, /*ClientStats.fullQueueDroppedSpans*/ 1) +
+         varint_size(zigzag64(stats.full_queue_dropped_spans)) +
+         field_header_size(1, /*ClientStats.tooLargeDroppedSpans*/ 2) +
+         varint_size(zigzag64(stats.too_large_dropped_spans)) +
+         field_header_size(2, /*ClientStats.failedToEmitSpans*/ 3) +
+         varint_size(zigzag64(stats.failed_to_emit_spans)) + /*ClientStats stop*/ 1 +
+         /*Batch stop*/ 1 + /*emitBatch_args stop*/ 1;
+}
+
+constexpr int64_t kWidestI64 = INT64_MIN;  // zigzag -> 0xFF..FF, a 10-byte varint
+constexpr size_t kMaxBatchTailSize =
+    batch_tail_size(kWidestI64, ClientStats{kWidestI64, kWidestI64, kWidestI64});
+// The most a datagram spends on anything but the Process and the spans; DESIGN.md puts
+// it at about 71 bytes for the largest lists a 64 KiB datagram can hold.
+constexpr size_t max_envelope_size(size_t max_span_count) {
+  return batch_head_size(0, max_span_count) + kMaxBatchTailSize;
+}
+static_assert(message_header_size(kEmitBatchMethod, kEmitBatchSeqId) == 13);
+static_assert(batch_head_size(0, 0) == 17);
+static_assert(kMaxBatchTailSize == 48);
+static_assert(max_envelope_size(65535) <= 71);
+
+// Leaves `w` inside the Batch, ready for `span_count` encode_span() calls.
+void encode_batch_head(CompactWriter& w, std::string_view encoded_process, size_t span_count);
+// Puts a fresh writer where encode_batch_head() left its own, so a tail can be written
+// separately from the head (the packet builder writes the head last, in front of the spans).
+void resume_batch_after_spans(CompactWriter& w);
+// Expects `w` inside the Batch right after the spans; closes the Batch and the args.
+void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stats);
+
+// The whole datagram in one go (tests, tools); the packet builder produces the same bytes.
+void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans,
+                       int64_t seq_no, const ClientStats& stats);
+
+}  // namespace litetrace::detail

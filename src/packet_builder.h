@@ -1,0 +1,69 @@
+#pragma once
+
+// Fills one emitBatch datagram at a time with encoded spans, up to an exact byte limit.
+//
+// The buffer is laid out as  [room for the head][span][span]...[tail]. Spans are encoded
+// in place right after the room for the head; the head (whose list header depends on the
+// final span count) is written last, right-aligned against the first span, so no byte is
+// ever moved. Every capacity check uses the exact head and tail sizes for the packet's
+// seqNo and stats, so a packet is as full as its spans allow and never over the limit.
+//
+// Thread: one thread only (the batcher). Allocates only in the constructor.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jaeger_model.h"
+
+namespace litetrace::detail {
+
+class PacketBuilder {
+ public:
+  enum class AddResult {
+    kAdded,
+    kFull,      // does not fit in this packet; finish it and add the span to the next one
+    kTooLarge,  // does not fit even in an empty packet
+  };
+
+  // `capacity` is the largest max_packet_size this builder will ever be given.
+  PacketBuilder(std::string encoded_process, size_t capacity);
+
+  // Starts an empty packet carrying this seqNo and these stats.
+  void begin(int64_t seq_no, const ClientStats& stats, size_t max_packet_size);
+  bool open() const { return open_; }
+  int64_t seq_no() const { return seq_no_; }
+
+  AddResult add(const Span& span);
+  // A span already encoded by encode_span() (re-packing after EMSGSIZE).
+  AddResult add_encoded(std::string_view span_bytes);
+
+  size_t span_count() const { return span_ends_.size(); }
+  std::string_view span_bytes(size_t i) const;
+  // Bytes a span may take in an empty packet with this packet's seqNo and stats.
+  size_t max_span_size() const;
+  size_t max_packet_size() const { return max_packet_size_; }
+
+  // Writes head and tail; the datagram stays valid until the next begin(). Closes the packet.
+  std::string_view finish();
+
+ private:
+  size_t room_for(size_t span_count_after) const;
+  AddResult commit(size_t written, bool fitted);
+
+  std::string encoded_process_;
+  size_t capacity_;
+  size_t head_room_;  // bytes reserved in front of the spans for the largest head
+  std::vector<uint8_t> buf_;
+  std::vector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
+  size_t spans_size_ = 0;
+  size_t max_packet_size_ = 0;
+  size_t tail_size_ = 0;
+  int64_t seq_no_ = 0;
+  ClientStats stats_;
+  bool open_ = false;
+};
+
+}  // namespace litetrace::detail

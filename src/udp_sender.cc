@@ -1,0 +1,216 @@
+#include "udp_sender.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace litetrace::detail {
+namespace {
+
+#ifdef MSG_NOSIGNAL
+constexpr int kSendFlags = MSG_NOSIGNAL;  // UDP raises no SIGPIPE today; be sure of it
+#else
+constexpr int kSendFlags = 0;
+#endif
+
+// How long one send may block when the socket buffer is full before it counts as failed.
+// Only the batcher waits; application threads never do.
+constexpr timeval kSendTimeout = {1, 0};
+
+std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+  char host[NI_MAXHOST];
+  char port[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, port,
+                  sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    return "?";
+  }
+  if (addr.ss_family == AF_INET6) return std::string("[") + host + "]:" + port;
+  return std::string(host) + ":" + port;
+}
+
+bool is_peer_unreachable(int err) {
+  return err == ECONNREFUSED || err == ENETUNREACH || err == EHOSTUNREACH ||
+         err == EADDRNOTAVAIL;
+}
+
+}  // namespace
+
+UdpSender::UdpSender(UdpSenderOptions options, DiagnosticReporter* reporter)
+    : options_(std::move(options)), reporter_(reporter) {}
+
+UdpSender::~UdpSender() { close_socket(); }
+
+void UdpSender::close_socket() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::string UdpSender::peer() const {
+  if (addresses_.empty()) return {};
+  return format_address(addresses_[current_], address_lengths_[current_]);
+}
+
+bool UdpSender::ensure_socket() {
+  const auto now = std::chrono::steady_clock::now();
+  if (fd_ < 0 || now >= next_resolve_) {
+    next_resolve_ = now + options_.resolve_interval;
+    resolve();
+  }
+  return fd_ >= 0;
+}
+
+bool UdpSender::resolve() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  const std::string port = std::to_string(options_.port);
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    std::string msg = "cannot resolve agent host \"" + options_.host + "\": " +
+                      (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc));
+    msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
+    reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
+    if (found != nullptr) freeaddrinfo(found);
+    return false;
+  }
+  std::vector<sockaddr_storage> addresses;
+  std::vector<socklen_t> lengths;
+  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    sockaddr_storage a{};
+    std::memcpy(&a, ai->ai_addr, ai->ai_addrlen);
+    addresses.push_back(a);
+    lengths.push_back(ai->ai_addrlen);
+  }
+  freeaddrinfo(found);
+
+  const auto same = [&] {
+    if (addresses.size() != addresses_.size()) return false;
+    for (size_t i = 0; i < addresses.size(); ++i) {
+      if (lengths[i] != address_lengths_[i] ||
+          std::memcmp(&addresses[i], &addresses_[i], lengths[i]) != 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (fd_ >= 0 && same()) return true;
+
+  const std::string before = fd_ >= 0 ? peer() : std::string();
+  addresses_ = std::move(addresses);
+  address_lengths_ = std::move(lengths);
+  for (size_t i = 0; i < addresses_.size(); ++i) {
+    if (connect_to(i)) {
+      if (!before.empty() && before != peer()) {
+        reporter_->report(DiagnosticCode::kAgentAddressChanged,
+                          "agent \"" + options_.host + "\" moved from " + before + " to " + peer());
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+bool UdpSender::connect_to(size_t index) {
+  close_socket();
+  current_ = index;
+  const sockaddr_storage& addr = addresses_[index];
+  int fd = ::socket(addr.ss_family, SOCK_DGRAM, 0);
+  if (fd < 0) {
+    reporter_->report(DiagnosticCode::kSendFailed,
+                      std::string("cannot create a UDP socket: ") + std::strerror(errno));
+    return false;
+  }
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (options_.send_buffer_bytes != 0) {
+    int current = 0;
+    socklen_t len = sizeof current;
+    const int wanted = static_cast<int>(options_.send_buffer_bytes);
+    if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &current, &len) != 0 || current < wanted) {
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof wanted);
+    }
+  }
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), address_lengths_[index]) != 0) {
+    reporter_->report(DiagnosticCode::kSendFailed, "cannot connect a UDP socket to " +
+                                                       format_address(addr, address_lengths_[index]) +
+                                                       ": " + std::strerror(errno));
+    ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  return true;
+}
+
+size_t UdpSender::send_some(const std::string_view* datagrams, size_t n, int* error) {
+#if defined(__linux__)
+  constexpr size_t kMaxBatch = 64;
+  mmsghdr msgs[kMaxBatch];
+  iovec iov[kMaxBatch];
+  const size_t count = n < kMaxBatch ? n : kMaxBatch;
+  for (size_t i = 0; i < count; ++i) {
+    iov[i].iov_base = const_cast<char*>(datagrams[i].data());
+    iov[i].iov_len = datagrams[i].size();
+    msgs[i] = mmsghdr{};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  ++send_calls_;
+  const int sent = ::sendmmsg(fd_, msgs, static_cast<unsigned>(count), kSendFlags);
+  if (sent < 0) {
+    *error = errno;
+    return 0;
+  }
+  // A short count without an error means the next datagram would fail; the next call
+  // reports its errno.
+  return static_cast<size_t>(sent);
+#else
+  size_t i = 0;
+  for (; i < n; ++i) {
+    ++send_calls_;
+    if (::send(fd_, datagrams[i].data(), datagrams[i].size(), kSendFlags) < 0) {
+      *error = errno;
+      break;
+    }
+  }
+  return i;
+#endif
+}
+
+size_t UdpSender::send(const std::string_view* datagrams, size_t n, int* error) {
+  if (!ensure_socket()) {
+    *error = EDESTADDRREQ;
+    return 0;
+  }
+  size_t done = 0;
+  size_t rotations = 0;
+  while (done < n) {
+    int err = 0;
+    const size_t k = send_some(datagrams + done, n - done, &err);
+    done += k;
+    if (done == n) break;
+    if (k != 0) continue;  // partial batch: carry on, the next call shows the error if any
+    if (err == EINTR) continue;
+    // The connected address refused or cannot be reached: if the name had other
+    // addresses, the datagram (which did not go out) is retried on the next one.
+    if (is_peer_unreachable(err) && rotations + 1 < addresses_.size()) {
+      ++rotations;
+      const size_t next = (current_ + 1) % addresses_.size();
+      if (connect_to(next)) continue;
+      if (!ensure_socket()) err = EDESTADDRREQ;
+    }
+    *error = err;
+    return done;
+  }
+  return done;
+}
+
+}  // namespace litetrace::detail

@@ -1,0 +1,71 @@
+#pragma once
+
+// Sends datagrams to the Jaeger agent over UDP.
+//
+// - The agent's name is resolved with getaddrinfo (names, IPv4 and IPv6 literals) on first
+//   use and again every `resolve_interval`, so an agent that moves is found. Resolution
+//   happens on the calling (batcher) thread, never on an application thread.
+// - The socket is connected, so ICMP errors come back as errno (ECONNREFUSED when nothing
+//   listens) instead of vanishing; when a name has several addresses and one refuses, the
+//   next is tried (a "localhost" agent may listen on 127.0.0.1 but not on ::1).
+// - Several datagrams go out per system call with sendmmsg where the OS has it.
+// - Nothing is thrown and no signal is raised: every failure is an errno for the caller.
+//
+// Thread: one thread only (the batcher).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/socket.h>
+
+#include "diagnostic_reporter.h"
+
+namespace litetrace::detail {
+
+struct UdpSenderOptions {
+  std::string host = "localhost";
+  uint16_t port = 6831;
+  std::chrono::milliseconds resolve_interval{30000};
+  // SO_SNDBUF is raised to at least this (room for one sendmmsg batch of full packets).
+  size_t send_buffer_bytes = 0;
+};
+
+class UdpSender {
+ public:
+  UdpSender(UdpSenderOptions options, DiagnosticReporter* reporter);
+  ~UdpSender();
+  UdpSender(const UdpSender&) = delete;
+  UdpSender& operator=(const UdpSender&) = delete;
+
+  // Sends datagrams[0..n) in order. Returns how many from the front went out; when that is
+  // less than n, *error holds the errno that stopped datagrams[result] (which was not sent).
+  size_t send(const std::string_view* datagrams, size_t n, int* error);
+
+  // The address datagrams go to, e.g. "127.0.0.1:6831" or "[::1]:6831"; empty before the
+  // first successful resolution.
+  std::string peer() const;
+  // System calls made by send() (sendmmsg batches several datagrams into one).
+  uint64_t send_calls() const { return send_calls_; }
+
+ private:
+  bool ensure_socket();
+  bool resolve();
+  bool connect_to(size_t index);
+  void close_socket();
+  size_t send_some(const std::string_view* datagrams, size_t n, int* error);
+
+  UdpSenderOptions options_;
+  DiagnosticReporter* reporter_;
+  int fd_ = -1;
+  std::vector<sockaddr_storage> addresses_;
+  std::vector<socklen_t> address_lengths_;
+  size_t current_ = 0;
+  std::chrono::steady_clock::time_point next_resolve_{};
+  uint64_t send_calls_ = 0;
+};
+
+}  // namespace litetrace::detail

@@ -1,0 +1,7 @@
+#include "litetrace/version.h"
+
+namespace litetrace {
+
+const char* version() noexcept { return LITETRACE_VERSION_STRING; }
+
+}  // namespace litetrace
