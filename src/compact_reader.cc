@@ -178,8 +178,8 @@ void CompactReader::skip(CType type) {
       read_byte();
       return;
     case CType::kI8: read_byte(); return;
-    case CType::kI16:
-    case CType::kI32:
+    case CType::kI16: read_i16(); return;
+    case CType::kI32: read_i32(); return;
     case CType::kI64: read_varint(); return;
     case CType::kDouble:
       read_double();

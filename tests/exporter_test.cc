@@ -1,0 +1,245 @@
+// The exporter over real UDP sockets on loopback: every span arrives exactly once or is
+// counted; EMSGSIZE lowers the packet size and loses nothing; a missing agent is counted
+// and reported, never fatal.
+
+#include "exporter.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "jaeger_decoder.h"
+#include "jaeger_encoder.h"
+#include "support/span_compare.h"
+#include "support/span_factory.h"
+#include "support/udp_receiver.h"
+
+namespace litetrace::detail {
+namespace {
+
+const Process kProcess{"exporter-test", {}};
+
+struct Recorded {
+  std::vector<Diagnostic> all;
+  std::vector<std::string> messages;
+  DiagnosticCallback callback() {
+    return [this](const Diagnostic& d) {
+      all.push_back({d.code, {}});
+      messages.emplace_back(d.message);
+    };
+  }
+  bool has(DiagnosticCode code) const {
+    for (const Diagnostic& d : all) {
+      if (d.code == code) return true;
+    }
+    return false;
+  }
+};
+
+struct Received {
+  std::vector<std::string> datagrams;  // the decoded views point into these
+  std::vector<DecodedBatch> batches;
+  std::map<uint64_t, const Span*> by_id;
+  size_t span_count = 0;
+  size_t max_datagram = 0;
+};
+
+void decode_all(std::vector<std::string> received, Received& out) {
+  out.datagrams = std::move(received);
+  const std::vector<std::string>& datagrams = out.datagrams;
+  out.batches.resize(datagrams.size());
+  for (size_t i = 0; i < datagrams.size(); ++i) {
+    std::string error;
+    ASSERT_TRUE(decode_emit_batch(reinterpret_cast<const uint8_t*>(datagrams[i].data()),
+                                  datagrams[i].size(), out.batches[i], &error))
+        << error;
+    out.max_datagram = std::max(out.max_datagram, datagrams[i].size());
+  }
+  for (const DecodedBatch& b : out.batches) {
+    for (const Span& s : b.spans) {
+      EXPECT_TRUE(out.by_id.emplace(s.span_id, &s).second) << "span " << s.span_id << " arrived twice";
+      ++out.span_count;
+    }
+  }
+}
+
+ExporterOptions options_for(const std::string& host, uint16_t port, size_t max_packet = kDefaultPacketSize) {
+  ExporterOptions o;
+  o.agent_host = host;
+  o.agent_port = port;
+  o.max_packet_size = max_packet;
+  return o;
+}
+
+void expect_delivers_all(const std::string& host, int family) {
+  test::UdpReceiver receiver(family);
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback());
+  Exporter exporter(options_for(host, receiver.port()), kProcess, &reporter);
+  test::SpanFactory factory(17, test::RandomSpanLimits{20, 3, 3, 2, 200});
+  std::vector<Span> sent;
+  for (int i = 0; i < 1000; ++i) {
+    sent.push_back(factory.random_span());
+    exporter.add(sent.back());
+  }
+  exporter.flush();
+  const ExporterStats st = exporter.stats();
+  EXPECT_EQ(st.spans_sent, 1000u);
+  EXPECT_EQ(st.spans_pending, 0u);
+  EXPECT_EQ(st.spans_failed, 0u);
+  EXPECT_GT(st.packets_sent, 1u);
+  EXPECT_LE(st.send_calls, st.packets_sent);
+
+  Received got;
+  decode_all(receiver.drain(), got);
+  ASSERT_EQ(got.span_count, sent.size());
+  for (const Span& s : sent) {
+    ASSERT_EQ(got.by_id.count(s.span_id), 1u);
+    test::expect_same_span(s, *got.by_id[s.span_id]);
+  }
+  // seqNo counts packets from 1 without gaps.
+  std::set<int64_t> seqs;
+  for (const DecodedBatch& b : got.batches) {
+    EXPECT_EQ(b.process.service_name, "exporter-test");
+    seqs.insert(b.seq_no);
+  }
+  EXPECT_EQ(*seqs.begin(), 1);
+  EXPECT_EQ(*seqs.rbegin(), static_cast<int64_t>(got.batches.size()));
+  EXPECT_EQ(seqs.size(), got.batches.size());
+  EXPECT_LE(got.max_datagram, kDefaultPacketSize);
+  EXPECT_FALSE(diags.has(DiagnosticCode::kSendFailed));
+}
+
+TEST(Exporter, DeliversEverySpanOnceOverIPv4) { expect_delivers_all("127.0.0.1", AF_INET); }
+TEST(Exporter, DeliversEverySpanOnceOverIPv6) { expect_delivers_all("::1", AF_INET6); }
+TEST(Exporter, ResolvesHostNames) { expect_delivers_all("localhost", AF_INET); }
+
+TEST(Exporter, EmsgsizeLowersThePacketSizeAndLosesNothing) {
+  // 65527 bytes fit an IPv6 datagram but not an IPv4 one (65507), so the kernel refuses
+  // the first full packets with EMSGSIZE, as macOS does past 9216 bytes.
+  test::UdpReceiver receiver(AF_INET);
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback());
+  Exporter exporter(options_for("127.0.0.1", receiver.port(), kMaxPacketSize), kProcess, &reporter);
+  test::SpanFactory factory(5);
+  std::vector<Span> sent;
+  for (int i = 0; i < 3000; ++i) {
+    sent.push_back(factory.sized_span(2, 100));
+    exporter.add(sent.back());
+  }
+  exporter.flush();
+  const ExporterStats st = exporter.stats();
+  EXPECT_EQ(st.spans_sent, sent.size());
+  EXPECT_EQ(st.spans_failed, 0u);
+  EXPECT_LT(st.max_packet_size, 65507u);
+  EXPECT_TRUE(diags.has(DiagnosticCode::kPacketSizeLowered));
+
+  Received got;
+  decode_all(receiver.drain(), got);
+  EXPECT_EQ(got.span_count, sent.size());
+  for (const Span& s : sent) EXPECT_EQ(got.by_id.count(s.span_id), 1u);
+  // Packets sealed before the refusal that happened to be under 65507 bytes went out as
+  // they were; only the refused ones were re-packed.
+  EXPECT_LE(got.max_datagram, 65507u);
+
+  // The lowered size is kept: later spans go out in small packets straight away.
+  const uint64_t lowered_before = reporter.reported();
+  for (int i = 0; i < 1000; ++i) exporter.add(factory.sized_span(2, 100));
+  exporter.flush();
+  EXPECT_EQ(exporter.stats().spans_sent, sent.size() + 1000);
+  Received later;
+  decode_all(receiver.drain(), later);
+  EXPECT_EQ(later.span_count, 1000u);
+  EXPECT_LE(later.max_datagram, st.max_packet_size);
+  EXPECT_EQ(reporter.reported(), lowered_before);
+}
+
+TEST(Exporter, MissingAgentIsCountedAndReportedNeverFatal) {
+  uint16_t dead_port;
+  {
+    test::UdpReceiver closed;  // take a free port, then close it: nothing listens there
+    dead_port = closed.port();
+  }
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback(), std::chrono::milliseconds(0));
+  ExporterOptions o = options_for("127.0.0.1", dead_port, 1500);
+  o.packets_per_send = 1;
+  Exporter exporter(o, kProcess, &reporter);
+  test::SpanFactory factory(8);
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 10; ++i) exporter.add(factory.sized_span(1, 50));
+    exporter.flush();
+  }
+  const ExporterStats st = exporter.stats();
+  EXPECT_EQ(st.spans_sent + st.spans_failed, 200u);
+  EXPECT_EQ(st.spans_pending, 0u);
+  // The first datagram leaves before the "port unreachable" comes back; after that the
+  // connected socket reports ECONNREFUSED.
+  EXPECT_GT(st.spans_failed, 0u);
+  EXPECT_TRUE(diags.has(DiagnosticCode::kSendFailed));
+  bool mentions_refused = false;
+  for (const std::string& m : diags.messages) {
+    mentions_refused = mentions_refused || m.find("refused") != std::string::npos;
+  }
+  EXPECT_TRUE(mentions_refused);
+}
+
+TEST(Exporter, UnresolvableAgentIsCountedAndReported) {
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback());
+  Exporter exporter(options_for("agent.invalid", 6831), kProcess, &reporter);
+  test::SpanFactory factory(9);
+  for (int i = 0; i < 5; ++i) exporter.add(factory.sized_span(1, 10));
+  exporter.flush();
+  EXPECT_EQ(exporter.stats().spans_failed, 5u);
+  EXPECT_TRUE(diags.has(DiagnosticCode::kAgentUnresolved));
+  EXPECT_TRUE(exporter.peer().empty());
+}
+
+TEST(Exporter, OversizedSpansAreTrimmedOrCountedAsTooLarge) {
+  test::UdpReceiver receiver(AF_INET);
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback());
+  Exporter exporter(options_for("127.0.0.1", receiver.port(), 4096), kProcess, &reporter);
+  test::SpanFactory factory(10);
+  const Span big = factory.sized_span(200, 100);  // ~21 KB of tags
+  Span huge = factory.sized_span(0, 0);
+  const std::string name(5000, 'n');
+  huge.operation_name = name;
+  const Span after = factory.sized_span(1, 1);
+  exporter.add(big);
+  exporter.add(huge);
+  exporter.add(after);
+  exporter.flush();
+  const ExporterStats st = exporter.stats();
+  EXPECT_EQ(st.spans_trimmed, 1u);
+  EXPECT_EQ(st.spans_too_large, 1u);
+  EXPECT_EQ(st.spans_sent, 2u);
+  EXPECT_TRUE(diags.has(DiagnosticCode::kSpanTrimmed));
+  EXPECT_TRUE(diags.has(DiagnosticCode::kSpanTooLarge));
+
+  Received got;
+  decode_all(receiver.drain(), got);
+  ASSERT_EQ(got.span_count, 2u);
+  const Span& trimmed = *got.by_id.at(big.span_id);
+  EXPECT_LT(trimmed.tags.size, 200u);
+  EXPECT_EQ(trimmed.dropped_tags, 200u - trimmed.tags.size);
+  for (size_t i = 0; i < trimmed.tags.size; ++i) EXPECT_EQ(trimmed.tags[i].key, big.tags[i].key);
+  // The drop is reported to the agent too, in the packet after it happened.
+  EXPECT_EQ(got.batches.back().stats.too_large_dropped_spans, 1);
+}
+
+TEST(Exporter, InvalidPacketSizesAreCorrectedAndReported) {
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback());
+  Exporter small(options_for("127.0.0.1", 9, 10), kProcess, &reporter);
+  EXPECT_GE(small.stats().max_packet_size, kMinPacketSize);
+  Exporter large(options_for("127.0.0.1", 9, 1 << 20), kProcess, &reporter);
+  EXPECT_EQ(large.stats().max_packet_size, kMaxPacketSize);
+  EXPECT_EQ(diags.all.size(), 2u);
+  EXPECT_TRUE(diags.has(DiagnosticCode::kInvalidOption));
+}
+
+}  // namespace
+}  // namespace litetrace::detail
