@@ -78,17 +78,30 @@ PacketBuilder& Exporter::current() {
 
 void Exporter::add(const Span& span) {
   bump(spans_added_, 1);
+  PacketBuilder::AddResult r = current().add(span);
+  if (r == PacketBuilder::AddResult::kAdded) return;
+  // A span that no packet can hold must not close a packet that still has room: trim it
+  // first, then place what is left (sizing it costs one more pass, once per packet).
+  if (r == PacketBuilder::AddResult::kTooLarge || encoded_size(span) > current().max_span_size()) {
+    add_trimmed(span);
+    return;
+  }
   // Sealing may send, and sending may re-pack spans into the next packet, so "full" can
   // come more than once; every round seals a non-empty packet, so this ends.
-  PacketBuilder::AddResult r;
-  while ((r = current().add(span)) == PacketBuilder::AddResult::kFull) seal_current();
-  if (r == PacketBuilder::AddResult::kTooLarge) add_trimmed(span);
+  do {
+    seal_current();
+  } while ((r = current().add(span)) == PacketBuilder::AddResult::kFull);
 }
 
 void Exporter::add_encoded(std::string_view span_bytes) {
-  PacketBuilder::AddResult r;
-  while ((r = current().add_encoded(span_bytes)) == PacketBuilder::AddResult::kFull) seal_current();
+  PacketBuilder::AddResult r = current().add_encoded(span_bytes);
   if (r == PacketBuilder::AddResult::kAdded) return;
+  if (r == PacketBuilder::AddResult::kFull && span_bytes.size() <= current().max_span_size()) {
+    do {
+      seal_current();
+    } while ((r = current().add_encoded(span_bytes)) == PacketBuilder::AddResult::kFull);
+    return;
+  }
   // Too large for the lowered packet size: back to a Span, and trimmed like any other.
   Span span;
   std::string error;
@@ -100,27 +113,27 @@ void Exporter::add_encoded(std::string_view span_bytes) {
   }
 }
 
-// Called with an empty current packet that `span` does not fit.
+// For a span larger than any packet can hold.
 void Exporter::add_trimmed(const Span& span) {
-  PacketBuilder& b = current();
-  const size_t limit = b.max_span_size();
+  const size_t limit = current().max_span_size();
   Span trimmed;
-  if (trim_to_fit(span, limit, &trimmed) && b.add(trimmed) == PacketBuilder::AddResult::kAdded) {
-    bump(spans_trimmed_, 1);
-    reporter_->report(DiagnosticCode::kSpanTrimmed,
-                      "span \"" + std::string(span.operation_name) + "\" encodes to " +
-                          std::to_string(encoded_size(span)) + " bytes, more than the " +
-                          std::to_string(limit) + " a packet has room for: sent it without its last " +
-                          std::to_string(span.logs.size - trimmed.logs.size) + " logs and " +
-                          std::to_string(span.tags.size - trimmed.tags.size) +
-                          " tags (its otel.dropped_* tags say so)");
+  if (!trim_to_fit(span, limit, &trimmed)) {
+    bump(spans_too_large_, 1);
+    reporter_->report(DiagnosticCode::kSpanTooLarge,
+                      "span \"" + std::string(span.operation_name.substr(0, 64)) +
+                          "\" does not fit a " + std::to_string(packet_size_) +
+                          "-byte packet even without logs and tags; dropped (tooLargeDroppedSpans)");
     return;
   }
-  bump(spans_too_large_, 1);
-  reporter_->report(DiagnosticCode::kSpanTooLarge,
-                    "span \"" + std::string(span.operation_name.substr(0, 64)) +
-                        "\" does not fit a " + std::to_string(packet_size_) +
-                        "-byte packet even without logs and tags; dropped (tooLargeDroppedSpans)");
+  bump(spans_trimmed_, 1);
+  reporter_->report(DiagnosticCode::kSpanTrimmed,
+                    "span \"" + std::string(span.operation_name) + "\" encodes to " +
+                        std::to_string(encoded_size(span)) + " bytes, more than the " +
+                        std::to_string(limit) + " a packet has room for: sent it without its last " +
+                        std::to_string(span.logs.size - trimmed.logs.size) + " logs and " +
+                        std::to_string(span.tags.size - trimmed.tags.size) +
+                        " tags (its otel.dropped_* tags say so)");
+  while (current().add(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
 }
 
 void Exporter::seal_current() {
