@@ -1,0 +1,28 @@
+#pragma once
+
+// How litetrace-dump shows a decoded emitBatch: a span tree for people, or one JSON object
+// per batch for programs.
+
+#include <string>
+
+#include "jaeger_decoder.h"
+
+namespace litetrace::tools {
+
+// Ids as Jaeger shows them: 32 hex digits for a 128-bit trace id (16 when the high half
+// is zero), 16 for a span id.
+std::string trace_id_hex(uint64_t high, uint64_t low);
+std::string span_id_hex(uint64_t id);
+
+// A readable tree: one header line for the batch, then per trace its spans indented under
+// their parents, with duration, tags, logs and references.
+std::string format_text(const detail::DecodedBatch& batch, const std::string& source);
+
+// A JSON string literal: escaped, invalid UTF-8 replaced by U+FFFD.
+std::string json_string(std::string_view text);
+
+// One line of JSON. Strings are escaped (invalid UTF-8 becomes U+FFFD), binary values are
+// base64, doubles that JSON cannot hold are "NaN", "Infinity" or "-Infinity".
+std::string format_json(const detail::DecodedBatch& batch, const std::string& source);
+
+}  // namespace litetrace::tools
