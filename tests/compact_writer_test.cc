@@ -116,7 +116,7 @@ TEST(CompactWriter, ListHeaders) {
   LITETRACE_EXPECT_BYTES(list(127), "fc 7f");
   LITETRACE_EXPECT_BYTES(list(128), "fc 80 01");
   LITETRACE_EXPECT_BYTES(list(100000), "fc a0 8d 06");
-  for (size_t n : {0, 14, 15, 127, 128, 16383, 16384}) EXPECT_EQ(list_header_size(n), list(n).size());
+  for (size_t n : {0u, 14u, 15u, 127u, 128u, 16383u, 16384u}) EXPECT_EQ(list_header_size(n), list(n).size());
   LITETRACE_EXPECT_BYTES(encode_bytes([](CompactWriter& w) {
                            w.struct_begin();
                            w.field_list_begin(2, CType::kI64, 3);

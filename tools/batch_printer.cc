@@ -231,9 +231,11 @@ struct TreePrinter {
              trace_id_hex(r.trace_id_high, r.trace_id_low) + ":" + span_id_hex(r.span_id) + "\n";
     }
     for (const Log& log : s->logs) {
-      const int64_t offset = log.timestamp_us - s->start_time_us;
-      out += more + "log " + (offset >= 0 ? "+" : "") + text_duration(offset) + ": " +
-             text_tags(log.fields) + "\n";
+      int64_t offset = 0;
+      const std::string when = __builtin_sub_overflow(log.timestamp_us, s->start_time_us, &offset)
+                                   ? "at " + text_time(log.timestamp_us)
+                                   : (offset >= 0 ? "+" : "") + text_duration(offset);
+      out += more + "log " + when + ": " + text_tags(log.fields) + "\n";
     }
     const auto range = children.equal_range(s->span_id);
     for (auto it = range.first; it != range.second; ++it) print(it->second, depth + 1);

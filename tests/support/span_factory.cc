@@ -139,7 +139,8 @@ Span SpanFactory::random_span() {
 
   std::vector<Log> logs(below(limits_.max_logs + 1));
   for (Log& log : logs) {
-    log.timestamp_us = chance(10) ? random_i64() : s.start_time_us + static_cast<int64_t>(below(1000));
+    log.timestamp_us = chance(10) ? random_i64()
+                                    : static_cast<int64_t>(static_cast<uint64_t>(s.start_time_us) + below(1000));
     std::vector<Tag> fields(below(limits_.max_log_fields + 1));
     for (Tag& f : fields) f = random_tag();
     log.fields = store_.keep(std::move(fields));

@@ -19,7 +19,7 @@ namespace litetrace::test {
 class UdpReceiver {
  public:
   // family AF_INET (127.0.0.1) or AF_INET6 (::1).
-  explicit UdpReceiver(int family = AF_INET) : family_(family) {
+  explicit UdpReceiver(int family = AF_INET) {
     fd_ = ::socket(family, SOCK_DGRAM, 0);
     const int size = 32 << 20;
     // Root may exceed net.core.rmem_max; otherwise take what the kernel allows.
@@ -71,7 +71,6 @@ class UdpReceiver {
   }
 
  private:
-  int family_;
   int fd_ = -1;
   uint16_t port_ = 0;
 };
