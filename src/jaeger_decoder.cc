@@ -235,7 +235,7 @@ class Decoder {
   static void lift_dropped_counts(Span& s) {
     while (!s.tags.empty()) {
       const Tag& t = s.tags[s.tags.size - 1];
-      if (t.type != TagType::kLong || t.vlong < 0 || t.vlong > UINT32_MAX) return;
+      if (t.type != TagType::kLong || t.vlong <= 0 || t.vlong > UINT32_MAX) return;
       uint32_t* target = t.key == kDroppedTagsKey         ? &s.dropped_tags
                          : t.key == kDroppedLogsKey       ? &s.dropped_logs
                          : t.key == kDroppedReferencesKey ? &s.dropped_references
