@@ -23,14 +23,14 @@ constexpr int kSendFlags = 0;
 // Only the batcher waits; application threads never do.
 constexpr timeval kSendTimeout = {1, 0};
 
-std::string format_address(const sockaddr_storage& addr, socklen_t len) {
+std::string format_address(const SocketAddress& a) {
   char host[NI_MAXHOST];
   char port[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, port,
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&a.storage), a.length, host, sizeof host, port,
                   sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
     return "?";
   }
-  if (addr.ss_family == AF_INET6) return std::string("[") + host + "]:" + port;
+  if (a.storage.ss_family == AF_INET6) return std::string("[") + host + "]:" + port;
   return std::string(host) + ":" + port;
 }
 
@@ -53,7 +53,7 @@ void UdpSender::close_socket() {
 
 std::string UdpSender::peer() const {
   if (addresses_.empty()) return {};
-  return format_address(addresses_[current_], address_lengths_[current_]);
+  return format_address(addresses_[current_]);
 }
 
 bool UdpSender::ensure_socket() {
@@ -65,38 +65,44 @@ bool UdpSender::ensure_socket() {
   return fd_ >= 0;
 }
 
-bool UdpSender::resolve() {
+bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vector<SocketAddress>* out,
+                              std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_NUMERICSERV;
-  const std::string port = std::to_string(options_.port);
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found);
-  if (rc != 0 || found == nullptr) {
-    std::string msg = "cannot resolve agent host \"" + options_.host + "\": " +
-                      (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc));
-    msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
-    reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
-    if (found != nullptr) freeaddrinfo(found);
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  if (rc != 0) {
+    *error = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
     return false;
   }
-  std::vector<sockaddr_storage> addresses;
-  std::vector<socklen_t> lengths;
   for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
-    sockaddr_storage a{};
-    std::memcpy(&a, ai->ai_addr, ai->ai_addrlen);
-    addresses.push_back(a);
-    lengths.push_back(ai->ai_addrlen);
+    SocketAddress a;
+    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+    a.length = ai->ai_addrlen;
+    out->push_back(a);
   }
   freeaddrinfo(found);
+  if (out->empty()) *error = "no address";
+  return !out->empty();
+}
 
+bool UdpSender::resolve() {
+  std::vector<SocketAddress> addresses;
+  std::string error;
+  if (!options_.resolver(options_.host, options_.port, &addresses, &error)) {
+    std::string msg = "cannot resolve agent host \"" + options_.host + "\": " + error;
+    msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
+    reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
+    return false;
+  }
   const auto same = [&] {
     if (addresses.size() != addresses_.size()) return false;
     for (size_t i = 0; i < addresses.size(); ++i) {
-      if (lengths[i] != address_lengths_[i] ||
-          std::memcmp(&addresses[i], &addresses_[i], lengths[i]) != 0) {
+      if (addresses[i].length != addresses_[i].length ||
+          std::memcmp(&addresses[i].storage, &addresses_[i].storage, addresses[i].length) != 0) {
         return false;
       }
     }
@@ -106,7 +112,6 @@ bool UdpSender::resolve() {
 
   const std::string before = fd_ >= 0 ? peer() : std::string();
   addresses_ = std::move(addresses);
-  address_lengths_ = std::move(lengths);
   for (size_t i = 0; i < addresses_.size(); ++i) {
     if (connect_to(i)) {
       if (!before.empty() && before != peer()) {
@@ -122,8 +127,8 @@ bool UdpSender::resolve() {
 bool UdpSender::connect_to(size_t index) {
   close_socket();
   current_ = index;
-  const sockaddr_storage& addr = addresses_[index];
-  int fd = ::socket(addr.ss_family, SOCK_DGRAM, 0);
+  const SocketAddress& addr = addresses_[index];
+  int fd = ::socket(addr.storage.ss_family, SOCK_DGRAM, 0);
   if (fd < 0) {
     reporter_->report(DiagnosticCode::kSendFailed,
                       std::string("cannot create a UDP socket: ") + std::strerror(errno));
@@ -139,10 +144,9 @@ bool UdpSender::connect_to(size_t index) {
     }
   }
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), address_lengths_[index]) != 0) {
-    reporter_->report(DiagnosticCode::kSendFailed, "cannot connect a UDP socket to " +
-                                                       format_address(addr, address_lengths_[index]) +
-                                                       ": " + std::strerror(errno));
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length) != 0) {
+    reporter_->report(DiagnosticCode::kSendFailed,
+                      "cannot connect a UDP socket to " + format_address(addr) + ": " + std::strerror(errno));
     ::close(fd);
     return false;
   }

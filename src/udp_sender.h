@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,12 +27,27 @@
 
 namespace litetrace::detail {
 
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+};
+
+// Turns host and port into addresses, in the order to try them; on failure says why.
+using Resolver = std::function<bool(const std::string& host, uint16_t port,
+                                    std::vector<SocketAddress>* out, std::string* error)>;
+
+// getaddrinfo with AF_UNSPEC: names, IPv4 and IPv6 literals.
+bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vector<SocketAddress>* out,
+                              std::string* error);
+
 struct UdpSenderOptions {
   std::string host = "localhost";
   uint16_t port = 6831;
   std::chrono::milliseconds resolve_interval{30000};
   // SO_SNDBUF is raised to at least this (room for one sendmmsg batch of full packets).
   size_t send_buffer_bytes = 0;
+  // Tests replace it to make an agent move; everyone else keeps getaddrinfo.
+  Resolver resolver = resolve_with_getaddrinfo;
 };
 
 class UdpSender {
@@ -61,8 +77,7 @@ class UdpSender {
   UdpSenderOptions options_;
   DiagnosticReporter* reporter_;
   int fd_ = -1;
-  std::vector<sockaddr_storage> addresses_;
-  std::vector<socklen_t> address_lengths_;
+  std::vector<SocketAddress> addresses_;
   size_t current_ = 0;
   std::chrono::steady_clock::time_point next_resolve_{};
   uint64_t send_calls_ = 0;
