@@ -1,0 +1,276 @@
+#pragma once
+
+// litetrace's tracing API, in the vocabulary of OpenTelemetry C++:
+//
+//   litetrace::TracerProviderOptions options;
+//   options.service_name = "demo-app";
+//   litetrace::TracerProvider provider(options);          // starts the batcher thread
+//   litetrace::Tracer tracer = provider.tracer("my-lib", "1.0");
+//   {
+//     litetrace::Span span = tracer.start_span("demo-operation");
+//     litetrace::Scope scope(span);                        // children parent themselves
+//     span.set_attribute("http.status_code", 200);
+//   }                                                      // ends on destruction
+//   provider.shutdown();                                   // flushes
+//
+// Span operations take no lock, make no system call but a clock read, never block and,
+// once a thread has started its first span, allocate nothing. Spans wait in a per-thread
+// ring for the batcher thread, which sends them to Jaeger; a full ring drops the span and
+// counts it. Nothing here throws.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "litetrace/diagnostic.h"
+
+namespace litetrace {
+
+namespace detail {
+class ProviderCore;
+struct SpanBuffer;
+struct TracerScope;
+}  // namespace detail
+
+// ---- identity ----
+
+struct TraceId {
+  uint64_t high = 0;  // the first 8 bytes, big-endian
+  uint64_t low = 0;
+  bool valid() const { return high != 0 || low != 0; }
+  bool operator==(const TraceId& o) const { return high == o.high && low == o.low; }
+  bool operator!=(const TraceId& o) const { return !(*this == o); }
+};
+
+enum TraceFlags : uint8_t { kTraceFlagSampled = 0x01, kTraceFlagDebug = 0x02 };
+
+// Where a span sits: its trace, its id, and whether it is sampled.
+struct SpanContext {
+  TraceId trace_id;
+  uint64_t span_id = 0;
+  uint8_t flags = 0;
+  bool remote = false;  // came from another process (propagation)
+
+  bool valid() const { return trace_id.valid() && span_id != 0; }
+  bool sampled() const { return (flags & kTraceFlagSampled) != 0; }
+
+  // Lowercase hex: 32 digits for the trace id, 16 for the span id.
+  std::string trace_id_hex() const;
+  std::string span_id_hex() const;
+};
+
+// ---- attributes ----
+
+// Bytes for a binary attribute (Jaeger BINARY tag).
+struct Bytes {
+  const void* data = nullptr;
+  size_t size = 0;
+};
+
+// An attribute value: string, bool, integer, double or bytes. Strings are copied when the
+// value is recorded, so the caller's storage may go away right after the call.
+class AttributeValue {
+ public:
+  enum class Type : uint8_t { kString, kBool, kInt64, kDouble, kBytes };
+
+  AttributeValue(std::string_view v) : type_(Type::kString), str_(v) {}
+  AttributeValue(const char* v) : type_(Type::kString), str_(v) {}
+  AttributeValue(const std::string& v) : type_(Type::kString), str_(v) {}
+  AttributeValue(bool v) : type_(Type::kBool), i_(v ? 1 : 0) {}
+  template <typename I, typename std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+  AttributeValue(I v) : type_(Type::kInt64), i_(static_cast<int64_t>(v)) {}
+  AttributeValue(double v) : type_(Type::kDouble), d_(v) {}
+  AttributeValue(float v) : type_(Type::kDouble), d_(v) {}
+  AttributeValue(Bytes v) : type_(Type::kBytes), str_(static_cast<const char*>(v.data), v.size) {}
+
+  Type type() const { return type_; }
+  std::string_view string_value() const { return str_; }  // kString and kBytes
+  bool bool_value() const { return i_ != 0; }
+  int64_t int64_value() const { return i_; }
+  double double_value() const { return d_; }
+
+ private:
+  Type type_;
+  std::string_view str_;
+  int64_t i_ = 0;
+  double d_ = 0;
+};
+
+struct Attribute {
+  std::string_view key;
+  AttributeValue value;
+};
+
+// Passed by value in a call, so a braced list lives exactly as long as the call needs it.
+using Attributes = std::initializer_list<Attribute>;
+
+// ---- spans ----
+
+enum class SpanKind : uint8_t { kInternal, kServer, kClient, kProducer, kConsumer };
+enum class StatusCode : uint8_t { kUnset, kOk, kError };
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+struct StartSpanOptions {
+  SpanKind kind = SpanKind::kInternal;
+  // The parent: an explicit context (local or extracted from a request), else the
+  // thread's current span (see Scope), else none: a new trace.
+  SpanContext parent;
+  bool root = false;  // ignore the current span: start a new trace
+  SystemTime start_time{};  // default: now
+};
+
+using Links = std::initializer_list<SpanContext>;
+
+// A span being recorded. Ends when end() is called or when it is destroyed. Movable,
+// not copyable. A default-constructed or non-recording Span accepts every call and does
+// nothing (an unsampled span still has a context, so it propagates).
+//
+// Thread: a Span is used by one thread at a time; it may be moved to and ended on another.
+class Span {
+ public:
+  Span() noexcept = default;
+  Span(Span&& other) noexcept;
+  Span& operator=(Span&& other) noexcept;
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+  ~Span() { end(); }
+
+  // The same key again replaces the earlier value.
+  void set_attribute(std::string_view key, const AttributeValue& value) noexcept;
+  void add_event(std::string_view name, Attributes attributes = {}) noexcept;
+  void add_event(std::string_view name, SystemTime time, Attributes attributes = {}) noexcept;
+  void add_link(const SpanContext& context) noexcept;
+  // Unset < Error < Ok, as in OpenTelemetry: Ok is final, Unset never overrides.
+  void set_status(StatusCode code, std::string_view description = {}) noexcept;
+  void update_name(std::string_view name) noexcept;
+  void end() noexcept;
+  void end(SystemTime end_time) noexcept;
+
+  const SpanContext& context() const noexcept { return context_; }
+  bool is_recording() const noexcept { return buffer_ != nullptr; }
+
+ private:
+  friend class Tracer;
+  void finish(uint64_t end_ticks, bool explicit_time) noexcept;
+
+  detail::SpanBuffer* buffer_ = nullptr;
+  SpanContext context_;
+};
+
+// Makes a span the thread's current span until the Scope is destroyed; spans started
+// meanwhile on this thread become its children. Scopes nest and must be destroyed in
+// reverse order of creation, on the thread that created them.
+class Scope {
+ public:
+  explicit Scope(const Span& span) noexcept : Scope(span.context()) {}
+  explicit Scope(const SpanContext& context) noexcept;
+  ~Scope();
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+  // The current span's context on this thread (invalid when there is none).
+  static SpanContext current() noexcept;
+
+ private:
+  SpanContext previous_;
+};
+
+// Starts spans for one instrumentation scope (a library name and version, which Jaeger
+// shows as otel.scope.name / otel.scope.version). Cheap to copy; valid while its
+// TracerProvider's core lives (spans started after shutdown are dropped and counted).
+class Tracer {
+ public:
+  Tracer() = default;
+  // As OpenTelemetry's StartSpan(name, attributes, links, options).
+  Span start_span(std::string_view name, Attributes attributes = {}, Links links = {},
+                  const StartSpanOptions& options = {}) noexcept;
+  Span start_span(std::string_view name, const StartSpanOptions& options) noexcept {
+    return start_span(name, {}, {}, options);
+  }
+
+ private:
+  friend class TracerProvider;
+  Tracer(std::shared_ptr<detail::ProviderCore> core, const detail::TracerScope* scope)
+      : core_(std::move(core)), scope_(scope) {}
+  std::shared_ptr<detail::ProviderCore> core_;
+  const detail::TracerScope* scope_ = nullptr;
+};
+
+// ---- the provider ----
+
+struct TracerProviderOptions {
+  std::string service_name = "unknown_service";
+  // More Process tags; jaeger.version, hostname and ip are added unless given here.
+  std::vector<std::pair<std::string, std::string>> resource_attributes;
+
+  std::string agent_host = "localhost";
+  uint16_t agent_port = 6831;
+  size_t max_packet_size = 65000;
+
+  // Bytes of ring per tracing thread; a span that finds its thread's ring full is dropped
+  // and counted (fullQueueDroppedSpans).
+  size_t ring_bytes_per_thread = 256 * 1024;
+  std::chrono::milliseconds flush_interval{1000};
+
+  // Per-span limits; what is over them is dropped and counted on the span
+  // (otel.dropped_attributes_count, otel.dropped_events_count, otel.dropped_links_count).
+  size_t max_attributes = 128;
+  size_t max_events = 128;
+  size_t max_links = 128;
+  size_t max_attributes_per_event = 128;
+  size_t max_attribute_length = 0;  // 0 = unlimited; longer strings are truncated
+
+  // Problems litetrace meets (a missing agent, a span too large, ...), on the batcher
+  // thread. Default: a line on stderr, at most once a second per kind.
+  DiagnosticCallback on_diagnostic;
+};
+
+// Counters since the provider started; readable from any thread at any time.
+struct TracerStats {
+  uint64_t spans_started = 0;         // recording spans started
+  uint64_t spans_not_sampled = 0;     // spans started but not recorded
+  uint64_t spans_ended = 0;           // recording spans ended (each counted once below)
+  uint64_t spans_exported = 0;        // reached the socket
+  uint64_t spans_dropped_queue = 0;   // ring full, or ended after shutdown
+  uint64_t spans_dropped_too_large = 0;
+  uint64_t spans_failed = 0;          // in a datagram that could not be sent
+  uint64_t spans_pending = 0;         // ended, waiting in a ring or a packet
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;
+};
+
+// Owns the batcher thread and everything it sends. Creating it starts the thread;
+// shutdown() (or the destructor) flushes and stops it.
+class TracerProvider {
+ public:
+  explicit TracerProvider(TracerProviderOptions options = {});
+  ~TracerProvider();
+  TracerProvider(const TracerProvider&) = delete;
+  TracerProvider& operator=(const TracerProvider&) = delete;
+
+  // Thread-safe; tracers with the same name and version share their scope.
+  Tracer tracer(std::string_view scope_name, std::string_view scope_version = {});
+
+  // Sends every span that ended before the call; true when all of them reached the socket
+  // within `timeout`. Waits for the batcher, never for the network.
+  bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // force_flush, then stop the batcher. Idempotent. Spans ended afterwards are dropped and
+  // counted.
+  bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  TracerStats stats() const;
+  // Where spans go, e.g. "127.0.0.1:6831" (empty until the agent was resolved).
+  std::string agent_address() const;
+
+ private:
+  std::shared_ptr<detail::ProviderCore> core_;
+};
+
+}  // namespace litetrace

@@ -1,0 +1,158 @@
+#include "batcher.h"
+
+#include "litetrace/version.h"
+#include "process_info.h"
+#include "provider_core.h"
+
+namespace litetrace::detail {
+namespace {
+
+constexpr auto kBusyPoll = std::chrono::milliseconds(5);
+constexpr auto kIdlePoll = std::chrono::milliseconds(50);
+
+ExporterOptions exporter_options(const TracerProviderOptions& o) {
+  ExporterOptions e;
+  e.agent_host = o.agent_host;
+  e.agent_port = o.agent_port;
+  e.max_packet_size = o.max_packet_size;
+  return e;
+}
+
+// Process tags: the resource attributes, then what the Jaeger clients add about the host
+// unless the application set it.
+std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
+  std::vector<std::pair<std::string, std::string>> tags = o.resource_attributes;
+  const auto add = [&](const char* key, std::string value) {
+    for (const auto& t : tags) {
+      if (t.first == key) return;
+    }
+    tags.emplace_back(key, std::move(value));
+  };
+  add("jaeger.version", std::string("litetrace-cpp-") + LITETRACE_VERSION_STRING);
+  add("hostname", host_name());
+  add("ip", preferred_ipv4());
+  return tags;
+}
+
+// A Process view over `strings`, for the Exporter to encode once.
+struct ProcessView {
+  std::vector<Tag> tags;
+  Process process;
+  ProcessView(const std::string& service, const std::vector<std::pair<std::string, std::string>>& strings) {
+    for (const auto& [k, v] : strings) tags.push_back(Tag::string(k, v));
+    process = Process{service, {tags.data(), tags.size()}};
+  }
+};
+
+}  // namespace
+
+Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
+    : core_(core),
+      flush_interval_(options.flush_interval),
+      reporter_(options.on_diagnostic),
+      process_tag_strings_(process_tags(options)),
+      exporter_(exporter_options(options), ProcessView(options.service_name, process_tag_strings_).process,
+                &reporter_),
+      mapper_(&clock_) {}
+
+Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
+
+void Batcher::start() { thread_ = std::thread([this] { run(); }); }
+
+std::string Batcher::peer() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return peer_;
+}
+
+uint64_t Batcher::losses() const {
+  const ExporterStats e = exporter_.stats();
+  return e.spans_failed + e.spans_too_large + core_->dropped_total();
+}
+
+bool Batcher::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (stopped_) return false;
+  const uint64_t ticket = ++flush_requested_;
+  // Notified with the lock held: the batcher may be between its predicate check and its
+  // wait; holding the lock makes that impossible (it waits on the same mutex).
+  wake_.notify_one();
+  const bool done = flushed_.wait_for(lock, timeout, [&] { return flush_completed_ >= ticket; });
+  return done && flush_ok_;
+}
+
+bool Batcher::stop(std::chrono::milliseconds timeout) {
+  bool ok = true;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopped_ || !thread_.joinable()) return true;
+    const uint64_t ticket = ++flush_requested_;
+    stopping_ = true;
+    wake_.notify_one();
+    ok = flushed_.wait_for(lock, timeout, [&] { return flush_completed_ >= ticket; }) && flush_ok_;
+  }
+  thread_.join();  // the last pass is done or bounded by the socket's send timeout
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+  return ok;
+}
+
+size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
+  size_t spans = 0;
+  for (ThreadState* ts : threads) {
+    // Acquire pairs with the release in ProviderCore::retire(): a retired thread's last
+    // spans are visible before its state is freed below.
+    const bool retired = ts->retired.load(std::memory_order_acquire);
+    for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
+      uint32_t size;
+      std::memcpy(&size, rec, sizeof size);
+      exporter_.add(mapper_.map(rec));
+      ts->ring.release(size);
+      ++spans;
+    }
+    if (retired) core_->reap(ts);
+  }
+  return spans;
+}
+
+void Batcher::run() {
+  std::vector<ThreadState*> threads;
+  auto poll = kBusyPoll;
+  auto last_flush = std::chrono::steady_clock::now();
+  uint64_t losses_at_last_flush = losses();
+  for (;;) {
+    uint64_t requested;
+    bool stopping;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, poll, [&] { return flush_requested_ != flush_completed_ || stopping_; });
+      requested = flush_requested_;
+      stopping = stopping_;
+    }
+    core_->registered(threads);
+    const size_t spans = drain(threads);
+    poll = spans != 0 ? kBusyPoll : std::min<std::chrono::milliseconds>(poll * 2, kIdlePoll);
+
+    const auto now = std::chrono::steady_clock::now();
+    const bool requested_flush = requested != flush_completed_;  // only this thread writes it
+    if (requested_flush || stopping || now - last_flush >= flush_interval_) {
+      exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
+      exporter_.flush();
+      clock_.recalibrate();
+      last_flush = now;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      peer_ = exporter_.peer();
+      if (requested_flush) {
+        const uint64_t l = losses();
+        flush_ok_ = l == losses_at_last_flush;
+        losses_at_last_flush = l;
+        flush_completed_ = requested;
+        flushed_.notify_all();
+      }
+    }
+    if (stopping) return;
+  }
+}
+
+}  // namespace litetrace::detail

@@ -1,0 +1,74 @@
+#pragma once
+
+// The background thread of a TracerProvider: drains the per-thread rings, turns records
+// into Jaeger spans and hands them to the Exporter.
+//
+// Wake-ups: application threads never signal the batcher (that would be a system call on
+// the hot path). The batcher polls instead: every 5 ms while spans are flowing, backing
+// off to 50 ms when idle, and sends a partial packet once per flush interval. A burst from
+// idle therefore has 50 ms to fit in the ring (256 KiB per thread by default, about 2,500
+// typical spans). force_flush() and shutdown() wake it at once through the condition
+// variable.
+//
+// Thread: flush()/stop() from any thread; everything else on the batcher thread.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "diagnostic_reporter.h"
+#include "exporter.h"
+#include "litetrace/trace.h"
+#include "span_mapper.h"
+#include "tick_clock.h"
+
+namespace litetrace::detail {
+
+class ProviderCore;
+struct ThreadState;
+
+class Batcher {
+ public:
+  Batcher(ProviderCore* core, const TracerProviderOptions& options);
+  ~Batcher();
+
+  void start();
+  // Waits until every span committed before the call has been handed to the socket, or
+  // `timeout` passed. True when that happened and nothing was lost since the last flush.
+  bool flush(std::chrono::milliseconds timeout);
+  // flush(), then end the thread. Idempotent.
+  bool stop(std::chrono::milliseconds timeout);
+
+  ExporterStats exporter_stats() const { return exporter_.stats(); }
+  std::string peer() const;
+
+ private:
+  void run();
+  size_t drain(const std::vector<ThreadState*>& threads);
+  uint64_t losses() const;
+
+  ProviderCore* core_;
+  std::chrono::milliseconds flush_interval_;
+  DiagnosticReporter reporter_;
+  std::vector<std::pair<std::string, std::string>> process_tag_strings_;
+  Exporter exporter_;
+  TickConverter clock_;
+  SpanMapper mapper_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable flushed_;
+  uint64_t flush_requested_ = 0;
+  uint64_t flush_completed_ = 0;
+  bool flush_ok_ = true;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::string peer_;
+  std::thread thread_;
+};
+
+}  // namespace litetrace::detail

@@ -1,0 +1,51 @@
+#include "id_generator.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+
+namespace litetrace::detail {
+
+std::atomic<uint64_t> g_fork_generation{0};
+
+namespace {
+
+void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t os_entropy() {
+  uint64_t v = 0;
+#if defined(__linux__)
+  if (getrandom(&v, sizeof v, 0) == static_cast<ssize_t>(sizeof v)) return v;
+#endif
+  const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    const ssize_t n = ::read(fd, &v, sizeof v);
+    ::close(fd);
+    if (n == static_cast<ssize_t>(sizeof v)) return v;
+  }
+  // Last resort: time, pid and the generator's address differ between threads/processes.
+  return static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count()) ^
+         (static_cast<uint64_t>(::getpid()) << 32) ^ reinterpret_cast<uintptr_t>(&v);
+}
+
+}  // namespace
+
+void IdGenerator::reseed() noexcept {
+  static std::once_flag atfork_once;
+  std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
+  generation_ = g_fork_generation.load(std::memory_order_relaxed);
+  state_ = os_entropy();
+}
+
+IdGenerator& thread_id_generator() noexcept {
+  thread_local IdGenerator generator;
+  return generator;
+}
+
+}  // namespace litetrace::detail

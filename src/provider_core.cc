@@ -1,0 +1,251 @@
+#include "provider_core.h"
+
+#include <algorithm>
+
+#include "batcher.h"
+
+namespace litetrace::detail {
+namespace {
+
+struct ThreadRegistration {
+  std::shared_ptr<ProviderCore> core;
+  ThreadState* state;
+};
+
+// The thread's ThreadStates, one per provider it recorded spans for; handed back to their
+// providers when the thread exits.
+struct ThreadRegistrations {
+  std::vector<ThreadRegistration> list;
+  ~ThreadRegistrations();
+};
+
+thread_local ThreadRegistrations t_registrations;
+
+}  // namespace
+
+thread_local ProviderCore* ProviderCore::t_cache_core = nullptr;
+thread_local ThreadState* ProviderCore::t_cache_state = nullptr;
+
+ThreadRegistrations::~ThreadRegistrations() {
+  for (ThreadRegistration& r : list) r.core->retire(r.state);
+}
+
+bool SpanBuffer::grow(size_t needed, size_t limit) {
+  if (needed > limit) return false;
+  size_t c = capacity * 2;
+  while (c < needed) c *= 2;
+  c = std::min(c, limit);
+  std::unique_ptr<uint8_t[]> bigger(new uint8_t[c]);
+  std::memcpy(bigger.get(), items, used);
+  heap = std::move(bigger);
+  items = heap.get();
+  capacity = c;
+  return true;
+}
+
+ThreadState::~ThreadState() {
+  while (free_buffers != nullptr) {
+    SpanBuffer* next = free_buffers->next_free;
+    delete free_buffers;
+    free_buffers = next;
+  }
+}
+
+ThreadCounters ThreadState::counters() const {
+  return {started.load(std::memory_order_relaxed), not_sampled.load(std::memory_order_relaxed),
+          ended.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
+}
+
+ProviderCore::ProviderCore(TracerProviderOptions options) : options_(std::move(options)) {
+  options_.ring_bytes_per_thread = std::max<size_t>(options_.ring_bytes_per_thread, 4096);
+  // A span's record must fit in half its ring (SpanRing::max_record()).
+  const SpanRing probe_size(options_.ring_bytes_per_thread);
+  max_items_bytes_ = probe_size.max_record() - sizeof(SpanRecordHeader) - SpanRing::kAlign;
+}
+
+ProviderCore::~ProviderCore() {
+  shutdown(std::chrono::seconds(5));
+  for (ThreadState* ts : threads_) delete ts;
+}
+
+void ProviderCore::start() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  batcher_ = std::make_unique<Batcher>(this, options_);
+  batcher_running_ = true;
+  batcher_->start();
+}
+
+const TracerScope* ProviderCore::scope(std::string_view name, std::string_view version) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const TracerScope& s : scopes_) {
+    if (s.name == name && s.version == version) return &s;
+  }
+  scopes_.push_back({std::string(name), std::string(version)});
+  return &scopes_.back();
+}
+
+ThreadState* ProviderCore::register_thread() {
+  for (const ThreadRegistration& r : t_registrations.list) {
+    if (r.core.get() == this) {
+      t_cache_core = this;
+      t_cache_state = r.state;
+      return r.state;
+    }
+  }
+  auto* ts = new ThreadState(options_.ring_bytes_per_thread);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    threads_.push_back(ts);
+  }
+  t_registrations.list.push_back({shared_from_this(), ts});
+  t_cache_core = this;
+  t_cache_state = ts;
+  return ts;
+}
+
+void ProviderCore::retire(ThreadState* ts) {
+  if (t_cache_state == ts) {
+    t_cache_core = nullptr;
+    t_cache_state = nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (batcher_running_) {
+      // Release pairs with the acquire in Batcher::drain(): every span this thread
+      // committed is visible to the batcher when it sees the flag.
+      ts->retired.store(true, std::memory_order_release);
+      return;
+    }
+  }
+  reap(ts);
+}
+
+void ProviderCore::registered(std::vector<ThreadState*>& out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  out.assign(threads_.begin(), threads_.end());
+}
+
+void ProviderCore::reap(ThreadState* ts) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    threads_.erase(std::remove(threads_.begin(), threads_.end(), ts), threads_.end());
+    // Whatever is still in the ring will never be sent: the batcher has stopped.
+    uint64_t left = 0;
+    for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
+      uint32_t size;
+      std::memcpy(&size, rec, sizeof size);
+      ts->ring.release(size);
+      ++left;
+    }
+    const ThreadCounters c = ts->counters();
+    retired_counters_.started += c.started;
+    retired_counters_.not_sampled += c.not_sampled;
+    retired_counters_.ended += c.ended;
+    retired_counters_.dropped += c.dropped + left;
+  }
+  delete ts;
+}
+
+SpanBuffer* ProviderCore::acquire_buffer(ThreadState* ts) {
+  SpanBuffer* b = ts->free_buffers;
+  if (b != nullptr) {
+    ts->free_buffers = b->next_free;
+    b->reset();
+  } else {
+    b = new SpanBuffer;  // the thread is warming up (or holds more open spans than ever)
+  }
+  b->core = this;
+  return b;
+}
+
+void ProviderCore::submit(SpanBuffer* b) {
+  ThreadState* ts = thread_state();
+  const size_t size =
+      (sizeof(SpanRecordHeader) + b->used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
+  uint8_t* dst = accepting() ? ts->ring.try_reserve(size) : nullptr;
+  if (dst != nullptr) {
+    b->header.size = static_cast<uint32_t>(size);
+    b->header.items_size = static_cast<uint32_t>(b->used);
+    std::memcpy(dst, &b->header, sizeof b->header);
+    std::memcpy(dst + sizeof b->header, b->items, b->used);
+    ts->ring.commit(size);
+  } else {
+    ThreadState::bump(ts->dropped);
+  }
+  ThreadState::bump(ts->ended);
+  b->next_free = ts->free_buffers;
+  ts->free_buffers = b;
+}
+
+bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!batcher_running_) return false;
+  Batcher* b = batcher_.get();
+  lock.unlock();
+  return b->flush(timeout);
+}
+
+bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> serial(shutdown_mutex_);
+  Batcher* b;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!batcher_running_) return true;
+    b = batcher_.get();
+  }
+  shut_down_.store(true, std::memory_order_relaxed);
+  const bool ok = b->stop(timeout);
+  std::vector<ThreadState*> retired;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batcher_running_ = false;
+    for (ThreadState* ts : threads_) {
+      if (ts->retired.load(std::memory_order_acquire)) retired.push_back(ts);
+    }
+  }
+  for (ThreadState* ts : retired) reap(ts);
+  return ok;
+}
+
+TracerStats ProviderCore::stats() const {
+  TracerStats s;
+  ExporterStats e;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ThreadCounters total = retired_counters_;
+    for (const ThreadState* ts : threads_) {
+      const ThreadCounters c = ts->counters();
+      total.started += c.started;
+      total.not_sampled += c.not_sampled;
+      total.ended += c.ended;
+      total.dropped += c.dropped;
+    }
+    s.spans_started = total.started;
+    s.spans_not_sampled = total.not_sampled;
+    s.spans_ended = total.ended;
+    s.spans_dropped_queue = total.dropped;
+    if (batcher_) e = batcher_->exporter_stats();
+  }
+  s.spans_exported = e.spans_sent;
+  s.spans_dropped_too_large = e.spans_too_large;
+  s.spans_failed = e.spans_failed;
+  s.packets_sent = e.packets_sent;
+  s.bytes_sent = e.bytes_sent;
+  const uint64_t accounted = s.spans_exported + s.spans_dropped_too_large + s.spans_failed + s.spans_dropped_queue;
+  s.spans_pending = s.spans_ended > accounted ? s.spans_ended - accounted : 0;
+  return s;
+}
+
+uint64_t ProviderCore::dropped_total() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t total = retired_counters_.dropped;
+  for (const ThreadState* ts : threads_) total += ts->dropped.load(std::memory_order_relaxed);
+  return total;
+}
+
+std::string ProviderCore::agent_address() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return batcher_ ? batcher_->peer() : std::string();
+}
+
+}  // namespace litetrace::detail

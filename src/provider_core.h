@@ -1,0 +1,122 @@
+#pragma once
+
+// The state a TracerProvider shares with its tracers, spans and batcher.
+//
+// Every application thread that records spans gets a ThreadState on its first span: a
+// SpanRing, its counters and a pool of SpanBuffers. The ThreadState is registered with the
+// core (the one lock of the design, taken once per thread and per batcher pass) and found
+// again through a thread_local cache, so the hot path takes no lock. When the thread exits
+// its ThreadState is retired: the batcher sends what is left in its ring, then frees it.
+//
+// Lifetime: tracers and threads hold the core with shared_ptr, so a thread that outlives
+// the TracerProvider still finds valid memory (its spans are then dropped and counted).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "litetrace/trace.h"
+#include "span_record.h"
+#include "span_ring.h"
+
+namespace litetrace::detail {
+
+class Batcher;
+
+struct ThreadCounters {
+  uint64_t started = 0;
+  uint64_t not_sampled = 0;
+  uint64_t ended = 0;
+  uint64_t dropped = 0;  // ring full, or ended after shutdown
+};
+
+struct ThreadState {
+  explicit ThreadState(size_t ring_bytes) : ring(ring_bytes) {}
+  ~ThreadState();
+
+  SpanRing ring;
+  // Written by the owning thread only (relaxed load + store, no read-modify-write), read
+  // by stats() from any thread.
+  std::atomic<uint64_t> started{0};
+  std::atomic<uint64_t> not_sampled{0};
+  std::atomic<uint64_t> ended{0};
+  std::atomic<uint64_t> dropped{0};
+  // Set by the owning thread as it exits (release); the batcher drains the ring and frees
+  // this state once it sees it (acquire).
+  std::atomic<bool> retired{false};
+  // Owning thread only.
+  SpanBuffer* free_buffers = nullptr;
+
+  static void bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  ThreadCounters counters() const;
+};
+
+class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
+ public:
+  explicit ProviderCore(TracerProviderOptions options);
+  ~ProviderCore();
+
+  // Starts the batcher; separate from the constructor because it needs shared_from_this.
+  void start();
+
+  const TracerProviderOptions& options() const { return options_; }
+  const TracerScope* scope(std::string_view name, std::string_view version);
+
+  // The calling thread's state, made and registered on its first span.
+  ThreadState* thread_state() {
+    if (t_cache_core == this) return t_cache_state;
+    return register_thread();
+  }
+  bool accepting() const { return !shut_down_.load(std::memory_order_relaxed); }
+
+  // A SpanBuffer from the calling thread's pool.
+  SpanBuffer* acquire_buffer(ThreadState* ts);
+  // Ends a span: copies it into the calling thread's ring or counts it dropped; the buffer
+  // goes back to the calling thread's pool.
+  void submit(SpanBuffer* buffer);
+  size_t max_items_bytes() const { return max_items_bytes_; }
+
+  bool force_flush(std::chrono::milliseconds timeout);
+  bool shutdown(std::chrono::milliseconds timeout);
+  TracerStats stats() const;
+  std::string agent_address() const;
+
+  // ---- for the batcher ----
+  // Snapshot of the registered thread states; retired ones drained by the caller are
+  // removed and freed with reap().
+  void registered(std::vector<ThreadState*>& out);
+  // Spans dropped on full rings (or after shutdown), for ClientStats.
+  uint64_t dropped_total() const;
+  void reap(ThreadState* drained_and_retired);
+  // A thread exits: its state is handed to the batcher, or freed now when none runs.
+  void retire(ThreadState* ts);
+
+ private:
+  ThreadState* register_thread();
+
+  TracerProviderOptions options_;
+  size_t max_items_bytes_;
+
+  mutable std::mutex mutex_;  // guards everything below until the atomics
+  std::deque<TracerScope> scopes_;
+  std::vector<ThreadState*> threads_;
+  ThreadCounters retired_counters_;
+  bool batcher_running_ = false;
+  std::unique_ptr<Batcher> batcher_;
+
+  std::mutex shutdown_mutex_;  // serializes shutdown() callers
+  std::atomic<bool> shut_down_{false};
+
+  static thread_local ProviderCore* t_cache_core;
+  static thread_local ThreadState* t_cache_state;
+};
+
+}  // namespace litetrace::detail

@@ -1,0 +1,141 @@
+#include "span_mapper.h"
+
+#include "litetrace/trace.h"
+
+namespace litetrace::detail {
+namespace {
+
+Tag read_attribute(const uint8_t*& p) {
+  const auto type = static_cast<ValueType>(get<uint8_t>(p));
+  const auto key_len = get<uint16_t>(p);
+  Tag t;
+  switch (type) {
+    case ValueType::kString:
+    case ValueType::kBytes: {
+      const auto value_len = get<uint32_t>(p);
+      t.key = get_bytes(p, key_len);
+      t.str = get_bytes(p, value_len);
+      t.type = type == ValueType::kString ? TagType::kString : TagType::kBinary;
+      return t;
+    }
+    case ValueType::kBool: t = Tag::boolean({}, get<int64_t>(p) != 0); break;
+    case ValueType::kInt64: t = Tag::int64({}, get<int64_t>(p)); break;
+    case ValueType::kDouble: t = Tag::float64({}, get<double>(p)); break;
+  }
+  t.key = get_bytes(p, key_len);
+  return t;
+}
+
+int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
+
+}  // namespace
+
+const Span& SpanMapper::map(const uint8_t* record) {
+  SpanRecordHeader h;
+  std::memcpy(&h, record, sizeof h);
+  const uint8_t* p = record + sizeof h;
+  const uint8_t* const end = p + h.items_size;
+
+  tags_.clear();
+  logs_.clear();
+  log_field_begin_.clear();
+  log_fields_.clear();
+  refs_.clear();
+  span_ = Span{};
+
+  std::string_view name;
+  std::string_view status_description;
+  while (p < end) {
+    switch (static_cast<ItemKind>(get<uint8_t>(p))) {
+      case ItemKind::kName: name = get_bytes(p, get<uint16_t>(p)); break;
+      case ItemKind::kAttribute: tags_.push_back(read_attribute(p)); break;
+      case ItemKind::kDeadAttribute: read_attribute(p); break;
+      case ItemKind::kEvent: {
+        const bool unix_ns = get<uint8_t>(p) != 0;
+        const auto time = get<uint64_t>(p);
+        const auto name_len = get<uint16_t>(p);  // its kEventAttribute items follow
+        Log log;
+        log.timestamp_us = to_us(unix_ns ? static_cast<int64_t>(time) : clock_->to_unix_ns(time));
+        logs_.push_back(log);
+        log_field_begin_.push_back(log_fields_.size());
+        log_fields_.push_back(Tag::string("event", get_bytes(p, name_len)));
+        break;
+      }
+      case ItemKind::kEventAttribute: log_fields_.push_back(read_attribute(p)); break;
+      case ItemKind::kLink: {
+        get<uint8_t>(p);  // the linked span's flags: Jaeger references have no place for them
+        SpanRef ref;
+        ref.type = RefType::kFollowsFrom;
+        ref.trace_id_high = get<uint64_t>(p);
+        ref.trace_id_low = get<uint64_t>(p);
+        ref.span_id = get<uint64_t>(p);
+        refs_.push_back(ref);
+        break;
+      }
+      case ItemKind::kStatusDescription: status_description = get_bytes(p, get<uint16_t>(p)); break;
+      default: p = end; break;  // cannot happen: only Span writes records
+    }
+  }
+  // The logs' field arrays are final only now (log_fields_ may have grown).
+  for (size_t i = 0; i < logs_.size(); ++i) {
+    const size_t first = log_field_begin_[i];
+    const size_t last = i + 1 < logs_.size() ? log_field_begin_[i + 1] : log_fields_.size();
+    logs_[i].fields = {log_fields_.data() + first, last - first};
+  }
+  // References: the parent first as CHILD_OF, then the links, when there are links.
+  if (!refs_.empty() && h.parent_span_id != 0) {
+    refs_.insert(refs_.begin(), SpanRef{RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id});
+  }
+
+  switch (static_cast<SpanKind>(h.kind)) {
+    case SpanKind::kServer: tags_.push_back(Tag::string("span.kind", "server")); break;
+    case SpanKind::kClient: tags_.push_back(Tag::string("span.kind", "client")); break;
+    case SpanKind::kProducer: tags_.push_back(Tag::string("span.kind", "producer")); break;
+    case SpanKind::kConsumer: tags_.push_back(Tag::string("span.kind", "consumer")); break;
+    case SpanKind::kInternal: break;
+  }
+  if (h.status == static_cast<uint8_t>(StatusCode::kOk)) {
+    tags_.push_back(Tag::string("otel.status_code", "OK"));
+  } else if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
+    tags_.push_back(Tag::string("otel.status_code", "ERROR"));
+    if (!status_description.empty()) tags_.push_back(Tag::string("otel.status_description", status_description));
+    tags_.push_back(Tag::boolean("error", true));  // Jaeger ignores a string "true"
+  }
+  if (h.scope != nullptr && !h.scope->name.empty()) {
+    tags_.push_back(Tag::string("otel.scope.name", h.scope->name));
+    tags_.push_back(Tag::string("otel.library.name", h.scope->name));
+    if (!h.scope->version.empty()) {
+      tags_.push_back(Tag::string("otel.scope.version", h.scope->version));
+      tags_.push_back(Tag::string("otel.library.version", h.scope->version));
+    }
+  }
+
+  const int64_t start_ns =
+      (h.time_flags & kStartIsUnixNs) != 0 ? static_cast<int64_t>(h.start) : clock_->to_unix_ns(h.start);
+  int64_t duration_ns;
+  if ((h.time_flags & (kStartIsUnixNs | kEndIsUnixNs)) == 0) {
+    duration_ns = clock_->duration_ns(h.start, h.end);
+  } else {
+    const int64_t end_ns =
+        (h.time_flags & kEndIsUnixNs) != 0 ? static_cast<int64_t>(h.end) : clock_->to_unix_ns(h.end);
+    duration_ns = end_ns > start_ns ? end_ns - start_ns : 0;
+  }
+
+  span_.trace_id_low = h.trace_id_low;
+  span_.trace_id_high = h.trace_id_high;
+  span_.span_id = h.span_id;
+  span_.parent_span_id = h.parent_span_id;
+  span_.operation_name = name;
+  span_.references = {refs_.data(), refs_.size()};
+  span_.flags = h.trace_flags & (kFlagSampled | kFlagDebug);
+  span_.start_time_us = to_us(start_ns);
+  span_.duration_us = duration_ns / 1000;
+  span_.tags = {tags_.data(), tags_.size()};
+  span_.logs = {logs_.data(), logs_.size()};
+  span_.dropped_tags = h.dropped_attributes;
+  span_.dropped_logs = h.dropped_events;
+  span_.dropped_references = h.dropped_links;
+  return span_;
+}
+
+}  // namespace litetrace::detail

@@ -1,0 +1,121 @@
+#pragma once
+
+// What an application thread writes for one span, and the batcher reads back.
+//
+// While a span is open its data lives in a SpanBuffer (pooled per thread, reused, so a
+// warm thread allocates nothing): a fixed header and a byte stream of items - the name,
+// attributes, events with their attributes, links, the status description. end() copies
+// header and items into the thread's SpanRing as one record. The batcher turns records
+// into Jaeger spans (span_mapper.h); all interpretation (kind and status tags, time
+// conversion, scope tags) happens there, off the application thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace litetrace::detail {
+
+class ProviderCore;
+
+// An instrumentation scope; lives as long as its ProviderCore.
+struct TracerScope {
+  std::string name;
+  std::string version;
+};
+
+enum class ItemKind : uint8_t {
+  kName = 1,           // u16 length, bytes (the last one wins: update_name)
+  kAttribute,          // u8 type, u16 key length, value, key bytes[, value bytes]
+  kDeadAttribute,      // an attribute replaced by a later one with the same key
+  kEvent,              // u8 explicit time, u64 time, u16 name length, name; then its kEventAttributes
+  kEventAttribute,     // as kAttribute, belonging to the event before it
+  kLink,               // u8 trace flags, u64 trace id high, u64 low, u64 span id
+  kStatusDescription,  // u16 length, bytes
+};
+
+// Attribute value types in items; the same numbering as AttributeValue::Type.
+enum class ValueType : uint8_t { kString, kBool, kInt64, kDouble, kBytes };
+
+enum TimeFlags : uint8_t { kStartIsUnixNs = 1, kEndIsUnixNs = 2 };
+
+struct SpanRecordHeader {
+  uint32_t size = 0;        // the whole record, this header included (ring framing)
+  uint32_t items_size = 0;
+  const TracerScope* scope = nullptr;
+  uint64_t trace_id_high = 0;
+  uint64_t trace_id_low = 0;
+  uint64_t span_id = 0;
+  uint64_t parent_span_id = 0;
+  uint64_t start = 0;  // ticks (tick_clock.h), or Unix ns with kStartIsUnixNs
+  uint64_t end = 0;
+  uint32_t dropped_attributes = 0;
+  uint32_t dropped_events = 0;
+  uint32_t dropped_links = 0;
+  uint16_t attribute_count = 0;  // live span attributes
+  uint16_t event_count = 0;
+  uint16_t link_count = 0;
+  uint8_t trace_flags = 0;
+  uint8_t kind = 0;    // SpanKind
+  uint8_t status = 0;  // StatusCode
+  uint8_t time_flags = 0;
+};
+static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in the ring");
+
+// Per-span scratch. Thread: whichever thread holds the Span.
+struct SpanBuffer {
+  static constexpr size_t kInlineBytes = 640;
+
+  SpanBuffer* next_free = nullptr;
+  ProviderCore* core = nullptr;
+  SpanRecordHeader header;
+  uint8_t* items = inline_items;
+  size_t used = 0;
+  size_t capacity = kInlineBytes;
+  std::unique_ptr<uint8_t[]> heap;  // kept for reuse once a span needed more
+  alignas(8) uint8_t inline_items[kInlineBytes];
+
+  void reset() {
+    header = SpanRecordHeader{};
+    used = 0;
+  }
+
+  // Room for `n` more bytes (growing once past the inline bytes, up to `limit`).
+  uint8_t* append(size_t n, size_t limit) {
+    if (used + n > capacity && !grow(used + n, limit)) return nullptr;
+    uint8_t* p = items + used;
+    used += n;
+    return p;
+  }
+
+ private:
+  bool grow(size_t needed, size_t limit);
+};
+
+// Little helpers for the item stream (unaligned, native byte order: it never leaves the
+// process).
+template <typename T>
+inline uint8_t* put(uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+  return p + sizeof v;
+}
+inline uint8_t* put_bytes(uint8_t* p, std::string_view s) {
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+template <typename T>
+inline T get(const uint8_t*& p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  p += sizeof v;
+  return v;
+}
+inline std::string_view get_bytes(const uint8_t*& p, size_t n) {
+  const std::string_view s(reinterpret_cast<const char*>(p), n);
+  p += n;
+  return s;
+}
+
+}  // namespace litetrace::detail

@@ -1,0 +1,122 @@
+#pragma once
+
+// A bounded single-producer/single-consumer ring of variable-size records: the producer is
+// the application thread that owns it, the consumer is the batcher. Records are written in
+// place and published with one release store; no lock, no system call, no allocation.
+//
+// Framing: every record starts with its total size (a uint32, the record is 8-byte aligned
+// and a multiple of 8). A record never wraps: when it does not fit before the end of the
+// buffer, a padding record fills the rest and the record starts at the beginning.
+//
+// Positions are byte counters that only grow (64 bits do not wrap in practice); producer
+// and consumer state sit on separate cache lines, and each side caches the other's
+// position so it touches the shared line only when its cached view says "full"/"empty"
+// (the rigtorp SPSCQueue / quill BoundedSPSCQueue pattern).
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+namespace litetrace::detail {
+
+class SpanRing {
+ public:
+  static constexpr uint32_t kPadding = 0x80000000u;
+  static constexpr size_t kAlign = 8;
+
+  // `capacity` is rounded up to a power of two, at least 4 KiB.
+  explicit SpanRing(size_t capacity);
+
+  size_t capacity() const { return capacity_; }
+  // The largest record try_reserve() can ever accept.
+  size_t max_record() const { return capacity_ / 2; }
+
+  // ---- producer (the owning thread) ----
+
+  // Room for a record of `size` bytes (a multiple of kAlign), or nullptr when the ring is
+  // full. The caller writes the record, its size in the first 4 bytes, then commit().
+  uint8_t* try_reserve(size_t size) noexcept {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    const size_t offset = static_cast<size_t>(w) & mask_;
+    const size_t to_end = capacity_ - offset;
+    const size_t needed = to_end < size ? to_end + size : size;
+    if (w + needed - cached_read_ > capacity_) {
+      // Acquire pairs with the release in release(): the batcher is done with those bytes.
+      cached_read_ = read_.load(std::memory_order_acquire);
+      if (w + needed - cached_read_ > capacity_) return nullptr;
+    }
+    if (to_end < size) {
+      const uint32_t pad = static_cast<uint32_t>(to_end) | kPadding;
+      std::memcpy(buf_.get() + offset, &pad, sizeof pad);
+      pending_padding_ = to_end;
+      return buf_.get();
+    }
+    pending_padding_ = 0;
+    return buf_.get() + offset;
+  }
+
+  void commit(size_t size) noexcept {
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    // Release pairs with the acquire in peek(): the record's bytes are visible first.
+    write_.store(w + pending_padding_ + size, std::memory_order_release);
+  }
+
+  // ---- consumer (the batcher) ----
+
+  // The next record (its size is in its first 4 bytes), or nullptr when there is none.
+  const uint8_t* peek() noexcept {
+    for (;;) {
+      const uint64_t r = read_.load(std::memory_order_relaxed);
+      if (r == cached_write_) {
+        // Acquire pairs with the release in commit().
+        cached_write_ = write_.load(std::memory_order_acquire);
+        if (r == cached_write_) return nullptr;
+      }
+      const uint8_t* p = buf_.get() + (static_cast<size_t>(r) & mask_);
+      uint32_t size;
+      std::memcpy(&size, p, sizeof size);
+      if ((size & kPadding) == 0) return p;
+      read_.store(r + (size & ~kPadding), std::memory_order_release);
+    }
+  }
+
+  void release(size_t size) noexcept {
+    // Release pairs with the acquire in try_reserve(): we are done reading these bytes.
+    read_.store(read_.load(std::memory_order_relaxed) + size, std::memory_order_release);
+  }
+
+  // ---- any thread ----
+
+  size_t used_bytes() const noexcept {
+    const uint64_t r = read_.load(std::memory_order_relaxed);
+    const uint64_t w = write_.load(std::memory_order_relaxed);
+    return w > r ? static_cast<size_t>(w - r) : 0;
+  }
+  // A position the consumer can wait to pass: everything committed before this call.
+  uint64_t write_position() const noexcept { return write_.load(std::memory_order_acquire); }
+  uint64_t read_position() const noexcept { return read_.load(std::memory_order_acquire); }
+
+ private:
+  size_t capacity_;
+  size_t mask_;
+  std::unique_ptr<uint8_t[]> buf_;
+
+  alignas(64) std::atomic<uint64_t> write_{0};
+  uint64_t cached_read_ = 0;
+  size_t pending_padding_ = 0;
+
+  alignas(64) std::atomic<uint64_t> read_{0};
+  uint64_t cached_write_ = 0;
+};
+
+inline SpanRing::SpanRing(size_t capacity) {
+  size_t c = 4096;
+  while (c < capacity) c <<= 1;
+  capacity_ = c;
+  mask_ = c - 1;
+  buf_.reset(new uint8_t[c]);
+}
+
+}  // namespace litetrace::detail

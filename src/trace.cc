@@ -1,0 +1,317 @@
+// The application-thread side of litetrace: Span, Scope, Tracer and TracerProvider.
+// Everything a span records goes into its SpanBuffer as items (span_record.h); nothing
+// here locks, blocks or makes a system call but the clock read, and a warm thread
+// allocates nothing.
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "id_generator.h"
+#include "litetrace/trace.h"
+#include "provider_core.h"
+#include "span_record.h"
+#include "tick_clock.h"
+
+namespace litetrace {
+
+using detail::ItemKind;
+using detail::SpanBuffer;
+using detail::ValueType;
+
+namespace {
+
+thread_local SpanContext t_current;
+
+uint64_t unix_ns(SystemTime t) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return ns > 0 ? static_cast<uint64_t>(ns) : 0;
+}
+
+// The longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.
+std::string_view truncate_utf8(std::string_view s, size_t limit) {
+  if (limit == 0 || s.size() <= limit) return s;
+  size_t n = limit;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+size_t clamp16(size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
+
+// Bytes of the attribute item for `key` and `value` (after truncation).
+size_t attribute_item_size(size_t key_len, const AttributeValue& v, size_t value_len) {
+  const bool var = v.type() == AttributeValue::Type::kString || v.type() == AttributeValue::Type::kBytes;
+  return 1 + 1 + 2 + (var ? 4 + key_len + value_len : 8 + key_len);
+}
+
+bool append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const AttributeValue& v,
+                      size_t max_length, size_t limit) {
+  key = key.substr(0, clamp16(key.size()));
+  std::string_view str;
+  if (v.type() == AttributeValue::Type::kString) str = truncate_utf8(v.string_value(), max_length);
+  if (v.type() == AttributeValue::Type::kBytes) str = v.string_value().substr(0, max_length ? max_length : str.npos);
+  uint8_t* p = b.append(attribute_item_size(key.size(), v, str.size()), limit);
+  if (p == nullptr) return false;
+  p = detail::put(p, static_cast<uint8_t>(kind));
+  p = detail::put(p, static_cast<uint8_t>(v.type()));
+  p = detail::put(p, static_cast<uint16_t>(key.size()));
+  switch (v.type()) {
+    case AttributeValue::Type::kString:
+    case AttributeValue::Type::kBytes:
+      p = detail::put(p, static_cast<uint32_t>(str.size()));
+      p = detail::put_bytes(p, key);
+      detail::put_bytes(p, str);
+      return true;
+    case AttributeValue::Type::kBool: p = detail::put(p, static_cast<int64_t>(v.bool_value())); break;
+    case AttributeValue::Type::kInt64: p = detail::put(p, v.int64_value()); break;
+    case AttributeValue::Type::kDouble: p = detail::put(p, v.double_value()); break;
+  }
+  detail::put_bytes(p, key);
+  return true;
+}
+
+// Walks the items of a buffer; returns the size of the item at `p`.
+size_t item_size(const uint8_t* p) {
+  const uint8_t* q = p;
+  switch (static_cast<ItemKind>(detail::get<uint8_t>(q))) {
+    case ItemKind::kName:
+    case ItemKind::kStatusDescription: return 3 + detail::get<uint16_t>(q);
+    case ItemKind::kAttribute:
+    case ItemKind::kDeadAttribute:
+    case ItemKind::kEventAttribute: {
+      const auto type = static_cast<ValueType>(detail::get<uint8_t>(q));
+      const auto key_len = detail::get<uint16_t>(q);
+      if (type == ValueType::kString || type == ValueType::kBytes) return 8 + key_len + detail::get<uint32_t>(q);
+      return 12 + key_len;
+    }
+    case ItemKind::kEvent: {
+      q += 9;
+      return 1 + 9 + 2 + detail::get<uint16_t>(q);
+    }
+    case ItemKind::kLink: return 1 + 1 + 24;
+  }
+  return 1;
+}
+
+// Marks the span attribute `key` dead if present; true when one was.
+bool kill_attribute(SpanBuffer& b, std::string_view key) {
+  for (uint8_t* p = b.items; p < b.items + b.used; p += item_size(p)) {
+    if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
+    const uint8_t* q = p + 1;
+    const auto type = static_cast<ValueType>(detail::get<uint8_t>(q));
+    const auto key_len = detail::get<uint16_t>(q);
+    q += (type == ValueType::kString || type == ValueType::kBytes) ? 4 : 8;
+    if (std::string_view(reinterpret_cast<const char*>(q), key_len) == key) {
+      *p = static_cast<uint8_t>(ItemKind::kDeadAttribute);
+      return true;
+    }
+  }
+  return false;
+}
+
+void set_span_attribute(SpanBuffer& b, std::string_view key, const AttributeValue& v) {
+  const TracerProviderOptions& o = b.core->options();
+  const bool replaced = b.header.attribute_count != 0 && kill_attribute(b, key);
+  if (replaced) --b.header.attribute_count;
+  if (b.header.attribute_count >= o.max_attributes ||
+      !append_attribute(b, ItemKind::kAttribute, key, v, o.max_attribute_length, b.core->max_items_bytes())) {
+    ++b.header.dropped_attributes;
+    return;
+  }
+  ++b.header.attribute_count;
+}
+
+void append_name(SpanBuffer& b, ItemKind kind, std::string_view text) {
+  text = text.substr(0, clamp16(text.size()));
+  uint8_t* p = b.append(3 + text.size(), b.core->max_items_bytes());
+  if (p == nullptr) return;
+  p = detail::put(p, static_cast<uint8_t>(kind));
+  p = detail::put(p, static_cast<uint16_t>(text.size()));
+  detail::put_bytes(p, text);
+}
+
+void append_link(SpanBuffer& b, const SpanContext& link) {
+  if (!link.valid()) return;
+  uint8_t* p = b.header.link_count < b.core->options().max_links ? b.append(26, b.core->max_items_bytes()) : nullptr;
+  if (p == nullptr) {
+    ++b.header.dropped_links;
+    return;
+  }
+  p = detail::put(p, static_cast<uint8_t>(ItemKind::kLink));
+  p = detail::put(p, link.flags);
+  p = detail::put(p, link.trace_id.high);
+  p = detail::put(p, link.trace_id.low);
+  detail::put(p, link.span_id);
+  ++b.header.link_count;
+}
+
+std::string hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
+}
+
+}  // namespace
+
+// ---- SpanContext ----
+
+std::string SpanContext::trace_id_hex() const { return hex(trace_id.high) + hex(trace_id.low); }
+std::string SpanContext::span_id_hex() const { return hex(span_id); }
+
+// ---- Span ----
+
+Span::Span(Span&& other) noexcept : buffer_(other.buffer_), context_(other.context_) { other.buffer_ = nullptr; }
+
+Span& Span::operator=(Span&& other) noexcept {
+  if (this != &other) {
+    end();
+    buffer_ = other.buffer_;
+    context_ = other.context_;
+    other.buffer_ = nullptr;
+  }
+  return *this;
+}
+
+void Span::set_attribute(std::string_view key, const AttributeValue& value) noexcept {
+  if (buffer_ != nullptr) set_span_attribute(*buffer_, key, value);
+}
+
+void Span::add_event(std::string_view name, Attributes attributes) noexcept {
+  if (buffer_ == nullptr) return;
+  add_event(name, SystemTime{}, attributes);
+}
+
+void Span::add_event(std::string_view name, SystemTime time, Attributes attributes) noexcept {
+  if (buffer_ == nullptr) return;
+  SpanBuffer& b = *buffer_;
+  const TracerProviderOptions& o = b.core->options();
+  name = name.substr(0, clamp16(name.size()));
+  uint8_t* p = b.header.event_count < o.max_events ? b.append(12 + name.size(), b.core->max_items_bytes()) : nullptr;
+  if (p == nullptr) {
+    ++b.header.dropped_events;
+    return;
+  }
+  const bool explicit_time = time != SystemTime{};
+  p = detail::put(p, static_cast<uint8_t>(ItemKind::kEvent));
+  p = detail::put(p, static_cast<uint8_t>(explicit_time ? 1 : 0));
+  p = detail::put(p, explicit_time ? unix_ns(time) : detail::read_ticks());
+  p = detail::put(p, static_cast<uint16_t>(name.size()));
+  detail::put_bytes(p, name);
+  ++b.header.event_count;
+  uint16_t count = 0;
+  for (const Attribute& a : attributes) {
+    // Jaeger logs have no dropped count of their own: what an event loses counts on the span.
+    if (count >= o.max_attributes_per_event ||
+        !append_attribute(b, ItemKind::kEventAttribute, a.key, a.value, o.max_attribute_length,
+                          b.core->max_items_bytes())) {
+      ++b.header.dropped_attributes;
+      continue;
+    }
+    ++count;
+  }
+}
+
+void Span::add_link(const SpanContext& context) noexcept {
+  if (buffer_ != nullptr) append_link(*buffer_, context);
+}
+
+void Span::set_status(StatusCode code, std::string_view description) noexcept {
+  if (buffer_ == nullptr || code == StatusCode::kUnset) return;
+  SpanBuffer& b = *buffer_;
+  if (b.header.status == static_cast<uint8_t>(StatusCode::kOk)) return;  // Ok is final
+  b.header.status = static_cast<uint8_t>(code);
+  if (code == StatusCode::kError && !description.empty()) {
+    append_name(b, ItemKind::kStatusDescription, description);
+  }
+}
+
+void Span::update_name(std::string_view name) noexcept {
+  if (buffer_ != nullptr) append_name(*buffer_, ItemKind::kName, name);
+}
+
+void Span::end() noexcept {
+  if (buffer_ != nullptr) finish(detail::read_ticks(), false);
+}
+
+void Span::end(SystemTime end_time) noexcept {
+  if (buffer_ != nullptr) finish(unix_ns(end_time), true);
+}
+
+void Span::finish(uint64_t end, bool explicit_time) noexcept {
+  SpanBuffer* b = buffer_;
+  buffer_ = nullptr;
+  b->header.end = end;
+  if (explicit_time) b->header.time_flags |= detail::kEndIsUnixNs;
+  b->core->submit(b);
+}
+
+// ---- Scope ----
+
+Scope::Scope(const SpanContext& context) noexcept : previous_(t_current) { t_current = context; }
+Scope::~Scope() { t_current = previous_; }
+SpanContext Scope::current() noexcept { return t_current; }
+
+// ---- Tracer ----
+
+Span Tracer::start_span(std::string_view name, Attributes attributes, Links links,
+                        const StartSpanOptions& options) noexcept {
+  Span span;
+  detail::ProviderCore* core = core_.get();
+  if (core == nullptr) return span;
+  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? SpanContext{} : t_current;
+  detail::IdGenerator& ids = detail::thread_id_generator();
+  SpanContext& ctx = span.context_;
+  ctx.span_id = ids.next();
+  if (parent.valid()) {
+    ctx.trace_id = parent.trace_id;
+    ctx.flags = parent.flags;
+  } else {
+    ctx.trace_id = TraceId{ids.next(), ids.next()};
+    ctx.flags = kTraceFlagSampled;
+  }
+  detail::ThreadState* ts = core->thread_state();
+  if (!ctx.sampled()) {
+    detail::ThreadState::bump(ts->not_sampled);
+    return span;
+  }
+  detail::ThreadState::bump(ts->started);
+  SpanBuffer* b = core->acquire_buffer(ts);
+  span.buffer_ = b;
+  detail::SpanRecordHeader& h = b->header;
+  h.scope = scope_;
+  h.trace_id_high = ctx.trace_id.high;
+  h.trace_id_low = ctx.trace_id.low;
+  h.span_id = ctx.span_id;
+  h.parent_span_id = parent.valid() ? parent.span_id : 0;
+  h.trace_flags = ctx.flags;
+  h.kind = static_cast<uint8_t>(options.kind);
+  if (options.start_time != SystemTime{}) {
+    h.start = unix_ns(options.start_time);
+    h.time_flags = detail::kStartIsUnixNs;
+  } else {
+    h.start = detail::read_ticks();
+  }
+  append_name(*b, ItemKind::kName, name);
+  for (const Attribute& a : attributes) set_span_attribute(*b, a.key, a.value);
+  for (const SpanContext& link : links) append_link(*b, link);
+  return span;
+}
+
+// ---- TracerProvider ----
+
+TracerProvider::TracerProvider(TracerProviderOptions options)
+    : core_(std::make_shared<detail::ProviderCore>(std::move(options))) {
+  core_->start();
+}
+
+TracerProvider::~TracerProvider() { shutdown(); }
+
+Tracer TracerProvider::tracer(std::string_view scope_name, std::string_view scope_version) {
+  return Tracer(core_, core_->scope(scope_name, scope_version));
+}
+
+bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return core_->force_flush(timeout); }
+bool TracerProvider::shutdown(std::chrono::milliseconds timeout) { return core_->shutdown(timeout); }
+TracerStats TracerProvider::stats() const { return core_->stats(); }
+std::string TracerProvider::agent_address() const { return core_->agent_address(); }
+
+}  // namespace litetrace
