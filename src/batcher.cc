@@ -1,5 +1,7 @@
 #include "batcher.h"
 
+#include <algorithm>
+
 #include "litetrace/version.h"
 #include "process_info.h"
 #include "provider_core.h"
@@ -7,8 +9,10 @@
 namespace litetrace::detail {
 namespace {
 
-constexpr auto kBusyPoll = std::chrono::milliseconds(5);
+// Spans flowing: look again in 1 ms, or at once after a large haul; idle: back off to 50 ms.
+constexpr auto kBusyPoll = std::chrono::milliseconds(1);
 constexpr auto kIdlePoll = std::chrono::milliseconds(50);
+constexpr size_t kLargeHaul = 256;
 
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
@@ -124,13 +128,18 @@ void Batcher::run() {
     bool stopping;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, poll, [&] { return flush_requested_ != flush_completed_ || stopping_; });
+      if (poll.count() != 0) {
+        wake_.wait_for(lock, poll, [&] { return flush_requested_ != flush_completed_ || stopping_; });
+      }
       requested = flush_requested_;
       stopping = stopping_;
     }
     core_->registered(threads);
+    exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
     const size_t spans = drain(threads);
-    poll = spans != 0 ? kBusyPoll : std::min<std::chrono::milliseconds>(poll * 2, kIdlePoll);
+    poll = spans >= kLargeHaul ? std::chrono::milliseconds(0)
+           : spans != 0        ? kBusyPoll
+                               : std::clamp<std::chrono::milliseconds>(poll * 2, kBusyPoll, kIdlePoll);
 
     const auto now = std::chrono::steady_clock::now();
     const bool requested_flush = requested != flush_completed_;  // only this thread writes it

@@ -4,11 +4,11 @@
 // into Jaeger spans and hands them to the Exporter.
 //
 // Wake-ups: application threads never signal the batcher (that would be a system call on
-// the hot path). The batcher polls instead: every 5 ms while spans are flowing, backing
-// off to 50 ms when idle, and sends a partial packet once per flush interval. A burst from
-// idle therefore has 50 ms to fit in the ring (256 KiB per thread by default, about 2,500
-// typical spans). force_flush() and shutdown() wake it at once through the condition
-// variable.
+// the hot path). The batcher polls instead: at once again after a large haul, in 1 ms
+// while spans trickle, backing off to 50 ms when idle; it sends a partial packet once per
+// flush interval. A burst from idle therefore has up to 50 ms to fit in the ring
+// (256 KiB per thread by default, some 1,500 spans with a few attributes).
+// force_flush() and shutdown() wake it at once through the condition variable.
 //
 // Thread: flush()/stop() from any thread; everything else on the batcher thread.
 

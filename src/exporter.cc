@@ -139,7 +139,8 @@ void Exporter::add_trimmed(const Span& span) {
 void Exporter::seal_current() {
   PacketBuilder& b = builders_[sealed_];
   if (!b.open() || b.span_count() == 0) return;
-  datagrams_[sealed_++] = b.finish();
+  const ClientStats now = client_stats();
+  datagrams_[sealed_++] = b.finish(&now);
   if (sealed_ == builders_.size()) send_sealed();
 }
 
@@ -147,7 +148,10 @@ void Exporter::flush() {
   // Re-packing after EMSGSIZE can leave spans in a new open packet; go until none is left.
   for (;;) {
     PacketBuilder& b = builders_[sealed_];
-    if (b.open() && b.span_count() != 0) datagrams_[sealed_++] = b.finish();
+    if (b.open() && b.span_count() != 0) {
+      const ClientStats now = client_stats();
+      datagrams_[sealed_++] = b.finish(&now);
+    }
     if (sealed_ == 0) return;
     send_sealed();
   }

@@ -64,10 +64,14 @@ std::string_view PacketBuilder::span_bytes(size_t i) const {
   return {reinterpret_cast<const char*>(buf_.data() + head_room_ + begin), span_ends_[i] - begin};
 }
 
-std::string_view PacketBuilder::finish() {
+std::string_view PacketBuilder::finish(const ClientStats* fresh) {
   assert(open_);
   open_ = false;
   const size_t head_size = batch_head_size(encoded_process_.size(), span_ends_.size());
+  if (fresh != nullptr && head_size + spans_size_ + batch_tail_size(seq_no_, *fresh) <= max_packet_size_) {
+    stats_ = *fresh;
+    tail_size_ = batch_tail_size(seq_no_, stats_);
+  }
   uint8_t* const head = buf_.data() + head_room_ - head_size;
   CompactWriter hw(head, head_size);
   encode_batch_head(hw, encoded_process_, span_ends_.size());

@@ -47,7 +47,9 @@ class PacketBuilder {
   size_t max_packet_size() const { return max_packet_size_; }
 
   // Writes head and tail; the datagram stays valid until the next begin(). Closes the packet.
-  std::string_view finish();
+  // `fresh` stats replace the ones given to begin() when they still fit (counters only grow,
+  // so their encoding grows only at varint boundaries), so the agent hears of the latest.
+  std::string_view finish(const ClientStats* fresh = nullptr);
 
  private:
   size_t room_for(size_t span_count_after) const;

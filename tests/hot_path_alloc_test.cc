@@ -1,0 +1,83 @@
+// The hot path allocates nothing once a thread has started its first span: a counting
+// global operator new watches start_span, set_attribute, add_event, add_link, set_status
+// and end on a warm thread.
+//
+// Its own executable, because replacing operator new is program-wide.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "litetrace/trace.h"
+#include "support/udp_receiver.h"
+
+namespace {
+thread_local bool t_counting = false;
+thread_local uint64_t t_allocations = 0;
+}  // namespace
+
+void* operator new(size_t n) {
+  if (t_counting) ++t_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  std::abort();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace litetrace {
+namespace {
+
+void record_typical_spans(Tracer& tracer, const SpanContext& link, int n) {
+  for (int i = 0; i < n; ++i) {
+    StartSpanOptions so;
+    so.kind = SpanKind::kServer;
+    Span parent = tracer.start_span("GET /users/{id}", {{"http.method", "GET"}, {"http.status_code", 200}}, {link}, so);
+    Scope scope(parent);
+    parent.set_attribute("user.id", static_cast<int64_t>(i));
+    parent.set_attribute("cache.hit", i % 2 == 0);
+    parent.set_attribute("load", 0.5);
+    parent.add_event("retry", {{"attempt", 2}});
+    {
+      Span child = tracer.start_span("SELECT users");
+      child.set_attribute("db.system", "postgresql");
+      child.set_status(StatusCode::kOk);
+    }
+    parent.set_status(StatusCode::kError, "timeout");
+    parent.update_name("GET /users/42");
+  }
+}
+
+TEST(HotPath, AllocatesNothingOnAWarmThread) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o;
+  o.agent_host = "127.0.0.1";
+  o.agent_port = receiver.port();
+  o.ring_bytes_per_thread = 4 << 20;  // the burst below must not overflow the ring
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("alloc-test", "1");
+  const SpanContext link = tracer.start_span("link target").context();
+
+  record_typical_spans(tracer, link, 10);  // warm up: the thread's ring and span buffers
+  t_allocations = 0;
+  t_counting = true;
+  record_typical_spans(tracer, link, 1000);
+  t_counting = false;
+  EXPECT_EQ(t_allocations, 0u);
+
+  // The counter is live: the same thread does count an allocation.
+  t_counting = true;
+  delete new int(1);
+  t_counting = false;
+  EXPECT_EQ(t_allocations, 1u);
+
+  EXPECT_TRUE(provider.force_flush());
+  EXPECT_EQ(provider.stats().spans_exported, 2u * 1010 + 1);
+}
+
+}  // namespace
+}  // namespace litetrace

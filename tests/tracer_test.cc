@@ -1,0 +1,356 @@
+// The tracing API end to end: spans recorded on application threads arrive over UDP with
+// the OpenTelemetry -> Jaeger mapping of DESIGN.md section 3.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+#include "litetrace/trace.h"
+#include "support/tracing_fixture.h"
+#include "support/udp_receiver.h"
+
+namespace litetrace {
+namespace {
+
+using test::Arrived;
+using test::find_tag;
+using test::options_for;
+using test::UdpReceiver;
+
+TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.resource_attributes = {{"deployment.environment", "test"}};
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("my.library", "1.2.3");
+
+  SpanContext parent_ctx;
+  SpanContext link_ctx;
+  {
+    Span linked = tracer.start_span("linked", {}, {}, StartSpanOptions{SpanKind::kInternal, {}, true, {}});
+    link_ctx = linked.context();
+  }
+  {
+    StartSpanOptions so;
+    so.kind = SpanKind::kServer;
+    Span parent = tracer.start_span("parent", {{"http.method", "GET"}, {"retries", 3}}, {link_ctx}, so);
+    parent_ctx = parent.context();
+    Scope scope(parent);
+    std::string key = "temporary key";  // dies before the span ends: the span must copy it
+    parent.set_attribute(key, std::string("temporary value"));
+    key.assign(key.size(), 'X');
+    parent.set_attribute("retries", 4);  // same key: replaces
+    parent.set_attribute("ratio", 0.25);
+    parent.set_attribute("cached", false);
+    const unsigned char raw[] = {0, 1, 254, 255};
+    parent.set_attribute("raw", Bytes{raw, sizeof raw});
+    parent.add_event("cache miss", {{"key", "user:42"}, {"size", 512}});
+    parent.set_status(StatusCode::kError, "upstream timed out");
+    parent.update_name("GET /users");
+    {
+      StartSpanOptions child_options;
+      child_options.kind = SpanKind::kClient;
+      Span child = tracer.start_span("child", child_options);  // parent from the Scope
+      EXPECT_EQ(child.context().trace_id, parent.context().trace_id);
+      child.set_status(StatusCode::kOk);
+      child.set_status(StatusCode::kError, "ignored: Ok is final");
+    }
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  ASSERT_EQ(got.spans.size(), 3u);
+
+  const detail::DecodedBatch& batch = got.batches.front();
+  EXPECT_EQ(batch.process.service_name, "tracer-test");
+  std::map<std::string, std::string> ptags;
+  for (const detail::Tag& t : batch.process.tags) ptags[std::string(t.key)] = std::string(t.str);
+  EXPECT_EQ(ptags["deployment.environment"], "test");
+  EXPECT_EQ(ptags["jaeger.version"].rfind("litetrace-cpp-", 0), 0u);
+  EXPECT_FALSE(ptags["hostname"].empty());
+  EXPECT_FALSE(ptags["ip"].empty());
+
+  const detail::Span* p = got.by_name("GET /users");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->trace_id_high, parent_ctx.trace_id.high);
+  EXPECT_EQ(p->trace_id_low, parent_ctx.trace_id.low);
+  EXPECT_NE(p->trace_id_high, 0u);  // 128-bit trace ids
+  EXPECT_EQ(p->span_id, parent_ctx.span_id);
+  EXPECT_EQ(p->parent_span_id, 0u);
+  EXPECT_EQ(p->flags, detail::kFlagSampled);
+  EXPECT_EQ(std::string(find_tag(*p, "http.method")->str), "GET");
+  EXPECT_EQ(find_tag(*p, "retries")->vlong, 4);
+  EXPECT_EQ(find_tag(*p, "ratio")->vdouble, 0.25);
+  EXPECT_EQ(find_tag(*p, "cached")->type, detail::TagType::kBool);
+  EXPECT_FALSE(find_tag(*p, "cached")->vbool);
+  EXPECT_EQ(find_tag(*p, "raw")->type, detail::TagType::kBinary);
+  EXPECT_EQ(find_tag(*p, "raw")->str, std::string_view("\x00\x01\xfe\xff", 4));
+  EXPECT_EQ(std::string(find_tag(*p, "temporary key")->str), "temporary value");
+  EXPECT_EQ(std::string(find_tag(*p, "span.kind")->str), "server");
+  EXPECT_EQ(std::string(find_tag(*p, "otel.status_code")->str), "ERROR");
+  EXPECT_EQ(std::string(find_tag(*p, "otel.status_description")->str), "upstream timed out");
+  ASSERT_NE(find_tag(*p, "error"), nullptr);
+  EXPECT_EQ(find_tag(*p, "error")->type, detail::TagType::kBool);  // a string "true" is ignored by Jaeger
+  EXPECT_TRUE(find_tag(*p, "error")->vbool);
+  EXPECT_EQ(std::string(find_tag(*p, "otel.scope.name")->str), "my.library");
+  EXPECT_EQ(std::string(find_tag(*p, "otel.scope.version")->str), "1.2.3");
+  EXPECT_EQ(std::string(find_tag(*p, "otel.library.name")->str), "my.library");
+  int retries_tags = 0;
+  for (const detail::Tag& t : p->tags) retries_tags += t.key == "retries";
+  EXPECT_EQ(retries_tags, 1);
+  ASSERT_EQ(p->logs.size, 1u);
+  EXPECT_EQ(std::string(p->logs[0].fields[0].key), "event");
+  EXPECT_EQ(std::string(p->logs[0].fields[0].str), "cache miss");
+  EXPECT_EQ(std::string(p->logs[0].fields[1].str), "user:42");
+  EXPECT_EQ(p->logs[0].fields[2].vlong, 512);
+  EXPECT_GE(p->logs[0].timestamp_us, p->start_time_us);
+  ASSERT_EQ(p->references.size, 1u);  // a root with a link: no CHILD_OF
+  EXPECT_EQ(p->references[0].type, detail::RefType::kFollowsFrom);
+  EXPECT_EQ(p->references[0].span_id, link_ctx.span_id);
+  EXPECT_EQ(p->references[0].trace_id_low, link_ctx.trace_id.low);
+
+  const detail::Span* c = got.by_name("child");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->parent_span_id, parent_ctx.span_id);
+  EXPECT_EQ(c->trace_id_low, parent_ctx.trace_id.low);
+  EXPECT_EQ(std::string(find_tag(*c, "span.kind")->str), "client");
+  EXPECT_EQ(std::string(find_tag(*c, "otel.status_code")->str), "OK");
+  EXPECT_EQ(find_tag(*c, "error"), nullptr);
+  EXPECT_GE(c->start_time_us, p->start_time_us);
+  EXPECT_LE(c->start_time_us + c->duration_us, p->start_time_us + p->duration_us + 1);
+
+  const detail::Span* l = got.by_name("linked");
+  ASSERT_NE(l, nullptr);
+  EXPECT_EQ(find_tag(*l, "span.kind"), nullptr);  // internal: no tag
+  EXPECT_NE(l->trace_id_low, p->trace_id_low);    // root: a trace of its own
+}
+
+TEST(Tracer, TimesAreWallClockMicroseconds) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  const auto before = std::chrono::system_clock::now();
+  {
+    Span s = tracer.start_span("measured");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto after = std::chrono::system_clock::now();
+  const SystemTime explicit_start = std::chrono::system_clock::from_time_t(1700000000);
+  {
+    StartSpanOptions so;
+    so.start_time = explicit_start;
+    Span s = tracer.start_span("explicit", so);
+    s.add_event("at a given time", explicit_start + std::chrono::milliseconds(3));
+    s.end(explicit_start + std::chrono::seconds(2));
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  const auto us = [](SystemTime t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  };
+  const detail::Span* m = got.by_name("measured");
+  ASSERT_NE(m, nullptr);
+  EXPECT_GE(m->start_time_us, us(before) - 2000);
+  EXPECT_LE(m->start_time_us + m->duration_us, us(after) + 2000);
+  EXPECT_GE(m->duration_us, 45000);
+  EXPECT_LE(m->duration_us, us(after) - us(before) + 2000);
+  const detail::Span* e = got.by_name("explicit");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->start_time_us, 1700000000000000);
+  EXPECT_EQ(e->duration_us, 2000000);
+  EXPECT_EQ(e->logs[0].timestamp_us, 1700000000003000);
+}
+
+TEST(Tracer, LimitsDropAndCount) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_attributes = 3;
+  o.max_events = 2;
+  o.max_links = 1;
+  o.max_attribute_length = 5;
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");  // no scope tags: only the attributes count
+  {
+    Span s = tracer.start_span("limited");
+    for (int i = 0; i < 10; ++i) s.set_attribute("k" + std::to_string(i), i);
+    s.set_attribute("k0", "a long value \xE2\x9C\x93");  // replacing an existing key is allowed
+    for (int i = 0; i < 5; ++i) s.add_event("e");
+    const SpanContext other = tracer.start_span("other").context();
+    s.add_link(other);
+    s.add_link(other);
+    s.add_link(other);
+    s.add_link(SpanContext{});  // invalid: ignored, not counted
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  const detail::Span* s = got.by_name("limited");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->tags.size, 3u);
+  EXPECT_EQ(s->dropped_tags, 7u);
+  EXPECT_EQ(std::string(find_tag(*s, "k0")->str), "a lon");  // truncated to 5 bytes
+  EXPECT_EQ(s->logs.size, 2u);
+  EXPECT_EQ(s->dropped_logs, 3u);
+  EXPECT_EQ(s->references.size, 1u);
+  EXPECT_EQ(s->dropped_references, 2u);
+}
+
+TEST(Tracer, Utf8TruncationNeverSplitsACharacter) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_attribute_length = 4;
+  TracerProvider provider(o);
+  {
+    Span s = provider.tracer("t").start_span("utf8");
+    s.set_attribute("v", "a\xE2\x9C\x93z");  // 'a' + 3-byte check mark + 'z': 5 bytes
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  EXPECT_EQ(std::string(find_tag(*got.by_name("utf8"), "v")->str), "a\xE2\x9C\x93");
+}
+
+TEST(Tracer, UnsampledSpansAreNotRecordedButPropagate) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  SpanContext remote;
+  remote.trace_id = TraceId{1, 2};
+  remote.span_id = 3;
+  remote.flags = 0;  // not sampled upstream
+  remote.remote = true;
+  StartSpanOptions so;
+  so.parent = remote;
+  Span s = tracer.start_span("not sampled", so);
+  EXPECT_FALSE(s.is_recording());
+  EXPECT_TRUE(s.context().valid());
+  EXPECT_EQ(s.context().trace_id, remote.trace_id);
+  s.set_attribute("ignored", 1);
+  s.end();
+  ASSERT_TRUE(provider.force_flush());
+  EXPECT_TRUE(receiver.drain().empty());
+  EXPECT_EQ(provider.stats().spans_not_sampled, 1u);
+  EXPECT_EQ(provider.stats().spans_started, 0u);
+}
+
+TEST(Tracer, ShutdownFlushesIsIdempotentAndCountsLateSpans) {
+  UdpReceiver receiver;
+  auto provider = std::make_unique<TracerProvider>(options_for(receiver));
+  Tracer tracer = provider->tracer("t");
+  Span late = tracer.start_span("ends after shutdown");
+  for (int i = 0; i < 100; ++i) tracer.start_span("before shutdown").end();
+  EXPECT_TRUE(provider->shutdown());
+  EXPECT_TRUE(provider->shutdown());
+  late.end();
+  tracer.start_span("started after shutdown").end();
+  const TracerStats s = provider->stats();
+  EXPECT_EQ(s.spans_exported, 100u);
+  EXPECT_EQ(s.spans_dropped_queue, 2u);
+  EXPECT_EQ(s.spans_ended, 102u);
+  EXPECT_EQ(s.spans_pending, 0u);
+  EXPECT_FALSE(provider->force_flush(std::chrono::milliseconds(10)));
+  Arrived got;
+  got.decode(receiver.drain());
+  EXPECT_EQ(got.spans.size(), 100u);
+  provider.reset();  // the destructor after shutdown is harmless
+}
+
+TEST(Tracer, DestructorFlushes) {
+  UdpReceiver receiver;
+  {
+    TracerProvider provider(options_for(receiver));
+    provider.tracer("t").start_span("flushed by the destructor").end();
+  }
+  Arrived got;
+  got.decode(receiver.drain());
+  ASSERT_EQ(got.spans.size(), 1u);
+}
+
+TEST(Tracer, ExitedThreadsLeaveTheirSpansBehind) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  for (int t = 0; t < 20; ++t) {
+    std::thread([&] {
+      for (int i = 0; i < 50; ++i) tracer.start_span("from a short-lived thread").end();
+    }).join();
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  EXPECT_EQ(got.spans.size(), 1000u);
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_ended, 1000u);
+  EXPECT_EQ(s.spans_exported, 1000u);
+}
+
+TEST(Tracer, AFullRingDropsAndCountsNeverBlocks) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.ring_bytes_per_thread = 4096;  // a few dozen spans
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("t");
+  for (int i = 0; i < 20000; ++i) tracer.start_span("burst").end();
+  ASSERT_FALSE(provider.force_flush());  // something was lost, and it says so
+  const TracerStats s = provider.stats();
+  EXPECT_GT(s.spans_dropped_queue, 0u);
+  EXPECT_EQ(s.spans_ended, 20000u);
+  EXPECT_EQ(s.spans_exported + s.spans_dropped_queue, 20000u);
+  Arrived got;
+  got.decode(receiver.drain());
+  EXPECT_EQ(got.spans.size(), s.spans_exported);
+  // The agent hears about it too.
+  EXPECT_EQ(static_cast<uint64_t>(got.batches.back().stats.full_queue_dropped_spans), s.spans_dropped_queue);
+}
+
+TEST(Tracer, MovedSpansEndOnce) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  {
+    Span a = tracer.start_span("moved");
+    Span b = std::move(a);
+    Span c;
+    c = std::move(b);
+    EXPECT_FALSE(a.is_recording());
+    EXPECT_TRUE(c.is_recording());
+    std::thread([s = std::move(c)]() mutable { s.end(); }).join();  // ended on another thread
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  EXPECT_EQ(got.spans.size(), 1u);
+}
+
+TEST(Tracer, IdsDoNotRepeatAcrossThreadsOrFork) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  tracer.start_span("warm").end();  // the parent's generator is seeded before the fork
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    uint64_t ids[100];
+    for (uint64_t& id : ids) id = tracer.start_span("child process", StartSpanOptions{}).context().span_id;
+    const ssize_t n = write(fds[1], ids, sizeof ids);
+    _exit(n == sizeof ids ? 0 : 1);
+  }
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 100; ++i) seen.insert(tracer.start_span("parent process").context().span_id);
+  uint64_t child_ids[100];
+  ASSERT_EQ(read(fds[0], child_ids, sizeof child_ids), static_cast<ssize_t>(sizeof child_ids));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  for (uint64_t id : child_ids) EXPECT_TRUE(seen.insert(id).second) << "the child repeated the parent's id";
+  close(fds[0]);
+  close(fds[1]);
+}
+
+}  // namespace
+}  // namespace litetrace
