@@ -23,9 +23,6 @@ thread_local ThreadRegistrations t_registrations;
 
 }  // namespace
 
-thread_local ProviderCore* ProviderCore::t_cache_core = nullptr;
-thread_local ThreadState* ProviderCore::t_cache_state = nullptr;
-
 ThreadRegistrations::~ThreadRegistrations() {
   for (ThreadRegistration& r : list) r.core->retire(r.state);
 }
@@ -146,35 +143,10 @@ void ProviderCore::reap(ThreadState* ts) {
   delete ts;
 }
 
-SpanBuffer* ProviderCore::acquire_buffer(ThreadState* ts) {
-  SpanBuffer* b = ts->free_buffers;
-  if (b != nullptr) {
-    ts->free_buffers = b->next_free;
-    b->reset();
-  } else {
-    b = new SpanBuffer;  // the thread is warming up (or holds more open spans than ever)
-  }
+SpanBuffer* ProviderCore::new_buffer() {
+  auto* b = new SpanBuffer;
   b->core = this;
   return b;
-}
-
-void ProviderCore::submit(SpanBuffer* b) {
-  ThreadState* ts = thread_state();
-  const size_t size =
-      (sizeof(SpanRecordHeader) + b->used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
-  uint8_t* dst = accepting() ? ts->ring.try_reserve(size) : nullptr;
-  if (dst != nullptr) {
-    b->header.size = static_cast<uint32_t>(size);
-    b->header.items_size = static_cast<uint32_t>(b->used);
-    std::memcpy(dst, &b->header, sizeof b->header);
-    std::memcpy(dst + sizeof b->header, b->items, b->used);
-    ts->ring.commit(size);
-  } else {
-    ThreadState::bump(ts->dropped);
-  }
-  ThreadState::bump(ts->ended);
-  b->next_free = ts->free_buffers;
-  ts->free_buffers = b;
 }
 
 bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {

@@ -77,11 +77,38 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   }
   bool accepting() const { return !shut_down_.load(std::memory_order_relaxed); }
 
-  // A SpanBuffer from the calling thread's pool.
-  SpanBuffer* acquire_buffer(ThreadState* ts);
+  // A SpanBuffer from the calling thread's pool; the caller fills in every header field.
+  SpanBuffer* acquire_buffer(ThreadState* ts) {
+    SpanBuffer* b = ts->free_buffers;
+    if (b == nullptr) return new_buffer();  // warming up, or more spans open than ever before
+    ts->free_buffers = b->next_free;
+    b->used = 0;
+    b->key_bits = 0;
+    return b;
+  }
   // Ends a span: copies it into the calling thread's ring or counts it dropped; the buffer
   // goes back to the calling thread's pool.
-  void submit(SpanBuffer* buffer);
+  void submit(SpanBuffer* b) {
+    ThreadState* ts = thread_state();
+    const size_t size = (sizeof(SpanRecordHeader) + b->used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
+    uint8_t* dst = accepting() ? ts->ring.try_reserve(size) : nullptr;
+    if (dst != nullptr) {
+      b->header.size = static_cast<uint32_t>(size);
+      b->header.items_size = static_cast<uint32_t>(b->used);
+      if (b->items == b->inline_items) {
+        std::memcpy(dst, &b->header, sizeof b->header + b->used);
+      } else {
+        std::memcpy(dst, &b->header, sizeof b->header);
+        std::memcpy(dst + sizeof b->header, b->items, b->used);
+      }
+      ts->ring.commit(size);
+    } else {
+      ThreadState::bump(ts->dropped);
+    }
+    ThreadState::bump(ts->ended);
+    b->next_free = ts->free_buffers;
+    ts->free_buffers = b;
+  }
   size_t max_items_bytes() const { return max_items_bytes_; }
 
   bool force_flush(std::chrono::milliseconds timeout);
@@ -101,6 +128,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
 
  private:
   ThreadState* register_thread();
+  SpanBuffer* new_buffer();
 
   TracerProviderOptions options_;
   size_t max_items_bytes_;
@@ -115,8 +143,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::mutex shutdown_mutex_;  // serializes shutdown() callers
   std::atomic<bool> shut_down_{false};
 
-  static thread_local ProviderCore* t_cache_core;
-  static thread_local ThreadState* t_cache_state;
+  // Inline, so other files reach them without a TLS wrapper call.
+  static inline thread_local ProviderCore* t_cache_core = nullptr;
+  static inline thread_local ThreadState* t_cache_state = nullptr;
 };
 
 }  // namespace litetrace::detail

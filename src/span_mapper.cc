@@ -6,23 +6,20 @@ namespace litetrace::detail {
 namespace {
 
 Tag read_attribute(const uint8_t*& p) {
-  const auto type = static_cast<ValueType>(get<uint8_t>(p));
-  const auto key_len = get<uint16_t>(p);
+  const auto head = get<AttributeItemHead>(p);
   Tag t;
-  switch (type) {
+  switch (static_cast<ValueType>(head.type)) {
     case ValueType::kString:
-    case ValueType::kBytes: {
-      const auto value_len = get<uint32_t>(p);
-      t.key = get_bytes(p, key_len);
-      t.str = get_bytes(p, value_len);
-      t.type = type == ValueType::kString ? TagType::kString : TagType::kBinary;
+    case ValueType::kBytes:
+      t.type = head.type == static_cast<uint8_t>(ValueType::kString) ? TagType::kString : TagType::kBinary;
+      t.key = get_bytes(p, head.key_length);
+      t.str = get_bytes(p, head.value_length);
       return t;
-    }
     case ValueType::kBool: t = Tag::boolean({}, get<int64_t>(p) != 0); break;
     case ValueType::kInt64: t = Tag::int64({}, get<int64_t>(p)); break;
     case ValueType::kDouble: t = Tag::float64({}, get<double>(p)); break;
   }
-  t.key = get_bytes(p, key_len);
+  t.key = get_bytes(p, head.key_length);
   return t;
 }
 
@@ -46,7 +43,10 @@ const Span& SpanMapper::map(const uint8_t* record) {
   std::string_view name;
   std::string_view status_description;
   while (p < end) {
-    switch (static_cast<ItemKind>(get<uint8_t>(p))) {
+    // Attribute items keep their kind inside their head; the others are read after it.
+    const auto kind = static_cast<ItemKind>(*p);
+    if (kind != ItemKind::kAttribute && kind != ItemKind::kDeadAttribute && kind != ItemKind::kEventAttribute) ++p;
+    switch (kind) {
       case ItemKind::kName: name = get_bytes(p, get<uint16_t>(p)); break;
       case ItemKind::kAttribute: tags_.push_back(read_attribute(p)); break;
       case ItemKind::kDeadAttribute: read_attribute(p); break;

@@ -28,7 +28,7 @@ struct TracerScope {
 
 enum class ItemKind : uint8_t {
   kName = 1,           // u16 length, bytes (the last one wins: update_name)
-  kAttribute,          // u8 type, u16 key length, value, key bytes[, value bytes]
+  kAttribute,          // AttributeItemHead, [8-byte scalar value], key bytes, [value bytes]
   kDeadAttribute,      // an attribute replaced by a later one with the same key
   kEvent,              // u8 explicit time, u64 time, u16 name length, name; then its kEventAttributes
   kEventAttribute,     // as kAttribute, belonging to the event before it
@@ -40,6 +40,21 @@ enum class ItemKind : uint8_t {
 enum class ValueType : uint8_t { kString, kBool, kInt64, kDouble, kBytes };
 
 enum TimeFlags : uint8_t { kStartIsUnixNs = 1, kEndIsUnixNs = 2 };
+
+// The fixed start of an attribute item (one 8-byte store on the hot path).
+struct AttributeItemHead {
+  uint8_t kind;        // ItemKind::kAttribute, kDeadAttribute or kEventAttribute
+  uint8_t type;        // ValueType
+  uint16_t key_length;
+  uint32_t value_length;  // string and bytes values; 0 for scalars
+};
+static_assert(sizeof(AttributeItemHead) == 8, "packed by layout");
+
+inline bool is_scalar(ValueType t) { return t == ValueType::kBool || t == ValueType::kInt64 || t == ValueType::kDouble; }
+
+inline size_t attribute_item_size(const AttributeItemHead& h) {
+  return sizeof h + (is_scalar(static_cast<ValueType>(h.type)) ? 8 : 0) + h.key_length + h.value_length;
+}
 
 struct SpanRecordHeader {
   uint32_t size = 0;        // the whole record, this header included (ring framing)
@@ -70,17 +85,17 @@ struct SpanBuffer {
 
   SpanBuffer* next_free = nullptr;
   ProviderCore* core = nullptr;
-  SpanRecordHeader header;
   uint8_t* items = inline_items;
   size_t used = 0;
   size_t capacity = kInlineBytes;
+  // A bit per hash of the span's attribute keys: a new key whose bit is clear cannot
+  // replace an earlier attribute, so the items need no scan.
+  uint64_t key_bits = 0;
   std::unique_ptr<uint8_t[]> heap;  // kept for reuse once a span needed more
-  alignas(8) uint8_t inline_items[kInlineBytes];
-
-  void reset() {
-    header = SpanRecordHeader{};
-    used = 0;
-  }
+  // header and inline_items are adjacent, so a span that stayed inline reaches its ring
+  // with one memcpy.
+  SpanRecordHeader header;
+  uint8_t inline_items[kInlineBytes];
 
   // Room for `n` more bytes (growing once past the inline bytes, up to `limit`).
   uint8_t* append(size_t n, size_t limit) {

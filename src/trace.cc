@@ -37,39 +37,40 @@ std::string_view truncate_utf8(std::string_view s, size_t limit) {
 
 size_t clamp16(size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
 
-// Bytes of the attribute item for `key` and `value` (after truncation).
-size_t attribute_item_size(size_t key_len, const AttributeValue& v, size_t value_len) {
-  const bool var = v.type() == AttributeValue::Type::kString || v.type() == AttributeValue::Type::kBytes;
-  return 1 + 1 + 2 + (var ? 4 + key_len + value_len : 8 + key_len);
+uint64_t key_bit(std::string_view key) {
+  const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
+  return uint64_t{1} << (h & 63);
 }
 
 bool append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const AttributeValue& v,
                       size_t max_length, size_t limit) {
   key = key.substr(0, clamp16(key.size()));
+  const auto type = static_cast<ValueType>(v.type());
   std::string_view str;
-  if (v.type() == AttributeValue::Type::kString) str = truncate_utf8(v.string_value(), max_length);
-  if (v.type() == AttributeValue::Type::kBytes) str = v.string_value().substr(0, max_length ? max_length : str.npos);
-  uint8_t* p = b.append(attribute_item_size(key.size(), v, str.size()), limit);
-  if (p == nullptr) return false;
-  p = detail::put(p, static_cast<uint8_t>(kind));
-  p = detail::put(p, static_cast<uint8_t>(v.type()));
-  p = detail::put(p, static_cast<uint16_t>(key.size()));
+  uint64_t scalar = 0;
   switch (v.type()) {
-    case AttributeValue::Type::kString:
-    case AttributeValue::Type::kBytes:
-      p = detail::put(p, static_cast<uint32_t>(str.size()));
-      p = detail::put_bytes(p, key);
-      detail::put_bytes(p, str);
-      return true;
-    case AttributeValue::Type::kBool: p = detail::put(p, static_cast<int64_t>(v.bool_value())); break;
-    case AttributeValue::Type::kInt64: p = detail::put(p, v.int64_value()); break;
-    case AttributeValue::Type::kDouble: p = detail::put(p, v.double_value()); break;
+    case AttributeValue::Type::kString: str = truncate_utf8(v.string_value(), max_length); break;
+    case AttributeValue::Type::kBytes: str = v.string_value().substr(0, max_length ? max_length : str.npos); break;
+    case AttributeValue::Type::kBool: scalar = v.bool_value() ? 1 : 0; break;
+    case AttributeValue::Type::kInt64: scalar = static_cast<uint64_t>(v.int64_value()); break;
+    case AttributeValue::Type::kDouble: {
+      const double d = v.double_value();
+      std::memcpy(&scalar, &d, sizeof d);
+      break;
+    }
   }
-  detail::put_bytes(p, key);
+  const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(type),
+                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(str.size())};
+  uint8_t* p = b.append(detail::attribute_item_size(head), limit);
+  if (p == nullptr) return false;
+  p = detail::put(p, head);
+  if (detail::is_scalar(type)) p = detail::put(p, scalar);
+  p = detail::put_bytes(p, key);
+  detail::put_bytes(p, str);
   return true;
 }
 
-// Walks the items of a buffer; returns the size of the item at `p`.
+// The size of the item at `p`.
 size_t item_size(const uint8_t* p) {
   const uint8_t* q = p;
   switch (static_cast<ItemKind>(detail::get<uint8_t>(q))) {
@@ -77,12 +78,7 @@ size_t item_size(const uint8_t* p) {
     case ItemKind::kStatusDescription: return 3 + detail::get<uint16_t>(q);
     case ItemKind::kAttribute:
     case ItemKind::kDeadAttribute:
-    case ItemKind::kEventAttribute: {
-      const auto type = static_cast<ValueType>(detail::get<uint8_t>(q));
-      const auto key_len = detail::get<uint16_t>(q);
-      if (type == ValueType::kString || type == ValueType::kBytes) return 8 + key_len + detail::get<uint32_t>(q);
-      return 12 + key_len;
-    }
+    case ItemKind::kEventAttribute: return detail::attribute_item_size(detail::get<detail::AttributeItemHead>(p));
     case ItemKind::kEvent: {
       q += 9;
       return 1 + 9 + 2 + detail::get<uint16_t>(q);
@@ -96,11 +92,10 @@ size_t item_size(const uint8_t* p) {
 bool kill_attribute(SpanBuffer& b, std::string_view key) {
   for (uint8_t* p = b.items; p < b.items + b.used; p += item_size(p)) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
-    const uint8_t* q = p + 1;
-    const auto type = static_cast<ValueType>(detail::get<uint8_t>(q));
-    const auto key_len = detail::get<uint16_t>(q);
-    q += (type == ValueType::kString || type == ValueType::kBytes) ? 4 : 8;
-    if (std::string_view(reinterpret_cast<const char*>(q), key_len) == key) {
+    const uint8_t* q = p;
+    const auto head = detail::get<detail::AttributeItemHead>(q);
+    if (detail::is_scalar(static_cast<ValueType>(head.type))) q += 8;
+    if (std::string_view(reinterpret_cast<const char*>(q), head.key_length) == key) {
       *p = static_cast<uint8_t>(ItemKind::kDeadAttribute);
       return true;
     }
@@ -110,13 +105,14 @@ bool kill_attribute(SpanBuffer& b, std::string_view key) {
 
 void set_span_attribute(SpanBuffer& b, std::string_view key, const AttributeValue& v) {
   const TracerProviderOptions& o = b.core->options();
-  const bool replaced = b.header.attribute_count != 0 && kill_attribute(b, key);
-  if (replaced) --b.header.attribute_count;
+  const uint64_t bit = key_bit(key);
+  if ((b.key_bits & bit) != 0 && kill_attribute(b, key)) --b.header.attribute_count;
   if (b.header.attribute_count >= o.max_attributes ||
       !append_attribute(b, ItemKind::kAttribute, key, v, o.max_attribute_length, b.core->max_items_bytes())) {
     ++b.header.dropped_attributes;
     return;
   }
+  b.key_bits |= bit;
   ++b.header.attribute_count;
 }
 
@@ -276,19 +272,30 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
   detail::ThreadState::bump(ts->started);
   SpanBuffer* b = core->acquire_buffer(ts);
   span.buffer_ = b;
-  detail::SpanRecordHeader& h = b->header;
+  detail::SpanRecordHeader& h = b->header;  // every field is set here: the buffer is reused
+  h.size = 0;
+  h.items_size = 0;
   h.scope = scope_;
   h.trace_id_high = ctx.trace_id.high;
   h.trace_id_low = ctx.trace_id.low;
   h.span_id = ctx.span_id;
   h.parent_span_id = parent.valid() ? parent.span_id : 0;
+  h.end = 0;
+  h.dropped_attributes = 0;
+  h.dropped_events = 0;
+  h.dropped_links = 0;
+  h.attribute_count = 0;
+  h.event_count = 0;
+  h.link_count = 0;
   h.trace_flags = ctx.flags;
   h.kind = static_cast<uint8_t>(options.kind);
+  h.status = 0;
   if (options.start_time != SystemTime{}) {
     h.start = unix_ns(options.start_time);
     h.time_flags = detail::kStartIsUnixNs;
   } else {
     h.start = detail::read_ticks();
+    h.time_flags = 0;
   }
   append_name(*b, ItemKind::kName, name);
   for (const Attribute& a : attributes) set_span_attribute(*b, a.key, a.value);
