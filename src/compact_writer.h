@@ -78,7 +78,7 @@ class CompactWriter {
   static constexpr int kMaxDepth = 16;
 
   // Sizing mode: counts bytes, writes nothing, never overflows.
-  CompactWriter() = default;
+  CompactWriter() : capacity_(SIZE_MAX) {}
   // Writing mode over a caller-owned buffer.
   CompactWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
 
@@ -97,6 +97,17 @@ class CompactWriter {
   }
   // Unsigned LEB128.
   void write_varint(uint64_t v) {
+    if (buf_ != nullptr && capacity_ - pos_ >= kMaxVarint) {
+      // Room for the longest varint: write and count in one pass.
+      uint8_t* p = buf_ + pos_;
+      while (v >= 0x80) {
+        *p++ = static_cast<uint8_t>(v | 0x80);
+        v >>= 7;
+      }
+      *p++ = static_cast<uint8_t>(v);
+      pos_ = static_cast<size_t>(p - buf_);
+      return;
+    }
     const size_t n = varint_size(v);
     if (!reserve(n)) return;
     if (buf_ != nullptr) {
@@ -130,7 +141,23 @@ class CompactWriter {
   // Bytes that are already compact-encoded (a cached Process, a span being re-packed).
   void write_raw(const void* data, size_t n) {
     if (!reserve(n)) return;
-    if (buf_ != nullptr && n != 0) std::memcpy(buf_ + pos_, data, n);
+    if (buf_ != nullptr) {
+      uint8_t* dst = buf_ + pos_;
+      const auto* src = static_cast<const uint8_t*>(data);
+      if (n >= 8 && n <= 16) {
+        // Two overlapping 8-byte moves: keys and short values, without a call to memcpy.
+        uint64_t head;
+        uint64_t tail;
+        std::memcpy(&head, src, 8);
+        std::memcpy(&tail, src + n - 8, 8);
+        std::memcpy(dst, &head, 8);
+        std::memcpy(dst + n - 8, &tail, 8);
+      } else if (n < 8) {
+        for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+      } else {
+        std::memcpy(dst, src, n);
+      }
+    }
     pos_ += n;
   }
 
@@ -214,9 +241,12 @@ class CompactWriter {
   }
 
  private:
+  static constexpr size_t kMaxVarint = 10;
+
+  // One comparison per write: after an error the capacity is cut to the position, so every
+  // later write fails here too (sizing mode has unbounded capacity).
   bool reserve(size_t n) {
-    if (error_ != WriteError::kNone) return false;
-    if (buf_ != nullptr && n > capacity_ - pos_) {
+    if (n > capacity_ - pos_) {
       fail(WriteError::kOverflow);
       return false;
     }
@@ -224,6 +254,7 @@ class CompactWriter {
   }
   void fail(WriteError e) {
     if (error_ == WriteError::kNone) error_ = e;
+    capacity_ = pos_;
   }
 
   uint8_t* buf_ = nullptr;
