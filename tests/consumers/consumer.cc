@@ -1,6 +1,6 @@
 // A program that uses litetrace the way a vendoring project does: public headers only.
 
-#include <litetrace/diagnostic.h>
+#include <litetrace/trace.h>
 #include <litetrace/version.h>
 
 #include <cstdio>
@@ -11,7 +11,20 @@ int main() {
     std::fprintf(stderr, "library %s, headers %s\n", litetrace::version(), LITETRACE_VERSION_STRING);
     return 1;
   }
-  std::printf("litetrace %s: %s\n", litetrace::version(),
-              litetrace::to_string(litetrace::DiagnosticCode::kSendFailed));
-  return 0;
+  litetrace::TracerProviderOptions options;
+  options.service_name = "consumer";
+  options.agent_host = "127.0.0.1";
+  options.agent_port = 9;  // discard: nobody needs to listen for this check
+  options.on_diagnostic = [](const litetrace::Diagnostic&) {};
+  litetrace::TracerProvider provider(options);
+  {
+    litetrace::Span span = provider.tracer("consumer").start_span("vendored");
+    span.set_attribute("ok", true);
+  }
+  provider.shutdown();
+  const litetrace::TracerStats stats = provider.stats();
+  std::printf("litetrace %s: %llu span ended, %llu sent\n", litetrace::version(),
+              static_cast<unsigned long long>(stats.spans_ended),
+              static_cast<unsigned long long>(stats.spans_exported));
+  return stats.spans_ended == 1 ? 0 : 1;
 }
