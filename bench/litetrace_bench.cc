@@ -174,7 +174,7 @@ void BM_EncodeSpan(benchmark::State& state) {
     benchmark::DoNotOptimize(buf.data());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
   state.counters["span_bytes"] = static_cast<double>(size);
 }
 BENCHMARK(BM_EncodeSpan);

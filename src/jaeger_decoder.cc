@@ -46,188 +46,164 @@ class Decoder {
       return fail("message type " + std::to_string(static_cast<int>(out_.message.type)) +
                   " is neither ONEWAY nor CALL");
     }
-    bool has_batch = false;
-    r_.struct_begin();
-    for (;;) {
-      const FieldHeader f = r_.read_field_header();
-      if (f.stop) break;
-      if (f.id == 1) {
-        if (!expect(f, CType::kStruct, "emitBatch_args.batch") || !batch()) return false;
-        has_batch = true;
-      } else {
-        r_.skip(f.type);
-      }
-    }
-    r_.struct_end();
-    if (!check_reader("emitBatch_args")) return false;
-    if (!has_batch) return fail("emitBatch_args lacks required field batch (1)");
-    if (r_.remaining() != 0) {
-      return fail(std::to_string(r_.remaining()) + " bytes left over after the message");
-    }
+    const bool ok = fields("emitBatch_args", required(1), [&](const FieldHeader& f) {
+      if (f.id != 1) return Field::kUnknown;
+      return read_if(expect(f, CType::kStruct, "emitBatch_args.batch") && batch());
+    });
+    if (!ok) return false;
+    if (r_.remaining() != 0) return fail(std::to_string(r_.remaining()) + " bytes left over after the message");
     return true;
   }
 
-  bool single_span(Span& span) {
-    if (!this->span(span)) return false;
-    if (r_.remaining() != 0) {
-      return fail(std::to_string(r_.remaining()) + " bytes left over after the span");
-    }
+  bool single_span(Span& s) {
+    if (!span(s)) return false;
+    if (r_.remaining() != 0) return fail(std::to_string(r_.remaining()) + " bytes left over after the span");
     return true;
   }
 
   const std::string& error() const { return error_; }
 
  private:
-  bool batch() {
-    bool has_process = false;
-    bool has_spans = false;
-    r_.struct_begin();
-    for (;;) {
-      const FieldHeader f = r_.read_field_header();
-      if (f.stop) break;
-      switch (f.id) {
-        case 1:
-          if (!expect(f, CType::kStruct, "Batch.process") || !process()) return false;
-          has_process = true;
-          break;
-        case 2: {
-          if (!expect(f, CType::kList, "Batch.spans")) return false;
-          const ListHeader h = list_of(CType::kStruct, "Batch.spans");
-          if (!r_.ok()) return false;
-          for (uint32_t i = 0; i < h.count; ++i) {
-            if (out_.spans.size() == out_.spans.capacity()) return fail("too many spans");
-            Span s;
-            if (!span(s)) return false;
-            out_.spans.push_back(s);
-          }
-          has_spans = true;
-          break;
-        }
-        case 3:
-          if (!expect(f, CType::kI64, "Batch.seqNo")) return false;
-          out_.seq_no = r_.read_i64();
-          out_.has_seq_no = true;
-          break;
-        case 4:
-          if (!expect(f, CType::kStruct, "Batch.stats") || !client_stats()) return false;
-          out_.has_stats = true;
-          break;
-        default: r_.skip(f.type);
-      }
-    }
-    r_.struct_end();
-    if (!check_reader("Batch")) return false;
-    if (!has_process) return fail("Batch lacks required field process (1)");
-    if (!has_spans) return fail("Batch lacks required field spans (2)");
-    return true;
+  enum class Field { kRead, kUnknown, kFailed };
+  static Field read_if(bool ok) { return ok ? Field::kRead : Field::kFailed; }
+  template <typename... Ids>
+  static constexpr unsigned required(Ids... ids) {
+    return ((1u << ids) | ...);
   }
 
-  bool process() {
-    bool has_name = false;
-    r_.struct_begin();
-    for (;;) {
-      const FieldHeader f = r_.read_field_header();
-      if (f.stop) break;
-      if (f.id == 1) {
-        if (!expect(f, CType::kBinary, "Process.serviceName")) return false;
-        out_.process.service_name = r_.read_binary();
-        has_name = true;
-      } else if (f.id == 2) {
-        if (!expect(f, CType::kList, "Process.tags") || !tags(out_.process.tags, "Process.tags")) {
-          return false;
-        }
-      } else {
-        r_.skip(f.type);
-      }
-    }
-    r_.struct_end();
-    if (!check_reader("Process")) return false;
-    if (!has_name) return fail("Process lacks required field serviceName (1)");
-    return true;
-  }
-
-  bool client_stats() {
+  // Reads one struct's fields: `on_field` reads the ones it knows, the rest are skipped
+  // (a newer client may send more). Then every field in `required_ids` must have come.
+  template <typename OnField>
+  bool fields(const char* name, unsigned required_ids, OnField on_field) {
     unsigned seen = 0;
     r_.struct_begin();
     for (;;) {
       const FieldHeader f = r_.read_field_header();
       if (f.stop) break;
-      int64_t* target = f.id == 1   ? &out_.stats.full_queue_dropped_spans
-                        : f.id == 2 ? &out_.stats.too_large_dropped_spans
-                        : f.id == 3 ? &out_.stats.failed_to_emit_spans
-                                    : nullptr;
-      if (target == nullptr) {
+      const Field result = on_field(f);
+      if (result == Field::kFailed) return false;
+      if (result == Field::kUnknown) {
         r_.skip(f.type);
-        continue;
+      } else if (f.id > 0 && f.id < 32) {
+        seen |= 1u << f.id;
       }
-      if (!expect(f, CType::kI64, "ClientStats field")) return false;
-      *target = r_.read_i64();
-      seen |= 1u << f.id;
     }
     r_.struct_end();
-    if (!check_reader("ClientStats")) return false;
-    if (seen != 0xEu) return fail("ClientStats lacks a required field (1, 2 and 3 are required)");
+    if (!check_reader(name)) return false;
+    last_seen_ = seen;
+    for (int id = 1; id < 32; ++id) {
+      if ((required_ids & (1u << id)) != 0 && (seen & (1u << id)) == 0) {
+        return fail(std::string(name) + " lacks required field " + std::to_string(id));
+      }
+    }
     return true;
+  }
+
+  // A list<struct> whose elements go, contiguous, into `storage` (reserved up front, never
+  // grown here, so earlier views stay valid).
+  template <typename T, typename ReadOne>
+  bool struct_list(const char* what, std::vector<T>& storage, Slice<T>* out, ReadOne read_one) {
+    const ListHeader h = list_of(CType::kStruct, what);
+    if (!r_.ok()) return false;
+    const size_t first = storage.size();
+    for (uint32_t i = 0; i < h.count; ++i) {
+      if (storage.size() == storage.capacity()) return fail(std::string("too many elements in ") + what);
+      T item{};
+      if (!read_one(item)) return false;
+      storage.push_back(item);
+    }
+    if (out != nullptr) *out = {storage.data() + first, h.count};
+    return true;
+  }
+
+  bool batch() {
+    return fields("Batch", required(1, 2), [&](const FieldHeader& f) {
+      switch (f.id) {
+        case 1: return read_if(expect(f, CType::kStruct, "Batch.process") && process());
+        case 2:
+          return read_if(expect(f, CType::kList, "Batch.spans") &&
+                         struct_list("Batch.spans", out_.spans, static_cast<Slice<Span>*>(nullptr),
+                                     [&](Span& s) { return span(s); }));
+        case 3:
+          if (!expect(f, CType::kI64, "Batch.seqNo")) return Field::kFailed;
+          out_.seq_no = r_.read_i64();
+          out_.has_seq_no = true;
+          return Field::kRead;
+        case 4:
+          out_.has_stats = true;
+          return read_if(expect(f, CType::kStruct, "Batch.stats") && client_stats());
+        default: return Field::kUnknown;
+      }
+    });
+  }
+
+  bool process() {
+    return fields("Process", required(1), [&](const FieldHeader& f) {
+      switch (f.id) {
+        case 1:
+          if (!expect(f, CType::kBinary, "Process.serviceName")) return Field::kFailed;
+          out_.process.service_name = r_.read_binary();
+          return Field::kRead;
+        case 2: return read_if(expect(f, CType::kList, "Process.tags") && tags("Process.tags", &out_.process.tags));
+        default: return Field::kUnknown;
+      }
+    });
+  }
+
+  bool client_stats() {
+    ClientStats& st = out_.stats;
+    return fields("ClientStats", required(1, 2, 3), [&](const FieldHeader& f) {
+      int64_t* target = f.id == 1   ? &st.full_queue_dropped_spans
+                        : f.id == 2 ? &st.too_large_dropped_spans
+                        : f.id == 3 ? &st.failed_to_emit_spans
+                                    : nullptr;
+      if (target == nullptr) return Field::kUnknown;
+      if (!expect(f, CType::kI64, "ClientStats field")) return Field::kFailed;
+      *target = r_.read_i64();
+      return Field::kRead;
+    });
   }
 
   bool span(Span& s) {
     s = Span{};
-    unsigned seen = 0;
-    r_.struct_begin();
-    for (;;) {
-      const FieldHeader f = r_.read_field_header();
-      if (f.stop) break;
+    return fields("Span", required(1, 2, 3, 4, 5, 7, 8, 9), [&](const FieldHeader& f) {
       switch (f.id) {
         case 1:
         case 2:
         case 3:
         case 4: {
-          if (!expect(f, CType::kI64, "Span id field")) return false;
+          if (!expect(f, CType::kI64, "Span id field")) return Field::kFailed;
           const uint64_t v = static_cast<uint64_t>(r_.read_i64());
           (f.id == 1 ? s.trace_id_low : f.id == 2 ? s.trace_id_high : f.id == 3 ? s.span_id : s.parent_span_id) = v;
-          break;
+          return Field::kRead;
         }
         case 5:
-          if (!expect(f, CType::kBinary, "Span.operationName")) return false;
+          if (!expect(f, CType::kBinary, "Span.operationName")) return Field::kFailed;
           s.operation_name = r_.read_binary();
-          break;
+          return Field::kRead;
         case 6:
-          if (!expect(f, CType::kList, "Span.references") || !references(s.references)) return false;
-          break;
+          return read_if(expect(f, CType::kList, "Span.references") &&
+                         struct_list("Span.references", out_.ref_storage, &s.references,
+                                     [&](SpanRef& ref) { return span_ref(ref); }));
         case 7:
-          if (!expect(f, CType::kI32, "Span.flags")) return false;
+          if (!expect(f, CType::kI32, "Span.flags")) return Field::kFailed;
           s.flags = r_.read_i32();
-          break;
+          return Field::kRead;
         case 8:
         case 9:
-          if (!expect(f, CType::kI64, f.id == 8 ? "Span.startTime" : "Span.duration")) return false;
+          if (!expect(f, CType::kI64, f.id == 8 ? "Span.startTime" : "Span.duration")) return Field::kFailed;
           (f.id == 8 ? s.start_time_us : s.duration_us) = r_.read_i64();
-          break;
+          return Field::kRead;
         case 10:
-          if (!expect(f, CType::kList, "Span.tags") || !tags(s.tags, "Span.tags")) return false;
+          if (!expect(f, CType::kList, "Span.tags") || !tags("Span.tags", &s.tags)) return Field::kFailed;
           lift_dropped_counts(s);
-          break;
+          return Field::kRead;
         case 11:
-          if (!expect(f, CType::kList, "Span.logs") || !logs(s.logs)) return false;
-          break;
-        default:
-          r_.skip(f.type);
-          continue;
+          return read_if(expect(f, CType::kList, "Span.logs") &&
+                         struct_list("Span.logs", out_.log_storage, &s.logs, [&](Log& log) { return this->log(log); }));
+        default: return Field::kUnknown;
       }
-      seen |= 1u << f.id;
-    }
-    r_.struct_end();
-    if (!check_reader("Span")) return false;
-    constexpr unsigned kRequired = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
-                                   (1u << 7) | (1u << 8) | (1u << 9);
-    if ((seen & kRequired) != kRequired) {
-      for (int id = 1; id <= 9; ++id) {
-        if ((kRequired & (1u << id)) != 0 && (seen & (1u << id)) == 0) {
-          return fail("Span lacks required field " + std::to_string(id));
-        }
-      }
-    }
-    return true;
+    });
   }
 
   // The encoder writes a span's dropped counts as trailing otel.dropped_* LONG tags; turn
@@ -246,130 +222,74 @@ class Decoder {
     }
   }
 
-  bool references(Slice<SpanRef>& out) {
-    const ListHeader h = list_of(CType::kStruct, "Span.references");
-    if (!r_.ok()) return false;
-    out.data = out_.ref_storage.data() + out_.ref_storage.size();
-    out.size = h.count;
-    for (uint32_t i = 0; i < h.count; ++i) {
-      if (out_.ref_storage.size() == out_.ref_storage.capacity()) return fail("too many references");
-      SpanRef ref;
-      unsigned seen = 0;
-      r_.struct_begin();
-      for (;;) {
-        const FieldHeader f = r_.read_field_header();
-        if (f.stop) break;
-        if (f.id == 1) {
-          if (!expect(f, CType::kI32, "SpanRef.refType")) return false;
-          ref.type = static_cast<RefType>(r_.read_i32());
-        } else if (f.id >= 2 && f.id <= 4) {
-          if (!expect(f, CType::kI64, "SpanRef id field")) return false;
-          const uint64_t v = static_cast<uint64_t>(r_.read_i64());
-          (f.id == 2 ? ref.trace_id_low : f.id == 3 ? ref.trace_id_high : ref.span_id) = v;
-        } else {
-          r_.skip(f.type);
-          continue;
-        }
-        seen |= 1u << f.id;
+  bool span_ref(SpanRef& ref) {
+    return fields("SpanRef", required(1, 2, 3, 4), [&](const FieldHeader& f) {
+      if (f.id == 1) {
+        if (!expect(f, CType::kI32, "SpanRef.refType")) return Field::kFailed;
+        ref.type = static_cast<RefType>(r_.read_i32());
+        return Field::kRead;
       }
-      r_.struct_end();
-      if (!check_reader("SpanRef")) return false;
-      if (seen != 0x1Eu) return fail("SpanRef lacks a required field (1-4 are required)");
-      out_.ref_storage.push_back(ref);
-    }
-    return true;
+      if (f.id < 2 || f.id > 4) return Field::kUnknown;
+      if (!expect(f, CType::kI64, "SpanRef id field")) return Field::kFailed;
+      const uint64_t v = static_cast<uint64_t>(r_.read_i64());
+      (f.id == 2 ? ref.trace_id_low : f.id == 3 ? ref.trace_id_high : ref.span_id) = v;
+      return Field::kRead;
+    });
   }
 
-  bool logs(Slice<Log>& out) {
-    const ListHeader h = list_of(CType::kStruct, "Span.logs");
-    if (!r_.ok()) return false;
-    // Log fields go into tag_storage while the logs are read, so collect the logs first
-    // and give them their place in log_storage at the end, contiguous.
-    const size_t first = out_.log_storage.size();
-    for (uint32_t i = 0; i < h.count; ++i) {
-      if (out_.log_storage.size() == out_.log_storage.capacity()) return fail("too many logs");
-      Log log;
-      unsigned seen = 0;
-      r_.struct_begin();
-      for (;;) {
-        const FieldHeader f = r_.read_field_header();
-        if (f.stop) break;
-        if (f.id == 1) {
-          if (!expect(f, CType::kI64, "Log.timestamp")) return false;
-          log.timestamp_us = r_.read_i64();
-        } else if (f.id == 2) {
-          if (!expect(f, CType::kList, "Log.fields") || !tags(log.fields, "Log.fields")) return false;
-        } else {
-          r_.skip(f.type);
-          continue;
-        }
-        seen |= 1u << f.id;
+  bool log(Log& log) {
+    return fields("Log", required(1, 2), [&](const FieldHeader& f) {
+      if (f.id == 1) {
+        if (!expect(f, CType::kI64, "Log.timestamp")) return Field::kFailed;
+        log.timestamp_us = r_.read_i64();
+        return Field::kRead;
       }
-      r_.struct_end();
-      if (!check_reader("Log")) return false;
-      if (seen != 0x6u) return fail("Log lacks a required field (timestamp and fields are required)");
-      out_.log_storage.push_back(log);
-    }
-    out.data = out_.log_storage.data() + first;
-    out.size = h.count;
-    return true;
+      if (f.id != 2) return Field::kUnknown;
+      return read_if(expect(f, CType::kList, "Log.fields") && tags("Log.fields", &log.fields));
+    });
   }
 
-  bool tags(Slice<Tag>& out, const char* what) {
-    const ListHeader h = list_of(CType::kStruct, what);
-    if (!r_.ok()) return false;
-    out.data = out_.tag_storage.data() + out_.tag_storage.size();
-    out.size = h.count;
-    for (uint32_t i = 0; i < h.count; ++i) {
-      if (out_.tag_storage.size() == out_.tag_storage.capacity()) return fail("too many tags");
-      Tag t;
-      unsigned seen = 0;
-      r_.struct_begin();
-      for (;;) {
-        const FieldHeader f = r_.read_field_header();
-        if (f.stop) break;
-        switch (f.id) {
-          case 1:
-            if (!expect(f, CType::kBinary, "Tag.key")) return false;
-            t.key = r_.read_binary();
-            break;
-          case 2:
-            if (!expect(f, CType::kI32, "Tag.vType")) return false;
-            t.type = static_cast<TagType>(r_.read_i32());
-            break;
-          case 3:
-          case 7:
-            if (!expect(f, CType::kBinary, f.id == 3 ? "Tag.vStr" : "Tag.vBinary")) return false;
-            t.str = r_.read_binary();
-            break;
-          case 4:
-            if (!expect(f, CType::kDouble, "Tag.vDouble")) return false;
-            t.vdouble = r_.read_double();
-            break;
-          case 5:
-            if (!expect(f, CType::kBoolTrue, "Tag.vBool")) return false;
-            t.vbool = f.bool_value;
-            break;
-          case 6:
-            if (!expect(f, CType::kI64, "Tag.vLong")) return false;
-            t.vlong = r_.read_i64();
-            break;
-          default:
-            r_.skip(f.type);
-            continue;
-        }
-        seen |= 1u << f.id;
+  bool tags(const char* what, Slice<Tag>* out) {
+    return struct_list(what, out_.tag_storage, out, [&](Tag& t) { return tag(t); });
+  }
+
+  bool tag(Tag& t) {
+    const bool ok = fields("Tag", required(1, 2), [&](const FieldHeader& f) {
+      switch (f.id) {
+        case 1:
+          if (!expect(f, CType::kBinary, "Tag.key")) return Field::kFailed;
+          t.key = r_.read_binary();
+          return Field::kRead;
+        case 2:
+          if (!expect(f, CType::kI32, "Tag.vType")) return Field::kFailed;
+          t.type = static_cast<TagType>(r_.read_i32());
+          return Field::kRead;
+        case 3:
+        case 7:
+          if (!expect(f, CType::kBinary, f.id == 3 ? "Tag.vStr" : "Tag.vBinary")) return Field::kFailed;
+          t.str = r_.read_binary();
+          return Field::kRead;
+        case 4:
+          if (!expect(f, CType::kDouble, "Tag.vDouble")) return Field::kFailed;
+          t.vdouble = r_.read_double();
+          return Field::kRead;
+        case 5:
+          if (!expect(f, CType::kBoolTrue, "Tag.vBool")) return Field::kFailed;
+          t.vbool = f.bool_value;
+          return Field::kRead;
+        case 6:
+          if (!expect(f, CType::kI64, "Tag.vLong")) return Field::kFailed;
+          t.vlong = r_.read_i64();
+          return Field::kRead;
+        default: return Field::kUnknown;
       }
-      r_.struct_end();
-      if (!check_reader("Tag")) return false;
-      if ((seen & 0x6u) != 0x6u) return fail("Tag lacks a required field (key and vType are required)");
-      const int type = static_cast<int>(t.type);
-      if (type < 0 || type > 4) return fail("Tag.vType " + std::to_string(type) + " is not a TagType");
-      // Exactly the value field vType names (3 + vType) must be present.
-      if ((seen & ~0x6u) != (1u << (3 + type))) {
-        return fail("Tag \"" + std::string(t.key) + "\" does not carry exactly the value its vType names");
-      }
-      out_.tag_storage.push_back(t);
+    });
+    if (!ok) return false;
+    const int type = static_cast<int>(t.type);
+    if (type < 0 || type > 4) return fail("Tag.vType " + std::to_string(type) + " is not a TagType");
+    // Exactly the value field vType names (3 + vType) must be present.
+    if ((last_seen_ & ~required(1, 2)) != (1u << (3 + type))) {
+      return fail("Tag \"" + std::string(t.key) + "\" does not carry exactly the value its vType names");
     }
     return true;
   }
@@ -377,8 +297,7 @@ class Decoder {
   ListHeader list_of(CType element, const char* what) {
     const ListHeader h = r_.read_list_header();
     if (r_.ok() && h.element != element) {
-      fail(std::string(what) + ": list of " + type_name(h.element) + ", expected list of " +
-           type_name(element));
+      fail(std::string(what) + ": list of " + type_name(h.element) + ", expected list of " + type_name(element));
       return {};
     }
     check_reader(what);
@@ -389,8 +308,8 @@ class Decoder {
     const bool is_bool = f.type == CType::kBoolTrue || f.type == CType::kBoolFalse;
     const bool want_bool = type == CType::kBoolTrue || type == CType::kBoolFalse;
     if (is_bool == want_bool && (is_bool || f.type == type)) return true;
-    return fail(std::string(what) + " (field " + std::to_string(f.id) + ") has type " +
-                type_name(f.type) + ", expected " + type_name(type));
+    return fail(std::string(what) + " (field " + std::to_string(f.id) + ") has type " + type_name(f.type) +
+                ", expected " + type_name(type));
   }
 
   bool check_reader(const char* where) {
@@ -406,6 +325,7 @@ class Decoder {
   CompactReader r_;
   DecodedBatch& out_;
   std::string error_;
+  unsigned last_seen_ = 0;  // the fields of the struct fields() read last
 };
 
 void reset_storage(DecodedBatch& b, size_t input_size) {

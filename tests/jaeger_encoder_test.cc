@@ -182,9 +182,9 @@ TEST(JaegerDecoder, RejectsWhatJaegerWouldReject) {
   const Case cases[] = {
       {"82 81 00 04 'emit' 00", "method is \"emit\""},
       {"82 41 00 09 'emitBatch' 00", "neither ONEWAY nor CALL"},
-      {"82 81 00 09 'emitBatch' 00", "lacks required field batch"},
-      {"82 81 00 09 'emitBatch' 1c 29 0c 00 00", "lacks required field process"},
-      {"82 81 00 09 'emitBatch' 1c 1c 00 19 0c 00 00", "Process lacks required field serviceName"},
+      {"82 81 00 09 'emitBatch' 00", "emitBatch_args lacks required field 1"},
+      {"82 81 00 09 'emitBatch' 1c 29 0c 00 00", "Batch lacks required field 1"},
+      {"82 81 00 09 'emitBatch' 1c 1c 00 19 0c 00 00", "Process lacks required field 1"},
       // A span without traceIdHigh (field 2): ids 1, 3, 4 then the rest.
       {"82 81 00 09 'emitBatch' 1c 1c 18 01 's' 00 19 1c 16 02 26 04 16 00 18 00 25 02 16 02 16 02 00 00 00",
        "Span lacks required field 2"},

@@ -37,19 +37,19 @@ TEST(Stress, ExactAccountingAndExactlyOnceDelivery) {
   TracerProvider provider(o);
   Tracer tracer = provider.tracer("stress");
 
-  constexpr int kLongLived = 4;
-  constexpr int kShortLived = 24;
+  constexpr size_t kLongLived = 4;
+  constexpr size_t kShortLived = 24;
   constexpr int kSpansEach = 1500;
   std::vector<std::vector<uint64_t>> ids(kLongLived + kShortLived);
   std::vector<std::thread> threads;
-  for (int t = 0; t < kLongLived; ++t) {
+  for (size_t t = 0; t < kLongLived; ++t) {
     threads.emplace_back([&, t] { produce(tracer, kSpansEach, true, &ids[t]); });
   }
   // Short-lived threads start and exit while the others run, a few at a time.
-  for (int wave = 0; wave < kShortLived / 4; ++wave) {
+  for (size_t wave = 0; wave < kShortLived / 4; ++wave) {
     std::vector<std::thread> wave_threads;
-    for (int k = 0; k < 4; ++k) {
-      const int t = kLongLived + wave * 4 + k;
+    for (size_t k = 0; k < 4; ++k) {
+      const size_t t = kLongLived + wave * 4 + k;
       wave_threads.emplace_back([&, t] { produce(tracer, kSpansEach, true, &ids[t]); });
     }
     for (std::thread& th : wave_threads) th.join();
@@ -57,7 +57,7 @@ TEST(Stress, ExactAccountingAndExactlyOnceDelivery) {
   for (std::thread& th : threads) th.join();
   ASSERT_TRUE(provider.force_flush(std::chrono::seconds(20)));
 
-  const uint64_t total = static_cast<uint64_t>(kLongLived + kShortLived) * kSpansEach;
+  const uint64_t total = (kLongLived + kShortLived) * kSpansEach;
   const TracerStats s = provider.stats();
   EXPECT_EQ(s.spans_started, total);
   EXPECT_EQ(s.spans_ended, total);
