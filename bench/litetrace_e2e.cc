@@ -9,6 +9,7 @@
 // never blocking the producers).
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -100,6 +101,39 @@ struct Receiver {
   }
 };
 
+// User and system CPU seconds of the thread named "litetrace" (the batcher), from /proc.
+bool batcher_cpu_from_proc(double* user, double* system) {
+  DIR* dir = opendir("/proc/self/task");
+  if (dir == nullptr) return false;
+  bool found = false;
+  while (dirent* e = readdir(dir)) {
+    const std::string base = std::string("/proc/self/task/") + e->d_name;
+    char name[64] = {};
+    if (FILE* f = std::fopen((base + "/comm").c_str(), "r")) {
+      if (std::fgets(name, sizeof name, f) == nullptr) name[0] = '\0';
+      std::fclose(f);
+    }
+    if (std::strncmp(name, "litetrace", 9) != 0) continue;
+    if (FILE* f = std::fopen((base + "/stat").c_str(), "r")) {
+      char buf[1024] = {};
+      const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+      std::fclose(f);
+      buf[n] = '\0';
+      const char* p = std::strrchr(buf, ')');  // fields after the command name
+      unsigned long utime = 0;
+      unsigned long stime = 0;
+      if (p != nullptr && std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2) {
+        const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+        *user = static_cast<double>(utime) / tick;
+        *system = static_cast<double>(stime) / tick;
+        found = true;
+      }
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
 long arg(int argc, char** argv, const char* name, long fallback) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
@@ -145,6 +179,9 @@ int main(int argc, char** argv) {
     });
   }
   for (std::thread& p : producers) p.join();
+  double batcher_user = 0;
+  double batcher_system = 0;
+  const bool have_split = batcher_cpu_from_proc(&batcher_user, &batcher_system);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   provider.shutdown(std::chrono::seconds(30));
   const double flushed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -168,6 +205,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed),
               static_cast<unsigned long long>(s.spans_dropped_queue),
               static_cast<unsigned long long>(s.spans_dropped_too_large), static_cast<unsigned long long>(s.spans_failed));
+  if (have_split) {
+    std::printf("batcher thread while producing: %.2f s user, %.2f s system\n", batcher_user, batcher_system);
+  }
   std::printf("received  %llu\npackets   %llu\nbytes/span %.1f\nbatcher CPU %.2f s (%.0f ns per exported span)\npeak RSS %ld KiB\n",
               static_cast<unsigned long long>(receiver.spans.load()), static_cast<unsigned long long>(s.packets_sent),
               bytes_per_span, batcher_cpu, s.spans_exported ? batcher_cpu * 1e9 / static_cast<double>(s.spans_exported) : 0,

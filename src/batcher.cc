@@ -1,5 +1,7 @@
 #include "batcher.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "litetrace/version.h"
@@ -13,6 +15,9 @@ namespace {
 constexpr auto kBusyPoll = std::chrono::milliseconds(1);
 constexpr auto kIdlePoll = std::chrono::milliseconds(50);
 constexpr size_t kLargeHaul = 256;
+// Records read before the space is handed back to the producer: often enough that a full
+// ring refills quickly, rarely enough that the shared index is not written per record.
+constexpr size_t kReleaseEvery = 64;
 
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
@@ -61,7 +66,14 @@ Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
 
 Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
 
-void Batcher::start() { thread_ = std::thread([this] { run(); }); }
+void Batcher::start() {
+  thread_ = std::thread([this] {
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), "litetrace");  // what top -H and gdb show
+#endif
+    run();
+  });
+}
 
 std::string Batcher::peer() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -106,13 +118,19 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
     // Acquire pairs with the release in ProviderCore::retire(): a retired thread's last
     // spans are visible before its state is freed below.
     const bool retired = ts->retired.load(std::memory_order_acquire);
+    size_t since_release = 0;
     for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
       uint32_t size;
       std::memcpy(&size, rec, sizeof size);
       exporter_.add(mapper_.map(rec));
-      ts->ring.release(size);
+      ts->ring.advance(size);
       ++spans;
+      if (++since_release == kReleaseEvery) {
+        ts->ring.release();
+        since_release = 0;
+      }
     }
+    ts->ring.release();
     if (retired) core_->reap(ts);
   }
   return spans;

@@ -131,9 +131,10 @@ void ProviderCore::reap(ThreadState* ts) {
     for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
       uint32_t size;
       std::memcpy(&size, rec, sizeof size);
-      ts->ring.release(size);
+      ts->ring.advance(size);
       ++left;
     }
+    ts->ring.release();
     const ThreadCounters c = ts->counters();
     retired_counters_.started += c.started;
     retired_counters_.not_sampled += c.not_sampled;

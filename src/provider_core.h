@@ -96,10 +96,10 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
       b->header.size = static_cast<uint32_t>(size);
       b->header.items_size = static_cast<uint32_t>(b->used);
       if (b->items == b->inline_items) {
-        std::memcpy(dst, &b->header, sizeof b->header + b->used);
+        move_bytes(dst, &b->header, sizeof b->header + b->used);
       } else {
-        std::memcpy(dst, &b->header, sizeof b->header);
-        std::memcpy(dst + sizeof b->header, b->items, b->used);
+        move_bytes(dst, &b->header, sizeof b->header);
+        move_bytes(dst + sizeof b->header, b->items, b->used);
       }
       ts->ring.commit(size);
     } else {

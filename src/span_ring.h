@@ -64,27 +64,34 @@ class SpanRing {
   }
 
   // ---- consumer (the batcher) ----
+  //
+  // The consumer reads ahead of what it has released: advance() moves its own cursor,
+  // release() publishes it. Publishing once per batch instead of once per record keeps the
+  // shared cache line from bouncing between the two threads when the ring runs full.
 
   // The next record (its size is in its first 4 bytes), or nullptr when there is none.
   const uint8_t* peek() noexcept {
     for (;;) {
-      const uint64_t r = read_.load(std::memory_order_relaxed);
-      if (r == cached_write_) {
+      if (consumed_ == cached_write_) {
         // Acquire pairs with the release in commit().
         cached_write_ = write_.load(std::memory_order_acquire);
-        if (r == cached_write_) return nullptr;
+        if (consumed_ == cached_write_) return nullptr;
       }
-      const uint8_t* p = buf_.get() + (static_cast<size_t>(r) & mask_);
+      const uint8_t* p = buf_.get() + (static_cast<size_t>(consumed_) & mask_);
       uint32_t size;
       std::memcpy(&size, p, sizeof size);
       if ((size & kPadding) == 0) return p;
-      read_.store(r + (size & ~kPadding), std::memory_order_release);
+      consumed_ += size & ~kPadding;
     }
   }
 
-  void release(size_t size) noexcept {
+  // Done with the record peek() returned.
+  void advance(size_t size) noexcept { consumed_ += size; }
+
+  // Gives everything advanced over back to the producer.
+  void release() noexcept {
     // Release pairs with the acquire in try_reserve(): we are done reading these bytes.
-    read_.store(read_.load(std::memory_order_relaxed) + size, std::memory_order_release);
+    read_.store(consumed_, std::memory_order_release);
   }
 
   // ---- any thread ----
@@ -108,6 +115,7 @@ class SpanRing {
   size_t pending_padding_ = 0;
 
   alignas(64) std::atomic<uint64_t> read_{0};
+  uint64_t consumed_ = 0;  // consumer only: read_ runs behind it until release()
   uint64_t cached_write_ = 0;
 };
 
