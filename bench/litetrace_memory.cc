@@ -1,0 +1,65 @@
+// What litetrace's default configuration costs in memory: RSS before a TracerProvider, and
+// with the provider running and N threads that have each filled their span ring.
+//
+//   ./build/bench/litetrace_memory --threads 8
+
+#include <litetrace/trace.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+long rss_kib() {
+  long pages = 0;
+  long resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * 4;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 8;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
+  }
+  const long before = rss_kib();
+  litetrace::TracerProviderOptions o;  // the defaults, but for a quiet agent address
+  o.agent_host = "127.0.0.1";
+  o.agent_port = 9;
+  o.on_diagnostic = [](const litetrace::Diagnostic&) {};
+  litetrace::TracerProvider provider(o);
+  litetrace::Tracer tracer = provider.tracer("memory");
+  std::atomic<int> ready{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      // Far more than a ring holds: every ring ends up full at least once.
+      for (int k = 0; k < 200000; ++k) {
+        litetrace::Span s = tracer.start_span("operation");
+        s.set_attribute("k", k);
+      }
+      ++ready;
+      while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  }
+  while (ready < threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const long during = rss_kib();
+  done = true;
+  for (std::thread& w : workers) w.join();
+  std::printf("RSS before the provider %ld KiB; with it and %d tracing threads %ld KiB: +%ld KiB "
+              "(thread stacks included)\n", before, threads, during, during - before);
+  std::printf("{\"threads\":%d,\"rss_before_kib\":%ld,\"rss_with_tracing_kib\":%ld,\"added_kib\":%ld}\n", threads,
+              before, during, during - before);
+  return 0;
+}
