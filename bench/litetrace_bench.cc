@@ -24,7 +24,10 @@
 #include <vector>
 
 #include "compact_writer.h"
+#include "exporter.h"
 #include "jaeger_encoder.h"
+#include "span_mapper.h"
+#include "span_record.h"
 #include "litetrace/trace.h"
 #include "tick_clock.h"
 
@@ -178,6 +181,68 @@ void BM_EncodeSpan(benchmark::State& state) {
   state.counters["span_bytes"] = static_cast<double>(size);
 }
 BENCHMARK(BM_EncodeSpan);
+
+// One span record as an application thread leaves it in its ring: the e2e span (name,
+// "http.method" = "GET", "user.id" = 123456).
+std::vector<uint8_t> sample_record() {
+  using namespace litetrace::detail;
+  std::vector<uint8_t> rec(256);
+  SpanRecordHeader h;
+  h.trace_id_high = 0xfedcba0987654321u;
+  h.trace_id_low = 0x1234567890abcdefu;
+  h.span_id = 0x1122334455667788u;
+  h.parent_span_id = 0x8877665544332211u;
+  h.start = read_ticks();
+  h.end = h.start + 1000;
+  h.trace_flags = 1;
+  h.attribute_count = 2;
+  uint8_t* p = rec.data() + sizeof h;
+  p = put(p, static_cast<uint8_t>(ItemKind::kName));
+  p = put(p, static_cast<uint16_t>(9));
+  p = put_bytes(p, "operation");
+  p = put(p, AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(ValueType::kString), 11, 3});
+  p = put_bytes(p, "http.method");
+  p = put_bytes(p, "GET");
+  p = put(p, AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(ValueType::kInt64), 7, 0});
+  p = put(p, int64_t{123456});
+  p = put_bytes(p, "user.id");
+  h.items_size = static_cast<uint32_t>(p - rec.data() - sizeof h);
+  h.size = static_cast<uint32_t>((sizeof h + h.items_size + 7) & ~size_t{7});
+  std::memcpy(rec.data(), &h, sizeof h);
+  return rec;
+}
+
+// The batcher's work per span without the ring: record -> Jaeger view.
+void BM_BatcherMapRecord(benchmark::State& state) {
+  const std::vector<uint8_t> rec = sample_record();
+  litetrace::detail::TickConverter clock;
+  litetrace::detail::SpanMapper mapper(&clock);
+  for (auto _ : state) benchmark::DoNotOptimize(&mapper.map(rec.data()));
+}
+BENCHMARK(BM_BatcherMapRecord);
+
+// ...and the rest of it: into packets and out through sendmmsg to a socket nobody reads.
+void BM_BatcherMapEncodeSend(benchmark::State& state) {
+  using namespace litetrace::detail;
+  const std::vector<uint8_t> rec = sample_record();
+  TickConverter clock;
+  SpanMapper mapper(&clock);
+  DiagnosticReporter reporter([](const litetrace::Diagnostic&) {});
+  ExporterOptions o;
+  o.agent_host = "127.0.0.1";
+  o.agent_port = 9;
+  {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    ::getsockname(tracing().sink, reinterpret_cast<sockaddr*>(&a), &len);
+    o.agent_port = ntohs(a.sin_port);
+  }
+  Exporter exporter(o, Process{"bench", {}}, &reporter);
+  for (auto _ : state) exporter.add(mapper.map(rec.data()));
+  exporter.flush();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_BatcherMapEncodeSend);
 
 }  // namespace
 
