@@ -43,9 +43,4 @@ void IdGenerator::reseed() noexcept {
   state_ = os_entropy();
 }
 
-IdGenerator& thread_id_generator() noexcept {
-  thread_local IdGenerator generator;
-  return generator;
-}
-
 }  // namespace litetrace::detail

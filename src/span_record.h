@@ -115,19 +115,29 @@ struct SpanBuffer {
 // keeps compilers from turning the loops back into memcpy calls.
 inline void move_bytes(uint8_t* dst, const void* src_void, size_t n) {
   const auto* src = static_cast<const uint8_t*>(src_void);
-  if (n >= 8) {
+  if (n >= 16) {
+    struct Chunk {
+      uint64_t a, b;
+    };
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, src + i, 8);
-      std::memcpy(dst + i, &w, 8);
+    for (; i + 16 <= n; i += 16) {
+      Chunk c;
+      std::memcpy(&c, src + i, 16);
+      std::memcpy(dst + i, &c, 16);
       asm volatile("");
     }
-    if (i < n) {  // the tail, as one overlapping 8-byte move
-      uint64_t w;
-      std::memcpy(&w, src + n - 8, 8);
-      std::memcpy(dst + n - 8, &w, 8);
+    if (i < n) {  // the tail, as one overlapping 16-byte move
+      Chunk c;
+      std::memcpy(&c, src + n - 16, 16);
+      std::memcpy(dst + n - 16, &c, 16);
     }
+  } else if (n >= 8) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
   } else if (n >= 4) {
     uint32_t a;
     uint32_t b;
