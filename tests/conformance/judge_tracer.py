@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Spans recorded through litetrace's public API, as Jaeger's receiver decodes them
+(Apache Thrift, official IDL): the OpenTelemetry -> Jaeger mapping of DESIGN.md section 3."""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import thrift_judge  # noqa: E402
+
+
+def tags(span):
+    return {t.key: (t.vType, thrift_judge.tag(t)[2]) for t in (span.tags or [])}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--emitter", required=True)
+    ap.add_argument("--cache", required=True)
+    a = ap.parse_args()
+    judge = thrift_judge.load(a.cache)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.5)
+    run = subprocess.run([a.emitter, "--port", str(sock.getsockname()[1])], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    link_span_id = json.loads(run.stdout)["link_span_id"]
+    spans, process = {}, None
+    try:
+        while True:
+            batch = judge.decode(sock.recv(70000))
+            process = batch.process
+            for s in batch.spans:
+                spans[s.operationName] = s
+    except socket.timeout:
+        pass
+
+    def hexs(s):
+        return s.encode().hex()
+
+    assert set(spans) == {"linked", "root", "child"}, spans.keys()
+    assert process.serviceName == "tracer-conformance"
+    ptags = {t.key: t.vStr for t in process.tags}
+    assert ptags["deployment.environment"] == "ci" and ptags["jaeger.version"].startswith("litetrace-cpp-")
+    assert ptags["hostname"] and ptags["ip"], ptags
+
+    root, child, linked = spans["root"], spans["child"], spans["linked"]
+    STRING, DOUBLE, BOOL, LONG, BINARY = 0, 1, 2, 3, 4
+    rt = tags(root)
+    assert rt["http.method"] == (STRING, hexs("POST")), rt
+    assert rt["retries"] == (LONG, 2) and rt["ratio"][0] == DOUBLE and rt["raw"] == (BINARY, "dead"), rt
+    assert "over the limit" not in rt and rt["otel.dropped_attributes_count"] == (LONG, 1), rt
+    assert rt["span.kind"] == (STRING, hexs("server")), rt
+    assert rt["otel.status_code"] == (STRING, hexs("ERROR")), rt
+    assert rt["otel.status_description"] == (STRING, hexs("bad input")), rt
+    assert rt["error"] == (BOOL, True), rt  # a BOOL: Jaeger ignores the string "true"
+    assert rt["otel.scope.name"] == (STRING, hexs("conformance.scope")), rt
+    assert rt["otel.scope.version"] == (STRING, hexs("2.0")), rt
+    assert rt["otel.library.name"] == (STRING, hexs("conformance.scope")), rt
+    assert root.parentSpanId == 0 and root.traceIdHigh != 0 and root.flags == 1
+    assert [(r.refType, r.spanId) for r in root.references] == [(1, link_span_id)], root.references
+    assert len(root.logs) == 1
+    fields = {f.key: thrift_judge.tag(f)[2] for f in root.logs[0].fields}
+    assert root.logs[0].fields[0].key == "event" and fields["event"] == hexs("checkpoint"), fields
+    assert fields["stage"] == hexs("parse")
+    assert root.startTime <= root.logs[0].timestamp <= root.startTime + root.duration
+
+    ct = tags(child)
+    assert child.parentSpanId == root.spanId and child.traceIdLow == root.traceIdLow
+    assert child.traceIdHigh == root.traceIdHigh
+    assert ct["span.kind"] == (STRING, hexs("client")) and ct["otel.status_code"] == (STRING, hexs("OK"))
+    assert "error" not in ct and ct["ok"] == (BOOL, True), ct
+    assert root.startTime <= child.startTime and child.startTime + child.duration <= root.startTime + root.duration + 1
+    assert "span.kind" not in tags(linked) and linked.traceIdLow != root.traceIdLow
+    print("3 spans through the public API decode as Jaeger expects\nPASSED")
+
+
+if __name__ == "__main__":
+    main()
