@@ -16,7 +16,6 @@ void DiagnosticReporter::report(DiagnosticCode code, std::string_view message) {
   const bool throttled = code != DiagnosticCode::kInvalidOption;
   if (throttled && c.ever && now - c.last < min_interval_) {
     ++c.held_back;
-    ++suppressed_total_;
     return;
   }
   std::string text(message);

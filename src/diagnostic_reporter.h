@@ -23,7 +23,6 @@ class DiagnosticReporter {
 
   void report(DiagnosticCode code, std::string_view message);
   uint64_t reported() const { return reported_; }
-  uint64_t suppressed() const { return suppressed_total_; }
 
  private:
   static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kSpanTooLarge) + 1;
@@ -37,7 +36,6 @@ class DiagnosticReporter {
   std::chrono::milliseconds min_interval_;
   std::array<PerCode, kCodes> codes_{};
   uint64_t reported_ = 0;
-  uint64_t suppressed_total_ = 0;
 };
 
 }  // namespace litetrace::detail

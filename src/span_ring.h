@@ -94,17 +94,6 @@ class SpanRing {
     read_.store(consumed_, std::memory_order_release);
   }
 
-  // ---- any thread ----
-
-  size_t used_bytes() const noexcept {
-    const uint64_t r = read_.load(std::memory_order_relaxed);
-    const uint64_t w = write_.load(std::memory_order_relaxed);
-    return w > r ? static_cast<size_t>(w - r) : 0;
-  }
-  // A position the consumer can wait to pass: everything committed before this call.
-  uint64_t write_position() const noexcept { return write_.load(std::memory_order_acquire); }
-  uint64_t read_position() const noexcept { return read_.load(std::memory_order_acquire); }
-
  private:
   size_t capacity_;
   size_t mask_;

@@ -31,6 +31,8 @@ def main():
                          timeout=60)
     assert run.returncode == 0, run.stderr
     link_span_id = json.loads(run.stdout)["link_span_id"]
+    if link_span_id >= 1 << 63:  # on the wire, ids are the same 64 bits read as a signed i64
+        link_span_id -= 1 << 64
     spans, process = {}, None
     try:
         while True:
