@@ -110,16 +110,13 @@ const Span& SpanMapper::map(const uint8_t* record) {
     }
   }
 
+  // End and event times go through the same conversion as the start, and durations are
+  // differences of rounded microseconds, so in Jaeger every event and every child that
+  // happened inside a span also shows inside it.
   const int64_t start_ns =
       (h.time_flags & kStartIsUnixNs) != 0 ? static_cast<int64_t>(h.start) : clock_->to_unix_ns(h.start);
-  int64_t duration_ns;
-  if ((h.time_flags & (kStartIsUnixNs | kEndIsUnixNs)) == 0) {
-    duration_ns = clock_->duration_ns(h.start, h.end);
-  } else {
-    const int64_t end_ns =
-        (h.time_flags & kEndIsUnixNs) != 0 ? static_cast<int64_t>(h.end) : clock_->to_unix_ns(h.end);
-    duration_ns = end_ns > start_ns ? end_ns - start_ns : 0;
-  }
+  int64_t end_ns = (h.time_flags & kEndIsUnixNs) != 0 ? static_cast<int64_t>(h.end) : clock_->to_unix_ns(h.end);
+  if (end_ns < start_ns) end_ns = start_ns;  // never a negative duration
 
   span_.trace_id_low = h.trace_id_low;
   span_.trace_id_high = h.trace_id_high;
@@ -129,7 +126,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
   span_.references = {refs_.data(), refs_.size()};
   span_.flags = h.trace_flags & (kFlagSampled | kFlagDebug);
   span_.start_time_us = to_us(start_ns);
-  span_.duration_us = duration_ns / 1000;
+  span_.duration_us = to_us(end_ns) - span_.start_time_us;
   span_.tags = {tags_.data(), tags_.size()};
   span_.logs = {logs_.data(), logs_.size()};
   span_.dropped_tags = h.dropped_attributes;

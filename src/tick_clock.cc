@@ -64,10 +64,4 @@ int64_t TickConverter::to_unix_ns(uint64_t ticks) const {
   return static_cast<int64_t>(base_mono_ns_) + wall_minus_mono_ns_ + static_cast<int64_t>(since_base);
 }
 
-int64_t TickConverter::duration_ns(uint64_t start_ticks, uint64_t end_ticks) const {
-  // Never negative, whatever the counters of two cores say.
-  if (end_ticks <= start_ticks) return 0;
-  return static_cast<int64_t>(static_cast<double>(end_ticks - start_ticks) * ns_per_tick_);
-}
-
 }  // namespace litetrace::detail

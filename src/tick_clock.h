@@ -57,7 +57,6 @@ class TickConverter {
   // every flush). The first rate is good once ~10 ms have passed since construction.
   void recalibrate();
   int64_t to_unix_ns(uint64_t ticks) const;
-  int64_t duration_ns(uint64_t start_ticks, uint64_t end_ticks) const;
   double ns_per_tick() const { return ns_per_tick_; }
 
  private:
