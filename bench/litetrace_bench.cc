@@ -206,7 +206,7 @@ std::vector<uint8_t> sample_record() {
   p = put(p, AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(ValueType::kInt64), 7, 0});
   p = put(p, int64_t{123456});
   p = put_bytes(p, "user.id");
-  h.items_size = static_cast<uint32_t>(p - rec.data() - sizeof h);
+  h.items_size = static_cast<uint32_t>(static_cast<size_t>(p - rec.data()) - sizeof h);
   h.size = static_cast<uint32_t>((sizeof h + h.items_size + 7) & ~size_t{7});
   std::memcpy(rec.data(), &h, sizeof h);
   return rec;
