@@ -75,6 +75,9 @@ void Batcher::start() {
   });
 }
 
+void Batcher::lock_for_fork() { mutex_.lock(); }
+void Batcher::unlock_after_fork() { mutex_.unlock(); }
+
 std::string Batcher::peer() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return peer_;
@@ -167,13 +170,15 @@ void Batcher::run() {
       clock_.recalibrate();
       last_flush = now;
     }
+    // Read before taking mutex_: losses() takes the core's lock, which is always taken
+    // before ours (ProviderCore::agent_address(), the fork handlers).
+    const uint64_t lost = requested_flush ? losses() : 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       peer_ = exporter_.peer();
       if (requested_flush) {
-        const uint64_t l = losses();
-        flush_ok_ = l == losses_at_last_flush;
-        losses_at_last_flush = l;
+        flush_ok_ = lost == losses_at_last_flush;
+        losses_at_last_flush = lost;
         flush_completed_ = requested;
         flushed_.notify_all();
       }

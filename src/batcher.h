@@ -44,6 +44,9 @@ class Batcher {
   bool stop(std::chrono::milliseconds timeout);
 
   ExporterStats exporter_stats() const { return exporter_.stats(); }
+  // Held across fork() (ProviderCore's atfork handlers), so the child's copy is unlocked.
+  void lock_for_fork();
+  void unlock_after_fork();
   std::string peer() const;
 
  private:

@@ -1,5 +1,7 @@
 #include "provider_core.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "batcher.h"
@@ -20,6 +22,30 @@ struct ThreadRegistrations {
 };
 
 thread_local ThreadRegistrations t_registrations;
+
+// The live cores, for the fork handlers.
+std::mutex g_cores_mutex;
+std::vector<ProviderCore*>& live_cores() {
+  static auto* cores = new std::vector<ProviderCore*>;  // never destroyed: used at exit
+  return *cores;
+}
+
+void fork_prepare() {
+  g_cores_mutex.lock();
+  for (ProviderCore* c : live_cores()) c->lock_for_fork();
+}
+void fork_parent() {
+  for (ProviderCore* c : live_cores()) c->unlock_after_fork(false);
+  g_cores_mutex.unlock();
+}
+void fork_child() {
+  for (ProviderCore* c : live_cores()) c->unlock_after_fork(true);
+  g_cores_mutex.unlock();
+}
+
+ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
+  return {a.started + b.started, a.not_sampled + b.not_sampled, a.ended + b.ended, a.dropped + b.dropped};
+}
 
 }  // namespace
 
@@ -62,17 +88,67 @@ ProviderCore::ProviderCore(TracerProviderOptions options) : options_(std::move(o
 
 ProviderCore::~ProviderCore() {
   shutdown(std::chrono::seconds(5));
+  {
+    std::lock_guard<std::mutex> lock(g_cores_mutex);
+    auto& cores = live_cores();
+    cores.erase(std::remove(cores.begin(), cores.end(), this), cores.end());
+  }
   for (ThreadState* ts : threads_) delete ts;
 }
 
 void ProviderCore::start() {
+  static std::once_flag atfork_once;
+  std::call_once(atfork_once, [] { pthread_atfork(fork_prepare, fork_parent, fork_child); });
+  {
+    std::lock_guard<std::mutex> lock(g_cores_mutex);
+    live_cores().push_back(this);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   batcher_ = std::make_unique<Batcher>(this, options_);
   batcher_running_ = true;
   batcher_->start();
 }
 
+void ProviderCore::lock_for_fork() {
+  mutex_.lock();
+  if (batcher_) batcher_->lock_for_fork();
+}
+
+void ProviderCore::unlock_after_fork(bool child) {
+  if (child && batcher_running_) {
+    // The child is single-threaded here, and the parent's batcher is not in it: whatever
+    // the rings hold is the parent's to send, and the counts so far are the parent's.
+    // Memory operations only (no lock, no allocation), as befits an atfork child handler.
+    ThreadCounters inherited = retired_counters_;
+    for (ThreadState* ts : threads_) {
+      for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
+        uint32_t size;
+        std::memcpy(&size, rec, sizeof size);
+        ts->ring.advance(size);
+      }
+      ts->ring.release();
+      inherited = sum(inherited, ts->counters());
+    }
+    fork_baseline_ = inherited;
+    forked_ = true;
+  }
+  if (batcher_) batcher_->unlock_after_fork();
+  mutex_.unlock();
+}
+
+void ProviderCore::restart_after_fork() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!forked_) return;
+  forked_ = false;
+  // The parent's batcher: its thread does not exist here, so it can be neither joined nor
+  // destroyed (a joinable std::thread); it is left as it is, a small leak per fork.
+  (void)batcher_.release();
+  batcher_ = std::make_unique<Batcher>(this, options_);
+  batcher_->start();
+}
+
 const TracerScope* ProviderCore::scope(std::string_view name, std::string_view version) {
+  restart_after_fork();
   std::lock_guard<std::mutex> lock(mutex_);
   for (const TracerScope& s : scopes_) {
     if (s.name == name && s.version == version) return &s;
@@ -151,6 +227,7 @@ SpanBuffer* ProviderCore::new_buffer() {
 }
 
 bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
+  restart_after_fork();
   std::unique_lock<std::mutex> lock(mutex_);
   if (!batcher_running_) return false;
   Batcher* b = batcher_.get();
@@ -159,6 +236,7 @@ bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
 }
 
 bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
+  restart_after_fork();
   std::lock_guard<std::mutex> serial(shutdown_mutex_);
   Batcher* b;
   {
@@ -193,10 +271,11 @@ TracerStats ProviderCore::stats() const {
       total.ended += c.ended;
       total.dropped += c.dropped;
     }
-    s.spans_started = total.started;
-    s.spans_not_sampled = total.not_sampled;
-    s.spans_ended = total.ended;
-    s.spans_dropped_queue = total.dropped;
+    // In a fork() child, only what happened since the fork.
+    s.spans_started = total.started - fork_baseline_.started;
+    s.spans_not_sampled = total.not_sampled - fork_baseline_.not_sampled;
+    s.spans_ended = total.ended - fork_baseline_.ended;
+    s.spans_dropped_queue = total.dropped - fork_baseline_.dropped;
     if (batcher_) e = batcher_->exporter_stats();
   }
   s.spans_exported = e.spans_sent;
@@ -211,7 +290,7 @@ TracerStats ProviderCore::stats() const {
 
 uint64_t ProviderCore::dropped_total() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t total = retired_counters_.dropped;
+  uint64_t total = retired_counters_.dropped - fork_baseline_.dropped;
   for (const ThreadState* ts : threads_) total += ts->dropped.load(std::memory_order_relaxed);
   return total;
 }

@@ -126,9 +126,18 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   // A thread exits: its state is handed to the batcher, or freed now when none runs.
   void retire(ThreadState* ts);
 
+  // ---- fork() ----
+  // Every live core's locks are held across fork(), so a child never inherits a lock that
+  // a thread of the parent held. The child has no batcher thread: the next tracer(),
+  // force_flush() or shutdown() starts a new one (restart_after_fork()), leaving what the
+  // rings held at the fork to the parent, which sends it.
+  void lock_for_fork();
+  void unlock_after_fork(bool child);
+
  private:
   ThreadState* register_thread();
   SpanBuffer* new_buffer();
+  void restart_after_fork();
 
   TracerProviderOptions options_;
   size_t max_items_bytes_;
@@ -138,6 +147,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::vector<ThreadState*> threads_;
   ThreadCounters retired_counters_;
   bool batcher_running_ = false;
+  bool forked_ = false;           // this is a fork() child and its batcher is the parent's
+  ThreadCounters fork_baseline_;  // the parent's counts, inherited at the fork
   std::unique_ptr<Batcher> batcher_;
 
   std::mutex shutdown_mutex_;  // serializes shutdown() callers

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -356,6 +357,45 @@ TEST(Tracer, IdsDoNotRepeatAcrossThreadsOrFork) {
   for (uint64_t id : child_ids) EXPECT_TRUE(seen.insert(id).second) << "the child repeated the parent's id";
   close(fds[0]);
   close(fds[1]);
+}
+
+TEST(Tracer, AForkChildSendsItsOwnSpansAndNotTheParents) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  ASSERT_TRUE(provider.force_flush());
+  // Ended but most likely still in the ring when fork() copies it: the parent sends them,
+  // the child must not send them again.
+  for (int i = 0; i < 50; ++i) tracer.start_span("parent").end();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    tracer.start_span("child").end();
+    // The parent's batcher thread does not exist here: shutdown() starts one, sends, stops.
+    const bool ok = provider.shutdown();
+    const TracerStats s = provider.stats();
+    if (!(ok && s.spans_ended == 1 && s.spans_exported == 1)) {
+      std::fprintf(stderr, "child: shutdown %d, ended %llu, exported %llu\n", ok,
+                   static_cast<unsigned long long>(s.spans_ended), static_cast<unsigned long long>(s.spans_exported));
+    }
+    _exit(ok && s.spans_ended == 1 && s.spans_exported == 1 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's shutdown did not send exactly its one span";
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  std::set<uint64_t> ids;
+  int parent = 0;
+  int child = 0;
+  for (const detail::Span* sp : got.spans) {
+    EXPECT_TRUE(ids.insert(sp->span_id).second) << "a span arrived twice";
+    parent += sp->operation_name == "parent";
+    child += sp->operation_name == "child";
+  }
+  EXPECT_EQ(parent, 50);
+  EXPECT_EQ(child, 1);
 }
 
 }  // namespace
