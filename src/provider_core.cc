@@ -282,6 +282,7 @@ TracerStats ProviderCore::stats() const {
   s.spans_dropped_too_large = e.spans_too_large;
   s.spans_failed = e.spans_failed;
   s.packets_sent = e.packets_sent;
+  s.packets_failed = e.packets_failed;
   s.bytes_sent = e.bytes_sent;
   const uint64_t accounted = s.spans_exported + s.spans_dropped_too_large + s.spans_failed + s.spans_dropped_queue;
   s.spans_pending = s.spans_ended > accounted ? s.spans_ended - accounted : 0;

@@ -261,6 +261,31 @@ TEST(Tracer, ShutdownFlushesIsIdempotentAndCountsLateSpans) {
   provider.reset();  // the destructor after shutdown is harmless
 }
 
+TEST(Tracer, AMissingAgentShowsInTheStats) {
+  uint16_t dead_port;
+  {
+    UdpReceiver closed;  // a free port, then closed: nothing listens there
+    dead_port = closed.port();
+  }
+  TracerProviderOptions o;
+  o.agent_host = "127.0.0.1";
+  o.agent_port = dead_port;
+  std::vector<std::string> reported;
+  o.on_diagnostic = [&](const Diagnostic& d) { reported.emplace_back(d.message); };
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("t");
+  for (int round = 0; round < 5; ++round) {
+    tracer.start_span("to nowhere").end();
+    provider.force_flush();
+  }
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported + s.spans_failed, 5u);
+  EXPECT_GT(s.packets_failed, 0u);  // the first datagram leaves before the refusal is known
+  EXPECT_EQ(s.packets_failed, s.spans_failed);
+  provider.shutdown();  // the callback runs on the batcher: read what it got once it stopped
+  EXPECT_FALSE(reported.empty());
+}
+
 TEST(Tracer, DestructorFlushes) {
   UdpReceiver receiver;
   {

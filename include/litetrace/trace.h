@@ -243,6 +243,7 @@ struct TracerStats {
   uint64_t spans_failed = 0;          // in a datagram that could not be sent
   uint64_t spans_pending = 0;         // ended, waiting in a ring or a packet
   uint64_t packets_sent = 0;
+  uint64_t packets_failed = 0;        // datagrams the socket refused (their spans: spans_failed)
   uint64_t bytes_sent = 0;
 };
 
