@@ -133,6 +133,8 @@ using Links = std::initializer_list<SpanContext>;
 // nothing (an unsampled span still has a context, so it propagates).
 //
 // Thread: a Span is used by one thread at a time; it may be moved to and ended on another.
+// Lifetime: end a span before its TracerProvider, its Tracers and the thread that started it
+// are all gone (any one of them keeps what the span needs alive).
 class Span {
  public:
   Span() noexcept = default;
