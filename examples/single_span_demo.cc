@@ -58,5 +58,6 @@ int main() {
               provider.agent_address().empty() ? "nowhere" : provider.agent_address().c_str(),
               options.agent_host.c_str(), options.agent_port, flushed ? "" : " - NOT everything was sent");
   std::printf("Jaeger UI: http://localhost:16686/trace/%s\n", trace_id.c_str());
+  std::printf("(UDP does not confirm delivery: run Jaeger, or ./build/tools/litetrace-dump, to see it arrive)\n");
   return flushed ? 0 : 1;
 }

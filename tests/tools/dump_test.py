@@ -179,9 +179,32 @@ def test_ruby(a):
     assert 'event="hello"' in out and "answer=42" in out, out
 
 
+def test_demo(a):
+    """The README's main command: one span of a second, flushed at shutdown, where the
+    OTEL_* variables say."""
+    dump = Dump(a.dump, "--count", "1")
+    env = dict(os.environ, OTEL_EXPORTER_JAEGER_AGENT_HOST="127.0.0.1",
+               OTEL_EXPORTER_JAEGER_AGENT_PORT=str(dump.port), OTEL_SERVICE_NAME="demo-under-test")
+    run = subprocess.run([a.demo], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines, _ = dump.finish()
+    print(run.stdout)
+    assert run.stdout.startswith("Performing some operation...\n"), run.stdout
+    trace_id = run.stdout.split("Trace id:")[1].split()[0]
+    assert "http://localhost:16686/trace/" + trace_id in run.stdout
+    assert "1 span(s) in 1 packet(s)" in run.stdout, run.stdout
+    (batch,) = lines
+    assert batch["process"]["serviceName"] == "demo-under-test"
+    (span,) = batch["spans"]
+    assert span["operationName"] == "demo-operation" and span["traceId"] == trace_id, span
+    assert span["parentSpanId"] == "0" * 16 and span["flags"] == 1
+    assert 1000000 <= span["duration"] < 5000000, span["duration"]  # slept for a second
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["thrift", "malformed", "ruby"])
+    ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo"])
+    ap.add_argument("--demo")
     ap.add_argument("--dump", required=True)
     ap.add_argument("--emitter", required=True)
     ap.add_argument("--cache", required=True)
