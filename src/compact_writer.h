@@ -15,6 +15,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "byte_copy.h"
+
 namespace litetrace::detail {
 
 // Compact protocol type ids, as they appear in field and list headers.
@@ -142,20 +144,11 @@ class CompactWriter {
   void write_raw(const void* data, size_t n) {
     if (!reserve(n)) return;
     if (buf_ != nullptr) {
-      uint8_t* dst = buf_ + pos_;
-      const auto* src = static_cast<const uint8_t*>(data);
-      if (n >= 8 && n <= 16) {
-        // Two overlapping 8-byte moves: keys and short values, without a call to memcpy.
-        uint64_t head;
-        uint64_t tail;
-        std::memcpy(&head, src, 8);
-        std::memcpy(&tail, src + n - 8, 8);
-        std::memcpy(dst, &head, 8);
-        std::memcpy(dst + n - 8, &tail, 8);
-      } else if (n < 8) {
-        for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+      // Keys and short values without a call into libc; longer runs with memcpy.
+      if (n <= 16) {
+        move_bytes(buf_ + pos_, data, n);
       } else {
-        std::memcpy(dst, src, n);
+        std::memcpy(buf_ + pos_, data, n);
       }
     }
     pos_ += n;

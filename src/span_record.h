@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "byte_copy.h"
+
 namespace litetrace::detail {
 
 class ProviderCore;
@@ -108,49 +110,6 @@ struct SpanBuffer {
  private:
   bool grow(size_t needed, size_t limit);
 };
-
-// Copies for the hot path. Spans copy short keys and values and one ~150-byte record;
-// for those, plain moves beat a call into libc's memcpy, whose AVX/ERMS paths measured
-// twice as slow next to the TSC reads of a span (bench/litetrace_bench). The empty asm
-// keeps compilers from turning the loops back into memcpy calls.
-inline void move_bytes(uint8_t* dst, const void* src_void, size_t n) {
-  const auto* src = static_cast<const uint8_t*>(src_void);
-  if (n >= 16) {
-    struct Chunk {
-      uint64_t a, b;
-    };
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-      Chunk c;
-      std::memcpy(&c, src + i, 16);
-      std::memcpy(dst + i, &c, 16);
-      asm volatile("");
-    }
-    if (i < n) {  // the tail, as one overlapping 16-byte move
-      Chunk c;
-      std::memcpy(&c, src + n - 16, 16);
-      std::memcpy(dst + n - 16, &c, 16);
-    }
-  } else if (n >= 8) {
-    uint64_t a;
-    uint64_t b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a;
-    uint32_t b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else if (n != 0) {
-    dst[0] = src[0];
-    dst[n / 2] = src[n / 2];
-    dst[n - 1] = src[n - 1];
-  }
-}
 
 // Little helpers for the item stream (unaligned, native byte order: it never leaves the
 // process).
