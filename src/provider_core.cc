@@ -258,12 +258,28 @@ bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
   return ok;
 }
 
-TracerStats ProviderCore::stats() const {
+void ProviderCore::sweep_stopped_rings() {
+  if (batcher_running_) return;
+  // No batcher: the caller, holding mutex_, is the rings' only consumer.
+  for (ThreadState* ts : threads_) {
+    for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
+      uint32_t size;
+      std::memcpy(&size, rec, sizeof size);
+      ts->ring.advance(size);
+      ++unsent_after_stop_;
+    }
+    ts->ring.release();
+  }
+}
+
+TracerStats ProviderCore::stats() {
   TracerStats s;
   ExporterStats e;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    sweep_stopped_rings();
     ThreadCounters total = retired_counters_;
+    total.dropped += unsent_after_stop_;
     for (const ThreadState* ts : threads_) {
       const ThreadCounters c = ts->counters();
       total.started += c.started;
@@ -291,7 +307,7 @@ TracerStats ProviderCore::stats() const {
 
 uint64_t ProviderCore::dropped_total() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t total = retired_counters_.dropped - fork_baseline_.dropped;
+  uint64_t total = retired_counters_.dropped + unsent_after_stop_ - fork_baseline_.dropped;
   for (const ThreadState* ts : threads_) total += ts->dropped.load(std::memory_order_relaxed);
   return total;
 }

@@ -113,7 +113,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
 
   bool force_flush(std::chrono::milliseconds timeout);
   bool shutdown(std::chrono::milliseconds timeout);
-  TracerStats stats() const;
+  // Not const: once the batcher has stopped, it counts (as dropped) spans that reached a
+  // ring after its last pass, so every ended span is accounted for.
+  TracerStats stats();
   std::string agent_address() const;
 
   // ---- for the batcher ----
@@ -138,6 +140,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   ThreadState* register_thread();
   SpanBuffer* new_buffer();
   void restart_after_fork();
+  void sweep_stopped_rings();  // mutex_ held
 
   TracerProviderOptions options_;
   size_t max_items_bytes_;
@@ -146,6 +149,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::deque<TracerScope> scopes_;
   std::vector<ThreadState*> threads_;
   ThreadCounters retired_counters_;
+  uint64_t unsent_after_stop_ = 0;  // committed to a ring after the batcher's last pass
   bool batcher_running_ = false;
   bool forked_ = false;           // this is a fork() child and its batcher is the parent's
   ThreadCounters fork_baseline_;  // the parent's counts, inherited at the fork

@@ -97,5 +97,28 @@ TEST(Stress, OverloadStillAccountsForEverySpan) {
   EXPECT_EQ(got.spans.size(), s.spans_exported);  // loopback loses nothing; what was sent arrived
 }
 
+TEST(Stress, SpansEndingDuringShutdownAreAllAccountedFor) {
+  test::UdpReceiver receiver;
+  TracerProvider provider(test::options_for(receiver));
+  Tracer tracer = provider.tracer("stress");
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (!stop.load()) tracer.start_span("racing shutdown").end();
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  provider.shutdown();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // they keep ending spans after it
+  stop = true;
+  for (std::thread& th : threads) th.join();
+  const TracerStats s = provider.stats();
+  EXPECT_GT(s.spans_exported, 0u);
+  EXPECT_GT(s.spans_dropped_queue, 0u);
+  EXPECT_EQ(s.spans_pending, 0u);
+  EXPECT_EQ(s.spans_exported + s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed, s.spans_ended);
+}
+
 }  // namespace
 }  // namespace litetrace
