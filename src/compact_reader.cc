@@ -173,11 +173,10 @@ void CompactReader::skip(CType type) {
   if (!ok()) return;
   switch (type) {
     case CType::kBoolTrue:
-    case CType::kBoolFalse:
-      // Inside a struct the value is in the header; this is a list element (one byte).
+    case CType::kBoolFalse:  // inside a struct the value is in the header: a list element
+    case CType::kI8:
       read_byte();
       return;
-    case CType::kI8: read_byte(); return;
     case CType::kI16: read_i16(); return;
     case CType::kI32: read_i32(); return;
     case CType::kI64: read_varint(); return;

@@ -1,9 +1,21 @@
 #include "diagnostic_reporter.h"
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace litetrace::detail {
+
+namespace {
+// strerror_r comes in two flavours; overloads pick whichever this libc has.
+[[maybe_unused]] const char* strerror_result(int rc, const char* buf) { return rc == 0 ? buf : "unknown error"; }
+[[maybe_unused]] const char* strerror_result(const char* text, const char*) { return text; }
+}  // namespace
+
+std::string errno_text(int err) {
+  char buf[128] = {};
+  return strerror_result(strerror_r(err, buf, sizeof buf), buf);
+}
 
 DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,
                                        std::chrono::milliseconds min_interval)

@@ -10,11 +10,16 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "litetrace/diagnostic.h"
 
 namespace litetrace::detail {
+
+// strerror() without its shared buffer (the batcher reports while applications may call
+// strerror themselves).
+std::string errno_text(int err);
 
 class DiagnosticReporter {
  public:

@@ -180,7 +180,7 @@ void Exporter::send_sealed() {
                             std::to_string(datagrams_[i].size()) + " bytes) to agent " +
                             options_.agent_host + ":" + std::to_string(options_.agent_port) +
                             (sender_.peer().empty() ? "" : " at " + sender_.peer()) + ": " +
-                            std::strerror(err));
+                            errno_text(err));
     }
     ++i;
   }

@@ -74,7 +74,7 @@ bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vecto
   addrinfo* found = nullptr;
   const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
   if (rc != 0) {
-    *error = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
+    *error = rc == EAI_SYSTEM ? errno_text(errno) : gai_strerror(rc);
     return false;
   }
   for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
@@ -131,7 +131,7 @@ bool UdpSender::connect_to(size_t index) {
   int fd = ::socket(addr.storage.ss_family, SOCK_DGRAM, 0);
   if (fd < 0) {
     reporter_->report(DiagnosticCode::kSendFailed,
-                      std::string("cannot create a UDP socket: ") + std::strerror(errno));
+                      std::string("cannot create a UDP socket: ") + errno_text(errno));
     return false;
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -146,7 +146,7 @@ bool UdpSender::connect_to(size_t index) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length) != 0) {
     reporter_->report(DiagnosticCode::kSendFailed,
-                      "cannot connect a UDP socket to " + format_address(addr) + ": " + std::strerror(errno));
+                      "cannot connect a UDP socket to " + format_address(addr) + ": " + errno_text(errno));
     ::close(fd);
     return false;
   }
