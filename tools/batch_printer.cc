@@ -197,9 +197,7 @@ std::string text_time(int64_t us) {
 
 std::string text_duration(int64_t us) {
   char buf[48];
-  if (us < 0 || us >= INT64_MAX / 2) {
-    std::snprintf(buf, sizeof buf, "%" PRId64 " us", us);
-  } else if (us < 1000) {
+  if (us < 1000 || us >= INT64_MAX / 2) {  // short, negative or absurd: exact microseconds
     std::snprintf(buf, sizeof buf, "%" PRId64 " us", us);
   } else if (us < 1000000) {
     std::snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(us) / 1e3);
