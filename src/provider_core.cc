@@ -43,6 +43,20 @@ void fork_child() {
   g_cores_mutex.unlock();
 }
 
+// Consumes every record in `ring` unread (the caller must be its only consumer); returns
+// how many there were.
+uint64_t discard_all(SpanRing& ring) {
+  uint64_t n = 0;
+  for (const uint8_t* rec = ring.peek(); rec != nullptr; rec = ring.peek()) {
+    uint32_t size;
+    std::memcpy(&size, rec, sizeof size);
+    ring.advance(size);
+    ++n;
+  }
+  ring.release();
+  return n;
+}
+
 ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
   return {a.started + b.started, a.not_sampled + b.not_sampled, a.ended + b.ended, a.dropped + b.dropped};
 }
@@ -121,12 +135,7 @@ void ProviderCore::unlock_after_fork(bool child) {
     // Memory operations only (no lock, no allocation), as befits an atfork child handler.
     ThreadCounters inherited = retired_counters_;
     for (ThreadState* ts : threads_) {
-      for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
-        uint32_t size;
-        std::memcpy(&size, rec, sizeof size);
-        ts->ring.advance(size);
-      }
-      ts->ring.release();
+      discard_all(ts->ring);
       inherited = sum(inherited, ts->counters());
     }
     fork_baseline_ = inherited;
@@ -203,14 +212,7 @@ void ProviderCore::reap(ThreadState* ts) {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.erase(std::remove(threads_.begin(), threads_.end(), ts), threads_.end());
     // Whatever is still in the ring will never be sent: the batcher has stopped.
-    uint64_t left = 0;
-    for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
-      uint32_t size;
-      std::memcpy(&size, rec, sizeof size);
-      ts->ring.advance(size);
-      ++left;
-    }
-    ts->ring.release();
+    const uint64_t left = discard_all(ts->ring);
     const ThreadCounters c = ts->counters();
     retired_counters_.started += c.started;
     retired_counters_.not_sampled += c.not_sampled;
@@ -261,15 +263,7 @@ bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
 void ProviderCore::sweep_stopped_rings() {
   if (batcher_running_) return;
   // No batcher: the caller, holding mutex_, is the rings' only consumer.
-  for (ThreadState* ts : threads_) {
-    for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
-      uint32_t size;
-      std::memcpy(&size, rec, sizeof size);
-      ts->ring.advance(size);
-      ++unsent_after_stop_;
-    }
-    ts->ring.release();
-  }
+  for (ThreadState* ts : threads_) unsent_after_stop_ += discard_all(ts->ring);
 }
 
 TracerStats ProviderCore::stats() {
