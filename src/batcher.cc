@@ -59,8 +59,8 @@ Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
     : core_(core),
       flush_interval_(options.flush_interval),
       reporter_(options.on_diagnostic),
-      process_tag_strings_(process_tags(options)),
-      exporter_(exporter_options(options), ProcessView(options.service_name, process_tag_strings_).process,
+      // The exporter encodes the Process once; the strings need to live only that long.
+      exporter_(exporter_options(options), ProcessView(options.service_name, process_tags(options)).process,
                 &reporter_),
       mapper_(&clock_) {}
 

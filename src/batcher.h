@@ -57,7 +57,6 @@ class Batcher {
   ProviderCore* core_;
   std::chrono::milliseconds flush_interval_;
   DiagnosticReporter reporter_;
-  std::vector<std::pair<std::string, std::string>> process_tag_strings_;
   Exporter exporter_;
   TickConverter clock_;
   SpanMapper mapper_;
