@@ -105,17 +105,22 @@ bool percent_decode(std::string_view in, bool plus_is_space, std::string& out) {
   return true;
 }
 
-// Keeps RFC 3986 unreserved characters, %-encodes every other byte.
-std::string percent_encode(std::string_view in) {
+bool is_unreserved(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+// %-encodes every byte for which keep() is false, and '%' itself.
+template <typename Keep>
+std::string percent_encode(std::string_view in, Keep keep) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size());
   for (const char c : in) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
+    if (c != '%' && keep(c)) {
       out += c;
     } else {
+      const auto u = static_cast<unsigned char>(c);
       out += '%';
       out += kDigits[u >> 4];
       out += kDigits[u & 0xF];
@@ -433,7 +438,7 @@ void W3CBaggagePropagator::inject(const PropagationContext& context, HeaderSette
   size_t members = 0;
   for (const auto& [key, value] : context.baggage) {
     if (!is_token(key)) continue;
-    const std::string member = key + "=" + percent_encode(value);
+    const std::string member = key + "=" + percent_encode(value, is_baggage_octet);
     // Entries past the limits are left out rather than making the header invalid.
     if (members == kMaxBaggageMembers || v.size() + 1 + member.size() > kMaxBaggageBytes) break;
     if (!v.empty()) v += ',';
@@ -466,7 +471,7 @@ void JaegerPropagator::inject(const PropagationContext& context, HeaderSetter se
   }
   for (const auto& [key, value] : context.baggage) {
     if (!is_token(key)) continue;
-    set(std::string(kJaegerBaggagePrefix) + key, percent_encode(value));
+    set(std::string(kJaegerBaggagePrefix) + key, percent_encode(value, is_unreserved));
   }
 }
 
