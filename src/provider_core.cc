@@ -93,7 +93,8 @@ ThreadCounters ThreadState::counters() const {
           ended.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
 }
 
-ProviderCore::ProviderCore(TracerProviderOptions options) : options_(std::move(options)) {
+ProviderCore::ProviderCore(TracerProviderOptions options)
+    : options_(std::move(options)), sampler_(options_.sampler.get()) {
   options_.ring_bytes_per_thread = std::max<size_t>(options_.ring_bytes_per_thread, 4096);
   // A span's record must fit in half its ring (SpanRing::max_record()).
   const SpanRing probe_size(options_.ring_bytes_per_thread);

@@ -68,6 +68,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   void start();
 
   const TracerProviderOptions& options() const { return options_; }
+  // nullptr: the default, ParentBased(AlwaysOn), which start_span() applies inline.
+  Sampler* sampler() const { return sampler_; }
   const TracerScope* scope(std::string_view name, std::string_view version);
 
   // The calling thread's state, made and registered on its first span.
@@ -144,6 +146,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
 
   TracerProviderOptions options_;
   size_t max_items_bytes_;
+  Sampler* sampler_;  // options_.sampler, or nullptr for the default
 
   mutable std::mutex mutex_;  // guards everything below until the atomics
   std::deque<TracerScope> scopes_;

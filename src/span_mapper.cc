@@ -1,5 +1,6 @@
 #include "span_mapper.h"
 
+#include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
@@ -108,6 +109,17 @@ const Span& SpanMapper::map(const uint8_t* record) {
       tags_.push_back(Tag::string("otel.scope.version", h.scope->version));
       tags_.push_back(Tag::string("otel.library.version", h.scope->version));
     }
+  }
+  switch (static_cast<SamplerType>(h.sampler_type)) {
+    case SamplerType::kNone: break;
+    case SamplerType::kConst:
+      tags_.push_back(Tag::string("sampler.type", "const"));
+      tags_.push_back(Tag::boolean("sampler.param", h.sampler_param != 0));
+      break;
+    default:
+      tags_.push_back(Tag::string("sampler.type", to_string(static_cast<SamplerType>(h.sampler_type))));
+      tags_.push_back(Tag::float64("sampler.param", h.sampler_param));
+      break;
   }
 
   // End and event times go through the same conversion as the start, and durations are

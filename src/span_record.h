@@ -78,6 +78,8 @@ struct SpanRecordHeader {
   uint8_t kind = 0;    // SpanKind
   uint8_t status = 0;  // StatusCode
   uint8_t time_flags = 0;
+  uint8_t sampler_type = 0;  // SamplerType; root spans only
+  double sampler_param = 0;
 };
 static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in the ring");
 

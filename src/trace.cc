@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "id_generator.h"
+#include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "provider_core.h"
 #include "span_record.h"
@@ -257,13 +258,24 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
   detail::IdGenerator& ids = detail::thread_id_generator();
   SpanContext& ctx = span.context_;
   ctx.span_id = ids.next();
+  SamplingResult decision;
   if (parent.valid()) {
     ctx.trace_id = parent.trace_id;
     ctx.flags = parent.flags;
   } else {
     ctx.trace_id = TraceId{ids.next(), ids.next()};
-    ctx.flags = kTraceFlagSampled;
+    ctx.flags = 0;
   }
+  if (Sampler* sampler = core->sampler()) {
+    decision = sampler->should_sample({parent, ctx.trace_id, name, options.kind});
+    if (parent.valid()) decision.type = SamplerType::kNone;  // Jaeger tags the root only
+  } else if (parent.valid()) {
+    decision = {parent.sampled(), SamplerType::kNone, 0};
+  } else {
+    decision = {true, SamplerType::kConst, 1};
+  }
+  ctx.flags = decision.sampled ? static_cast<uint8_t>(ctx.flags | kTraceFlagSampled)
+                               : static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
   detail::ThreadState* ts = core->thread_state();
   if (!ctx.sampled()) {
     detail::ThreadState::bump(ts->not_sampled);
@@ -290,6 +302,8 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
   h.trace_flags = ctx.flags;
   h.kind = static_cast<uint8_t>(options.kind);
   h.status = 0;
+  h.sampler_type = static_cast<uint8_t>(decision.type);
+  h.sampler_param = decision.param;
   if (options.start_time != SystemTime{}) {
     h.start = unix_ns(options.start_time);
     h.time_flags = detail::kStartIsUnixNs;

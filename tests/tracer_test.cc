@@ -100,6 +100,11 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   EXPECT_EQ(std::string(find_tag(*p, "otel.scope.name")->str), "my.library");
   EXPECT_EQ(std::string(find_tag(*p, "otel.scope.version")->str), "1.2.3");
   EXPECT_EQ(std::string(find_tag(*p, "otel.library.name")->str), "my.library");
+  // The default sampler (ParentBased{AlwaysOn}) decided this root: Jaeger's const tags.
+  ASSERT_NE(find_tag(*p, "sampler.type"), nullptr);
+  EXPECT_EQ(std::string(find_tag(*p, "sampler.type")->str), "const");
+  EXPECT_EQ(find_tag(*p, "sampler.param")->type, detail::TagType::kBool);
+  EXPECT_TRUE(find_tag(*p, "sampler.param")->vbool);
   int retries_tags = 0;
   for (const detail::Tag& t : p->tags) retries_tags += t.key == "retries";
   EXPECT_EQ(retries_tags, 1);
@@ -121,6 +126,7 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   EXPECT_EQ(std::string(find_tag(*c, "span.kind")->str), "client");
   EXPECT_EQ(std::string(find_tag(*c, "otel.status_code")->str), "OK");
   EXPECT_EQ(find_tag(*c, "error"), nullptr);
+  EXPECT_EQ(find_tag(*c, "sampler.type"), nullptr);  // only the root says how it was sampled
   EXPECT_GE(c->start_time_us, p->start_time_us);
   EXPECT_LE(c->start_time_us + c->duration_us, p->start_time_us + p->duration_us + 1);
 
@@ -192,7 +198,7 @@ TEST(Tracer, LimitsDropAndCount) {
   got.decode(receiver.drain());
   const detail::Span* s = got.by_name("limited");
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->tags.size, 3u);
+  EXPECT_EQ(s->tags.size, 3u + 2u);  // and the root span's sampler.type, sampler.param
   EXPECT_EQ(s->dropped_tags, 7u);
   EXPECT_EQ(std::string(find_tag(*s, "k0")->str), "a lon");  // truncated to 5 bytes
   EXPECT_EQ(s->logs.size, 2u);

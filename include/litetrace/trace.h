@@ -38,6 +38,8 @@ struct SpanBuffer;
 struct TracerScope;
 }  // namespace detail
 
+class Sampler;
+
 // ---- identity ----
 
 struct TraceId {
@@ -228,6 +230,9 @@ struct TracerProviderOptions {
   size_t max_links = 128;
   size_t max_attributes_per_event = 128;
   size_t max_attribute_length = 0;  // 0 = unlimited; longer strings are truncated
+
+  // Which spans are recorded (sampler.h). nullptr: ParentBasedSampler(AlwaysOnSampler).
+  std::shared_ptr<Sampler> sampler;
 
   // Problems litetrace meets (a missing agent, a span too large, ...), on the batcher
   // thread. Default: a line on stderr, at most once a second per kind.

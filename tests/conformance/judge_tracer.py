@@ -65,6 +65,7 @@ def main():
     assert rt["otel.scope.name"] == (STRING, hexs("conformance.scope")), rt
     assert rt["otel.scope.version"] == (STRING, hexs("2.0")), rt
     assert rt["otel.library.name"] == (STRING, hexs("conformance.scope")), rt
+    assert rt["sampler.type"] == (STRING, hexs("const")) and rt["sampler.param"] == (BOOL, True), rt
     assert root.parentSpanId == 0 and root.traceIdHigh != 0 and root.flags == 1
     assert [(r.refType, r.spanId) for r in root.references] == [(1, link_span_id)], root.references
     assert len(root.logs) == 1
@@ -78,6 +79,7 @@ def main():
     assert child.traceIdHigh == root.traceIdHigh
     assert ct["span.kind"] == (STRING, hexs("client")) and ct["otel.status_code"] == (STRING, hexs("OK"))
     assert "error" not in ct and ct["ok"] == (BOOL, True), ct
+    assert "sampler.type" not in ct and "sampler.param" not in ct, ct
     assert root.startTime <= child.startTime and child.startTime + child.duration <= root.startTime + root.duration + 1
     assert "span.kind" not in tags(linked) and linked.traceIdLow != root.traceIdLow
     print("3 spans through the public API decode as Jaeger expects\nPASSED")

@@ -1,0 +1,129 @@
+#pragma once
+
+// Samplers decide, when a span starts, whether it is recorded and sent. An unsampled span
+// costs a few nanoseconds, never reaches the ring, and still has a context that propagates
+// (with the sampled flag clear, so the services downstream do not record it either).
+//
+//   options.sampler = std::make_shared<litetrace::ParentBasedSampler>(
+//       std::make_shared<litetrace::TraceIdRatioSampler>(0.01));
+//
+// The default is ParentBasedSampler(AlwaysOnSampler): a span follows its parent's decision,
+// and every new trace is sampled. Root spans carry the deciding sampler as the Jaeger tags
+// sampler.type and sampler.param, as Jaeger's own clients do.
+//
+// Thread: should_sample() runs on application threads, concurrently, on the span hot path:
+// an implementation must not block, lock or make a system call (reading a clock is fine).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "litetrace/diagnostic.h"
+#include "litetrace/trace.h"
+
+namespace litetrace {
+
+// What Jaeger shows as sampler.type (sampler.param is SamplingResult::param).
+enum class SamplerType : uint8_t { kNone, kConst, kProbabilistic, kRateLimiting, kLowerBound };
+// "const", "probabilistic", "ratelimiting", "lowerbound" ("" for kNone).
+const char* to_string(SamplerType type) noexcept;
+
+struct SamplingResult {
+  bool sampled = false;
+  SamplerType type = SamplerType::kNone;  // kNone: no sampler tags
+  double param = 0;                       // const: 1 or 0 (written as a BOOL tag)
+};
+
+struct SamplingParameters {
+  const SpanContext& parent;  // invalid for a new trace
+  const TraceId& trace_id;    // the span's trace id (the parent's, or a new one)
+  std::string_view name;
+  SpanKind kind;
+};
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+  virtual SamplingResult should_sample(const SamplingParameters& p) noexcept = 0;
+  // For people: e.g. "ParentBased{root=TraceIdRatio{0.01}}".
+  virtual std::string description() const = 0;
+};
+
+class AlwaysOnSampler final : public Sampler {
+ public:
+  SamplingResult should_sample(const SamplingParameters&) noexcept override {
+    return {true, SamplerType::kConst, 1};
+  }
+  std::string description() const override { return "AlwaysOn"; }
+};
+
+class AlwaysOffSampler final : public Sampler {
+ public:
+  SamplingResult should_sample(const SamplingParameters&) noexcept override {
+    return {false, SamplerType::kConst, 0};
+  }
+  std::string description() const override { return "AlwaysOff"; }
+};
+
+// Samples `ratio` of traces by the Jaeger probabilistic rule, so every Jaeger client
+// decides the same for the same trace id:
+//   sampled  <=>  (trace id low 64 bits & 0x7fff'ffff'ffff'ffff) <= ratio * (2^63 - 1)
+// A ratio outside [0, 1] is clamped.
+class TraceIdRatioSampler final : public Sampler {
+ public:
+  explicit TraceIdRatioSampler(double ratio) noexcept;
+  SamplingResult should_sample(const SamplingParameters& p) noexcept override;
+  std::string description() const override;
+
+  double ratio() const noexcept { return ratio_; }
+  // The rule itself, for samplers that apply it with a ratio that changes.
+  static uint64_t boundary(double ratio) noexcept;
+  static bool sampled(const TraceId& id, uint64_t boundary) noexcept {
+    return (id.low & 0x7fffffffffffffffu) <= boundary;
+  }
+
+ private:
+  double ratio_;
+  uint64_t boundary_;
+};
+
+// At most `traces_per_second` new traces a second, with bursts of up to
+// max(traces_per_second, 1) (Jaeger's leaky bucket). Lock-free: one compare-and-swap.
+class RateLimitingSampler final : public Sampler {
+ public:
+  explicit RateLimitingSampler(double traces_per_second) noexcept;
+  SamplingResult should_sample(const SamplingParameters& p) noexcept override;
+  std::string description() const override;
+
+ private:
+  double rate_;
+  uint64_t interval_ns_;  // between credits; 0 = never
+  uint64_t burst_ns_;
+  std::atomic<uint64_t> next_ns_{0};
+};
+
+// Follows the parent when there is one, else asks `root`. The four parent cases can be
+// given samplers of their own, as in OpenTelemetry.
+class ParentBasedSampler final : public Sampler {
+ public:
+  explicit ParentBasedSampler(std::shared_ptr<Sampler> root,
+                              std::shared_ptr<Sampler> remote_parent_sampled = nullptr,
+                              std::shared_ptr<Sampler> remote_parent_not_sampled = nullptr,
+                              std::shared_ptr<Sampler> local_parent_sampled = nullptr,
+                              std::shared_ptr<Sampler> local_parent_not_sampled = nullptr);
+  SamplingResult should_sample(const SamplingParameters& p) noexcept override;
+  std::string description() const override;
+
+ private:
+  std::shared_ptr<Sampler> root_;
+  // nullptr: the parent's decision.
+  std::shared_ptr<Sampler> remote_sampled_;
+  std::shared_ptr<Sampler> remote_not_sampled_;
+  std::shared_ptr<Sampler> local_sampled_;
+  std::shared_ptr<Sampler> local_not_sampled_;
+};
+
+}  // namespace litetrace
