@@ -11,6 +11,8 @@ const char* to_string(DiagnosticCode code) noexcept {
     case DiagnosticCode::kPacketSizeLowered: return "packet size lowered";
     case DiagnosticCode::kSpanTrimmed: return "span trimmed";
     case DiagnosticCode::kSpanTooLarge: return "span too large";
+    case DiagnosticCode::kSamplingStrategyFailed: return "sampling strategy failed";
+    case DiagnosticCode::kSamplingStrategyChanged: return "sampling strategy changed";
   }
   return "unknown";
 }

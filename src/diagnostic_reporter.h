@@ -5,7 +5,8 @@
 // dead agent produces a line a second, not ten thousand. What was held back is counted
 // and mentioned in the next report of that code.
 //
-// Thread: one thread only (the batcher); the callback runs on it.
+// Thread: one thread only (the batcher, or the remote sampler's poller, each with its own
+// reporter); the callback runs on it.
 
 #include <array>
 #include <chrono>
@@ -30,7 +31,7 @@ class DiagnosticReporter {
   uint64_t reported() const { return reported_; }
 
  private:
-  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kSpanTooLarge) + 1;
+  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kSamplingStrategyChanged) + 1;  // the last code
   struct PerCode {
     std::chrono::steady_clock::time_point last{};
     uint64_t held_back = 0;

@@ -16,6 +16,8 @@ enum class DiagnosticCode {
   kPacketSizeLowered,    // EMSGSIZE: the working packet size was lowered and spans re-split
   kSpanTrimmed,          // a span too large for one packet lost logs/tags to fit
   kSpanTooLarge,         // a span too large even when trimmed; counted as tooLargeDroppedSpans
+  kSamplingStrategyFailed,   // the sampling server failed or sent garbage; the last strategy stays
+  kSamplingStrategyChanged,  // the sampling server sent a new strategy, now in use
 };
 
 const char* to_string(DiagnosticCode code) noexcept;

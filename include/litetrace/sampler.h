@@ -126,4 +126,58 @@ class ParentBasedSampler final : public Sampler {
   std::shared_ptr<Sampler> local_not_sampled_;
 };
 
+// ---- Jaeger remote sampling ----
+
+struct JaegerRemoteSamplerOptions {
+  std::string service_name;  // required: the strategy is per service
+  // Polled as <endpoint>?service=<service_name>; the agent serves it on port 5778.
+  std::string endpoint = "http://localhost:5778/sampling";
+  std::chrono::milliseconds polling_interval{60000};
+  // Used until the first strategy arrives, and kept while the server cannot be reached.
+  double initial_sampling_rate = 0.001;
+  // Operations that get a sampler of their own under a per-operation strategy; spans of
+  // further operations use the strategy's defaults.
+  size_t max_operations = 2000;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds read_timeout{5000};
+  // Failures and changes of strategy, on the poller thread. Default: a line on stderr, at
+  // most once a second per kind.
+  DiagnosticCallback on_diagnostic;
+};
+
+// Samples by the strategy a Jaeger agent or collector serves for the service: probabilistic,
+// rate limiting, or per operation (a probability per operation name, with a lower bound of
+// traces a second that every operation gets). A background thread polls the server; until
+// it answers, and whenever it fails or sends something malformed, the last good strategy
+// stays in force. should_sample() reads atomics only: a strategy update never blocks spans.
+//
+// The first span of an operation not seen before allocates that operation's sampler (at
+// most max_operations times over the sampler's life).
+class JaegerRemoteSampler final : public Sampler {
+ public:
+  explicit JaegerRemoteSampler(JaegerRemoteSamplerOptions options);  // starts polling at once
+  ~JaegerRemoteSampler() override;                                   // stops the poller
+  JaegerRemoteSampler(const JaegerRemoteSampler&) = delete;
+  JaegerRemoteSampler& operator=(const JaegerRemoteSampler&) = delete;
+
+  SamplingResult should_sample(const SamplingParameters& p) noexcept override;
+  std::string description() const override;  // includes the strategy in force
+
+  // Polls now (on the poller thread) and waits for that poll to finish; true when it
+  // brought a valid strategy. For tests and for applications that want a strategy before
+  // their first span.
+  bool poll_now(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  struct Stats {
+    uint64_t polls = 0;     // requests made
+    uint64_t failures = 0;  // polls that did not bring a valid strategy
+    uint64_t changes = 0;   // strategies that differed from the one in force
+  };
+  Stats stats() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 }  // namespace litetrace

@@ -1,0 +1,47 @@
+#pragma once
+
+// A minimal HTTP/1.1 GET client for the sampling-strategy poller: plain http only, one
+// request per connection (Connection: close), a deadline for connecting and one for the
+// whole response, a cap on the body, Content-Length, chunked and read-to-close bodies.
+// Every wait is a poll() of at most 100 ms that also checks `cancel`, so the thread that
+// owns the request can always be stopped promptly.
+//
+// Thread: any; each call is independent. It blocks its caller, so never call it on an
+// application thread (the remote sampler's poller thread does).
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace litetrace::detail {
+
+struct HttpUrl {
+  std::string host;    // without brackets for IPv6 literals
+  uint16_t port = 80;
+  std::string target;  // path and query, "/" at least
+};
+
+// "http://host[:port][/path][?query]"; host may be an [IPv6] literal.
+bool parse_http_url(std::string_view url, HttpUrl& out, std::string* error);
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds read_timeout{5000};  // for the whole response once connected
+  size_t max_body = 1 << 20;
+  const std::atomic<bool>* cancel = nullptr;     // true: give up now
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+// False with a reason in `error` when no complete response arrived: the host did not
+// resolve, nothing accepted the connection, a timeout passed, the response was malformed,
+// truncated or too large. A complete response with any status is true.
+bool http_get(const HttpUrl& url, const HttpOptions& options, HttpResponse& out, std::string* error);
+
+}  // namespace litetrace::detail

@@ -1,0 +1,552 @@
+// Jaeger remote sampling: the JSON reader, the strategy format, the HTTP client, and the
+// sampler polling a local server that serves good, changed, slow, truncated and malformed
+// responses.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "http_client.h"
+#include "json_reader.h"
+#include "litetrace/sampler.h"
+#include "sampling_strategy.h"
+#include "support/http_server.h"
+#include "support/tracing_fixture.h"
+#include "support/udp_receiver.h"
+
+namespace litetrace {
+namespace {
+
+using detail::JsonValue;
+using detail::SamplingStrategy;
+using test::TestHttpServer;
+using namespace std::chrono_literals;
+
+// ---- JSON ----
+
+TEST(JsonReader, ReadsEveryKindOfValue) {
+  JsonValue v;
+  std::string error;
+  ASSERT_TRUE(detail::parse_json(
+      R"( {"a": [1, -2.5e2, 0, true, false, null], "s": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "o": {}, "e": []} )", v,
+      &error))
+      << error;
+  ASSERT_TRUE(v.is(JsonValue::Type::kObject));
+  const JsonValue* a = v.find("a");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->items().size(), 6u);
+  EXPECT_EQ(a->items()[0].number(), 1);
+  EXPECT_EQ(a->items()[1].number(), -250);
+  EXPECT_TRUE(a->items()[3].boolean());
+  EXPECT_TRUE(a->items()[5].is(JsonValue::Type::kNull));
+  EXPECT_EQ(v.find("s")->string(), "x\"\\/\b\f\n\r\t\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_TRUE(v.find("o")->is(JsonValue::Type::kObject));
+  EXPECT_EQ(v.find("missing"), nullptr);
+  ASSERT_TRUE(detail::parse_json(R"({"k": 1, "k": 2})", v));
+  EXPECT_EQ(v.find("k")->number(), 2) << "the last of a repeated key";
+  ASSERT_TRUE(detail::parse_json("\"caf\xC3\xA9\"", v));
+  EXPECT_EQ(v.string(), "caf\xC3\xA9");
+}
+
+TEST(JsonReader, RefusesWhatRfc8259Refuses) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"", "unexpected end of input"},
+      {"{", "expected a string as object key"},
+      {"{\"a\" 1}", "expected ':' after an object key"},
+      {"{\"a\":1,}", "expected a string as object key"},
+      {"[1,]", "invalid value"},
+      {"[1 2]", "expected ',' or ']' in an array"},
+      {"01", "leading zero in a number"},
+      {"1.", "expected a digit after '.'"},
+      {"1e", "expected a digit in the exponent"},
+      {"+1", "invalid value"},
+      {".5", "invalid value"},
+      {"1e999", "number out of range"},
+      {"tru", "invalid literal"},
+      {"NaN", "invalid value"},
+      {"\"a", "unterminated string"},
+      {"\"\t\"", "control character in a string"},
+      {"\"\\x\"", "invalid escape in a string"},
+      {"\"\\u12zz\"", "invalid \\u escape"},
+      {"\"\\u12", "truncated \\u escape"},
+      {"\"\\ud83d\"", "unpaired surrogate in a \\u escape"},
+      {"\"\\ude00\"", "unpaired surrogate in a \\u escape"},
+      {"\"\xC3\"", "invalid UTF-8 in a string"},
+      {"\"\xC0\xAF\"", "invalid UTF-8 in a string"},
+      {"\"\xED\xA0\x80\"", "invalid UTF-8 in a string"},
+      {"{} {}", "unexpected data after the JSON value"},
+      {"// comment\n{}", "invalid value"},
+      {std::string(100, '[') + std::string(100, ']'), "nested too deeply"},
+  };
+  for (const auto& [text, why] : bad) {
+    JsonValue v;
+    std::string error;
+    EXPECT_FALSE(detail::parse_json(text, v, &error)) << text;
+    EXPECT_NE(error.find(why), std::string::npos) << text << " -> " << error;
+  }
+  std::string error;
+  JsonValue v;
+  EXPECT_FALSE(detail::parse_json("[1, x]", v, &error));
+  EXPECT_EQ(error, "at byte 4: invalid value");
+}
+
+// ---- the strategy format ----
+
+SamplingStrategy strategy(const std::string& json) {
+  SamplingStrategy s;
+  std::string error;
+  EXPECT_TRUE(detail::parse_sampling_strategy(json, s, &error)) << json << ": " << error;
+  return s;
+}
+
+std::string strategy_error(const std::string& json) {
+  SamplingStrategy s;
+  std::string error;
+  EXPECT_FALSE(detail::parse_sampling_strategy(json, s, &error)) << json;
+  return error;
+}
+
+TEST(SamplingStrategy, BothFormsOfStrategyType) {
+  SamplingStrategy s = strategy(R"({"strategyType": 0, "probabilisticSampling": {"samplingRate": 0.25}})");
+  EXPECT_EQ(s.type, SamplingStrategy::Type::kProbabilistic);
+  EXPECT_EQ(s.probability, 0.25);
+  s = strategy(R"({"strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingRate": 1}})");
+  EXPECT_EQ(s.probability, 1);
+  s = strategy(R"({"strategyType": 1, "rateLimitingSampling": {"maxTracesPerSecond": 5}})");
+  EXPECT_EQ(s.type, SamplingStrategy::Type::kRateLimiting);
+  EXPECT_EQ(s.max_traces_per_second, 5);
+  s = strategy(R"({"strategyType": "RATE_LIMITING", "rateLimitingSampling": {"maxTracesPerSecond": 2.5}})");
+  EXPECT_EQ(s.max_traces_per_second, 2.5);
+  // No strategyType: the object present says it. proto3 JSON leaves zero values out.
+  s = strategy(R"({"rateLimitingSampling": {"maxTracesPerSecond": 3}})");
+  EXPECT_EQ(s.type, SamplingStrategy::Type::kRateLimiting);
+  s = strategy(R"({"strategyType": "PROBABILISTIC", "probabilisticSampling": {}})");
+  EXPECT_EQ(s.probability, 0);
+  EXPECT_EQ(s.describe(), "probabilistic 0");
+}
+
+TEST(SamplingStrategy, PerOperationTakesPrecedence) {
+  const SamplingStrategy s = strategy(R"({
+    "strategyType": "PROBABILISTIC", "probabilisticSampling": {"samplingRate": 0.5},
+    "operationSampling": {
+      "defaultSamplingProbability": 0.1, "defaultLowerBoundTracesPerSecond": 0.5,
+      "defaultUpperBoundTracesPerSecond": 10,
+      "perOperationStrategies": [
+        {"operation": "GET /a", "probabilisticSampling": {"samplingRate": 1}},
+        {"operation": "GET /b", "probabilisticSampling": {}},
+        {"operation": "GET /c"}]}})");
+  EXPECT_EQ(s.type, SamplingStrategy::Type::kPerOperation);
+  EXPECT_EQ(s.default_probability, 0.1);
+  EXPECT_EQ(s.default_lower_bound, 0.5);
+  ASSERT_EQ(s.operations.size(), 3u);
+  EXPECT_EQ(s.operations[0].operation, "GET /a");
+  EXPECT_EQ(s.operations[0].probability, 1);
+  EXPECT_EQ(s.operations[1].probability, 0);
+  EXPECT_EQ(s.operations[2].probability, 0.1) << "no probabilistic object: the default";
+  EXPECT_EQ(s.describe(), "per-operation (3 operations, default 0.1, lower bound 0.5/s)");
+}
+
+TEST(SamplingStrategy, RefusesWhatItCannotUse) {
+  EXPECT_EQ(strategy_error("[]"), "not a JSON object");
+  EXPECT_EQ(strategy_error("{\"strategyType\": 0"), "not JSON: at byte 18: unterminated object");
+  EXPECT_EQ(strategy_error("{}"), "no strategyType and no strategy object");
+  EXPECT_EQ(strategy_error(R"({"strategyType": 2, "probabilisticSampling": {"samplingRate": 1}})"), "unknown strategyType");
+  EXPECT_EQ(strategy_error(R"({"strategyType": "ADAPTIVE"})"), "unknown strategyType");
+  EXPECT_EQ(strategy_error(R"({"strategyType": 0})"), "strategyType PROBABILISTIC without probabilisticSampling");
+  EXPECT_EQ(strategy_error(R"({"strategyType": 1})"), "strategyType RATE_LIMITING without rateLimitingSampling");
+  EXPECT_EQ(strategy_error(R"({"probabilisticSampling": {"samplingRate": 1.5}})"), "samplingRate 1.5 is not in [0, 1]");
+  EXPECT_EQ(strategy_error(R"({"probabilisticSampling": {"samplingRate": "0.5"}})"), "samplingRate is not a number");
+  EXPECT_EQ(strategy_error(R"({"rateLimitingSampling": {"maxTracesPerSecond": -1}})"), "maxTracesPerSecond -1 is negative");
+  EXPECT_EQ(strategy_error(R"({"probabilisticSampling": 1})"), "probabilisticSampling is not an object");
+  EXPECT_EQ(strategy_error(R"({"operationSampling": {"perOperationStrategies": [{"operation": ""}]}})"),
+            "a per-operation strategy has no operation name");
+  EXPECT_EQ(strategy_error(R"({"operationSampling": {"perOperationStrategies": {}}})"),
+            "perOperationStrategies is not an array");
+}
+
+// ---- HTTP ----
+
+TEST(HttpClient, ParsesUrls) {
+  detail::HttpUrl u;
+  std::string error;
+  ASSERT_TRUE(detail::parse_http_url("http://agent:5778/sampling?service=a", u, &error));
+  EXPECT_EQ(u.host, "agent");
+  EXPECT_EQ(u.port, 5778);
+  EXPECT_EQ(u.target, "/sampling?service=a");
+  ASSERT_TRUE(detail::parse_http_url("http://agent", u, &error));
+  EXPECT_EQ(u.port, 80);
+  EXPECT_EQ(u.target, "/");
+  ASSERT_TRUE(detail::parse_http_url("http://[::1]:9/x", u, &error));
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.port, 9);
+  ASSERT_TRUE(detail::parse_http_url("http://h?q=1", u, &error));
+  EXPECT_EQ(u.target, "/?q=1");
+  for (const char* bad : {"https://agent/", "agent:5778", "http://", "http://:80/", "http://h:0/", "http://h:65536/",
+                          "http://h:/", "http://h:x/", "http://[::1/", "http://[::1]x/"}) {
+    EXPECT_FALSE(detail::parse_http_url(bad, u, &error)) << bad;
+  }
+}
+
+struct Fetch {
+  bool ok;
+  detail::HttpResponse response;
+  std::string error;
+};
+
+Fetch fetch(const TestHttpServer& server, detail::HttpOptions options = {}) {
+  detail::HttpUrl url;
+  std::string error;
+  EXPECT_TRUE(detail::parse_http_url(server.url("/sampling?service=svc"), url, &error));
+  Fetch f;
+  f.ok = detail::http_get(url, options, f.response, &f.error);
+  return f;
+}
+
+TEST(HttpClient, BodiesByLengthChunkedAndClose) {
+  TestHttpServer server;
+  server.set_reply(TestHttpServer::ok_json("{\"a\":1}"));
+  Fetch f = fetch(server);
+  ASSERT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.status, 200);
+  EXPECT_EQ(f.response.body, "{\"a\":1}");
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].rfind("GET /sampling?service=svc HTTP/1.1\r\n", 0), 0u) << requests[0];
+  EXPECT_NE(requests[0].find("\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n"), std::string::npos);
+  EXPECT_NE(requests[0].find("\r\nConnection: close\r\n"), std::string::npos);
+
+  server.set_reply({"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n3\r\nefg\r\n0\r\nX-T: 1\r\n\r\n"});
+  f = fetch(server);
+  ASSERT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.body, "abcdefg");
+
+  server.set_reply({"HTTP/1.0 200 OK\r\n\r\nuntil the end"});
+  f = fetch(server);
+  ASSERT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.body, "until the end");
+
+  // A complete Content-Length body is enough; the client does not wait for the close.
+  server.set_reply({"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", 0ms, 30s});
+  detail::HttpOptions patient;
+  patient.read_timeout = 10s;
+  f = fetch(server, patient);
+  ASSERT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.body, "ok");
+
+  server.set_reply({"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found"});
+  f = fetch(server);
+  ASSERT_TRUE(f.ok) << "a complete response with any status";
+  EXPECT_EQ(f.response.status, 404);
+}
+
+TEST(HttpClient, BrokenResponsesAreErrors) {
+  TestHttpServer server;
+  const std::vector<std::pair<TestHttpServer::Reply, std::string>> cases = {
+      {{"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly this"}, "truncated response: 9 of 50 body bytes"},
+      {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"}, "connection closed in a chunked body"},
+      {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}, "malformed chunk size"},
+      {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"}, "unsupported Transfer-Encoding: gzip"},
+      {{"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n"}, "malformed Content-Length"},
+      {{"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}, "conflicting Content-Length headers"},
+      {{"HTTP/1.1 200 OK\r\nbad header\r\n\r\n"}, "malformed header line"},
+      {{"SMTP ready\r\n\r\n"}, "malformed status line"},
+      {{"HTTP/1.1 2000 OK\r\n\r\n"}, "malformed status line"},
+      {{"HTTP/1.1 200 OK\r\nContent-Le"}, "connection closed in the response header"},
+      {{""}, "connection closed before a response"},
+      {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"}, "response body larger than 64 bytes"},
+      {{"HTTP/1.1 200 OK\r\n\r\n" + std::string(100, 'x')}, "response body larger than 64 bytes"},
+  };
+  detail::HttpOptions small;
+  small.max_body = 64;
+  for (const auto& [reply, why] : cases) {
+    server.set_reply(reply);
+    const Fetch f = fetch(server, small);
+    EXPECT_FALSE(f.ok) << reply.bytes;
+    EXPECT_EQ(f.error, why) << reply.bytes;
+  }
+}
+
+TEST(HttpClient, TimeoutsCancellationAndRefusal) {
+  TestHttpServer server;
+  server.set_reply({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 5s});
+  detail::HttpOptions quick;
+  quick.read_timeout = 200ms;
+  Fetch f = fetch(server, quick);
+  EXPECT_FALSE(f.ok);
+  EXPECT_EQ(f.error, "timed out waiting for the response");
+
+  std::atomic<bool> cancel{true};
+  detail::HttpOptions cancelled;
+  cancelled.cancel = &cancel;
+  f = fetch(server, cancelled);
+  EXPECT_FALSE(f.ok);
+  EXPECT_EQ(f.error, "cancelled");
+
+  uint16_t closed_port = 0;
+  {
+    TestHttpServer gone;
+    closed_port = gone.port();
+  }
+  detail::HttpUrl url;
+  std::string error;
+  ASSERT_TRUE(detail::parse_http_url("http://127.0.0.1:" + std::to_string(closed_port) + "/", url, &error));
+  detail::HttpResponse response;
+  EXPECT_FALSE(detail::http_get(url, {}, response, &error));
+  EXPECT_EQ(error, "connect: Connection refused");
+  ASSERT_TRUE(detail::parse_http_url("http://no-such-host.invalid/", url, &error));
+  EXPECT_FALSE(detail::http_get(url, {}, response, &error));
+  EXPECT_EQ(error.rfind("cannot resolve no-such-host.invalid: ", 0), 0u) << error;
+}
+
+// ---- the sampler ----
+
+struct Diagnostics {
+  std::mutex mutex;
+  std::vector<std::pair<DiagnosticCode, std::string>> seen;
+
+  DiagnosticCallback callback() {
+    return [this](const Diagnostic& d) {
+      std::lock_guard<std::mutex> lock(mutex);
+      seen.emplace_back(d.code, std::string(d.message));
+    };
+  }
+  std::string last(DiagnosticCode code) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto it = seen.rbegin(); it != seen.rend(); ++it) {
+      if (it->first == code) return it->second;
+    }
+    return "";
+  }
+  size_t count(DiagnosticCode code) {
+    std::lock_guard<std::mutex> lock(mutex);
+    size_t n = 0;
+    for (const auto& d : seen) n += d.first == code ? 1 : 0;
+    return n;
+  }
+};
+
+JaegerRemoteSamplerOptions sampler_options(const TestHttpServer& server, Diagnostics& diagnostics) {
+  JaegerRemoteSamplerOptions o;
+  o.service_name = "my service";
+  o.endpoint = server.url();
+  o.polling_interval = 1h;  // the tests poll with poll_now()
+  o.read_timeout = 300ms;
+  o.on_diagnostic = diagnostics.callback();
+  return o;
+}
+
+SamplingResult decide(Sampler& s, std::string_view name, uint64_t trace_low) {
+  const SpanContext none;
+  const TraceId id{0, trace_low};
+  return s.should_sample({none, id, name, SpanKind::kServer});
+}
+
+constexpr uint64_t kLowId = 1;                     // sampled by any probability > 0
+constexpr uint64_t kHighId = 0x7ffffffffffffff0u;  // sampled only near probability 1
+
+TEST(JaegerRemoteSampler, StartsWithTheInitialRateAndFollowsTheServer) {
+  TestHttpServer server;
+  Diagnostics diagnostics;
+  server.set_reply({"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"});
+  JaegerRemoteSampler sampler(sampler_options(server, diagnostics));
+  EXPECT_FALSE(sampler.poll_now());
+  SamplingResult r = decide(sampler, "op", kHighId);
+  EXPECT_FALSE(r.sampled);
+  EXPECT_EQ(r.type, SamplerType::kProbabilistic);
+  EXPECT_EQ(r.param, 0.001) << "the initial rate";
+  EXPECT_NE(diagnostics.last(DiagnosticCode::kSamplingStrategyFailed).find("answered HTTP 503: busy"),
+            std::string::npos);
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.back().rfind("GET /sampling?service=my%20service HTTP/1.1", 0), 0u) << requests.back();
+
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":1}})"));
+  ASSERT_TRUE(sampler.poll_now());
+  r = decide(sampler, "op", kHighId);
+  EXPECT_TRUE(r.sampled);
+  EXPECT_EQ(r.param, 1);
+  EXPECT_EQ(diagnostics.last(DiagnosticCode::kSamplingStrategyChanged),
+            "sampling strategy for service my service: probabilistic 1");
+  EXPECT_NE(sampler.description().find("strategy=probabilistic 1"), std::string::npos) << sampler.description();
+
+  // Changed: rate limiting, 2 a second (a bucket of 2).
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":1,"rateLimitingSampling":{"maxTracesPerSecond":2}})"));
+  ASSERT_TRUE(sampler.poll_now());
+  int sampled = 0;
+  for (int i = 0; i < 50; ++i) sampled += decide(sampler, "op", kLowId).sampled ? 1 : 0;
+  EXPECT_GE(sampled, 2);
+  EXPECT_LE(sampled, 4) << "2 in the bucket, and a slow machine may earn one or two more";
+  r = decide(sampler, "op", kLowId);
+  EXPECT_EQ(r.type, SamplerType::kRateLimiting);
+  EXPECT_EQ(r.param, 2);
+
+  // The same strategy again is no change.
+  const uint64_t changes = sampler.stats().changes;
+  ASSERT_TRUE(sampler.poll_now());
+  EXPECT_EQ(sampler.stats().changes, changes);
+}
+
+TEST(JaegerRemoteSampler, BadResponsesKeepTheLastGoodStrategy) {
+  TestHttpServer server;
+  const auto good = TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":1}})");
+  const std::vector<std::pair<TestHttpServer::Reply, std::string>> bad = {
+      {TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":)"),
+       "malformed sampling strategy from"},
+      {TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":7}})"),
+       "samplingRate 7 is not in [0, 1]"},
+      {{"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"strategyType\":0"}, "truncated response"},
+      {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 3s}, "timed out waiting for the response"},
+      {{"garbage\r\n\r\n"}, "malformed status line"},
+  };
+  // A sampler per case: the same kind of diagnostic is reported at most once a second.
+  for (const auto& [reply, why] : bad) {
+    Diagnostics diagnostics;
+    server.set_reply(good);
+    JaegerRemoteSampler sampler(sampler_options(server, diagnostics));
+    ASSERT_TRUE(sampler.poll_now());
+    server.set_reply(reply);
+    EXPECT_FALSE(sampler.poll_now()) << why;
+    EXPECT_FALSE(sampler.poll_now()) << why;
+    const std::string message = diagnostics.last(DiagnosticCode::kSamplingStrategyFailed);
+    EXPECT_NE(message.find(why), std::string::npos) << message;
+    EXPECT_NE(message.find("; keeping probabilistic 1"), std::string::npos) << message;
+    const SamplingResult r = decide(sampler, "op", kHighId);
+    EXPECT_TRUE(r.sampled) << why;
+    EXPECT_EQ(r.param, 1) << why;
+    const JaegerRemoteSampler::Stats stats = sampler.stats();
+    EXPECT_EQ(stats.failures, 2u);
+    EXPECT_EQ(stats.changes, 1u);
+
+    server.set_reply(TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":0}})"));
+    ASSERT_TRUE(sampler.poll_now()) << "good again";
+    EXPECT_FALSE(decide(sampler, "op", kLowId).sampled);
+  }
+}
+
+TEST(JaegerRemoteSampler, PerOperationWithLowerBoundAndTheOperationCap) {
+  TestHttpServer server;
+  Diagnostics diagnostics;
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":0},
+    "operationSampling":{"defaultSamplingProbability":0,"defaultLowerBoundTracesPerSecond":1,
+      "perOperationStrategies":[
+        {"operation":"always","probabilisticSampling":{"samplingRate":1}},
+        {"operation":"half","probabilisticSampling":{"samplingRate":0.5}},
+        {"operation":"over the cap","probabilisticSampling":{"samplingRate":1}}]}})"));
+  JaegerRemoteSamplerOptions o = sampler_options(server, diagnostics);
+  o.max_operations = 2;
+  JaegerRemoteSampler sampler(o);
+  ASSERT_TRUE(sampler.poll_now());
+  EXPECT_NE(diagnostics.last(DiagnosticCode::kSamplingStrategyChanged)
+                .find("per-operation (3 operations, default 0, lower bound 1/s); 1 operations over the limit of 2 use "
+                      "the defaults"),
+            std::string::npos)
+      << diagnostics.last(DiagnosticCode::kSamplingStrategyChanged);
+
+  SamplingResult r = decide(sampler, "always", kHighId);
+  EXPECT_TRUE(r.sampled);
+  EXPECT_EQ(r.type, SamplerType::kProbabilistic);
+  EXPECT_EQ(r.param, 1);
+  // Probability 0.5 says no to this id: the lower bound (1 a second) lets one through,
+  // then says no.
+  r = decide(sampler, "half", kHighId);
+  EXPECT_TRUE(r.sampled);
+  EXPECT_EQ(r.type, SamplerType::kLowerBound);
+  EXPECT_EQ(r.param, 0.5);
+  r = decide(sampler, "half", kHighId);
+  EXPECT_FALSE(r.sampled);
+  EXPECT_EQ(r.type, SamplerType::kLowerBound);
+  // What the probability samples needs no credit.
+  r = decide(sampler, "half", kLowId);
+  EXPECT_TRUE(r.sampled);
+  EXPECT_EQ(r.type, SamplerType::kProbabilistic);
+  EXPECT_EQ(r.param, 0.5);
+
+  // No room for more operations: the defaults (probability 0, a shared lower bound).
+  r = decide(sampler, "over the cap", kHighId);
+  EXPECT_EQ(r.param, 0);
+  r = decide(sampler, "a new operation", kHighId);
+  EXPECT_EQ(r.param, 0);
+}
+
+// Application threads meeting new operations while the poller rewrites the strategy: the
+// table and the atomics under ThreadSanitizer (CI runs this under TSan).
+TEST(JaegerRemoteSampler, DecisionsRaceStrategyUpdatesSafely) {
+  TestHttpServer server;
+  Diagnostics diagnostics;
+  const auto per_operation = [](double p) {
+    return TestHttpServer::ok_json(
+        R"({"operationSampling":{"defaultSamplingProbability":0,"defaultLowerBoundTracesPerSecond":0,
+            "perOperationStrategies":[{"operation":"op1","probabilisticSampling":{"samplingRate":)" +
+        std::to_string(p) + "}}]}}");
+  };
+  server.set_reply(per_operation(1));
+  JaegerRemoteSamplerOptions o = sampler_options(server, diagnostics);
+  o.max_operations = 50;
+  JaegerRemoteSampler sampler(o);
+  ASSERT_TRUE(sampler.poll_now());
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> op1_param_ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; !done.load(); ++i) {
+        const std::string name = "op" + std::to_string((i * 7 + static_cast<uint64_t>(t)) % 80);
+        const SamplingResult r = decide(sampler, name, kLowId);
+        if (name == "op1" && (r.param == 1 || r.param == 0.5)) ++op1_param_ok;
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) {
+    server.set_reply(per_operation(i % 2 == 0 ? 0.5 : 1));
+    EXPECT_TRUE(sampler.poll_now());
+  }
+  done = true;
+  for (auto& t : threads) t.join();
+  EXPECT_GT(op1_param_ok.load(), 0u);
+  EXPECT_EQ(decide(sampler, "op1", kLowId).param, 1);
+  EXPECT_EQ(decide(sampler, "op1000", kLowId).param, 0) << "an operation the strategy does not name: the defaults";
+}
+
+TEST(JaegerRemoteSampler, UnreachableServerIsReportedNeverFatal) {
+  Diagnostics diagnostics;
+  JaegerRemoteSamplerOptions o;
+  o.service_name = "svc";
+  o.endpoint = "ftp://agent/sampling";
+  o.polling_interval = 1h;
+  o.on_diagnostic = diagnostics.callback();
+  JaegerRemoteSampler sampler(o);
+  EXPECT_FALSE(sampler.poll_now());
+  EXPECT_NE(diagnostics.last(DiagnosticCode::kSamplingStrategyFailed).find("only http:// URLs are supported"),
+            std::string::npos);
+  EXPECT_EQ(decide(sampler, "op", kLowId).param, 0.001);
+}
+
+TEST(JaegerRemoteSampler, RootSpansCarryTheServedStrategy) {
+  TestHttpServer server;
+  Diagnostics diagnostics;
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":1}})"));
+  auto sampler = std::make_shared<JaegerRemoteSampler>(sampler_options(server, diagnostics));
+  ASSERT_TRUE(sampler->poll_now());
+  test::UdpReceiver receiver;
+  TracerProviderOptions po = test::options_for(receiver);
+  po.sampler = std::make_shared<ParentBasedSampler>(sampler);
+  TracerProvider provider(po);
+  {
+    Tracer tracer = provider.tracer("");
+    Span root = tracer.start_span("root");
+    EXPECT_TRUE(root.is_recording());
+  }
+  ASSERT_TRUE(provider.force_flush());
+  test::Arrived got;
+  got.decode(receiver.drain());
+  ASSERT_EQ(got.spans.size(), 1u);
+  EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.type")->str, "probabilistic");
+  EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.param")->vdouble, 1.0);
+}
+
+}  // namespace
+}  // namespace litetrace
