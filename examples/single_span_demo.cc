@@ -1,41 +1,25 @@
 // The classic single-span walk-through, in C++: service "demo-app", one span
 // "demo-operation" that lasts a second, and a shutdown that flushes it to Jaeger.
 //
-// Honours OTEL_SERVICE_NAME, OTEL_EXPORTER_JAEGER_AGENT_HOST and
-// OTEL_EXPORTER_JAEGER_AGENT_PORT. Watch it arrive in Jaeger
+// Configured by the OpenTelemetry environment variables (OTEL_SERVICE_NAME,
+// OTEL_EXPORTER_JAEGER_AGENT_HOST, OTEL_EXPORTER_JAEGER_AGENT_PORT, OTEL_TRACES_SAMPLER, ...;
+// see litetrace/environment.h). Watch it arrive in Jaeger
 // (docker run --rm -p 16686:16686 -p 6831:6831/udp jaegertracing/all-in-one:latest)
 // or in a second terminal with ./build/tools/litetrace-dump.
 
+#include <litetrace/environment.h>
 #include <litetrace/trace.h>
 #include <litetrace/version.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <thread>
 
-namespace {
-
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-}  // namespace
-
 int main() {
-  litetrace::TracerProviderOptions options;
-  options.service_name = env_or("OTEL_SERVICE_NAME", "demo-app");
-  options.agent_host = env_or("OTEL_EXPORTER_JAEGER_AGENT_HOST", "localhost");
-  const std::string port = env_or("OTEL_EXPORTER_JAEGER_AGENT_PORT", "6831");
-  char* end = nullptr;
-  const long parsed = std::strtol(port.c_str(), &end, 10);
-  if (*end != '\0' || parsed <= 0 || parsed > 65535) {
-    std::fprintf(stderr, "OTEL_EXPORTER_JAEGER_AGENT_PORT=%s is not a port; using 6831\n", port.c_str());
-  } else {
-    options.agent_port = static_cast<uint16_t>(parsed);
-  }
+  litetrace::TracerProviderOptions options = litetrace::options_from_environment();
+  // The walk-through's service name, unless the environment names one.
+  if (options.service_name == litetrace::TracerProviderOptions().service_name) options.service_name = "demo-app";
 
   litetrace::TracerProvider provider(options);
   litetrace::Tracer tracer = provider.tracer("single_span_demo", LITETRACE_VERSION_STRING);

@@ -58,6 +58,7 @@ struct ProcessView {
 Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
     : core_(core),
       flush_interval_(options.flush_interval),
+      configuration_errors_(options.configuration_errors),
       reporter_(options.on_diagnostic),
       // The exporter encodes the Process once; the strings need to live only that long.
       exporter_(exporter_options(options), ProcessView(options.service_name, process_tags(options)).process,
@@ -140,6 +141,7 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
 }
 
 void Batcher::run() {
+  for (const std::string& e : configuration_errors_) reporter_.report(DiagnosticCode::kInvalidOption, e);
   std::vector<ThreadState*> threads;
   auto poll = kBusyPoll;
   auto last_flush = std::chrono::steady_clock::now();

@@ -56,6 +56,7 @@ class Batcher {
 
   ProviderCore* core_;
   std::chrono::milliseconds flush_interval_;
+  std::vector<std::string> configuration_errors_;  // reported when the thread starts
   DiagnosticReporter reporter_;
   Exporter exporter_;
   TickConverter clock_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "batcher.h"
+#include "litetrace/propagation.h"
 
 namespace litetrace::detail {
 namespace {
@@ -94,7 +95,9 @@ ThreadCounters ThreadState::counters() const {
 }
 
 ProviderCore::ProviderCore(TracerProviderOptions options)
-    : options_(std::move(options)), sampler_(options_.sampler.get()) {
+    : options_(std::move(options)),
+      sampler_(options_.sampler.get()),
+      propagator_(options_.propagator ? options_.propagator : make_propagator("tracecontext,baggage")) {
   options_.ring_bytes_per_thread = std::max<size_t>(options_.ring_bytes_per_thread, 4096);
   // A span's record must fit in half its ring (SpanRing::max_record()).
   const SpanRing probe_size(options_.ring_bytes_per_thread);
@@ -118,6 +121,7 @@ void ProviderCore::start() {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
     live_cores().push_back(this);
   }
+  if (options_.disabled) return;  // no batcher, no socket: nothing is ever recorded
   std::lock_guard<std::mutex> lock(mutex_);
   batcher_ = std::make_unique<Batcher>(this, options_);
   batcher_running_ = true;
@@ -232,6 +236,7 @@ SpanBuffer* ProviderCore::new_buffer() {
 bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
   restart_after_fork();
   std::unique_lock<std::mutex> lock(mutex_);
+  if (options_.disabled) return true;  // nothing to send
   if (!batcher_running_) return false;
   Batcher* b = batcher_.get();
   lock.unlock();

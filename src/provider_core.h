@@ -70,6 +70,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   const TracerProviderOptions& options() const { return options_; }
   // nullptr: the default, ParentBased(AlwaysOn), which start_span() applies inline.
   Sampler* sampler() const { return sampler_; }
+  bool disabled() const { return options_.disabled; }
+  const Propagator& propagator() const { return *propagator_; }
   const TracerScope* scope(std::string_view name, std::string_view version);
 
   // The calling thread's state, made and registered on its first span.
@@ -147,6 +149,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   TracerProviderOptions options_;
   size_t max_items_bytes_;
   Sampler* sampler_;  // options_.sampler, or nullptr for the default
+  std::shared_ptr<const Propagator> propagator_;
 
   mutable std::mutex mutex_;  // guards everything below until the atomics
   std::deque<TracerScope> scopes_;

@@ -266,6 +266,10 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
     ctx.trace_id = TraceId{ids.next(), ids.next()};
     ctx.flags = 0;
   }
+  if (core->disabled()) {
+    ctx.flags = static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
+    return span;  // OTEL_SDK_DISABLED: not even counted
+  }
   if (Sampler* sampler = core->sampler()) {
     decision = sampler->should_sample({parent, ctx.trace_id, name, options.kind});
     if (parent.valid()) decision.type = SamplerType::kNone;  // Jaeger tags the root only
@@ -334,5 +338,6 @@ bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return cor
 bool TracerProvider::shutdown(std::chrono::milliseconds timeout) { return core_->shutdown(timeout); }
 TracerStats TracerProvider::stats() const { return core_->stats(); }
 std::string TracerProvider::agent_address() const { return core_->agent_address(); }
+const Propagator& TracerProvider::propagator() const { return core_->propagator(); }
 
 }  // namespace litetrace

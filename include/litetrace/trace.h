@@ -39,6 +39,7 @@ struct TracerScope;
 }  // namespace detail
 
 class Sampler;
+class Propagator;
 
 // ---- identity ----
 
@@ -233,6 +234,17 @@ struct TracerProviderOptions {
 
   // Which spans are recorded (sampler.h). nullptr: ParentBasedSampler(AlwaysOnSampler).
   std::shared_ptr<Sampler> sampler;
+  // What TracerProvider::propagator() hands out (propagation.h). nullptr: W3C Trace
+  // Context and W3C Baggage.
+  std::shared_ptr<const Propagator> propagator;
+
+  // Record nothing: no batcher thread, no socket; spans are not recording (their
+  // contexts still propagate). OTEL_SDK_DISABLED=true.
+  bool disabled = false;
+
+  // Problems options_from_environment() found (environment.h); the provider reports each
+  // as a kInvalidOption diagnostic when it starts.
+  std::vector<std::string> configuration_errors;
 
   // Problems litetrace meets (a missing agent, a span too large, ...), on the batcher
   // thread. Default: a line on stderr, at most once a second per kind.
@@ -276,6 +288,8 @@ class TracerProvider {
   TracerStats stats() const;
   // Where spans go, e.g. "127.0.0.1:6831" (empty until the agent was resolved).
   std::string agent_address() const;
+  // The configured propagator (options.propagator, by default W3C Trace Context + Baggage).
+  const Propagator& propagator() const;
 
  private:
   std::shared_ptr<detail::ProviderCore> core_;

@@ -1,0 +1,268 @@
+// options_from_environment() (environment.h).
+
+#include "litetrace/environment.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+
+#include "litetrace/sampler.h"
+
+namespace litetrace {
+namespace {
+
+// Bytes of ring per span of OTEL_BSP_MAX_QUEUE_SIZE: a record with a name and a few short
+// attributes.
+constexpr size_t kRingBytesPerQueuedSpan = 128;
+
+class Reader {
+ public:
+  Reader(FunctionRef<const char*(std::string_view)> lookup, std::vector<std::string>& errors)
+      : lookup_(lookup), errors_(errors) {}
+
+  // The variable's value; empty when unset.
+  std::string_view get(std::string_view name) const {
+    const char* v = lookup_(name);
+    return v == nullptr ? std::string_view() : std::string_view(v);
+  }
+
+  void invalid(std::string_view name, std::string_view value, const std::string& why, const std::string& used) {
+    errors_.push_back(std::string(name) + "=\"" + std::string(value) + "\": " + why + "; using " + used);
+  }
+
+  // A non-negative decimal integer up to `max`.
+  bool read_count(std::string_view name, size_t max, size_t& out) {
+    const std::string_view v = get(name);
+    if (v.empty()) return false;
+    size_t n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n > max) {
+      invalid(name, v, "not an integer from 0 to " + std::to_string(max), std::to_string(out));
+      return false;
+    }
+    out = n;
+    return true;
+  }
+
+  bool read_double(std::string_view name, std::string_view v, double min, double max, double& out) {
+    double d = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (ec != std::errc() || end != v.data() + v.size() || !(d >= min && d <= max)) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "not a number from %g to %g", min, max);
+      char used[32];
+      std::snprintf(used, sizeof used, "%g", out);
+      invalid(name, v, buf, used);
+      return false;
+    }
+    out = d;
+    return true;
+  }
+
+ private:
+  FunctionRef<const char*(std::string_view)> lookup_;
+  std::vector<std::string>& errors_;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) { return detail::header_name_equal(a, b); }
+
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int v = 0;
+    const auto [end, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, v, 16);
+    if (ec != std::errc() || end != in.data() + i + 3) return false;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return true;
+}
+
+// OTEL_RESOURCE_ATTRIBUTES: key=value pairs separated by commas, values %-encoded. Any
+// malformed pair discards the whole variable (the OpenTelemetry specification's rule).
+bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::string, std::string>>& out,
+                               std::string& why) {
+  std::vector<std::pair<std::string, std::string>> result;
+  while (!v.empty()) {
+    const size_t comma = v.find(',');
+    const std::string_view pair = v.substr(0, comma);
+    v.remove_prefix(comma == std::string_view::npos ? v.size() : comma + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = trim(pair.substr(0, eq));
+    if (eq == std::string_view::npos || key.empty()) {
+      why = "'" + std::string(pair) + "' is not key=value";
+      return false;
+    }
+    std::string value;
+    if (!percent_decode(trim(pair.substr(eq + 1)), value)) {
+      why = "bad %-encoding in the value of " + std::string(key);
+      return false;
+    }
+    result.emplace_back(std::string(key), std::move(value));
+  }
+  out = std::move(result);
+  return true;
+}
+
+// OTEL_TRACES_SAMPLER_ARG for jaeger_remote: endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R.
+bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOptions& o) {
+  while (!arg.empty()) {
+    const size_t comma = arg.find(',');
+    const std::string_view pair = arg.substr(0, comma);
+    arg.remove_prefix(comma == std::string_view::npos ? arg.size() : comma + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = trim(pair.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : trim(pair.substr(eq + 1));
+    if (key == "endpoint" && !value.empty()) {
+      o.endpoint = std::string(value);
+      // "http://agent:5778" means the agent's sampling path.
+      const size_t path = o.endpoint.find('/', o.endpoint.find("://") == std::string::npos ? 0 : o.endpoint.find("://") + 3);
+      if (path == std::string::npos) o.endpoint += "/sampling";
+      else if (path == o.endpoint.size() - 1) o.endpoint += "sampling";
+    } else if (key == "pollingIntervalMs") {
+      double ms = static_cast<double>(o.polling_interval.count());
+      if (!env.read_double("OTEL_TRACES_SAMPLER_ARG pollingIntervalMs", value, 1, 86400000, ms)) return false;
+      o.polling_interval = std::chrono::milliseconds(static_cast<int64_t>(ms));
+    } else if (key == "initialSamplingRate") {
+      if (!env.read_double("OTEL_TRACES_SAMPLER_ARG initialSamplingRate", value, 0, 1, o.initial_sampling_rate)) {
+        return false;
+      }
+    } else {
+      env.invalid("OTEL_TRACES_SAMPLER_ARG", pair, "unknown key (known: endpoint, pollingIntervalMs, initialSamplingRate)",
+                  "the rest");
+    }
+  }
+  return true;
+}
+
+void read_sampler(Reader& env, TracerProviderOptions& o) {
+  const std::string_view name = env.get("OTEL_TRACES_SAMPLER");
+  if (name.empty()) return;
+  const std::string_view arg = env.get("OTEL_TRACES_SAMPLER_ARG");
+  const bool parent_based = name.substr(0, 12) == "parentbased_";
+  const std::string_view base = parent_based ? name.substr(12) : name;
+  std::shared_ptr<Sampler> root;
+  if (base == "always_on") {
+    root = std::make_shared<AlwaysOnSampler>();
+  } else if (base == "always_off") {
+    root = std::make_shared<AlwaysOffSampler>();
+  } else if (base == "traceidratio") {
+    double ratio = 1.0;  // the specification's default
+    if (!arg.empty()) env.read_double("OTEL_TRACES_SAMPLER_ARG", arg, 0, 1, ratio);
+    root = std::make_shared<TraceIdRatioSampler>(ratio);
+  } else if (base == "jaeger_remote") {
+    JaegerRemoteSamplerOptions remote;
+    remote.service_name = o.service_name;
+    remote.on_diagnostic = o.on_diagnostic;
+    if (!parse_remote_arg(env, arg, remote)) return;
+    root = std::make_shared<JaegerRemoteSampler>(std::move(remote));
+  } else {
+    env.invalid("OTEL_TRACES_SAMPLER", name,
+                "unknown sampler (known: always_on, always_off, traceidratio, jaeger_remote and their parentbased_ "
+                "forms)",
+                "parentbased_always_on");
+    return;
+  }
+  o.sampler = parent_based ? std::make_shared<ParentBasedSampler>(root) : root;
+}
+
+}  // namespace
+
+TracerProviderOptions options_from_environment() {
+  return options_from_environment([](std::string_view name) -> const char* {
+    return std::getenv(std::string(name).c_str());
+  });
+}
+
+TracerProviderOptions options_from_environment(FunctionRef<const char*(std::string_view name)> lookup) {
+  TracerProviderOptions o;
+  Reader env(lookup, o.configuration_errors);
+
+  if (const std::string_view v = env.get("OTEL_SDK_DISABLED"); !v.empty()) {
+    if (iequals(v, "true")) {
+      o.disabled = true;
+    } else if (!iequals(v, "false")) {
+      env.invalid("OTEL_SDK_DISABLED", v, "not true or false", "false");
+    }
+  }
+
+  if (const std::string_view v = env.get("OTEL_RESOURCE_ATTRIBUTES"); !v.empty()) {
+    std::string why;
+    std::vector<std::pair<std::string, std::string>> attributes;
+    if (parse_resource_attributes(v, attributes, why)) {
+      for (auto& [key, value] : attributes) {
+        if (key == "service.name") {
+          o.service_name = value;
+        } else {
+          o.resource_attributes.emplace_back(std::move(key), std::move(value));
+        }
+      }
+    } else {
+      env.invalid("OTEL_RESOURCE_ATTRIBUTES", v, why, "no resource attributes");
+    }
+  }
+  if (const std::string_view v = env.get("OTEL_SERVICE_NAME"); !v.empty()) o.service_name = std::string(v);
+
+  for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_HOST", "JAEGER_AGENT_HOST"}) {
+    if (const std::string_view v = env.get(name); !v.empty()) {
+      o.agent_host = std::string(v);
+      break;
+    }
+  }
+  for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_PORT", "JAEGER_AGENT_PORT"}) {
+    size_t port = o.agent_port;
+    if (env.get(name).empty()) continue;
+    if (env.read_count(name, 65535, port) && port > 0) {
+      o.agent_port = static_cast<uint16_t>(port);
+    } else if (port == 0) {
+      env.invalid(name, env.get(name), "port 0", std::to_string(o.agent_port));
+    }
+    break;
+  }
+
+  size_t delay_ms = static_cast<size_t>(o.flush_interval.count());
+  if (env.read_count("OTEL_BSP_SCHEDULE_DELAY", 3600000, delay_ms)) {
+    o.flush_interval = std::chrono::milliseconds(delay_ms);
+  }
+  size_t queue = o.ring_bytes_per_thread / kRingBytesPerQueuedSpan;
+  if (env.read_count("OTEL_BSP_MAX_QUEUE_SIZE", (size_t{1} << 30) / kRingBytesPerQueuedSpan, queue)) {
+    o.ring_bytes_per_thread = std::max<size_t>(queue, 1) * kRingBytesPerQueuedSpan;
+  }
+
+  // Limits: the general ones first, the span-specific ones win.
+  constexpr size_t kMaxLimit = std::numeric_limits<uint32_t>::max();
+  env.read_count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", kMaxLimit, o.max_attribute_length);
+  env.read_count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", kMaxLimit, o.max_attribute_length);
+  env.read_count("OTEL_ATTRIBUTE_COUNT_LIMIT", kMaxLimit, o.max_attributes);
+  env.read_count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", kMaxLimit, o.max_attributes);
+  env.read_count("OTEL_SPAN_EVENT_COUNT_LIMIT", kMaxLimit, o.max_events);
+  env.read_count("OTEL_SPAN_LINK_COUNT_LIMIT", kMaxLimit, o.max_links);
+  env.read_count("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", kMaxLimit, o.max_attributes_per_event);
+
+  if (const std::string_view v = env.get("OTEL_PROPAGATORS"); !v.empty()) {
+    std::string why;
+    if (auto p = make_propagator(v, &why)) {
+      o.propagator = std::move(p);
+    } else {
+      env.invalid("OTEL_PROPAGATORS", v, why, "tracecontext,baggage");
+    }
+  }
+
+  // Last: the remote sampler needs the service name.
+  if (!o.disabled) read_sampler(env, o);
+  return o;
+}
+
+}  // namespace litetrace
