@@ -212,11 +212,14 @@ struct TreePrinter {
   std::multimap<uint64_t, const Span*> children;
   std::set<const Span*> printed;
   std::string out;
+  const std::map<const Span*, std::string_view>* services = nullptr;  // when spans mix services
 
   void print(const Span* s, int depth) {
     if (!printed.insert(s).second) return;  // a malformed batch may hold a parent cycle
     const std::string pad(static_cast<size_t>(2 + depth * 3), ' ');
-    out += pad + "- " + std::string(s->operation_name) + "  [" + span_id_hex(s->span_id) + "]  " +
+    out += pad + "- " + std::string(s->operation_name);
+    if (services != nullptr) out += "  (" + std::string(services->at(s)) + ")";
+    out += "  [" + span_id_hex(s->span_id) + "]  " +
            text_duration(s->duration_us) + "  at " + text_time(s->start_time_us);
     if ((s->flags & detail::kFlagSampled) != 0) out += "  sampled";
     if ((s->flags & detail::kFlagDebug) != 0) out += "  debug";
@@ -239,6 +242,21 @@ struct TreePrinter {
     for (auto it = range.first; it != range.second; ++it) print(it->second, depth + 1);
   }
 };
+
+// Spans under their parents; spans whose parent is not among them are roots.
+std::string print_tree(const std::vector<const Span*>& spans, const std::map<const Span*, std::string_view>* services) {
+  TreePrinter tree{spans, {}, {}, {}, services};
+  std::set<uint64_t> ids;
+  for (const Span* s : spans) ids.insert(s->span_id);
+  for (const Span* s : spans) {
+    if (s->parent_span_id != 0 && ids.count(s->parent_span_id) != 0) tree.children.emplace(s->parent_span_id, s);
+  }
+  for (const Span* s : spans) {
+    if (s->parent_span_id == 0 || ids.count(s->parent_span_id) == 0) tree.print(s, 0);
+  }
+  for (const Span* s : spans) tree.print(s, 0);  // whatever a cycle kept from the roots
+  return tree.out;
+}
 
 // ---- json ----
 
@@ -297,19 +315,32 @@ std::string format_text(const DecodedBatch& batch, const std::string& source) {
   }
   for (const auto& [id, spans] : traces) {
     out += "  trace " + id + "\n";
-    TreePrinter tree{spans, {}, {}, {}};
-    std::set<uint64_t> ids;
-    for (const Span* s : spans) ids.insert(s->span_id);
-    for (const Span* s : spans) {
-      if (s->parent_span_id != 0 && ids.count(s->parent_span_id) != 0) {
-        tree.children.emplace(s->parent_span_id, s);
-      }
+    out += print_tree(spans, nullptr);
+  }
+  return out;
+}
+
+std::string format_traces(const std::vector<const DecodedBatch*>& batches) {
+  std::vector<std::pair<std::string, std::vector<const Span*>>> traces;
+  std::map<std::string, size_t> trace_index;
+  std::map<const Span*, std::string_view> services;
+  for (const DecodedBatch* b : batches) {
+    for (const Span& s : b->spans) {
+      const std::string id = trace_id_hex(s.trace_id_high, s.trace_id_low);
+      auto [it, added] = trace_index.emplace(id, traces.size());
+      if (added) traces.push_back({id, {}});
+      traces[it->second].second.push_back(&s);
+      services.emplace(&s, b->process.service_name);
     }
-    for (const Span* s : spans) {
-      if (s->parent_span_id == 0 || ids.count(s->parent_span_id) == 0) tree.print(s, 0);
-    }
-    for (const Span* s : spans) tree.print(s, 0);  // whatever a cycle kept from the roots
-    out += tree.out;
+  }
+  std::string out;
+  for (const auto& [id, spans] : traces) {
+    std::set<std::string_view> names;
+    for (const Span* s : spans) names.insert(services.at(s));
+    out += "trace " + id + "  " + std::to_string(spans.size()) + (spans.size() == 1 ? " span" : " spans") + " from ";
+    size_t i = 0;
+    for (const std::string_view name : names) out += (i++ ? ", " : "") + quoted(name);
+    out += "\n" + print_tree(spans, &services);
   }
   return out;
 }

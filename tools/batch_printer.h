@@ -4,6 +4,7 @@
 // per batch for programs.
 
 #include <string>
+#include <vector>
 
 #include "jaeger_decoder.h"
 
@@ -17,6 +18,11 @@ std::string span_id_hex(uint64_t id);
 // A readable tree: one header line for the batch, then per trace its spans indented under
 // their parents, with duration, tags, logs and references.
 std::string format_text(const detail::DecodedBatch& batch, const std::string& source);
+
+// The spans of many batches (of many services) as one tree per trace, in order of first
+// appearance; every span line names its service. A child whose parent came from another
+// service hangs under it, as in Jaeger's trace view.
+std::string format_traces(const std::vector<const detail::DecodedBatch*>& batches);
 
 // A JSON string literal: escaped, invalid UTF-8 replaced by U+FFFD.
 std::string json_string(std::string_view text);

@@ -2,8 +2,9 @@
 //
 // Listens for Agent.emitBatch datagrams (compact Thrift over UDP, what every Jaeger client
 // sends to port 6831), decodes each with litetrace's reader and prints it: a span tree by
-// default, one JSON object per batch with --json. A malformed datagram is reported and
-// the tool goes on.
+// default, one JSON object per batch with --json, or, with --traces, one tree per trace
+// across all the services that sent spans of it. A malformed datagram is reported and the
+// tool goes on.
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -27,12 +29,14 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: litetrace-dump [--port N] [--bind ADDRESS] [--json] [--count N] [--timeout SECONDS]\n"
+    "usage: litetrace-dump [--port N] [--bind ADDRESS] [--json | --traces] [--count N] [--timeout SECONDS]\n"
     "\n"
     "Listens for Jaeger emitBatch datagrams (compact Thrift over UDP) and prints them.\n"
     "  --port N          UDP port to listen on (default 6831; 0 picks a free one)\n"
     "  --bind ADDRESS    address to listen on (default :: , which also takes IPv4)\n"
     "  --json            one JSON object per datagram instead of a span tree\n"
+    "  --traces          collect, then print one tree per trace across services, when --count\n"
+    "                    datagrams came or none came for --timeout seconds (default 2)\n"
     "  --count N         exit after N datagrams\n"
     "  --timeout SECONDS exit with status 3 when no datagram came for that long\n";
 
@@ -40,6 +44,7 @@ struct Options {
   int port = 6831;
   std::string bind;
   bool json = false;
+  bool traces = false;
   long count = 0;
   double timeout = 0;
 };
@@ -49,7 +54,9 @@ bool parse(int argc, char** argv, Options& o) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
     char* end = nullptr;
-    if (a == "--json") {
+    if (a == "--traces") {
+      o.traces = true;
+    } else if (a == "--json") {
       o.json = true;
     } else if (a == "--port" && has_value) {
       o.port = static_cast<int>(std::strtol(argv[++i], &end, 10));
@@ -66,6 +73,8 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
   }
+  if (o.traces && o.json) return false;
+  if (o.traces && o.timeout == 0) o.timeout = 2;
   return true;
 }
 
@@ -145,11 +154,25 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> buf(65536);
   litetrace::detail::DecodedBatch batch;
   std::string error;
+  // --traces: every datagram and its batch, kept until the end (the batches' views point
+  // into the datagrams; deques keep both in place).
+  std::deque<std::vector<uint8_t>> kept_datagrams;
+  std::deque<litetrace::detail::DecodedBatch> kept_batches;
+  auto print_traces = [&] {
+    std::vector<const litetrace::detail::DecodedBatch*> batches;
+    for (const auto& b : kept_batches) batches.push_back(&b);
+    std::printf("%s", litetrace::tools::format_traces(batches).c_str());
+    std::fflush(stdout);
+  };
   for (long seen = 0; o.count == 0 || seen < o.count; ++seen) {
     if (o.timeout > 0) {
       pollfd p{fd, POLLIN, 0};
       const int ready = ::poll(&p, 1, static_cast<int>(o.timeout * 1000));
       if (ready == 0) {
+        if (o.traces) {
+          print_traces();
+          return kept_batches.empty() ? 3 : 0;
+        }
         std::fprintf(stderr, "litetrace-dump: no datagram for %g s\n", o.timeout);
         return 3;
       }
@@ -164,6 +187,18 @@ int main(int argc, char** argv) {
     }
     const std::string source = address_text(from, from_len);
     const size_t size = static_cast<size_t>(n);
+    if (o.traces) {
+      kept_datagrams.emplace_back(buf.begin(), buf.begin() + n);
+      kept_batches.emplace_back();
+      if (litetrace::detail::decode_emit_batch(kept_datagrams.back().data(), size, kept_batches.back(), &error)) {
+        continue;
+      }
+      kept_batches.pop_back();
+      kept_datagrams.pop_back();
+      std::fprintf(stderr, "litetrace-dump: %zu-byte datagram from %s is not a valid emitBatch: %s\n", size,
+                   source.c_str(), error.c_str());
+      continue;
+    }
     if (!litetrace::detail::decode_emit_batch(buf.data(), size, batch, &error)) {
       std::fprintf(stderr, "litetrace-dump: %zu-byte datagram from %s is not a valid emitBatch: %s\n", size,
                    source.c_str(), error.c_str());
@@ -178,6 +213,7 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
+  if (o.traces) print_traces();
   ::close(fd);
   return 0;
 }

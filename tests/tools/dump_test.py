@@ -201,10 +201,35 @@ def test_demo(a):
     assert 1000000 <= span["duration"] < 5000000, span["duration"]  # slept for a second
 
 
+def test_two_services(a):
+    """examples/two_services: one trace across two services that pass its context over
+    HTTP, in each propagation format; litetrace-dump --traces shows it as one tree."""
+    for propagators in ("tracecontext", "jaeger", "b3multi", "b3", "tracecontext,baggage,jaeger"):
+        proc = subprocess.Popen([a.dump, "--port", "0", "--traces", "--timeout", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        banner = proc.stderr.readline()
+        port = banner.rsplit(":", 1)[1].strip()
+        env = dict(os.environ, OTEL_EXPORTER_JAEGER_AGENT_HOST="127.0.0.1", OTEL_EXPORTER_JAEGER_AGENT_PORT=port,
+                   OTEL_PROPAGATORS=propagators)
+        run = subprocess.run([a.two_services], env=env, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stdout + run.stderr
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        trace_id = run.stdout.split("Trace id:")[1].split()[0]
+        # The span lines: "<indent>- <operation>  (<service>)  [<span id>]  ..."
+        spans = [(len(line) - len(line.lstrip()), line.split("  [")[0].strip())
+                 for line in out.splitlines() if line.lstrip().startswith("- ")]
+        print(propagators + ":\n" + out)
+        assert out.splitlines()[0] == 'trace %s  4 spans from "frontend", "inventory"' % trace_id, out
+        assert spans == [(2, "- checkout  (frontend)"), (5, "- GET /stock  (frontend)"),
+                         (8, "- GET /stock  (inventory)"), (11, "- db.query  (inventory)")], spans
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo"])
+    ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services"])
     ap.add_argument("--demo")
+    ap.add_argument("--two-services")
     ap.add_argument("--dump", required=True)
     ap.add_argument("--emitter", required=True)
     ap.add_argument("--cache", required=True)
