@@ -28,6 +28,7 @@
 #include "jaeger_encoder.h"
 #include "span_mapper.h"
 #include "span_record.h"
+#include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "tick_clock.h"
 
@@ -152,6 +153,24 @@ void BM_SpanUnsampled(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SpanUnsampled);
+
+// A new trace that a configured sampler turns down (TraceIdRatio 0 behind ParentBased):
+// ids, the sampler's virtual call, no record.
+void BM_SpanRootNotSampledByRatio(benchmark::State& state) {
+  litetrace::TracerProviderOptions o;
+  o.agent_host = "127.0.0.1";
+  o.sampler = std::make_shared<litetrace::ParentBasedSampler>(std::make_shared<litetrace::TraceIdRatioSampler>(0.0));
+  o.on_diagnostic = [](const litetrace::Diagnostic&) {};
+  litetrace::TracerProvider provider(o);
+  litetrace::Tracer tracer = provider.tracer("bench");
+  uint64_t sampled = 0;
+  for (auto _ : state) {
+    litetrace::Span s = tracer.start_span("not sampled");
+    sampled += s.is_recording() ? 1 : 0;
+  }
+  state.counters["sampled"] = static_cast<double>(sampled);  // a few ids land on 0 of 2^63
+}
+BENCHMARK(BM_SpanRootNotSampledByRatio);
 
 // The encoder alone: a ~100-byte span (ids, name, times, two tags) into a packet buffer.
 void BM_EncodeSpan(benchmark::State& state) {

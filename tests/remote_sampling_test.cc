@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -509,6 +512,27 @@ TEST(JaegerRemoteSampler, DecisionsRaceStrategyUpdatesSafely) {
   EXPECT_GT(op1_param_ok.load(), 0u);
   EXPECT_EQ(decide(sampler, "op1", kLowId).param, 1);
   EXPECT_EQ(decide(sampler, "op1000", kLowId).param, 0) << "an operation the strategy does not name: the defaults";
+}
+
+// A fork() child has no poller thread: it keeps deciding by the strategy it inherited, and
+// destroying the sampler there neither joins the parent's thread nor waits for its lock.
+TEST(JaegerRemoteSampler, AForkChildKeepsTheStrategyAndExitsCleanly) {
+  TestHttpServer server;
+  Diagnostics diagnostics;
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":1}})"));
+  auto sampler = std::make_unique<JaegerRemoteSampler>(sampler_options(server, diagnostics));
+  ASSERT_TRUE(sampler->poll_now());
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const bool ok = decide(*sampler, "op", kHighId).sampled;
+    sampler.reset();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(sampler->poll_now()) << "the parent's poller goes on";
 }
 
 TEST(JaegerRemoteSampler, UnreachableServerIsReportedNeverFatal) {
