@@ -8,9 +8,13 @@
 #include <limits>
 
 #include "litetrace/sampler.h"
+#include "text.h"
 
 namespace litetrace {
 namespace {
+
+using detail::equals_ignoring_case;
+constexpr auto trim = detail::trim_ows;
 
 // Bytes of ring per span of OTEL_BSP_MAX_QUEUE_SIZE: a record with a name and a few short
 // attributes.
@@ -65,31 +69,6 @@ class Reader {
   std::vector<std::string>& errors_;
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return detail::header_name_equal(a, b); }
-
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int v = 0;
-    const auto [end, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, v, 16);
-    if (ec != std::errc() || end != in.data() + i + 3) return false;
-    out += static_cast<char>(v);
-    i += 2;
-  }
-  return true;
-}
-
 // OTEL_RESOURCE_ATTRIBUTES: key=value pairs separated by commas, values %-encoded. Any
 // malformed pair discards the whole variable (the OpenTelemetry specification's rule).
 bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::string, std::string>>& out,
@@ -106,7 +85,7 @@ bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::st
       return false;
     }
     std::string value;
-    if (!percent_decode(trim(pair.substr(eq + 1)), value)) {
+    if (!detail::percent_decode(trim(pair.substr(eq + 1)), false, value)) {
       why = "bad %-encoding in the value of " + std::string(key);
       return false;
     }
@@ -191,9 +170,9 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
   Reader env(lookup, o.configuration_errors);
 
   if (const std::string_view v = env.get("OTEL_SDK_DISABLED"); !v.empty()) {
-    if (iequals(v, "true")) {
+    if (equals_ignoring_case(v, "true")) {
       o.disabled = true;
-    } else if (!iequals(v, "false")) {
+    } else if (!equals_ignoring_case(v, "false")) {
       env.invalid("OTEL_SDK_DISABLED", v, "not true or false", "false");
     }
   }

@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 
 #include "diagnostic_reporter.h"  // errno_text
 #include "litetrace/version.h"
+#include "text.h"
 
 namespace litetrace::detail {
 namespace {
@@ -105,22 +105,6 @@ bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::str
   return false;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (std::tolower(x) != std::tolower(y)) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // What the response head says about the body.
 struct Head {
   int status = 0;
@@ -163,8 +147,8 @@ Parse parse_head(std::string_view data, Head& h, std::string* error) {
       return Parse::kError;
     }
     const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "content-length")) {
+    const std::string_view value = trim_ows(line.substr(colon + 1));
+    if (equals_ignoring_case(name, "content-length")) {
       if (value.empty() || value.size() > 15 ||
           !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         *error = "malformed Content-Length";
@@ -178,8 +162,8 @@ Parse parse_head(std::string_view data, Head& h, std::string* error) {
       }
       h.has_length = true;
       h.length = length;
-    } else if (iequals(name, "transfer-encoding")) {
-      if (!iequals(value, "chunked")) {
+    } else if (equals_ignoring_case(name, "transfer-encoding")) {
+      if (!equals_ignoring_case(value, "chunked")) {
         *error = "unsupported Transfer-Encoding: " + std::string(value);
         return Parse::kError;
       }
@@ -202,17 +186,14 @@ Parse decode_chunked(std::string_view data, size_t max_body, std::string& body, 
       return Parse::kError;
     }
     std::string_view size_text = data.substr(pos, eol - pos);
-    size_text = trim(size_text.substr(0, size_text.find(';')));  // chunk extensions are ignored
+    size_text = trim_ows(size_text.substr(0, size_text.find(';')));  // chunk extensions are ignored
     if (size_text.empty() || size_text.size() > 8) {
       *error = "malformed chunk size";
       return Parse::kError;
     }
     size_t size = 0;
     for (const char c : size_text) {
-      int d = -1;
-      if (c >= '0' && c <= '9') d = c - '0';
-      if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      const int d = hex_value(c);
       if (d < 0) {
         *error = "malformed chunk size";
         return Parse::kError;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "text.h"
+
 namespace litetrace::detail {
 
 const JsonValue* JsonValue::find(std::string_view key) const {
@@ -172,11 +174,7 @@ class JsonParser {
     if (text_.size() - pos_ < 4) return fail("truncated \\u escape");
     uint32_t v = 0;
     for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_++];
-      int d = -1;
-      if (c >= '0' && c <= '9') d = c - '0';
-      if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      const int d = hex_value(text_[pos_++]);
       if (d < 0) return fail("invalid \\u escape");
       v = v * 16 + static_cast<uint32_t>(d);
     }

@@ -10,20 +10,21 @@
 
 #include <algorithm>
 
+#include "text.h"
+
 namespace litetrace {
 
 namespace {
 
+using detail::hex_value;
+using detail::is_unreserved;
+using detail::percent_decode;
+using detail::percent_encode;
+using detail::trim_ows;
+
 constexpr size_t kMaxTraceStateMembers = 32;
 constexpr size_t kMaxBaggageMembers = 180;   // W3C Baggage limits
 constexpr size_t kMaxBaggageBytes = 8192;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 enum class HexCase : uint8_t { kLowerOnly, kAny };
 
@@ -66,14 +67,6 @@ std::string trace_id_hex(const TraceId& id) {
   return s;
 }
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Calls `f` with each piece of `s` between `separator`s (empty pieces included); stops
 // and returns false as soon as `f` does.
 template <typename F>
@@ -84,49 +77,6 @@ bool for_each_piece(std::string_view s, char separator, F&& f) {
     if (at == std::string_view::npos) return true;
     s.remove_prefix(at + 1);
   }
-}
-
-bool percent_decode(std::string_view in, bool plus_is_space, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += plus_is_space && c == '+' ? ' ' : c;
-    }
-  }
-  return true;
-}
-
-bool is_unreserved(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
-// %-encodes every byte for which keep() is false, and '%' itself.
-template <typename Keep>
-std::string percent_encode(std::string_view in, Keep keep) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size());
-  for (const char c : in) {
-    if (c != '%' && keep(c)) {
-      out += c;
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += '%';
-      out += kDigits[u >> 4];
-      out += kDigits[u & 0xF];
-    }
-  }
-  return out;
 }
 
 // ---- W3C Trace Context ----
@@ -393,17 +343,7 @@ std::string_view PropagationContext::baggage_value(std::string_view key) const {
 }
 
 namespace detail {
-bool header_name_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+bool header_name_equal(std::string_view a, std::string_view b) { return equals_ignoring_case(a, b); }
 }  // namespace detail
 
 // ---- W3C Trace Context ----

@@ -20,6 +20,7 @@
 #include "litetrace/sampler.h"
 #include "rate_limiter.h"
 #include "sampling_strategy.h"
+#include "text.h"
 
 namespace litetrace {
 namespace {
@@ -83,23 +84,6 @@ uint64_t hash_name(std::string_view s) {
   return h;
 }
 
-std::string query_escape(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kDigits[u >> 4];
-      out += kDigits[u & 0xF];
-    }
-  }
-  return out;
-}
-
 // The first bytes of a body, printable, for a diagnostic.
 std::string excerpt(std::string_view body) {
   std::string out;
@@ -119,7 +103,7 @@ struct JaegerRemoteSampler::State {
     for (size_t i = 0; i < capacity; ++i) table[i].store(nullptr, std::memory_order_relaxed);
     if (options.service_name.empty()) options.service_name = "unknown_service";
     url_text = options.endpoint + (options.endpoint.find('?') == std::string::npos ? "?" : "&") +
-               "service=" + query_escape(options.service_name);
+               "service=" + detail::percent_encode(options.service_name, detail::is_unreserved);
     url_ok = detail::parse_http_url(url_text, url, &url_error);
     current.type = SamplingStrategy::Type::kProbabilistic;
     current.probability = options.initial_sampling_rate < 0 ? 0 : options.initial_sampling_rate > 1 ? 1 : options.initial_sampling_rate;
