@@ -198,6 +198,22 @@ TEST(Sampler, TheTracerAppliesTheSamplerAndTagsRoots) {
   }
 }
 
+TEST(Sampler, AConfiguredConstSamplerTagsRootsAsJaegerDoes) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o = test::options_for(receiver);
+  o.sampler = std::make_shared<AlwaysOnSampler>();
+  TracerProvider provider(o);
+  provider.tracer("").start_span("root").end();
+  ASSERT_TRUE(provider.force_flush());
+  test::Arrived got;
+  got.decode(receiver.drain());
+  ASSERT_EQ(got.spans.size(), 1u);
+  ASSERT_NE(test::find_tag(*got.spans[0], "sampler.type"), nullptr);
+  EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.type")->str, "const");
+  EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.param")->type, detail::TagType::kBool);
+  EXPECT_TRUE(test::find_tag(*got.spans[0], "sampler.param")->vbool);
+}
+
 TEST(Sampler, AlwaysOffRecordsNothingButContextsPropagate) {
   test::UdpReceiver receiver;
   TracerProviderOptions o = test::options_for(receiver);

@@ -100,11 +100,9 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   EXPECT_EQ(std::string(find_tag(*p, "otel.scope.name")->str), "my.library");
   EXPECT_EQ(std::string(find_tag(*p, "otel.scope.version")->str), "1.2.3");
   EXPECT_EQ(std::string(find_tag(*p, "otel.library.name")->str), "my.library");
-  // The default sampler (ParentBased{AlwaysOn}) decided this root: Jaeger's const tags.
-  ASSERT_NE(find_tag(*p, "sampler.type"), nullptr);
-  EXPECT_EQ(std::string(find_tag(*p, "sampler.type")->str), "const");
-  EXPECT_EQ(find_tag(*p, "sampler.param")->type, detail::TagType::kBool);
-  EXPECT_TRUE(find_tag(*p, "sampler.param")->vbool);
+  // No sampler configured: every trace is sampled and no sampler tags are sent.
+  EXPECT_EQ(find_tag(*p, "sampler.type"), nullptr);
+  EXPECT_EQ(find_tag(*p, "sampler.param"), nullptr);
   int retries_tags = 0;
   for (const detail::Tag& t : p->tags) retries_tags += t.key == "retries";
   EXPECT_EQ(retries_tags, 1);
@@ -198,7 +196,7 @@ TEST(Tracer, LimitsDropAndCount) {
   got.decode(receiver.drain());
   const detail::Span* s = got.by_name("limited");
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->tags.size, 3u + 2u);  // and the root span's sampler.type, sampler.param
+  EXPECT_EQ(s->tags.size, 3u);
   EXPECT_EQ(s->dropped_tags, 7u);
   EXPECT_EQ(std::string(find_tag(*s, "k0")->str), "a lon");  // truncated to 5 bytes
   EXPECT_EQ(s->logs.size, 2u);

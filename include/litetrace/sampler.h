@@ -7,9 +7,10 @@
 //   options.sampler = std::make_shared<litetrace::ParentBasedSampler>(
 //       std::make_shared<litetrace::TraceIdRatioSampler>(0.01));
 //
-// The default is ParentBasedSampler(AlwaysOnSampler): a span follows its parent's decision,
-// and every new trace is sampled. Root spans carry the deciding sampler as the Jaeger tags
-// sampler.type and sampler.param, as Jaeger's own clients do.
+// Without a sampler a span follows its parent's decision and every new trace is sampled
+// (ParentBasedSampler(AlwaysOnSampler)'s decisions, without its tags). Root spans decided
+// by a configured sampler carry it as the Jaeger tags sampler.type and sampler.param, as
+// Jaeger's own clients do (Jaeger's adaptive sampling reads them).
 //
 // Thread: should_sample() runs on application threads, concurrently, on the span hot path:
 // an implementation must not block, lock or make a system call (reading a clock is fine).

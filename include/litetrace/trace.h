@@ -232,7 +232,8 @@ struct TracerProviderOptions {
   size_t max_attributes_per_event = 128;
   size_t max_attribute_length = 0;  // 0 = unlimited; longer strings are truncated
 
-  // Which spans are recorded (sampler.h). nullptr: ParentBasedSampler(AlwaysOnSampler).
+  // Which spans are recorded (sampler.h). nullptr: the parent's decision, else sampled
+  // (ParentBasedSampler(AlwaysOnSampler) without sampler tags on the wire).
   std::shared_ptr<Sampler> sampler;
   // What TracerProvider::propagator() hands out (propagation.h). nullptr: W3C Trace
   // Context and W3C Baggage.
