@@ -230,6 +230,9 @@ void ProviderCore::reap(ThreadState* ts) {
 SpanBuffer* ProviderCore::new_buffer() {
   auto* b = new SpanBuffer;
   b->core = this;
+  b->max_attributes = options_.max_attributes;
+  b->max_attribute_length = options_.max_attribute_length;
+  b->max_items_bytes = max_items_bytes_;
   return b;
 }
 

@@ -89,6 +89,10 @@ struct SpanBuffer {
 
   SpanBuffer* next_free = nullptr;
   ProviderCore* core = nullptr;
+  // The core's limits, copied here so the hot path reads one cache line (constant).
+  size_t max_attributes = 0;
+  size_t max_attribute_length = 0;
+  size_t max_items_bytes = 0;
   uint8_t* items = inline_items;
   size_t used = 0;
   size_t capacity = kInlineBytes;

@@ -205,6 +205,52 @@ TEST(Tracer, LimitsDropAndCount) {
   EXPECT_EQ(s->dropped_references, 2u);
 }
 
+// Each set_attribute overload records its value with the right Jaeger type.
+TEST(Tracer, EverySetAttributeOverload) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_attribute_length = 4;
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");
+  {
+    Span s = tracer.start_span("typed");
+    const std::string owned = "owned string";
+    const unsigned char raw[] = {1, 2, 3, 4, 5, 6};
+    s.set_attribute("string_view", std::string_view("view value"));
+    s.set_attribute("c_string", "literal");
+    s.set_attribute("std_string", owned);
+    s.set_attribute("bool", true);
+    s.set_attribute("int", -7);
+    s.set_attribute("uint64", uint64_t{1} << 40);
+    s.set_attribute("char", 'A');
+    s.set_attribute("double", 0.5);
+    s.set_attribute("float", 0.25f);
+    s.set_attribute("bytes", Bytes{raw, sizeof raw});
+    s.set_attribute("value", AttributeValue(int64_t{42}));
+    s.set_attribute("value_string", AttributeValue("abcdef"));
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(receiver.drain());
+  const detail::Span* s = got.by_name("typed");
+  ASSERT_NE(s, nullptr);
+  const auto str = [&](const char* key) { return std::string(find_tag(*s, key)->str); };
+  EXPECT_EQ(str("string_view"), "view");  // max_attribute_length = 4
+  EXPECT_EQ(str("c_string"), "lite");
+  EXPECT_EQ(str("std_string"), "owne");
+  EXPECT_EQ(find_tag(*s, "bool")->type, detail::TagType::kBool);
+  EXPECT_TRUE(find_tag(*s, "bool")->vbool);
+  EXPECT_EQ(find_tag(*s, "int")->vlong, -7);
+  EXPECT_EQ(find_tag(*s, "uint64")->vlong, int64_t{1} << 40);
+  EXPECT_EQ(find_tag(*s, "char")->vlong, 'A');
+  EXPECT_EQ(find_tag(*s, "double")->vdouble, 0.5);
+  EXPECT_EQ(find_tag(*s, "float")->vdouble, 0.25);
+  EXPECT_EQ(find_tag(*s, "bytes")->type, detail::TagType::kBinary);
+  EXPECT_EQ(find_tag(*s, "bytes")->str, std::string_view("\x01\x02\x03\x04", 4));
+  EXPECT_EQ(find_tag(*s, "value")->vlong, 42);
+  EXPECT_EQ(str("value_string"), "abcd");
+}
+
 TEST(Tracer, Utf8TruncationNeverSplitsACharacter) {
   UdpReceiver receiver;
   TracerProviderOptions o = options_for(receiver);

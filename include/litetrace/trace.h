@@ -147,7 +147,21 @@ class Span {
   Span& operator=(const Span&) = delete;
   ~Span() { end(); }
 
-  // The same key again replaces the earlier value.
+  // The same key again replaces the earlier value. One overload per type, so the hot path
+  // needs no type switch; AttributeValue takes any of them.
+  void set_attribute(std::string_view key, std::string_view value) noexcept;
+  void set_attribute(std::string_view key, const char* value) noexcept { set_attribute(key, std::string_view(value)); }
+  void set_attribute(std::string_view key, const std::string& value) noexcept {
+    set_attribute(key, std::string_view(value));
+  }
+  void set_attribute(std::string_view key, bool value) noexcept;
+  template <typename I, typename std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+  void set_attribute(std::string_view key, I value) noexcept {
+    set_int64_attribute(key, static_cast<int64_t>(value));
+  }
+  void set_attribute(std::string_view key, double value) noexcept;
+  void set_attribute(std::string_view key, float value) noexcept { set_attribute(key, static_cast<double>(value)); }
+  void set_attribute(std::string_view key, Bytes value) noexcept;
   void set_attribute(std::string_view key, const AttributeValue& value) noexcept;
   void add_event(std::string_view name, Attributes attributes = {}) noexcept;
   void add_event(std::string_view name, SystemTime time, Attributes attributes = {}) noexcept;
@@ -164,6 +178,7 @@ class Span {
  private:
   friend class Tracer;
   void finish(uint64_t end_ticks, bool explicit_time) noexcept;
+  void set_int64_attribute(std::string_view key, int64_t value) noexcept;
 
   detail::SpanBuffer* buffer_ = nullptr;
   SpanContext context_;
