@@ -16,7 +16,14 @@ class IdGenerator {
  public:
   // Thread: the owning thread only.
   uint64_t next() noexcept {
+    check_fork();
+    return next_unchecked();
+  }
+  // For several ids in a row: one check_fork(), then next_unchecked() for each.
+  void check_fork() noexcept {
     if (generation_ != g_fork_generation.load(std::memory_order_relaxed)) reseed();
+  }
+  uint64_t next_unchecked() noexcept {
     for (;;) {
       state_ += 0x9E3779B97F4A7C15u;
       uint64_t z = state_;

@@ -100,8 +100,6 @@ struct SpanBuffer {
   // replace an earlier attribute, so the items need no scan.
   uint64_t key_bits = 0;
   std::unique_ptr<uint8_t[]> heap;  // kept for reuse once a span needed more
-  // header and inline_items are adjacent, so a span that stayed inline reaches its ring
-  // with one memcpy.
   SpanRecordHeader header;
   uint8_t inline_items[kInlineBytes];
 

@@ -302,14 +302,15 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
   if (core == nullptr) return span;
   const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? SpanContext{} : t_current;
   detail::IdGenerator& ids = detail::thread_id_generator();
+  ids.check_fork();
   SpanContext& ctx = span.context_;
-  ctx.span_id = ids.next();
+  ctx.span_id = ids.next_unchecked();
   SamplingResult decision;
   if (parent.valid()) {
     ctx.trace_id = parent.trace_id;
     ctx.flags = parent.flags;
   } else {
-    ctx.trace_id = TraceId{ids.next(), ids.next()};
+    ctx.trace_id = TraceId{ids.next_unchecked(), ids.next_unchecked()};
     ctx.flags = 0;
   }
   if (core->disabled()) {
