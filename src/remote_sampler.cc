@@ -78,6 +78,9 @@ struct NamedOperation {
 
 enum class Mode : uint8_t { kProbabilistic, kRateLimiting, kPerOperation };
 
+// How long destroying the sampler waits for its poller to stop.
+constexpr std::chrono::seconds kStopWait{2};
+
 uint64_t hash_name(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325u;  // FNV-1a
   for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3u;
@@ -259,12 +262,15 @@ struct JaegerRemoteSampler::State {
       text += "; " + std::to_string(ignored) + " operations over the limit of " +
               std::to_string(options.max_operations) + " use the defaults";
     }
+    if (cancel.load()) return true;  // shutting down: the callback may be gone
     reporter.report(DiagnosticCode::kSamplingStrategyChanged,
                     "sampling strategy for service " + options.service_name + ": " + text);
     return true;
   }
 
-  void run() {
+  // Returns true when the sampler was destroyed without waiting for this thread, which then
+  // owns the state and deletes it.
+  bool run() {
     std::unique_lock<std::mutex> lock(mutex);
     while (!stop) {
       const uint64_t answering = requested;  // poll_now() calls up to here get this poll
@@ -276,6 +282,9 @@ struct JaegerRemoteSampler::State {
       polled.notify_all();
       wake.wait_for(lock, options.polling_interval, [this] { return stop || requested > completed; });
     }
+    exited = true;
+    polled.notify_all();
+    return orphaned;
   }
 
   JaegerRemoteSamplerOptions options;
@@ -307,6 +316,8 @@ struct JaegerRemoteSampler::State {
   uint64_t requested = 0;
   uint64_t completed = 0;
   bool last_poll_ok = false;
+  bool exited = false;   // run() is returning
+  bool orphaned = false;  // the sampler is gone; the poller thread deletes this state
   Stats stats;
   std::string description;
   std::unique_ptr<std::thread> thread;
@@ -320,7 +331,7 @@ JaegerRemoteSampler::JaegerRemoteSampler(JaegerRemoteSamplerOptions options)
 #if defined(__linux__)
     pthread_setname_np(pthread_self(), "litetrace-samp");
 #endif
-    s->run();
+    if (s->run()) delete s;
   });
 }
 
@@ -333,12 +344,26 @@ JaegerRemoteSampler::~JaegerRemoteSampler() {
     return;
   }
   state_->cancel.store(true);
+  bool exited;
   {
-    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::unique_lock<std::mutex> lock(state_->mutex);
     state_->stop = true;
+    state_->wake.notify_all();
+    // Every wait of the poller sees `cancel` within 100 ms, except a name lookup
+    // (getaddrinfo has no timeout) or a slow diagnostic callback: those are not waited for.
+    exited = state_->polled.wait_for(lock, kStopWait, [this] { return state_->exited; });
+    if (!exited) {
+      // Let the poller finish on its own: it reports nothing more (cancel is set) and
+      // deletes the state when it is done.
+      state_->orphaned = true;
+      state_->thread->detach();
+    }
   }
-  state_->wake.notify_all();
-  state_->thread->join();
+  if (exited) {
+    state_->thread->join();
+  } else {
+    (void)state_.release();
+  }
 }
 
 SamplingResult JaegerRemoteSampler::should_sample(const SamplingParameters& p) noexcept { return state_->decide(p); }

@@ -535,6 +535,29 @@ TEST(JaegerRemoteSampler, AForkChildKeepsTheStrategyAndExitsCleanly) {
   EXPECT_TRUE(sampler->poll_now()) << "the parent's poller goes on";
 }
 
+// Destroying the sampler does not wait long for a poller stuck outside its control (here a
+// diagnostic callback that takes 6 s; in life, a name lookup without a timeout).
+TEST(JaegerRemoteSampler, DestructionDoesNotWaitForAStuckPoller) {
+  TestHttpServer server;
+  server.set_reply({"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"});
+  auto entered = std::make_shared<std::atomic<bool>>(false);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  JaegerRemoteSamplerOptions o;
+  o.service_name = "svc";
+  o.endpoint = server.url();
+  o.polling_interval = 1h;
+  o.on_diagnostic = [entered, finished](const Diagnostic&) {
+    *entered = true;
+    std::this_thread::sleep_for(6s);
+    *finished = true;
+  };
+  auto sampler = std::make_unique<JaegerRemoteSampler>(o);
+  while (!entered->load()) std::this_thread::sleep_for(5ms);
+  sampler.reset();
+  EXPECT_FALSE(finished->load()) << "the destructor waited for the callback";
+  while (!finished->load()) std::this_thread::sleep_for(10ms);  // the callback owns nothing of ours
+}
+
 TEST(JaegerRemoteSampler, UnreachableServerIsReportedNeverFatal) {
   Diagnostics diagnostics;
   JaegerRemoteSamplerOptions o;
