@@ -79,6 +79,18 @@ bool for_each_piece(std::string_view s, char separator, F&& f) {
   }
 }
 
+// Splits `s` at `separator` into at most N pieces; the count, or 0 when there are more.
+template <size_t N>
+size_t split_at_most(std::string_view s, char separator, std::string_view (&parts)[N]) {
+  size_t count = 0;
+  const bool ok = for_each_piece(s, separator, [&](std::string_view part) {
+    if (count == N) return false;
+    parts[count++] = part;
+    return true;
+  });
+  return ok ? count : 0;
+}
+
 // ---- W3C Trace Context ----
 
 bool is_lower_hex(std::string_view s) {
@@ -232,13 +244,8 @@ bool valid_b3_parent(std::string_view parent) { return parent.size() == 16 && is
 // ("0", "1", "d") carries no context and is not used.
 bool parse_b3_single(std::string_view v, SpanContext& out) {
   std::string_view parts[4];
-  size_t count = 0;
-  const bool ok = for_each_piece(v, '-', [&](std::string_view part) {
-    if (count == 4) return false;
-    parts[count++] = part;
-    return true;
-  });
-  if (!ok || count < 2) return false;
+  const size_t count = split_at_most(v, '-', parts);
+  if (count < 2) return false;
   SpanContext sc;
   if (!parse_b3_ids(parts[0], parts[1], sc)) return false;
   if (count >= 3) {
@@ -291,13 +298,7 @@ bool parse_uber_trace_id(std::string_view header, SpanContext& out) {
     header = decoded;
   }
   std::string_view parts[4];
-  size_t count = 0;
-  const bool ok = for_each_piece(header, ':', [&](std::string_view part) {
-    if (count == 4) return false;
-    parts[count++] = part;
-    return true;
-  });
-  if (!ok || count != 4) return false;
+  if (split_at_most(header, ':', parts) != 4) return false;
   SpanContext sc;
   uint64_t parent = 0;
   uint64_t flags = 0;
