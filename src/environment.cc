@@ -142,9 +142,9 @@ void read_sampler(Reader& env, TracerProviderOptions& o) {
     if (!arg.empty()) env.read_double("OTEL_TRACES_SAMPLER_ARG", arg, 0, 1, ratio);
     root = std::make_shared<TraceIdRatioSampler>(ratio);
   } else if (base == "jaeger_remote") {
+    // Service name and callback left empty: the sampler takes the provider's, so what the
+    // code sets after reading the environment counts.
     JaegerRemoteSamplerOptions remote;
-    remote.service_name = o.service_name;
-    remote.on_diagnostic = o.on_diagnostic;
     if (!parse_remote_arg(env, arg, remote)) return;
     root = std::make_shared<JaegerRemoteSampler>(std::move(remote));
   } else {
@@ -239,7 +239,6 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
     }
   }
 
-  // Last: the remote sampler needs the service name.
   if (!o.disabled) read_sampler(env, o);
   return o;
 }

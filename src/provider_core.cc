@@ -6,6 +6,7 @@
 
 #include "batcher.h"
 #include "litetrace/propagation.h"
+#include "litetrace/sampler.h"
 
 namespace litetrace::detail {
 namespace {
@@ -102,6 +103,7 @@ ProviderCore::ProviderCore(TracerProviderOptions options)
   // A span's record must fit in half its ring (SpanRing::max_record()).
   const SpanRing probe_size(options_.ring_bytes_per_thread);
   max_items_bytes_ = probe_size.max_record() - sizeof(SpanRecordHeader) - SpanRing::kAlign;
+  if (sampler_ != nullptr && !options_.disabled) sampler_->attach(options_.service_name, options_.on_diagnostic);
 }
 
 ProviderCore::~ProviderCore() {

@@ -104,10 +104,8 @@ struct JaegerRemoteSampler::State {
         table(new std::atomic<NamedOperation*>[capacity]),
         reporter(options.on_diagnostic) {
     for (size_t i = 0; i < capacity; ++i) table[i].store(nullptr, std::memory_order_relaxed);
-    if (options.service_name.empty()) options.service_name = "unknown_service";
-    url_text = options.endpoint + (options.endpoint.find('?') == std::string::npos ? "?" : "&") +
-               "service=" + detail::percent_encode(options.service_name, detail::is_unreserved);
-    url_ok = detail::parse_http_url(url_text, url, &url_error);
+    has_service = !options.service_name.empty();
+    if (has_service) set_url();
     current.type = SamplingStrategy::Type::kProbabilistic;
     current.probability = options.initial_sampling_rate < 0 ? 0 : options.initial_sampling_rate > 1 ? 1 : options.initial_sampling_rate;
     apply(current);
@@ -116,6 +114,24 @@ struct JaegerRemoteSampler::State {
 
   ~State() {
     for (size_t i = 0; i < capacity; ++i) delete table[i].load(std::memory_order_relaxed);
+  }
+
+  // From the endpoint and the service name. Before the poller's first poll.
+  void set_url() {
+    url_text = options.endpoint + (options.endpoint.find('?') == std::string::npos ? "?" : "&") +
+               "service=" + detail::percent_encode(options.service_name, detail::is_unreserved);
+    url_ok = detail::parse_http_url(url_text, url, &url_error);
+  }
+
+  // The provider's service name (and callback) for a sampler that was left without one.
+  void attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (has_service) return;
+    options.service_name = service_name.empty() ? "unknown_service" : service_name;
+    if (!options.on_diagnostic) reporter = detail::DiagnosticReporter(on_diagnostic);
+    set_url();
+    has_service = true;  // under the mutex: the poller reads all of the above after it
+    wake.notify_all();
   }
 
   static size_t table_capacity(size_t max_operations) {
@@ -272,6 +288,7 @@ struct JaegerRemoteSampler::State {
   // owns the state and deletes it.
   bool run() {
     std::unique_lock<std::mutex> lock(mutex);
+    wake.wait(lock, [this] { return stop || has_service; });
     while (!stop) {
       const uint64_t answering = requested;  // poll_now() calls up to here get this poll
       lock.unlock();
@@ -313,6 +330,7 @@ struct JaegerRemoteSampler::State {
   std::condition_variable wake;
   std::condition_variable polled;
   bool stop = false;
+  bool has_service = false;  // a service name to poll for, from the options or attach()
   uint64_t requested = 0;
   uint64_t completed = 0;
   bool last_poll_ok = false;
@@ -370,17 +388,23 @@ SamplingResult JaegerRemoteSampler::should_sample(const SamplingParameters& p) n
 
 std::string JaegerRemoteSampler::description() const {
   std::lock_guard<std::mutex> lock(state_->mutex);
-  return "JaegerRemote{service=" + state_->options.service_name + ", endpoint=" + state_->options.endpoint +
+  const std::string service = state_->has_service ? state_->options.service_name : "(the provider's)";
+  return "JaegerRemote{service=" + service + ", endpoint=" + state_->options.endpoint +
          ", strategy=" + state_->description + "}";
 }
 
 bool JaegerRemoteSampler::poll_now(std::chrono::milliseconds timeout) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mutex);
+  if (!s.has_service) return false;
   const uint64_t mine = ++s.requested;
   s.wake.notify_all();
   if (!s.polled.wait_for(lock, timeout, [&] { return s.completed >= mine || s.stop; })) return false;
   return s.completed >= mine && s.last_poll_ok;
+}
+
+void JaegerRemoteSampler::attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) {
+  state_->attach(service_name, on_diagnostic);
 }
 
 JaegerRemoteSampler::Stats JaegerRemoteSampler::stats() const {

@@ -94,4 +94,11 @@ std::string ParentBasedSampler::description() const {
   return d + "}";
 }
 
+void ParentBasedSampler::attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) {
+  for (Sampler* s : {root_.get(), remote_sampled_.get(), remote_not_sampled_.get(), local_sampled_.get(),
+                     local_not_sampled_.get()}) {
+    if (s != nullptr) s->attach(service_name, on_diagnostic);
+  }
+}
+
 }  // namespace litetrace

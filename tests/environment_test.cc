@@ -3,12 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
 
 #include "litetrace/environment.h"
 #include "litetrace/sampler.h"
+#include "support/http_server.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
 
@@ -100,9 +102,9 @@ TEST(Environment, SamplerNames) {
       {{{"OTEL_TRACES_SAMPLER", "jaeger_remote"},
         {"OTEL_TRACES_SAMPLER_ARG", "endpoint=http://127.0.0.1:1,pollingIntervalMs=5000,initialSamplingRate=0.25"},
         {"OTEL_SERVICE_NAME", "svc"}},
-       "JaegerRemote{service=svc, endpoint=http://127.0.0.1:1/sampling, strategy=probabilistic 0.25}"},
+       "JaegerRemote{service=(the provider's), endpoint=http://127.0.0.1:1/sampling, strategy=probabilistic 0.25}"},
       {{{"OTEL_TRACES_SAMPLER", "parentbased_jaeger_remote"}},
-       "ParentBased{root=JaegerRemote{service=unknown_service, endpoint=http://localhost:5778/sampling, "
+       "ParentBased{root=JaegerRemote{service=(the provider's), endpoint=http://localhost:5778/sampling, "
        "strategy=probabilistic 0.001}}"},
   };
   for (const auto& [env, description] : cases) {
@@ -173,6 +175,39 @@ TEST(Environment, TheProviderReportsConfigurationErrorsAndCodeWins) {
   std::lock_guard<std::mutex> lock(mutex);
   EXPECT_EQ(reported,
             (std::vector<std::string>{"OTEL_BSP_SCHEDULE_DELAY=\"soon\": not an integer from 0 to 3600000; using 1000"}));
+}
+
+// The remote sampler from OTEL_TRACES_SAMPLER asks for the service the provider ends up
+// with, and reports to the provider's callback: both are set in code after the read.
+TEST(Environment, TheRemoteSamplerTakesTheServiceNameAndCallbackTheCodeSets) {
+  test::TestHttpServer server;
+  server.set_reply(test::TestHttpServer::ok_json("{\"strategyType\":"));
+  TracerProviderOptions o = from({{"OTEL_SERVICE_NAME", "from-env"},
+                                  {"OTEL_TRACES_SAMPLER", "parentbased_jaeger_remote"},
+                                  {"OTEL_TRACES_SAMPLER_ARG", "endpoint=" + server.url()}});
+  o.service_name = "from-code";
+  o.agent_host = "127.0.0.1";
+  std::mutex mutex;
+  std::condition_variable reported;
+  std::string failure;
+  o.on_diagnostic = [&](const Diagnostic& d) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (d.code == DiagnosticCode::kSamplingStrategyFailed) failure = d.message;
+    reported.notify_all();
+  };
+  TracerProvider provider(o);
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(reported.wait_for(lock, std::chrono::seconds(10), [&] { return !failure.empty(); }));
+    EXPECT_NE(failure.find("malformed sampling strategy from " + server.url() + "?service=from-code"),
+              std::string::npos)
+        << failure;
+  }
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests[0].rfind("GET /sampling?service=from-code HTTP/1.1\r\n", 0), 0u) << requests[0];
+  EXPECT_NE(o.sampler->description().find("JaegerRemote{service=from-code,"), std::string::npos)
+      << o.sampler->description();
 }
 
 TEST(Environment, DisabledRecordsNothingAndStartsNothing) {

@@ -393,6 +393,51 @@ TEST(JaegerRemoteSampler, StartsWithTheInitialRateAndFollowsTheServer) {
   EXPECT_EQ(sampler.stats().changes, changes);
 }
 
+TEST(JaegerRemoteSampler, WithoutAServiceNameItWaitsForTheProvidersName) {
+  TestHttpServer server;
+  Diagnostics own;
+  Diagnostics providers;
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":)"));
+  JaegerRemoteSamplerOptions o = sampler_options(server, own);
+  o.service_name.clear();
+  o.on_diagnostic = nullptr;
+  JaegerRemoteSampler sampler(o);
+  EXPECT_FALSE(sampler.poll_now(1min)) << "no name yet: false at once, no request";
+  EXPECT_TRUE(server.requests().empty());
+  EXPECT_NE(sampler.description().find("service=(the provider's)"), std::string::npos) << sampler.description();
+  EXPECT_EQ(decide(sampler, "op", kHighId).param, 0.001) << "the initial rate meanwhile";
+
+  sampler.attach("late service", providers.callback());
+  EXPECT_FALSE(sampler.poll_now()) << "malformed";
+  std::vector<std::string> requests = server.requests();
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.back().rfind("GET /sampling?service=late%20service HTTP/1.1", 0), 0u) << requests.back();
+  EXPECT_EQ(providers.count(DiagnosticCode::kSamplingStrategyFailed), 1u) << "reported to the provider's callback";
+
+  sampler.attach("another provider", nullptr);  // the first one counts
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":1}})"));
+  ASSERT_TRUE(sampler.poll_now());
+  requests = server.requests();
+  EXPECT_EQ(requests.back().rfind("GET /sampling?service=late%20service HTTP/1.1", 0), 0u) << requests.back();
+  EXPECT_EQ(providers.last(DiagnosticCode::kSamplingStrategyChanged),
+            "sampling strategy for service late service: probabilistic 1");
+}
+
+// A sampler given a name keeps its own callback: the provider's name and callback do not
+// replace them.
+TEST(JaegerRemoteSampler, ANamedSamplerKeepsItsNameAndCallback) {
+  TestHttpServer server;
+  Diagnostics own;
+  Diagnostics providers;
+  server.set_reply(TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":1}})"));
+  JaegerRemoteSampler sampler(sampler_options(server, own));
+  sampler.attach("provider", providers.callback());
+  ASSERT_TRUE(sampler.poll_now());
+  EXPECT_EQ(server.requests().back().rfind("GET /sampling?service=my%20service HTTP/1.1", 0), 0u);
+  EXPECT_EQ(own.count(DiagnosticCode::kSamplingStrategyChanged), 1u);
+  EXPECT_EQ(providers.count(DiagnosticCode::kSamplingStrategyChanged), 0u);
+}
+
 TEST(JaegerRemoteSampler, BadResponsesKeepTheLastGoodStrategy) {
   TestHttpServer server;
   const auto good = TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":1}})");

@@ -15,7 +15,8 @@
 //   OTEL_TRACES_SAMPLER, _ARG           always_on, always_off, traceidratio, parentbased_always_on,
 //                                       parentbased_always_off, parentbased_traceidratio (ARG: the
 //                                       ratio), jaeger_remote, parentbased_jaeger_remote (ARG:
-//                                       endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R)
+//                                       endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R;
+//                                       it asks for the service name the provider ends up with)
 //   OTEL_PROPAGATORS                    tracecontext, baggage, b3, b3multi, jaeger, none
 //   OTEL_EXPORTER_JAEGER_AGENT_HOST, _PORT (or the older JAEGER_AGENT_HOST, _PORT)
 //   OTEL_BSP_SCHEDULE_DELAY             flush_interval, milliseconds

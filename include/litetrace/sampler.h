@@ -51,6 +51,10 @@ class Sampler {
   virtual SamplingResult should_sample(const SamplingParameters& p) noexcept = 0;
   // For people: e.g. "ParentBased{root=TraceIdRatio{0.01}}".
   virtual std::string description() const = 0;
+  // A TracerProvider given this sampler calls this once, before its first span, with its
+  // service name and diagnostic callback, for samplers that were left to take them from
+  // their provider (JaegerRemoteSampler). Samplers that wrap others pass it on.
+  virtual void attach(const std::string& /*service_name*/, const DiagnosticCallback& /*on_diagnostic*/) {}
 };
 
 class AlwaysOnSampler final : public Sampler {
@@ -117,6 +121,7 @@ class ParentBasedSampler final : public Sampler {
                               std::shared_ptr<Sampler> local_parent_not_sampled = nullptr);
   SamplingResult should_sample(const SamplingParameters& p) noexcept override;
   std::string description() const override;
+  void attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) override;
 
  private:
   std::shared_ptr<Sampler> root_;
@@ -130,7 +135,9 @@ class ParentBasedSampler final : public Sampler {
 // ---- Jaeger remote sampling ----
 
 struct JaegerRemoteSamplerOptions {
-  std::string service_name;  // required: the strategy is per service
+  // The strategy is per service. Empty: the service name of the TracerProvider this
+  // sampler is given to (Sampler::attach); it polls once it has one.
+  std::string service_name;
   // Polled as <endpoint>?service=<service_name>; the agent serves it on port 5778.
   std::string endpoint = "http://localhost:5778/sampling";
   std::chrono::milliseconds polling_interval{60000};
@@ -141,8 +148,9 @@ struct JaegerRemoteSamplerOptions {
   size_t max_operations = 2000;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds read_timeout{5000};
-  // Failures and changes of strategy, on the poller thread. Default: a line on stderr, at
-  // most once a second per kind.
+  // Failures and changes of strategy, on the poller thread. Empty: the provider's callback
+  // when service_name is left to the provider too, else a line on stderr, at most once a
+  // second per kind.
   DiagnosticCallback on_diagnostic;
 };
 
@@ -163,10 +171,13 @@ class JaegerRemoteSampler final : public Sampler {
 
   SamplingResult should_sample(const SamplingParameters& p) noexcept override;
   std::string description() const override;  // includes the strategy in force
+  // Takes the provider's service name (and callback) when the options left it empty; the
+  // first provider counts.
+  void attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) override;
 
   // Polls now (on the poller thread) and waits for that poll to finish; true when it
   // brought a valid strategy. For tests and for applications that want a strategy before
-  // their first span.
+  // their first span. false at once while the sampler waits for its service name.
   bool poll_now(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   struct Stats {

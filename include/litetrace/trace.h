@@ -263,7 +263,9 @@ struct TracerProviderOptions {
   std::vector<std::string> configuration_errors;
 
   // Problems litetrace meets (a missing agent, a span too large, ...), on the batcher
-  // thread. Default: a line on stderr, at most once a second per kind.
+  // thread; a JaegerRemoteSampler that takes the provider's callback (Sampler::attach)
+  // calls it on its poller thread too, possibly at the same time. Default: a line on
+  // stderr, at most once a second per kind.
   DiagnosticCallback on_diagnostic;
 };
 
