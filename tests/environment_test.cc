@@ -180,6 +180,11 @@ TEST(Environment, TheProviderReportsConfigurationErrorsAndCodeWins) {
 // The remote sampler from OTEL_TRACES_SAMPLER asks for the service the provider ends up
 // with, and reports to the provider's callback: both are set in code after the read.
 TEST(Environment, TheRemoteSamplerTakesTheServiceNameAndCallbackTheCodeSets) {
+  // Declared before the options: the sampler the options hold keeps the callback, so what
+  // the callback uses must outlive it.
+  std::mutex mutex;
+  std::condition_variable reported;
+  std::string failure;
   test::TestHttpServer server;
   server.set_reply(test::TestHttpServer::ok_json("{\"strategyType\":"));
   TracerProviderOptions o = from({{"OTEL_SERVICE_NAME", "from-env"},
@@ -187,9 +192,6 @@ TEST(Environment, TheRemoteSamplerTakesTheServiceNameAndCallbackTheCodeSets) {
                                   {"OTEL_TRACES_SAMPLER_ARG", "endpoint=" + server.url()}});
   o.service_name = "from-code";
   o.agent_host = "127.0.0.1";
-  std::mutex mutex;
-  std::condition_variable reported;
-  std::string failure;
   o.on_diagnostic = [&](const Diagnostic& d) {
     std::lock_guard<std::mutex> lock(mutex);
     if (d.code == DiagnosticCode::kSamplingStrategyFailed) failure = d.message;

@@ -264,8 +264,8 @@ struct TracerProviderOptions {
 
   // Problems litetrace meets (a missing agent, a span too large, ...), on the batcher
   // thread; a JaegerRemoteSampler that takes the provider's callback (Sampler::attach)
-  // calls it on its poller thread too, possibly at the same time. Default: a line on
-  // stderr, at most once a second per kind.
+  // calls it on its poller thread too, possibly at the same time, for as long as that
+  // sampler lives. Default: a line on stderr, at most once a second per kind.
   DiagnosticCallback on_diagnostic;
 };
 
