@@ -16,6 +16,7 @@ namespace litetrace {
 
 namespace {
 
+using detail::append_hex;
 using detail::hex_value;
 using detail::is_unreserved;
 using detail::percent_decode;
@@ -53,18 +54,6 @@ bool parse_trace_id(std::string_view s, HexCase hex_case, TraceId& out) {
   if (!parse_hex64(s, hex_case, id.low)) return false;
   out = id;
   return true;
-}
-
-void append_hex(std::string& out, uint64_t v, int digits) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
-}
-
-std::string trace_id_hex(const TraceId& id) {
-  std::string s;
-  append_hex(s, id.high, 16);
-  append_hex(s, id.low, 16);
-  return s;
 }
 
 // Calls `f` with each piece of `s` between `separator`s (empty pieces included); stops
@@ -352,7 +341,7 @@ bool header_name_equal(std::string_view a, std::string_view b) { return equals_i
 void W3CTraceContextPropagator::inject(const PropagationContext& context, HeaderSetter set) const {
   const SpanContext& sc = context.span_context;
   if (!sc.valid()) return;
-  std::string v = "00-" + trace_id_hex(sc.trace_id) + "-";
+  std::string v = "00-" + sc.trace_id_hex() + "-";
   append_hex(v, sc.span_id, 16);
   v += sc.sampled() ? "-01" : "-00";
   set("traceparent", v);
@@ -449,10 +438,10 @@ void B3Propagator::inject(const PropagationContext& context, HeaderSetter set) c
   std::string span;
   append_hex(span, sc.span_id, 16);
   if (encoding_ == Encoding::kSingleHeader) {
-    set("b3", trace_id_hex(sc.trace_id) + "-" + span + (debug ? "-d" : sc.sampled() ? "-1" : "-0"));
+    set("b3", sc.trace_id_hex() + "-" + span + (debug ? "-d" : sc.sampled() ? "-1" : "-0"));
     return;
   }
-  set("x-b3-traceid", trace_id_hex(sc.trace_id));
+  set("x-b3-traceid", sc.trace_id_hex());
   set("x-b3-spanid", span);
   if (debug) {
     set("x-b3-flags", "1");  // debug implies sampled; the two headers are exclusive

@@ -3,6 +3,7 @@
 // Small text helpers shared by the header, URL and environment parsers: ASCII only, no
 // locale, no allocation but the output strings.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,12 @@ inline int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// `digits` lower-case hex digits of `v` (its low 4 × digits bits), zero-padded.
+inline void append_hex(std::string& out, uint64_t v, int digits) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
 }
 
 // Without the spaces and tabs around it (HTTP's OWS).

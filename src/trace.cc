@@ -3,14 +3,13 @@
 // here locks, blocks or makes a system call but the clock read, and a warm thread
 // allocates nothing.
 
-#include <cinttypes>
-#include <cstdio>
 
 #include "id_generator.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "provider_core.h"
 #include "span_record.h"
+#include "text.h"
 #include "tick_clock.h"
 
 // The hot path's entry points each start on a cache line of their own, so their speed does
@@ -45,6 +44,9 @@ std::string_view truncate_utf8(std::string_view s, size_t limit) {
   return s.substr(0, n);
 }
 
+// Bytes are cut anywhere; a limit of 0 means none.
+std::string_view truncate_bytes(std::string_view s, size_t limit) { return limit == 0 ? s : s.substr(0, limit); }
+
 size_t clamp16(size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
 
 uint64_t key_bit(std::string_view key) {
@@ -64,7 +66,7 @@ ItemValue item_value(const AttributeValue& v, size_t max_length) {
   switch (v.type()) {
     case AttributeValue::Type::kString: return {ValueType::kString, 0, truncate_utf8(v.string_value(), max_length)};
     case AttributeValue::Type::kBytes:
-      return {ValueType::kBytes, 0, v.string_value().substr(0, max_length ? max_length : std::string_view::npos)};
+      return {ValueType::kBytes, 0, truncate_bytes(v.string_value(), max_length)};
     case AttributeValue::Type::kBool: return {ValueType::kBool, v.bool_value() ? 1u : 0u, {}};
     case AttributeValue::Type::kInt64: return {ValueType::kInt64, static_cast<uint64_t>(v.int64_value()), {}};
     case AttributeValue::Type::kDouble: {
@@ -160,18 +162,22 @@ void append_link(SpanBuffer& b, const SpanContext& link) {
   ++b.header.link_count;
 }
 
-std::string hex(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
-  return buf;
-}
-
 }  // namespace
 
 // ---- SpanContext ----
 
-std::string SpanContext::trace_id_hex() const { return hex(trace_id.high) + hex(trace_id.low); }
-std::string SpanContext::span_id_hex() const { return hex(span_id); }
+std::string SpanContext::trace_id_hex() const {
+  std::string s;
+  detail::append_hex(s, trace_id.high, 16);
+  detail::append_hex(s, trace_id.low, 16);
+  return s;
+}
+
+std::string SpanContext::span_id_hex() const {
+  std::string s;
+  detail::append_hex(s, span_id, 16);
+  return s;
+}
 
 // ---- Span ----
 
@@ -214,9 +220,8 @@ LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, double value) 
 
 void Span::set_attribute(std::string_view key, Bytes value) noexcept {
   if (buffer_ == nullptr) return;
-  const size_t max = buffer_->max_attribute_length;
   const std::string_view bytes(static_cast<const char*>(value.data), value.size);
-  set_span_attribute(*buffer_, key, {ValueType::kBytes, 0, bytes.substr(0, max ? max : std::string_view::npos)});
+  set_span_attribute(*buffer_, key, {ValueType::kBytes, 0, truncate_bytes(bytes, buffer_->max_attribute_length)});
 }
 
 void Span::add_event(std::string_view name, Attributes attributes) noexcept {
