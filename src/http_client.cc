@@ -1,7 +1,6 @@
 #include "http_client.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,10 +9,12 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <vector>
 
 #include "diagnostic_reporter.h"  // errno_text
 #include "litetrace/version.h"
 #include "text.h"
+#include "udp_sender.h"  // resolve_with_getaddrinfo
 
 namespace litetrace::detail {
 namespace {
@@ -61,27 +62,22 @@ std::string wait_error(Wait w, const char* what) {
 }
 
 bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(url.port);
-  const int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found);
-  if (rc != 0) {
-    *error = "cannot resolve " + url.host + ": " + ::gai_strerror(rc);
+  std::vector<SocketAddress> addresses;  // the UDP sender's lookup: the same addresses serve TCP
+  std::string why;
+  if (!resolve_with_getaddrinfo(url.host, url.port, &addresses, &why)) {
+    *error = "cannot resolve " + url.host + ": " + why;
     return false;
   }
   const auto deadline = Clock::now() + o.connect_timeout;
-  std::string last = "no address for " + url.host;
-  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+  std::string last;
+  for (const SocketAddress& a : addresses) {
+    const int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       last = "socket: " + errno_text(errno);
       continue;
     }
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
       fd_out = fd;
-      ::freeaddrinfo(found);
       return true;
     }
     if (errno == EINPROGRESS) {
@@ -90,7 +86,6 @@ bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::str
       socklen_t len = sizeof so_error;
       if (w == Wait::kReady && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0) {
         fd_out = fd;
-        ::freeaddrinfo(found);
         return true;
       }
       last = w == Wait::kReady ? "connect: " + errno_text(so_error) : wait_error(w, "connecting");
@@ -100,7 +95,6 @@ bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::str
     ::close(fd);
     if (Clock::now() >= deadline || (o.cancel != nullptr && o.cancel->load())) break;
   }
-  ::freeaddrinfo(found);
   *error = last;
   return false;
 }
