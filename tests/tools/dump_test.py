@@ -106,6 +106,7 @@ def capture(emitter, args, cache):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
     sock.bind(("127.0.0.1", 0))
+    os.makedirs(cache, exist_ok=True)  # the IDL fixture may not have made it yet
     subprocess.run([emitter, "--port", str(sock.getsockname()[1]), "--expect", os.path.join(cache, "dump-expect.jsonl"),
                     *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sock.settimeout(0.5)
