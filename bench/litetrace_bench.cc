@@ -95,7 +95,8 @@ void run_spans(benchmark::State& state, Body body) {
   // The timed loop is over; what follows is not measured.
   t.provider->force_flush();
   if (state.thread_index() == 0 && !batch_ticks.empty()) {
-    litetrace::detail::TickConverter clock;  // ~1 ms calibration, outside the timing
+    litetrace::detail::TickConverter clock;  // ~20 ms to learn the rate, outside the timing
+    clock.wait_until_ready();
     std::sort(batch_ticks.begin(), batch_ticks.end());
     const auto per_span_ns = [&](double q) {
       return static_cast<double>(batch_ticks[static_cast<size_t>(q * static_cast<double>(batch_ticks.size() - 1))]) *
@@ -258,6 +259,7 @@ std::vector<uint8_t> sample_record() {
 void BM_BatcherMapRecord(benchmark::State& state) {
   const std::vector<uint8_t> rec = sample_record();
   litetrace::detail::TickConverter clock;
+  clock.wait_until_ready();
   litetrace::detail::SpanMapper mapper(&clock);
   for (auto _ : state) benchmark::DoNotOptimize(&mapper.map(rec.data()));
 }
@@ -268,6 +270,7 @@ void BM_BatcherMapEncodeSend(benchmark::State& state) {
   using namespace litetrace::detail;
   const std::vector<uint8_t> rec = sample_record();
   TickConverter clock;
+  clock.wait_until_ready();
   SpanMapper mapper(&clock);
   DiagnosticReporter reporter([](const litetrace::Diagnostic&) {});
   ExporterOptions o;

@@ -18,6 +18,9 @@ constexpr size_t kLargeHaul = 256;
 // Records read before the space is handed back to the producer: often enough that a full
 // ring refills quickly, rarely enough that the shared index is not written per record.
 constexpr size_t kReleaseEvery = 64;
+// How often the clocks are sampled for TickConverter (which keeps one sample per 20 ms at
+// most): often enough that the newest sample is close to the spans being converted.
+constexpr auto kClockSampleEvery = std::chrono::milliseconds(10);
 
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
@@ -55,10 +58,20 @@ struct ProcessView {
 
 }  // namespace
 
+ClockSource clock_source() noexcept {
+  switch (g_tick_source) {
+    case TickSource::kTsc: return ClockSource::kTsc;
+    case TickSource::kArmCounter: return ClockSource::kArmCounter;
+    case TickSource::kMonotonicNs: break;
+  }
+  return ClockSource::kMonotonicClock;
+}
+
 Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
     : core_(core),
       flush_interval_(options.flush_interval),
       configuration_errors_(options.configuration_errors),
+      has_callback_(static_cast<bool>(options.on_diagnostic)),
       reporter_(options.on_diagnostic),
       // The exporter encodes the Process once; the strings need to live only that long.
       exporter_(exporter_options(options), ProcessView(options.service_name, process_tags(options)).process,
@@ -116,6 +129,18 @@ bool Batcher::stop(std::chrono::milliseconds timeout) {
   return ok;
 }
 
+void Batcher::report_clock_source() {
+  // Said to a callback always; on the default stderr output only when it is the slower
+  // fallback, so a healthy start prints nothing.
+  const ClockSource source = clock_source();
+  if (!has_callback_ && source != ClockSource::kMonotonicClock) return;
+  std::string text = std::string("span times are read from ") + to_string(source);
+  text += source == ClockSource::kMonotonicClock
+              ? " (no constant-rate CPU counter found; each span reads clock_gettime twice)"
+              : ", converted on this thread against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME (start times)";
+  reporter_.report(DiagnosticCode::kClockSource, text);
+}
+
 size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
   size_t spans = 0;
   for (ThreadState* ts : threads) {
@@ -124,6 +149,8 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
     const bool retired = ts->retired.load(std::memory_order_acquire);
     size_t since_release = 0;
     for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
+      // A fresh provider's first spans wait (at most ~20 ms) for a rate they can be timed with.
+      if (!clock_.ready()) clock_.wait_until_ready();
       uint32_t size;
       std::memcpy(&size, rec, sizeof size);
       exporter_.add(mapper_.map(rec));
@@ -142,9 +169,11 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
 
 void Batcher::run() {
   for (const std::string& e : configuration_errors_) reporter_.report(DiagnosticCode::kInvalidOption, e);
+  report_clock_source();
   std::vector<ThreadState*> threads;
   auto poll = kBusyPoll;
   auto last_flush = std::chrono::steady_clock::now();
+  auto last_clock_sample = last_flush;
   uint64_t losses_at_last_flush = losses();
   for (;;) {
     uint64_t requested;
@@ -157,6 +186,11 @@ void Batcher::run() {
       requested = flush_requested_;
       stopping = stopping_;
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_clock_sample >= kClockSampleEvery) {
+      clock_.refresh();
+      last_clock_sample = now;
+    }
     core_->registered(threads);
     exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
     const size_t spans = drain(threads);
@@ -164,12 +198,10 @@ void Batcher::run() {
            : spans != 0        ? kBusyPoll
                                : std::clamp<std::chrono::milliseconds>(poll * 2, kBusyPoll, kIdlePoll);
 
-    const auto now = std::chrono::steady_clock::now();
     const bool requested_flush = requested != flush_completed_;  // only this thread writes it
     if (requested_flush || stopping || now - last_flush >= flush_interval_) {
       exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
       exporter_.flush();
-      clock_.recalibrate();
       last_flush = now;
     }
     // Read before taking mutex_: losses() takes the core's lock, which is always taken

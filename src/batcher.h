@@ -31,6 +31,9 @@ namespace litetrace::detail {
 class ProviderCore;
 struct ThreadState;
 
+// The public name of g_tick_source.
+ClockSource clock_source() noexcept;
+
 class Batcher {
  public:
   Batcher(ProviderCore* core, const TracerProviderOptions& options);
@@ -51,12 +54,14 @@ class Batcher {
 
  private:
   void run();
+  void report_clock_source();
   size_t drain(const std::vector<ThreadState*>& threads);
   uint64_t losses() const;
 
   ProviderCore* core_;
   std::chrono::milliseconds flush_interval_;
   std::vector<std::string> configuration_errors_;  // reported when the thread starts
+  bool has_callback_;
   DiagnosticReporter reporter_;
   Exporter exporter_;
   TickConverter clock_;

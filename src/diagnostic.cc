@@ -13,6 +13,7 @@ const char* to_string(DiagnosticCode code) noexcept {
     case DiagnosticCode::kSpanTooLarge: return "span too large";
     case DiagnosticCode::kSamplingStrategyFailed: return "sampling strategy failed";
     case DiagnosticCode::kSamplingStrategyChanged: return "sampling strategy changed";
+    case DiagnosticCode::kClockSource: return "clock source";
   }
   return "unknown";
 }

@@ -31,7 +31,7 @@ class DiagnosticReporter {
   uint64_t reported() const { return reported_; }
 
  private:
-  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kSamplingStrategyChanged) + 1;  // the last code
+  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kClockSource) + 1;  // the last code
   struct PerCode {
     std::chrono::steady_clock::time_point last{};
     uint64_t held_back = 0;

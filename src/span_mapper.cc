@@ -1,5 +1,7 @@
 #include "span_mapper.h"
 
+#include <algorithm>
+
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 
@@ -122,13 +124,19 @@ const Span& SpanMapper::map(const uint8_t* record) {
       break;
   }
 
-  // End and event times go through the same conversion as the start, and durations are
-  // differences of rounded microseconds, so in Jaeger every event and every child that
-  // happened inside a span also shows inside it.
-  const int64_t start_ns =
-      (h.time_flags & kStartIsUnixNs) != 0 ? static_cast<int64_t>(h.start) : clock_->to_unix_ns(h.start);
-  int64_t end_ns = (h.time_flags & kEndIsUnixNs) != 0 ? static_cast<int64_t>(h.end) : clock_->to_unix_ns(h.end);
-  if (end_ns < start_ns) end_ns = start_ns;  // never a negative duration
+  // Counter times become a start and a duration together (TickConverter::span_times): the
+  // duration from the monotonic clock, never shorter than the time the span was open.
+  // Durations round up to whole microseconds for the same reason.
+  SpanTimes times;
+  const bool start_ticks = (h.time_flags & kStartIsUnixNs) == 0;
+  const bool end_ticks = (h.time_flags & kEndIsUnixNs) == 0;
+  if (start_ticks && end_ticks) {
+    times = clock_->span_times(h.start, h.end);
+  } else {
+    times.start_unix_ns = start_ticks ? clock_->to_unix_ns(h.start) : static_cast<int64_t>(h.start);
+    const int64_t end_ns = end_ticks ? clock_->to_unix_ns(h.end) : static_cast<int64_t>(h.end);
+    times.duration_ns = std::max<int64_t>(end_ns - times.start_unix_ns, 0);  // never negative
+  }
 
   span_.trace_id_low = h.trace_id_low;
   span_.trace_id_high = h.trace_id_high;
@@ -137,8 +145,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
   span_.operation_name = name;
   span_.references = {refs_.data(), refs_.size()};
   span_.flags = h.trace_flags & (kFlagSampled | kFlagDebug);
-  span_.start_time_us = to_us(start_ns);
-  span_.duration_us = to_us(end_ns) - span_.start_time_us;
+  span_.start_time_us = to_us(times.start_unix_ns);
+  span_.duration_us = (times.duration_ns + 999) / 1000;
   span_.tags = {tags_.data(), tags_.size()};
   span_.logs = {logs_.data(), logs_.size()};
   span_.dropped_tags = h.dropped_attributes;

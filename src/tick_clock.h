@@ -2,11 +2,13 @@
 
 // Time on the hot path is a read of a constant-rate CPU counter (x86 invariant TSC, arm64
 // CNTVCT), a few nanoseconds where clock_gettime through the vDSO takes 15-25. Turning
-// ticks into wall-clock microseconds is left to the batcher thread (TickConverter).
+// ticks into span times is left to the batcher thread (TickConverter).
 // Where no such counter exists, ticks are CLOCK_MONOTONIC nanoseconds.
 
 #include <cstdint>
 #include <ctime>
+#include <functional>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -45,25 +47,101 @@ inline uint64_t read_ticks() noexcept {
   return monotonic_ns();
 }
 
-// Ticks -> Unix time. The rate is measured against CLOCK_MONOTONIC over an ever longer
-// baseline (recalibrate()), and the wall-clock offset is re-read at each calibration, so
-// NTP steps are followed.
+// The three clocks read at (nearly) one instant.
+struct ClockSample {
+  uint64_t ticks = 0;
+  int64_t mono_ns = 0;             // CLOCK_MONOTONIC when the counter read `ticks`...
+  int64_t uncertainty_ns = 0;      // ...give or take this much
+  int64_t real_minus_mono_ns = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC: moves only when the
+                                   // wall clock is stepped or the machine resumes
+};
+
+// The tightest of a few (monotonic, counter, monotonic) readings, so a preempted one does
+// not count. Thread: any; not for the hot path.
+ClockSample read_clock_sample();
+
+// Span times, as a span's record holds them in ticks, for the exporters.
+struct SpanTimes {
+  int64_t start_unix_ns = 0;
+  // Never less than the CLOCK_MONOTONIC time that passed between the two counter reads:
+  // the estimate plus the bound of its error (at most 10 ppm of it).
+  int64_t duration_ns = 0;
+};
+
+// Ticks -> span times, by interpolating between (ticks, monotonic, real-time) samples the
+// batcher takes as it runs, at least kMinSegmentNs apart.
 //
-// Thread: one thread only (the batcher).
+// - Durations come from CLOCK_MONOTONIC, so a wall-clock step never shortens or lengthens
+//   one; NTP slewing of the monotonic clock is followed, since every stretch between two
+//   samples has its own rate. The rate is trusted only once two samples are far enough apart
+//   that their read uncertainties are under kMaxSlopeError of the stretch: ready() says so.
+//   A duration is the interpolated difference plus the bound of its error, so it is never
+//   shorter than the monotonic time between the two counter reads, and longer by at most
+//   10 ppm (in a stretch where the NTP rate is steady; where NTP changes it, by the change).
+// - Start times add CLOCK_REALTIME - CLOCK_MONOTONIC as it was at the sample before the
+//   tick; a step or a resume is taken up from the first sample after it.
+// - A stretch in which the monotonic clock advanced at under 9/10 of the counter's rate is
+//   a suspend (the counter ran on, the monotonic clock did not): in it, a start maps to the
+//   earliest time and an end to the latest time it can have been, so a span across it is
+//   longer, never shorter, than its monotonic time.
+// - A counter that went backwards starts the history anew.
+// - History is bounded (kMaxSamples): when it is full the older half is thinned, so the
+//   recent past keeps dense samples and a span open for hours is still bracketed.
+//
+// Thread: one thread only (the batcher); the sample source is called on it.
 class TickConverter {
  public:
+  static constexpr int64_t kMinSegmentNs = 20000000;  // 20 ms
+  // The bound of a stretch's rate error, (uncertainty at both ends) / length: a duration
+  // is reported at most twice this much long.
+  static constexpr double kMaxSlopeError = 10e-6;
+  static constexpr size_t kMaxSamples = 256;
+
+  // Takes the first sample from the real clocks (read_clock_sample).
   TickConverter();
-  // Takes a new (ticks, monotonic, realtime) sample; call now and then (the batcher does
-  // every flush). The first rate is good once ~10 ms have passed since construction.
-  void recalibrate();
+  // The same with samples from `source`, whose ticks are counter ticks (tests).
+  explicit TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns = false);
+
+  // Takes a sample and keeps it if the newest kept one is at least kMinSegmentNs older
+  // (and the two are tight enough for the rate). Cheap enough to call every batcher pass.
+  void refresh();
+  // True once a rate is known; the conversions below need it.
+  bool ready() const { return exact_ || samples_.size() >= 2; }
+  // Until ready(): sleeps and refreshes. For real clocks only (the default source).
+  void wait_until_ready();
+
+  SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const;
   int64_t to_unix_ns(uint64_t ticks) const;
-  double ns_per_tick() const { return ns_per_tick_; }
+  // The newest stretch's rate (for benchmarks turning tick differences into time).
+  double ns_per_tick() const;
+  size_t samples() const { return samples_.size(); }
 
  private:
-  uint64_t base_ticks_;
-  uint64_t base_mono_ns_;
-  int64_t wall_minus_mono_ns_;
-  double ns_per_tick_ = 1.0;
+  struct Kept {
+    uint64_t ticks;
+    int64_t mono_ns;
+    int64_t uncertainty_ns;
+    int64_t real_minus_mono_ns;
+    // Of the stretch ending here: its rate (for a suspend, the rate before it), whether the
+    // monotonic clock stood still in it, and the bound of its rate error (ns per ns).
+    double ns_per_tick;
+    double slope_error;
+    bool suspend;
+  };
+  enum class Role { kStart, kEnd };
+  struct Mapped {
+    int64_t mono_ns;
+    double error_ns;  // bound of |mapped - true|
+  };
+
+  Mapped to_mono(uint64_t ticks, Role role) const;
+  int64_t real_minus_mono_at(uint64_t ticks) const;
+  void thin();
+
+  std::function<ClockSample()> source_;
+  bool exact_;  // ticks are monotonic nanoseconds
+  std::vector<Kept> samples_;
+  double max_slope_error_ = 0;  // over every kept stretch
 };
 
 }  // namespace litetrace::detail

@@ -4,6 +4,7 @@
 // allocates nothing.
 
 
+#include "batcher.h"
 #include "id_generator.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
@@ -392,6 +393,17 @@ Tracer TracerProvider::tracer(std::string_view scope_name, std::string_view scop
 bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return core_->force_flush(timeout); }
 bool TracerProvider::shutdown(std::chrono::milliseconds timeout) { return core_->shutdown(timeout); }
 TracerStats TracerProvider::stats() const { return core_->stats(); }
+
+ClockSource TracerProvider::clock_source() const noexcept { return detail::clock_source(); }
+
+const char* to_string(ClockSource source) noexcept {
+  switch (source) {
+    case ClockSource::kTsc: return "the CPU's invariant TSC";
+    case ClockSource::kArmCounter: return "the arm64 generic timer (CNTVCT_EL0)";
+    case ClockSource::kMonotonicClock: return "clock_gettime(CLOCK_MONOTONIC)";
+  }
+  return "unknown";
+}
 std::string TracerProvider::agent_address() const { return core_->agent_address(); }
 const Propagator& TracerProvider::propagator() const { return core_->propagator(); }
 

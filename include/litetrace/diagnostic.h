@@ -18,6 +18,8 @@ enum class DiagnosticCode {
   kSpanTooLarge,         // a span too large even when trimmed; counted as tooLargeDroppedSpans
   kSamplingStrategyFailed,   // the sampling server failed or sent garbage; the last strategy stays
   kSamplingStrategyChanged,  // the sampling server sent a new strategy, now in use
+  kClockSource,  // at start: what span times are read from (TracerProvider::clock_source());
+                 // on the default stderr output only when it is the clock_gettime fallback
 };
 
 const char* to_string(DiagnosticCode code) noexcept;

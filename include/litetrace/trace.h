@@ -284,6 +284,16 @@ struct TracerStats {
   uint64_t bytes_sent = 0;
 };
 
+// What application threads read span times from. A CPU counter costs a few ns a read;
+// the batcher converts its ticks against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME
+// (start times).
+enum class ClockSource {
+  kTsc,             // x86 invariant TSC
+  kArmCounter,      // arm64 generic timer (CNTVCT_EL0)
+  kMonotonicClock,  // no constant-rate counter: clock_gettime(CLOCK_MONOTONIC)
+};
+const char* to_string(ClockSource source) noexcept;
+
 // Owns the batcher thread and everything it sends. Creating it starts the thread;
 // shutdown() (or the destructor) flushes and stops it.
 class TracerProvider {
@@ -304,6 +314,8 @@ class TracerProvider {
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   TracerStats stats() const;
+  // What this process times spans with (also said as a kClockSource diagnostic at start).
+  ClockSource clock_source() const noexcept;
   // Where spans go, e.g. "127.0.0.1:6831" (empty until the agent was resolved).
   std::string agent_address() const;
   // The configured propagator (options.propagator, by default W3C Trace Context + Baggage).
