@@ -92,7 +92,7 @@ TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are
     : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {
   samples_.reserve(kMaxSamples + 1);
   const ClockSample s = source_();
-  samples_.push_back(Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, false});
+  samples_.push_back(Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, 0.0, false});
 }
 
 void TickConverter::refresh() {
@@ -102,14 +102,13 @@ void TickConverter::refresh() {
     // The counter went backwards (reset by a resume, or a migration): what came before
     // cannot be placed against it any more.
     samples_.clear();
-    max_slope_error_ = 0;
-    samples_.push_back(Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, false});
+    samples_.push_back(Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, 0.0, false});
     return;
   }
   const int64_t mono_delta = s.mono_ns - last.mono_ns;
   const uint64_t tick_delta = s.ticks - last.ticks;
   if (mono_delta < kMinSegmentNs || tick_delta == 0) return;
-  Kept k{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 0.0, 0.0, false};
+  Kept k{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 0.0, 0.0, 0.0, false};
   k.slope_error = static_cast<double>(s.uncertainty_ns + last.uncertainty_ns) / static_cast<double>(mono_delta);
   // Too loose for a rate (both reads were disturbed): wait for a longer stretch.
   if (k.slope_error > kMaxSlopeError) return;
@@ -122,37 +121,51 @@ void TickConverter::refresh() {
     k.slope_error = last.slope_error;
   }
   samples_.push_back(k);
-  max_slope_error_ = std::max(max_slope_error_, k.slope_error);
   if (samples_.size() > kMaxSamples) thin();
 }
 
+TickConverter::Kept TickConverter::merged_without(size_t i) const {
+  // The stretches either side of samples_[i] become one. What the dropped sample knew is
+  // kept as error bounds: how far it lay off the new chord, and how far the two old rates
+  // were from the chord's.
+  const Kept& a = samples_[i - 1];
+  const Kept& v = samples_[i];
+  Kept k = samples_[i + 1];
+  const double chord = static_cast<double>(k.mono_ns - a.mono_ns) / static_cast<double>(k.ticks - a.ticks);
+  const double off_chord =
+      std::fabs(static_cast<double>(v.mono_ns - a.mono_ns) - static_cast<double>(v.ticks - a.ticks) * chord);
+  k.slope_error = std::max(std::fabs(v.ns_per_tick - chord), std::fabs(k.ns_per_tick - chord)) / chord +
+                  std::max(v.slope_error, k.slope_error);
+  k.extra_error_ns = std::max(v.extra_error_ns, k.extra_error_ns) + off_chord + static_cast<double>(v.uncertainty_ns);
+  k.ns_per_tick = chord;
+  return k;
+}
+
 void TickConverter::thin() {
-  // Every other sample of the older half goes, except around a suspend or a wall-clock
-  // step, where the history is not a straight line.
-  const size_t half = samples_.size() / 2;
-  std::vector<Kept> kept;
-  kept.reserve(kMaxSamples + 1);
-  bool drop = false;
-  for (size_t i = 0; i < samples_.size(); ++i) {
-    Kept k = samples_[i];
-    if (i > 0 && i < half) {
-      drop = !drop;
-      const bool removable = !k.suspend && !samples_[i + 1].suspend &&
-                             std::llabs(k.real_minus_mono_ns - samples_[i - 1].real_minus_mono_ns) < 1000;
-      if (drop && removable) continue;
+  // One sample goes: of those before the newest kKeepRecent, the one whose loss adds the
+  // least error, never one beside a suspend or a wall-clock step (the history is not a
+  // straight line there). Where the rate is steady, samples are on one line and go at no
+  // cost; the ones where NTP changed the rate stay.
+  size_t best = 0;
+  Kept best_merged{};
+  for (size_t i = 1; i + kKeepRecent < samples_.size(); ++i) {
+    const Kept& v = samples_[i];
+    if (v.suspend || samples_[i + 1].suspend ||
+        std::llabs(v.real_minus_mono_ns - samples_[i - 1].real_minus_mono_ns) >= 1000) {
+      continue;
     }
-    if (!kept.empty() && !k.suspend && kept.back().ticks != samples_[i - 1].ticks) {
-      // The stretch now starts at an earlier sample: longer, so its rate is tighter.
-      const Kept& a = kept.back();
-      const auto mono_delta = static_cast<double>(k.mono_ns - a.mono_ns);
-      k.ns_per_tick = mono_delta / static_cast<double>(k.ticks - a.ticks);
-      k.slope_error = static_cast<double>(a.uncertainty_ns + k.uncertainty_ns) / mono_delta;
+    const Kept merged = merged_without(i);
+    if (best == 0 || merged.extra_error_ns < best_merged.extra_error_ns) {
+      best = i;
+      best_merged = merged;
     }
-    kept.push_back(k);
   }
-  samples_.swap(kept);
-  max_slope_error_ = 0;
-  for (const Kept& k : samples_) max_slope_error_ = std::max(max_slope_error_, k.slope_error);
+  if (best == 0) {  // nothing can merge: forget the oldest
+    samples_.erase(samples_.begin());
+    return;
+  }
+  samples_[best + 1] = best_merged;
+  samples_.erase(samples_.begin() + static_cast<std::ptrdiff_t>(best));
 }
 
 void TickConverter::wait_until_ready() {
@@ -164,49 +177,56 @@ void TickConverter::wait_until_ready() {
 }
 
 TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
-  if (exact_) return {static_cast<int64_t>(ticks), 0.0};
   const auto after = std::upper_bound(samples_.begin(), samples_.end(), ticks,
                                       [](uint64_t t, const Kept& k) { return t < k.ticks; });
-  const auto extrapolate = [](const Kept& from, double ns, double slope_error) {
-    return Mapped{from.mono_ns + std::llround(ns), static_cast<double>(from.uncertainty_ns) + slope_error * std::fabs(ns)};
+  const size_t n = samples_.size();
+  const size_t index = static_cast<size_t>(after - samples_.begin());  // of the sample after `ticks`
+  // The stretch used: the one ending at samples_[stretch] (the first or the newest one
+  // when extrapolating).
+  const size_t stretch = n < 2 ? 0 : std::clamp<size_t>(index, 1, n - 1);
+  const Kept& before = samples_[index == 0 ? 0 : index - 1];
+  Mapped m{0, 0.0, stretch, before.real_minus_mono_ns};
+  if (exact_) {
+    m.mono_ns = static_cast<int64_t>(ticks);
+    return m;
+  }
+  const Kept& rate = samples_[stretch];
+  const auto extrapolate = [&](const Kept& from, double ns) {
+    m.mono_ns = from.mono_ns + std::llround(ns);
+    m.error_ns = static_cast<double>(from.uncertainty_ns) + rate.extra_error_ns + rate.slope_error * std::fabs(ns);
+    return m;
   };
-  if (after == samples_.begin()) {
+  if (index == 0) {
     // Before the first sample (a counter read just before the provider took it).
-    const Kept& a = samples_[0];
-    const Kept& rate = samples_.size() >= 2 ? samples_[1] : a;
-    return extrapolate(a, -static_cast<double>(a.ticks - ticks) * rate.ns_per_tick, rate.slope_error);
+    return extrapolate(samples_[0], -static_cast<double>(samples_[0].ticks - ticks) * rate.ns_per_tick);
   }
-  const Kept& a = *(after - 1);
-  if (after == samples_.end()) {
+  if (index == n) {
     // After the newest sample: at the newest stretch's rate.
-    return extrapolate(a, static_cast<double>(ticks - a.ticks) * a.ns_per_tick, a.slope_error);
+    return extrapolate(before, static_cast<double>(ticks - before.ticks) * rate.ns_per_tick);
   }
-  const Kept& b = *after;
+  const Kept& a = before;
+  const Kept& b = samples_[index];
   if (b.suspend) {
     // Before or after the suspend, no one can tell: a start takes the earliest time it can
     // have had, an end the latest.
     if (role == Role::kStart) {
-      Mapped m = extrapolate(b, -static_cast<double>(b.ticks - ticks) * b.ns_per_tick, b.slope_error);
+      extrapolate(b, -static_cast<double>(b.ticks - ticks) * b.ns_per_tick);
       m.mono_ns = std::max(m.mono_ns, a.mono_ns);
-      return m;
+    } else {
+      extrapolate(a, static_cast<double>(ticks - a.ticks) * b.ns_per_tick);
+      m.mono_ns = std::min(m.mono_ns, b.mono_ns);
     }
-    Mapped m = extrapolate(a, static_cast<double>(ticks - a.ticks) * b.ns_per_tick, b.slope_error);
-    m.mono_ns = std::min(m.mono_ns, b.mono_ns);
     return m;
   }
   const double f = static_cast<double>(ticks - a.ticks) / static_cast<double>(b.ticks - a.ticks);
-  return Mapped{a.mono_ns + std::llround(f * static_cast<double>(b.mono_ns - a.mono_ns)),
-                (1 - f) * static_cast<double>(a.uncertainty_ns) + f * static_cast<double>(b.uncertainty_ns)};
-}
-
-int64_t TickConverter::real_minus_mono_at(uint64_t ticks) const {
-  const auto after = std::upper_bound(samples_.begin(), samples_.end(), ticks,
-                                      [](uint64_t t, const Kept& k) { return t < k.ticks; });
-  return (after == samples_.begin() ? samples_.front() : *(after - 1)).real_minus_mono_ns;
+  m.mono_ns = a.mono_ns + std::llround(f * static_cast<double>(b.mono_ns - a.mono_ns));
+  m.error_ns = (1 - f) * static_cast<double>(a.uncertainty_ns) + f * static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
+  return m;
 }
 
 int64_t TickConverter::to_unix_ns(uint64_t ticks) const {
-  return to_mono(ticks, Role::kStart).mono_ns + real_minus_mono_at(ticks);
+  const Mapped m = to_mono(ticks, Role::kStart);
+  return m.mono_ns + m.real_minus_mono_ns;
 }
 
 SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) const {
@@ -214,11 +234,17 @@ SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) co
   const Mapped end = to_mono(end_ticks, Role::kEnd);
   const int64_t estimate = std::max<int64_t>(end.mono_ns - start.mono_ns, 0);
   // The error of a difference: at most the two ends' errors, and at most the steepest
-  // rate error over its length (the error is linear between samples).
-  const double bound = std::min(start.error_ns + end.error_ns, max_slope_error_ * static_cast<double>(estimate));
+  // rate error on the way times its length (the error is continuous and linear in each
+  // stretch). Most spans lie in one or two stretches.
+  double slope_error = 0;
+  for (size_t i = start.stretch; i <= end.stretch && i < samples_.size(); ++i) {
+    slope_error = std::max(slope_error, samples_[i].slope_error);
+  }
+  const double bound = std::min(start.error_ns + end.error_ns, slope_error * static_cast<double>(estimate));
   SpanTimes t;
-  t.start_unix_ns = start.mono_ns + real_minus_mono_at(start_ticks);
-  t.duration_ns = estimate + static_cast<int64_t>(std::ceil(bound));
+  t.start_unix_ns = start.mono_ns + start.real_minus_mono_ns;
+  // + 1: the two ends were rounded to whole nanoseconds.
+  t.duration_ns = estimate + static_cast<int64_t>(std::ceil(bound)) + (exact_ ? 0 : 1);
   return t;
 }
 

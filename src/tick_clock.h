@@ -85,8 +85,9 @@ struct SpanTimes {
 //   earliest time and an end to the latest time it can have been, so a span across it is
 //   longer, never shorter, than its monotonic time.
 // - A counter that went backwards starts the history anew.
-// - History is bounded (kMaxSamples): when it is full the older half is thinned, so the
-//   recent past keeps dense samples and a span open for hours is still bracketed.
+// - History is bounded (kMaxSamples): when it is full, the older sample whose loss adds
+//   the least error goes, and the error it adds is carried in the bounds. Samples on a
+//   straight line cost nothing to lose, so the ones kept are where NTP changed the rate.
 //
 // Thread: one thread only (the batcher); the sample source is called on it.
 class TickConverter {
@@ -96,6 +97,7 @@ class TickConverter {
   // is reported at most twice this much long.
   static constexpr double kMaxSlopeError = 10e-6;
   static constexpr size_t kMaxSamples = 256;
+  static constexpr size_t kKeepRecent = 64;  // never thinned (at least the last ~1.3 s)
 
   // Takes the first sample from the real clocks (read_clock_sample).
   TickConverter();
@@ -122,26 +124,29 @@ class TickConverter {
     int64_t mono_ns;
     int64_t uncertainty_ns;
     int64_t real_minus_mono_ns;
-    // Of the stretch ending here: its rate (for a suspend, the rate before it), whether the
-    // monotonic clock stood still in it, and the bound of its rate error (ns per ns).
+    // Of the stretch ending here: its rate (for a suspend, the rate before it); the bound
+    // of the rate's error (ns per ns); what thinning added to the error of a time in it;
+    // whether the monotonic clock stood still in it.
     double ns_per_tick;
     double slope_error;
+    double extra_error_ns;
     bool suspend;
   };
   enum class Role { kStart, kEnd };
   struct Mapped {
     int64_t mono_ns;
     double error_ns;  // bound of |mapped - true|
+    size_t stretch;   // the index of the sample ending the stretch that mapped it
+    int64_t real_minus_mono_ns;
   };
 
   Mapped to_mono(uint64_t ticks, Role role) const;
-  int64_t real_minus_mono_at(uint64_t ticks) const;
+  Kept merged_without(size_t i) const;
   void thin();
 
   std::function<ClockSample()> source_;
   bool exact_;  // ticks are monotonic nanoseconds
   std::vector<Kept> samples_;
-  double max_slope_error_ = 0;  // over every kept stretch
 };
 
 }  // namespace litetrace::detail
