@@ -1,0 +1,129 @@
+// Span times through the public API on the real clocks, from the very first span of a
+// fresh provider: the rules of tick_clock.h, judged by clocks the test reads itself.
+//   - duration >= the CLOCK_MONOTONIC interval read just inside the span (after start
+//     returned, before end was called);
+//   - duration <= the interval read just outside it + 1 us + 20 ppm;
+//   - start within 50 us of CLOCK_REALTIME read around the start.
+// Each rule compares with what this thread measured, so a loaded machine (a preempted
+// thread, a late batcher) widens the intervals but cannot break a correct implementation.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/tracing_fixture.h"
+#include "support/udp_receiver.h"
+#include "tick_clock.h"
+
+namespace litetrace {
+namespace {
+
+using test::Arrived;
+using test::options_for;
+using test::UdpReceiver;
+
+struct Measured {
+  std::string name;
+  int64_t real_before_start, real_after_start;  // CLOCK_REALTIME around start_span
+  int64_t outside, inside;                      // CLOCK_MONOTONIC intervals, ns
+};
+
+int64_t mono() { return static_cast<int64_t>(detail::monotonic_ns()); }
+int64_t real() { return static_cast<int64_t>(detail::realtime_ns()); }
+
+template <typename Body>
+Measured timed_span(Tracer& tracer, std::string name, Body body) {
+  Measured m;
+  m.name = std::move(name);
+  m.real_before_start = real();
+  const int64_t outside_start = mono();
+  Span span = tracer.start_span(m.name);
+  const int64_t inside_start = mono();
+  m.real_after_start = real();
+  body();
+  const int64_t inside_end = mono();
+  span.end();
+  const int64_t outside_end = mono();
+  m.outside = outside_end - outside_start;
+  m.inside = inside_end - inside_start;
+  return m;
+}
+
+void judge(const Arrived& got, const Measured& m) {
+  const detail::Span* s = got.by_name(m.name);
+  ASSERT_NE(s, nullptr) << m.name;
+  const int64_t duration_ns = s->duration_us * 1000;
+  EXPECT_GE(duration_ns, m.inside) << m.name << ": shorter than the time measured inside it";
+  EXPECT_LE(static_cast<double>(duration_ns), static_cast<double>(m.outside) * (1 + 20e-6) + 1000)
+      << m.name << ": outside " << m.outside << " ns";
+  const int64_t start_ns = s->start_time_us * 1000;
+  EXPECT_GE(start_ns, m.real_before_start - 50000) << m.name;
+  EXPECT_LE(start_ns, m.real_after_start + 50000) << m.name;
+}
+
+// Everything the provider sends, once force_flush said it was sent.
+Arrived flush_and_receive(TracerProvider& provider, UdpReceiver& receiver, size_t spans) {
+  EXPECT_TRUE(provider.force_flush(std::chrono::seconds(30)));
+  Arrived got;
+  while (got.spans.size() < spans) {
+    std::string d = receiver.receive(std::chrono::seconds(30));
+    if (d.empty()) break;
+    std::vector<std::string> one;
+    one.push_back(std::move(d));
+    got.decode(std::move(one));
+  }
+  return got;
+}
+
+TEST(SpanTimes, TheFirstSpanOfAFreshProviderAroundSleepsOfSeveralLengths) {
+  using namespace std::chrono_literals;
+  const std::chrono::microseconds sleeps[] = {0us, 50us, 1ms, 7ms, 30ms, 120ms, 400ms, 1000ms};
+  for (const auto sleep : sleeps) {
+    UdpReceiver receiver;
+    TracerProvider provider(options_for(receiver));
+    Tracer tracer = provider.tracer("clock");
+    const Measured m = timed_span(tracer, "sleep " + std::to_string(sleep.count()) + " us", [&] {
+      if (sleep.count() != 0) std::this_thread::sleep_for(sleep);
+    });
+    judge(flush_and_receive(provider, receiver, 1), m);
+  }
+}
+
+TEST(SpanTimes, RandomSpansOnFreshProvidersNestedAndInSequence) {
+  std::mt19937 rng(20261129);
+  for (int round = 0; round < 8; ++round) {
+    UdpReceiver receiver;
+    TracerProvider provider(options_for(receiver));
+    Tracer tracer = provider.tracer("clock");
+    std::vector<Measured> measured;
+    const auto pause = [&] { std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000)); };
+    measured.push_back(timed_span(tracer, "outer", [&] {
+      for (int i = 0; i < 4; ++i) measured.push_back(timed_span(tracer, "inner " + std::to_string(i), pause));
+    }));
+    measured.push_back(timed_span(tracer, "empty", [] {}));
+    const Arrived got = flush_and_receive(provider, receiver, measured.size());
+    for (const Measured& m : measured) judge(got, m);
+  }
+}
+
+TEST(SpanTimes, TheProviderSaysWhatItTimesSpansWith) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  std::vector<std::string> said;
+  o.on_diagnostic = [&](const Diagnostic& d) {
+    if (d.code == DiagnosticCode::kClockSource) said.emplace_back(d.message);
+  };
+  TracerProvider provider(std::move(o));
+  EXPECT_TRUE(provider.force_flush());  // the batcher has started and spoken
+  provider.shutdown();
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find(to_string(provider.clock_source())), std::string::npos) << said[0];
+}
+
+}  // namespace
+}  // namespace litetrace
