@@ -23,10 +23,12 @@ import thrift_judge  # noqa: E402
 
 
 class Dump:
-    """litetrace-dump --json on a free port, read line by line."""
+    """litetrace-dump --json on a free port, read line by line. Its --timeout (quiet time
+    before it gives up) is far beyond what a loaded machine needs: the tests end it with
+    --count, or kill it."""
 
     def __init__(self, binary, *extra):
-        self.proc = subprocess.Popen([binary, "--port", "0", "--json", "--timeout", "3", *extra],
+        self.proc = subprocess.Popen([binary, "--port", "0", "--json", "--timeout", "60", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         banner = self.proc.stderr.readline()
         assert "listening on udp" in banner, banner
@@ -42,7 +44,7 @@ class Dump:
         return json.loads(text)
 
     def finish(self):
-        out, err = self.proc.communicate(timeout=30)
+        out, err = self.proc.communicate(timeout=120)
         return [json.loads(x) for x in out.splitlines() if x.strip()], err
 
 
@@ -132,8 +134,8 @@ def test_thrift(a):
 
 def test_malformed(a):
     good = capture(a.emitter, ["--spans", "3", "--profile", "small"], a.cache)[0]
-    dump = Dump(a.dump)
     bad = [b"", b"\x00\x01garbage", good[: len(good) // 2], good + b"\x00", good.replace(b"emitBatch", b"emitBatcX")]
+    dump = Dump(a.dump, "--count", str(len(bad) + 1))
     for data in bad:
         dump.send(data)
         time.sleep(0.05)
@@ -152,8 +154,8 @@ def test_ruby(a):
         subprocess.run(["ruby", "-e", "require 'jaeger/client'"], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         thrift_judge.skip_or_fail("ruby-jaeger-client is not installed (apt-get install ruby-jaeger-client)")
-    dump = Dump(a.dump)
-    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"), str(dump.port)], check=True, timeout=60)
+    dump = Dump(a.dump, "--count", "1")  # the peer flushes its two spans in one datagram
+    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"), str(dump.port)], check=True, timeout=120)
     lines, err = dump.finish()
     spans = {s["operationName"]: (b, s) for b in lines for s in b.get("spans", [])}
     assert set(spans) == {"ruby-parent", "ruby-child"}, lines
@@ -170,11 +172,11 @@ def test_ruby(a):
     assert fields == {"event": "hello", "note": "from ruby"}, fields
     assert parent["duration"] >= child["duration"] >= 0
     # And the span tree as people read it.
-    text = subprocess.Popen([a.dump, "--port", "0", "--count", "1", "--timeout", "10"],
+    text = subprocess.Popen([a.dump, "--port", "0", "--count", "1", "--timeout", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = int(text.stderr.readline().rsplit(":", 1)[1])
-    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"), str(port)], check=True, timeout=60)
-    out, _ = text.communicate(timeout=30)
+    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"), str(port)], check=True, timeout=120)
+    out, _ = text.communicate(timeout=120)
     print(out)
     assert 'service "ruby-peer"' in out and "- ruby-parent" in out and "   - ruby-child" in out, out
     assert 'event="hello"' in out and "answer=42" in out, out
@@ -186,7 +188,7 @@ def test_demo(a):
     dump = Dump(a.dump, "--count", "1")
     env = dict(os.environ, OTEL_EXPORTER_JAEGER_AGENT_HOST="127.0.0.1",
                OTEL_EXPORTER_JAEGER_AGENT_PORT=str(dump.port), OTEL_SERVICE_NAME="demo-under-test")
-    run = subprocess.run([a.demo], env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run([a.demo], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     lines, _ = dump.finish()
     print(run.stdout)
@@ -206,15 +208,28 @@ def test_two_services(a):
     """examples/two_services: one trace across two services that pass its context over
     HTTP, in each propagation format; litetrace-dump --traces shows it as one tree."""
     for propagators in ("tracecontext", "jaeger", "b3multi", "b3", "tracecontext,baggage,jaeger"):
-        proc = subprocess.Popen([a.dump, "--port", "0", "--traces", "--timeout", "1"],
+        # The datagrams are caught first and replayed to litetrace-dump, which is then told
+        # how many to expect: no quiet period decides when the trace is complete.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        env = dict(os.environ, OTEL_EXPORTER_JAEGER_AGENT_HOST="127.0.0.1",
+                   OTEL_EXPORTER_JAEGER_AGENT_PORT=str(sock.getsockname()[1]), OTEL_PROPAGATORS=propagators)
+        run = subprocess.run([a.two_services], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        datagrams = []
+        sock.settimeout(0.5)  # both providers flushed before the program exited
+        try:
+            while True:
+                datagrams.append(sock.recv(70000))
+        except socket.timeout:
+            pass
+        proc = subprocess.Popen([a.dump, "--port", "0", "--traces", "--count", str(len(datagrams)), "--timeout", "60"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         banner = proc.stderr.readline()
-        port = banner.rsplit(":", 1)[1].strip()
-        env = dict(os.environ, OTEL_EXPORTER_JAEGER_AGENT_HOST="127.0.0.1", OTEL_EXPORTER_JAEGER_AGENT_PORT=port,
-                   OTEL_PROPAGATORS=propagators)
-        run = subprocess.run([a.two_services], env=env, capture_output=True, text=True, timeout=60)
-        assert run.returncode == 0, run.stdout + run.stderr
-        out, err = proc.communicate(timeout=30)
+        port = int(banner.rsplit(":", 1)[1])
+        for d in datagrams:
+            sock.sendto(d, ("127.0.0.1", port))
+        out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         trace_id = run.stdout.split("Trace id:")[1].split()[0]
         # The span lines: "<indent>- <operation>  (<service>)  [<span id>]  ..."
