@@ -169,7 +169,7 @@ TEST(Environment, TheProviderReportsConfigurationErrorsAndCodeWins) {
     ASSERT_TRUE(provider.force_flush());
   }
   test::Arrived got;
-  got.decode(receiver.drain());
+  got.decode(receiver.receive_all(1));
   ASSERT_EQ(got.batches.size(), 1u);
   EXPECT_EQ(got.batches[0].process.service_name, "from-code");
   std::lock_guard<std::mutex> lock(mutex);

@@ -432,7 +432,7 @@ TEST(PropagationTracer, AnExtractedContextParentsTheNextSpan) {
 
   ASSERT_TRUE(provider.force_flush());
   test::Arrived arrived;
-  arrived.decode(receiver.drain());
+  arrived.decode(test::sent_by(provider, receiver));
   const detail::Span* server = arrived.by_name("server");
   const detail::Span* client = arrived.by_name("client");
   const detail::Span* via_scope = arrived.by_name("via-scope");

@@ -654,7 +654,7 @@ TEST(JaegerRemoteSampler, RootSpansCarryTheServedStrategy) {
   }
   ASSERT_TRUE(provider.force_flush());
   test::Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   ASSERT_EQ(got.spans.size(), 1u);
   EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.type")->str, "probabilistic");
   EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.param")->vdouble, 1.0);

@@ -180,7 +180,7 @@ TEST(Sampler, TheTracerAppliesTheSamplerAndTagsRoots) {
   EXPECT_EQ(stats.spans_not_sampled, static_cast<uint64_t>(400 - expected_sampled - expected_children));
 
   test::Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   ASSERT_EQ(got.spans.size(), static_cast<size_t>(expected_sampled + expected_children));
   for (const detail::Span* s : got.spans) {
     const detail::Tag* type = test::find_tag(*s, "sampler.type");
@@ -206,7 +206,7 @@ TEST(Sampler, AConfiguredConstSamplerTagsRootsAsJaegerDoes) {
   provider.tracer("").start_span("root").end();
   ASSERT_TRUE(provider.force_flush());
   test::Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   ASSERT_EQ(got.spans.size(), 1u);
   ASSERT_NE(test::find_tag(*got.spans[0], "sampler.type"), nullptr);
   EXPECT_EQ(test::find_tag(*got.spans[0], "sampler.type")->str, "const");

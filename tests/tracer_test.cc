@@ -63,7 +63,7 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   ASSERT_EQ(got.spans.size(), 3u);
 
   const detail::DecodedBatch& batch = got.batches.front();
@@ -154,7 +154,7 @@ TEST(Tracer, TimesAreWallClockMicroseconds) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   const auto us = [](SystemTime t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   };
@@ -193,7 +193,7 @@ TEST(Tracer, LimitsDropAndCount) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   const detail::Span* s = got.by_name("limited");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->tags.size, 3u);
@@ -231,7 +231,7 @@ TEST(Tracer, EverySetAttributeOverload) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   const detail::Span* s = got.by_name("typed");
   ASSERT_NE(s, nullptr);
   const auto str = [&](const char* key) { return std::string(find_tag(*s, key)->str); };
@@ -262,7 +262,7 @@ TEST(Tracer, Utf8TruncationNeverSplitsACharacter) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   EXPECT_EQ(std::string(find_tag(*got.by_name("utf8"), "v")->str), "a\xE2\x9C\x93");
 }
 
@@ -306,7 +306,7 @@ TEST(Tracer, ShutdownFlushesIsIdempotentAndCountsLateSpans) {
   EXPECT_EQ(s.spans_pending, 0u);
   EXPECT_FALSE(provider->force_flush(std::chrono::milliseconds(10)));
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(*provider, receiver));
   EXPECT_EQ(got.spans.size(), 100u);
   provider.reset();  // the destructor after shutdown is harmless
 }
@@ -343,7 +343,7 @@ TEST(Tracer, DestructorFlushes) {
     provider.tracer("t").start_span("flushed by the destructor").end();
   }
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(receiver.receive_all(1));
   ASSERT_EQ(got.spans.size(), 1u);
 }
 
@@ -358,7 +358,7 @@ TEST(Tracer, ExitedThreadsLeaveTheirSpansBehind) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   EXPECT_EQ(got.spans.size(), 1000u);
   const TracerStats s = provider.stats();
   EXPECT_EQ(s.spans_ended, 1000u);
@@ -381,7 +381,7 @@ TEST(Tracer, AFullRingDropsAndCountsNeverBlocks) {
   EXPECT_EQ(s.spans_ended, kSpans);
   EXPECT_EQ(s.spans_exported + s.spans_dropped_queue, kSpans);
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   EXPECT_EQ(got.spans.size(), s.spans_exported);
   // The agent hears about it too.
   EXPECT_EQ(static_cast<uint64_t>(got.batches.back().stats.full_queue_dropped_spans), s.spans_dropped_queue);
@@ -405,7 +405,7 @@ TEST(Tracer, MovedSpansEndOnce) {
   }
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   EXPECT_EQ(got.spans.size(), 1u);
 }
 
@@ -460,7 +460,7 @@ TEST(Tracer, AForkChildSendsItsOwnSpansAndNotTheParents) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's shutdown did not send exactly its one span";
   ASSERT_TRUE(provider.force_flush());
   Arrived got;
-  got.decode(receiver.drain());
+  got.decode(test::sent_by(provider, receiver));
   std::set<uint64_t> ids;
   int parent = 0;
   int child = 0;

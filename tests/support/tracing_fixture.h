@@ -52,6 +52,11 @@ inline const detail::Tag* find_tag(const detail::Span& s, std::string_view key) 
   return nullptr;
 }
 
+// Every datagram `provider` says it sent (TracerStats::packets_sent), however late.
+inline std::vector<std::string> sent_by(const TracerProvider& provider, UdpReceiver& receiver) {
+  return receiver.receive_all(static_cast<size_t>(provider.stats().packets_sent));
+}
+
 inline TracerProviderOptions options_for(const UdpReceiver& receiver) {
   TracerProviderOptions o;
   o.service_name = "tracer-test";

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,20 @@ class UdpReceiver {
   std::vector<std::string> drain(std::chrono::milliseconds quiet = std::chrono::milliseconds(300)) {
     std::vector<std::string> out;
     for (std::string d = receive(quiet); !d.empty(); d = receive(quiet)) out.push_back(std::move(d));
+    return out;
+  }
+
+  // `expected` datagrams, however late a loaded machine delivers them (up to 30 s each),
+  // then whatever more arrives within `quiet` (so an extra one still shows).
+  std::vector<std::string> receive_all(size_t expected, std::chrono::milliseconds quiet = std::chrono::milliseconds(100)) {
+    std::vector<std::string> out;
+    while (out.size() < expected) {
+      std::string d = receive(std::chrono::seconds(30));
+      if (d.empty()) return out;
+      out.push_back(std::move(d));
+    }
+    std::vector<std::string> more = drain(quiet);
+    out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     return out;
   }
 
