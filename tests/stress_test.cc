@@ -34,6 +34,9 @@ TEST(Stress, ExactAccountingAndExactlyOnceDelivery) {
   test::UdpReceiver receiver;
   TracerProviderOptions o = test::options_for(receiver);
   o.flush_interval = std::chrono::milliseconds(50);
+  // Room for all of a thread's spans (1500 of ~170 bytes) even if the batcher never ran
+  // while they were made: on a loaded machine it may not.
+  o.ring_bytes_per_thread = 1 << 20;
   TracerProvider provider(o);
   Tracer tracer = provider.tracer("stress");
 
@@ -62,7 +65,7 @@ TEST(Stress, ExactAccountingAndExactlyOnceDelivery) {
   EXPECT_EQ(s.spans_started, total);
   EXPECT_EQ(s.spans_ended, total);
   EXPECT_EQ(s.spans_exported + s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed, total);
-  EXPECT_EQ(s.spans_dropped_queue, 0u);  // paced: the rings never fill
+  EXPECT_EQ(s.spans_dropped_queue, 0u);  // the rings cannot fill
   EXPECT_EQ(s.spans_exported, total);
   EXPECT_EQ(s.spans_pending, 0u);
 
@@ -102,15 +105,27 @@ TEST(Stress, SpansEndingDuringShutdownAreAllAccountedFor) {
   TracerProvider provider(test::options_for(receiver));
   Tracer tracer = provider.tracer("stress");
   std::atomic<bool> stop{false};
+  std::atomic<uint64_t> ended{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      while (!stop.load()) tracer.start_span("racing shutdown").end();
+      while (!stop.load()) {
+        tracer.start_span("racing shutdown").end();
+        ++ended;
+      }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Spans end before, during and after shutdown: each phase waited for, not assumed.
+  const auto wait_for_spans = [&](uint64_t target) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (ended.load() < target && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_GE(ended.load(), target) << "the span threads did not run";
+  };
+  wait_for_spans(1000);
   provider.shutdown();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // they keep ending spans after it
+  wait_for_spans(ended.load() + 1000);  // they keep ending spans after it
   stop = true;
   for (std::thread& th : threads) th.join();
   const TracerStats s = provider.stats();
