@@ -21,7 +21,7 @@ import thrift_judge  # noqa: E402
 RUBY_PEER = os.path.join(HERE, "ruby_propagation_peer.rb")
 
 
-def collect(sock, judge, names, timeout=15.0):
+def collect(sock, judge, names, timeout=120.0):
     """Decodes datagrams until spans with all `names` arrived; returns {name: (service, span)}."""
     found = {}
     deadline = time.monotonic() + timeout
@@ -38,7 +38,7 @@ def collect(sock, judge, names, timeout=15.0):
 
 
 def run(cmd, stdin_text=None):
-    p = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, timeout=60)
+    p = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, "%s exited %d\nstdout:\n%s\nstderr:\n%s" % (cmd, p.returncode, p.stdout, p.stderr)
     return p.stdout
 
