@@ -9,12 +9,6 @@
 // against CLOCK_REALTIME read around start_span (within 50 us). Prints the medians, p99s
 // and worst cases, how many spans broke a rule, and one JSON line with the same.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <initializer_list>
@@ -30,6 +24,7 @@
 
 #include "jaeger_decoder.h"
 #include "litetrace/trace.h"
+#include "support/udp_receiver.h"
 #include "tick_clock.h"
 
 namespace {
@@ -42,45 +37,18 @@ struct Measured {
   int64_t inside, outside;          // monotonic intervals, ns
 };
 
-class Receiver {
- public:
-  Receiver() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    const int size = 8 << 20;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Receiver() { ::close(fd_); }
-  uint16_t port() const { return port_; }
-  // Start (us) and duration (us) of every span that arrives until 2 s of quiet, by name.
-  void collect(std::map<std::string, std::pair<int64_t, int64_t>>& out) {
-    std::string buf(70000, '\0');
-    for (;;) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 2000) <= 0) return;
-      const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
-      if (n <= 0) return;
-      litetrace::detail::DecodedBatch batch;
-      std::string error;
-      if (!litetrace::detail::decode_emit_batch(reinterpret_cast<const uint8_t*>(buf.data()),
-                                                static_cast<size_t>(n), batch, &error)) {
-        std::fprintf(stderr, "undecodable datagram: %s\n", error.c_str());
-        continue;
-      }
-      for (const auto& s : batch.spans) out[std::string(s.operation_name)] = {s.start_time_us, s.duration_us};
+// Start (us) and duration (us) of every span that arrives until 2 s of quiet, by name.
+void collect(litetrace::test::UdpReceiver& receiver, std::map<std::string, std::pair<int64_t, int64_t>>& out) {
+  for (std::string d = receiver.receive(std::chrono::seconds(2)); !d.empty(); d = receiver.receive(std::chrono::seconds(2))) {
+    litetrace::detail::DecodedBatch batch;
+    std::string error;
+    if (!litetrace::detail::decode_emit_batch(reinterpret_cast<const uint8_t*>(d.data()), d.size(), batch, &error)) {
+      std::fprintf(stderr, "undecodable datagram: %s\n", error.c_str());
+      continue;
     }
+    for (const auto& s : batch.spans) out[std::string(s.operation_name)] = {s.start_time_us, s.duration_us};
   }
-
- private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
-};
+}
 
 double quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -97,7 +65,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--provider-seconds") == 0) provider_seconds = std::atof(argv[i + 1]);
   }
-  Receiver receiver;
+  litetrace::test::UdpReceiver receiver;
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> unit(0, 1);
   std::vector<double> below_inside_us, over_outside_us, over_outside_ppm, start_error_us;
@@ -138,7 +106,7 @@ int main(int argc, char** argv) {
       }
     }  // the destructor flushes
     std::map<std::string, std::pair<int64_t, int64_t>> got;
-    receiver.collect(got);
+    collect(receiver, got);
     for (const auto& [name, m] : measured) {
       const auto it = got.find(name);
       if (it == got.end()) {
