@@ -110,8 +110,10 @@ void TickConverter::refresh() {
   if (mono_delta < kMinSegmentNs || tick_delta == 0) return;
   Kept k{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 0.0, 0.0, 0.0, false};
   k.slope_error = static_cast<double>(s.uncertainty_ns + last.uncertainty_ns) / static_cast<double>(mono_delta);
-  // Too loose for a rate (both reads were disturbed): wait for a longer stretch.
-  if (k.slope_error > kMaxSlopeError) return;
+  // Too loose for a rate (both reads were disturbed): wait for a longer stretch; but not
+  // for a first rate past kMaxFirstWaitNs, so spans are never held long. Its looser bound
+  // still keeps durations from being short, only less tight.
+  if (k.slope_error > kMaxSlopeError && !(samples_.size() == 1 && mono_delta >= kMaxFirstWaitNs)) return;
   k.ns_per_tick = static_cast<double>(mono_delta) / static_cast<double>(tick_delta);
   if (samples_.size() >= 2 && k.ns_per_tick < 0.9 * last.ns_per_tick) {
     // The monotonic clock stood still while the counter ran: a suspend (NTP slews by

@@ -96,6 +96,7 @@ class TickConverter {
   // The bound of a stretch's rate error, (uncertainty at both ends) / length: a duration
   // is reported at most twice this much long.
   static constexpr double kMaxSlopeError = 10e-6;
+  static constexpr int64_t kMaxFirstWaitNs = 1000000000;  // 1 s
   static constexpr size_t kMaxSamples = 256;
   static constexpr size_t kKeepRecent = 64;  // never thinned (at least the last ~1.3 s)
 

@@ -227,6 +227,32 @@ TEST(TickConverter, WidePairsWaitForALongerStretch) {
   EXPECT_TRUE(converter.ready());
 }
 
+TEST(TickConverter, AFirstRateIsTakenAfterASecondHoweverLooseTheReads) {
+  // Reads 50 us wide (a very slow clock_gettime): the first rate comes after 1 s all the
+  // same, with a bound wide enough that durations are still never short.
+  SimulatedClocks clocks({Phase{10 * kSec, 2.4 * (1 + 37e-6)}});
+  int64_t now = 0;
+  std::mt19937_64 rng(3);
+  TickConverter converter([&] {
+    ClockSample s;
+    s.ticks = clocks.ticks(now);
+    s.uncertainty_ns = 50000;
+    s.mono_ns = clocks.mono(now) + static_cast<int64_t>(rng() % 100001) - 50000;
+    return s;
+  });
+  for (now = 30 * kMs; now < 990 * kMs; now += 30 * kMs) converter.refresh();
+  EXPECT_FALSE(converter.ready());
+  now = 1010 * kMs;
+  converter.refresh();
+  ASSERT_TRUE(converter.ready());
+  for (int64_t start : {int64_t{1000}, 400 * kMs, 1020 * kMs}) {
+    for (int64_t length : {int64_t{0}, int64_t{500}, 3 * kMs, 500 * kMs}) {
+      const SpanTimes t = converter.span_times(clocks.ticks(start), clocks.ticks(start + length));
+      EXPECT_GE(t.duration_ns, clocks.mono(start + length) - clocks.mono(start)) << start << "+" << length;
+    }
+  }
+}
+
 TEST(TickConverter, CounterDriftFromTheFirstSpan) {
   // A counter 37 ppm off its nominal rate: durations and starts exact from the first span.
   SimulatedClocks clocks({Phase{120 * kSec, 2.4 * (1 + 37e-6)}});
