@@ -64,7 +64,8 @@ ClockSample read_clock_sample();
 struct SpanTimes {
   int64_t start_unix_ns = 0;
   // Never less than the CLOCK_MONOTONIC time that passed between the two counter reads:
-  // the estimate plus the bound of its error (at most 10 ppm of it).
+  // the estimate plus the bound of its error. The bound is at most kMaxSlopeError of it,
+  // so a duration is at most 20 ppm too long.
   int64_t duration_ns = 0;
 };
 
@@ -77,7 +78,9 @@ struct SpanTimes {
 //   that their read uncertainties are under kMaxSlopeError of the stretch: ready() says so.
 //   A duration is the interpolated difference plus the bound of its error, so it is never
 //   shorter than the monotonic time between the two counter reads, and longer by at most
-//   10 ppm (in a stretch where the NTP rate is steady; where NTP changes it, by the change).
+//   20 ppm (where the NTP rate is steady between two samples; where NTP changes it inside
+//   a stretch, the change applies to the spans in it). A first rate is taken after
+//   kMaxFirstWaitNs however loose the reads; its bound is wider, durations never short.
 // - Start times add CLOCK_REALTIME - CLOCK_MONOTONIC as it was at the sample before the
 //   tick; a step or a resume is taken up from the first sample after it.
 // - A stretch in which the monotonic clock advanced at under 9/10 of the counter's rate is
