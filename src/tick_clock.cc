@@ -179,10 +179,19 @@ void TickConverter::wait_until_ready() {
 }
 
 TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
-  const auto after = std::upper_bound(samples_.begin(), samples_.end(), ticks,
-                                      [](uint64_t t, const Kept& k) { return t < k.ticks; });
+  // The sample after `ticks`: most spans are converted soon after they end, so look at
+  // the newest stretch before searching.
   const size_t n = samples_.size();
-  const size_t index = static_cast<size_t>(after - samples_.begin());  // of the sample after `ticks`
+  size_t index;
+  if (ticks >= samples_[n - 1].ticks) {
+    index = n;
+  } else if (n >= 2 && ticks >= samples_[n - 2].ticks) {
+    index = n - 1;
+  } else {
+    index = static_cast<size_t>(std::upper_bound(samples_.begin(), samples_.end(), ticks,
+                                                 [](uint64_t t, const Kept& k) { return t < k.ticks; }) -
+                                samples_.begin());
+  }
   // The stretch used: the one ending at samples_[stretch] (the first or the newest one
   // when extrapolating).
   const size_t stretch = n < 2 ? 0 : std::clamp<size_t>(index, 1, n - 1);
@@ -194,7 +203,7 @@ TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
   }
   const Kept& rate = samples_[stretch];
   const auto extrapolate = [&](const Kept& from, double ns) {
-    m.mono_ns = from.mono_ns + std::llround(ns);
+    m.mono_ns = from.mono_ns + static_cast<int64_t>(ns);  // within 1 ns (span_times adds it)
     m.error_ns = static_cast<double>(from.uncertainty_ns) + rate.extra_error_ns + rate.slope_error * std::fabs(ns);
     return m;
   };
@@ -221,7 +230,7 @@ TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
     return m;
   }
   const double f = static_cast<double>(ticks - a.ticks) / static_cast<double>(b.ticks - a.ticks);
-  m.mono_ns = a.mono_ns + std::llround(f * static_cast<double>(b.mono_ns - a.mono_ns));
+  m.mono_ns = a.mono_ns + static_cast<int64_t>(f * static_cast<double>(b.mono_ns - a.mono_ns));
   m.error_ns = (1 - f) * static_cast<double>(a.uncertainty_ns) + f * static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
   return m;
 }
@@ -245,8 +254,8 @@ SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) co
   const double bound = std::min(start.error_ns + end.error_ns, slope_error * static_cast<double>(estimate));
   SpanTimes t;
   t.start_unix_ns = start.mono_ns + start.real_minus_mono_ns;
-  // + 1: the two ends were rounded to whole nanoseconds.
-  t.duration_ns = estimate + static_cast<int64_t>(std::ceil(bound)) + (exact_ ? 0 : 1);
+  // + 1 rounds the bound up; + 1 more: each end was cut to whole nanoseconds.
+  t.duration_ns = estimate + (exact_ ? 0 : static_cast<int64_t>(bound) + 2);
   return t;
 }
 
