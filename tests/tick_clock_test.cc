@@ -283,13 +283,17 @@ TEST(TickConverter, AWallClockStepMovesStartsNotDurations) {
   EXPECT_LT(t.loosened, 100u);
 }
 
-TEST(TickConverter, SuspendWithTheCounterRunning) {
-  // s2idle and most VMs: the counter runs on, CLOCK_MONOTONIC stands still, the wall
-  // clock jumps by the suspend at resume.
-  Phase suspend{40 * kSec, 2.4, 0};
+// 30 s awake, a 40 s suspend with the counter at `counter_rate` (0: stopped), 30 s awake;
+// the wall clock jumps by the suspend at resume.
+SimulatedClocks with_a_suspend(double counter_rate) {
+  Phase suspend{40 * kSec, counter_rate, 0};
   suspend.suspend = true;
-  Phase resumed{30 * kSec, 2.4, 1, 40 * kSec};
-  SimulatedClocks clocks({{30 * kSec}, suspend, resumed});
+  return SimulatedClocks({Phase{30 * kSec}, suspend, Phase{30 * kSec, 2.4, 1, 40 * kSec}});
+}
+
+TEST(TickConverter, SuspendWithTheCounterRunning) {
+  // s2idle and most VMs: the counter runs on, CLOCK_MONOTONIC stands still.
+  SimulatedClocks clocks = with_a_suspend(2.4);
   const Tally t = run_and_judge(clocks, random_spans(clocks.end(), 3000, 4));
   EXPECT_GT(t.checked, 1500u);  // the rest start or end while suspended: no code runs then
   EXPECT_GT(t.loosened, 0u);    // spans across the suspend were judged
@@ -297,11 +301,8 @@ TEST(TickConverter, SuspendWithTheCounterRunning) {
 
 TEST(TickConverter, SuspendWithTheCounterStopped) {
   // S3 on machines whose counter stops with the CPU: counter and monotonic clock stand
-  // still together, so durations stay exact; the wall clock jumps.
-  Phase suspend{40 * kSec, 0, 0};
-  suspend.suspend = true;
-  Phase resumed{30 * kSec, 2.4, 1, 40 * kSec};
-  SimulatedClocks clocks({{30 * kSec}, suspend, resumed});
+  // still together, so durations stay exact.
+  SimulatedClocks clocks = with_a_suspend(0);
   const Tally t = run_and_judge(clocks, random_spans(clocks.end(), 3000, 5));
   EXPECT_GT(t.checked, 1500u);
 }
