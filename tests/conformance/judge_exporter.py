@@ -80,13 +80,17 @@ def main():
     receiver.start()
 
     expect_path = os.path.join(a.cache, "expect-%d-%d-%s-%d.jsonl" % (os.getpid(), a.seed, a.profile, a.max_packet))
-    run = subprocess.run([a.emitter, "--host", host, "--port", str(port), "--spans", str(a.spans),
-                          "--seed", str(a.seed), "--max-packet", str(a.max_packet),
-                          "--profile", a.profile, "--expect", expect_path],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-    time.sleep(0.3)
-    stop.set()
-    receiver.join()
+    try:
+        run = subprocess.run([a.emitter, "--host", host, "--port", str(port), "--spans", str(a.spans),
+                              "--seed", str(a.seed), "--max-packet", str(a.max_packet),
+                              "--profile", a.profile, "--expect", expect_path],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        time.sleep(0.3)
+    finally:
+        # Also when the emitter could not run: the receiving thread must end, or the judge
+        # hangs until ctest's timeout instead of failing with the reason.
+        stop.set()
+        receiver.join()
     sys.stderr.write(run.stderr)
     assert run.returncode == 0, "emitter failed: %s" % run.stdout
     stats = json.loads(run.stdout.strip().splitlines()[-1])
