@@ -62,14 +62,11 @@ ClockSample read_clock_sample() {
   for (int i = 0; i < kSampleTries; ++i) {
     // The counter between two monotonic reads: its monotonic time is the midpoint, give or
     // take half the window. A try that was preempted has a wide window and loses.
+    // (Where ticks are monotonic nanoseconds, TickConverter uses only the wall-clock offset.)
     const auto m0 = static_cast<int64_t>(monotonic_ns());
-    const uint64_t ticks = g_tick_source == TickSource::kMonotonicNs ? 0 : read_ticks_in_order();
+    const uint64_t ticks = read_ticks_in_order();
     const auto m1 = static_cast<int64_t>(monotonic_ns());
-    if (g_tick_source == TickSource::kMonotonicNs) {
-      best.ticks = static_cast<uint64_t>(m1);
-      best.mono_ns = m1;
-      best.uncertainty_ns = 0;
-    } else if ((m1 - m0 + 1) / 2 < best.uncertainty_ns) {
+    if ((m1 - m0 + 1) / 2 < best.uncertainty_ns) {
       best.ticks = ticks;
       best.mono_ns = m0 + (m1 - m0) / 2;
       best.uncertainty_ns = (m1 - m0 + 1) / 2;
@@ -91,8 +88,12 @@ TickConverter::TickConverter() : TickConverter(read_clock_sample, g_tick_source 
 TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns)
     : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {
   samples_.reserve(kMaxSamples + 1);
-  const ClockSample s = source_();
-  samples_.push_back(Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, 0.0, false});
+  samples_.push_back(kept(source_()));
+}
+
+TickConverter::Kept TickConverter::kept(const ClockSample& s) {
+  // ns_per_tick 1 is a placeholder: no conversion happens before ready().
+  return Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, 0.0, false};
 }
 
 void TickConverter::refresh() {
@@ -102,13 +103,13 @@ void TickConverter::refresh() {
     // The counter went backwards (reset by a resume, or a migration): what came before
     // cannot be placed against it any more.
     samples_.clear();
-    samples_.push_back(Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, 0.0, false});
+    samples_.push_back(kept(s));
     return;
   }
   const int64_t mono_delta = s.mono_ns - last.mono_ns;
   const uint64_t tick_delta = s.ticks - last.ticks;
   if (mono_delta < kMinSegmentNs || tick_delta == 0) return;
-  Kept k{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 0.0, 0.0, 0.0, false};
+  Kept k = kept(s);
   k.slope_error = static_cast<double>(s.uncertainty_ns + last.uncertainty_ns) / static_cast<double>(mono_delta);
   // Too loose for a rate (both reads were disturbed): wait for a longer stretch; but not
   // for a first rate past kMaxFirstWaitNs, so spans are never held long. Its looser bound

@@ -144,6 +144,7 @@ class TickConverter {
     int64_t real_minus_mono_ns;
   };
 
+  static Kept kept(const ClockSample& s);
   Mapped to_mono(uint64_t ticks, Role role) const;
   Kept merged_without(size_t i) const;
   void thin();
