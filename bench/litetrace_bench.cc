@@ -23,14 +23,14 @@
 #include <memory>
 #include <vector>
 
-#include "compact_writer.h"
-#include "exporter.h"
-#include "jaeger_encoder.h"
-#include "span_mapper.h"
-#include "span_record.h"
+#include "core/span_record.h"
+#include "core/tick_clock.h"
+#include "jaeger/compact_writer.h"
+#include "jaeger/exporter.h"
+#include "jaeger/jaeger_encoder.h"
+#include "jaeger/span_mapper.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
-#include "tick_clock.h"
 
 namespace {
 

@@ -22,10 +22,10 @@
 #include <thread>
 #include <vector>
 
-#include "jaeger_decoder.h"
+#include "core/tick_clock.h"
+#include "jaeger/jaeger_decoder.h"
 #include "litetrace/trace.h"
 #include "support/udp_receiver.h"
-#include "tick_clock.h"
 
 namespace {
 

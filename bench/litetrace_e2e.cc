@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "compact_reader.h"
+#include "jaeger/compact_reader.h"
 #include "litetrace/trace.h"
 
 namespace {

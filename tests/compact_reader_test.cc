@@ -1,6 +1,6 @@
 // The reader undoes the writer, and malformed input is an error, never a crash.
 
-#include "compact_reader.h"
+#include "jaeger/compact_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "compact_writer.h"
+#include "jaeger/compact_writer.h"
 #include "support/bytes.h"
 
 namespace litetrace::detail {

@@ -1,6 +1,6 @@
 // Golden bytes for every compact protocol primitive and its edges.
 
-#include "compact_writer.h"
+#include "jaeger/compact_writer.h"
 
 #include <gtest/gtest.h>
 

@@ -2,15 +2,15 @@
 // counted; EMSGSIZE lowers the packet size and loses nothing; a missing agent is counted
 // and reported, never fatal.
 
-#include "exporter.h"
+#include "jaeger/exporter.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "jaeger_decoder.h"
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_decoder.h"
+#include "jaeger/jaeger_encoder.h"
 #include "support/span_compare.h"
 #include "support/span_factory.h"
 #include "support/udp_receiver.h"

@@ -1,7 +1,7 @@
 // Jaeger structs on the wire: golden bytes for each struct, exact envelope sizes, and
 // decode(encode(x)) == x for randomized spans.
 
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_encoder.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <limits>
 #include <random>
 
-#include "jaeger_decoder.h"
+#include "jaeger/jaeger_decoder.h"
 #include "support/bytes.h"
 #include "support/span_compare.h"
 #include "support/span_factory.h"

@@ -1,12 +1,12 @@
 // Packets are exactly as full as their spans allow, never over the limit, and byte for
 // byte what encode_emit_batch() writes for the same spans.
 
-#include "packet_builder.h"
+#include "jaeger/packet_builder.h"
 
 #include <gtest/gtest.h>
 
-#include "jaeger_decoder.h"
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_decoder.h"
+#include "jaeger/jaeger_encoder.h"
 #include "support/bytes.h"
 #include "support/span_compare.h"
 #include "support/span_factory.h"

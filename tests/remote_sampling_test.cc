@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "http_client.h"
-#include "json_reader.h"
 #include "litetrace/sampler.h"
-#include "sampling_strategy.h"
+#include "sampling/json_reader.h"
+#include "sampling/sampling_strategy.h"
 #include "support/http_server.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
+#include "transport/http_client.h"
 
 namespace litetrace {
 namespace {

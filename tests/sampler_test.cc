@@ -9,7 +9,7 @@
 
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
-#include "rate_limiter.h"
+#include "sampling/rate_limiter.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
 

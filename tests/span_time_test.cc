@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/tick_clock.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
-#include "tick_clock.h"
 
 namespace litetrace {
 namespace {

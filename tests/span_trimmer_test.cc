@@ -1,11 +1,11 @@
 // A span too large for a packet keeps the longest prefix of its logs, then of its tags,
 // that fits, and counts what it lost.
 
-#include "span_trimmer.h"
+#include "jaeger/span_trimmer.h"
 
 #include <gtest/gtest.h>
 
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_encoder.h"
 #include "support/span_factory.h"
 
 namespace litetrace::detail {

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "tick_clock.h"
+#include "core/tick_clock.h"
 
 namespace litetrace::detail {
 namespace {

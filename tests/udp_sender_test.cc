@@ -1,7 +1,7 @@
 // The UDP sender: batching, re-resolution (an agent that moves is found), failed
 // resolution keeps the last good address, and a refusing address falls over to the next.
 
-#include "udp_sender.h"
+#include "transport/udp_sender.h"
 
 #include <gtest/gtest.h>
 

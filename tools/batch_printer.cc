@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::tools {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "jaeger_decoder.h"
+#include "jaeger/jaeger_decoder.h"
 
 namespace litetrace::tools {
 

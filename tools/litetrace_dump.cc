@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "batch_printer.h"
-#include "jaeger_decoder.h"
+#include "jaeger/jaeger_decoder.h"
 #include "litetrace/version.h"
 
 namespace {

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/text.h"
 #include "litetrace/sampler.h"
-#include "text.h"
 
 namespace litetrace {
 namespace {

@@ -1,4 +1,4 @@
-#include "diagnostic_reporter.h"
+#include "core/diagnostic_reporter.h"
 
 #include <cstdio>
 #include <cstring>

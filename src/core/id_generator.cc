@@ -1,4 +1,4 @@
-#include "id_generator.h"
+#include "core/id_generator.h"
 
 #include <fcntl.h>
 #include <pthread.h>

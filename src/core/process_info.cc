@@ -1,4 +1,4 @@
-#include "process_info.h"
+#include "core/process_info.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "byte_copy.h"
+#include "core/byte_copy.h"
 
 namespace litetrace::detail {
 

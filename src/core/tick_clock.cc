@@ -1,4 +1,4 @@
-#include "tick_clock.h"
+#include "core/tick_clock.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "compact_reader.h"
+#include "jaeger/compact_reader.h"
 
 #include <cstring>
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "compact_writer.h"
+#include "jaeger/compact_writer.h"
 
 namespace litetrace::detail {
 

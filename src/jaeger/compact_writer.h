@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "byte_copy.h"
+#include "core/byte_copy.h"
 
 namespace litetrace::detail {
 

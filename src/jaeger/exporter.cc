@@ -1,11 +1,11 @@
-#include "exporter.h"
+#include "jaeger/exporter.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
-#include "jaeger_encoder.h"
-#include "span_trimmer.h"
+#include "jaeger/jaeger_encoder.h"
+#include "jaeger/span_trimmer.h"
 
 namespace litetrace::detail {
 namespace {

@@ -28,11 +28,11 @@
 #include <string>
 #include <vector>
 
-#include "diagnostic_reporter.h"
-#include "jaeger_decoder.h"
-#include "jaeger_model.h"
-#include "packet_builder.h"
-#include "udp_sender.h"
+#include "core/diagnostic_reporter.h"
+#include "jaeger/jaeger_decoder.h"
+#include "jaeger/jaeger_model.h"
+#include "jaeger/packet_builder.h"
+#include "transport/udp_sender.h"
 
 namespace litetrace::detail {
 

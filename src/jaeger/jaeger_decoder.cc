@@ -1,8 +1,8 @@
-#include "jaeger_decoder.h"
+#include "jaeger/jaeger_decoder.h"
 
 #include <cstdio>
 
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 namespace {

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compact_reader.h"
-#include "jaeger_model.h"
+#include "jaeger/compact_reader.h"
+#include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
 

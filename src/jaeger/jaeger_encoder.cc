@@ -1,4 +1,4 @@
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 

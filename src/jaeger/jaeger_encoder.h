@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "compact_writer.h"
-#include "jaeger_model.h"
+#include "jaeger/compact_writer.h"
+#include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
 

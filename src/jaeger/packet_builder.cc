@@ -1,9 +1,9 @@
-#include "packet_builder.h"
+#include "jaeger/packet_builder.h"
 
 #include <cassert>
 
-#include "compact_writer.h"
-#include "jaeger_encoder.h"
+#include "jaeger/compact_writer.h"
+#include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 

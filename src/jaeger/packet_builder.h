@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "jaeger_model.h"
+#include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
 

@@ -1,4 +1,4 @@
-#include "span_mapper.h"
+#include "jaeger/span_mapper.h"
 
 #include <algorithm>
 

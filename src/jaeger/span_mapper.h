@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "jaeger_model.h"
-#include "span_record.h"
-#include "tick_clock.h"
+#include "core/span_record.h"
+#include "core/tick_clock.h"
+#include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
 

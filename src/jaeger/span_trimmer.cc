@@ -1,6 +1,6 @@
-#include "span_trimmer.h"
+#include "jaeger/span_trimmer.h"
 
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 namespace {

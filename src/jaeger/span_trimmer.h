@@ -9,7 +9,7 @@
 
 #include <cstddef>
 
-#include "jaeger_model.h"
+#include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
 

@@ -1,12 +1,12 @@
-#include "batcher.h"
+#include "pipeline/batcher.h"
 
 #include <pthread.h>
 
 #include <algorithm>
 
+#include "core/process_info.h"
 #include "litetrace/version.h"
-#include "process_info.h"
-#include "provider_core.h"
+#include "pipeline/provider_core.h"
 
 namespace litetrace::detail {
 namespace {

@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include "diagnostic_reporter.h"
-#include "exporter.h"
+#include "core/diagnostic_reporter.h"
+#include "core/tick_clock.h"
+#include "jaeger/exporter.h"
+#include "jaeger/span_mapper.h"
 #include "litetrace/trace.h"
-#include "span_mapper.h"
-#include "tick_clock.h"
 
 namespace litetrace::detail {
 

@@ -1,12 +1,12 @@
-#include "provider_core.h"
+#include "pipeline/provider_core.h"
 
 #include <pthread.h>
 
 #include <algorithm>
 
-#include "batcher.h"
 #include "litetrace/propagation.h"
 #include "litetrace/sampler.h"
+#include "pipeline/batcher.h"
 
 namespace litetrace::detail {
 namespace {

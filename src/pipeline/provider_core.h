@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/span_record.h"
+#include "core/span_ring.h"
 #include "litetrace/trace.h"
-#include "span_record.h"
-#include "span_ring.h"
 
 namespace litetrace::detail {
 

@@ -4,14 +4,14 @@
 // allocates nothing.
 
 
-#include "batcher.h"
-#include "id_generator.h"
+#include "core/id_generator.h"
+#include "core/span_record.h"
+#include "core/text.h"
+#include "core/tick_clock.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
-#include "provider_core.h"
-#include "span_record.h"
-#include "text.h"
-#include "tick_clock.h"
+#include "pipeline/batcher.h"
+#include "pipeline/provider_core.h"
 
 // The hot path's entry points each start on a cache line of their own, so their speed does
 // not hang on where the linker happens to place them (a ±5 ns swing in litetrace_bench

@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-#include "text.h"
+#include "core/text.h"
 
 namespace litetrace {
 

@@ -1,10 +1,10 @@
-#include "json_reader.h"
+#include "sampling/json_reader.h"
 
 #include <charconv>
 #include <cmath>
 #include <utility>
 
-#include "text.h"
+#include "core/text.h"
 
 namespace litetrace::detail {
 

@@ -15,12 +15,12 @@
 #include <thread>
 #include <unordered_set>
 
-#include "diagnostic_reporter.h"
-#include "http_client.h"
+#include "core/diagnostic_reporter.h"
+#include "core/text.h"
 #include "litetrace/sampler.h"
-#include "rate_limiter.h"
-#include "sampling_strategy.h"
-#include "text.h"
+#include "sampling/rate_limiter.h"
+#include "sampling/sampling_strategy.h"
+#include "transport/http_client.h"
 
 namespace litetrace {
 namespace {

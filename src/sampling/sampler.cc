@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "rate_limiter.h"
+#include "sampling/rate_limiter.h"
 
 namespace litetrace {
 namespace {

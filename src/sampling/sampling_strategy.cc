@@ -1,8 +1,8 @@
-#include "sampling_strategy.h"
+#include "sampling/sampling_strategy.h"
 
 #include <cstdio>
 
-#include "json_reader.h"
+#include "sampling/json_reader.h"
 
 namespace litetrace::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "http_client.h"
+#include "transport/http_client.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,10 +11,10 @@
 #include <cstring>
 #include <vector>
 
-#include "diagnostic_reporter.h"  // errno_text
+#include "core/diagnostic_reporter.h"  // errno_text
+#include "core/text.h"
 #include "litetrace/version.h"
-#include "text.h"
-#include "udp_sender.h"  // resolve_with_getaddrinfo
+#include "transport/udp_sender.h"  // resolve_with_getaddrinfo
 
 namespace litetrace::detail {
 namespace {

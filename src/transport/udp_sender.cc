@@ -1,4 +1,4 @@
-#include "udp_sender.h"
+#include "transport/udp_sender.h"
 
 #include <cerrno>
 #include <cstring>

@@ -23,7 +23,7 @@
 
 #include <sys/socket.h>
 
-#include "diagnostic_reporter.h"
+#include "core/diagnostic_reporter.h"
 
 namespace litetrace::detail {
 

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <string>
 
-#include "exporter.h"
+#include "jaeger/exporter.h"
 #include "support/span_factory.h"
 
 namespace lt = litetrace::detail;

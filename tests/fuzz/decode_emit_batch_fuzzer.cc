@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "batch_printer.h"
-#include "jaeger_decoder.h"
-#include "jaeger_encoder.h"
+#include "jaeger/jaeger_decoder.h"
+#include "jaeger/jaeger_encoder.h"
 
 namespace lt = litetrace::detail;
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "json_reader.h"
-#include "sampling_strategy.h"
+#include "sampling/json_reader.h"
+#include "sampling/sampling_strategy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "compact_writer.h"
+#include "jaeger/compact_writer.h"
 
 namespace litetrace::test {
 

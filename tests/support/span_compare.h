@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "jaeger_model.h"
+#include "jaeger/jaeger_model.h"
 
 namespace litetrace::test {
 

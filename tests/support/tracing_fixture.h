@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "jaeger_decoder.h"
+#include "jaeger/jaeger_decoder.h"
 #include "litetrace/trace.h"
 #include "support/udp_receiver.h"
 
