@@ -14,7 +14,7 @@
 #include "core/diagnostic_reporter.h"  // errno_text
 #include "core/text.h"
 #include "litetrace/version.h"
-#include "transport/udp_sender.h"  // resolve_with_getaddrinfo
+#include "transport/resolver.h"
 
 namespace litetrace::detail {
 namespace {
@@ -62,7 +62,7 @@ std::string wait_error(Wait w, const char* what) {
 }
 
 bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
-  std::vector<SocketAddress> addresses;  // the UDP sender's lookup: the same addresses serve TCP
+  std::vector<SocketAddress> addresses;
   std::string why;
   if (!resolve_with_getaddrinfo(url.host, url.port, &addresses, &why)) {
     *error = "cannot resolve " + url.host + ": " + why;

@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,21 +23,9 @@
 #include <sys/socket.h>
 
 #include "core/diagnostic_reporter.h"
+#include "transport/resolver.h"
 
 namespace litetrace::detail {
-
-struct SocketAddress {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-};
-
-// Turns host and port into addresses, in the order to try them; on failure says why.
-using Resolver = std::function<bool(const std::string& host, uint16_t port,
-                                    std::vector<SocketAddress>* out, std::string* error)>;
-
-// getaddrinfo with AF_UNSPEC: names, IPv4 and IPv6 literals.
-bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vector<SocketAddress>* out,
-                              std::string* error);
 
 struct UdpSenderOptions {
   std::string host = "localhost";
