@@ -3,10 +3,8 @@
 // here locks, blocks or makes a system call but the clock read, and a warm thread
 // allocates nothing.
 
-
 #include "core/id_generator.h"
 #include "core/span_record.h"
-#include "core/text.h"
 #include "core/tick_clock.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
@@ -164,21 +162,6 @@ void append_link(SpanBuffer& b, const SpanContext& link) {
 }
 
 }  // namespace
-
-// ---- SpanContext ----
-
-std::string SpanContext::trace_id_hex() const {
-  std::string s;
-  detail::append_hex(s, trace_id.high, 16);
-  detail::append_hex(s, trace_id.low, 16);
-  return s;
-}
-
-std::string SpanContext::span_id_hex() const {
-  std::string s;
-  detail::append_hex(s, span_id, 16);
-  return s;
-}
 
 // ---- Span ----
 

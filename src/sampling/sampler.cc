@@ -19,17 +19,6 @@ double clamp01(double v) { return v > 0 ? (v < 1 ? v : 1) : 0; }  // NaN -> 0
 
 }  // namespace
 
-const char* to_string(SamplerType type) noexcept {
-  switch (type) {
-    case SamplerType::kNone: return "";
-    case SamplerType::kConst: return "const";
-    case SamplerType::kProbabilistic: return "probabilistic";
-    case SamplerType::kRateLimiting: return "ratelimiting";
-    case SamplerType::kLowerBound: return "lowerbound";
-  }
-  return "";
-}
-
 // ---- TraceIdRatioSampler ----
 
 uint64_t TraceIdRatioSampler::boundary(double ratio) noexcept {
