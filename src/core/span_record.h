@@ -83,6 +83,11 @@ struct SpanRecordHeader {
 };
 static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in the ring");
 
+// Whether mapping the record reads counter ticks (its start, its end, or an event time).
+inline bool has_tick_times(const SpanRecordHeader& h) {
+  return (h.time_flags & (kStartIsUnixNs | kEndIsUnixNs)) != (kStartIsUnixNs | kEndIsUnixNs) || h.event_count != 0;
+}
+
 // Per-span scratch. Thread: whichever thread holds the Span.
 struct SpanBuffer {
   static constexpr size_t kInlineBytes = 640;

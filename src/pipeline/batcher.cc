@@ -149,10 +149,12 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
     const bool retired = ts->retired.load(std::memory_order_acquire);
     size_t since_release = 0;
     for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
-      // A fresh provider's first spans wait (at most ~20 ms) for a rate they can be timed with.
-      if (!clock_.ready()) clock_.wait_until_ready();
-      uint32_t size;
-      std::memcpy(&size, rec, sizeof size);
+      SpanRecordHeader header;
+      std::memcpy(&header, rec, sizeof header);
+      // A fresh provider's first spans wait (at most ~20 ms) for a rate they can be timed
+      // with; spans given every time explicitly do not.
+      if (!clock_.ready() && has_tick_times(header)) clock_.wait_until_ready();
+      const uint32_t size = header.size;
       exporter_.add(mapper_.map(rec));
       ts->ring.advance(size);
       ++spans;
