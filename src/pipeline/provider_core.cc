@@ -16,14 +16,58 @@ struct ThreadRegistration {
   ThreadState* state;
 };
 
-// The thread's ThreadStates, one per provider it recorded spans for; handed back to their
-// providers when the thread exits.
+// The thread's ThreadStates, one per provider it recorded spans for. Each holds its core,
+// so a core a thread has cached can never be freed (or its address reused) under it.
+//
+// The list is reached from a thread_local pointer but owned by a pthread key, whose
+// destructor runs after every C++ thread_local destructor of the exiting thread: a
+// thread_local object that ends a span as its thread exits still finds its registration.
+// A span recorded after that registers anew and the key's destructor runs again (POSIX
+// repeats it while values are set, up to PTHREAD_DESTRUCTOR_ITERATIONS). The main thread
+// never runs key destructors at exit(), so spans ended by static destructors find theirs.
 struct ThreadRegistrations {
   std::vector<ThreadRegistration> list;
-  ~ThreadRegistrations();
 };
 
-thread_local ThreadRegistrations t_registrations;
+thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destructible
+
+// Cores a thread let go of at exit while one of their spans was still open (ended later on
+// another thread, or never); released once no span of theirs is open.
+std::mutex g_parked_mutex;
+std::vector<std::shared_ptr<ProviderCore>>& parked_cores() {
+  static auto* parked = new std::vector<std::shared_ptr<ProviderCore>>;  // used at exit
+  return *parked;
+}
+
+void release_registrations(void* p) {
+  t_registrations = nullptr;
+  std::unique_ptr<ThreadRegistrations> registrations(static_cast<ThreadRegistrations*>(p));
+  for (ThreadRegistration& r : registrations->list) {
+    r.core->retire(r.state);
+    if (r.core->open_spans() != 0) {
+      std::lock_guard<std::mutex> lock(g_parked_mutex);
+      parked_cores().push_back(std::move(r.core));
+    }
+  }
+}
+
+pthread_key_t registrations_key() {
+  static const pthread_key_t key = [] {
+    pthread_key_t k;
+    if (pthread_key_create(&k, release_registrations) != 0) std::abort();  // only at PTHREAD_KEYS_MAX
+    return k;
+  }();
+  return key;
+}
+
+ThreadRegistrations& calling_thread_registrations() {
+  if (t_registrations == nullptr) {
+    t_registrations = new ThreadRegistrations;
+    pthread_setspecific(registrations_key(), t_registrations);
+  }
+  return *t_registrations;
+}
+
 
 // The live cores, for the fork handlers.
 std::mutex g_cores_mutex;
@@ -65,8 +109,33 @@ ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
 
 }  // namespace
 
-ThreadRegistrations::~ThreadRegistrations() {
-  for (ThreadRegistration& r : list) r.core->retire(r.state);
+// Lets go of cores that were shut down and have no span open: the calling thread's
+// registrations and the parked cores. A core freed here is freed on this thread.
+void release_finished_cores() {
+  std::vector<std::shared_ptr<ProviderCore>> finished;
+  if (ThreadRegistrations* registrations = t_registrations) {
+    auto& list = registrations->list;
+    for (auto it = list.begin(); it != list.end();) {
+      if (it->core->accepting() || it->core->open_spans() != 0) {
+        ++it;
+        continue;
+      }
+      it->core->retire(it->state);
+      finished.push_back(std::move(it->core));
+      it = list.erase(it);
+    }
+  }
+  std::lock_guard<std::mutex> lock(g_parked_mutex);
+  auto& parked = parked_cores();
+  for (auto it = parked.begin(); it != parked.end();) {
+    if ((*it)->open_spans() == 0) {
+      finished.push_back(std::move(*it));
+      it = parked.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // `finished` goes out of scope after the lock: a core's destructor takes other locks.
 }
 
 bool SpanBuffer::grow(size_t needed, size_t limit) {
@@ -174,22 +243,46 @@ const TracerScope* ProviderCore::scope(std::string_view name, std::string_view v
 }
 
 ThreadState* ProviderCore::register_thread() {
-  for (const ThreadRegistration& r : t_registrations.list) {
-    if (r.core.get() == this) {
-      t_cache_core = this;
-      t_cache_state = r.state;
-      return r.state;
+  if (ThreadRegistrations* registrations = t_registrations) {
+    for (const ThreadRegistration& r : registrations->list) {
+      if (r.core.get() == this) {
+        t_cache_core = this;
+        t_cache_state = r.state;
+        return r.state;
+      }
     }
   }
+  // A provider that will never send again gets no ring; the caller counts the span here.
+  if (!accepting()) return nullptr;
+  release_finished_cores();
   auto* ts = new ThreadState(options_.ring_bytes_per_thread);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.push_back(ts);
   }
-  t_registrations.list.push_back({shared_from_this(), ts});
+  calling_thread_registrations().list.push_back({shared_from_this(), ts});
   t_cache_core = this;
   t_cache_state = ts;
   return ts;
+}
+
+void ProviderCore::count_unregistered_start(bool sampled) {
+  // Counted as started, ended and dropped at once: the span records nothing.
+  (sampled ? unregistered_dropped_ : unregistered_not_sampled_).fetch_add(1, std::memory_order_relaxed);
+}
+
+void ProviderCore::end_unregistered(SpanBuffer* b) {
+  delete b;
+  // Release: the last this thread touches of the core, for open_spans() on another thread.
+  unregistered_ended_.fetch_add(1, std::memory_order_release);
+}
+
+uint64_t ProviderCore::open_spans() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ThreadCounters total = retired_counters_;
+  for (const ThreadState* ts : threads_) total = sum(total, ts->counters());
+  const uint64_t ended = total.ended + unregistered_ended_.load(std::memory_order_acquire);
+  return total.started > ended ? total.started - ended : 0;
 }
 
 void ProviderCore::retire(ThreadState* ts) {
@@ -240,6 +333,8 @@ SpanBuffer* ProviderCore::new_buffer() {
 
 bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
   restart_after_fork();
+  // Serialized with shutdown(), which frees the batcher.
+  std::lock_guard<std::mutex> serial(lifecycle_mutex_);
   std::unique_lock<std::mutex> lock(mutex_);
   if (options_.disabled) return true;  // nothing to send
   if (!batcher_running_) return false;
@@ -250,7 +345,7 @@ bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
 
 bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
   restart_after_fork();
-  std::lock_guard<std::mutex> serial(shutdown_mutex_);
+  std::lock_guard<std::mutex> serial(lifecycle_mutex_);
   Batcher* b;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -260,12 +355,18 @@ bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
   shut_down_.store(true, std::memory_order_relaxed);
   const bool ok = b->stop(timeout);
   std::vector<ThreadState*> retired;
+  std::unique_ptr<Batcher> stopped;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     batcher_running_ = false;
     for (ThreadState* ts : threads_) {
       if (ts->retired.load(std::memory_order_acquire)) retired.push_back(ts);
     }
+    // The batcher's thread has ended; its socket goes now, not when the last thread lets
+    // go of this core.
+    final_exporter_stats_ = b->exporter_stats();
+    final_peer_ = b->peer();
+    stopped = std::move(batcher_);
   }
   for (ThreadState* ts : retired) reap(ts);
   return ok;
@@ -297,7 +398,13 @@ TracerStats ProviderCore::stats() {
     s.spans_not_sampled = total.not_sampled - fork_baseline_.not_sampled;
     s.spans_ended = total.ended - fork_baseline_.ended;
     s.spans_dropped_queue = total.dropped - fork_baseline_.dropped;
-    if (batcher_) e = batcher_->exporter_stats();
+    e = batcher_ ? batcher_->exporter_stats() : final_exporter_stats_;
+    const uint64_t unregistered = unregistered_dropped_.load(std::memory_order_relaxed);
+    const uint64_t unregistered_ended = unregistered_ended_.load(std::memory_order_relaxed);
+    s.spans_started += unregistered;
+    s.spans_not_sampled += unregistered_not_sampled_.load(std::memory_order_relaxed);
+    s.spans_ended += unregistered + unregistered_ended;
+    s.spans_dropped_queue += unregistered + unregistered_ended;
   }
   s.spans_exported = e.spans_sent;
   s.spans_dropped_too_large = e.spans_too_large;
@@ -312,14 +419,16 @@ TracerStats ProviderCore::stats() {
 
 uint64_t ProviderCore::dropped_total() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t total = retired_counters_.dropped + unsent_after_stop_ - fork_baseline_.dropped;
+  uint64_t total = retired_counters_.dropped + unsent_after_stop_ - fork_baseline_.dropped +
+                   unregistered_dropped_.load(std::memory_order_relaxed) +
+                   unregistered_ended_.load(std::memory_order_relaxed);
   for (const ThreadState* ts : threads_) total += ts->dropped.load(std::memory_order_relaxed);
   return total;
 }
 
 std::string ProviderCore::agent_address() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return batcher_ ? batcher_->peer() : std::string();
+  return batcher_ ? batcher_->peer() : final_peer_;
 }
 
 }  // namespace litetrace::detail

@@ -8,8 +8,13 @@
 // again through a thread_local cache, so the hot path takes no lock. When the thread exits
 // its ThreadState is retired: the batcher sends what is left in its ring, then frees it.
 //
-// Lifetime: tracers and threads hold the core with shared_ptr, so a thread that outlives
-// the TracerProvider still finds valid memory (its spans are then dropped and counted).
+// Lifetime: tracers and thread registrations hold the core with shared_ptr. shutdown()
+// stops the batcher and frees it (thread, socket); the core itself goes when the last
+// holder lets go. A thread lets go of a shut-down core with no span open at its next
+// registration, when the provider is destroyed on it, or when it exits
+// (release_finished_cores()); until then its spans are dropped and counted, never lost
+// silently. A thread that never registered with a core does not register once it is shut
+// down: its spans are counted on the core (count_unregistered_start, end_unregistered).
 
 #include <atomic>
 #include <condition_variable>
@@ -23,11 +28,16 @@
 
 #include "core/span_record.h"
 #include "core/span_ring.h"
+#include "jaeger/exporter.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
 
 class Batcher;
+
+// Lets go of shut-down cores with no span open that the calling thread still holds, and of
+// those parked by exited threads. Called as threads register and as providers are destroyed.
+void release_finished_cores();
 
 struct ThreadCounters {
   uint64_t started = 0;
@@ -74,7 +84,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   const Propagator& propagator() const { return *propagator_; }
   const TracerScope* scope(std::string_view name, std::string_view version);
 
-  // The calling thread's state, made and registered on its first span.
+  // The calling thread's state, made and registered on its first span; nullptr when the
+  // thread has none and the core is shut down.
   ThreadState* thread_state() {
     if (t_cache_core == this) return t_cache_state;
     return register_thread();
@@ -94,6 +105,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   // goes back to the calling thread's pool.
   void submit(SpanBuffer* b) {
     ThreadState* ts = thread_state();
+    if (ts == nullptr) return end_unregistered(b);
     const size_t size = (sizeof(SpanRecordHeader) + b->used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
     uint8_t* dst = accepting() ? ts->ring.try_reserve(size) : nullptr;
     if (dst != nullptr) {
@@ -111,6 +123,11 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
     ts->free_buffers = b;
   }
   size_t max_items_bytes() const { return max_items_bytes_; }
+  // For a thread that has no state and gets none (the core is shut down).
+  void count_unregistered_start(bool sampled);
+  void end_unregistered(SpanBuffer* b);
+  // Spans started (sampled) and not yet ended, on any thread.
+  uint64_t open_spans() const;
 
   bool force_flush(std::chrono::milliseconds timeout);
   bool shutdown(std::chrono::milliseconds timeout);
@@ -156,10 +173,15 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   bool batcher_running_ = false;
   bool forked_ = false;           // this is a fork() child and its batcher is the parent's
   ThreadCounters fork_baseline_;  // the parent's counts, inherited at the fork
-  std::unique_ptr<Batcher> batcher_;
+  std::unique_ptr<Batcher> batcher_;  // freed by shutdown()
+  ExporterStats final_exporter_stats_;  // the batcher's, kept when it is freed
+  std::string final_peer_;
 
-  std::mutex shutdown_mutex_;  // serializes shutdown() callers
+  std::mutex lifecycle_mutex_;  // serializes shutdown() and force_flush()
   std::atomic<bool> shut_down_{false};
+  std::atomic<uint64_t> unregistered_dropped_{0};
+  std::atomic<uint64_t> unregistered_not_sampled_{0};
+  std::atomic<uint64_t> unregistered_ended_{0};
 
   // Inline, so other files reach them without a TLS wrapper call.
   static inline thread_local ProviderCore* t_cache_core = nullptr;

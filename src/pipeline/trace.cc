@@ -320,6 +320,10 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
   ctx.flags = decision.sampled ? static_cast<uint8_t>(ctx.flags | kTraceFlagSampled)
                                : static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
   detail::ThreadState* ts = core->thread_state();
+  if (ts == nullptr) {  // shut down, and this thread never recorded for it
+    core->count_unregistered_start(ctx.sampled());
+    return span;
+  }
   if (!ctx.sampled()) {
     detail::ThreadState::bump(ts->not_sampled);
     return span;
@@ -367,7 +371,12 @@ TracerProvider::TracerProvider(TracerProviderOptions options)
   core_->start();
 }
 
-TracerProvider::~TracerProvider() { shutdown(); }
+TracerProvider::~TracerProvider() {
+  shutdown();
+  // This thread's hold on the core (and any other finished one) goes now, so the core is
+  // freed with the provider unless a tracer, a thread or an open span still needs it.
+  detail::release_finished_cores();
+}
 
 Tracer TracerProvider::tracer(std::string_view scope_name, std::string_view scope_version) {
   return Tracer(core_, core_->scope(scope_name, scope_version));

@@ -1,0 +1,278 @@
+// Providers that come and go, and spans recorded as threads and the process exit: nothing
+// crashes, nothing leaks, and every late span is recorded or counted.
+
+#include <dirent.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "jaeger/jaeger_decoder.h"
+#include "litetrace/sampler.h"
+#include "litetrace/trace.h"
+#include "support/udp_receiver.h"
+
+extern char** environ;
+
+namespace litetrace {
+namespace {
+
+using namespace std::chrono_literals;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;  // their allocators keep freed memory: RSS says nothing
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+size_t entries(const char* dir) {
+  size_t n = 0;
+  if (DIR* d = opendir(dir)) {
+    while (const dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+size_t open_fds() { return entries("/proc/self/fd"); }
+size_t thread_count() { return entries("/proc/self/task"); }
+long rss_kib() {
+  long pages = 0;
+  long resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * sysconf(_SC_PAGESIZE) / 1024;
+}
+
+// A thread that is gone may still be listed for a moment after join() (the kernel reaps
+// it after the joiner wakes); wait until the count is down to `n`, bounded.
+size_t threads_settled_to(size_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  size_t now = thread_count();
+  while (now > n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+    now = thread_count();
+  }
+  return now;
+}
+
+enum class Recorder { kThisThread, kShortLivedWorker };
+
+// One create/record/destroy cycle. Spans carry their own times, so no cycle waits for the
+// clock's first rate (what this test measures is resources, not time).
+void cycle(uint16_t port, Recorder recorder, bool remote_sampler) {
+  TracerProviderOptions o;
+  o.service_name = "cycles";
+  o.agent_port = port;
+  o.on_diagnostic = [](const Diagnostic&) {};
+  if (remote_sampler) {
+    JaegerRemoteSamplerOptions so;
+    so.endpoint = "http://127.0.0.1:9/sampling";  // refused: each poll opens and closes a socket
+    so.initial_sampling_rate = 1.0;
+    so.on_diagnostic = [](const Diagnostic&) {};
+    o.sampler = std::make_shared<JaegerRemoteSampler>(so);
+  }
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("cycles");
+  auto record = [&tracer] {
+    StartSpanOptions so;
+    so.start_time = std::chrono::system_clock::now();
+    Span span = tracer.start_span("cycle", so);
+    span.set_attribute("answer", int64_t{42});
+    span.end(std::chrono::system_clock::now());
+  };
+  if (recorder == Recorder::kShortLivedWorker) {
+    std::thread(record).join();
+  } else {
+    record();
+  }
+}
+
+struct Usage {
+  size_t fds;
+  size_t threads;
+  long rss;
+};
+
+// The test's own thread is the only one it has between cycles.
+Usage usage() { return {open_fds(), threads_settled_to(1), rss_kib()}; }
+
+void expect_no_growth(Recorder recorder, bool remote_sampler) {
+  test::UdpReceiver receiver;
+  for (int i = 0; i < 20; ++i) cycle(receiver.port(), recorder, remote_sampler);  // warm
+  receiver.drain(0ms);
+  const Usage before = usage();
+  for (int i = 0; i < 1000; ++i) {
+    cycle(receiver.port(), recorder, remote_sampler);
+    if (i % 100 == 0) receiver.drain(0ms);
+  }
+  receiver.drain(0ms);
+  const Usage after = usage();
+  EXPECT_LE(after.fds, before.fds + 2);
+  EXPECT_EQ(after.threads, 1u);
+  if (!kSanitized) {
+    EXPECT_LE(after.rss, before.rss + 2048) << "KiB of RSS";
+  }
+}
+
+TEST(ProviderCycles, SpansOnOneLongLivedThreadLeaveNothingBehind) {
+  expect_no_growth(Recorder::kThisThread, false);
+}
+
+TEST(ProviderCycles, SpansFromShortLivedWorkersLeaveNothingBehind) {
+  expect_no_growth(Recorder::kShortLivedWorker, false);
+}
+
+TEST(ProviderCycles, ARemoteSamplersPollerAndSocketsGoWithItsProvider) {
+  expect_no_growth(Recorder::kThisThread, true);
+}
+
+TEST(ProviderCycles, ASpanOpenAcrossItsProvidersDestructionEndsSafely) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o;
+  o.agent_port = receiver.port();
+  Span open;
+  Span moved;
+  Span orphaned;
+  {
+    TracerProvider provider(o);
+    Tracer tracer = provider.tracer("t");
+    open = tracer.start_span("outlives its provider");
+    moved = tracer.start_span("ended on another thread");
+    // Started on a thread that exits before the span ends: that thread lets go of the
+    // core, which must stay for the span.
+    std::thread([&] { orphaned = tracer.start_span("its thread is gone"); }).join();
+  }
+  open.set_attribute("still", true);  // writes into the span's own buffer
+  open.end();                         // the core is kept for it; dropped, never sent
+  std::thread([&] { moved.end(); }).join();
+  orphaned.add_event("late");
+  orphaned.end();
+  EXPECT_TRUE(receiver.drain(0ms).empty());
+}
+
+TEST(ProviderCycles, ASpanEndedOnAnotherThreadAfterItsProviderIsGoneIsCounted) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o;
+  o.agent_port = receiver.port();
+  auto provider = std::make_unique<TracerProvider>(o);
+  Tracer tracer = provider->tracer("t");
+  Span moved = tracer.start_span("moved");
+  provider->shutdown();
+  // A thread that never recorded for this provider ends it: it gets no ring now.
+  std::thread([&] { moved.end(); }).join();
+  std::thread([&] { tracer.start_span("after shutdown").end(); }).join();
+  const TracerStats s = provider->stats();
+  EXPECT_EQ(s.spans_started, 2u);
+  EXPECT_EQ(s.spans_ended, 2u);
+  EXPECT_EQ(s.spans_dropped_queue, 2u);
+  EXPECT_EQ(s.spans_exported, 0u);
+  EXPECT_EQ(s.spans_pending, 0u);
+}
+
+// ---- spans at thread exit ----
+
+struct EndsAtThreadExit {
+  Span span;
+  Tracer* tracer = nullptr;
+  ~EndsAtThreadExit() {
+    span.end();
+    if (tracer != nullptr) tracer->start_span("started in a thread_local destructor").end();
+  }
+};
+
+TEST(ThreadExit, SpansEndedAndStartedByThreadLocalDestructorsAreExported) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o;
+  o.agent_port = receiver.port();
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("t");
+  std::thread([&] {
+    // Constructed before the thread's first span, so destroyed after everything the
+    // thread's first span set up: the order that used to free the registration first.
+    thread_local EndsAtThreadExit early;
+    early.tracer = &tracer;
+    early.span = tracer.start_span("ended in a thread_local destructor");
+    tracer.start_span("ordinary").end();
+  }).join();
+  ASSERT_TRUE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_ended, 3u);
+  EXPECT_EQ(s.spans_exported, 3u);
+
+  std::set<std::string> names;
+  for (const std::string& d : receiver.receive_all(static_cast<size_t>(s.packets_sent))) {
+    detail::DecodedBatch batch;
+    std::string error;
+    ASSERT_TRUE(detail::decode_emit_batch(reinterpret_cast<const uint8_t*>(d.data()), d.size(), batch, &error))
+        << error;
+    for (const detail::Span& span : batch.spans) names.insert(std::string(span.operation_name));
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"ended in a thread_local destructor", "ordinary",
+                                          "started in a thread_local destructor"}));
+}
+
+// ---- spans at process exit: a program of its own, run to its end ----
+
+struct ExitRun {
+  int status;
+  std::set<std::string> names;
+};
+
+ExitRun run_exit_program(const std::string& mode) {
+  test::UdpReceiver receiver;
+  const std::string port = std::to_string(receiver.port());
+  std::vector<std::string> args = {LITETRACE_EXIT_PROGRAM, mode, port};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  ExitRun run{-1, {}};
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return run;
+  waitpid(pid, &run.status, 0);
+  // Loopback delivers as the datagram is sent: all of them are queued by now.
+  for (const std::string& d : receiver.drain(0ms)) {
+    detail::DecodedBatch batch;
+    std::string error;
+    EXPECT_TRUE(detail::decode_emit_batch(reinterpret_cast<const uint8_t*>(d.data()), d.size(), batch, &error))
+        << error;
+    for (const detail::Span& span : batch.spans) run.names.insert(std::string(span.operation_name));
+  }
+  return run;
+}
+
+TEST(ProcessExit, AGlobalProviderFlushesSpansEndedByStaticAndThreadLocalDestructors) {
+  const ExitRun run = run_exit_program("global-provider");
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  // Ended in main, by the main thread's thread_local destructors, and by a static
+  // destructor that runs before the provider's; the span of a static destructor that runs
+  // after the provider's is dropped (the program checks it did not crash).
+  EXPECT_EQ(run.names, (std::set<std::string>{"main", "main thread_local", "global span", "static destructor"}));
+}
+
+TEST(ProcessExit, SpansOfAProviderAlreadyDestroyedAtExitAreDroppedWithoutACrash) {
+  const ExitRun run = run_exit_program("provider-gone");
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  EXPECT_EQ(run.names, (std::set<std::string>{"main"}));
+}
+
+}  // namespace
+}  // namespace litetrace
