@@ -164,6 +164,30 @@ void BM_SpanStartEnd2Attrs(benchmark::State& state) {
 }
 BENCHMARK(BM_SpanStartEnd2Attrs)->Threads(1)->Threads(2);
 
+// One open span whose attribute, name and status change again and again (a progress
+// counter, a phase, a retry description): the cost of one replacement, which must not grow
+// with how many came before. Arg: replacements per span.
+void BM_ReplaceAttribute(benchmark::State& state) {
+  litetrace::Tracer& tracer = tracing().tracer;
+  const int64_t per_span = state.range(0);
+  const std::string phases[] = {"connect", "handshake", "request", "read"};
+  litetrace::Span span = tracer.start_span("long-running");
+  span.set_attribute("http.method", "GET");
+  int64_t i = 0;
+  for (auto _ : state) {
+    span.set_attribute("progress", i);
+    span.set_attribute("phase", phases[i & 3]);  // lengths vary: replaced by a new item
+    if (++i % per_span == 0) {
+      state.PauseTiming();
+      span = tracer.start_span("long-running");
+      span.set_attribute("http.method", "GET");
+      state.ResumeTiming();
+    }
+  }
+  state.counters["replacements"] = benchmark::Counter(static_cast<double>(2 * state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReplaceAttribute)->Arg(100)->Arg(20000);
+
 void BM_SpanUnsampled(benchmark::State& state) {
   litetrace::SpanContext unsampled;
   unsampled.trace_id = {1, 2};

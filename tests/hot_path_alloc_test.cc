@@ -79,5 +79,35 @@ TEST(HotPath, AllocatesNothingOnAWarmThread) {
   EXPECT_EQ(provider.stats().spans_exported, 2u * 1010 + 1);
 }
 
+// Replacing values never grows a span: replaced items are reclaimed, so a span changed a
+// hundred thousand times needs no more memory than its live values.
+TEST(HotPath, ReplacingValuesNeverGrowsASpan) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o;
+  o.agent_host = "127.0.0.1";
+  o.agent_port = receiver.port();
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("alloc-test", "1");
+  const std::string long_value(200, 'v');
+  auto churn = [&](int n) {
+    Span s = tracer.start_span("churn");
+    for (int i = 0; i < n; ++i) {
+      s.set_attribute("progress", i);
+      s.set_attribute("phase", std::string_view(long_value).substr(0, static_cast<size_t>(i % 200)));
+      s.update_name(std::string_view(long_value).substr(0, static_cast<size_t>(i % 50)));
+      s.set_status(StatusCode::kError, std::string_view(long_value).substr(0, static_cast<size_t>(i % 70)));
+    }
+  };
+  churn(200);  // warm up: every length has been seen, so the buffer holds what is live
+  t_allocations = 0;
+  t_counting = true;
+  churn(100000);
+  t_counting = false;
+  EXPECT_EQ(t_allocations, 0u);
+  EXPECT_TRUE(provider.force_flush());
+  EXPECT_EQ(provider.stats().spans_exported, 2u);
+  EXPECT_EQ(provider.stats().spans_dropped_too_large, 0u);
+}
+
 }  // namespace
 }  // namespace litetrace

@@ -205,6 +205,54 @@ TEST(Tracer, LimitsDropAndCount) {
   EXPECT_EQ(s->dropped_references, 2u);
 }
 
+// An attribute, the name and the status description set over and over: the last value
+// is what arrives, nothing is counted dropped, and other attributes are untouched.
+TEST(Tracer, TheLastValueWinsHoweverOftenItIsReplaced) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("");
+  {
+    Span s = tracer.start_span("first name");
+    s.set_attribute("before", "kept");
+    for (int i = 0; i < 20000; ++i) {
+      s.set_attribute("progress", i);                                 // same size: in place
+      s.set_attribute("phase", std::string(static_cast<size_t>(i % 37), 'x'));  // sizes vary
+      if (i % 3 == 0) s.update_name("name " + std::to_string(i));
+      if (i % 5 == 0) s.set_status(StatusCode::kError, "failure " + std::to_string(i));
+    }
+    s.set_attribute("progress", 0.5);  // another type, the same size
+    s.set_attribute("after", "kept");
+  }
+  {
+    Span s = tracer.start_span("cleared");
+    s.set_status(StatusCode::kError, "described");
+    s.set_status(StatusCode::kError, "");  // an error with no description has none
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  const detail::Span* s = got.by_name("name 19998");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->dropped_tags, 0u);
+  ASSERT_NE(find_tag(*s, "progress"), nullptr);
+  EXPECT_EQ(find_tag(*s, "progress")->type, detail::TagType::kDouble);
+  EXPECT_EQ(find_tag(*s, "progress")->vdouble, 0.5);
+  ASSERT_NE(find_tag(*s, "phase"), nullptr);
+  EXPECT_EQ(std::string(find_tag(*s, "phase")->str), std::string(19999 % 37, 'x'));
+  ASSERT_NE(find_tag(*s, "otel.status_description"), nullptr);
+  EXPECT_EQ(std::string(find_tag(*s, "otel.status_description")->str), "failure 19995");
+  EXPECT_EQ(std::string(find_tag(*s, "before")->str), "kept");
+  EXPECT_EQ(std::string(find_tag(*s, "after")->str), "kept");
+  size_t progress_tags = 0;
+  for (const detail::Tag& t : s->tags) progress_tags += t.key == "progress";
+  EXPECT_EQ(progress_tags, 1u);
+
+  const detail::Span* cleared = got.by_name("cleared");
+  ASSERT_NE(cleared, nullptr);
+  EXPECT_EQ(find_tag(*cleared, "otel.status_description"), nullptr);
+  ASSERT_NE(find_tag(*cleared, "error"), nullptr);
+}
+
 // Each set_attribute overload records its value with the right Jaeger type.
 TEST(Tracer, EverySetAttributeOverload) {
   UdpReceiver receiver;

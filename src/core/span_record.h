@@ -36,7 +36,13 @@ enum class ItemKind : uint8_t {
   kEventAttribute,     // as kAttribute, belonging to the event before it
   kLink,               // u8 trace flags, u64 trace id high, u64 low, u64 span id
   kStatusDescription,  // u16 length, bytes
+  kDeadText,           // a replaced kName or kStatusDescription, as they are laid out
 };
+
+// Replaced items stay in place, marked dead, until they make up half the items; then the
+// live ones are moved together (SpanBuffer::dead_bytes), so a span's items are bounded by
+// what it holds, never by how often it was changed.
+inline bool is_dead(ItemKind k) { return k == ItemKind::kDeadAttribute || k == ItemKind::kDeadText; }
 
 // Attribute value types in items; the same numbering as AttributeValue::Type.
 enum class ValueType : uint8_t { kString, kBool, kInt64, kDouble, kBytes };
@@ -104,6 +110,7 @@ struct SpanBuffer {
   // A bit per hash of the span's attribute keys: a new key whose bit is clear cannot
   // replace an earlier attribute, so the items need no scan.
   uint64_t key_bits = 0;
+  size_t dead_bytes = 0;  // items replaced and not yet reclaimed
   std::unique_ptr<uint8_t[]> heap;  // kept for reuse once a span needed more
   SpanRecordHeader header;
   uint8_t inline_items[kInlineBytes];

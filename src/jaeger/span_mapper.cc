@@ -76,6 +76,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
         break;
       }
       case ItemKind::kStatusDescription: status_description = get_bytes(p, get<uint16_t>(p)); break;
+      case ItemKind::kDeadText: get_bytes(p, get<uint16_t>(p)); break;
       default: p = end; break;  // cannot happen: only Span writes records
     }
   }

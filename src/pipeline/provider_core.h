@@ -99,6 +99,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
     ts->free_buffers = b->next_free;
     b->used = 0;
     b->key_bits = 0;
+    b->dead_bytes = 0;
     return b;
   }
   // Ends a span: copies it into the calling thread's ring or counts it dropped; the buffer

@@ -78,27 +78,13 @@ ItemValue item_value(const AttributeValue& v, size_t max_length) {
   return {ValueType::kInt64, 0, {}};
 }
 
-// Inlined into each typed setter, where `v.type` is a constant and the branches on it fold.
-inline bool append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const ItemValue& v) {
-  key = key.substr(0, clamp16(key.size()));
-  const bool scalar = detail::is_scalar(v.type);
-  const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(v.type),
-                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.bytes.size())};
-  uint8_t* p = b.append(sizeof head + (scalar ? 8 : 0) + key.size() + v.bytes.size(), b.max_items_bytes);
-  if (p == nullptr) return false;
-  p = detail::put(p, head);
-  if (scalar) p = detail::put(p, v.scalar);
-  p = detail::put_bytes(p, key);
-  if (!scalar) detail::put_bytes(p, v.bytes);
-  return true;
-}
-
 // The size of the item at `p`.
 size_t item_size(const uint8_t* p) {
   const uint8_t* q = p;
   switch (static_cast<ItemKind>(detail::get<uint8_t>(q))) {
     case ItemKind::kName:
-    case ItemKind::kStatusDescription: return 3 + detail::get<uint16_t>(q);
+    case ItemKind::kStatusDescription:
+    case ItemKind::kDeadText: return 3 + detail::get<uint16_t>(q);
     case ItemKind::kAttribute:
     case ItemKind::kDeadAttribute:
     case ItemKind::kEventAttribute: return detail::attribute_item_size(detail::get<detail::AttributeItemHead>(p));
@@ -111,24 +97,94 @@ size_t item_size(const uint8_t* p) {
   return 1;
 }
 
-// Marks the span attribute `key` dead if present; true when one was.
-bool kill_attribute(SpanBuffer& b, std::string_view key) {
+// Moves the live items together, dropping the dead ones; their order is kept.
+void compact(SpanBuffer& b) {
+  uint8_t* out = b.items;
+  for (uint8_t* p = b.items; p < b.items + b.used;) {
+    const size_t n = item_size(p);
+    if (!detail::is_dead(static_cast<ItemKind>(*p))) {
+      if (out != p) std::memmove(out, p, n);
+      out += n;
+    }
+    p += n;
+  }
+  b.used = static_cast<size_t>(out - b.items);
+  b.dead_bytes = 0;
+}
+
+// Marks the item at `p` dead; reclaims the dead ones once they are half the items, so
+// reclaiming costs O(1) per replaced byte. Invalidates pointers into the items.
+void kill_item(SpanBuffer& b, uint8_t* p, ItemKind dead_kind) {
+  b.dead_bytes += item_size(p);
+  *p = static_cast<uint8_t>(dead_kind);
+  if (2 * b.dead_bytes > b.used) compact(b);
+}
+
+uint8_t* append_after_compacting(SpanBuffer& b, size_t n) {
+  if (b.dead_bytes == 0) return nullptr;
+  compact(b);
+  return b.append(n, b.max_items_bytes);
+}
+
+// Room for `n` more item bytes, reclaiming dead items if that makes it fit.
+inline uint8_t* append_item(SpanBuffer& b, size_t n) {
+  uint8_t* p = b.append(n, b.max_items_bytes);
+  return p != nullptr ? p : append_after_compacting(b, n);
+}
+
+// Inlined into each typed setter, where `v.type` is a constant and the branches on it fold.
+inline bool append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const ItemValue& v) {
+  key = key.substr(0, clamp16(key.size()));
+  const bool scalar = detail::is_scalar(v.type);
+  const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(v.type),
+                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.bytes.size())};
+  uint8_t* p = append_item(b, sizeof head + (scalar ? 8 : 0) + key.size() + v.bytes.size());
+  if (p == nullptr) return false;
+  p = detail::put(p, head);
+  if (scalar) p = detail::put(p, v.scalar);
+  p = detail::put_bytes(p, key);
+  if (!scalar) detail::put_bytes(p, v.bytes);
+  return true;
+}
+
+
+// The live span attribute `key`, or nullptr.
+uint8_t* find_attribute(SpanBuffer& b, std::string_view key) {
   for (uint8_t* p = b.items; p < b.items + b.used; p += item_size(p)) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
     const uint8_t* q = p;
     const auto head = detail::get<detail::AttributeItemHead>(q);
     if (detail::is_scalar(static_cast<ValueType>(head.type))) q += 8;
-    if (std::string_view(reinterpret_cast<const char*>(q), head.key_length) == key) {
-      *p = static_cast<uint8_t>(ItemKind::kDeadAttribute);
-      return true;
-    }
+    if (std::string_view(reinterpret_cast<const char*>(q), head.key_length) == key) return p;
   }
+  return nullptr;
+}
+
+// A span attribute set again: the new value replaces the old one in place when it takes
+// the same room (every scalar, a string of the same length), else the old one dies and
+// the caller appends the new one. True when replaced in place.
+bool replace_attribute(SpanBuffer& b, std::string_view key, const ItemValue& v) {
+  uint8_t* old = find_attribute(b, key);
+  if (old == nullptr) return false;
+  const detail::AttributeItemHead head{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(v.type),
+                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.bytes.size())};
+  const uint8_t* q = old;
+  if (detail::attribute_item_size(detail::get<detail::AttributeItemHead>(q)) == detail::attribute_item_size(head)) {
+    uint8_t* p = detail::put(old, head);
+    if (detail::is_scalar(v.type)) p = detail::put(p, v.scalar);
+    p += key.size();
+    if (!detail::is_scalar(v.type)) detail::put_bytes(p, v.bytes);
+    return true;
+  }
+  kill_item(b, old, ItemKind::kDeadAttribute);
+  --b.header.attribute_count;
   return false;
 }
 
 inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemValue& v) {
+  key = key.substr(0, clamp16(key.size()));
   const uint64_t bit = key_bit(key);
-  if ((b.key_bits & bit) != 0 && kill_attribute(b, key)) --b.header.attribute_count;
+  if ((b.key_bits & bit) != 0 && replace_attribute(b, key, v)) return;
   if (b.header.attribute_count >= b.max_attributes || !append_attribute(b, ItemKind::kAttribute, key, v)) {
     ++b.header.dropped_attributes;
     return;
@@ -137,18 +193,34 @@ inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemVa
   ++b.header.attribute_count;
 }
 
-void append_name(SpanBuffer& b, ItemKind kind, std::string_view text) {
-  text = text.substr(0, clamp16(text.size()));
-  uint8_t* p = b.append(3 + text.size(), b.max_items_bytes);
+void append_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
+  uint8_t* p = append_item(b, 3 + text.size());
   if (p == nullptr) return;
   p = detail::put(p, static_cast<uint8_t>(kind));
   p = detail::put(p, static_cast<uint16_t>(text.size()));
   detail::put_bytes(p, text);
 }
 
+// The span's name, or its status description, set again: replaced in place when of the
+// same length, else the old item dies and the new one is appended. An empty description
+// removes it.
+void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
+  text = text.substr(0, clamp16(text.size()));
+  for (uint8_t* p = b.items; p < b.items + b.used; p += item_size(p)) {
+    if (static_cast<ItemKind>(*p) != kind) continue;
+    const uint8_t* q = p + 1;
+    if (detail::get<uint16_t>(q) == text.size() && (kind == ItemKind::kName || !text.empty())) {
+      detail::put_bytes(p + 3, text);
+      return;
+    }
+    kill_item(b, p, ItemKind::kDeadText);
+    break;
+  }
+  if (kind == ItemKind::kName || !text.empty()) append_text(b, kind, text);
+}
 void append_link(SpanBuffer& b, const SpanContext& link) {
   if (!link.valid()) return;
-  uint8_t* p = b.header.link_count < b.core->options().max_links ? b.append(26, b.max_items_bytes) : nullptr;
+  uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, 26) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_links;
     return;
@@ -218,7 +290,7 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
   SpanBuffer& b = *buffer_;
   const TracerProviderOptions& o = b.core->options();
   name = name.substr(0, clamp16(name.size()));
-  uint8_t* p = b.header.event_count < o.max_events ? b.append(12 + name.size(), b.max_items_bytes) : nullptr;
+  uint8_t* p = b.header.event_count < o.max_events ? append_item(b, 12 + name.size()) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_events;
     return;
@@ -251,13 +323,12 @@ void Span::set_status(StatusCode code, std::string_view description) noexcept {
   SpanBuffer& b = *buffer_;
   if (b.header.status == static_cast<uint8_t>(StatusCode::kOk)) return;  // Ok is final
   b.header.status = static_cast<uint8_t>(code);
-  if (code == StatusCode::kError && !description.empty()) {
-    append_name(b, ItemKind::kStatusDescription, description);
-  }
+  // A description belongs to an error only, and to the latest one.
+  set_text(b, ItemKind::kStatusDescription, code == StatusCode::kError ? description : std::string_view());
 }
 
 void Span::update_name(std::string_view name) noexcept {
-  if (buffer_ != nullptr) append_name(*buffer_, ItemKind::kName, name);
+  if (buffer_ != nullptr) set_text(*buffer_, ItemKind::kName, name);
 }
 
 LITETRACE_HOT_PATH void Span::end() noexcept {
@@ -358,7 +429,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
     h.start = detail::read_ticks();
     h.time_flags = 0;
   }
-  append_name(*b, ItemKind::kName, name);
+  append_text(*b, ItemKind::kName, name.substr(0, clamp16(name.size())));
   for (const Attribute& a : attributes) set_span_attribute(*b, a.key, item_value(a.value, b->max_attribute_length));
   for (const SpanContext& link : links) append_link(*b, link);
   return span;
