@@ -200,6 +200,13 @@ struct Fetch {
   std::string error;
 };
 
+// 100 kB of trailer lines, more than any response should carry.
+std::string endless_trailers() {
+  std::string t;
+  while (t.size() < 100000) t += "X-Trailer: " + std::string(40, 't') + "\r\n";
+  return t;
+}
+
 Fetch fetch(const TestHttpServer& server, detail::HttpOptions options = {}) {
   detail::HttpUrl url;
   std::string error;
@@ -271,6 +278,51 @@ TEST(HttpClient, BrokenResponsesAreErrors) {
     EXPECT_FALSE(f.ok) << reply.bytes;
     EXPECT_EQ(f.error, why) << reply.bytes;
   }
+}
+
+// A server that never stops sending one part of a response: the client stops at that
+// part's cap with an error naming it, however long the server would go on (each reply is
+// held open for an hour, so only the cap can end the read).
+TEST(HttpClient, EveryPartOfAResponseIsCapped) {
+  TestHttpServer server;
+  const std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string many_headers = "HTTP/1.1 200 OK\r\n";
+  while (many_headers.size() < 100000) many_headers += "X-Padding: " + std::string(50, 'p') + "\r\n";
+  const std::vector<std::pair<TestHttpServer::Reply, std::string>> cases = {
+      {{chunked + "0\r\n" + endless_trailers(), 0ms, 1h}, "response trailers larger than 16384 bytes"},
+      {{many_headers, 0ms, 1h}, "response header larger than 16384 bytes"},
+      {{"HTTP/1.1 200 " + std::string(100000, 'r'), 0ms, 1h}, "response header larger than 16384 bytes"},
+      {{chunked + "1;" + std::string(5000, 'e'), 0ms, 1h}, "malformed chunk size"},
+      {{chunked + "1\r\nx" + std::string(5000, 'y'), 0ms, 1h}, "malformed chunk"},
+      {{chunked + "40\r\n" + std::string(64, 'b') + "\r\n1\r\nb\r\n", 0ms, 1h},
+       "response body larger than 64 bytes"},
+      {{"HTTP/1.1 200 OK\r\n\r\n" + std::string(100000, 'c'), 0ms, 1h}, "response body larger than 64 bytes"},
+  };
+  detail::HttpOptions small;
+  small.max_body = 64;
+  small.read_timeout = 1h;
+  for (const auto& [reply, why] : cases) {
+    server.set_reply(reply);
+    const Fetch f = fetch(server, small);
+    EXPECT_FALSE(f.ok) << why;
+    EXPECT_EQ(f.error, why);
+  }
+  // At the caps exactly, and with bare LF line endings (RFC 9112 lets a recipient accept
+  // them): complete responses.
+  std::string head_at_cap = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n";
+  head_at_cap += "X-Pad: " + std::string(16384 - head_at_cap.size() - 9 - 2, 'p') + "\r\n\r\n";
+  server.set_reply({head_at_cap + "ok"});
+  Fetch f = fetch(server, small);
+  EXPECT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.body, "ok");
+  server.set_reply({"HTTP/1.1 200 OK\nContent-Length: 2\n\nok"});
+  f = fetch(server, small);
+  EXPECT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.body, "ok");
+  server.set_reply({chunked + "40\r\n" + std::string(64, 'b') + "\r\n0\r\nX-T: 1\r\n\r\n"});
+  f = fetch(server, small);
+  EXPECT_TRUE(f.ok) << f.error;
+  EXPECT_EQ(f.response.body.size(), 64u);
 }
 
 TEST(HttpClient, TimeoutsCancellationAndRefusal) {
@@ -451,6 +503,8 @@ TEST(JaegerRemoteSampler, BadResponsesKeepTheLastGoodStrategy) {
       {{"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"strategyType\":0"}, "truncated response"},
       {{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", 1h}, "timed out waiting for the response"},
       {{"garbage\r\n\r\n"}, "malformed status line"},
+      {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + endless_trailers(), 0ms, 1h},
+       "response trailers larger than 16384 bytes"},
   };
   // A sampler per case: the same kind of diagnostic is reported at most once a second.
   for (const auto& [reply, why] : bad) {

@@ -21,8 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxHeaderBytes = 16 * 1024;
-
 class Socket {
  public:
   explicit Socket(int fd) : fd_(fd) {}
@@ -99,124 +97,203 @@ bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::str
   return false;
 }
 
-// What the response head says about the body.
-struct Head {
-  int status = 0;
-  bool chunked = false;
-  bool has_length = false;
-  size_t length = 0;
-  size_t body_offset = 0;
-};
-
 enum class Parse { kIncomplete, kDone, kError };
 
-Parse parse_head(std::string_view data, Head& h, std::string* error) {
-  const size_t end = data.find("\r\n\r\n");
-  if (end == std::string_view::npos) {
-    if (data.size() > kMaxHeaderBytes) {
-      *error = "response header larger than " + std::to_string(kMaxHeaderBytes) + " bytes";
-      return Parse::kError;
+// Reads a response as its bytes arrive, each byte once, keeping only the line being read
+// and the body. Every part is capped: the status line and headers together, each chunk-size
+// line, the trailers together, and the body (HttpOptions::max_body); going over a cap is an
+// error that names it.
+class ResponseReader {
+ public:
+  explicit ResponseReader(size_t max_body) : max_body_(max_body) {}
+
+  // Consumes `data`; kDone once the response is complete (anything after it is ignored).
+  Parse feed(std::string_view data, std::string* error) {
+    while (!data.empty() && state_ != State::kDone) {
+      if (state_ == State::kBody || state_ == State::kChunkData) {
+        const size_t n = std::min(data.size(), left_);
+        body_.append(data.data(), n);
+        data.remove_prefix(n);
+        left_ -= n;
+        if (left_ == 0) state_ = state_ == State::kBody ? State::kDone : State::kChunkDataEnd;
+        continue;
+      }
+      if (state_ == State::kBodyToClose) {
+        if (body_.size() + data.size() > max_body_) return fail(body_too_large(), error);
+        body_.append(data);
+        return Parse::kIncomplete;
+      }
+      // A line: up to LF (a CR before it is dropped; RFC 9112 lets a recipient accept a
+      // bare LF too).
+      const size_t lf = data.find('\n');
+      const std::string_view piece = data.substr(0, lf == std::string_view::npos ? data.size() : lf + 1);
+      if (line_.size() + piece.size() > line_cap()) return fail(line_too_long(), error);
+      line_.append(piece);
+      data.remove_prefix(piece.size());
+      if (lf == std::string_view::npos) return Parse::kIncomplete;
+      part_bytes_ += line_.size();
+      line_.pop_back();
+      if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+      if (!take_line(error)) return Parse::kError;
+      line_.clear();
     }
-    return Parse::kIncomplete;
+    return state_ == State::kDone ? Parse::kDone : Parse::kIncomplete;
   }
-  std::string_view head = data.substr(0, end);
-  const size_t eol = head.find("\r\n");
-  const std::string_view status_line = head.substr(0, eol);
-  // HTTP/1.x SP 3DIGIT [SP reason]
-  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ' ||
-      (status_line.size() > 12 && status_line[12] != ' ') ||
-      !std::all_of(status_line.begin() + 9, status_line.begin() + 12, [](char c) { return c >= '0' && c <= '9'; })) {
-    *error = "malformed status line";
+
+  // The server closed the connection: complete only for a body that ends with it.
+  Parse at_close(std::string* error) {
+    if (state_ == State::kDone || state_ == State::kBodyToClose) {
+      state_ = State::kDone;
+      return Parse::kDone;
+    }
+    switch (state_) {
+      case State::kStatusLine:
+        *error = line_.empty() ? "connection closed before a response" : "connection closed in the response header";
+        break;
+      case State::kHeaderLine: *error = "connection closed in the response header"; break;
+      case State::kBody:
+        *error = "truncated response: " + std::to_string(length_ - left_) + " of " + std::to_string(length_) +
+                 " body bytes";
+        break;
+      default: *error = "connection closed in a chunked body"; break;
+    }
     return Parse::kError;
   }
-  h.status = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
-  head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
-  while (!head.empty()) {
-    const size_t line_end = head.find("\r\n");
-    const std::string_view line = head.substr(0, line_end);
-    head.remove_prefix(line_end == std::string_view::npos ? head.size() : line_end + 2);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      *error = "malformed header line";
-      return Parse::kError;
+
+  int status() const { return status_; }
+  std::string& body() { return body_; }
+
+ private:
+  enum class State {
+    kStatusLine, kHeaderLine, kBody, kBodyToClose, kChunkSize, kChunkData, kChunkDataEnd, kTrailerLine, kDone
+  };
+  static constexpr size_t kMaxHeadBytes = 16 * 1024;     // status line and headers
+  static constexpr size_t kMaxChunkLineBytes = 1024;     // a chunk size and its extensions
+  static constexpr size_t kMaxTrailerBytes = 16 * 1024;  // all trailers
+
+  // The most the line being read may still grow to (its part's cap).
+  size_t line_cap() const {
+    switch (state_) {
+      case State::kChunkSize:
+      case State::kChunkDataEnd: return kMaxChunkLineBytes;
+      case State::kTrailerLine: return kMaxTrailerBytes - part_bytes_;
+      default: return kMaxHeadBytes - part_bytes_;
     }
+  }
+  std::string line_too_long() const {
+    switch (state_) {
+      case State::kChunkSize: return "malformed chunk size";
+      case State::kChunkDataEnd: return "malformed chunk";
+      case State::kTrailerLine: return "response trailers larger than " + std::to_string(kMaxTrailerBytes) + " bytes";
+      default: return "response header larger than " + std::to_string(kMaxHeadBytes) + " bytes";
+    }
+  }
+  std::string body_too_large() const { return "response body larger than " + std::to_string(max_body_) + " bytes"; }
+  static Parse fail(std::string why, std::string* error) {
+    *error = std::move(why);
+    return Parse::kError;
+  }
+  static bool reject(std::string why, std::string* error) {
+    *error = std::move(why);
+    return false;
+  }
+
+  // Acts on a complete line (without its line ending); false with *error set.
+  bool take_line(std::string* error) {
+    const std::string_view line = line_;
+    switch (state_) {
+      case State::kStatusLine:
+        // HTTP/1.x SP 3DIGIT [SP reason]
+        if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ' ||
+            (line.size() > 12 && line[12] != ' ') ||
+            !std::all_of(line.begin() + 9, line.begin() + 12, [](char c) { return c >= '0' && c <= '9'; })) {
+          return reject("malformed status line", error);
+        }
+        status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+        state_ = State::kHeaderLine;
+        return true;
+      case State::kHeaderLine: return line.empty() ? end_of_head(error) : take_header(line, error);
+      case State::kChunkSize: return take_chunk_size(line, error);
+      case State::kChunkDataEnd:
+        if (!line.empty()) return reject("malformed chunk", error);
+        state_ = State::kChunkSize;
+        return true;
+      case State::kTrailerLine:  // trailers are read and ignored; an empty line ends them
+        if (line.empty()) state_ = State::kDone;
+        return true;
+      default: return true;
+    }
+  }
+
+  bool take_header(std::string_view line, std::string* error) {
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return reject("malformed header line", error);
     const std::string_view name = line.substr(0, colon);
     const std::string_view value = trim_ows(line.substr(colon + 1));
     if (equals_ignoring_case(name, "content-length")) {
       if (value.empty() || value.size() > 15 ||
           !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        *error = "malformed Content-Length";
-        return Parse::kError;
+        return reject("malformed Content-Length", error);
       }
       size_t length = 0;
       std::from_chars(value.data(), value.data() + value.size(), length);
-      if (h.has_length && length != h.length) {
-        *error = "conflicting Content-Length headers";
-        return Parse::kError;
-      }
-      h.has_length = true;
-      h.length = length;
+      if (has_length_ && length != length_) return reject("conflicting Content-Length headers", error);
+      has_length_ = true;
+      length_ = length;
     } else if (equals_ignoring_case(name, "transfer-encoding")) {
       if (!equals_ignoring_case(value, "chunked")) {
-        *error = "unsupported Transfer-Encoding: " + std::string(value);
-        return Parse::kError;
+        return reject("unsupported Transfer-Encoding: " + std::string(value), error);
       }
-      h.chunked = true;
+      chunked_ = true;
     }
+    return true;
   }
-  h.body_offset = end + 4;
-  return Parse::kDone;
-}
 
-// Decodes a chunked body; kIncomplete until the last chunk and the trailers are in.
-Parse decode_chunked(std::string_view data, size_t max_body, std::string& body, std::string* error) {
-  body.clear();
-  size_t pos = 0;
-  for (;;) {
-    const size_t eol = data.find("\r\n", pos);
-    if (eol == std::string_view::npos) {
-      if (data.size() - pos <= 1024) return Parse::kIncomplete;
-      *error = "malformed chunk size";
-      return Parse::kError;
+  bool end_of_head(std::string* error) {
+    part_bytes_ = 0;
+    if (chunked_) {
+      state_ = State::kChunkSize;
+    } else if (has_length_) {
+      if (length_ > max_body_) return reject(body_too_large(), error);
+      left_ = length_;
+      state_ = left_ == 0 ? State::kDone : State::kBody;
+    } else {
+      state_ = State::kBodyToClose;
     }
-    std::string_view size_text = data.substr(pos, eol - pos);
-    size_text = trim_ows(size_text.substr(0, size_text.find(';')));  // chunk extensions are ignored
-    if (size_text.empty() || size_text.size() > 8) {
-      *error = "malformed chunk size";
-      return Parse::kError;
-    }
+    return true;
+  }
+
+  bool take_chunk_size(std::string_view line, std::string* error) {
+    const std::string_view size_text = trim_ows(line.substr(0, line.find(';')));  // extensions ignored
+    if (size_text.empty() || size_text.size() > 8) return reject("malformed chunk size", error);
     size_t size = 0;
     for (const char c : size_text) {
       const int d = hex_value(c);
-      if (d < 0) {
-        *error = "malformed chunk size";
-        return Parse::kError;
-      }
+      if (d < 0) return reject("malformed chunk size", error);
       size = size * 16 + static_cast<size_t>(d);
     }
-    pos = eol + 2;
     if (size == 0) {
-      // Trailers (ignored) end with an empty line.
-      for (;;) {
-        const size_t trailer_end = data.find("\r\n", pos);
-        if (trailer_end == std::string_view::npos) return Parse::kIncomplete;
-        if (trailer_end == pos) return Parse::kDone;
-        pos = trailer_end + 2;
-      }
+      state_ = State::kTrailerLine;
+      part_bytes_ = 0;
+      return true;
     }
-    if (body.size() + size > max_body) {
-      *error = "response body larger than " + std::to_string(max_body) + " bytes";
-      return Parse::kError;
-    }
-    if (data.size() - pos < size + 2) return Parse::kIncomplete;
-    if (data.substr(pos + size, 2) != "\r\n") {
-      *error = "malformed chunk";
-      return Parse::kError;
-    }
-    body.append(data.data() + pos, size);
-    pos += size + 2;
+    if (body_.size() + size > max_body_) return reject(body_too_large(), error);
+    left_ = size;
+    state_ = State::kChunkData;
+    return true;
   }
-}
+
+  size_t max_body_;
+  State state_ = State::kStatusLine;
+  std::string line_;
+  size_t part_bytes_ = 0;  // bytes of the head, or of the trailers, read so far
+  int status_ = 0;
+  bool chunked_ = false;
+  bool has_length_ = false;
+  size_t length_ = 0;
+  size_t left_ = 0;  // of the body, or of the chunk
+  std::string body_;
+};
 
 }  // namespace
 
@@ -299,67 +376,26 @@ bool http_get(const HttpUrl& url, const HttpOptions& o, HttpResponse& out, std::
     }
   }
 
-  std::string data;
-  Head head;
-  bool have_head = false;
+  ResponseReader reader(o.max_body);
   char buf[16 * 1024];
   for (;;) {
-    // Is what arrived so far a complete response?
-    if (!have_head) {
-      const Parse p = parse_head(data, head, error);
-      if (p == Parse::kError) return false;
-      have_head = p == Parse::kDone;
-      if (have_head && !head.chunked && head.has_length && head.length > o.max_body) {
-        *error = "response body larger than " + std::to_string(o.max_body) + " bytes";
-        return false;
-      }
-    }
-    if (have_head) {
-      const std::string_view body = std::string_view(data).substr(head.body_offset);
-      if (head.chunked) {
-        const Parse p = decode_chunked(body, o.max_body, out.body, error);
-        if (p == Parse::kError) return false;
-        if (p == Parse::kDone) break;
-      } else if (head.has_length && body.size() >= head.length) {
-        out.body.assign(body.substr(0, head.length));
-        break;
-      } else if (!head.has_length && body.size() > o.max_body) {
-        *error = "response body larger than " + std::to_string(o.max_body) + " bytes";
-        return false;
-      }
-    }
-
     const Wait w = wait_for(fd, POLLIN, deadline, o.cancel);
     if (w != Wait::kReady) {
       *error = wait_error(w, "waiting for the response");
       return false;
     }
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n > 0) {
-      data.append(buf, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
     if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
       *error = "recv: " + errno_text(errno);
       return false;
     }
-    // The server closed the connection.
-    if (!have_head) {
-      *error = data.empty() ? "connection closed before a response" : "connection closed in the response header";
-      return false;
-    }
-    if (head.chunked || head.has_length) {
-      const size_t got = data.size() - head.body_offset;
-      *error = head.chunked ? "connection closed in a chunked body"
-                            : "truncated response: " + std::to_string(got) + " of " + std::to_string(head.length) +
-                                  " body bytes";
-      return false;
-    }
-    out.body = data.substr(head.body_offset);  // the body ends with the connection
-    break;
+    const Parse p = n > 0 ? reader.feed(std::string_view(buf, static_cast<size_t>(n)), error) : reader.at_close(error);
+    if (p == Parse::kError) return false;
+    if (p == Parse::kDone) break;
   }
-  out.status = head.status;
+  out.status = reader.status();
+  out.body = std::move(reader.body());
   return true;
 }
 

@@ -2,7 +2,9 @@
 
 // A minimal HTTP/1.1 GET client for the sampling-strategy poller: plain http only, one
 // request per connection (Connection: close), a deadline for connecting and one for the
-// whole response, a cap on the body, Content-Length, chunked and read-to-close bodies.
+// whole response, Content-Length, chunked and read-to-close bodies. The response is parsed
+// as it arrives, each byte once, and every part of it is capped: status line and headers
+// 16 KiB, each chunk-size line 1 KiB, trailers 16 KiB, the body max_body.
 // Every wait is a poll() of at most 100 ms that also checks `cancel`, so the thread that
 // owns the request can always be stopped promptly.
 //
