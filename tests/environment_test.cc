@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "litetrace/environment.h"
 #include "litetrace/sampler.h"
@@ -136,9 +139,9 @@ TEST(Environment, InvalidValuesKeepTheDefaultAndSayWhy) {
   EXPECT_EQ(o.configuration_errors, (std::vector<std::string>{
       "OTEL_SDK_DISABLED=\"yes\": not true or false; using false",
       "OTEL_RESOURCE_ATTRIBUTES=\"a=1,broken\": 'broken' is not key=value; using no resource attributes",
-      "OTEL_EXPORTER_JAEGER_AGENT_PORT=\"99999\": not an integer from 0 to 65535; using 6831",
+      "OTEL_EXPORTER_JAEGER_AGENT_PORT=\"99999\": not an integer from 1 to 65535; using 6831",
       "OTEL_BSP_SCHEDULE_DELAY=\"-5\": not an integer from 0 to 3600000; using 1000",
-      "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=\"ten\": not an integer from 0 to 4294967295; using 128",
+      "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=\"ten\": not an integer from 0 to 65535; using 128",
       "OTEL_PROPAGATORS=\"tracecontext,xray\": unknown propagator 'xray' (known: tracecontext, baggage, b3, b3multi, "
       "jaeger, none); using tracecontext,baggage",
       "OTEL_TRACES_SAMPLER=\"sometimes\": unknown sampler (known: always_on, always_off, traceidratio, "
@@ -227,6 +230,115 @@ TEST(Environment, DisabledRecordsNothingAndStartsNothing) {
   EXPECT_EQ(stats.spans_started, 0u);
   EXPECT_EQ(stats.packets_sent, 0u);
   EXPECT_EQ(provider.agent_address(), "");
+}
+
+}  // namespace
+}  // namespace litetrace
+
+// ---- options given in code: the same rule as the environment ----
+
+namespace litetrace {
+namespace {
+
+struct Said {
+  std::mutex mutex;
+  std::vector<std::string> invalid;
+  DiagnosticCallback callback() {
+    return [this](const Diagnostic& d) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (d.code == DiagnosticCode::kInvalidOption) invalid.emplace_back(d.message);
+    };
+  }
+  std::vector<std::string> taken() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return invalid;
+  }
+};
+
+// Every numeric field out of its range: the provider starts at once (a huge ring size
+// used to hang it, 1 TiB threw bad_alloc, milliseconds::max() overflowed), keeps each
+// default, says which value and why, and works.
+TEST(Options, OutOfRangeValuesInCodeKeepTheDefaultAndSayWhy) {
+  test::UdpReceiver receiver;
+  Said said;
+  TracerProviderOptions o = test::options_for(receiver);
+  o.on_diagnostic = said.callback();
+  o.ring_bytes_per_thread = SIZE_MAX;
+  o.flush_interval = std::chrono::milliseconds::max();
+  o.max_packet_size = 100;
+  o.max_attributes = 100000;
+  o.max_events = SIZE_MAX;
+  o.max_links = 70000;
+  o.max_attributes_per_event = size_t{1} << 40;
+  o.max_attribute_length = size_t{1} << 33;
+  TracerProvider provider(o);
+  provider.tracer("t").start_span("works").end();
+  ASSERT_TRUE(provider.force_flush());
+  EXPECT_EQ(provider.stats().spans_exported, 1u);
+  EXPECT_EQ(said.taken(), (std::vector<std::string>{
+                              "max_packet_size 100 is not from 512 to 65527; using 65000",
+                              "ring_bytes_per_thread 18446744073709551615 is not from 4096 to 1073741824; using 262144",
+                              "flush_interval 9223372036854775807 ms is not from 0 ms to 3600000 ms; using 1000 ms",
+                              "max_attributes 100000 is not from 0 to 65535; using 128",
+                              "max_events 18446744073709551615 is not from 0 to 65535; using 128",
+                              "max_links 70000 is not from 0 to 65535; using 128",
+                              "max_attributes_per_event 1099511627776 is not from 0 to 65535; using 128",
+                              "max_attribute_length 8589934592 is not from 0 to 4294967295; using 0",
+                          }));
+
+  Said more;
+  TracerProviderOptions p = test::options_for(receiver);
+  p.on_diagnostic = more.callback();
+  p.agent_port = 0;
+  p.ring_bytes_per_thread = size_t{1} << 40;  // 1 TiB
+  p.flush_interval = std::chrono::milliseconds(-5);
+  TracerProvider other(p);
+  other.tracer("t").start_span("goes to the default port").end();
+  // Flushed (whether or not anything listens on 6831): the batcher says the options
+  // before its first pass.
+  (void)other.force_flush();
+  EXPECT_EQ(more.taken(), (std::vector<std::string>{
+                              "agent_port 0 is not from 1 to 65535; using 6831",
+                              "ring_bytes_per_thread 1099511627776 is not from 4096 to 1073741824; using 262144",
+                              "flush_interval -5 ms is not from 0 ms to 3600000 ms; using 1000 ms",
+                          }));
+}
+
+TEST(Options, ARemoteSamplersOutOfRangeValuesKeepTheDefaultAndSayWhy) {
+  test::TestHttpServer server;
+  server.set_reply(test::TestHttpServer::ok_json(R"({"strategyType":0,"probabilisticSampling":{"samplingRate":1}})"));
+  Said said;
+  JaegerRemoteSamplerOptions o;
+  o.service_name = "svc";
+  o.endpoint = server.url();
+  o.on_diagnostic = said.callback();
+  o.max_operations = SIZE_MAX;  // used to hang sizing the operation table
+  o.polling_interval = std::chrono::milliseconds(0);
+  o.initial_sampling_rate = std::nan("");
+  o.connect_timeout = std::chrono::milliseconds::max();
+  o.read_timeout = std::chrono::milliseconds(-1);
+  JaegerRemoteSampler sampler(o);
+  ASSERT_TRUE(sampler.poll_now());  // the poller reports the options before it polls
+  EXPECT_EQ(said.taken(), (std::vector<std::string>{
+                              "polling_interval 0 ms is not from 1 ms to 86400000 ms; using 60000 ms",
+                              "initial_sampling_rate nan is not from 0 to 1; using 0.001",
+                              "max_operations 18446744073709551615 is not from 1 to 100000; using 2000",
+                              "connect_timeout 9223372036854775807 ms is not from 1 ms to 3600000 ms; using 2000 ms",
+                              "read_timeout -1 ms is not from 1 ms to 3600000 ms; using 5000 ms",
+                          }));
+}
+
+// OTEL_SDK_DISABLED=true records nothing, but a bad variable beside it is still said.
+TEST(Options, ADisabledProviderStillReportsItsConfiguration) {
+  Said said;
+  TracerProviderOptions o = from({{"OTEL_SDK_DISABLED", "true"}, {"OTEL_BSP_SCHEDULE_DELAY", "soon"}});
+  o.on_diagnostic = said.callback();
+  o.max_links = 99999;
+  TracerProvider provider(o);
+  EXPECT_EQ(said.taken(), (std::vector<std::string>{
+                              "OTEL_BSP_SCHEDULE_DELAY=\"soon\": not an integer from 0 to 3600000; using 1000",
+                              "max_links 99999 is not from 0 to 65535; using 128",
+                          }));
 }
 
 }  // namespace

@@ -235,7 +235,7 @@ struct ExitRun {
   std::set<std::string> names;
 };
 
-ExitRun run_exit_program(const std::string& mode) {
+ExitRun run_exit_program(const std::string& mode, std::string* output = nullptr) {
   test::UdpReceiver receiver;
   const std::string port = std::to_string(receiver.port());
   std::vector<std::string> args = {LITETRACE_EXIT_PROGRAM, mode, port};
@@ -244,8 +244,24 @@ ExitRun run_exit_program(const std::string& mode) {
   argv.push_back(nullptr);
   pid_t pid;
   ExitRun run{-1, {}};
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return run;
-  waitpid(pid, &run.status, 0);
+  char out_path[] = "/tmp/litetrace-exit-XXXXXX";
+  const int out_fd = mkstemp(out_path);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned == 0) waitpid(pid, &run.status, 0);
+  if (output != nullptr) {
+    output->clear();
+    char buf[4096];
+    for (ssize_t n; (n = pread(out_fd, buf, sizeof buf, static_cast<off_t>(output->size()))) > 0;) {
+      output->append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(out_fd);
+  unlink(out_path);
+  if (spawned != 0) return run;
   // Loopback delivers as the datagram is sent: all of them are queued by now.
   for (const std::string& d : receiver.drain(0ms)) {
     detail::DecodedBatch batch;
@@ -272,6 +288,24 @@ TEST(ProcessExit, SpansOfAProviderAlreadyDestroyedAtExitAreDroppedWithoutACrash)
   ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
   EXPECT_EQ(WEXITSTATUS(run.status), 0);
   EXPECT_EQ(run.names, (std::set<std::string>{"main"}));
+}
+
+// ---- memory that cannot be had ----
+
+// A 1 GiB ring under a 512 MiB address-space limit: the allocation fails without throwing,
+// the thread's spans are dropped and counted, and kOutOfMemory says so. (Not under the
+// sanitizers: their shadow memory does not fit such a limit.)
+TEST(OutOfMemory, ARingThatCannotBeAllocatedDropsAndCountsSpans) {
+  if (kSanitized) GTEST_SKIP() << "an address-space limit and a sanitizer's shadow memory do not mix";
+  std::string output;
+  const ExitRun run = run_exit_program("out-of-memory", &output);
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  EXPECT_TRUE(run.names.empty());
+  EXPECT_EQ(output,
+            "started=3 ended=3 dropped=3 exported=0\n"
+            "1 allocation(s) failed, the last of 1073741824 bytes; the spans or attributes that needed them were "
+            "dropped and counted\n");
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ enum class DiagnosticCode {
   kSamplingStrategyChanged,  // the sampling server sent a new strategy, now in use
   kClockSource,  // at start: what span times are read from (TracerProvider::clock_source());
                  // on the default stderr output only when it is the clock_gettime fallback
+  kOutOfMemory,  // a thread's ring or a span's buffer could not be allocated; those spans
+                 // or attributes are dropped and counted
 };
 
 const char* to_string(DiagnosticCode code) noexcept;
@@ -30,8 +32,9 @@ struct Diagnostic {
   std::string_view message;
 };
 
-// Called on litetrace's background thread, never on an application thread. It must not call
-// back into the object that reported it.
+// Called on litetrace's background thread, never on an application thread, with one
+// exception: a disabled provider (no background thread) reports its configuration's
+// problems from its constructor. It must not call back into the object that reported it.
 using DiagnosticCallback = std::function<void(const Diagnostic&)>;
 
 }  // namespace litetrace

@@ -134,20 +134,23 @@ class ParentBasedSampler final : public Sampler {
 
 // ---- Jaeger remote sampling ----
 
+// As for TracerProviderOptions, a numeric value outside its range keeps the default, and a
+// kInvalidOption diagnostic says so (on the poller thread, as it starts).
 struct JaegerRemoteSamplerOptions {
   // The strategy is per service. Empty: the service name of the TracerProvider this
   // sampler is given to (Sampler::attach); it polls once it has one.
   std::string service_name;
   // Polled as <endpoint>?service=<service_name>; the agent serves it on port 5778.
   std::string endpoint = "http://localhost:5778/sampling";
-  std::chrono::milliseconds polling_interval{60000};
-  // Used until the first strategy arrives, and kept while the server cannot be reached.
+  std::chrono::milliseconds polling_interval{60000};  // 1 ms to 24 hours
+  // Used until the first strategy arrives, and kept while the server cannot be reached;
+  // 0 to 1.
   double initial_sampling_rate = 0.001;
   // Operations that get a sampler of their own under a per-operation strategy; spans of
-  // further operations use the strategy's defaults.
+  // further operations use the strategy's defaults. 1 to 100000.
   size_t max_operations = 2000;
-  std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds read_timeout{5000};
+  std::chrono::milliseconds connect_timeout{2000};  // 1 ms to 1 hour
+  std::chrono::milliseconds read_timeout{5000};     // 1 ms to 1 hour
   // Failures and changes of strategy, on the poller thread. Empty: the provider's callback
   // when service_name is left to the provider too, else a line on stderr, at most once a
   // second per kind.

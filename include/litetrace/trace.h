@@ -225,27 +225,30 @@ class Tracer {
 
 // ---- the provider ----
 
+// Every numeric field has a valid range, given beside it. A value outside its range is
+// not used: the default is kept and a kInvalidOption diagnostic says which value and why
+// (the same rule as for OTEL_* variables, environment.h).
 struct TracerProviderOptions {
   std::string service_name = "unknown_service";
   // More Process tags; jaeger.version, hostname and ip are added unless given here.
   std::vector<std::pair<std::string, std::string>> resource_attributes;
 
   std::string agent_host = "localhost";
-  uint16_t agent_port = 6831;
-  size_t max_packet_size = 65000;
+  uint16_t agent_port = 6831;        // 1 to 65535
+  size_t max_packet_size = 65000;    // 512 to 65527 (the largest UDP payload over IPv6)
 
-  // Bytes of ring per tracing thread; a span that finds its thread's ring full is dropped
-  // and counted (fullQueueDroppedSpans).
+  // Bytes of ring per tracing thread, 4 KiB to 1 GiB (rounded up to a power of two); a span
+  // that finds its thread's ring full is dropped and counted (fullQueueDroppedSpans).
   size_t ring_bytes_per_thread = 256 * 1024;
-  std::chrono::milliseconds flush_interval{1000};
+  std::chrono::milliseconds flush_interval{1000};  // 0 to 1 hour
 
   // Per-span limits; what is over them is dropped and counted on the span
   // (otel.dropped_attributes_count, otel.dropped_events_count, otel.dropped_links_count).
-  size_t max_attributes = 128;
-  size_t max_events = 128;
-  size_t max_links = 128;
-  size_t max_attributes_per_event = 128;
-  size_t max_attribute_length = 0;  // 0 = unlimited; longer strings are truncated
+  size_t max_attributes = 128;            // 0 to 65535
+  size_t max_events = 128;                // 0 to 65535
+  size_t max_links = 128;                 // 0 to 65535
+  size_t max_attributes_per_event = 128;  // 0 to 65535
+  size_t max_attribute_length = 0;  // 0 = unlimited, up to 2^32 - 1; longer strings are truncated
 
   // Which spans are recorded (sampler.h). nullptr: the parent's decision, else sampled
   // (ParentBasedSampler(AlwaysOnSampler) without sampler tags on the wire).

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/option_rule.h"
 #include "core/text.h"
 #include "litetrace/sampler.h"
 
@@ -35,14 +36,14 @@ class Reader {
     errors_.push_back(std::string(name) + "=\"" + std::string(value) + "\": " + why + "; using " + used);
   }
 
-  // A non-negative decimal integer up to `max`.
-  bool read_count(std::string_view name, size_t max, size_t& out) {
+  // A decimal integer from `min` to `max` (core/option_rule.h: the ranges of the options).
+  bool read_count(std::string_view name, size_t min, size_t max, size_t& out) {
     const std::string_view v = get(name);
     if (v.empty()) return false;
     size_t n = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || end != v.data() + v.size() || n > max) {
-      invalid(name, v, "not an integer from 0 to " + std::to_string(max), std::to_string(out));
+    if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) {
+      invalid(name, v, "not an integer from " + std::to_string(min) + " to " + std::to_string(max), std::to_string(out));
       return false;
     }
     out = n;
@@ -112,7 +113,11 @@ bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOpti
       else if (path == o.endpoint.size() - 1) o.endpoint += "sampling";
     } else if (key == "pollingIntervalMs") {
       double ms = static_cast<double>(o.polling_interval.count());
-      if (!env.read_double("OTEL_TRACES_SAMPLER_ARG pollingIntervalMs", value, 1, 86400000, ms)) return false;
+      if (!env.read_double("OTEL_TRACES_SAMPLER_ARG pollingIntervalMs", value,
+                           static_cast<double>(detail::kMinPollingInterval.count()),
+                           static_cast<double>(detail::kMaxPollingInterval.count()), ms)) {
+        return false;
+      }
       o.polling_interval = std::chrono::milliseconds(static_cast<int64_t>(ms));
     } else if (key == "initialSamplingRate") {
       if (!env.read_double("OTEL_TRACES_SAMPLER_ARG initialSamplingRate", value, 0, 1, o.initial_sampling_rate)) {
@@ -203,32 +208,30 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
   for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_PORT", "JAEGER_AGENT_PORT"}) {
     size_t port = o.agent_port;
     if (env.get(name).empty()) continue;
-    if (env.read_count(name, 65535, port) && port > 0) {
-      o.agent_port = static_cast<uint16_t>(port);
-    } else if (port == 0) {
-      env.invalid(name, env.get(name), "port 0", std::to_string(o.agent_port));
-    }
+    if (env.read_count(name, 1, 65535, port)) o.agent_port = static_cast<uint16_t>(port);
     break;
   }
 
   size_t delay_ms = static_cast<size_t>(o.flush_interval.count());
-  if (env.read_count("OTEL_BSP_SCHEDULE_DELAY", 3600000, delay_ms)) {
+  if (env.read_count("OTEL_BSP_SCHEDULE_DELAY", 0, static_cast<size_t>(detail::kMaxFlushInterval.count()), delay_ms)) {
     o.flush_interval = std::chrono::milliseconds(delay_ms);
   }
   size_t queue = o.ring_bytes_per_thread / kRingBytesPerQueuedSpan;
-  if (env.read_count("OTEL_BSP_MAX_QUEUE_SIZE", (size_t{1} << 30) / kRingBytesPerQueuedSpan, queue)) {
-    o.ring_bytes_per_thread = std::max<size_t>(queue, 1) * kRingBytesPerQueuedSpan;
+  if (env.read_count("OTEL_BSP_MAX_QUEUE_SIZE", detail::kMinRingBytes / kRingBytesPerQueuedSpan,
+                     detail::kMaxRingBytes / kRingBytesPerQueuedSpan, queue)) {
+    o.ring_bytes_per_thread = queue * kRingBytesPerQueuedSpan;
   }
 
   // Limits: the general ones first, the span-specific ones win.
-  constexpr size_t kMaxLimit = std::numeric_limits<uint32_t>::max();
-  env.read_count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", kMaxLimit, o.max_attribute_length);
-  env.read_count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", kMaxLimit, o.max_attribute_length);
-  env.read_count("OTEL_ATTRIBUTE_COUNT_LIMIT", kMaxLimit, o.max_attributes);
-  env.read_count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", kMaxLimit, o.max_attributes);
-  env.read_count("OTEL_SPAN_EVENT_COUNT_LIMIT", kMaxLimit, o.max_events);
-  env.read_count("OTEL_SPAN_LINK_COUNT_LIMIT", kMaxLimit, o.max_links);
-  env.read_count("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", kMaxLimit, o.max_attributes_per_event);
+  using detail::kMaxAttributeLengthLimit;
+  using detail::kMaxCountLimit;
+  env.read_count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, kMaxAttributeLengthLimit, o.max_attribute_length);
+  env.read_count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0, kMaxAttributeLengthLimit, o.max_attribute_length);
+  env.read_count("OTEL_ATTRIBUTE_COUNT_LIMIT", 0, kMaxCountLimit, o.max_attributes);
+  env.read_count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0, kMaxCountLimit, o.max_attributes);
+  env.read_count("OTEL_SPAN_EVENT_COUNT_LIMIT", 0, kMaxCountLimit, o.max_events);
+  env.read_count("OTEL_SPAN_LINK_COUNT_LIMIT", 0, kMaxCountLimit, o.max_links);
+  env.read_count("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0, kMaxCountLimit, o.max_attributes_per_event);
 
   if (const std::string_view v = env.get("OTEL_PROPAGATORS"); !v.empty()) {
     std::string why;

@@ -14,6 +14,7 @@ const char* to_string(DiagnosticCode code) noexcept {
     case DiagnosticCode::kSamplingStrategyFailed: return "sampling strategy failed";
     case DiagnosticCode::kSamplingStrategyChanged: return "sampling strategy changed";
     case DiagnosticCode::kClockSource: return "clock source";
+    case DiagnosticCode::kOutOfMemory: return "out of memory";
   }
   return "unknown";
 }

@@ -22,10 +22,11 @@ DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,
     : callback_(std::move(callback)), min_interval_(min_interval) {}
 
 void DiagnosticReporter::report(DiagnosticCode code, std::string_view message) {
-  PerCode& c = codes_[static_cast<size_t>(code)];
+  PerCode unknown;
+  PerCode& c = static_cast<size_t>(code) < kCodes ? codes_[static_cast<size_t>(code)] : unknown;
   const auto now = std::chrono::steady_clock::now();
   // Option problems are said once each at start-up; never hold one back.
-  const bool throttled = code != DiagnosticCode::kInvalidOption;
+  const bool throttled = code != DiagnosticCode::kInvalidOption && &c != &unknown;
   if (throttled && c.ever && now - c.last < min_interval_) {
     ++c.held_back;
     return;

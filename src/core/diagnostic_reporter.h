@@ -31,7 +31,9 @@ class DiagnosticReporter {
   uint64_t reported() const { return reported_; }
 
  private:
-  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kClockSource) + 1;  // the last code
+  // The last code + 1. A code past it (one added without updating this) is never held
+  // back rather than read out of bounds.
+  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kOutOfMemory) + 1;
   struct PerCode {
     std::chrono::steady_clock::time_point last{};
     uint64_t held_back = 0;

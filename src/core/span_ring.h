@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 
 namespace litetrace::detail {
 
@@ -26,9 +27,19 @@ class SpanRing {
   static constexpr uint32_t kPadding = 0x80000000u;
   static constexpr size_t kAlign = 8;
 
-  // `capacity` is rounded up to a power of two, at least 4 KiB.
+  // `capacity` is rounded up to a power of two, at least 4 KiB (rounded_capacity()). The
+  // memory is allocated without throwing; when that fails the ring has no capacity and
+  // every try_reserve() fails (allocated() says so).
   explicit SpanRing(size_t capacity);
 
+  // The power of two, 4 KiB to 2^40 bytes, that a ring asked for `capacity` gets.
+  static constexpr size_t rounded_capacity(size_t capacity) {
+    size_t c = 4096;
+    while (c < capacity && c < (size_t{1} << 40)) c <<= 1;
+    return c;
+  }
+
+  bool allocated() const { return buf_ != nullptr; }
   size_t capacity() const { return capacity_; }
   // The largest record try_reserve() can ever accept.
   size_t max_record() const { return capacity_ / 2; }
@@ -109,11 +120,10 @@ class SpanRing {
 };
 
 inline SpanRing::SpanRing(size_t capacity) {
-  size_t c = 4096;
-  while (c < capacity) c <<= 1;
-  capacity_ = c;
-  mask_ = c - 1;
-  buf_.reset(new uint8_t[c]);
+  const size_t c = rounded_capacity(capacity);
+  buf_.reset(new (std::nothrow) uint8_t[c]);
+  capacity_ = buf_ ? c : 0;  // with no capacity, try_reserve() fails before it writes
+  mask_ = buf_ ? c - 1 : 0;
 }
 
 }  // namespace litetrace::detail

@@ -141,6 +141,17 @@ void Batcher::report_clock_source() {
   reporter_.report(DiagnosticCode::kClockSource, text);
 }
 
+void Batcher::report_allocation_failures() {
+  size_t bytes = 0;
+  const uint64_t failures = core_->allocation_failures(&bytes);
+  if (failures == allocation_failures_reported_) return;
+  reporter_.report(DiagnosticCode::kOutOfMemory,
+                   std::to_string(failures - allocation_failures_reported_) +
+                       " allocation(s) failed, the last of " + std::to_string(bytes) +
+                       " bytes; the spans or attributes that needed them were dropped and counted");
+  allocation_failures_reported_ = failures;
+}
+
 size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
   size_t spans = 0;
   for (ThreadState* ts : threads) {
@@ -194,6 +205,7 @@ void Batcher::run() {
       last_clock_sample = now;
     }
     core_->registered(threads);
+    report_allocation_failures();
     exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
     const size_t spans = drain(threads);
     poll = spans >= kLargeHaul ? std::chrono::milliseconds(0)

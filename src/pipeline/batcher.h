@@ -55,12 +55,14 @@ class Batcher {
  private:
   void run();
   void report_clock_source();
+  void report_allocation_failures();
   size_t drain(const std::vector<ThreadState*>& threads);
   uint64_t losses() const;
 
   ProviderCore* core_;
   std::chrono::milliseconds flush_interval_;
   std::vector<std::string> configuration_errors_;  // reported when the thread starts
+  uint64_t allocation_failures_reported_ = 0;
   bool has_callback_;
   DiagnosticReporter reporter_;
   Exporter exporter_;

@@ -3,7 +3,10 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <new>
 
+#include "core/diagnostic_reporter.h"
+#include "core/option_rule.h"
 #include "litetrace/propagation.h"
 #include "litetrace/sampler.h"
 #include "pipeline/batcher.h"
@@ -138,12 +141,36 @@ void release_finished_cores() {
   // `finished` goes out of scope after the lock: a core's destructor takes other locks.
 }
 
+// The one rule for an option out of range (core/option_rule.h), for every numeric field.
+void check_options(TracerProviderOptions& o) {
+  const TracerProviderOptions d;
+  auto& e = o.configuration_errors;
+  o.agent_port = static_cast<uint16_t>(in_range_or_default<size_t>("agent_port", o.agent_port, 1, 65535, d.agent_port, e));
+  o.max_packet_size = in_range_or_default("max_packet_size", o.max_packet_size, kMinPacketSize, kMaxPacketSize,
+                                          d.max_packet_size, e);
+  o.ring_bytes_per_thread = in_range_or_default("ring_bytes_per_thread", o.ring_bytes_per_thread, kMinRingBytes,
+                                                kMaxRingBytes, d.ring_bytes_per_thread, e);
+  o.flush_interval = in_range_or_default("flush_interval", o.flush_interval, std::chrono::milliseconds(0),
+                                         kMaxFlushInterval, d.flush_interval, e);
+  o.max_attributes = in_range_or_default<size_t>("max_attributes", o.max_attributes, 0, kMaxCountLimit, d.max_attributes, e);
+  o.max_events = in_range_or_default<size_t>("max_events", o.max_events, 0, kMaxCountLimit, d.max_events, e);
+  o.max_links = in_range_or_default<size_t>("max_links", o.max_links, 0, kMaxCountLimit, d.max_links, e);
+  o.max_attributes_per_event = in_range_or_default<size_t>("max_attributes_per_event", o.max_attributes_per_event, 0,
+                                                           kMaxCountLimit, d.max_attributes_per_event, e);
+  o.max_attribute_length = in_range_or_default<size_t>("max_attribute_length", o.max_attribute_length, 0,
+                                                       kMaxAttributeLengthLimit, d.max_attribute_length, e);
+}
+
 bool SpanBuffer::grow(size_t needed, size_t limit) {
   if (needed > limit) return false;
   size_t c = capacity * 2;
   while (c < needed) c *= 2;
   c = std::min(c, limit);
-  std::unique_ptr<uint8_t[]> bigger(new uint8_t[c]);
+  std::unique_ptr<uint8_t[]> bigger(new (std::nothrow) uint8_t[c]);
+  if (!bigger) {
+    core->note_allocation_failure(c);  // the item is dropped and counted on the span
+    return false;
+  }
   std::memcpy(bigger.get(), items, used);
   heap = std::move(bigger);
   items = heap.get();
@@ -168,10 +195,10 @@ ProviderCore::ProviderCore(TracerProviderOptions options)
     : options_(std::move(options)),
       sampler_(options_.sampler.get()),
       propagator_(options_.propagator ? options_.propagator : make_propagator("tracecontext,baggage")) {
-  options_.ring_bytes_per_thread = std::max<size_t>(options_.ring_bytes_per_thread, 4096);
+  check_options(options_);
   // A span's record must fit in half its ring (SpanRing::max_record()).
-  const SpanRing probe_size(options_.ring_bytes_per_thread);
-  max_items_bytes_ = probe_size.max_record() - sizeof(SpanRecordHeader) - SpanRing::kAlign;
+  max_items_bytes_ = SpanRing::rounded_capacity(options_.ring_bytes_per_thread) / 2 - sizeof(SpanRecordHeader) -
+                     SpanRing::kAlign;
   if (sampler_ != nullptr && !options_.disabled) sampler_->attach(options_.service_name, options_.on_diagnostic);
 }
 
@@ -192,7 +219,13 @@ void ProviderCore::start() {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
     live_cores().push_back(this);
   }
-  if (options_.disabled) return;  // no batcher, no socket: nothing is ever recorded
+  if (options_.disabled) {
+    // No batcher, no socket: nothing is ever recorded. The configuration's problems are
+    // still said, here, since no batcher thread will say them.
+    DiagnosticReporter reporter(options_.on_diagnostic);
+    for (const std::string& e : options_.configuration_errors) reporter.report(DiagnosticCode::kInvalidOption, e);
+    return;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   batcher_ = std::make_unique<Batcher>(this, options_);
   batcher_running_ = true;
@@ -255,7 +288,14 @@ ThreadState* ProviderCore::register_thread() {
   // A provider that will never send again gets no ring; the caller counts the span here.
   if (!accepting()) return nullptr;
   release_finished_cores();
-  auto* ts = new ThreadState(options_.ring_bytes_per_thread);
+  auto* ts = new (std::nothrow) ThreadState(options_.ring_bytes_per_thread);
+  if (ts == nullptr) {
+    note_allocation_failure(sizeof(ThreadState));
+    return nullptr;  // this span is counted on the core; the next one tries again
+  }
+  // A ring that could not be allocated has no room: the thread's spans are dropped and
+  // counted like those that find a full ring.
+  if (!ts->ring.allocated()) note_allocation_failure(SpanRing::rounded_capacity(options_.ring_bytes_per_thread));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.push_back(ts);
@@ -322,8 +362,22 @@ void ProviderCore::reap(ThreadState* ts) {
   delete ts;
 }
 
+void ProviderCore::note_allocation_failure(size_t bytes) {
+  allocation_failures_.fetch_add(1, std::memory_order_relaxed);
+  failed_allocation_bytes_.store(bytes, std::memory_order_relaxed);
+}
+
+uint64_t ProviderCore::allocation_failures(size_t* last_bytes) const {
+  *last_bytes = failed_allocation_bytes_.load(std::memory_order_relaxed);
+  return allocation_failures_.load(std::memory_order_relaxed);
+}
+
 SpanBuffer* ProviderCore::new_buffer() {
-  auto* b = new SpanBuffer;
+  auto* b = new (std::nothrow) SpanBuffer;
+  if (b == nullptr) {
+    note_allocation_failure(sizeof(SpanBuffer));
+    return nullptr;
+  }
   b->core = this;
   b->max_attributes = options_.max_attributes;
   b->max_attribute_length = options_.max_attribute_length;

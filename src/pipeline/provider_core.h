@@ -93,6 +93,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   bool accepting() const { return !shut_down_.load(std::memory_order_relaxed); }
 
   // A SpanBuffer from the calling thread's pool; the caller fills in every header field.
+  // nullptr when a new one cannot be allocated.
   SpanBuffer* acquire_buffer(ThreadState* ts) {
     SpanBuffer* b = ts->free_buffers;
     if (b == nullptr) return new_buffer();  // warming up, or more spans open than ever before
@@ -129,6 +130,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   void end_unregistered(SpanBuffer* b);
   // Spans started (sampled) and not yet ended, on any thread.
   uint64_t open_spans() const;
+  // Memory that could not be allocated (a ring, a span buffer); the batcher reports it.
+  void note_allocation_failure(size_t bytes);
+  uint64_t allocation_failures(size_t* last_bytes) const;
 
   bool force_flush(std::chrono::milliseconds timeout);
   bool shutdown(std::chrono::milliseconds timeout);
@@ -183,6 +187,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::atomic<uint64_t> unregistered_dropped_{0};
   std::atomic<uint64_t> unregistered_not_sampled_{0};
   std::atomic<uint64_t> unregistered_ended_{0};
+  std::atomic<uint64_t> allocation_failures_{0};
+  std::atomic<size_t> failed_allocation_bytes_{0};
 
   // Inline, so other files reach them without a TLS wrapper call.
   static inline thread_local ProviderCore* t_cache_core = nullptr;

@@ -401,6 +401,11 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
   }
   detail::ThreadState::bump(ts->started);
   SpanBuffer* b = core->acquire_buffer(ts);
+  if (b == nullptr) {  // out of memory: counted as ended and dropped at once
+    detail::ThreadState::bump(ts->ended);
+    detail::ThreadState::bump(ts->dropped);
+    return span;
+  }
   span.buffer_ = b;
   detail::SpanRecordHeader& h = b->header;  // every field is set here: the buffer is reused
   h.size = 0;

@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "core/diagnostic_reporter.h"
+#include "core/option_rule.h"
 #include "core/text.h"
 #include "litetrace/sampler.h"
 #include "sampling/rate_limiter.h"
@@ -95,19 +96,37 @@ std::string excerpt(std::string_view body) {
   return out;
 }
 
+// The one rule for an option out of range (core/option_rule.h), for every numeric field.
+JaegerRemoteSamplerOptions checked(JaegerRemoteSamplerOptions o, std::vector<std::string>& e) {
+  using std::chrono::milliseconds;
+  const JaegerRemoteSamplerOptions d;
+  o.polling_interval = detail::in_range_or_default("polling_interval", o.polling_interval, detail::kMinPollingInterval,
+                                                   detail::kMaxPollingInterval, d.polling_interval, e);
+  o.initial_sampling_rate = detail::in_range_or_default("initial_sampling_rate", o.initial_sampling_rate, 0.0, 1.0,
+                                                        d.initial_sampling_rate, e);
+  o.max_operations = detail::in_range_or_default<size_t>("max_operations", o.max_operations, 1,
+                                                         detail::kMaxOperationsLimit, d.max_operations, e);
+  o.connect_timeout = detail::in_range_or_default("connect_timeout", o.connect_timeout, milliseconds(1),
+                                                  detail::kMaxHttpTimeout, d.connect_timeout, e);
+  o.read_timeout = detail::in_range_or_default("read_timeout", o.read_timeout, milliseconds(1),
+                                               detail::kMaxHttpTimeout, d.read_timeout, e);
+  return o;
+}
+
 }  // namespace
 
 struct JaegerRemoteSampler::State {
-  explicit State(JaegerRemoteSamplerOptions o)
+  explicit State(JaegerRemoteSamplerOptions o, std::vector<std::string> errors)
       : options(std::move(o)),
         capacity(table_capacity(options.max_operations)),
         table(new std::atomic<NamedOperation*>[capacity]),
-        reporter(options.on_diagnostic) {
+        reporter(options.on_diagnostic),
+        option_errors(std::move(errors)) {
     for (size_t i = 0; i < capacity; ++i) table[i].store(nullptr, std::memory_order_relaxed);
     has_service = !options.service_name.empty();
     if (has_service) set_url();
     current.type = SamplingStrategy::Type::kProbabilistic;
-    current.probability = options.initial_sampling_rate < 0 ? 0 : options.initial_sampling_rate > 1 ? 1 : options.initial_sampling_rate;
+    current.probability = options.initial_sampling_rate;
     apply(current);
     description = current.describe();
   }
@@ -289,6 +308,8 @@ struct JaegerRemoteSampler::State {
   bool run() {
     std::unique_lock<std::mutex> lock(mutex);
     wake.wait(lock, [this] { return stop || has_service; });
+    // Said once the reporter is known: the sampler's own callback or its provider's.
+    for (const std::string& e : option_errors) reporter.report(DiagnosticCode::kInvalidOption, e);
     while (!stop) {
       const uint64_t answering = requested;  // poll_now() calls up to here get this poll
       lock.unlock();
@@ -338,12 +359,16 @@ struct JaegerRemoteSampler::State {
   bool orphaned = false;  // the sampler is gone; the poller thread deletes this state
   Stats stats;
   std::string description;
+  std::vector<std::string> option_errors;  // reported by the poller thread as it starts
   std::unique_ptr<std::thread> thread;
   pid_t owner = ::getpid();
 };
 
 JaegerRemoteSampler::JaegerRemoteSampler(JaegerRemoteSamplerOptions options)
-    : state_(std::make_unique<State>(std::move(options))) {
+    : state_(nullptr) {
+  std::vector<std::string> errors;
+  JaegerRemoteSamplerOptions valid = checked(std::move(options), errors);
+  state_ = std::make_unique<State>(std::move(valid), std::move(errors));
   State* s = state_.get();
   s->thread = std::make_unique<std::thread>([s] {
 #if defined(__linux__)

@@ -6,9 +6,16 @@
 //                                       destructors that run before its own recorded
 //   exit_program provider-gone PORT     the provider is destroyed at the end of main; spans
 //                                       ended or started by static destructors are dropped
+//   exit_program out-of-memory PORT     under an address-space limit no 1 GiB ring fits in:
+//                                       spans are dropped and counted, kOutOfMemory is said,
+//                                       nothing aborts; prints the counts and the diagnostic
 
+#include <sys/resource.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -72,6 +79,30 @@ int main(int argc, char** argv) {
     g_before_provider.started_name = "dropped: started by a static destructor";
     tracer.start_span("main").end();
     return 0;  // the provider goes here, before any static destructor
+  }
+  if (mode == "out-of-memory") {
+    rlimit limit{};
+    getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = 512ull << 20;  // room for the process and a thread, not for the ring
+    if (setrlimit(RLIMIT_AS, &limit) != 0) return 3;
+    litetrace::TracerProviderOptions o = options(argv[2]);
+    o.ring_bytes_per_thread = 1u << 30;  // in range, and more than the limit allows
+    std::mutex mutex;
+    std::string said;
+    o.on_diagnostic = [&](const litetrace::Diagnostic& d) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (d.code == litetrace::DiagnosticCode::kOutOfMemory) said = std::string(d.message);
+    };
+    TracerProvider provider(o);
+    Tracer tracer = provider.tracer("oom");
+    for (int i = 0; i < 3; ++i) tracer.start_span("no ring for it").end();
+    provider.shutdown();
+    const litetrace::TracerStats s = provider.stats();
+    std::lock_guard<std::mutex> lock(mutex);
+    std::printf("started=%llu ended=%llu dropped=%llu exported=%llu\n%s\n", (unsigned long long)s.spans_started,
+                (unsigned long long)s.spans_ended, (unsigned long long)s.spans_dropped_queue,
+                (unsigned long long)s.spans_exported, said.c_str());
+    return 0;
   }
   return 2;
 }
