@@ -204,24 +204,44 @@ TEST(Exporter, OversizedSpansAreTrimmedOrCountedAsTooLarge) {
   Exporter exporter(options_for("127.0.0.1", receiver.port(), 4096), kProcess, &reporter);
   test::SpanFactory factory(10);
   const Span big = factory.sized_span(200, 100);  // ~21 KB of tags
-  Span huge = factory.sized_span(0, 0);
-  const std::string name(5000, 'n');
-  huge.operation_name = name;
+  Span long_name = factory.sized_span(0, 0);
+  std::string name = "x";
+  for (int i = 0; i < 2500; ++i) name += "\xC3\xA9";  // é: two bytes
+  long_name.operation_name = name;
+  Span unfittable = factory.sized_span(0, 0);
+  std::vector<SpanRef> refs(400, SpanRef{RefType::kFollowsFrom, ~0ull >> 2, ~0ull >> 2, ~0ull >> 2});  // ~12 KB: no room even nameless
+  unfittable.references = {refs.data(), refs.size()};
   const Span after = factory.sized_span(1, 1);
+  exporter.add(long_name);  // first: kSpanTrimmed is said at most once a second
   exporter.add(big);
-  exporter.add(huge);
+  exporter.add(unfittable);
   exporter.add(after);
   exporter.flush();
   const ExporterStats st = exporter.stats();
-  EXPECT_EQ(st.spans_trimmed, 1u);
+  EXPECT_EQ(st.spans_trimmed, 2u);
   EXPECT_EQ(st.spans_too_large, 1u);
-  EXPECT_EQ(st.spans_sent, 2u);
+  EXPECT_EQ(st.spans_sent, 3u);
   EXPECT_TRUE(diags.has(DiagnosticCode::kSpanTrimmed));
   EXPECT_TRUE(diags.has(DiagnosticCode::kSpanTooLarge));
 
   Received got;
   decode_all(receiver.receive_all(exporter.stats().packets_sent), got);
-  ASSERT_EQ(got.span_count, 2u);
+  ASSERT_EQ(got.span_count, 3u);
+  const Span& cut = *got.by_id.at(long_name.span_id);
+  EXPECT_GT(cut.operation_name.size(), 3500u);
+  EXPECT_LT(cut.operation_name.size(), name.size());
+  EXPECT_EQ(cut.operation_name.size() % 2, 1u) << "the cut split an é";
+  // Diagnostics quote at most 64 bytes of a name, cut between characters: 63 here.
+  std::string quoted = "\"x";
+  for (int i = 0; i < 31; ++i) quoted += "\xC3\xA9";
+  quoted += "...\"";
+  bool said = false;
+  for (const std::string& m : diags.messages) {
+    if (m.find("with its name cut to " + std::to_string(cut.operation_name.size()) + " bytes") == std::string::npos) continue;
+    said = true;
+    EXPECT_EQ(m.rfind("span " + quoted + " encodes to ", 0), 0u) << m;
+  }
+  EXPECT_TRUE(said);
   const Span& trimmed = *got.by_id.at(big.span_id);
   EXPECT_LT(trimmed.tags.size, 200u);
   EXPECT_EQ(trimmed.dropped_tags, 200u - trimmed.tags.size);

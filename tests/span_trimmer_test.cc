@@ -54,11 +54,37 @@ TEST(SpanTrimmer, DropsTagsWhenLogsAreNotEnoughAndAddsToEarlierDrops) {
   EXPECT_LE(encoded_size(out), 2000u);
 }
 
-TEST(SpanTrimmer, GivesUpWhenTheBareSpanIsTooLarge) {
+// A name longer than a packet is cut (at a UTF-8 boundary) so the span still goes out,
+// with as many tags as fit beside an empty name.
+TEST(SpanTrimmer, CutsANameLongerThanThePacketAtAUtf8Boundary) {
+  test::SpanFactory f(4);
+  Span s = f.sized_span(3, 10);
+  std::string huge;
+  while (huge.size() < 5000) huge += "n\xC3\xA9";  // "né": the cut may not split the é
+  s.operation_name = huge;
+  Span out;
+  ASSERT_TRUE(trim_to_fit(s, 4000, &out));
+  EXPECT_LE(encoded_size(out), 4000u);
+  EXPECT_GT(encoded_size(out), 4000u - 3);  // the longest prefix that fits, to a character
+  EXPECT_EQ(huge.compare(0, out.operation_name.size(), out.operation_name), 0);
+  EXPECT_NE(static_cast<unsigned char>(huge[out.operation_name.size()]) & 0xC0, 0x80) << "split a character";
+  EXPECT_EQ(out.tags.size, 3u);  // the tags keep their place before the name's tail
+  EXPECT_EQ(out.dropped_tags, 0u);
+
+  // Tags that leave no room for any name: as many as fit, then the name.
+  Span crowded = f.sized_span(100, 100);
+  crowded.operation_name = huge;
+  ASSERT_TRUE(trim_to_fit(crowded, 4000, &out));
+  EXPECT_LE(encoded_size(out), 4000u);
+  EXPECT_LT(out.tags.size, 100u);
+  EXPECT_EQ(out.dropped_tags, 100u - out.tags.size);
+}
+
+TEST(SpanTrimmer, GivesUpWhenEvenANamelessBareSpanIsTooLarge) {
   test::SpanFactory f(4);
   Span s = f.sized_span(1, 10);
-  const std::string huge(5000, 'n');
-  s.operation_name = huge;
+  std::vector<SpanRef> refs(400, SpanRef{RefType::kFollowsFrom, ~0ull >> 2, ~0ull >> 2, ~0ull >> 2});  // ~12 KB of references
+  s.references = {refs.data(), refs.size()};
   Span out;
   EXPECT_FALSE(trim_to_fit(s, 4000, &out));
 }

@@ -23,6 +23,20 @@ inline void append_hex(std::string& out, uint64_t v, int digits) {
   for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
 }
 
+// The longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.
+inline std::string_view utf8_prefix(std::string_view s, size_t limit) {
+  if (s.size() <= limit) return s;
+  size_t n = limit;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+// A name for a diagnostic: at most 64 bytes of it, cut at a UTF-8 boundary, "..." when cut.
+inline std::string quoted_for_diagnostic(std::string_view name) {
+  const std::string_view head = utf8_prefix(name, 64);
+  return "\"" + std::string(head) + (head.size() < name.size() ? "...\"" : "\"");
+}
+
 // Without the spaces and tabs around it (HTTP's OWS).
 inline std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

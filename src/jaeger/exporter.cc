@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/span_trimmer.h"
 
@@ -120,19 +121,23 @@ void Exporter::add_trimmed(const Span& span) {
   if (!trim_to_fit(span, limit, &trimmed)) {
     bump(spans_too_large_, 1);
     reporter_->report(DiagnosticCode::kSpanTooLarge,
-                      "span \"" + std::string(span.operation_name.substr(0, 64)) +
-                          "\" does not fit a " + std::to_string(packet_size_) +
-                          "-byte packet even without logs and tags; dropped (tooLargeDroppedSpans)");
+                      "span " + quoted_for_diagnostic(span.operation_name) + " does not fit a " +
+                          std::to_string(packet_size_) +
+                          "-byte packet even without logs, tags and name; dropped (tooLargeDroppedSpans)");
     return;
   }
   bump(spans_trimmed_, 1);
+  const size_t name_cut = span.operation_name.size() - trimmed.operation_name.size();
   reporter_->report(DiagnosticCode::kSpanTrimmed,
-                    "span \"" + std::string(span.operation_name) + "\" encodes to " +
+                    "span " + quoted_for_diagnostic(span.operation_name) + " encodes to " +
                         std::to_string(encoded_size(span)) + " bytes, more than the " +
                         std::to_string(limit) + " a packet has room for: sent it without its last " +
                         std::to_string(span.logs.size - trimmed.logs.size) + " logs and " +
                         std::to_string(span.tags.size - trimmed.tags.size) +
-                        " tags (its otel.dropped_* tags say so)");
+                        " tags (its otel.dropped_* tags say so)" +
+                        (name_cut == 0 ? std::string()
+                                       : " and with its name cut to " +
+                                             std::to_string(trimmed.operation_name.size()) + " bytes"));
   while (current().add(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
 }
 

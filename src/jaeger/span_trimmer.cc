@@ -1,5 +1,6 @@
 #include "jaeger/span_trimmer.h"
 
+#include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
@@ -31,6 +32,19 @@ size_t largest_fitting(size_t max, Fits fits) {
   return lo;
 }
 
+// `span` with its name cut to the longest prefix, at a UTF-8 boundary, with which it fits.
+// False when even an empty name does not fit.
+bool cut_name_to_fit(Span& span, size_t limit) {
+  const std::string_view name = span.operation_name;
+  const auto fits = [&](size_t n) {
+    span.operation_name = name.substr(0, n);
+    return encoded_size(span) <= limit;
+  };
+  if (!fits(0)) return false;
+  span.operation_name = utf8_prefix(name, largest_fitting(name.size(), fits));
+  return true;
+}
+
 }  // namespace
 
 bool trim_to_fit(const Span& span, size_t limit, Span* out) {
@@ -50,7 +64,19 @@ bool trim_to_fit(const Span& span, size_t limit, Span* out) {
     *out = keep(span, largest_fitting(span.tags.size, [&](size_t n) { return fits(n, 0); }), 0);
     return true;
   }
-  return false;
+  // Too large even bare: the name is what is left to cut, keeping as many tags as fit
+  // with an empty name (a span with no room even for its references is dropped).
+  const auto fits_nameless = [&](size_t tags) {
+    Span s = keep(span, tags, 0);
+    s.operation_name = std::string_view();
+    return encoded_size(s) <= limit;
+  };
+  if (!fits_nameless(0)) return false;
+  Span cut = keep(span, largest_fitting(span.tags.size, fits_nameless), 0);
+  if (!cut_name_to_fit(cut, limit)) return false;
+  *out = cut;
+  return true;
 }
+
 
 }  // namespace litetrace::detail

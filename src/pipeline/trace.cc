@@ -5,6 +5,7 @@
 
 #include "core/id_generator.h"
 #include "core/span_record.h"
+#include "core/text.h"
 #include "core/tick_clock.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
@@ -35,13 +36,8 @@ uint64_t unix_ns(SystemTime t) {
   return ns > 0 ? static_cast<uint64_t>(ns) : 0;
 }
 
-// The longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.
-std::string_view truncate_utf8(std::string_view s, size_t limit) {
-  if (limit == 0 || s.size() <= limit) return s;
-  size_t n = limit;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
+// A limit of 0 means none.
+std::string_view truncate_utf8(std::string_view s, size_t limit) { return limit == 0 ? s : detail::utf8_prefix(s, limit); }
 
 // Bytes are cut anywhere; a limit of 0 means none.
 std::string_view truncate_bytes(std::string_view s, size_t limit) { return limit == 0 ? s : s.substr(0, limit); }

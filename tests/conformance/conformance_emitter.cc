@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "jaeger/exporter.h"
 #include "support/span_factory.h"
@@ -124,14 +125,20 @@ int main(int argc, char** argv) {
   options.max_packet_size = max_packet;
   lt::Exporter exporter(options, process, &reporter);
 
-  // An operation name longer than a packet: no trimming can save such a span, so it is
-  // dropped and counted (tooLargeDroppedSpans); judge.py checks exactly these are missing.
-  const std::string too_large_name(max_packet + 1, 'L');
+  // An operation name longer than a packet: the name is cut (at a UTF-8 boundary, after
+  // the logs and the tags) so the span still goes out. More references than a packet holds:
+  // nothing can save such a span, so it is dropped and counted (tooLargeDroppedSpans);
+  // judge_exporter.py checks exactly these are missing.
+  std::string too_large_name = "L";
+  while (too_large_name.size() <= max_packet) too_large_name += "\xC3\xA9";  // é: a cut may not split it
+  const std::vector<lt::SpanRef> too_many_refs(2000, lt::SpanRef{lt::RefType::kFollowsFrom, ~0ull >> 1, ~0ull >> 1,
+                                                                 ~0ull >> 1});
   for (long i = 0; i < spans; ++i) {
     lt::Span s = profile == "small"
                      ? factory.sized_span(1 + static_cast<size_t>(i % 3), 10 + static_cast<size_t>(i % 50))
                      : factory.random_span();
     if (profile == "random" && i % 250 == 249) s.operation_name = too_large_name;
+    if (profile == "random" && i % 500 == 374) s.references = {too_many_refs.data(), too_many_refs.size()};
     std::fprintf(expect, "%s\n", span_json(s).c_str());
     exporter.add(s);
   }

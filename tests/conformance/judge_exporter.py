@@ -5,7 +5,9 @@ Apache Thrift and the official Jaeger IDL (see thrift_judge.py).
 A datagram passes when it decodes as a oneway emitBatch, every struct validate()s, no byte
 is left over, it is within the packet limit, and every span equals what the emitter
 recorded - or is that span trimmed by litetrace's documented rule (a prefix of its logs,
-then of its tags, with otel.dropped_* tags counting the rest).
+then of its tags, with otel.dropped_* tags counting the rest, then a prefix of its name
+cut at a UTF-8 boundary). Only spans with more references than a packet holds may be
+missing.
 """
 
 import argparse
@@ -132,15 +134,20 @@ def main():
     for span_id, exp in expected.items():
         got = received.get(span_id)
         if got is None:
-            if len(exp["operationName"]) // 2 <= a.max_packet:
+            if len(exp["references"]) < 1000:  # the emitter's unfittable spans carry 2000
                 failures.append("span %d is missing and was not too large" % span_id)
             continue
         got_c = thrift_judge.span(got)
         kept_tags = sum(1 for t in got_c["tags"] if t[0] not in DROPPED_KEYS)
+        sent_name, got_name = bytes.fromhex(exp["operationName"]), bytes.fromhex(got_c["operationName"])
+        name_cut = (got_name != sent_name and sent_name.startswith(got_name)
+                    and sent_name[len(got_name)] & 0xC0 != 0x80)  # cut between characters
+        if name_cut:
+            exp = dict(exp, operationName=got_c["operationName"])
         want = expected_wire_span(exp, min(kept_tags, len(exp["tags"])), len(got_c["logs"]))
         if got_c != want:
             failures.append("span %d differs:\n  sent     %s\n  received %s" % (span_id, want, got_c))
-        elif kept_tags < len(exp["tags"]) or len(got_c["logs"]) < len(exp["logs"]):
+        elif name_cut or kept_tags < len(exp["tags"]) or len(got_c["logs"]) < len(exp["logs"]):
             trimmed += 1
             trimmed_ids.add(span_id)
     missing = len(expected) - len(received)
