@@ -338,6 +338,29 @@ TEST(PropagationBaggage, W3CBaggageRules) {
   EXPECT_EQ(extract_from(W3CBaggagePropagator(), out).baggage, (Baggage{{"user", "alice b"}, {"plan", "a,b;c"}}));
 }
 
+// Debug implies sampled, as in B3 and Jaeger: a context with the debug flag and the
+// sampled bit clear is injected as sampled by every format, and extracted so.
+TEST(PropagationComposite, DebugImpliesSampledInEveryFormat) {
+  std::string error;
+  const auto all = make_propagator("tracecontext,b3,jaeger", &error);
+  ASSERT_NE(all, nullptr) << error;
+  const PropagationContext ctx(sample_context(kTraceFlagDebug));  // sampled bit clear
+  EXPECT_TRUE(ctx.span_context.sampled());
+  std::map<std::string, std::string> out;
+  inject_into(*all, ctx, out);
+  EXPECT_EQ(out, (std::map<std::string, std::string>{
+                     {"b3", kW3cIds + "-d"},
+                     {"traceparent", "00-" + kW3cIds + "-01"},
+                     {"uber-trace-id", "0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331:0:3"}}));
+  std::map<std::string, std::string> b3multi;
+  inject_into(*make_propagator("b3multi"), ctx, b3multi);
+  EXPECT_EQ(b3multi.at("x-b3-flags"), "1");
+  // Jaeger's flags 2 (debug alone) read as debug and sampled.
+  const PropagationContext got =
+      extract_from(*make_propagator("jaeger"), Headers{{"uber-trace-id", "abc:def:0:2"}});
+  EXPECT_EQ(got.span_context.flags, kDebug);
+}
+
 TEST(PropagationComposite, InjectsAllAndTheLastValidExtractWins) {
   std::string error;
   const auto all = make_propagator("tracecontext, baggage,b3multi,jaeger", &error);

@@ -253,6 +253,75 @@ TEST(Tracer, TheLastValueWinsHoweverOftenItIsReplaced) {
   ASSERT_NE(find_tag(*cleared, "error"), nullptr);
 }
 
+// One tag per key: user attributes named like the mapping's tags do not make a second
+// tag (the mapping's value wins; where the mapping writes none, the attribute stays), keys
+// are unique within an event (the last value wins), and when a span is trimmed the user's
+// attributes go before the tags that carry meaning.
+TEST(Tracer, TheMappingsTagsAreUniqueAndSurviveTrimming) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_packet_size = 2048;
+  o.on_diagnostic = [](const Diagnostic&) {};  // trimming is said; not the point here
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("scope", "1.0");
+  StartSpanOptions server;
+  server.kind = SpanKind::kServer;
+  {
+    Span s = tracer.start_span("clash", server);
+    s.set_attribute("error", false);
+    s.set_attribute("span.kind", "client");
+    s.set_attribute("otel.status_code", "OK");
+    s.set_attribute("otel.scope.name", "mine");
+    s.set_attribute("kept", 1);
+    s.add_event("e", {{"k", 1}, {"other", 2}, {"k", 3}});
+    s.set_status(StatusCode::kError, "broken");
+  }
+  {
+    Span s = tracer.start_span("internal");  // no span.kind tag of the mapping's own
+    s.set_attribute("span.kind", "custom");
+  }
+  {
+    Span s = tracer.start_span("trimmed", server);
+    for (int i = 0; i < 200; ++i) s.set_attribute("attribute." + std::to_string(i), std::string(40, 'v'));
+    s.set_status(StatusCode::kError, "too big");
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  const auto count = [](const detail::Span& s, std::string_view key) {
+    size_t n = 0;
+    for (const detail::Tag& t : s.tags) n += t.key == key;
+    return n;
+  };
+  const detail::Span* clash = got.by_name("clash");
+  ASSERT_NE(clash, nullptr);
+  for (const char* key : {"error", "span.kind", "otel.status_code", "otel.scope.name", "kept"}) {
+    EXPECT_EQ(count(*clash, key), 1u) << key;
+  }
+  EXPECT_TRUE(find_tag(*clash, "error")->vbool);
+  EXPECT_EQ(std::string(find_tag(*clash, "span.kind")->str), "server");
+  EXPECT_EQ(std::string(find_tag(*clash, "otel.status_code")->str), "ERROR");
+  EXPECT_EQ(std::string(find_tag(*clash, "otel.scope.name")->str), "scope");
+  ASSERT_EQ(clash->logs.size, 1u);
+  std::vector<std::pair<std::string, int64_t>> fields;
+  for (const detail::Tag& f : clash->logs[0].fields) {
+    if (f.key != "event") fields.emplace_back(std::string(f.key), f.vlong);
+  }
+  EXPECT_EQ(fields, (std::vector<std::pair<std::string, int64_t>>{{"other", 2}, {"k", 3}}));
+
+  const detail::Span* internal = got.by_name("internal");
+  ASSERT_NE(internal, nullptr);
+  EXPECT_EQ(std::string(find_tag(*internal, "span.kind")->str), "custom");
+
+  const detail::Span* trimmed = got.by_name("trimmed");
+  ASSERT_NE(trimmed, nullptr);
+  EXPECT_GT(trimmed->dropped_tags, 100u);  // decoded from otel.dropped_attributes_count
+  for (const char* key : {"error", "span.kind", "otel.status_code", "otel.status_description", "otel.scope.name",
+                          "otel.scope.version", "otel.library.name", "otel.library.version"}) {
+    EXPECT_EQ(count(*trimmed, key), 1u) << key;
+  }
+}
+
 // Each set_attribute overload records its value with the right Jaeger type.
 TEST(Tracer, EverySetAttributeOverload) {
   UdpReceiver receiver;

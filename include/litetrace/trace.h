@@ -61,7 +61,9 @@ struct SpanContext {
   bool remote = false;  // came from another process (propagation)
 
   bool valid() const { return trace_id.valid() && span_id != 0; }
-  bool sampled() const { return (flags & kTraceFlagSampled) != 0; }
+  // Debug implies sampled, as in B3 and Jaeger: a context with the debug flag is sampled
+  // whatever its sampled bit says, and every format injects it so.
+  bool sampled() const { return (flags & (kTraceFlagSampled | kTraceFlagDebug)) != 0; }
 
   // Lowercase hex: 32 digits for the trace id, 16 for the span id.
   std::string trace_id_hex() const;

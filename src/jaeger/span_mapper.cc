@@ -37,6 +37,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
   const uint8_t* const end = p + h.items_size;
 
   tags_.clear();
+  user_tags_.clear();
   logs_.clear();
   log_field_begin_.clear();
   log_fields_.clear();
@@ -51,7 +52,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
     if (kind != ItemKind::kAttribute && kind != ItemKind::kDeadAttribute && kind != ItemKind::kEventAttribute) ++p;
     switch (kind) {
       case ItemKind::kName: name = get_bytes(p, get<uint16_t>(p)); break;
-      case ItemKind::kAttribute: tags_.push_back(read_attribute(p)); break;
+      case ItemKind::kAttribute: user_tags_.push_back(read_attribute(p)); break;
       case ItemKind::kDeadAttribute: read_attribute(p); break;
       case ItemKind::kEvent: {
         const bool unix_ns = get<uint8_t>(p) != 0;
@@ -123,6 +124,21 @@ const Span& SpanMapper::map(const uint8_t* record) {
       tags_.push_back(Tag::string("sampler.type", to_string(static_cast<SamplerType>(h.sampler_type))));
       tags_.push_back(Tag::float64("sampler.param", h.sampler_param));
       break;
+  }
+  // The mapping's tags come first, so trimming (which keeps a prefix of the tags) takes the
+  // user's attributes before them; a user attribute with the key of one of them, or of a
+  // dropped count the encoder will write, is left out: one tag per key, the mapping's.
+  const size_t mapping_tags = tags_.size();
+  const auto taken = [&](std::string_view key) {
+    for (size_t i = 0; i < mapping_tags; ++i) {
+      if (tags_[i].key == key) return true;
+    }
+    return (h.dropped_attributes != 0 && key == "otel.dropped_attributes_count") ||
+           (h.dropped_events != 0 && key == "otel.dropped_events_count") ||
+           (h.dropped_links != 0 && key == "otel.dropped_links_count");
+  };
+  for (const Tag& t : user_tags_) {
+    if (!taken(t.key)) tags_.push_back(t);
   }
 
   // Counter times become a start and a duration together (TickConverter::span_times): the

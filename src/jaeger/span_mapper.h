@@ -28,6 +28,7 @@ class SpanMapper {
   const TickConverter* clock_;
   Span span_;
   std::vector<Tag> tags_;
+  std::vector<Tag> user_tags_;  // the span's attributes, before the mapping's tags go first
   std::vector<Log> logs_;
   std::vector<size_t> log_field_begin_;
   std::vector<Tag> log_fields_;

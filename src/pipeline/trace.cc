@@ -298,8 +298,26 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
   p = detail::put(p, static_cast<uint16_t>(name.size()));
   detail::put_bytes(p, name);
   ++b.header.event_count;
+  // Keys are unique within an event, the last value winning: an attribute whose key comes
+  // again later in the list is skipped. A key filter finds the repeats in one pass unless
+  // two keys share a filter bit.
+  uint64_t seen = 0;
+  uint64_t repeated = 0;
+  for (const Attribute& a : attributes) {
+    const uint64_t bit = key_bit(a.key.substr(0, clamp16(a.key.size())));
+    repeated |= seen & bit;
+    seen |= bit;
+  }
+  const auto comes_again = [&](const Attribute* a) {
+    if ((repeated & key_bit(a->key.substr(0, clamp16(a->key.size())))) == 0) return false;
+    for (const Attribute* later = a + 1; later != attributes.end(); ++later) {
+      if (later->key.substr(0, clamp16(later->key.size())) == a->key.substr(0, clamp16(a->key.size()))) return true;
+    }
+    return false;
+  };
   uint16_t count = 0;
   for (const Attribute& a : attributes) {
+    if (comes_again(&a)) continue;
     // Jaeger logs have no dropped count of their own: what an event loses counts on the span.
     if (count >= o.max_attributes_per_event ||
         !append_attribute(b, ItemKind::kEventAttribute, a.key, item_value(a.value, b.max_attribute_length))) {

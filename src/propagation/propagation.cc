@@ -298,6 +298,7 @@ bool parse_uber_trace_id(std::string_view header, SpanContext& out) {
   }
   if (!sc.valid()) return false;  // zero trace id or zero span id
   sc.flags = static_cast<uint8_t>(flags & (kTraceFlagSampled | kTraceFlagDebug));
+  if ((sc.flags & kTraceFlagDebug) != 0) sc.flags |= kTraceFlagSampled;  // debug implies sampled
   sc.remote = true;
   out = sc;
   return true;
@@ -396,7 +397,7 @@ void JaegerPropagator::inject(const PropagationContext& context, HeaderSetter se
     v += ':';
     append_hex(v, sc.span_id, 16);
     v += ":0:";  // the parent span id is deprecated; 0 says "not given"
-    append_hex(v, sc.flags & (kTraceFlagSampled | kTraceFlagDebug), 1);
+    append_hex(v, (sc.flags & kTraceFlagDebug) != 0 ? kTraceFlagSampled | kTraceFlagDebug : sc.sampled() ? 1 : 0, 1);
     set("uber-trace-id", v);
   }
   for (const auto& [key, value] : context.baggage) {
