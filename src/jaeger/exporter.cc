@@ -175,8 +175,14 @@ void Exporter::send_sealed() {
     if (i == sealed_) break;
     const PacketBuilder& refused = builders_[i];
     if (err == EMSGSIZE && packet_size_ > packet_floor_) {
+      // The refused packet and those sealed after it go out again, smaller, under the
+      // refused packet's seqNo and on: the agent sees no gap, as no datagram was lost.
       lower_packet_size(datagrams_[i].size());
-      for (size_t s = 0; s < refused.span_count(); ++s) repack_.emplace_back(refused.span_bytes(s));
+      next_seq_no_ = refused.seq_no();
+      for (; i < sealed_; ++i) {
+        for (size_t s = 0; s < builders_[i].span_count(); ++s) repack_.emplace_back(builders_[i].span_bytes(s));
+      }
+      break;
     } else {
       bump(spans_failed_, refused.span_count());
       bump(packets_failed_, 1);

@@ -15,8 +15,8 @@
 // EMSGSIZE (macOS' 9216-byte datagram default, small MTUs, IPv4's 65507-byte maximum) halves
 // the working packet size, down to kMinPacketSize, and the packet's spans go out again in
 // smaller packets; the lower size is kept for the rest of the exporter's life. The refused
-// packet's seqNo is not reused (later packets of its sendmmsg batch already went out with
-// higher ones), so the agent counts one lost packet per lowering although no span was lost.
+// packet and those sealed after it are re-packed under the refused packet's seqNo and on,
+// so seqNo has a gap only where a datagram was really lost.
 //
 // Thread: add(), flush() and set_full_queue_dropped() from one thread only (the batcher);
 // stats() from any thread.
