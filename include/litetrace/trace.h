@@ -279,7 +279,10 @@ struct TracerStats {
   uint64_t spans_started = 0;         // recording spans started
   uint64_t spans_not_sampled = 0;     // spans started but not recorded
   uint64_t spans_ended = 0;           // recording spans ended (each counted once below)
-  uint64_t spans_exported = 0;        // reached the socket
+  // Reached the socket. UDP confirms nothing: when nothing listens on the agent's port, the
+  // kernel learns so from an ICMP reply that fails the *next* send, so the first datagram
+  // after the agent went away counts as exported and the ones after it as failed.
+  uint64_t spans_exported = 0;
   uint64_t spans_dropped_queue = 0;   // ring full, or ended after shutdown
   uint64_t spans_dropped_too_large = 0;
   uint64_t spans_failed = 0;          // in a datagram that could not be sent
