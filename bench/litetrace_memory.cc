@@ -13,17 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/process_usage.h"
+
 namespace {
 
-long rss_kib() {
-  long pages = 0;
-  long resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return resident * 4;
-}
+using litetrace::test::rss_kib;
 
 }  // namespace
 

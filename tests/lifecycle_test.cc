@@ -1,7 +1,6 @@
 // Providers that come and go, and spans recorded as threads and the process exit: nothing
 // crashes, nothing leaks, and every late span is recorded or counted.
 
-#include <dirent.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "jaeger/jaeger_decoder.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
+#include "support/process_usage.h"
 #include "support/udp_receiver.h"
 
 extern char** environ;
@@ -40,25 +40,9 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-size_t entries(const char* dir) {
-  size_t n = 0;
-  if (DIR* d = opendir(dir)) {
-    while (const dirent* e = readdir(d)) n += e->d_name[0] != '.';
-    closedir(d);
-  }
-  return n;
-}
-size_t open_fds() { return entries("/proc/self/fd"); }
-size_t thread_count() { return entries("/proc/self/task"); }
-long rss_kib() {
-  long pages = 0;
-  long resident = 0;
-  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-    std::fclose(f);
-  }
-  return resident * sysconf(_SC_PAGESIZE) / 1024;
-}
+using test::open_fds;
+using test::rss_kib;
+using test::thread_count;
 
 // A thread that is gone may still be listed for a moment after join() (the kernel reaps
 // it after the joiner wakes); wait until the count is down to `n`, bounded.
