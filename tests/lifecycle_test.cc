@@ -42,16 +42,17 @@ constexpr bool kSanitized = false;
 
 using test::open_fds;
 using test::rss_kib;
-using test::thread_count;
 
-// A thread that is gone may still be listed for a moment after join() (the kernel reaps
-// it after the joiner wakes); wait until the count is down to `n`, bounded.
-size_t threads_settled_to(size_t n) {
+// litetrace's threads (batchers, sampling pollers). One that was stopped may still be
+// listed for a moment after join() (the kernel reaps it after the joiner wakes); wait
+// until none is, bounded.
+size_t litetrace_threads_settled() {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  size_t now = thread_count();
-  while (now > n && std::chrono::steady_clock::now() < deadline) {
+  const auto count = [] { return test::threads_named("litetrace") + test::threads_named("litetrace-samp"); };
+  size_t now = count();
+  while (now != 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(1ms);
-    now = thread_count();
+    now = count();
   }
   return now;
 }
@@ -94,8 +95,8 @@ struct Usage {
   long rss;
 };
 
-// The test's own thread is the only one it has between cycles.
-Usage usage() { return {open_fds(), threads_settled_to(1), rss_kib()}; }
+// Between cycles no provider exists, so no litetrace thread may either.
+Usage usage() { return {open_fds(), litetrace_threads_settled(), rss_kib()}; }
 
 void expect_no_growth(Recorder recorder, bool remote_sampler) {
   test::UdpReceiver receiver;
@@ -109,7 +110,8 @@ void expect_no_growth(Recorder recorder, bool remote_sampler) {
   receiver.drain(0ms);
   const Usage after = usage();
   EXPECT_LE(after.fds, before.fds + 2);
-  EXPECT_EQ(after.threads, 1u);
+  EXPECT_EQ(before.threads, 0u);
+  EXPECT_EQ(after.threads, 0u);
   if (!kSanitized) {
     EXPECT_LE(after.rss, before.rss + 2048) << "KiB of RSS";
   }

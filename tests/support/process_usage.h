@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 namespace litetrace::test {
 
@@ -32,5 +34,21 @@ inline size_t directory_entries(const char* dir) {
 
 inline size_t open_fds() { return directory_entries("/proc/self/fd"); }
 inline size_t thread_count() { return directory_entries("/proc/self/task"); }
+
+// Threads named `name` exactly (pthread_setname_np, /proc/self/task/*/comm): litetrace
+// names its batcher "litetrace" and its sampling poller "litetrace-samp".
+inline size_t threads_named(const std::string& name) {
+  size_t n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (const dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream comm(std::string("/proc/self/task/") + e->d_name + "/comm");
+      std::string line;
+      if (std::getline(comm, line) && line == name) ++n;
+    }
+    closedir(d);
+  }
+  return n;
+}
 
 }  // namespace litetrace::test
