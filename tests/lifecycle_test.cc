@@ -43,12 +43,16 @@ constexpr bool kSanitized = false;
 using test::open_fds;
 using test::rss_kib;
 
-// litetrace's threads (batchers, sampling pollers). One that was stopped may still be
+// litetrace's threads (batchers, sampling pollers, name lookups: the agent is
+// "localhost", so every provider looks it up). One that was stopped may still be
 // listed for a moment after join() (the kernel reaps it after the joiner wakes); wait
 // until none is, bounded.
 size_t litetrace_threads_settled() {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  const auto count = [] { return test::threads_named("litetrace") + test::threads_named("litetrace-samp"); };
+  const auto count = [] {
+    return test::threads_named("litetrace") + test::threads_named("litetrace-samp") +
+           test::threads_named("litetrace-dns");
+  };
   size_t now = count();
   while (now != 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(1ms);

@@ -8,6 +8,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,29 +53,76 @@ struct Recorded {
   }
 };
 
-// A resolver the test steers: it answers with `answer`, or fails when that is empty.
-struct FakeDns {
-  std::vector<SocketAddress> answer;
-  int lookups = 0;
-  Resolver resolver() {
-    return [this](const std::string&, uint16_t, std::vector<SocketAddress>* out, std::string* error) {
-      ++lookups;
-      if (answer.empty()) {
-        *error = "fake: no such host";
-        return false;
+// A resolver the test steers from its own thread while lookups run on the sender's helper
+// threads: it answers with `answer`, or fails when that is empty; with the gate closed it
+// hangs (without holding its lock, so a fork() child can use it) until the gate opens.
+// Its state is shared with every lookup, so a lookup left running may outlive the test.
+class FakeDns {
+ public:
+  void set_answer(std::vector<SocketAddress> answer) {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->answer = std::move(answer);
+  }
+  void hang() { shared_->gate_open = false; }
+  void release() { shared_->gate_open = true; }
+  int lookups() const { return shared_->lookups; }
+  int finished() const { return shared_->finished; }
+  Resolver resolver() const {
+    return [shared = shared_](const std::string&, uint16_t, std::vector<SocketAddress>* out, std::string* error) {
+      ++shared->lookups;
+      while (!shared->gate_open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      bool found;
+      {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        found = !shared->answer.empty();
+        if (found) *out = shared->answer;
       }
-      *out = answer;
-      return true;
+      if (!found) *error = "fake: no such host";
+      ++shared->finished;
+      return found;
     };
   }
+
+ private:
+  struct Shared {
+    std::mutex mutex;
+    std::vector<SocketAddress> answer;
+    std::atomic<bool> gate_open{true};
+    std::atomic<int> lookups{0};
+    std::atomic<int> finished{0};
+  };
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
-UdpSenderOptions options_with(FakeDns& dns, std::chrono::milliseconds resolve_interval) {
+UdpSenderOptions options_with(const FakeDns& dns, std::chrono::milliseconds resolve_interval) {
   UdpSenderOptions o;
   o.host = "agent.example";
   o.resolve_interval = resolve_interval;
   o.resolver = dns.resolver();
   return o;
+}
+
+// Waits until `done()` (it depends on a helper thread's progress); false after 30 s.
+template <typename Predicate>
+bool eventually(Predicate done) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+// Sends `text` until the sender's peer is `address` (a new answer is taken on the first
+// send after it came, and when it comes is the helper thread's affair); false after 30 s.
+bool send_until_peer_is(UdpSender& sender, const std::string& address) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sender.peer() != address && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const std::string_view probe[] = {"probe"};
+    int error = 0;
+    sender.send(probe, 1, &error);
+  }
+  return sender.peer() == address;
 }
 
 TEST(UdpSender, SendsManyDatagramsPerSystemCall) {
@@ -95,39 +148,49 @@ TEST(UdpSender, FindsAnAgentThatMoved) {
   test::UdpReceiver old_home(AF_INET);
   test::UdpReceiver new_home(AF_INET6);
   FakeDns dns;
-  dns.answer = {loopback(AF_INET, old_home.port())};
+  dns.set_answer({loopback(AF_INET, old_home.port())});
   Recorded diags;
   UdpSender sender(options_with(dns, std::chrono::milliseconds(20)), &diags.reporter);
   const std::string_view ping[] = {"before the move"};
   int error = 0;
-  ASSERT_EQ(sender.send(ping, 1, &error), 1u);
+  ASSERT_EQ(sender.send(ping, 1, &error), 1u);  // the first send waits for the first answer
   EXPECT_EQ(old_home.receive(), "before the move");
+  EXPECT_EQ(dns.lookups(), 1);
 
-  dns.answer = {loopback(AF_INET6, new_home.port())};
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the resolve interval
+  dns.set_answer({loopback(AF_INET6, new_home.port())});
+  const std::string new_address = "[::1]:" + std::to_string(new_home.port());
+  ASSERT_TRUE(send_until_peer_is(sender, new_address));
   const std::string_view pong[] = {"after the move"};
   ASSERT_EQ(sender.send(pong, 1, &error), 1u);
-  EXPECT_EQ(new_home.receive(), "after the move");
-  EXPECT_EQ(sender.peer(), "[::1]:" + std::to_string(new_home.port()));
+  std::string got;
+  do got = new_home.receive(); while (got == "probe");
+  EXPECT_EQ(got, "after the move");
   EXPECT_TRUE(diags.has(DiagnosticCode::kAgentAddressChanged));
-  EXPECT_EQ(dns.lookups, 2);
 }
 
 TEST(UdpSender, FailedResolutionKeepsTheLastGoodAddress) {
   test::UdpReceiver agent(AF_INET);
   FakeDns dns;
-  dns.answer = {loopback(AF_INET, agent.port())};
+  dns.set_answer({loopback(AF_INET, agent.port())});
   Recorded diags;
   UdpSender sender(options_with(dns, std::chrono::milliseconds(0)), &diags.reporter);
   const std::string_view one[] = {"one"};
   int error = 0;
   ASSERT_EQ(sender.send(one, 1, &error), 1u);
-  dns.answer.clear();  // DNS goes away
-  const std::string_view two[] = {"two"};
-  ASSERT_EQ(sender.send(two, 1, &error), 1u);
   EXPECT_EQ(agent.receive(), "one");
-  EXPECT_EQ(agent.receive(), "two");
+  dns.set_answer({});  // DNS goes away
+  // Every send starts a lookup (interval 0) or takes a failed answer; all of them go out.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int sent = 0;
+  while (!diags.has(DiagnosticCode::kAgentUnresolved) && std::chrono::steady_clock::now() < give_up) {
+    const std::string_view two[] = {"two"};
+    ASSERT_EQ(sender.send(two, 1, &error), 1u);
+    ++sent;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   EXPECT_TRUE(diags.has(DiagnosticCode::kAgentUnresolved));
+  for (int i = 0; i < sent; ++i) EXPECT_EQ(agent.receive(), "two");
+  EXPECT_EQ(sender.peer(), "127.0.0.1:" + std::to_string(agent.port()));
 }
 
 TEST(UdpSender, NeverResolvedMeansNotSent) {
@@ -150,7 +213,7 @@ TEST(UdpSender, ARefusingAddressFallsOverToTheNext) {
   test::UdpReceiver agent(AF_INET6);
   FakeDns dns;
   // Like "localhost" answering 127.0.0.1 first while the agent listens only on ::1.
-  dns.answer = {loopback(AF_INET, dead_port), loopback(AF_INET6, agent.port())};
+  dns.set_answer({loopback(AF_INET, dead_port), loopback(AF_INET6, agent.port())});
   Recorded diags;
   UdpSender sender(options_with(dns, std::chrono::hours(1)), &diags.reporter);
   // Until the ICMP refusal has come back (its timing is the kernel's), datagrams leave for
@@ -178,6 +241,114 @@ TEST(UdpSender, ARefusingAddressFallsOverToTheNext) {
   // ...so the one that met it and the five after it arrive.
   EXPECT_EQ(arrived, 6);
   EXPECT_EQ(sender.peer(), "[::1]:" + std::to_string(agent.port()));
+}
+
+TEST(UdpSender, AHangingResolverStallsNoSend) {
+  test::UdpReceiver old_home(AF_INET);
+  test::UdpReceiver new_home(AF_INET);
+  FakeDns dns;
+  dns.set_answer({loopback(AF_INET, old_home.port())});
+  Recorded diags;
+  UdpSender sender(options_with(dns, std::chrono::milliseconds(0)), &diags.reporter);
+  int error = 0;
+  const std::string_view first[] = {"first"};
+  ASSERT_EQ(sender.send(first, 1, &error), 1u);
+  EXPECT_EQ(old_home.receive(), "first");
+
+  // The resolver now hangs, and will answer with a new address once it stops hanging.
+  dns.hang();
+  dns.set_answer({loopback(AF_INET, new_home.port())});
+  for (int i = 0; i < 20; ++i) {
+    const std::string_view d[] = {"while it hangs"};
+    ASSERT_EQ(sender.send(d, 1, &error), 1u);  // returns while the lookup is stuck...
+    EXPECT_EQ(old_home.receive(), "while it hangs");  // ...to the last good address
+  }
+  EXPECT_TRUE(eventually([&] { return dns.lookups() == 2; }));
+  EXPECT_EQ(dns.finished(), 1);
+  EXPECT_EQ(dns.lookups(), 2);  // one lookup at a time, however often send() runs
+
+  dns.release();
+  ASSERT_TRUE(send_until_peer_is(sender, "127.0.0.1:" + std::to_string(new_home.port())));
+  EXPECT_TRUE(diags.has(DiagnosticCode::kAgentAddressChanged));
+}
+
+TEST(UdpSender, WithoutAnAddressASendWaitsForTheLookupOnlyUpToItsBound) {
+  test::UdpReceiver agent(AF_INET);
+  FakeDns dns;
+  dns.set_answer({loopback(AF_INET, agent.port())});
+  dns.hang();
+  std::vector<std::string> messages;
+  DiagnosticReporter reporter([&](const Diagnostic& d) { messages.emplace_back(d.message); },
+                              std::chrono::milliseconds(0));
+  UdpSenderOptions o = options_with(dns, std::chrono::hours(1));
+  o.resolve_timeout = std::chrono::milliseconds(50);
+  UdpSender sender(o, &reporter);
+  int error = 0;
+  const std::string_view d[] = {"span batch"};
+  EXPECT_EQ(sender.send(d, 1, &error), 0u);  // the resolver hangs: returns after the bound
+  EXPECT_EQ(error, EDESTADDRREQ);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0], "resolving agent host \"agent.example\" has taken more than 50 ms; "
+                         "spans count as failed to emit until it answers");
+  EXPECT_EQ(sender.send(d, 1, &error), 0u);  // the same lookup: no second wait, no new report
+  EXPECT_EQ(messages.size(), 1u);
+  EXPECT_TRUE(eventually([&] { return dns.lookups() == 1; }));
+
+  dns.release();  // the late answer is taken when it comes
+  ASSERT_TRUE(send_until_peer_is(sender, "127.0.0.1:" + std::to_string(agent.port())));
+  ASSERT_EQ(sender.send(d, 1, &error), 1u);
+  std::string got;
+  do got = agent.receive(); while (got == "probe");
+  EXPECT_EQ(got, "span batch");
+  EXPECT_EQ(dns.lookups(), 1);
+}
+
+TEST(UdpSender, DestructionDoesNotWaitForAHangingResolver) {
+  FakeDns dns;
+  dns.set_answer({loopback(AF_INET, 9)});
+  dns.hang();
+  Recorded diags;
+  {
+    UdpSenderOptions o = options_with(dns, std::chrono::hours(1));
+    o.resolve_timeout = std::chrono::milliseconds(10);
+    UdpSender sender(o, &diags.reporter);
+    int error = 0;
+    const std::string_view d[] = {"span batch"};
+    EXPECT_EQ(sender.send(d, 1, &error), 0u);
+  }  // the lookup still hangs: were it waited for here, the test would never go on
+  EXPECT_EQ(dns.finished(), 0);
+  dns.release();
+  EXPECT_TRUE(eventually([&] { return dns.finished() == 1; }));  // the lookup ends on its own
+}
+
+TEST(UdpSender, AForkChildLooksUpAfresh) {
+  test::UdpReceiver parent_home(AF_INET);
+  test::UdpReceiver child_home(AF_INET);
+  FakeDns dns;
+  dns.set_answer({loopback(AF_INET, parent_home.port())});
+  Recorded diags;
+  UdpSender sender(options_with(dns, std::chrono::milliseconds(0)), &diags.reporter);
+  int error = 0;
+  const std::string_view d[] = {"from the parent"};
+  ASSERT_EQ(sender.send(d, 1, &error), 1u);
+  dns.hang();
+  ASSERT_EQ(sender.send(d, 1, &error), 1u);  // starts a lookup that hangs across the fork
+  ASSERT_TRUE(eventually([&] { return dns.lookups() == 2; }));
+
+  const pid_t child = fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    // The parent's lookup thread is not here: the child must not wait on it forever.
+    dns.set_answer({loopback(AF_INET, child_home.port())});
+    dns.release();
+    _exit(send_until_peer_is(sender, "127.0.0.1:" + std::to_string(child_home.port())) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child never took a new answer";
+  EXPECT_EQ(sender.peer(), "127.0.0.1:" + std::to_string(parent_home.port()));
+  dns.release();
 }
 
 }  // namespace

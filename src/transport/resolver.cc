@@ -1,9 +1,16 @@
 #include "transport/resolver.h"
 
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <new>
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <unistd.h>
 
 #include "core/diagnostic_reporter.h"  // errno_text
 
@@ -32,6 +39,135 @@ bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vecto
   if (out->empty()) *error = "no address";
   return !out->empty();
 }
+
+bool parse_numeric_address(const std::string& host, uint16_t port, SocketAddress* out) {
+  SocketAddress a;
+  auto* in = reinterpret_cast<sockaddr_in*>(&a.storage);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+  if (::inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    a.length = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    a.length = sizeof(sockaddr_in6);
+  } else {
+    return false;
+  }
+  *out = a;
+  return true;
+}
+
+struct Lookup::State {
+  std::atomic<int> references{1};
+  Resolver resolver;
+  std::string host;
+  uint16_t port = 0;
+
+  std::mutex mutex;
+  std::condition_variable answered;
+  bool done = false;  // the fields below are final once this is set
+  bool ok = false;
+  std::vector<SocketAddress> addresses;
+  std::string error;
+
+  void finish(bool result, std::string why) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ok = result;
+    error = std::move(why);
+    done = true;
+    answered.notify_all();
+  }
+  void release() {
+    if (references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+void* Lookup::run(void* arg) {
+  auto* state = static_cast<State*>(arg);
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), "litetrace-dns");
+#endif
+  std::vector<SocketAddress> found;
+  std::string why;
+  const bool result = state->resolver(state->host, state->port, &found, &why);
+  {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->addresses = std::move(found);
+  }
+  state->finish(result, std::move(why));
+  state->release();
+  return nullptr;
+}
+
+Lookup::Lookup(const Resolver& resolver, const std::string& host, uint16_t port)
+    : state_(new (std::nothrow) State), owner_(::getpid()), started_(std::chrono::steady_clock::now()) {
+  if (state_ == nullptr) return;
+  SocketAddress literal;
+  if (parse_numeric_address(host, port, &literal)) {
+    state_->addresses.push_back(literal);
+    state_->finish(true, {});
+    return;
+  }
+  state_->resolver = resolver;
+  state_->host = host;
+  state_->port = port;
+  state_->references.store(2, std::memory_order_relaxed);  // this object and the helper
+  const int rc = pthread_create(&helper_, nullptr, &Lookup::run, state_);
+  if (rc != 0) {
+    state_->references.store(1, std::memory_order_relaxed);
+    state_->finish(false, "cannot start a thread for the lookup: " + errno_text(rc));
+    return;
+  }
+  has_helper_ = true;
+}
+
+Lookup::~Lookup() {
+  if (state_ == nullptr) return;
+  if (!alive_here()) {
+    // A fork() child: the helper thread is the parent's and may have held the state's lock
+    // at the fork. Touch neither (a small leak per fork).
+    return;
+  }
+  if (has_helper_) {
+    bool done;
+    {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      done = state_->done;
+    }
+    // A finished helper is only returning: join it, so no thread outlives its owner. One
+    // still in the resolver is not waited for; whichever of the two ends last frees the
+    // state.
+    if (done) {
+      pthread_join(helper_, nullptr);
+    } else {
+      pthread_detach(helper_);
+    }
+  }
+  state_->release();
+}
+
+bool Lookup::wait_until(std::chrono::steady_clock::time_point deadline) {
+  if (state_ == nullptr) return true;
+  if (!alive_here()) return false;
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  return state_->answered.wait_until(lock, deadline, [this] { return state_->done; });
+}
+
+bool Lookup::ok() const { return state_ != nullptr && state_->ok; }
+
+const std::vector<SocketAddress>& Lookup::addresses() const {
+  static const std::vector<SocketAddress> kNone;
+  return state_ != nullptr ? state_->addresses : kNone;
+}
+
+const std::string& Lookup::error() const {
+  static const std::string kNoMemory = "out of memory for the lookup";
+  return state_ != nullptr ? state_->error : kNoMemory;
+}
+
+bool Lookup::alive_here() const { return ::getpid() == owner_; }
 
 std::string format_address(const SocketAddress& address) {
   char host[NI_MAXHOST];

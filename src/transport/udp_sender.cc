@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -45,23 +46,45 @@ std::string UdpSender::peer() const {
 }
 
 bool UdpSender::ensure_socket() {
-  const auto now = std::chrono::steady_clock::now();
-  if (fd_ < 0 || now >= next_resolve_) {
-    next_resolve_ = now + options_.resolve_interval;
-    resolve();
+  auto now = std::chrono::steady_clock::now();
+  if (lookup_ != nullptr && !lookup_->alive_here()) {
+    (void)lookup_.release();  // a fork() child: that lookup's thread is the parent's
+  }
+  if (lookup_ == nullptr && (fd_ < 0 || now >= next_resolve_)) {
+    lookup_.reset(new (std::nothrow) Lookup(options_.resolver, options_.host, options_.port));
+    if (lookup_ == nullptr) {
+      reporter_->report(DiagnosticCode::kOutOfMemory, "no memory to look up the agent's address");
+      return fd_ >= 0;
+    }
+    lookup_reported_slow_ = false;
+  }
+  if (lookup_ != nullptr) {
+    // With an address to send to, nobody waits for the answer.
+    const auto deadline = fd_ >= 0 ? now : lookup_->started() + options_.resolve_timeout;
+    if (lookup_->wait_until(deadline)) {
+      next_resolve_ = std::chrono::steady_clock::now() + options_.resolve_interval;
+      take_answer(*lookup_);
+      lookup_.reset();
+    } else if (!lookup_reported_slow_ &&
+               (now = std::chrono::steady_clock::now()) - lookup_->started() >= options_.resolve_timeout) {
+      lookup_reported_slow_ = true;
+      std::string msg = "resolving agent host \"" + options_.host + "\" has taken more than " +
+                        std::to_string(options_.resolve_timeout.count()) + " ms";
+      msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans count as failed to emit until it answers";
+      reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
+    }
   }
   return fd_ >= 0;
 }
 
-bool UdpSender::resolve() {
-  std::vector<SocketAddress> addresses;
-  std::string error;
-  if (!options_.resolver(options_.host, options_.port, &addresses, &error)) {
-    std::string msg = "cannot resolve agent host \"" + options_.host + "\": " + error;
+void UdpSender::take_answer(const Lookup& lookup) {
+  if (!lookup.ok()) {
+    std::string msg = "cannot resolve agent host \"" + options_.host + "\": " + lookup.error();
     msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
     reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
-    return false;
+    return;
   }
+  const std::vector<SocketAddress>& addresses = lookup.addresses();
   const auto same = [&] {
     if (addresses.size() != addresses_.size()) return false;
     for (size_t i = 0; i < addresses.size(); ++i) {
@@ -72,20 +95,19 @@ bool UdpSender::resolve() {
     }
     return true;
   };
-  if (fd_ >= 0 && same()) return true;
+  if (fd_ >= 0 && same()) return;
 
   const std::string before = fd_ >= 0 ? peer() : std::string();
-  addresses_ = std::move(addresses);
+  addresses_ = addresses;
   for (size_t i = 0; i < addresses_.size(); ++i) {
     if (connect_to(i)) {
       if (!before.empty() && before != peer()) {
         reporter_->report(DiagnosticCode::kAgentAddressChanged,
                           "agent \"" + options_.host + "\" moved from " + before + " to " + peer());
       }
-      return true;
+      return;
     }
   }
-  return false;
 }
 
 bool UdpSender::connect_to(size_t index) {

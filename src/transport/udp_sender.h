@@ -3,8 +3,13 @@
 // Sends datagrams to the Jaeger agent over UDP.
 //
 // - The agent's name is resolved with getaddrinfo (names, IPv4 and IPv6 literals) on first
-//   use and again every `resolve_interval`, so an agent that moves is found. Resolution
-//   happens on the calling (batcher) thread, never on an application thread.
+//   use and again every `resolve_interval`, so an agent that moves is found. Each lookup
+//   runs on a helper thread (Lookup), never on an application thread nor the batcher:
+//   while a lookup is out, datagrams keep going to the last good address, and a new
+//   answer is taken on the first send after it came. Only with no address at all does
+//   send() wait for an answer, and then for `resolve_timeout` at most, once per lookup; a
+//   lookup that takes longer is reported and its answer still taken whenever it comes.
+//   One lookup at a time; a fork() child starts its own.
 // - The socket is connected, so ICMP errors come back as errno (ECONNREFUSED when nothing
 //   listens) instead of vanishing; when a name has several addresses and one refuses, the
 //   next is tried (a "localhost" agent may listen on 127.0.0.1 but not on ::1).
@@ -16,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +37,8 @@ struct UdpSenderOptions {
   std::string host = "localhost";
   uint16_t port = 6831;
   std::chrono::milliseconds resolve_interval{30000};
+  // How long send() waits for a lookup when there is no address yet.
+  std::chrono::milliseconds resolve_timeout{2000};
   // SO_SNDBUF is raised to at least this (room for one sendmmsg batch of full packets).
   size_t send_buffer_bytes = 0;
   // Tests replace it to make an agent move; everyone else keeps getaddrinfo.
@@ -56,7 +64,7 @@ class UdpSender {
 
  private:
   bool ensure_socket();
-  bool resolve();
+  void take_answer(const Lookup& lookup);
   bool connect_to(size_t index);
   void close_socket();
   size_t send_some(const std::string_view* datagrams, size_t n, int* error);
@@ -67,6 +75,8 @@ class UdpSender {
   std::vector<SocketAddress> addresses_;
   size_t current_ = 0;
   std::chrono::steady_clock::time_point next_resolve_{};
+  std::unique_ptr<Lookup> lookup_;  // the lookup under way, if any
+  bool lookup_reported_slow_ = false;
   uint64_t send_calls_ = 0;
 };
 

@@ -36,7 +36,8 @@ inline size_t open_fds() { return directory_entries("/proc/self/fd"); }
 inline size_t thread_count() { return directory_entries("/proc/self/task"); }
 
 // Threads named `name` exactly (pthread_setname_np, /proc/self/task/*/comm): litetrace
-// names its batcher "litetrace" and its sampling poller "litetrace-samp".
+// names its batcher "litetrace", its sampling poller "litetrace-samp" and its name
+// lookups "litetrace-dns".
 inline size_t threads_named(const std::string& name) {
   size_t n = 0;
   if (DIR* d = opendir("/proc/self/task")) {
