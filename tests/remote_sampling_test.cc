@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <string>
@@ -355,6 +356,41 @@ TEST(HttpClient, TimeoutsCancellationAndRefusal) {
   ASSERT_TRUE(detail::parse_http_url("http://no-such-host.invalid/", url, &error));
   EXPECT_FALSE(detail::http_get(url, {}, response, &error));
   EXPECT_EQ(error.rfind("cannot resolve no-such-host.invalid: ", 0), 0u) << error;
+}
+
+TEST(HttpClient, AHangingNameLookupIsBoundedAndCancellable) {
+  // A resolver that hangs until the test ends it; its state outlives the lookups it serves.
+  struct Gate {
+    std::atomic<bool> open{false};
+    std::atomic<int> finished{0};
+  };
+  auto gate = std::make_shared<Gate>();
+  detail::HttpOptions o;
+  o.resolver = [gate](const std::string&, uint16_t, std::vector<detail::SocketAddress>*, std::string* error) {
+    while (!gate->open) std::this_thread::sleep_for(1ms);
+    *error = "fake: no such host";
+    ++gate->finished;
+    return false;
+  };
+  o.connect_timeout = 100ms;
+  detail::HttpUrl url;
+  std::string error;
+  ASSERT_TRUE(detail::parse_http_url("http://sampling.example:5778/sampling", url, &error));
+  detail::HttpResponse response;
+  EXPECT_FALSE(detail::http_get(url, o, response, &error));  // returns although the lookup hangs
+  EXPECT_EQ(error, "cannot resolve sampling.example: no answer within 100 ms");
+
+  std::atomic<bool> cancel{true};
+  o.connect_timeout = std::chrono::hours(1);
+  o.cancel = &cancel;
+  EXPECT_FALSE(detail::http_get(url, o, response, &error));
+  EXPECT_EQ(error, "cancelled");
+
+  EXPECT_EQ(gate->finished, 0);
+  gate->open = true;  // both abandoned lookups end on their own
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  while (gate->finished < 2 && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(gate->finished, 2);
 }
 
 // ---- the sampler ----

@@ -392,8 +392,8 @@ JaegerRemoteSampler::~JaegerRemoteSampler() {
     std::unique_lock<std::mutex> lock(state_->mutex);
     state_->stop = true;
     state_->wake.notify_all();
-    // Every wait of the poller sees `cancel` within 100 ms, except a name lookup
-    // (getaddrinfo has no timeout) or a slow diagnostic callback: those are not waited for.
+    // Every wait of the poller, name lookups included, sees `cancel` within 100 ms; a slow
+    // diagnostic callback is the exception, and is not waited for.
     exited = state_->polled.wait_for(lock, kStopWait, [this] { return state_->exited; });
     if (!exited) {
       // Let the poller finish on its own: it reports nothing more (cancel is set) and

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "core/diagnostic_reporter.h"  // errno_text
@@ -59,14 +61,41 @@ std::string wait_error(Wait w, const char* what) {
   }
 }
 
-bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
-  std::vector<SocketAddress> addresses;
-  std::string why;
-  if (!resolve_with_getaddrinfo(url.host, url.port, &addresses, &why)) {
-    *error = "cannot resolve " + url.host + ": " + why;
+// Looks the host up on a helper thread (getaddrinfo has no timeout of its own) within the
+// connect timeout, seeing a cancellation within 100 ms.
+bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clock::time_point deadline,
+                    std::vector<SocketAddress>* out, std::string* error) {
+  std::unique_ptr<Lookup> lookup(new (std::nothrow) Lookup(o.resolver, url.host, url.port));
+  if (lookup == nullptr) {
+    *error = "cannot resolve " + url.host + ": out of memory";
     return false;
   }
+  for (;;) {
+    if (o.cancel != nullptr && o.cancel->load(std::memory_order_relaxed)) {
+      *error = "cancelled";
+      return false;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      *error = "cannot resolve " + url.host + ": no answer within " +
+               std::to_string(o.connect_timeout.count()) + " ms";
+      return false;
+    }
+    if (lookup->wait_until(std::min(deadline, now + std::chrono::milliseconds(100)))) break;
+  }
+  if (!lookup->ok()) {
+    *error = "cannot resolve " + url.host + ": " + lookup->error();
+    return false;
+  }
+  *out = lookup->addresses();
+  return true;
+}
+
+bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
+  // The connect timeout bounds the lookup and the connection attempts together.
   const auto deadline = Clock::now() + o.connect_timeout;
+  std::vector<SocketAddress> addresses;
+  if (!resolve_within(url, o, deadline, &addresses, error)) return false;
   std::string last;
   for (const SocketAddress& a : addresses) {
     const int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -5,8 +5,9 @@
 // whole response, Content-Length, chunked and read-to-close bodies. The response is parsed
 // as it arrives, each byte once, and every part of it is capped: status line and headers
 // 16 KiB, each chunk-size line 1 KiB, trailers 16 KiB, the body max_body.
-// Every wait is a poll() of at most 100 ms that also checks `cancel`, so the thread that
-// owns the request can always be stopped promptly.
+// Every wait is at most 100 ms at a time and also checks `cancel`, so the thread that owns
+// the request can always be stopped promptly: the name lookup too, which runs on a helper
+// thread (Lookup) bounded by connect_timeout together with the connection.
 //
 // Thread: any; each call is independent. It blocks its caller, so never call it on an
 // application thread (the remote sampler's poller thread does).
@@ -17,6 +18,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "transport/resolver.h"
 
 namespace litetrace::detail {
 
@@ -34,6 +37,7 @@ struct HttpOptions {
   std::chrono::milliseconds read_timeout{5000};  // for the whole response once connected
   size_t max_body = 1 << 20;
   const std::atomic<bool>* cancel = nullptr;     // true: give up now
+  Resolver resolver = resolve_with_getaddrinfo;  // tests replace it
 };
 
 struct HttpResponse {
