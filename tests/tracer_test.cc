@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "litetrace/trace.h"
+#include "litetrace/version.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
 
@@ -72,6 +73,9 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   for (const detail::Tag& t : batch.process.tags) ptags[std::string(t.key)] = std::string(t.str);
   EXPECT_EQ(ptags["deployment.environment"], "test");
   EXPECT_EQ(ptags["jaeger.version"].rfind("litetrace-cpp-", 0), 0u);
+  EXPECT_EQ(ptags["telemetry.sdk.name"], "litetrace");
+  EXPECT_EQ(ptags["telemetry.sdk.language"], "cpp");
+  EXPECT_EQ(ptags["telemetry.sdk.version"], LITETRACE_VERSION_STRING);
   EXPECT_FALSE(ptags["hostname"].empty());
   EXPECT_FALSE(ptags["ip"].empty());
 
@@ -203,6 +207,50 @@ TEST(Tracer, LimitsDropAndCount) {
   EXPECT_EQ(s->dropped_logs, 3u);
   EXPECT_EQ(s->references.size, 1u);
   EXPECT_EQ(s->dropped_references, 2u);
+}
+
+// An event over its attribute limit counts what it dropped on itself, as the
+// specification asks (the count belongs to the entity that dropped), not on the span.
+TEST(Tracer, AnEventCountsTheAttributesItDropsOnItself) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_attributes_per_event = 2;
+  o.ring_bytes_per_thread = 4096;  // a span holds under 2 KiB of items
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");
+  {
+    Span s = tracer.start_span("events");
+    s.set_attribute("own", 1);
+    s.add_event("crowded", {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"otel.dropped_attributes_count", 99}});
+    s.add_event("fits", {{"a", 1}, {"a", 2}});  // a repeated key is not a drop
+    // A value replaced by a longer one leaves a dead item (too small to reclaim at once
+    // next to the ballast), so the span is full when the next event's first attribute
+    // comes and compacts under it; the event's count must still find the event.
+    s.set_attribute("ballast", std::string(900, 'b'));
+    s.set_attribute("pad", std::string(300, 'p'));
+    s.set_attribute("pad", std::string(301, 'p'));
+    s.add_event("after padding", {{"x", std::string(300, 'y')}, {"y", 1}, {"z", 2}});
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  const detail::Span* s = got.by_name("events");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->dropped_tags, 0u);
+  ASSERT_EQ(s->logs.size, 3u);
+  const auto fields = [](const detail::Log& log) {
+    std::vector<std::string> out;
+    for (const detail::Tag& t : log.fields) {
+      out.push_back(std::string(t.key) + "=" + (t.type == detail::TagType::kString ? std::string(t.str).substr(0, 3)
+                                                                                   : std::to_string(t.vlong)));
+    }
+    return out;
+  };
+  EXPECT_EQ(fields(s->logs.data[0]),
+            (std::vector<std::string>{"event=cro", "otel.dropped_attributes_count=3", "a=1", "b=2"}));
+  EXPECT_EQ(fields(s->logs.data[1]), (std::vector<std::string>{"event=fit", "a=2"}));
+  EXPECT_EQ(fields(s->logs.data[2]),
+            (std::vector<std::string>{"event=aft", "otel.dropped_attributes_count=1", "x=yyy", "y=1"}));
 }
 
 // An attribute, the name and the status description set over and over: the last value

@@ -32,7 +32,8 @@ enum class ItemKind : uint8_t {
   kName = 1,           // u16 length, bytes (the last one wins: update_name)
   kAttribute,          // AttributeItemHead, [8-byte scalar value], key bytes, [value bytes]
   kDeadAttribute,      // an attribute replaced by a later one with the same key
-  kEvent,              // u8 explicit time, u64 time, u16 name length, name; then its kEventAttributes
+  kEvent,              // u8 explicit time, u64 time, u16 dropped attributes, u16 name length, name;
+                      // then its kEventAttributes
   kEventAttribute,     // as kAttribute, belonging to the event before it
   kLink,               // u8 trace flags, u64 trace id high, u64 low, u64 span id
   kStatusDescription,  // u16 length, bytes

@@ -46,6 +46,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
 
   std::string_view name;
   std::string_view status_description;
+  uint16_t event_dropped = 0;  // of the event being read
   while (p < end) {
     // Attribute items keep their kind inside their head; the others are read after it.
     const auto kind = static_cast<ItemKind>(*p);
@@ -57,15 +58,23 @@ const Span& SpanMapper::map(const uint8_t* record) {
       case ItemKind::kEvent: {
         const bool unix_ns = get<uint8_t>(p) != 0;
         const auto time = get<uint64_t>(p);
+        event_dropped = get<uint16_t>(p);
         const auto name_len = get<uint16_t>(p);  // its kEventAttribute items follow
         Log log;
         log.timestamp_us = to_us(unix_ns ? static_cast<int64_t>(time) : clock_->to_unix_ns(time));
         logs_.push_back(log);
         log_field_begin_.push_back(log_fields_.size());
         log_fields_.push_back(Tag::string("event", get_bytes(p, name_len)));
+        // An event's own dropped count, as the specification puts it on the entity that
+        // dropped (mapping-to-non-otlp.md); a user field of that name gives way to it.
+        if (event_dropped != 0) log_fields_.push_back(Tag::int64("otel.dropped_attributes_count", event_dropped));
         break;
       }
-      case ItemKind::kEventAttribute: log_fields_.push_back(read_attribute(p)); break;
+      case ItemKind::kEventAttribute: {
+        Tag field = read_attribute(p);
+        if (event_dropped == 0 || field.key != "otel.dropped_attributes_count") log_fields_.push_back(field);
+        break;
+      }
       case ItemKind::kLink: {
         get<uint8_t>(p);  // the linked span's flags: Jaeger references have no place for them
         SpanRef ref;

@@ -40,6 +40,10 @@ std::vector<std::pair<std::string, std::string>> process_tags(const TracerProvid
     }
     tags.emplace_back(key, std::move(value));
   };
+  // The SDK's own resource attributes, which every OpenTelemetry SDK provides by default.
+  add("telemetry.sdk.name", "litetrace");
+  add("telemetry.sdk.language", "cpp");
+  add("telemetry.sdk.version", LITETRACE_VERSION_STRING);
   add("jaeger.version", std::string("litetrace-cpp-") + LITETRACE_VERSION_STRING);
   add("hostname", host_name());
   add("ip", preferred_ipv4());

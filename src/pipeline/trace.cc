@@ -3,6 +3,9 @@
 // here locks, blocks or makes a system call but the clock read, and a warm thread
 // allocates nothing.
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/id_generator.h"
 #include "core/span_record.h"
 #include "core/text.h"
@@ -85,8 +88,8 @@ size_t item_size(const uint8_t* p) {
     case ItemKind::kDeadAttribute:
     case ItemKind::kEventAttribute: return detail::attribute_item_size(detail::get<detail::AttributeItemHead>(p));
     case ItemKind::kEvent: {
-      q += 9;
-      return 1 + 9 + 2 + detail::get<uint16_t>(q);
+      q += 11;
+      return 1 + 9 + 2 + 2 + detail::get<uint16_t>(q);
     }
     case ItemKind::kLink: return 1 + 1 + 24;
   }
@@ -129,18 +132,20 @@ inline uint8_t* append_item(SpanBuffer& b, size_t n) {
 }
 
 // Inlined into each typed setter, where `v.type` is a constant and the branches on it fold.
-inline bool append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const ItemValue& v) {
+// Returns the item's size, 0 when there was no room.
+inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const ItemValue& v) {
   key = key.substr(0, clamp16(key.size()));
   const bool scalar = detail::is_scalar(v.type);
   const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(v.type),
                                        static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.bytes.size())};
-  uint8_t* p = append_item(b, sizeof head + (scalar ? 8 : 0) + key.size() + v.bytes.size());
-  if (p == nullptr) return false;
+  const size_t size = sizeof head + (scalar ? 8 : 0) + key.size() + v.bytes.size();
+  uint8_t* p = append_item(b, size);
+  if (p == nullptr) return 0;
   p = detail::put(p, head);
   if (scalar) p = detail::put(p, v.scalar);
   p = detail::put_bytes(p, key);
   if (!scalar) detail::put_bytes(p, v.bytes);
-  return true;
+  return size;
 }
 
 
@@ -286,7 +291,8 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
   SpanBuffer& b = *buffer_;
   const TracerProviderOptions& o = b.core->options();
   name = name.substr(0, clamp16(name.size()));
-  uint8_t* p = b.header.event_count < o.max_events ? append_item(b, 12 + name.size()) : nullptr;
+  const size_t event_size = 14 + name.size();
+  uint8_t* p = b.header.event_count < o.max_events ? append_item(b, event_size) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_events;
     return;
@@ -295,6 +301,7 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
   p = detail::put(p, static_cast<uint8_t>(ItemKind::kEvent));
   p = detail::put(p, static_cast<uint8_t>(explicit_time ? 1 : 0));
   p = detail::put(p, explicit_time ? unix_ns(time) : detail::read_ticks());
+  p = detail::put(p, uint16_t{0});  // the attributes this event drops, set below
   p = detail::put(p, static_cast<uint16_t>(name.size()));
   detail::put_bytes(p, name);
   ++b.header.event_count;
@@ -316,15 +323,25 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
     return false;
   };
   uint16_t count = 0;
+  uint16_t dropped = 0;
+  size_t attribute_bytes = 0;
   for (const Attribute& a : attributes) {
     if (comes_again(&a)) continue;
-    // Jaeger logs have no dropped count of their own: what an event loses counts on the span.
-    if (count >= o.max_attributes_per_event ||
-        !append_attribute(b, ItemKind::kEventAttribute, a.key, item_value(a.value, b.max_attribute_length))) {
-      ++b.header.dropped_attributes;
+    const size_t n = count < o.max_attributes_per_event
+                         ? append_attribute(b, ItemKind::kEventAttribute, a.key, item_value(a.value, b.max_attribute_length))
+                         : 0;
+    if (n == 0) {
+      if (dropped != UINT16_MAX) ++dropped;
       continue;
     }
+    attribute_bytes += n;
     ++count;
+  }
+  // What an event drops is counted on the event, not on the span. The event and its
+  // attributes are the last items (a compaction keeps their order), so it is found from
+  // the end.
+  if (dropped != 0) {
+    std::memcpy(b.items + b.used - attribute_bytes - event_size + 10, &dropped, sizeof dropped);
   }
 }
 
