@@ -27,10 +27,10 @@ class Missing(Exception):
     pass
 
 
-def skip_or_fail(reason):
+def skip_or_fail(reason, hint=INSTALL_HINT):
     required = os.environ.get("LITETRACE_REQUIRE_CONFORMANCE") == "1"
     print(("FAILED (required)" if required else "SKIPPED") + ": " + reason +
-          "\n  install with: " + INSTALL_HINT, flush=True)
+          "\n  install with: " + hint, flush=True)
     sys.exit(1 if required else SKIP_CODE)
 
 
@@ -85,21 +85,27 @@ def load(cache_dir):
 class Judge:
     def __init__(self):
         from thrift.Thrift import TMessageType
-        from thrift.protocol import TCompactProtocol
+        from thrift.protocol import TBinaryProtocol, TCompactProtocol
         from thrift.transport import TTransport
         from agent import Agent
         from jaeger import ttypes
         self.TMessageType = TMessageType
         self.TCompactProtocol = TCompactProtocol
+        self.TBinaryProtocol = TBinaryProtocol
         self.TTransport = TTransport
         self.Agent = Agent
         self.ttypes = ttypes
 
-    def decode(self, data, allow_call=False):
-        """Decodes one datagram as Jaeger's agent does; raises AssertionError on anything
-        Jaeger would reject or that a careful reader would call malformed."""
+    def decode(self, data, allow_call=False, binary=False):
+        """Decodes one datagram as Jaeger's agent does (compact protocol on 6831, binary on
+        6832, strictly: a binary message must carry the protocol version); raises
+        AssertionError on anything Jaeger would reject or that a careful reader would call
+        malformed."""
         trans = self.TTransport.TMemoryBuffer(data)
-        proto = self.TCompactProtocol.TCompactProtocol(trans)
+        if binary:
+            proto = self.TBinaryProtocol.TBinaryProtocol(trans, strictRead=True)
+        else:
+            proto = self.TCompactProtocol.TCompactProtocol(trans)
         name, mtype, seqid = proto.readMessageBegin()
         assert name == "emitBatch", "method %r" % name
         allowed = (self.TMessageType.ONEWAY, self.TMessageType.CALL) if allow_call else (self.TMessageType.ONEWAY,)
