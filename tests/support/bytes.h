@@ -10,18 +10,20 @@
 #include <vector>
 
 #include "jaeger/compact_writer.h"
+#include "otlp/proto_writer.h"
 
 namespace litetrace::test {
 
 using Bytes = std::vector<uint8_t>;
 
-template <typename Encode>
+// With a CompactWriter (Thrift) unless another writer is named (encode_bytes<ProtoWriter>).
+template <typename Writer = detail::CompactWriter, typename Encode>
 Bytes encode_bytes(Encode encode) {
-  detail::CompactWriter sizer;
+  Writer sizer;
   encode(sizer);
   EXPECT_TRUE(sizer.ok());
   Bytes out(sizer.size());
-  detail::CompactWriter w(out.data(), out.size());
+  Writer w(out.data(), out.size());
   encode(w);
   EXPECT_TRUE(w.ok()) << "sizing mode counted fewer bytes than writing needs";
   EXPECT_EQ(w.size(), out.size()) << "sizing mode and writing mode disagree";
