@@ -27,6 +27,7 @@ LAYERS = {
     "core": [],
     "transport": ["core"],
     "jaeger": ["core", "transport"],
+    "otlp": ["core", "transport"],
     "sampling": ["core", "transport"],
     "propagation": ["core"],
     "config": ["core", "sampling", "propagation"],

@@ -1,0 +1,256 @@
+#include "otlp/otlp_encoder.h"
+
+namespace litetrace::detail::otlp {
+namespace {
+
+// Field numbers, by message.
+namespace f {
+constexpr uint32_t kRequestResourceSpans = 1;
+constexpr uint32_t kResourceSpansResource = 1, kResourceSpansScopeSpans = 2;
+constexpr uint32_t kResourceAttributes = 1;
+constexpr uint32_t kScopeSpansScope = 1, kScopeSpansSpans = 2;
+constexpr uint32_t kScopeName = 1, kScopeVersion = 2;
+constexpr uint32_t kSpanTraceId = 1, kSpanSpanId = 2, kSpanTraceState = 3, kSpanParentSpanId = 4, kSpanName = 5,
+                   kSpanKind = 6, kSpanStart = 7, kSpanEnd = 8, kSpanAttributes = 9, kSpanDroppedAttributes = 10,
+                   kSpanEvents = 11, kSpanDroppedEvents = 12, kSpanLinks = 13, kSpanDroppedLinks = 14,
+                   kSpanStatus = 15, kSpanFlags = 16;
+constexpr uint32_t kEventTime = 1, kEventName = 2, kEventAttributes = 3, kEventDroppedAttributes = 4;
+constexpr uint32_t kLinkTraceId = 1, kLinkSpanId = 2, kLinkTraceState = 3, kLinkAttributes = 4,
+                   kLinkDroppedAttributes = 5, kLinkFlags = 6;
+constexpr uint32_t kStatusMessage = 2, kStatusCode = 3;
+constexpr uint32_t kKeyValueKey = 1, kKeyValueValue = 2;
+constexpr uint32_t kAnyString = 1, kAnyBool = 2, kAnyInt = 3, kAnyDouble = 4, kAnyBytes = 7;
+}  // namespace f
+
+constexpr size_t kTraceIdBytes = 16;
+constexpr size_t kSpanIdBytes = 8;
+
+// Ids go on the wire big-endian, the byte order of their W3C hex form.
+struct TraceIdBytes {
+  char b[kTraceIdBytes];
+  explicit TraceIdBytes(const TraceId& id) {
+    for (size_t i = 0; i < 8; ++i) {
+      b[i] = static_cast<char>(id.high >> (56 - 8 * i));
+      b[8 + i] = static_cast<char>(id.low >> (56 - 8 * i));
+    }
+  }
+  std::string_view view() const { return {b, sizeof b}; }
+};
+struct SpanIdBytes {
+  char b[kSpanIdBytes];
+  explicit SpanIdBytes(uint64_t id) {
+    for (size_t i = 0; i < 8; ++i) b[i] = static_cast<char>(id >> (56 - 8 * i));
+  }
+  std::string_view view() const { return {b, sizeof b}; }
+};
+
+// Implicit presence: a field at its default is not written.
+size_t optional_bytes_size(uint32_t field, std::string_view v) {
+  return v.empty() ? 0 : length_delimited_field_size(field, v.size());
+}
+size_t optional_varint_size(uint32_t field, uint64_t v) { return v == 0 ? 0 : varint_field_size(field, v); }
+size_t optional_fixed64_size(uint32_t field, uint64_t v) { return v == 0 ? 0 : fixed64_field_size(field); }
+size_t optional_fixed32_size(uint32_t field, uint32_t v) { return v == 0 ? 0 : fixed32_field_size(field); }
+
+void optional_bytes(ProtoWriter& w, uint32_t field, std::string_view v) {
+  if (!v.empty()) w.bytes_field(field, v);
+}
+void optional_varint(ProtoWriter& w, uint32_t field, uint64_t v) {
+  if (v != 0) w.varint_field(field, v);
+}
+void optional_fixed64(ProtoWriter& w, uint32_t field, uint64_t v) {
+  if (v != 0) w.fixed64_field(field, v);
+}
+void optional_fixed32(ProtoWriter& w, uint32_t field, uint32_t v) {
+  if (v != 0) w.fixed32_field(field, v);
+}
+
+template <typename T>
+size_t repeated_size(uint32_t field, Slice<T> items) {
+  size_t n = 0;
+  for (const T& item : items) n += length_delimited_field_size(field, body_size(item));
+  return n;
+}
+
+bool has_status(const Span& s) { return s.status_code != StatusCode::kUnset || !s.status_message.empty(); }
+
+size_t status_body_size(const Span& s) {
+  return optional_bytes_size(f::kStatusMessage, s.status_message) +
+         optional_varint_size(f::kStatusCode, static_cast<uint64_t>(s.status_code));
+}
+
+size_t scope_body_size(const InstrumentationScope& scope) {
+  return optional_bytes_size(f::kScopeName, scope.name) + optional_bytes_size(f::kScopeVersion, scope.version);
+}
+
+size_t resource_body_size(const ResourceSpans& r) { return repeated_size(f::kResourceAttributes, r.resource_attributes); }
+
+void encode_value(ProtoWriter& w, const AnyValue& v) {
+  switch (v.type) {
+    case ValueType::kString: w.bytes_field(f::kAnyString, v.bytes); break;
+    case ValueType::kBool: w.varint_field(f::kAnyBool, v.boolean ? 1 : 0); break;
+    case ValueType::kInt: w.int64_field(f::kAnyInt, v.integer); break;
+    case ValueType::kDouble: w.double_field(f::kAnyDouble, v.number); break;
+    case ValueType::kBytes: w.bytes_field(f::kAnyBytes, v.bytes); break;
+  }
+}
+
+void encode_attributes(ProtoWriter& w, uint32_t field, Slice<KeyValue> attributes) {
+  for (const KeyValue& kv : attributes) {
+    w.message_begin(field, body_size(kv));
+    encode_body(w, kv);
+    w.message_end();
+  }
+}
+
+void encode_body(ProtoWriter& w, const Event& e) {
+  optional_fixed64(w, f::kEventTime, e.time_unix_nano);
+  optional_bytes(w, f::kEventName, e.name);
+  encode_attributes(w, f::kEventAttributes, e.attributes);
+  optional_varint(w, f::kEventDroppedAttributes, e.dropped_attributes_count);
+}
+
+void encode_body(ProtoWriter& w, const Link& l) {
+  w.bytes_field(f::kLinkTraceId, TraceIdBytes(l.trace_id).view());
+  w.bytes_field(f::kLinkSpanId, SpanIdBytes(l.span_id).view());
+  optional_bytes(w, f::kLinkTraceState, l.trace_state);
+  encode_attributes(w, f::kLinkAttributes, l.attributes);
+  optional_varint(w, f::kLinkDroppedAttributes, l.dropped_attributes_count);
+  optional_fixed32(w, f::kLinkFlags, l.flags);
+}
+
+void encode_body(ProtoWriter& w, const ScopeSpans& ss) {
+  w.message_begin(f::kScopeSpansScope, scope_body_size(ss.scope));
+  optional_bytes(w, f::kScopeName, ss.scope.name);
+  optional_bytes(w, f::kScopeVersion, ss.scope.version);
+  w.message_end();
+  for (const Span& s : ss.spans) {
+    w.message_begin(f::kScopeSpansSpans, body_size(s));
+    encode_body(w, s);
+    w.message_end();
+  }
+}
+
+void encode_body(ProtoWriter& w, const ResourceSpans& r) {
+  w.message_begin(f::kResourceSpansResource, resource_body_size(r));
+  encode_attributes(w, f::kResourceAttributes, r.resource_attributes);
+  w.message_end();
+  for (const ScopeSpans& ss : r.scope_spans) {
+    w.message_begin(f::kResourceSpansScopeSpans, body_size(ss));
+    encode_body(w, ss);
+    w.message_end();
+  }
+}
+
+}  // namespace
+
+size_t body_size(const AnyValue& v) {
+  switch (v.type) {
+    case ValueType::kString: return length_delimited_field_size(f::kAnyString, v.bytes.size());
+    case ValueType::kBool: return varint_field_size(f::kAnyBool, v.boolean ? 1 : 0);
+    case ValueType::kInt: return int64_field_size(f::kAnyInt, v.integer);
+    case ValueType::kDouble: return fixed64_field_size(f::kAnyDouble);
+    case ValueType::kBytes: return length_delimited_field_size(f::kAnyBytes, v.bytes.size());
+  }
+  return 0;
+}
+
+size_t body_size(const KeyValue& kv) {
+  return optional_bytes_size(f::kKeyValueKey, kv.key) + length_delimited_field_size(f::kKeyValueValue, body_size(kv.value));
+}
+
+size_t body_size(const Event& e) {
+  return optional_fixed64_size(f::kEventTime, e.time_unix_nano) + optional_bytes_size(f::kEventName, e.name) +
+         repeated_size(f::kEventAttributes, e.attributes) +
+         optional_varint_size(f::kEventDroppedAttributes, e.dropped_attributes_count);
+}
+
+size_t body_size(const Link& l) {
+  return length_delimited_field_size(f::kLinkTraceId, kTraceIdBytes) +
+         length_delimited_field_size(f::kLinkSpanId, kSpanIdBytes) +
+         optional_bytes_size(f::kLinkTraceState, l.trace_state) + repeated_size(f::kLinkAttributes, l.attributes) +
+         optional_varint_size(f::kLinkDroppedAttributes, l.dropped_attributes_count) +
+         optional_fixed32_size(f::kLinkFlags, l.flags);
+}
+
+size_t body_size(const Span& s) {
+  return length_delimited_field_size(f::kSpanTraceId, kTraceIdBytes) +
+         length_delimited_field_size(f::kSpanSpanId, kSpanIdBytes) +
+         optional_bytes_size(f::kSpanTraceState, s.trace_state) +
+         (s.parent_span_id != 0 ? length_delimited_field_size(f::kSpanParentSpanId, kSpanIdBytes) : 0) +
+         optional_bytes_size(f::kSpanName, s.name) + optional_varint_size(f::kSpanKind, static_cast<uint64_t>(s.kind)) +
+         optional_fixed64_size(f::kSpanStart, s.start_time_unix_nano) +
+         optional_fixed64_size(f::kSpanEnd, s.end_time_unix_nano) + repeated_size(f::kSpanAttributes, s.attributes) +
+         optional_varint_size(f::kSpanDroppedAttributes, s.dropped_attributes_count) +
+         repeated_size(f::kSpanEvents, s.events) + optional_varint_size(f::kSpanDroppedEvents, s.dropped_events_count) +
+         repeated_size(f::kSpanLinks, s.links) + optional_varint_size(f::kSpanDroppedLinks, s.dropped_links_count) +
+         (has_status(s) ? length_delimited_field_size(f::kSpanStatus, status_body_size(s)) : 0) +
+         optional_fixed32_size(f::kSpanFlags, s.flags);
+}
+
+size_t body_size(const ScopeSpans& ss) {
+  return length_delimited_field_size(f::kScopeSpansScope, scope_body_size(ss.scope)) +
+         repeated_size(f::kScopeSpansSpans, ss.spans);
+}
+
+size_t body_size(const ResourceSpans& r) {
+  return length_delimited_field_size(f::kResourceSpansResource, resource_body_size(r)) +
+         repeated_size(f::kResourceSpansScopeSpans, r.scope_spans);
+}
+
+void encode_body(ProtoWriter& w, const KeyValue& kv) {
+  optional_bytes(w, f::kKeyValueKey, kv.key);
+  w.message_begin(f::kKeyValueValue, body_size(kv.value));
+  encode_value(w, kv.value);
+  w.message_end();
+}
+
+void encode_body(ProtoWriter& w, const Span& s) {
+  w.bytes_field(f::kSpanTraceId, TraceIdBytes(s.trace_id).view());
+  w.bytes_field(f::kSpanSpanId, SpanIdBytes(s.span_id).view());
+  optional_bytes(w, f::kSpanTraceState, s.trace_state);
+  if (s.parent_span_id != 0) w.bytes_field(f::kSpanParentSpanId, SpanIdBytes(s.parent_span_id).view());
+  optional_bytes(w, f::kSpanName, s.name);
+  optional_varint(w, f::kSpanKind, static_cast<uint64_t>(s.kind));
+  optional_fixed64(w, f::kSpanStart, s.start_time_unix_nano);
+  optional_fixed64(w, f::kSpanEnd, s.end_time_unix_nano);
+  encode_attributes(w, f::kSpanAttributes, s.attributes);
+  optional_varint(w, f::kSpanDroppedAttributes, s.dropped_attributes_count);
+  for (const Event& e : s.events) {
+    w.message_begin(f::kSpanEvents, body_size(e));
+    encode_body(w, e);
+    w.message_end();
+  }
+  optional_varint(w, f::kSpanDroppedEvents, s.dropped_events_count);
+  for (const Link& l : s.links) {
+    w.message_begin(f::kSpanLinks, body_size(l));
+    encode_body(w, l);
+    w.message_end();
+  }
+  optional_varint(w, f::kSpanDroppedLinks, s.dropped_links_count);
+  if (has_status(s)) {
+    w.message_begin(f::kSpanStatus, status_body_size(s));
+    optional_bytes(w, f::kStatusMessage, s.status_message);
+    optional_varint(w, f::kStatusCode, static_cast<uint64_t>(s.status_code));
+    w.message_end();
+  }
+  optional_fixed32(w, f::kSpanFlags, s.flags);
+}
+
+size_t request_size(const ResourceSpans& r) { return length_delimited_field_size(f::kRequestResourceSpans, body_size(r)); }
+
+void encode_request(ProtoWriter& w, const ResourceSpans& r) {
+  w.message_begin(f::kRequestResourceSpans, body_size(r));
+  encode_body(w, r);
+  w.message_end();
+}
+
+std::string encode_request(const ResourceSpans& r) {
+  std::string out(request_size(r), '\0');
+  ProtoWriter w(reinterpret_cast<uint8_t*>(out.data()), out.size());
+  encode_request(w, r);
+  if (!w.ok() || w.size() != out.size()) out.clear();
+  return out;
+}
+
+}  // namespace litetrace::detail::otlp

@@ -1,0 +1,40 @@
+#pragma once
+
+// OTLP model -> protobuf: an ExportTraceServiceRequest (collector/trace/v1) with one
+// ResourceSpans, as the body of POST /v1/traces (Content-Type application/x-protobuf).
+//
+// Every nested message is written as tag, length, body; the lengths come from the
+// *_size() functions here, computed from the same fields the writers then write (the
+// ProtoWriter checks each body against its announced length). Fields at their proto3
+// default (0, empty) are left out, as every protobuf encoder leaves them; the members of
+// AnyValue's oneof are always written, since which one is set is itself the information.
+//
+//   message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+
+#include <cstddef>
+#include <string>
+
+#include "otlp/otlp_model.h"
+#include "otlp/proto_writer.h"
+
+namespace litetrace::detail::otlp {
+
+// Body sizes: the bytes inside a message's length prefix.
+size_t body_size(const AnyValue& value);
+size_t body_size(const KeyValue& kv);
+size_t body_size(const Event& event);
+size_t body_size(const Link& link);
+size_t body_size(const Span& span);
+size_t body_size(const ScopeSpans& scope_spans);
+size_t body_size(const ResourceSpans& resource_spans);
+
+// A message's fields, without its own tag and length (the bytes body_size() counts).
+void encode_body(ProtoWriter& w, const KeyValue& kv);
+void encode_body(ProtoWriter& w, const Span& span);
+
+// The whole request.
+size_t request_size(const ResourceSpans& resource_spans);
+void encode_request(ProtoWriter& w, const ResourceSpans& resource_spans);
+std::string encode_request(const ResourceSpans& resource_spans);
+
+}  // namespace litetrace::detail::otlp

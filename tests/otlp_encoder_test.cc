@@ -1,0 +1,140 @@
+// Golden bytes for the OTLP protobuf encoding: every AnyValue type, events, links, status,
+// the flags, and a whole ExportTraceServiceRequest worked out by hand from the protos.
+
+#include "otlp/otlp_encoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "support/bytes.h"
+
+namespace litetrace::detail::otlp {
+namespace {
+
+using test::encode_bytes;
+using test::hex;
+using test::to_hex;
+
+test::Bytes bytes_of(const std::string& s) { return test::Bytes(s.begin(), s.end()); }
+
+test::Bytes key_value(const KeyValue& kv) {
+  const test::Bytes b = encode_bytes<ProtoWriter>([&](ProtoWriter& w) { encode_body(w, kv); });
+  EXPECT_EQ(b.size(), body_size(kv));
+  return b;
+}
+
+TEST(OtlpEncoder, EveryValueType) {
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::string("v")}), "0a 01 'k' 12 03 0a 01 'v'");
+  // A oneof member is written even at its default: which member is set is information.
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::string("")}), "0a 01 'k' 12 02 0a 00");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::of(false)}), "0a 01 'k' 12 02 10 00");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::of(true)}), "0a 01 'k' 12 02 10 01");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::of(int64_t{0})}), "0a 01 'k' 12 02 18 00");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::of(int64_t{-1})}),
+                         "0a 01 'k' 12 0b 18 ff ff ff ff ff ff ff ff ff 01");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::of(0.5)}), "0a 01 'k' 12 09 21 00 00 00 00 00 00 e0 3f");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::binary(std::string_view("\x00\xff", 2))}),
+                         "0a 01 'k' 12 04 3a 02 00 ff");
+  // An empty key is proto3's default, so it is left out.
+  LITETRACE_EXPECT_BYTES(key_value({"", AnyValue::of(true)}), "12 02 10 01");
+}
+
+TEST(OtlpEncoder, ASpanWithEverything) {
+  const KeyValue attrs[] = {{"a", AnyValue::of(int64_t{1})}};
+  const KeyValue event_attrs[] = {{"e", AnyValue::of(true)}};
+  const Event events[] = {{0x0807060504030201, "ev", {event_attrs, 1}, 2}};
+  const Link links[] = {{{1, 2}, 3, "k=v", {}, 4, kFlagsContextHasIsRemote | kFlagsContextIsRemote | 1}};
+  Span s;
+  s.trace_id = {0x0102030405060708, 0x090a0b0c0d0e0f10};
+  s.span_id = 0x1112131415161718;
+  s.trace_state = "t=1";
+  s.parent_span_id = 0x2122232425262728;
+  s.flags = kFlagsContextHasIsRemote | 1;
+  s.name = "op";
+  s.kind = SpanKind::kClient;
+  s.start_time_unix_nano = 1;
+  s.end_time_unix_nano = 2;
+  s.attributes = slice_of(attrs);
+  s.dropped_attributes_count = 5;
+  s.events = slice_of(events);
+  s.dropped_events_count = 6;
+  s.links = slice_of(links);
+  s.dropped_links_count = 7;
+  s.status_code = StatusCode::kError;
+  s.status_message = "bad";
+  const test::Bytes b = encode_bytes<ProtoWriter>([&](ProtoWriter& w) { encode_body(w, s); });
+  EXPECT_EQ(b.size(), body_size(s));
+  LITETRACE_EXPECT_BYTES(b,
+                         "0a 10 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10"  // trace_id, big-endian
+                         " 12 08 11 12 13 14 15 16 17 18"                          // span_id
+                         " 1a 03 't=1'"                                            // trace_state
+                         " 22 08 21 22 23 24 25 26 27 28"                          // parent_span_id
+                         " 2a 02 'op'"                                             // name
+                         " 30 03"                                                  // kind: client
+                         " 39 01 00 00 00 00 00 00 00"                             // start, fixed64
+                         " 41 02 00 00 00 00 00 00 00"                             // end
+                         " 4a 07 0a 01 'a' 12 02 18 01"                            // attributes
+                         " 50 05"                                                  // dropped attributes
+                         " 5a 18 09 01 02 03 04 05 06 07 08 12 02 'ev'"            // event: time, name,
+                         " 1a 07 0a 01 'e' 12 02 10 01 20 02"                      //   attributes, dropped
+                         " 60 06"                                                  // dropped events
+                         " 6a 28 0a 10 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 02"  // link: trace_id,
+                         " 12 08 00 00 00 00 00 00 00 03 1a 03 'k=v' 28 04"        //   span_id, state, dropped,
+                         " 35 01 03 00 00"                                         //   flags (remote, sampled)
+                         " 70 07"                                                  // dropped links
+                         " 7a 07 12 03 'bad' 18 02"                                // status: message, error
+                         " 85 01 01 01 00 00");                                    // flags: local parent, sampled
+}
+
+TEST(OtlpEncoder, DefaultsAreLeftOut) {
+  Span s;  // a root span, nothing recorded: only the ids, the kind and nothing else
+  s.trace_id = {0, 1};
+  s.span_id = 2;
+  LITETRACE_EXPECT_BYTES(encode_bytes<ProtoWriter>([&](ProtoWriter& w) { encode_body(w, s); }),
+                         "0a 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01"
+                         " 12 08 00 00 00 00 00 00 00 02 30 01");
+  s.kind = SpanKind::kUnspecified;
+  s.status_code = StatusCode::kOk;  // a status with a code and no message
+  LITETRACE_EXPECT_BYTES(encode_bytes<ProtoWriter>([&](ProtoWriter& w) { encode_body(w, s); }),
+                         "0a 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01"
+                         " 12 08 00 00 00 00 00 00 00 02 7a 02 18 01");
+}
+
+TEST(OtlpEncoder, AWholeRequestWorkedOutByHand) {
+  const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}};
+  Span span;
+  span.trace_id = {0x0102030405060708, 0x090a0b0c0d0e0f10};
+  span.span_id = 0x1112131415161718;
+  span.name = "op";
+  span.kind = SpanKind::kServer;
+  span.start_time_unix_nano = 1;
+  span.end_time_unix_nano = 2;
+  span.flags = kFlagsContextHasIsRemote | 1;
+  const ScopeSpans scopes[] = {{{"s", ""}, {&span, 1}}};
+  const ResourceSpans request{slice_of(resource), slice_of(scopes)};
+  const std::string body = encode_request(request);
+  EXPECT_EQ(body.size(), request_size(request));
+  LITETRACE_EXPECT_BYTES(bytes_of(body),
+                         "0a 5c"                                    // resource_spans, 92 bytes
+                         " 0a 17 0a 15 0a 0c 'service.name' 12 05 0a 03 'svc'"  // resource
+                         " 12 41"                                   // scope_spans, 65 bytes
+                         " 0a 03 0a 01 's'"                         // scope
+                         " 12 3a"                                   // span, 58 bytes
+                         " 0a 10 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10"
+                         " 12 08 11 12 13 14 15 16 17 18 2a 02 'op' 30 02"
+                         " 39 01 00 00 00 00 00 00 00 41 02 00 00 00 00 00 00 00 85 01 01 01 00 00");
+}
+
+TEST(OtlpEncoder, ABufferTooSmallIsAnErrorNotAnOverrun) {
+  const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}};
+  const ResourceSpans request{slice_of(resource), {}};
+  std::string out(request_size(request) - 1, '\0');
+  ProtoWriter w(reinterpret_cast<uint8_t*>(out.data()), out.size());
+  encode_request(w, request);
+  EXPECT_EQ(w.error(), ProtoError::kOverflow);
+}
+
+}  // namespace
+}  // namespace litetrace::detail::otlp
