@@ -1,5 +1,7 @@
 #include "otlp/otlp_encoder.h"
 
+#include <cstring>
+
 namespace litetrace::detail::otlp {
 namespace {
 
@@ -26,21 +28,25 @@ constexpr size_t kTraceIdBytes = 16;
 constexpr size_t kSpanIdBytes = 8;
 
 // Ids go on the wire big-endian, the byte order of their W3C hex form.
+void put_big_endian(char* out, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+  v = __builtin_bswap64(v);
+  std::memcpy(out, &v, 8);
+#else
+  for (size_t i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
+#endif
+}
 struct TraceIdBytes {
   char b[kTraceIdBytes];
   explicit TraceIdBytes(const TraceId& id) {
-    for (size_t i = 0; i < 8; ++i) {
-      b[i] = static_cast<char>(id.high >> (56 - 8 * i));
-      b[8 + i] = static_cast<char>(id.low >> (56 - 8 * i));
-    }
+    put_big_endian(b, id.high);
+    put_big_endian(b + 8, id.low);
   }
   std::string_view view() const { return {b, sizeof b}; }
 };
 struct SpanIdBytes {
   char b[kSpanIdBytes];
-  explicit SpanIdBytes(uint64_t id) {
-    for (size_t i = 0; i < 8; ++i) b[i] = static_cast<char>(id >> (56 - 8 * i));
-  }
+  explicit SpanIdBytes(uint64_t id) { put_big_endian(b, id); }
   std::string_view view() const { return {b, sizeof b}; }
 };
 

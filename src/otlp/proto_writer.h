@@ -133,6 +133,17 @@ class ProtoWriter {
 
  private:
   void write_varint(uint64_t v) {
+    if (buf_ != nullptr && capacity_ - pos_ >= 10 && error_ == ProtoError::kNone) {
+      // Room for the longest varint: write and count in one pass.
+      uint8_t* p = buf_ + pos_;
+      while (v >= 0x80) {
+        *p++ = static_cast<uint8_t>(v | 0x80);
+        v >>= 7;
+      }
+      *p++ = static_cast<uint8_t>(v);
+      pos_ = static_cast<size_t>(p - buf_);
+      return;
+    }
     const size_t n = proto_varint_size(v);
     if (!reserve(n)) return;
     if (buf_ != nullptr) {
@@ -149,7 +160,11 @@ class ProtoWriter {
   void write_fixed(uint64_t v, size_t n) {
     if (!reserve(n)) return;
     if (buf_ != nullptr) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      std::memcpy(buf_ + pos_, &v, n);  // the low n bytes, already in wire order
+#else
       for (size_t i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<uint8_t>(v >> (8 * i));
+#endif
     }
     pos_ += n;
   }
