@@ -2,7 +2,9 @@
 // body, what it encoded as JSON, for otlp_judge.py to compare with what the official
 // protos decode.
 //
-//   otlp_emitter --spans N --seed S --body FILE --expect FILE
+//   otlp_emitter --spans N --seed S --body FILE --json FILE --expect FILE
+//
+// The body is protobuf; --json writes the same request as OTLP/JSON.
 //
 // Strings and bytes are written as hex and doubles as the hex of their bits, so the
 // comparison is exact for every byte and every NaN, -0.0 and infinity. String fields hold
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "otlp/otlp_encoder.h"
+#include "otlp/otlp_json.h"
 #include "support/span_factory.h"
 
 namespace otlp = litetrace::detail::otlp;
@@ -226,14 +229,16 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   const char* body_path = nullptr;
   const char* expect_path = nullptr;
+  const char* json_path = nullptr;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--spans") == 0) spans = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--seed") == 0) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--body") == 0) body_path = argv[i + 1];
     if (std::strcmp(argv[i], "--expect") == 0) expect_path = argv[i + 1];
+    if (std::strcmp(argv[i], "--json") == 0) json_path = argv[i + 1];
   }
   if (spans == 0 || body_path == nullptr || expect_path == nullptr) {
-    std::fprintf(stderr, "usage: %s --spans N --seed S --body FILE --expect FILE\n", argv[0]);
+    std::fprintf(stderr, "usage: %s --spans N --seed S --body FILE [--json FILE] --expect FILE\n", argv[0]);
     return 2;
   }
   Generator generator(seed);
@@ -245,6 +250,11 @@ int main(int argc, char** argv) {
   }
   std::ofstream(body_path, std::ios::binary) << body;
   std::ofstream(expect_path, std::ios::binary) << request_json(request);
+  if (json_path != nullptr) {
+    std::string json;
+    otlp::encode_request_json(request, json);
+    std::ofstream(json_path, std::ios::binary) << json;
+  }
   std::printf("%zu spans, %zu bytes\n", spans, body.size());
   return 0;
 }

@@ -10,6 +10,10 @@ encoded as JSON. The body must
 - be byte for byte what protobuf itself serializes from the parsed message (field order,
   proto3 defaults left out, oneof members kept): litetrace writes canonical protobuf;
 - carry every field the emitter recorded, compared one by one.
+The same request as OTLP/JSON must follow OTLP's JSON rules (lowerCamelCase names, ids as
+lowercase hex, 64-bit integers as decimal strings, enums as integers), parse strictly with
+protobuf's JSON parser once its ids are turned into the base64 that parser expects, and
+carry the same fields.
 
 The protos are not copied into this repository: the build points at a checkout with
 -DLITETRACE_OTLP_PROTOS=DIR (by default ../shared/reference/opentelemetry-proto next to the
@@ -79,6 +83,9 @@ def check(where, got, want):
         raise Mismatch("%s: decoded %r, recorded %r" % (where, got, want))
 
 
+EXACT_NAN = True  # protobuf keeps a NaN's bits; JSON has a single "NaN"
+
+
 def check_value(where, v, want):
     kind, expected = want
     which = v.WhichOneof("value")
@@ -89,7 +96,11 @@ def check_value(where, v, want):
     elif kind == "bytes":
         check(where, v.bytes_value, unhex(expected))
     elif kind == "double":
-        check(where, struct.pack("<d", v.double_value), unhex(expected))
+        recorded = struct.unpack("<d", unhex(expected))[0]
+        if EXACT_NAN or recorded == recorded:
+            check(where, struct.pack("<d", v.double_value), unhex(expected))
+        else:
+            check(where + " is NaN", v.double_value != v.double_value, True)
     elif kind == "bool":
         check(where, v.bool_value, expected)
     else:
@@ -162,8 +173,9 @@ def main():
     work = os.path.join(args.cache, "otlp-judge-%d-%d" % (args.seed, os.getpid()))
     os.makedirs(work, exist_ok=True)
     body_path, expect_path = os.path.join(work, "body.bin"), os.path.join(work, "expect.json")
-    p = subprocess.run([args.emitter, "--spans", str(args.spans), "--seed", str(args.seed),
-                        "--body", body_path, "--expect", expect_path], capture_output=True, text=True)
+    json_path = os.path.join(work, "body.json")
+    p = subprocess.run([args.emitter, "--spans", str(args.spans), "--seed", str(args.seed), "--body", body_path,
+                        "--json", json_path, "--expect", expect_path], capture_output=True, text=True)
     assert p.returncode == 0, "emitter exited %d: %s" % (p.returncode, p.stderr)
     print(p.stdout.strip())
     with open(body_path, "rb") as f:
@@ -184,22 +196,82 @@ def main():
         raise Mismatch("not canonical protobuf: protobuf serializes the parsed request to %d bytes, litetrace "
                        "wrote %d; first difference at byte %d" % (len(again), len(body), first))
 
-    check("resource_spans count", len(request.resource_spans), 1)
+    spans = check_request("protobuf", request, want)
+    check("spans", spans, args.spans)
+    print("ok: %d spans in %d bytes decode with the official protos, canonical, field for field" % (spans, len(body)))
+
+    global EXACT_NAN
+    EXACT_NAN = False
+    from google.protobuf import json_format
+    with open(json_path, encoding="utf-8") as f:
+        document = json.load(f)
+    check_json_rules("$", document)
+    from_json = trace_service_pb2.ExportTraceServiceRequest()
+    json_format.ParseDict(ids_to_base64(document), from_json, ignore_unknown_fields=False)
+    check("spans in JSON", check_request("json", from_json, want), args.spans)
+    print("ok: the same %d spans as OTLP/JSON (%d bytes) follow the OTLP JSON rules and parse to the same fields"
+          % (spans, os.path.getsize(json_path)))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def check_request(encoding, request, want):
+    check(encoding + ": resource_spans count", len(request.resource_spans), 1)
     rs = request.resource_spans[0]
-    check_attributes("resource.attributes", rs.resource.attributes, want["resource"])
-    check("scope_spans count", len(rs.scope_spans), len(want["scopes"]))
+    check_attributes(encoding + ": resource.attributes", rs.resource.attributes, want["resource"])
+    check(encoding + ": scope_spans count", len(rs.scope_spans), len(want["scopes"]))
     spans = 0
     for i, (ss, ws) in enumerate(zip(rs.scope_spans, want["scopes"])):
-        check("scope_spans[%d].scope.name" % i, ss.scope.name.encode("utf-8"), unhex(ws["name"]))
-        check("scope_spans[%d].scope.version" % i, ss.scope.version.encode("utf-8"), unhex(ws["version"]))
-        check("scope_spans[%d] span count" % i, len(ss.spans), len(ws["spans"]))
+        at = "%s: scope_spans[%d]" % (encoding, i)
+        check(at + ".scope.name", ss.scope.name.encode("utf-8"), unhex(ws["name"]))
+        check(at + ".scope.version", ss.scope.version.encode("utf-8"), unhex(ws["version"]))
+        check(at + " span count", len(ss.spans), len(ws["spans"]))
         for j, (s, w) in enumerate(zip(ss.spans, ws["spans"])):
-            check_span("scope_spans[%d].spans[%d]" % (i, j), s, w)
+            check_span("%s.spans[%d]" % (at, j), s, w)
             spans += 1
-    check("spans", spans, args.spans)
-    shutil.rmtree(work, ignore_errors=True)
-    print("ok: %d spans in %d bytes decode with the official protos, canonical, field for field" % (spans, len(body)))
-    return 0
+    return spans
+
+
+ID_KEYS = {"traceId": 32, "spanId": 16, "parentSpanId": 16}
+DECIMAL_STRING_KEYS = ("startTimeUnixNano", "endTimeUnixNano", "timeUnixNano", "intValue")
+INTEGER_KEYS = ("kind", "code", "flags", "droppedAttributesCount", "droppedEventsCount", "droppedLinksCount")
+
+
+def check_json_rules(where, node):
+    """OTLP/JSON: lowerCamelCase names, hex ids, 64-bit integers as strings, enums as integers."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            check_json_rules("%s[%d]" % (where, i), item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        at = where + "." + key
+        if not key[:1].islower() or "_" in key or not key.isalnum():
+            raise Mismatch("%s: not a lowerCamelCase name" % at)
+        if key in ID_KEYS:
+            ok = isinstance(value, str) and len(value) == ID_KEYS[key] and all(c in "0123456789abcdef" for c in value)
+            if not ok:
+                raise Mismatch("%s: %r is not %d lowercase hex digits" % (at, value, ID_KEYS[key]))
+        elif key in DECIMAL_STRING_KEYS:
+            if not isinstance(value, str) or not value.lstrip("-").isdigit():
+                raise Mismatch("%s: %r is not a 64-bit integer as a decimal string" % (at, value))
+        elif key in INTEGER_KEYS:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise Mismatch("%s: %r is not an integer" % (at, value))
+        else:
+            check_json_rules(at, value)
+
+
+def ids_to_base64(node):
+    """OTLP/JSON writes ids as hex; the protobuf JSON parser reads bytes as base64."""
+    import base64
+    if isinstance(node, list):
+        return [ids_to_base64(item) for item in node]
+    if isinstance(node, dict):
+        return {k: (base64.b64encode(bytes.fromhex(v)).decode() if k in ID_KEYS else ids_to_base64(v))
+                for k, v in node.items()}
+    return node
 
 
 if __name__ == "__main__":

@@ -1,0 +1,24 @@
+#pragma once
+
+// OTLP model -> OTLP/JSON: an ExportTraceServiceRequest as the body of POST /v1/traces
+// with Content-Type application/json.
+//
+// The protobuf JSON mapping with OTLP's own rules (opentelemetry-proto, "JSON Protobuf
+// Encoding"): field names in lowerCamelCase; trace and span ids as lowercase hex, not
+// base64; enums as integers; 64-bit integers (int64, fixed64) as decimal strings; bytes
+// values base64; doubles as numbers, NaN and infinities as "NaN", "Infinity" and
+// "-Infinity". Fields at their default are left out, as in the protobuf encoding.
+//
+// Strings are written as given, escaped for JSON; the mapping that builds the model is
+// where text becomes valid UTF-8.
+
+#include <string>
+
+#include "otlp/otlp_model.h"
+
+namespace litetrace::detail::otlp {
+
+// Appends the request to `out`.
+void encode_request_json(const ResourceSpans& resource_spans, std::string& out);
+
+}  // namespace litetrace::detail::otlp

@@ -1,0 +1,75 @@
+// OTLP/JSON: the OTLP rules on top of the protobuf JSON mapping, on a request small enough
+// to read whole.
+
+#include "otlp/otlp_json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace litetrace::detail::otlp {
+namespace {
+
+TEST(OtlpJson, ARequestWithEveryKindOfField) {
+  const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}};
+  const KeyValue attrs[] = {
+      {"s", AnyValue::string("q\"\\\n\x01\xC3\xBC")},  // escapes; UTF-8 passes through
+      {"b", AnyValue::of(true)},
+      {"i", AnyValue::of(int64_t{-9007199254740993})},  // a string: exact beyond 2^53
+      {"d", AnyValue::of(0.1)},
+      {"z", AnyValue::of(-0.0)},
+      {"n", AnyValue::of(std::numeric_limits<double>::quiet_NaN())},
+      {"inf", AnyValue::of(-std::numeric_limits<double>::infinity())},
+      {"x", AnyValue::binary(std::string_view("\x00\xff\x10", 3))},
+  };
+  const Event events[] = {{1700000000000000001u, "ev", {}, 3}};
+  const Link links[] = {{{0, 1}, 2, "k=v", {}, 0, kFlagsContextHasIsRemote | 1}};
+  Span span;
+  span.trace_id = {0x0102030405060708, 0x090a0b0c0d0e0f10};
+  span.span_id = 0x1112131415161718;
+  span.parent_span_id = 0xa1b2c3d4e5f60718;
+  span.flags = kFlagsContextHasIsRemote | kFlagsContextIsRemote | 1;
+  span.name = "op";
+  span.kind = SpanKind::kServer;
+  span.start_time_unix_nano = 1700000000000000000u;
+  span.end_time_unix_nano = UINT64_MAX;
+  span.attributes = slice_of(attrs);
+  span.events = slice_of(events);
+  span.links = slice_of(links);
+  span.dropped_links_count = 4;
+  span.status_code = StatusCode::kError;
+  span.status_message = "bad";
+  Span bare;  // defaults left out
+  bare.trace_id = {0, 1};
+  bare.span_id = 2;
+  bare.kind = SpanKind::kUnspecified;
+  const Span spans[] = {span, bare};
+  const ScopeSpans scopes[] = {{{"lib", "1.0"}, slice_of(spans)}, {{"", ""}, {}}};
+  std::string out = "prefix:";
+  encode_request_json({slice_of(resource), slice_of(scopes)}, out);
+  EXPECT_EQ(out,
+            "prefix:"
+            R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},)"
+            R"("scopeSpans":[{"scope":{"name":"lib","version":"1.0"},"spans":[)"
+            R"({"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"1112131415161718",)"
+            R"("parentSpanId":"a1b2c3d4e5f60718","flags":769,"name":"op","kind":2,)"
+            R"("startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"18446744073709551615",)"
+            R"("attributes":[{"key":"s","value":{"stringValue":"q\"\\\n\u0001)"
+            "\xC3\xBC"
+            R"("}},{"key":"b","value":{"boolValue":true}},)"
+            R"({"key":"i","value":{"intValue":"-9007199254740993"}},{"key":"d","value":{"doubleValue":0.1}},)"
+            R"({"key":"z","value":{"doubleValue":-0.0}},)"
+            R"({"key":"n","value":{"doubleValue":"NaN"}},{"key":"inf","value":{"doubleValue":"-Infinity"}},)"
+            R"({"key":"x","value":{"bytesValue":"AP8Q"}}],)"
+            R"("events":[{"timeUnixNano":"1700000000000000001","name":"ev","droppedAttributesCount":3}],)"
+            R"("links":[{"traceId":"00000000000000000000000000000001","spanId":"0000000000000002",)"
+            R"("traceState":"k=v","flags":257}],"droppedLinksCount":4,"status":{"message":"bad","code":2}},)"
+            R"({"traceId":"00000000000000000000000000000001","spanId":"0000000000000002"}]},)"
+            R"({"scope":{}}]}]})");
+}
+
+}  // namespace
+}  // namespace litetrace::detail::otlp
