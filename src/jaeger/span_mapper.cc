@@ -1,29 +1,21 @@
 #include "jaeger/span_mapper.h"
 
-#include <algorithm>
-
+#include "core/record_reader.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
 namespace {
 
-Tag read_attribute(const uint8_t*& p) {
-  const auto head = get<AttributeItemHead>(p);
-  Tag t;
-  switch (static_cast<ValueType>(head.type)) {
-    case ValueType::kString:
-    case ValueType::kBytes:
-      t.type = head.type == static_cast<uint8_t>(ValueType::kString) ? TagType::kString : TagType::kBinary;
-      t.key = get_bytes(p, head.key_length);
-      t.str = get_bytes(p, head.value_length);
-      return t;
-    case ValueType::kBool: t = Tag::boolean({}, get<int64_t>(p) != 0); break;
-    case ValueType::kInt64: t = Tag::int64({}, get<int64_t>(p)); break;
-    case ValueType::kDouble: t = Tag::float64({}, get<double>(p)); break;
+Tag to_tag(const RecordAttribute& a) {
+  switch (a.type) {
+    case ValueType::kString: return Tag::string(a.key, a.bytes);
+    case ValueType::kBytes: return Tag::binary(a.key, a.bytes);
+    case ValueType::kBool: return Tag::boolean(a.key, a.integer != 0);
+    case ValueType::kInt64: return Tag::int64(a.key, a.integer);
+    case ValueType::kDouble: return Tag::float64(a.key, a.number);
   }
-  t.key = get_bytes(p, head.key_length);
-  return t;
+  return Tag::string(a.key, a.bytes);
 }
 
 int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
@@ -31,10 +23,8 @@ int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); 
 }  // namespace
 
 const Span& SpanMapper::map(const uint8_t* record) {
-  SpanRecordHeader h;
-  std::memcpy(&h, record, sizeof h);
-  const uint8_t* p = record + sizeof h;
-  const uint8_t* const end = p + h.items_size;
+  RecordReader reader(record);
+  const SpanRecordHeader& h = reader.header();
 
   tags_.clear();
   user_tags_.clear();
@@ -47,47 +37,40 @@ const Span& SpanMapper::map(const uint8_t* record) {
   std::string_view name;
   std::string_view status_description;
   uint16_t event_dropped = 0;  // of the event being read
-  while (p < end) {
-    // Attribute items keep their kind inside their head; the others are read after it.
-    const auto kind = static_cast<ItemKind>(*p);
-    if (kind != ItemKind::kAttribute && kind != ItemKind::kDeadAttribute && kind != ItemKind::kEventAttribute) ++p;
-    switch (kind) {
-      case ItemKind::kName: name = get_bytes(p, get<uint16_t>(p)); break;
-      case ItemKind::kAttribute: user_tags_.push_back(read_attribute(p)); break;
-      case ItemKind::kDeadAttribute: read_attribute(p); break;
+  RecordItem item;
+  while (reader.next(item)) {
+    switch (item.kind) {
+      case ItemKind::kName: name = item.text; break;
+      case ItemKind::kAttribute: user_tags_.push_back(to_tag(item.attribute)); break;
       case ItemKind::kEvent: {
-        const bool unix_ns = get<uint8_t>(p) != 0;
-        const auto time = get<uint64_t>(p);
-        event_dropped = get<uint16_t>(p);
-        const auto name_len = get<uint16_t>(p);  // its kEventAttribute items follow
+        event_dropped = item.dropped;
         Log log;
-        log.timestamp_us = to_us(unix_ns ? static_cast<int64_t>(time) : clock_->to_unix_ns(time));
+        log.timestamp_us = to_us(event_unix_ns(item, *clock_));
         logs_.push_back(log);
         log_field_begin_.push_back(log_fields_.size());
-        log_fields_.push_back(Tag::string("event", get_bytes(p, name_len)));
+        log_fields_.push_back(Tag::string("event", item.text));
         // An event's own dropped count, as the specification puts it on the entity that
         // dropped (mapping-to-non-otlp.md); a user field of that name gives way to it.
         if (event_dropped != 0) log_fields_.push_back(Tag::int64("otel.dropped_attributes_count", event_dropped));
         break;
       }
-      case ItemKind::kEventAttribute: {
-        Tag field = read_attribute(p);
-        if (event_dropped == 0 || field.key != "otel.dropped_attributes_count") log_fields_.push_back(field);
+      case ItemKind::kEventAttribute:
+        if (event_dropped == 0 || item.attribute.key != "otel.dropped_attributes_count") {
+          log_fields_.push_back(to_tag(item.attribute));
+        }
         break;
-      }
       case ItemKind::kLink: {
-        get<uint8_t>(p);  // the linked span's flags: Jaeger references have no place for them
+        // The linked span's flags have no place in a Jaeger reference.
         SpanRef ref;
         ref.type = RefType::kFollowsFrom;
-        ref.trace_id_high = get<uint64_t>(p);
-        ref.trace_id_low = get<uint64_t>(p);
-        ref.span_id = get<uint64_t>(p);
+        ref.trace_id_high = item.trace_id_high;
+        ref.trace_id_low = item.trace_id_low;
+        ref.span_id = item.span_id;
         refs_.push_back(ref);
         break;
       }
-      case ItemKind::kStatusDescription: status_description = get_bytes(p, get<uint16_t>(p)); break;
-      case ItemKind::kDeadText: get_bytes(p, get<uint16_t>(p)); break;
-      default: p = end; break;  // cannot happen: only Span writes records
+      case ItemKind::kStatusDescription: status_description = item.text; break;
+      default: break;  // dead items: the reader skips them
     }
   }
   // The logs' field arrays are final only now (log_fields_ may have grown).
@@ -150,19 +133,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
     if (!taken(t.key)) tags_.push_back(t);
   }
 
-  // Counter times become a start and a duration together (TickConverter::span_times): the
-  // duration from the monotonic clock, never shorter than the time the span was open.
-  // Durations round up to whole microseconds for the same reason.
-  SpanTimes times;
-  const bool start_ticks = (h.time_flags & kStartIsUnixNs) == 0;
-  const bool end_ticks = (h.time_flags & kEndIsUnixNs) == 0;
-  if (start_ticks && end_ticks) {
-    times = clock_->span_times(h.start, h.end);
-  } else {
-    times.start_unix_ns = start_ticks ? clock_->to_unix_ns(h.start) : static_cast<int64_t>(h.start);
-    const int64_t end_ns = end_ticks ? clock_->to_unix_ns(h.end) : static_cast<int64_t>(h.end);
-    times.duration_ns = std::max<int64_t>(end_ns - times.start_unix_ns, 0);  // never negative
-  }
+  // Durations round up to whole microseconds: never shorter than the span was open.
+  const SpanTimes times = record_times(h, *clock_);
 
   span_.trace_id_low = h.trace_id_low;
   span_.trace_id_high = h.trace_id_high;

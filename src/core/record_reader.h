@@ -1,0 +1,138 @@
+#pragma once
+
+// Reading a span record back (span_record.h). Every mapping from records to a wire format
+// (Jaeger, OTLP) reads them through this, so the item layout is known in two places only:
+// Span, which writes it (trace.cc), and here.
+//
+// Thread: the batcher. Views point into the record.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "core/span_record.h"
+#include "core/tick_clock.h"
+
+namespace litetrace::detail {
+
+struct RecordAttribute {
+  std::string_view key;
+  ValueType type = ValueType::kString;
+  // Only the field of `type` is set.
+  std::string_view bytes;  // kString and kBytes
+  int64_t integer = 0;     // kInt64, and kBool as 0 or 1
+  double number = 0;       // kDouble
+};
+
+// One live item; which fields mean something depends on `kind`.
+struct RecordItem {
+  ItemKind kind = ItemKind::kName;
+  std::string_view text;       // kName, kStatusDescription, and a kEvent's name
+  RecordAttribute attribute;   // kAttribute, kEventAttribute (of the kEvent before it)
+  bool time_is_unix_ns = false;  // kEvent: `time` is Unix ns, else counter ticks
+  uint64_t time = 0;             // kEvent
+  uint16_t dropped = 0;          // kEvent: attributes the event dropped
+  uint8_t trace_flags = 0;       // kLink: the linked context's W3C flags
+  uint64_t trace_id_high = 0;    // kLink
+  uint64_t trace_id_low = 0;     // kLink
+  uint64_t span_id = 0;          // kLink
+};
+
+class RecordReader {
+ public:
+  explicit RecordReader(const uint8_t* record) {
+    std::memcpy(&header_, record, sizeof header_);
+    p_ = record + sizeof header_;
+    end_ = p_ + header_.items_size;
+  }
+
+  const SpanRecordHeader& header() const { return header_; }
+
+  // The next live item, in the order the span recorded them (dead items are skipped);
+  // false at the end.
+  bool next(RecordItem& item) {
+    while (p_ < end_) {
+      const auto kind = static_cast<ItemKind>(*p_);
+      item.kind = kind;
+      switch (kind) {
+        case ItemKind::kAttribute:
+        case ItemKind::kEventAttribute:
+          read_attribute(item.attribute);
+          return true;
+        case ItemKind::kDeadAttribute:
+          read_attribute(item.attribute);
+          continue;
+        case ItemKind::kName:
+        case ItemKind::kStatusDescription:
+          ++p_;
+          item.text = get_bytes(p_, get<uint16_t>(p_));
+          return true;
+        case ItemKind::kDeadText:
+          ++p_;
+          get_bytes(p_, get<uint16_t>(p_));
+          continue;
+        case ItemKind::kEvent: {
+          ++p_;
+          item.time_is_unix_ns = get<uint8_t>(p_) != 0;
+          item.time = get<uint64_t>(p_);
+          item.dropped = get<uint16_t>(p_);
+          item.text = get_bytes(p_, get<uint16_t>(p_));  // its kEventAttribute items follow
+          return true;
+        }
+        case ItemKind::kLink:
+          ++p_;
+          item.trace_flags = get<uint8_t>(p_);
+          item.trace_id_high = get<uint64_t>(p_);
+          item.trace_id_low = get<uint64_t>(p_);
+          item.span_id = get<uint64_t>(p_);
+          return true;
+      }
+      p_ = end_;  // cannot happen: only Span writes records
+    }
+    return false;
+  }
+
+ private:
+  void read_attribute(RecordAttribute& a) {
+    const auto head = get<AttributeItemHead>(p_);
+    a.type = static_cast<ValueType>(head.type);  // only the fields of this type are set
+    switch (a.type) {
+      case ValueType::kString:
+      case ValueType::kBytes:
+        a.key = get_bytes(p_, head.key_length);
+        a.bytes = get_bytes(p_, head.value_length);
+        return;
+      case ValueType::kBool:
+      case ValueType::kInt64: a.integer = get<int64_t>(p_); break;
+      case ValueType::kDouble: a.number = get<double>(p_); break;
+    }
+    a.key = get_bytes(p_, head.key_length);
+  }
+
+  SpanRecordHeader header_;
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+// A span's start in Unix ns and its duration. Counter times become both together
+// (TickConverter::span_times): the duration from the monotonic clock, never shorter than
+// the time the span was open. Given times are taken as they are; a duration is never
+// negative.
+inline SpanTimes record_times(const SpanRecordHeader& h, const TickConverter& clock) {
+  SpanTimes times;
+  const bool start_ticks = (h.time_flags & kStartIsUnixNs) == 0;
+  const bool end_ticks = (h.time_flags & kEndIsUnixNs) == 0;
+  if (start_ticks && end_ticks) return clock.span_times(h.start, h.end);
+  times.start_unix_ns = start_ticks ? clock.to_unix_ns(h.start) : static_cast<int64_t>(h.start);
+  const int64_t end_ns = end_ticks ? clock.to_unix_ns(h.end) : static_cast<int64_t>(h.end);
+  times.duration_ns = std::max<int64_t>(end_ns - times.start_unix_ns, 0);
+  return times;
+}
+
+// An event's time in Unix ns.
+inline int64_t event_unix_ns(const RecordItem& event, const TickConverter& clock) {
+  return event.time_is_unix_ns ? static_cast<int64_t>(event.time) : clock.to_unix_ns(event.time);
+}
+
+}  // namespace litetrace::detail
