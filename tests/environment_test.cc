@@ -118,6 +118,49 @@ TEST(Environment, SamplerNames) {
   }
 }
 
+TEST(Environment, TracesExporter) {
+  EXPECT_EQ(from({}).exporter, TracesExporter::kJaeger);
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "none"}}).exporter, TracesExporter::kNone);
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", " Jaeger "}}).exporter, TracesExporter::kJaeger);
+  const TracerProviderOptions two = from({{"OTEL_TRACES_EXPORTER", "none,jaeger"}});
+  EXPECT_EQ(two.exporter, TracesExporter::kJaeger);
+  EXPECT_EQ(two.configuration_errors,
+            (std::vector<std::string>{
+                "OTEL_TRACES_EXPORTER=\"none,jaeger\": litetrace sends spans to one exporter; using jaeger"}));
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "otlp"}}).configuration_errors,
+            (std::vector<std::string>{
+                "OTEL_TRACES_EXPORTER=\"otlp\": not built into litetrace yet (known: jaeger, none); using jaeger"}));
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "kafka"}}).configuration_errors,
+            (std::vector<std::string>{
+                "OTEL_TRACES_EXPORTER=\"kafka\": unknown exporter (known: jaeger, none); using jaeger"}));
+}
+
+// OTEL_TRACES_EXPORTER=none: spans are recorded and propagate, nothing is sent, and every
+// ended span is counted as discarded.
+TEST(Environment, TheNoneExporterSendsNothingAndCountsEverySpan) {
+  test::UdpReceiver receiver;
+  TracerProviderOptions o = from({{"OTEL_TRACES_EXPORTER", "none"}});
+  o.agent_host = "127.0.0.1";
+  o.agent_port = receiver.port();
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("none");
+  SpanContext parent;
+  for (int i = 0; i < 10; ++i) {
+    Span span = tracer.start_span("discarded");
+    EXPECT_TRUE(span.is_recording());
+    parent = span.context();
+  }
+  EXPECT_TRUE(parent.valid());
+  ASSERT_TRUE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_ended, 10u);
+  EXPECT_EQ(s.spans_discarded, 10u);
+  EXPECT_EQ(s.spans_exported, 0u);
+  EXPECT_EQ(s.spans_pending, 0u);
+  EXPECT_EQ(s.packets_sent, 0u);
+  EXPECT_TRUE(receiver.drain(std::chrono::milliseconds(0)).empty());
+}
+
 TEST(Environment, InvalidValuesKeepTheDefaultAndSayWhy) {
   const TracerProviderOptions o = from({
       {"OTEL_SDK_DISABLED", "yes"},

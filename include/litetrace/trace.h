@@ -227,6 +227,13 @@ class Tracer {
 
 // ---- the provider ----
 
+// Where spans go (OTEL_TRACES_EXPORTER). The OpenTelemetry default is OTLP; litetrace's is
+// Jaeger's agent, compact Thrift over UDP (agent_host, agent_port).
+enum class TracesExporter : uint8_t {
+  kJaeger,  // "jaeger"
+  kNone,    // "none": spans are recorded, then discarded (TracerStats::spans_discarded)
+};
+
 // Every numeric field has a valid range, given beside it. A value outside its range is
 // not used: the default is kept and a kInvalidOption diagnostic says which value and why
 // (the same rule as for OTEL_* variables, environment.h).
@@ -234,6 +241,8 @@ struct TracerProviderOptions {
   std::string service_name = "unknown_service";
   // More Process tags; jaeger.version, hostname and ip are added unless given here.
   std::vector<std::pair<std::string, std::string>> resource_attributes;
+
+  TracesExporter exporter = TracesExporter::kJaeger;
 
   std::string agent_host = "localhost";
   uint16_t agent_port = 6831;        // 1 to 65535
@@ -286,6 +295,7 @@ struct TracerStats {
   uint64_t spans_dropped_queue = 0;   // ring full, or ended after shutdown
   uint64_t spans_dropped_too_large = 0;
   uint64_t spans_failed = 0;          // in a datagram that could not be sent
+  uint64_t spans_discarded = 0;       // the exporter is TracesExporter::kNone
   uint64_t spans_pending = 0;         // ended, waiting in a ring or a packet
   uint64_t packets_sent = 0;
   uint64_t packets_failed = 0;        // datagrams the socket refused (their spans: spans_failed)

@@ -199,6 +199,21 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
   }
   if (const std::string_view v = env.get("OTEL_SERVICE_NAME"); !v.empty()) o.service_name = std::string(v);
 
+  if (const std::string_view v = trim(env.get("OTEL_TRACES_EXPORTER")); !v.empty()) {
+    if (equals_ignoring_case(v, "jaeger")) {
+      o.exporter = TracesExporter::kJaeger;
+    } else if (equals_ignoring_case(v, "none")) {
+      o.exporter = TracesExporter::kNone;
+    } else if (v.find(',') != std::string_view::npos) {
+      env.invalid("OTEL_TRACES_EXPORTER", v, "litetrace sends spans to one exporter", "jaeger");
+    } else if (equals_ignoring_case(v, "otlp") || equals_ignoring_case(v, "console") ||
+               equals_ignoring_case(v, "zipkin")) {
+      env.invalid("OTEL_TRACES_EXPORTER", v, "not built into litetrace yet (known: jaeger, none)", "jaeger");
+    } else {
+      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, none)", "jaeger");
+    }
+  }
+
   for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_HOST", "JAEGER_AGENT_HOST"}) {
     if (const std::string_view v = env.get(name); !v.empty()) {
       o.agent_host = std::string(v);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/process_info.h"
+#include "jaeger/jaeger_sink.h"
 #include "litetrace/version.h"
 #include "pipeline/provider_core.h"
 
@@ -60,6 +61,19 @@ struct ProcessView {
   }
 };
 
+// The sink options.exporter names.
+std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
+                                    DiagnosticReporter* reporter) {
+  switch (options.exporter) {
+    case TracesExporter::kNone: return std::make_unique<DiscardingSink>();
+    case TracesExporter::kJaeger: break;
+  }
+  // The Process is encoded once, in the constructor; the strings need to live only that long.
+  return std::make_unique<JaegerSink>(exporter_options(options),
+                                      ProcessView(options.service_name, process_tags(options)).process, clock,
+                                      reporter);
+}
+
 }  // namespace
 
 ClockSource clock_source() noexcept {
@@ -77,10 +91,7 @@ Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
       configuration_errors_(options.configuration_errors),
       has_callback_(static_cast<bool>(options.on_diagnostic)),
       reporter_(options.on_diagnostic),
-      // The exporter encodes the Process once; the strings need to live only that long.
-      exporter_(exporter_options(options), ProcessView(options.service_name, process_tags(options)).process,
-                &reporter_),
-      mapper_(&clock_) {}
+      sink_(make_sink(options, &clock_, &reporter_)) {}
 
 Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
 
@@ -102,7 +113,7 @@ std::string Batcher::peer() const {
 }
 
 uint64_t Batcher::losses() const {
-  const ExporterStats e = exporter_.stats();
+  const SinkStats e = sink_->stats();
   return e.spans_failed + e.spans_too_large + core_->dropped_total();
 }
 
@@ -170,7 +181,7 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
       // with; spans given every time explicitly do not.
       if (!clock_.ready() && has_tick_times(header)) clock_.wait_until_ready();
       const uint32_t size = header.size;
-      exporter_.add(mapper_.map(rec));
+      sink_->add(rec);
       ts->ring.advance(size);
       ++spans;
       if (++since_release == kReleaseEvery) {
@@ -210,7 +221,7 @@ void Batcher::run() {
     }
     core_->registered(threads);
     report_allocation_failures();
-    exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
+    sink_->set_full_queue_dropped(core_->dropped_total());
     const size_t spans = drain(threads);
     poll = spans >= kLargeHaul ? std::chrono::milliseconds(0)
            : spans != 0        ? kBusyPoll
@@ -218,8 +229,8 @@ void Batcher::run() {
 
     const bool requested_flush = requested != flush_completed_;  // only this thread writes it
     if (requested_flush || stopping || now - last_flush >= flush_interval_) {
-      exporter_.set_full_queue_dropped(static_cast<int64_t>(core_->dropped_total()));
-      exporter_.flush();
+      sink_->set_full_queue_dropped(core_->dropped_total());
+      sink_->flush();
       last_flush = now;
     }
     // Read before taking mutex_: losses() takes the core's lock, which is always taken
@@ -227,7 +238,7 @@ void Batcher::run() {
     const uint64_t lost = requested_flush ? losses() : 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      peer_ = exporter_.peer();
+      peer_ = sink_->peer();
       if (requested_flush) {
         flush_ok_ = lost == losses_at_last_flush;
         losses_at_last_flush = lost;

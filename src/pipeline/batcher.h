@@ -1,7 +1,7 @@
 #pragma once
 
-// The background thread of a TracerProvider: drains the per-thread rings, turns records
-// into Jaeger spans and hands them to the Exporter.
+// The background thread of a TracerProvider: drains the per-thread rings and hands each
+// record to the provider's sink (core/span_sink.h), which maps and delivers it.
 //
 // Wake-ups: application threads never signal the batcher (that would be a system call on
 // the hot path). The batcher polls instead: at once again after a large haul, in 1 ms
@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,8 +23,7 @@
 
 #include "core/diagnostic_reporter.h"
 #include "core/tick_clock.h"
-#include "jaeger/exporter.h"
-#include "jaeger/span_mapper.h"
+#include "core/span_sink.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
@@ -46,7 +46,7 @@ class Batcher {
   // flush(), then end the thread. Idempotent.
   bool stop(std::chrono::milliseconds timeout);
 
-  ExporterStats exporter_stats() const { return exporter_.stats(); }
+  SinkStats sink_stats() const { return sink_->stats(); }
   // Held across fork() (ProviderCore's atfork handlers), so the child's copy is unlocked.
   void lock_for_fork();
   void unlock_after_fork();
@@ -65,9 +65,8 @@ class Batcher {
   uint64_t allocation_failures_reported_ = 0;
   bool has_callback_;
   DiagnosticReporter reporter_;
-  Exporter exporter_;
-  TickConverter clock_;
-  SpanMapper mapper_;
+  TickConverter clock_;              // before the sink, which converts times with it
+  std::unique_ptr<SpanSink> sink_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

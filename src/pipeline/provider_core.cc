@@ -7,6 +7,7 @@
 
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
+#include "jaeger/exporter.h"  // the packet size limits
 #include "litetrace/propagation.h"
 #include "litetrace/sampler.h"
 #include "pipeline/batcher.h"
@@ -418,7 +419,7 @@ bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
     }
     // The batcher's thread has ended; its socket goes now, not when the last thread lets
     // go of this core.
-    final_exporter_stats_ = b->exporter_stats();
+    final_sink_stats_ = b->sink_stats();
     final_peer_ = b->peer();
     stopped = std::move(batcher_);
   }
@@ -434,7 +435,7 @@ void ProviderCore::sweep_stopped_rings() {
 
 TracerStats ProviderCore::stats() {
   TracerStats s;
-  ExporterStats e;
+  SinkStats e;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     sweep_stopped_rings();
@@ -452,7 +453,7 @@ TracerStats ProviderCore::stats() {
     s.spans_not_sampled = total.not_sampled - fork_baseline_.not_sampled;
     s.spans_ended = total.ended - fork_baseline_.ended;
     s.spans_dropped_queue = total.dropped - fork_baseline_.dropped;
-    e = batcher_ ? batcher_->exporter_stats() : final_exporter_stats_;
+    e = batcher_ ? batcher_->sink_stats() : final_sink_stats_;
     const uint64_t unregistered = unregistered_dropped_.load(std::memory_order_relaxed);
     const uint64_t unregistered_ended = unregistered_ended_.load(std::memory_order_relaxed);
     s.spans_started += unregistered;
@@ -460,13 +461,15 @@ TracerStats ProviderCore::stats() {
     s.spans_ended += unregistered + unregistered_ended;
     s.spans_dropped_queue += unregistered + unregistered_ended;
   }
-  s.spans_exported = e.spans_sent;
+  s.spans_exported = e.spans_exported;
   s.spans_dropped_too_large = e.spans_too_large;
   s.spans_failed = e.spans_failed;
+  s.spans_discarded = e.spans_discarded;
   s.packets_sent = e.packets_sent;
   s.packets_failed = e.packets_failed;
   s.bytes_sent = e.bytes_sent;
-  const uint64_t accounted = s.spans_exported + s.spans_dropped_too_large + s.spans_failed + s.spans_dropped_queue;
+  const uint64_t accounted =
+      s.spans_exported + s.spans_dropped_too_large + s.spans_failed + s.spans_discarded + s.spans_dropped_queue;
   s.spans_pending = s.spans_ended > accounted ? s.spans_ended - accounted : 0;
   return s;
 }

@@ -28,7 +28,7 @@
 
 #include "core/span_record.h"
 #include "core/span_ring.h"
-#include "jaeger/exporter.h"
+#include "core/span_sink.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
@@ -179,7 +179,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   bool forked_ = false;           // this is a fork() child and its batcher is the parent's
   ThreadCounters fork_baseline_;  // the parent's counts, inherited at the fork
   std::unique_ptr<Batcher> batcher_;  // freed by shutdown()
-  ExporterStats final_exporter_stats_;  // the batcher's, kept when it is freed
+  SinkStats final_sink_stats_;  // the batcher's, kept when it is freed
   std::string final_peer_;
 
   std::mutex lifecycle_mutex_;  // serializes shutdown() and force_flush()

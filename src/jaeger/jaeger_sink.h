@@ -1,0 +1,48 @@
+#pragma once
+
+// The Jaeger sink: span records -> Jaeger spans (span_mapper.h) -> emitBatch datagrams of
+// compact Thrift over UDP to the agent (exporter.h).
+//
+// Thread: as SpanSink.
+
+#include <string>
+
+#include "core/diagnostic_reporter.h"
+#include "core/span_sink.h"
+#include "core/tick_clock.h"
+#include "jaeger/exporter.h"
+#include "jaeger/span_mapper.h"
+
+namespace litetrace::detail {
+
+class JaegerSink final : public SpanSink {
+ public:
+  // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
+  JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
+             DiagnosticReporter* reporter)
+      : exporter_(std::move(options), process, reporter), mapper_(clock) {}
+
+  void add(const uint8_t* record) override { exporter_.add(mapper_.map(record)); }
+  void flush() override { exporter_.flush(); }
+  void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
+  SinkStats stats() const override {
+    const ExporterStats e = exporter_.stats();
+    SinkStats s;
+    s.spans_exported = e.spans_sent;
+    s.spans_failed = e.spans_failed;
+    s.spans_too_large = e.spans_too_large;
+    s.spans_pending = e.spans_pending;
+    s.spans_trimmed = e.spans_trimmed;
+    s.packets_sent = e.packets_sent;
+    s.packets_failed = e.packets_failed;
+    s.bytes_sent = e.bytes_sent;
+    return s;
+  }
+  std::string peer() const override { return exporter_.peer(); }
+
+ private:
+  Exporter exporter_;
+  SpanMapper mapper_;
+};
+
+}  // namespace litetrace::detail
