@@ -20,6 +20,7 @@
 #include "support/http_server.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
+#include "litetrace/version.h"
 #include "transport/http_client.h"
 
 namespace litetrace {
@@ -356,6 +357,106 @@ TEST(HttpClient, TimeoutsCancellationAndRefusal) {
   ASSERT_TRUE(detail::parse_http_url("http://no-such-host.invalid/", url, &error));
   EXPECT_FALSE(detail::http_get(url, {}, response, &error));
   EXPECT_EQ(error.rfind("cannot resolve no-such-host.invalid: ", 0), 0u) << error;
+}
+
+// ---- POST and keep-alive, for the HTTP exporters ----
+
+detail::HttpUrl url_of(const TestHttpServer& server, const std::string& path) {
+  detail::HttpUrl url;
+  std::string error;
+  EXPECT_TRUE(detail::parse_http_url(server.url(path), url, &error)) << error;
+  return url;
+}
+
+TEST(HttpClient, PostsABodyWithItsLengthAndHeaders) {
+  TestHttpServer server;
+  server.set_reply({"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 3\r\n\r\nabc"});
+  detail::HttpConnection connection(url_of(server, "/v1/traces"), {});
+  const detail::HttpHeader headers[] = {{"Content-Type", "application/x-protobuf"}, {"X-Key", "v 1"}};
+  const std::string body("\x0a\x00\xff binary", 10);
+  detail::HttpResponse response;
+  std::string error;
+  ASSERT_TRUE(connection.request("POST", detail::slice_of(headers), body, response, &error)) << error;
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "abc");
+  EXPECT_EQ(response.content_type, "application/x-protobuf");
+  const std::vector<std::string> got = server.requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) +
+                        "\r\nUser-Agent: litetrace-cpp/" LITETRACE_VERSION_STRING
+                        "\r\nContent-Length: 10\r\nContent-Type: application/x-protobuf\r\nX-Key: v 1\r\n\r\n" +
+                        body);
+  // An empty POST still says its length.
+  ASSERT_TRUE(connection.request("POST", {}, {}, response, &error)) << error;
+  EXPECT_NE(server.requests().back().find("\r\nContent-Length: 0\r\n"), std::string::npos);
+}
+
+TEST(HttpClient, KeepsTheConnectionWhileTheServerDoes) {
+  TestHttpServer server;
+  TestHttpServer::Reply reply{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"};
+  reply.keep_alive = true;
+  server.set_reply(reply);
+  detail::HttpConnection connection(url_of(server, "/v1/traces"), {});
+  detail::HttpResponse response;
+  std::string error;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(connection.request("POST", {}, "x" + std::to_string(i), response, &error)) << error;
+    EXPECT_EQ(response.body, "ok");
+  }
+  EXPECT_EQ(connection.connects(), 1u);
+  EXPECT_EQ(server.connections(), 1u);
+  EXPECT_EQ(server.requests().size(), 5u);
+  EXPECT_TRUE(connection.connected());
+
+  // "Connection: close", and a body that ends with the connection, end it.
+  reply.bytes = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+  server.set_reply(reply);
+  ASSERT_TRUE(connection.request("POST", {}, "y", response, &error)) << error;
+  EXPECT_FALSE(connection.connected());
+  reply = {"HTTP/1.1 200 OK\r\n\r\nto the end"};
+  server.set_reply(reply);
+  ASSERT_TRUE(connection.request("POST", {}, "z", response, &error)) << error;
+  EXPECT_EQ(response.body, "to the end");
+  EXPECT_FALSE(connection.connected());
+  EXPECT_EQ(connection.connects(), 2u);
+}
+
+TEST(HttpClient, AConnectionTheServerClosedWhileIdleIsMadeAgain) {
+  TestHttpServer server;
+  // Says nothing of closing, then closes after each response, as an idle timeout would.
+  server.set_reply({"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"});
+  detail::HttpConnection connection(url_of(server, "/v1/traces"), {});
+  detail::HttpResponse response;
+  std::string error;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(connection.request("POST", {}, "span batch", response, &error)) << i << ": " << error;
+    EXPECT_EQ(response.status, 200);
+  }
+  EXPECT_EQ(connection.connects(), 3u);
+  EXPECT_EQ(server.requests().size(), 3u) << "each request arrived once";
+}
+
+TEST(HttpClient, StatusesWithoutABodyInterimResponsesAndRetryAfter) {
+  TestHttpServer server;
+  TestHttpServer::Reply reply{"HTTP/1.1 204 No Content\r\n\r\n"};
+  reply.keep_alive = true;
+  reply.hold_open = std::chrono::hours(1);  // a 204 must not wait for the connection to end
+  server.set_reply(reply);
+  detail::HttpConnection connection(url_of(server, "/"), {});
+  detail::HttpResponse response;
+  std::string error;
+  ASSERT_TRUE(connection.request("POST", {}, "a", response, &error)) << error;
+  EXPECT_EQ(response.status, 204);
+  EXPECT_TRUE(connection.connected());
+
+  reply.bytes = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\n"
+                "Content-Length: 4\r\n\r\nbusy";
+  server.set_reply(reply);
+  ASSERT_TRUE(connection.request("POST", {}, "b", response, &error)) << error;
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.retry_after, "7");
+  EXPECT_EQ(response.body, "busy");
+  EXPECT_EQ(connection.connects(), 1u);
 }
 
 TEST(HttpClient, AHangingNameLookupIsBoundedAndCancellable) {

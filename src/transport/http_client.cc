@@ -23,20 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 enum class Wait { kReady, kTimeout, kCancelled, kError };
 
 // Waits for `events` on `fd` until `deadline`, in slices of at most 100 ms so that a
@@ -191,6 +177,11 @@ class ResponseReader {
 
   int status() const { return status_; }
   std::string& body() { return body_; }
+  std::string& retry_after() { return retry_after_; }
+  std::string& content_type() { return content_type_; }
+  // Whether the connection can carry another request: the server did not ask to close it
+  // and the body did not end with the connection.
+  bool reusable() const { return state_ == State::kDone && !close_; }
 
  private:
   enum class State {
@@ -239,6 +230,7 @@ class ResponseReader {
           return reject("malformed status line", error);
         }
         status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+        if (line[7] == '0') close_ = true;  // HTTP/1.0: no keep-alive unless negotiated
         state_ = State::kHeaderLine;
         return true;
       case State::kHeaderLine: return line.empty() ? end_of_head(error) : take_header(line, error);
@@ -269,6 +261,12 @@ class ResponseReader {
       if (has_length_ && length != length_) return reject("conflicting Content-Length headers", error);
       has_length_ = true;
       length_ = length;
+    } else if (equals_ignoring_case(name, "connection")) {
+      if (equals_ignoring_case(value, "close")) close_ = true;
+    } else if (equals_ignoring_case(name, "retry-after")) {
+      retry_after_ = std::string(value);
+    } else if (equals_ignoring_case(name, "content-type")) {
+      content_type_ = std::string(value);
     } else if (equals_ignoring_case(name, "transfer-encoding")) {
       if (!equals_ignoring_case(value, "chunked")) {
         return reject("unsupported Transfer-Encoding: " + std::string(value), error);
@@ -280,7 +278,14 @@ class ResponseReader {
 
   bool end_of_head(std::string* error) {
     part_bytes_ = 0;
-    if (chunked_) {
+    if (status_ >= 100 && status_ < 200) {
+      // An interim response (100 Continue, 103 Early Hints): the real one follows.
+      *this = ResponseReader(max_body_);
+      return true;
+    }
+    if (status_ == 204 || status_ == 304) {  // never a body (RFC 9112 section 6.3)
+      state_ = State::kDone;
+    } else if (chunked_) {
       state_ = State::kChunkSize;
     } else if (has_length_) {
       if (length_ > max_body_) return reject(body_too_large(), error);
@@ -288,6 +293,7 @@ class ResponseReader {
       state_ = left_ == 0 ? State::kDone : State::kBody;
     } else {
       state_ = State::kBodyToClose;
+      close_ = true;
     }
     return true;
   }
@@ -321,8 +327,35 @@ class ResponseReader {
   bool has_length_ = false;
   size_t length_ = 0;
   size_t left_ = 0;  // of the body, or of the chunk
+  bool close_ = false;
   std::string body_;
+  std::string retry_after_;
+  std::string content_type_;
 };
+
+// Sends all of `data`, waiting for room until `deadline`. On failure *error says why and
+// *peer_closed whether the peer had closed or reset the connection.
+bool send_all(int fd, std::string_view data, Clock::time_point deadline, const std::atomic<bool>* cancel,
+              std::string* error, bool* peer_closed) {
+  for (size_t sent = 0; sent < data.size();) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      *peer_closed = errno == EPIPE || errno == ECONNRESET;
+      *error = "send: " + errno_text(errno);
+      return false;
+    }
+    const Wait w = wait_for(fd, POLLOUT, deadline, cancel);
+    if (w != Wait::kReady) {
+      *error = wait_error(w, "sending the request");
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -377,55 +410,90 @@ bool parse_http_url(std::string_view url, HttpUrl& out, std::string* error) {
   return true;
 }
 
-bool http_get(const HttpUrl& url, const HttpOptions& o, HttpResponse& out, std::string* error) {
-  int fd = -1;
-  if (!connect_any(url, o, fd, error)) return false;
-  const Socket socket(fd);
+HttpConnection::HttpConnection(HttpUrl url, HttpOptions options) : url_(std::move(url)), options_(std::move(options)) {
+  const bool ipv6_literal = url_.host.find(':') != std::string::npos;
+  host_header_ = (ipv6_literal ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
+}
 
-  const bool ipv6_literal = url.host.find(':') != std::string::npos;
-  const std::string host = ipv6_literal ? "[" + url.host + "]" : url.host;
-  const std::string request = "GET " + url.target + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(url.port) +
-                              "\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: litetrace-cpp/" +
-                              LITETRACE_VERSION_STRING + "\r\n\r\n";
-  const auto deadline = Clock::now() + o.read_timeout;
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      *error = "send: " + errno_text(errno);
-      return false;
-    }
-    const Wait w = wait_for(fd, POLLOUT, deadline, o.cancel);
-    if (w != Wait::kReady) {
-      *error = wait_error(w, "sending the request");
-      return false;
-    }
+HttpConnection::~HttpConnection() { close(); }
+
+void HttpConnection::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool HttpConnection::request(std::string_view method, Slice<HttpHeader> headers, std::string_view body,
+                             HttpResponse& out, std::string* error) {
+  const bool reused = fd_ >= 0;
+  bool closed_unanswered = false;
+  if (exchange(method, headers, body, out, error, &closed_unanswered)) return true;
+  // A kept-alive connection the server closed while it was idle fails before any byte of
+  // a response: try once more on a new one (what every HTTP client does).
+  if (!reused || !closed_unanswered) return false;
+  return exchange(method, headers, body, out, error, &closed_unanswered);
+}
+
+bool HttpConnection::exchange(std::string_view method, Slice<HttpHeader> headers, std::string_view body,
+                              HttpResponse& out, std::string* error, bool* closed_unanswered) {
+  *closed_unanswered = false;
+  bool answered = false;  // a byte of the response arrived
+  if (fd_ < 0) {
+    if (!connect_any(url_, options_, fd_, error)) return false;
+    ++connects_;
+  }
+  std::string head;
+  head.reserve(256);
+  head.append(method).append(" ").append(url_.target).append(" HTTP/1.1\r\nHost: ").append(host_header_);
+  head.append("\r\nUser-Agent: litetrace-cpp/").append(LITETRACE_VERSION_STRING);
+  if (method != "GET" || !body.empty()) head.append("\r\nContent-Length: ").append(std::to_string(body.size()));
+  for (const HttpHeader& h : headers) head.append("\r\n").append(h.name).append(": ").append(h.value);
+  head.append("\r\n\r\n");
+
+  const auto deadline = Clock::now() + options_.read_timeout;
+  if (!send_all(fd_, head, deadline, options_.cancel, error, closed_unanswered) ||
+      !send_all(fd_, body, deadline, options_.cancel, error, closed_unanswered)) {
+    close();
+    return false;
   }
 
-  ResponseReader reader(o.max_body);
+  ResponseReader reader(options_.max_body);
   char buf[16 * 1024];
   for (;;) {
-    const Wait w = wait_for(fd, POLLIN, deadline, o.cancel);
+    const Wait w = wait_for(fd_, POLLIN, deadline, options_.cancel);
     if (w != Wait::kReady) {
       *error = wait_error(w, "waiting for the response");
+      close();
       return false;
     }
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      *closed_unanswered = !answered && errno == ECONNRESET;
       *error = "recv: " + errno_text(errno);
+      close();
       return false;
     }
+    *closed_unanswered = n == 0 && !answered;
+    answered = answered || n > 0;
     const Parse p = n > 0 ? reader.feed(std::string_view(buf, static_cast<size_t>(n)), error) : reader.at_close(error);
-    if (p == Parse::kError) return false;
+    if (p == Parse::kError) {
+      close();
+      return false;
+    }
     if (p == Parse::kDone) break;
   }
   out.status = reader.status();
   out.body = std::move(reader.body());
+  out.retry_after = std::move(reader.retry_after());
+  out.content_type = std::move(reader.content_type());
+  if (!reader.reusable()) close();
   return true;
+}
+
+bool http_get(const HttpUrl& url, const HttpOptions& o, HttpResponse& out, std::string* error) {
+  HttpConnection connection(url, o);
+  const HttpHeader headers[] = {{"Accept", "application/json"}, {"Connection", "close"}};
+  return connection.request("GET", slice_of(headers), {}, out, error);
 }
 
 }  // namespace litetrace::detail
