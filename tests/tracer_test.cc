@@ -33,7 +33,7 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   SpanContext parent_ctx;
   SpanContext link_ctx;
   {
-    Span linked = tracer.start_span("linked", {}, {}, StartSpanOptions{SpanKind::kInternal, {}, true, {}});
+    Span linked = tracer.start_span("linked", {}, {}, StartSpanOptions{SpanKind::kInternal, {}, true, {}, {}});
     link_ctx = linked.context();
   }
   {

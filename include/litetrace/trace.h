@@ -129,6 +129,9 @@ struct StartSpanOptions {
   SpanContext parent;
   bool root = false;  // ignore the current span: start a new trace
   SystemTime start_time{};  // default: now
+  // The parent's W3C tracestate (PropagationContext::trace_state), copied into the span
+  // when it has a parent: OTLP carries it, Jaeger has no place for it.
+  std::string_view trace_state;
 };
 
 using Links = std::initializer_list<SpanContext>;

@@ -28,12 +28,13 @@ struct RecordAttribute {
 // One live item; which fields mean something depends on `kind`.
 struct RecordItem {
   ItemKind kind = ItemKind::kName;
-  std::string_view text;       // kName, kStatusDescription, and a kEvent's name
+  std::string_view text;       // kName, kStatusDescription, kTraceState, and a kEvent's name
   RecordAttribute attribute;   // kAttribute, kEventAttribute (of the kEvent before it)
   bool time_is_unix_ns = false;  // kEvent: `time` is Unix ns, else counter ticks
   uint64_t time = 0;             // kEvent
   uint16_t dropped = 0;          // kEvent: attributes the event dropped
   uint8_t trace_flags = 0;       // kLink: the linked context's W3C flags
+  bool remote = false;           // kLink: the linked context came from another process
   uint64_t trace_id_high = 0;    // kLink
   uint64_t trace_id_low = 0;     // kLink
   uint64_t span_id = 0;          // kLink
@@ -65,6 +66,7 @@ class RecordReader {
           continue;
         case ItemKind::kName:
         case ItemKind::kStatusDescription:
+        case ItemKind::kTraceState:
           ++p_;
           item.text = get_bytes(p_, get<uint16_t>(p_));
           return true;
@@ -83,6 +85,7 @@ class RecordReader {
         case ItemKind::kLink:
           ++p_;
           item.trace_flags = get<uint8_t>(p_);
+          item.remote = get<uint8_t>(p_) != 0;
           item.trace_id_high = get<uint64_t>(p_);
           item.trace_id_low = get<uint64_t>(p_);
           item.span_id = get<uint64_t>(p_);

@@ -35,9 +35,10 @@ enum class ItemKind : uint8_t {
   kEvent,              // u8 explicit time, u64 time, u16 dropped attributes, u16 name length, name;
                       // then its kEventAttributes
   kEventAttribute,     // as kAttribute, belonging to the event before it
-  kLink,               // u8 trace flags, u64 trace id high, u64 low, u64 span id
+  kLink,               // u8 trace flags, u8 remote, u64 trace id high, u64 low, u64 span id
   kStatusDescription,  // u16 length, bytes
   kDeadText,           // a replaced kName or kStatusDescription, as they are laid out
+  kTraceState,         // u16 length, bytes: the parent's W3C tracestate, when it has one
 };
 
 // Replaced items stay in place, marked dead, until they make up half the items; then the
@@ -86,6 +87,7 @@ struct SpanRecordHeader {
   uint8_t status = 0;  // StatusCode
   uint8_t time_flags = 0;
   uint8_t sampler_type = 0;  // SamplerType; root spans only
+  uint8_t parent_remote = 0;  // 1: the parent came from another process
   double sampler_param = 0;
 };
 static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in the ring");

@@ -70,7 +70,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
         break;
       }
       case ItemKind::kStatusDescription: status_description = item.text; break;
-      default: break;  // dead items: the reader skips them
+      default: break;  // the trace state: Jaeger has no place for it
     }
   }
   // The logs' field arrays are final only now (log_fields_ may have grown).

@@ -83,6 +83,7 @@ size_t item_size(const uint8_t* p) {
   switch (static_cast<ItemKind>(detail::get<uint8_t>(q))) {
     case ItemKind::kName:
     case ItemKind::kStatusDescription:
+    case ItemKind::kTraceState:
     case ItemKind::kDeadText: return 3 + detail::get<uint16_t>(q);
     case ItemKind::kAttribute:
     case ItemKind::kDeadAttribute:
@@ -91,7 +92,7 @@ size_t item_size(const uint8_t* p) {
       q += 11;
       return 1 + 9 + 2 + 2 + detail::get<uint16_t>(q);
     }
-    case ItemKind::kLink: return 1 + 1 + 24;
+    case ItemKind::kLink: return 1 + 2 + 24;
   }
   return 1;
 }
@@ -221,13 +222,14 @@ void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
 }
 void append_link(SpanBuffer& b, const SpanContext& link) {
   if (!link.valid()) return;
-  uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, 26) : nullptr;
+  uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, 27) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_links;
     return;
   }
   p = detail::put(p, static_cast<uint8_t>(ItemKind::kLink));
   p = detail::put(p, link.flags);
+  p = detail::put(p, static_cast<uint8_t>(link.remote ? 1 : 0));
   p = detail::put(p, link.trace_id.high);
   p = detail::put(p, link.trace_id.low);
   detail::put(p, link.span_id);
@@ -457,6 +459,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
   h.kind = static_cast<uint8_t>(options.kind);
   h.status = 0;
   h.sampler_type = static_cast<uint8_t>(decision.type);
+  h.parent_remote = parent.valid() && parent.remote ? 1 : 0;
   h.sampler_param = decision.param;
   if (options.start_time != SystemTime{}) {
     h.start = unix_ns(options.start_time);
@@ -466,6 +469,9 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
     h.time_flags = 0;
   }
   append_text(*b, ItemKind::kName, name.substr(0, clamp16(name.size())));
+  if (!options.trace_state.empty() && parent.valid()) {
+    append_text(*b, ItemKind::kTraceState, options.trace_state.substr(0, clamp16(options.trace_state.size())));
+  }
   for (const Attribute& a : attributes) set_span_attribute(*b, a.key, item_value(a.value, b->max_attribute_length));
   for (const SpanContext& link : links) append_link(*b, link);
   return span;
