@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "litetrace/sampler.h"
-#include "sampling/json_reader.h"
+#include "core/json_reader.h"
 #include "sampling/sampling_strategy.h"
 #include "support/http_server.h"
 #include "support/tracing_fixture.h"

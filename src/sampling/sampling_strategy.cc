@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "sampling/json_reader.h"
+#include "core/json_reader.h"
 
 namespace litetrace::detail {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "sampling/json_reader.h"
+#include "core/json_reader.h"
 #include "sampling/sampling_strategy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "sampling/json_reader.h"
+#include "core/json_reader.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "sampling/json_reader.h"
+#include "core/json_reader.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,7 +1,7 @@
 #pragma once
 
-// A small, strict JSON reader (RFC 8259) for the Jaeger sampling strategy: a document
-// becomes a tree of JsonValues. Strict means: one value and nothing after it but
+// A small, strict JSON reader (RFC 8259) for what servers answer (the Jaeger sampling
+// strategy, an OTLP/JSON response): a document becomes a tree of JsonValues. Strict means: one value and nothing after it but
 // whitespace, no comments, no trailing commas, no leading zeros, no control characters or
 // invalid UTF-8 in strings, no unpaired surrogates; nesting deeper than `max_depth` is
 // refused rather than risking the stack. Errors say what and at which byte.
