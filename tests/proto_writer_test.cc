@@ -2,6 +2,7 @@
 // guide among them), its size functions and its errors.
 
 #include "otlp/proto_writer.h"
+#include "otlp/proto_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -119,6 +120,59 @@ TEST(ProtoWriter, OverflowIsStickyAndWritesNothingPastTheEnd) {
   EXPECT_EQ(w.size(), 7u);
   EXPECT_EQ(w.error(), ProtoError::kOverflow);
   EXPECT_EQ(buf[7], 0xEE);
+}
+
+TEST(ProtoReader, ReadsWhatTheWriterWrites) {
+  const test::Bytes b = encode_bytes<ProtoWriter>([](ProtoWriter& w) {
+    w.varint_field(1, 300);
+    w.int64_field(2, -5);
+    w.fixed64_field(3, 0x0102030405060708);
+    w.fixed32_field(4, 7);
+    w.message_begin(5, varint_field_size(1, 2) + length_delimited_field_size(2, 2));
+    w.varint_field(1, 2);
+    w.bytes_field(2, "hi");
+    w.message_end();
+  });
+  ProtoReader r(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+  ProtoField f;
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(f.number, 1u);
+  EXPECT_EQ(f.value, 300u);
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(static_cast<int64_t>(f.value), -5);
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(f.type, WireType::kFixed64);
+  EXPECT_EQ(f.value, 0x0102030405060708u);
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(f.type, WireType::kFixed32);
+  EXPECT_EQ(f.value, 7u);
+  ASSERT_TRUE(r.next(f));
+  EXPECT_EQ(f.number, 5u);
+  ProtoReader inner(f.bytes);
+  ASSERT_TRUE(inner.next(f));
+  EXPECT_EQ(f.value, 2u);
+  ASSERT_TRUE(inner.next(f));
+  EXPECT_EQ(f.bytes, "hi");
+  EXPECT_FALSE(inner.next(f));
+  EXPECT_TRUE(inner.ok());
+  EXPECT_FALSE(r.next(f));
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(ProtoReader, MalformedInputIsAnErrorNeverAnOverread) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"\x0a\x05"s "abc"s,        // a length past the end
+                                 "\x08\x80"s,              // a varint cut short
+                                 "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"s,  // an 11-byte varint
+                                 "\x09\x01\x02"s,          // a fixed64 cut short
+                                 "\x0b"s,                  // a group (wire type 3)
+                                 std::string("\x00\x01", 2)}) {  // field number 0
+    ProtoReader r(bad);
+    ProtoField f;
+    while (r.next(f)) {
+    }
+    EXPECT_FALSE(r.ok()) << to_hex(test::Bytes(bad.begin(), bad.end()));
+  }
 }
 
 }  // namespace
