@@ -127,12 +127,75 @@ TEST(Environment, TracesExporter) {
   EXPECT_EQ(two.configuration_errors,
             (std::vector<std::string>{
                 "OTEL_TRACES_EXPORTER=\"none,jaeger\": litetrace sends spans to one exporter; using jaeger"}));
-  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "otlp"}}).configuration_errors,
-            (std::vector<std::string>{
-                "OTEL_TRACES_EXPORTER=\"otlp\": not built into litetrace yet (known: jaeger, none); using jaeger"}));
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "otlp"}}).exporter, TracesExporter::kOtlp);
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "console"}}).configuration_errors,
+            (std::vector<std::string>{"OTEL_TRACES_EXPORTER=\"console\": not built into litetrace yet (known: "
+                                      "jaeger, otlp, none); using jaeger"}));
   EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "kafka"}}).configuration_errors,
             (std::vector<std::string>{
-                "OTEL_TRACES_EXPORTER=\"kafka\": unknown exporter (known: jaeger, none); using jaeger"}));
+                "OTEL_TRACES_EXPORTER=\"kafka\": unknown exporter (known: jaeger, otlp, none); using jaeger"}));
+}
+
+TEST(Environment, OtlpVariables) {
+  const TracerProviderOptions d = from({});
+  EXPECT_EQ(d.otlp_endpoint, "http://localhost:4318/v1/traces");
+  EXPECT_EQ(d.otlp_protocol, OtlpProtocol::kHttpProtobuf);
+  EXPECT_EQ(d.otlp_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(d.max_export_batch_size, 512u);
+
+  // The general endpoint gets the signal's path; the signal's own is used as it is.
+  EXPECT_EQ(from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"}}).otlp_endpoint,
+            "http://collector:4318/v1/traces");
+  EXPECT_EQ(from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/prefix/"}}).otlp_endpoint,
+            "http://collector:4318/prefix/v1/traces");
+  EXPECT_EQ(from({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:1"}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://b:2/x"}})
+                .otlp_endpoint,
+            "http://b:2/x");
+
+  const TracerProviderOptions o = from({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
+                                        {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"},
+                                        {"OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%20ecret,x-tenant=a"},
+                                        {"OTEL_EXPORTER_OTLP_TIMEOUT", "2500"},
+                                        {"OTEL_BSP_EXPORT_TIMEOUT", "9000"},
+                                        {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"},
+                                        {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64"}});
+  EXPECT_EQ(o.otlp_protocol, OtlpProtocol::kHttpJson);
+  EXPECT_EQ(o.otlp_headers, (std::vector<std::pair<std::string, std::string>>{{"api-key", "s ecret"}, {"x-tenant", "a"}}));
+  EXPECT_EQ(o.otlp_timeout, std::chrono::milliseconds(2500));  // the exporter's own timeout wins
+  EXPECT_EQ(o.max_export_batch_size, 64u);
+  EXPECT_TRUE(o.configuration_errors.empty());
+
+  const TracerProviderOptions bad = from({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+                                          {"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"},
+                                          {"OTEL_EXPORTER_OTLP_HEADERS", "novalue"},
+                                          {"OTEL_EXPORTER_OTLP_TIMEOUT", "0"}});
+  EXPECT_EQ(bad.otlp_protocol, OtlpProtocol::kHttpProtobuf);
+  EXPECT_EQ(bad.configuration_errors,
+            (std::vector<std::string>{
+                "OTEL_EXPORTER_OTLP_PROTOCOL=\"grpc\": gRPC is not built into litetrace; http/protobuf reaches the "
+                "same collectors (port 4318); using http/protobuf",
+                "OTEL_EXPORTER_OTLP_HEADERS=\"novalue\": 'novalue' is not key=value; using no headers",
+                "OTEL_EXPORTER_OTLP_TIMEOUT=\"0\": not an integer from 1 to 3600000; using 10000",
+                "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=\"gzip\": gzip is not built into litetrace; using none "
+                "(requests go uncompressed)"}));
+}
+
+TEST(Environment, AnHttpsEndpointIsReportedAndTheDefaultKept) {
+  std::vector<std::string> said;
+  TracerProviderOptions o = from({{"OTEL_TRACES_EXPORTER", "otlp"},
+                                  {"OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example:4318"}});
+  o.on_diagnostic = [&](const Diagnostic& d) {
+    if (d.code == DiagnosticCode::kInvalidOption) said.emplace_back(d.message);
+  };
+  o.otlp_timeout = std::chrono::milliseconds(100);
+  {
+    TracerProvider provider(o);
+    provider.shutdown(std::chrono::milliseconds(0));
+  }
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0], "otlp_endpoint \"https://collector.example:4318/v1/traces\": TLS is not built into litetrace; "
+                     "send to a collector or agent over http:// (on this host: http://localhost:4318/v1/traces); "
+                     "using http://localhost:4318/v1/traces");
 }
 
 // OTEL_TRACES_EXPORTER=none: spans are recorded and propagate, nothing is sent, and every

@@ -22,6 +22,10 @@ enum class DiagnosticCode {
                  // on the default stderr output only when it is the clock_gettime fallback
   kOutOfMemory,  // a thread's ring or a span's buffer could not be allocated; those spans
                  // or attributes are dropped and counted
+  kExportFailed,    // an HTTP export failed for good (refused, or retried until its timeout);
+                    // its spans count as failed
+  kExportRejected,  // the server took a request but rejected some of its spans
+                    // (partial_success); they count as rejected
 };
 
 const char* to_string(DiagnosticCode code) noexcept;
@@ -32,8 +36,9 @@ struct Diagnostic {
   std::string_view message;
 };
 
-// Called on litetrace's background thread, never on an application thread, with one
-// exception: a disabled provider (no background thread) reports its configuration's
+// Called on litetrace's background threads (the batcher, an HTTP exporter's sender, a
+// remote sampler's poller; two of them may call at the same time), never on an application
+// thread, with one exception: a disabled provider (no background thread) reports its configuration's
 // problems from its constructor. It must not call back into the object that reported it.
 using DiagnosticCallback = std::function<void(const Diagnostic&)>;
 

@@ -234,8 +234,12 @@ class Tracer {
 // Jaeger's agent, compact Thrift over UDP (agent_host, agent_port).
 enum class TracesExporter : uint8_t {
   kJaeger,  // "jaeger"
+  kOtlp,    // "otlp": OTLP over HTTP (otlp_endpoint), on a sender thread of its own
   kNone,    // "none": spans are recorded, then discarded (TracerStats::spans_discarded)
 };
+
+// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" or "http/json".
+enum class OtlpProtocol : uint8_t { kHttpProtobuf, kHttpJson };
 
 // Every numeric field has a valid range, given beside it. A value outside its range is
 // not used: the default is kept and a kInvalidOption diagnostic says which value and why
@@ -250,6 +254,14 @@ struct TracerProviderOptions {
   std::string agent_host = "localhost";
   uint16_t agent_port = 6831;        // 1 to 65535
   size_t max_packet_size = 65000;    // 512 to 65527 (the largest UDP payload over IPv6)
+
+  // OTLP over HTTP (exporter = kOtlp). The endpoint is the whole URL, http:// only (TLS is
+  // not built in: reach a local collector or agent over plain http).
+  std::string otlp_endpoint = "http://localhost:4318/v1/traces";
+  OtlpProtocol otlp_protocol = OtlpProtocol::kHttpProtobuf;
+  std::vector<std::pair<std::string, std::string>> otlp_headers;  // sent with every request
+  std::chrono::milliseconds otlp_timeout{10000};  // one export and its retries: 1 ms to 1 hour
+  size_t max_export_batch_size = 512;             // spans per request: 1 to 65535
 
   // Bytes of ring per tracing thread, 4 KiB to 1 GiB (rounded up to a power of two); a span
   // that finds its thread's ring full is dropped and counted (fullQueueDroppedSpans).
@@ -297,11 +309,16 @@ struct TracerStats {
   uint64_t spans_exported = 0;
   uint64_t spans_dropped_queue = 0;   // ring full, or ended after shutdown
   uint64_t spans_dropped_too_large = 0;
-  uint64_t spans_failed = 0;          // in a datagram that could not be sent
+  uint64_t spans_failed = 0;          // in a datagram that could not be sent, a request given up
+  uint64_t spans_rejected = 0;        // OTLP: the server rejected them (partial_success)
+  uint64_t spans_dropped_export_queue = 0;  // OTLP: too many requests waited for the server
   uint64_t spans_discarded = 0;       // the exporter is TracesExporter::kNone
   uint64_t spans_pending = 0;         // ended, waiting in a ring or a packet
   uint64_t packets_sent = 0;
   uint64_t packets_failed = 0;        // datagrams the socket refused (their spans: spans_failed)
+  uint64_t requests_sent = 0;         // OTLP: requests the server answered 2xx
+  uint64_t requests_retried = 0;      // OTLP: attempts made again (429, 502-504, no connection)
+  uint64_t requests_failed = 0;       // OTLP: requests given up (their spans: spans_failed)
   uint64_t bytes_sent = 0;
 };
 
@@ -327,8 +344,9 @@ class TracerProvider {
   // Thread-safe; tracers with the same name and version share their scope.
   Tracer tracer(std::string_view scope_name, std::string_view scope_version = {});
 
-  // Sends every span that ended before the call; true when all of them reached the socket
-  // within `timeout`. Waits for the batcher, never for the network.
+  // Sends every span that ended before the call; true when all of them were delivered
+  // within `timeout`. Over UDP (Jaeger) that is when the socket took them: it waits for
+  // the batcher, never for the network. Over HTTP (OTLP) it waits for the server's answer.
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // force_flush, then stop the batcher. Idempotent. Spans ended afterwards are dropped and
   // counted.

@@ -96,6 +96,50 @@ bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::st
   return true;
 }
 
+// The OTLP exporter's variables; the signal-specific OTEL_EXPORTER_OTLP_TRACES_* form wins
+// over the general OTEL_EXPORTER_OTLP_* one.
+void read_otlp(Reader& env, TracerProviderOptions& o) {
+  const auto either = [&](const char* traces, const char* general) -> std::pair<const char*, std::string_view> {
+    if (const std::string_view v = trim(env.get(traces)); !v.empty()) return {traces, v};
+    return {general, trim(env.get(general))};
+  };
+  if (const std::string_view v = trim(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")); !v.empty()) {
+    o.otlp_endpoint = std::string(v);  // used as it is
+  } else if (const std::string_view base = trim(env.get("OTEL_EXPORTER_OTLP_ENDPOINT")); !base.empty()) {
+    o.otlp_endpoint = std::string(base) + (base.back() == '/' ? "v1/traces" : "/v1/traces");
+  }
+  if (const auto [name, v] = either("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"); !v.empty()) {
+    if (v == "http/protobuf") {
+      o.otlp_protocol = OtlpProtocol::kHttpProtobuf;
+    } else if (v == "http/json") {
+      o.otlp_protocol = OtlpProtocol::kHttpJson;
+    } else if (v == "grpc") {
+      env.invalid(name, v, "gRPC is not built into litetrace; http/protobuf reaches the same collectors (port 4318)",
+                  "http/protobuf");
+    } else {
+      env.invalid(name, v, "unknown protocol (known: http/protobuf, http/json)", "http/protobuf");
+    }
+  }
+  if (const auto [name, v] = either("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"); !v.empty()) {
+    std::string why;
+    if (!parse_resource_attributes(v, o.otlp_headers, why)) env.invalid(name, v, why, "no headers");
+  }
+  size_t ms = static_cast<size_t>(o.otlp_timeout.count());
+  if (env.read_count("OTEL_BSP_EXPORT_TIMEOUT", 1, 3600 * 1000, ms)) o.otlp_timeout = std::chrono::milliseconds(ms);
+  for (const char* name : {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"}) {
+    if (env.get(name).empty()) continue;
+    if (env.read_count(name, 1, 3600 * 1000, ms)) o.otlp_timeout = std::chrono::milliseconds(ms);
+    break;
+  }
+  if (const auto [name, v] = either("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION");
+      !v.empty() && !equals_ignoring_case(v, "none")) {
+    env.invalid(name, v,
+                equals_ignoring_case(v, "gzip") ? "gzip is not built into litetrace" : "unknown compression",
+                "none (requests go uncompressed)");
+  }
+  env.read_count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, detail::kMaxCountLimit, o.max_export_batch_size);
+}
+
 // OTEL_TRACES_SAMPLER_ARG for jaeger_remote: endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R.
 bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOptions& o) {
   while (!arg.empty()) {
@@ -202,17 +246,19 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
   if (const std::string_view v = trim(env.get("OTEL_TRACES_EXPORTER")); !v.empty()) {
     if (equals_ignoring_case(v, "jaeger")) {
       o.exporter = TracesExporter::kJaeger;
+    } else if (equals_ignoring_case(v, "otlp")) {
+      o.exporter = TracesExporter::kOtlp;
     } else if (equals_ignoring_case(v, "none")) {
       o.exporter = TracesExporter::kNone;
     } else if (v.find(',') != std::string_view::npos) {
       env.invalid("OTEL_TRACES_EXPORTER", v, "litetrace sends spans to one exporter", "jaeger");
-    } else if (equals_ignoring_case(v, "otlp") || equals_ignoring_case(v, "console") ||
-               equals_ignoring_case(v, "zipkin")) {
-      env.invalid("OTEL_TRACES_EXPORTER", v, "not built into litetrace yet (known: jaeger, none)", "jaeger");
+    } else if (equals_ignoring_case(v, "console") || equals_ignoring_case(v, "zipkin")) {
+      env.invalid("OTEL_TRACES_EXPORTER", v, "not built into litetrace yet (known: jaeger, otlp, none)", "jaeger");
     } else {
-      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, none)", "jaeger");
+      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, otlp, none)", "jaeger");
     }
   }
+  read_otlp(env, o);
 
   for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_HOST", "JAEGER_AGENT_HOST"}) {
     if (const std::string_view v = env.get(name); !v.empty()) {

@@ -15,6 +15,8 @@ const char* to_string(DiagnosticCode code) noexcept {
     case DiagnosticCode::kSamplingStrategyChanged: return "sampling strategy changed";
     case DiagnosticCode::kClockSource: return "clock source";
     case DiagnosticCode::kOutOfMemory: return "out of memory";
+    case DiagnosticCode::kExportFailed: return "export failed";
+    case DiagnosticCode::kExportRejected: return "export rejected";
   }
   return "unknown";
 }

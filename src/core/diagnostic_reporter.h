@@ -33,7 +33,7 @@ class DiagnosticReporter {
  private:
   // The last code + 1. A code past it (one added without updating this) is never held
   // back rather than read out of bounds.
-  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kOutOfMemory) + 1;
+  static constexpr size_t kCodes = static_cast<size_t>(DiagnosticCode::kExportRejected) + 1;
   struct PerCode {
     std::chrono::steady_clock::time_point last{};
     uint64_t held_back = 0;

@@ -12,20 +12,26 @@
 // peer() from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
 namespace litetrace::detail {
 
 struct SinkStats {
-  uint64_t spans_exported = 0;   // delivered: in a datagram the kernel accepted
-  uint64_t spans_failed = 0;     // could not be delivered
-  uint64_t spans_too_large = 0;  // larger than the wire allows even when trimmed
-  uint64_t spans_discarded = 0;  // the exporter is "none"
-  uint64_t spans_pending = 0;    // held until the next flush()
-  uint64_t spans_trimmed = 0;    // among the exported: trimmed to fit
-  uint64_t packets_sent = 0;
+  uint64_t spans_exported = 0;       // delivered: a datagram the kernel accepted, a request answered 2xx
+  uint64_t spans_failed = 0;         // could not be delivered
+  uint64_t spans_too_large = 0;      // larger than the wire allows even when trimmed
+  uint64_t spans_rejected = 0;       // the server said so (OTLP partial_success)
+  uint64_t spans_dropped_queue = 0;  // the sink's own request queue was full
+  uint64_t spans_discarded = 0;      // the exporter is "none"
+  uint64_t spans_pending = 0;        // held in a packet, a request or the queue
+  uint64_t spans_trimmed = 0;        // among the exported: trimmed to fit
+  uint64_t packets_sent = 0;         // UDP
   uint64_t packets_failed = 0;
+  uint64_t requests_sent = 0;        // HTTP: answered 2xx
+  uint64_t requests_retried = 0;     // HTTP: attempts made again
+  uint64_t requests_failed = 0;      // HTTP: given up
   uint64_t bytes_sent = 0;
 };
 
@@ -34,11 +40,18 @@ class SpanSink {
   virtual ~SpanSink() = default;
   // One span record, valid during the call.
   virtual void add(const uint8_t* record) = 0;
-  // Hands on whatever add() holds back (a partly filled packet).
+  // Hands on whatever add() holds back (a partly filled packet or request).
   virtual void flush() = 0;
+  // Waits until everything handed on by flush() so far is delivered or given up, or until
+  // `deadline`; true when it is. A UDP sink is done when the socket took it; an HTTP sink
+  // waits for the server's answers. Any thread.
+  virtual bool wait_delivered(std::chrono::steady_clock::time_point) { return true; }
   // The application side's count of spans dropped on a full ring, for sinks whose wire
   // format carries it (Jaeger's ClientStats).
   virtual void set_full_queue_dropped(uint64_t) {}
+  // Ends delivery: what is still undelivered is given up and counted (an HTTP request in
+  // flight is cancelled). Idempotent; the batcher calls it once it has stopped.
+  virtual void close() {}
   virtual SinkStats stats() const = 0;
   // Where spans go, e.g. "127.0.0.1:6831"; empty when nowhere (yet).
   virtual std::string peer() const { return {}; }

@@ -6,6 +6,7 @@
 
 #include "core/process_info.h"
 #include "jaeger/jaeger_sink.h"
+#include "otlp/otlp_sink.h"
 #include "litetrace/version.h"
 #include "pipeline/provider_core.h"
 
@@ -66,6 +67,19 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
                                     DiagnosticReporter* reporter) {
   switch (options.exporter) {
     case TracesExporter::kNone: return std::make_unique<DiscardingSink>();
+    case TracesExporter::kOtlp: {
+      otlp::SinkOptions o;
+      std::string unused;
+      parse_http_url(options.otlp_endpoint, o.url, &unused);  // checked by the provider
+      o.endpoint = options.otlp_endpoint;
+      o.json = options.otlp_protocol == OtlpProtocol::kHttpJson;
+      o.headers = options.otlp_headers;
+      o.timeout = options.otlp_timeout;
+      o.max_batch_spans = options.max_export_batch_size;
+      o.service_name = options.service_name;
+      o.resource_attributes = options.resource_attributes;
+      return std::make_unique<otlp::HttpSink>(std::move(o), clock, options.on_diagnostic);
+    }
     case TracesExporter::kJaeger: break;
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
@@ -114,21 +128,37 @@ std::string Batcher::peer() const {
 
 uint64_t Batcher::losses() const {
   const SinkStats e = sink_->stats();
-  return e.spans_failed + e.spans_too_large + core_->dropped_total();
+  return e.spans_failed + e.spans_too_large + e.spans_rejected + e.spans_dropped_queue + core_->dropped_total();
 }
 
 bool Batcher::flush(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (stopped_) return false;
-  const uint64_t ticket = ++flush_requested_;
-  // Notified with the lock held: the batcher may be between its predicate check and its
-  // wait; holding the lock makes that impossible (it waits on the same mutex).
-  wake_.notify_one();
-  const bool done = flushed_.wait_for(lock, timeout, [&] { return flush_completed_ >= ticket; });
-  return done && flush_ok_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool ok;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopped_) return false;
+    const uint64_t ticket = ++flush_requested_;
+    // Notified with the lock held: the batcher may be between its predicate check and its
+    // wait; holding the lock makes that impossible (it waits on the same mutex).
+    wake_.notify_one();
+    ok = flushed_.wait_until(lock, deadline, [&] { return flush_completed_ >= ticket; }) && flush_ok_;
+  }
+  return delivered(deadline) && ok;
+}
+
+// After a flush pass: waits for the sink to deliver what the pass handed it (an HTTP
+// sink's answers), and whether anything was lost on the way.
+bool Batcher::delivered(std::chrono::steady_clock::time_point deadline) {
+  const bool done = sink_->wait_delivered(deadline);
+  const uint64_t lost = losses();  // before mutex_: losses() takes the core's lock
+  std::lock_guard<std::mutex> lock(mutex_);
+  const bool nothing_lost = lost == losses_seen_;
+  losses_seen_ = std::max(losses_seen_, lost);
+  return done && nothing_lost;
 }
 
 bool Batcher::stop(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok = true;
   {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -136,9 +166,11 @@ bool Batcher::stop(std::chrono::milliseconds timeout) {
     const uint64_t ticket = ++flush_requested_;
     stopping_ = true;
     wake_.notify_one();
-    ok = flushed_.wait_for(lock, timeout, [&] { return flush_completed_ >= ticket; }) && flush_ok_;
+    ok = flushed_.wait_until(lock, deadline, [&] { return flush_completed_ >= ticket; }) && flush_ok_;
   }
-  thread_.join();  // the last pass is done or bounded by the socket's send timeout
+  ok = delivered(deadline) && ok;
+  thread_.join();   // the last pass is done or bounded by the socket's send timeout
+  sink_->close();   // whatever is still undelivered is given up and counted, now
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
   return ok;
@@ -202,7 +234,11 @@ void Batcher::run() {
   auto poll = kBusyPoll;
   auto last_flush = std::chrono::steady_clock::now();
   auto last_clock_sample = last_flush;
-  uint64_t losses_at_last_flush = losses();
+  {
+    const uint64_t lost = losses();
+    std::lock_guard<std::mutex> lock(mutex_);
+    losses_seen_ = lost;
+  }
   for (;;) {
     uint64_t requested;
     bool stopping;
@@ -240,8 +276,8 @@ void Batcher::run() {
       std::lock_guard<std::mutex> lock(mutex_);
       peer_ = sink_->peer();
       if (requested_flush) {
-        flush_ok_ = lost == losses_at_last_flush;
-        losses_at_last_flush = lost;
+        flush_ok_ = lost == losses_seen_;
+        losses_seen_ = std::max(losses_seen_, lost);
         flush_completed_ = requested;
         flushed_.notify_all();
       }

@@ -40,8 +40,9 @@ class Batcher {
   ~Batcher();
 
   void start();
-  // Waits until every span committed before the call has been handed to the socket, or
-  // `timeout` passed. True when that happened and nothing was lost since the last flush.
+  // Waits until every span committed before the call has been handed to the sink and the
+  // sink delivered it (the socket took it; an HTTP server answered), or `timeout` passed.
+  // True when that happened and nothing was lost since the last flush.
   bool flush(std::chrono::milliseconds timeout);
   // flush(), then end the thread. Idempotent.
   bool stop(std::chrono::milliseconds timeout);
@@ -57,6 +58,7 @@ class Batcher {
   void report_clock_source();
   void report_allocation_failures();
   size_t drain(const std::vector<ThreadState*>& threads);
+  bool delivered(std::chrono::steady_clock::time_point deadline);
   uint64_t losses() const;
 
   ProviderCore* core_;
@@ -74,6 +76,7 @@ class Batcher {
   uint64_t flush_requested_ = 0;
   uint64_t flush_completed_ = 0;
   bool flush_ok_ = true;
+  uint64_t losses_seen_ = 0;  // losses() when a flush last looked
   bool stopping_ = false;
   bool stopped_ = false;
   std::string peer_;

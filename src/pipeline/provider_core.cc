@@ -8,6 +8,7 @@
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
 #include "jaeger/exporter.h"  // the packet size limits
+#include "transport/http_client.h"
 #include "litetrace/propagation.h"
 #include "litetrace/sampler.h"
 #include "pipeline/batcher.h"
@@ -160,6 +161,21 @@ void check_options(TracerProviderOptions& o) {
                                                            kMaxCountLimit, d.max_attributes_per_event, e);
   o.max_attribute_length = in_range_or_default<size_t>("max_attribute_length", o.max_attribute_length, 0,
                                                        kMaxAttributeLengthLimit, d.max_attribute_length, e);
+  o.otlp_timeout = in_range_or_default("otlp_timeout", o.otlp_timeout, std::chrono::milliseconds(1),
+                                       std::chrono::milliseconds(3600 * 1000), d.otlp_timeout, e);
+  o.max_export_batch_size = in_range_or_default<size_t>("max_export_batch_size", o.max_export_batch_size, 1,
+                                                        kMaxCountLimit, d.max_export_batch_size, e);
+  HttpUrl url;
+  std::string why;
+  if (o.otlp_endpoint.rfind("https://", 0) == 0) {
+    e.push_back("otlp_endpoint \"" + o.otlp_endpoint +
+                "\": TLS is not built into litetrace; send to a collector or agent over http:// (on this host: "
+                "http://localhost:4318/v1/traces); using " + d.otlp_endpoint);
+    o.otlp_endpoint = d.otlp_endpoint;
+  } else if (!parse_http_url(o.otlp_endpoint, url, &why)) {
+    e.push_back("otlp_endpoint \"" + o.otlp_endpoint + "\": " + why + "; using " + d.otlp_endpoint);
+    o.otlp_endpoint = d.otlp_endpoint;
+  }
 }
 
 bool SpanBuffer::grow(size_t needed, size_t limit) {
@@ -464,12 +480,17 @@ TracerStats ProviderCore::stats() {
   s.spans_exported = e.spans_exported;
   s.spans_dropped_too_large = e.spans_too_large;
   s.spans_failed = e.spans_failed;
+  s.spans_rejected = e.spans_rejected;
+  s.spans_dropped_export_queue = e.spans_dropped_queue;
   s.spans_discarded = e.spans_discarded;
   s.packets_sent = e.packets_sent;
   s.packets_failed = e.packets_failed;
+  s.requests_sent = e.requests_sent;
+  s.requests_retried = e.requests_retried;
+  s.requests_failed = e.requests_failed;
   s.bytes_sent = e.bytes_sent;
-  const uint64_t accounted =
-      s.spans_exported + s.spans_dropped_too_large + s.spans_failed + s.spans_discarded + s.spans_dropped_queue;
+  const uint64_t accounted = s.spans_exported + s.spans_dropped_too_large + s.spans_failed + s.spans_rejected +
+                             s.spans_dropped_export_queue + s.spans_discarded + s.spans_dropped_queue;
   s.spans_pending = s.spans_ended > accounted ? s.spans_ended - accounted : 0;
   return s;
 }

@@ -31,7 +31,7 @@ LAYERS = {
     "sampling": ["core", "transport"],
     "propagation": ["core"],
     "config": ["core", "sampling", "propagation"],
-    "pipeline": ["core", "transport", "jaeger", "sampling", "propagation", "config"],
+    "pipeline": ["core", "transport", "jaeger", "otlp", "sampling", "propagation", "config"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

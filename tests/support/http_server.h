@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -66,6 +67,11 @@ class TestHttpServer {
     std::lock_guard<std::mutex> lock(mutex_);
     reply_ = std::move(r);
   }
+  // Replies for the next requests, one each, in order; then the one set_reply() set.
+  void script(std::vector<Reply> replies) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Reply& r : replies) scripted_.push_back(std::move(r));
+  }
 
   std::vector<std::string> requests() const {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -102,7 +108,12 @@ class TestHttpServer {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         requests_.push_back(request);
-        r = reply_;
+        if (scripted_.empty()) {
+          r = reply_;
+        } else {
+          r = std::move(scripted_.front());
+          scripted_.pop_front();
+        }
       }
       pause(r.delay);
       for (size_t sent = 0; sent < r.bytes.size() && !stop_;) {
@@ -160,6 +171,7 @@ class TestHttpServer {
   std::atomic<size_t> accepted_{0};
   mutable std::mutex mutex_;
   Reply reply_;
+  std::deque<Reply> scripted_;
   std::vector<std::string> requests_;
   std::thread thread_;
   std::vector<std::thread> connections_;  // serve() only, then the destructor

@@ -1,0 +1,245 @@
+// OTLP over HTTP through the public API against a scripted collector: what is posted, and
+// what happens on each kind of answer (2xx, partial success, retryable, permanent, none).
+// Every span ends up exported or counted.
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/json_reader.h"
+#include "litetrace/trace.h"
+#include "otlp/proto_reader.h"
+#include "support/http_server.h"
+
+namespace litetrace {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TestHttpServer;
+
+TestHttpServer::Reply reply(const std::string& status, const std::string& body = {},
+                            const std::string& more_headers = {}) {
+  TestHttpServer::Reply r{"HTTP/1.1 " + status + "\r\n" + more_headers + "Content-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body};
+  r.keep_alive = true;
+  return r;
+}
+
+struct Said {
+  std::mutex mutex;
+  std::vector<std::pair<DiagnosticCode, std::string>> all;
+  DiagnosticCallback callback() {
+    return [this](const Diagnostic& d) {
+      std::lock_guard<std::mutex> lock(mutex);
+      all.emplace_back(d.code, std::string(d.message));
+    };
+  }
+  std::vector<std::string> of(DiagnosticCode code) {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<std::string> out;
+    for (const auto& [c, m] : all) {
+      if (c == code) out.push_back(m);
+    }
+    return out;
+  }
+};
+
+TracerProviderOptions otlp_options(const TestHttpServer& server, Said& said) {
+  TracerProviderOptions o;
+  o.service_name = "otlp-test";
+  o.exporter = TracesExporter::kOtlp;
+  o.otlp_endpoint = server.url("/v1/traces");
+  o.on_diagnostic = said.callback();
+  o.flush_interval = std::chrono::hours(1);  // requests go out on force_flush only: one each
+  return o;
+}
+
+void record(TracerProvider& provider, int n) {
+  Tracer tracer = provider.tracer("otlp.scope", "1.0");
+  for (int i = 0; i < n; ++i) {
+    Span span = tracer.start_span("span " + std::to_string(i));
+    span.set_attribute("i", i);
+  }
+}
+
+std::string body_of(const std::string& request) { return request.substr(request.find("\r\n\r\n") + 4); }
+
+// The span names in an ExportTraceServiceRequest, and its resource's attribute keys.
+struct Decoded {
+  std::vector<std::string> names;
+  std::vector<std::string> resource_keys;
+  bool ok = true;
+};
+Decoded decode(std::string_view body) {
+  using detail::ProtoField;
+  using detail::ProtoReader;
+  Decoded out;
+  const auto each = [](std::string_view message, uint32_t number, auto&& f) {
+    ProtoReader r(message);
+    ProtoField field;
+    while (r.next(field)) {
+      if (field.number == number) f(field.bytes);
+    }
+    return r.ok();
+  };
+  out.ok = each(body, 1, [&](std::string_view resource_spans) {
+    each(resource_spans, 1, [&](std::string_view resource) {
+      each(resource, 1, [&](std::string_view kv) { each(kv, 1, [&](std::string_view key) { out.resource_keys.emplace_back(key); }); });
+    });
+    each(resource_spans, 2, [&](std::string_view scope_spans) {
+      each(scope_spans, 2, [&](std::string_view span) {
+        each(span, 5, [&](std::string_view name) { out.names.emplace_back(name); });
+      });
+    });
+  });
+  return out;
+}
+
+TEST(OtlpExporter, PostsProtobufAndWaitsForTheServersAnswer) {
+  TestHttpServer server;
+  server.set_reply(reply("200 OK"));
+  Said said;
+  TracerProviderOptions o = otlp_options(server, said);
+  o.otlp_headers = {{"api-key", "secret"}};
+  TracerProvider provider(o);
+  record(provider, 3);
+  ASSERT_TRUE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 3u);
+  EXPECT_EQ(s.requests_sent, 1u);
+  EXPECT_EQ(s.spans_pending, 0u);
+
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const std::string& r = requests[0];
+  EXPECT_EQ(r.rfind("POST /v1/traces HTTP/1.1\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("\r\nContent-Type: application/x-protobuf\r\n"), std::string::npos);
+  EXPECT_NE(r.find("\r\napi-key: secret\r\n"), std::string::npos);
+  const Decoded d = decode(body_of(r));
+  EXPECT_TRUE(d.ok);
+  EXPECT_EQ(d.names, (std::vector<std::string>{"span 0", "span 1", "span 2"}));
+  EXPECT_EQ(d.resource_keys, (std::vector<std::string>{"service.name", "telemetry.sdk.name", "telemetry.sdk.language",
+                                                       "telemetry.sdk.version"}));
+  EXPECT_TRUE(said.of(DiagnosticCode::kExportFailed).empty());
+}
+
+TEST(OtlpExporter, PostsJsonWhenAskedTo) {
+  TestHttpServer server;
+  server.set_reply(reply("200 OK", "{}", "Content-Type: application/json\r\n"));
+  Said said;
+  TracerProviderOptions o = otlp_options(server, said);
+  o.otlp_protocol = OtlpProtocol::kHttpJson;
+  TracerProvider provider(o);
+  record(provider, 2);
+  ASSERT_TRUE(provider.force_flush());
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_NE(requests[0].find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+  detail::JsonValue doc;
+  std::string error;
+  ASSERT_TRUE(detail::parse_json(body_of(requests[0]), doc, &error)) << error;
+  const detail::JsonValue& spans =
+      *doc.find("resourceSpans")->items()[0].find("scopeSpans")->items()[0].find("spans");
+  ASSERT_EQ(spans.items().size(), 2u);
+  EXPECT_EQ(spans.items()[1].find("name")->string(), "span 1");
+  EXPECT_EQ(spans.items()[1].find("traceId")->string().size(), 32u);
+  EXPECT_EQ(provider.stats().spans_exported, 2u);
+}
+
+TEST(OtlpExporter, RetriesWhatOtlpSaysToRetry) {
+  TestHttpServer server;
+  server.script({reply("503 Service Unavailable", "", "Retry-After: 0\r\n"),
+                 reply("429 Too Many Requests", "", "Retry-After: 0\r\n"), reply("200 OK")});
+  Said said;
+  TracerProvider provider(otlp_options(server, said));
+  record(provider, 4);
+  ASSERT_TRUE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 4u);
+  EXPECT_EQ(s.requests_retried, 2u);
+  EXPECT_EQ(s.requests_sent, 1u);
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(body_of(server.requests()[0]), body_of(server.requests()[2])) << "the same request, sent again";
+}
+
+TEST(OtlpExporter, APermanentErrorIsCountedAndReportedWithTheServersMessage) {
+  TestHttpServer server;
+  // google.rpc.Status {code = 3, message = "bad span"}
+  const std::string status("\x08\x03\x12\x08" "bad span", 12);
+  server.set_reply(reply("400 Bad Request", status, "Content-Type: application/x-protobuf\r\n"));
+  Said said;
+  TracerProvider provider(otlp_options(server, said));
+  record(provider, 5);
+  EXPECT_FALSE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_failed, 5u);
+  EXPECT_EQ(s.requests_failed, 1u);
+  EXPECT_EQ(s.requests_retried, 0u);
+  EXPECT_EQ(server.requests().size(), 1u);
+  const std::vector<std::string> failed = said.of(DiagnosticCode::kExportFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0], "5 spans to " + server.url("/v1/traces") + " failed: HTTP 400: bad span");
+}
+
+TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {
+  TestHttpServer server;
+  // ExportTraceServiceResponse {partial_success {rejected_spans = 2, error_message = "too old"}}
+  const std::string body("\x0a\x0b\x08\x02\x12\x07" "too old", 13);
+  server.set_reply(reply("200 OK", body));
+  Said said;
+  TracerProvider provider(otlp_options(server, said));
+  record(provider, 3);
+  EXPECT_FALSE(provider.force_flush()) << "spans were lost";
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 1u);
+  EXPECT_EQ(s.spans_rejected, 2u);
+  EXPECT_EQ(s.spans_ended, s.spans_exported + s.spans_rejected);
+  const std::vector<std::string> rejected = said.of(DiagnosticCode::kExportRejected);
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0], server.url("/v1/traces") + " rejected 2 of 3 spans: too old");
+}
+
+TEST(OtlpExporter, AnUnreachableCollectorFailsWithinTheTimeout) {
+  uint16_t closed_port;
+  {
+    TestHttpServer gone;
+    closed_port = gone.port();
+  }
+  Said said;
+  TracerProviderOptions o;
+  o.exporter = TracesExporter::kOtlp;
+  o.otlp_endpoint = "http://127.0.0.1:" + std::to_string(closed_port) + "/v1/traces";
+  o.otlp_timeout = 300ms;
+  o.on_diagnostic = said.callback();
+  TracerProvider provider(o);
+  record(provider, 2);
+  EXPECT_FALSE(provider.force_flush(30s));
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_failed, 2u);
+  EXPECT_EQ(s.requests_failed, 1u);
+  EXPECT_EQ(s.spans_pending, 0u);
+  const std::vector<std::string> failed = said.of(DiagnosticCode::kExportFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].find("failed: gave up after "), std::string::npos) << failed[0];
+  EXPECT_NE(failed[0].find("Connection refused"), std::string::npos) << failed[0];
+}
+
+TEST(OtlpExporter, ShutdownDoesNotWaitPastItsTimeoutForASilentCollector) {
+  TestHttpServer server;
+  TestHttpServer::Reply silent = reply("200 OK");
+  silent.delay = 1h;  // never answers while the test runs
+  server.set_reply(silent);
+  Said said;
+  TracerProviderOptions o = otlp_options(server, said);
+  TracerProvider provider(o);
+  record(provider, 3);
+  EXPECT_FALSE(provider.shutdown(200ms));  // returns: the request in flight is cancelled
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_failed, 3u);
+  EXPECT_EQ(s.spans_ended, s.spans_failed);
+}
+
+}  // namespace
+}  // namespace litetrace
