@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Jaeger mapping, cross-checked against the OpenTelemetry JS SDK.
 
-Both record the spans of jaeger_crosscheck_scenario.json: litetrace (compact Thrift over
+Both record the spans of crosscheck_scenario.json: litetrace (compact Thrift over
 UDP) and the OpenTelemetry JS SDK with @opentelemetry/exporter-jaeger (binary Thrift over
 UDP, through jaeger-client), pinned by tests/interop/js/package-lock.json. Apache Thrift
 decodes every datagram of both strictly with the official IDL; then every difference
@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import thrift_judge  # noqa: E402
 
 JS_DIR = os.path.join(HERE, "js")
-JS_FILES = ("package.json", "package-lock.json", "jaeger_peer.js")
+JS_FILES = ("package.json", "package-lock.json", "scenario.js", "jaeger_peer.js", "otlp_peer.js")
 NPM_HINT = ("Node.js and npm (Debian: apt-get install nodejs npm); the test installs the "
             "pinned packages itself with `npm ci` from tests/interop/js/package-lock.json")
 
@@ -266,7 +266,7 @@ def main():
 
     judge = thrift_judge.load(args.cache)
     peer_dir = prepare_js(args.cache)
-    scenario_path = os.path.join(HERE, "jaeger_crosscheck_scenario.json")
+    scenario_path = os.path.join(HERE, "crosscheck_scenario.json")
     with open(scenario_path, encoding="utf-8") as f:
         scenario = json.load(f)
     count = len(scenario["spans"])

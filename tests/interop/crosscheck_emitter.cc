@@ -1,8 +1,9 @@
-// Records the spans of a cross-check scenario (jaeger_crosscheck_scenario.json) through
-// litetrace's public API and sends them to 127.0.0.1:PORT; jaeger_crosscheck.py compares
-// them with what the OpenTelemetry JS SDK sends for the same scenario.
+// Records the spans of a cross-check scenario (crosscheck_scenario.json) through
+// litetrace's public API and exports them; jaeger_crosscheck.py and otlp_crosscheck.py
+// compare them with what the OpenTelemetry JS SDK sends for the same scenario.
 //
-//   jaeger_crosscheck_emitter SCENARIO.json PORT
+//   crosscheck_emitter SCENARIO.json PORT          Jaeger, compact Thrift to 127.0.0.1:PORT
+//   crosscheck_emitter SCENARIO.json --otlp URL    OTLP/HTTP, protobuf
 
 #include <litetrace/sampler.h>
 #include <litetrace/trace.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -24,7 +26,7 @@ namespace {
 using litetrace::detail::JsonValue;
 
 [[noreturn]] void fail(const std::string& why) {
-  std::fprintf(stderr, "jaeger_crosscheck_emitter: %s\n", why.c_str());
+  std::fprintf(stderr, "crosscheck_emitter: %s\n", why.c_str());
   std::exit(2);
 }
 
@@ -91,7 +93,8 @@ litetrace::StatusCode status(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) fail("usage: jaeger_crosscheck_emitter SCENARIO.json PORT");
+  const bool otlp = argc == 4 && std::strcmp(argv[2], "--otlp") == 0;
+  if (argc != 3 && !otlp) fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp URL");
   std::ifstream in(argv[1], std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -106,8 +109,13 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < resource.keys().size(); ++i) {
     o.resource_attributes.emplace_back(resource.keys()[i], resource.items()[i].string());
   }
-  o.agent_host = "127.0.0.1";
-  o.agent_port = static_cast<uint16_t>(std::atoi(argv[2]));
+  if (otlp) {
+    o.exporter = litetrace::TracesExporter::kOtlp;
+    o.otlp_endpoint = argv[3];
+  } else {
+    o.agent_host = "127.0.0.1";
+    o.agent_port = static_cast<uint16_t>(std::atoi(argv[2]));
+  }
   o.max_attributes = static_cast<size_t>(member(limits, "attributes").number());
   o.max_events = static_cast<size_t>(member(limits, "events").number());
   o.max_links = static_cast<size_t>(member(limits, "links").number());
