@@ -201,6 +201,36 @@ TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {
   EXPECT_EQ(rejected[0], server.url("/v1/traces") + " rejected 2 of 3 spans: too old");
 }
 
+TEST(OtlpExporter, ATruncatedResponseIsRetried) {
+  TestHttpServer server;
+  TestHttpServer::Reply truncated{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"};  // then closes
+  server.script({truncated, reply("200 OK")});
+  Said said;
+  TracerProvider provider(otlp_options(server, said));
+  record(provider, 2);
+  ASSERT_TRUE(provider.force_flush(30s));
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 2u);
+  EXPECT_EQ(s.requests_retried, 1u);
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST(OtlpExporter, ACollectorThatClosesEveryConnectionIsReachedAgain) {
+  TestHttpServer server;
+  server.set_reply({"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"});  // closes after each, unannounced
+  Said said;
+  TracerProvider provider(otlp_options(server, said));
+  for (int i = 0; i < 3; ++i) {
+    record(provider, 1);
+    ASSERT_TRUE(provider.force_flush()) << i;
+  }
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 3u);
+  EXPECT_EQ(s.requests_sent, 3u);
+  EXPECT_EQ(s.requests_retried, 0u) << "a kept connection found closed is not a failed attempt";
+  EXPECT_EQ(server.connections(), 3u);
+}
+
 TEST(OtlpExporter, AnUnreachableCollectorFailsWithinTheTimeout) {
   uint16_t closed_port;
   {
