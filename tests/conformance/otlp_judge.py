@@ -65,14 +65,20 @@ def generate(protos, cache):
     os.makedirs(cache, exist_ok=True)
     out = os.path.join(cache, "otlp-py-" + digest.hexdigest()[:16])
     if not os.path.exists(os.path.join(out, "done")):
-        tmp = out + ".tmp"
+        # Tests run in parallel: each generates into a directory of its own and the first
+        # to finish renames it into place; the others find it there and drop theirs.
+        tmp = "%s.tmp.%d" % (out, os.getpid())
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
         subprocess.run(["protoc", "-I", protos, "--python_out", tmp] + list(PROTOS), check=True)
         with open(os.path.join(tmp, "done"), "w") as f:
             f.write("ok\n")
-        shutil.rmtree(out, ignore_errors=True)
-        os.rename(tmp, out)
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not os.path.exists(os.path.join(out, "done")):
+                raise
     return out
 
 
