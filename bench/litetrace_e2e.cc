@@ -1,7 +1,9 @@
 // End to end: N producer threads record spans for T seconds through the real rings,
-// batcher and UDP sender to a receiver on loopback that counts the spans it gets.
+// batcher and UDP sender to a receiver on loopback that counts the spans it gets; with
+// --otlp, through the OTLP/HTTP exporter (protobuf) to an HTTP receiver on loopback that
+// answers 200 and counts the spans in every request.
 //
-//   ./build/bench/litetrace_e2e --threads 1 --seconds 5
+//   ./build/bench/litetrace_e2e --threads 1 --seconds 5 [--otlp]
 //
 // Prints spans/s exported, ended, exported, dropped, received, packets, bytes per span,
 // the batcher's CPU time, peak RSS; the last line is one JSON object with those fields.
@@ -28,6 +30,7 @@
 
 #include "jaeger/compact_reader.h"
 #include "litetrace/trace.h"
+#include "otlp/proto_reader.h"
 
 namespace {
 
@@ -101,6 +104,91 @@ struct Receiver {
   }
 };
 
+// The number of spans in an ExportTraceServiceRequest: resource_spans (1) -> scope_spans
+// (2) -> spans (2), counted without decoding the spans.
+uint64_t otlp_span_count(std::string_view body) {
+  using litetrace::detail::ProtoField;
+  using litetrace::detail::ProtoReader;
+  uint64_t n = 0;
+  ProtoReader request(body);
+  ProtoField rs;
+  while (request.next(rs)) {
+    if (rs.number != 1) continue;
+    ProtoReader resource_spans(rs.bytes);
+    ProtoField ss;
+    while (resource_spans.next(ss)) {
+      if (ss.number != 2) continue;
+      ProtoReader scope_spans(ss.bytes);
+      ProtoField span;
+      while (scope_spans.next(span)) n += span.number == 2 ? 1 : 0;
+    }
+  }
+  return n;
+}
+
+// An OTLP/HTTP receiver: keep-alive connections, Content-Length bodies, 200 to each.
+struct HttpReceiver {
+  int listener = -1;
+  uint16_t port = 0;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> spans{0};
+  std::atomic<uint64_t> requests{0};
+  double cpu = 0;
+  std::thread thread;
+
+  HttpReceiver() {
+    listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listener, 4);
+    socklen_t len = sizeof a;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    thread = std::thread([this] { run(); });
+  }
+
+  void run() {
+    while (!stop.load()) {
+      pollfd p{listener, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const int fd = ::accept(listener, nullptr, nullptr);
+      if (fd >= 0) serve(fd);
+    }
+    cpu = thread_cpu_seconds();
+  }
+
+  void serve(int fd) {
+    std::string in;
+    std::vector<char> buf(1 << 20);
+    static const char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    for (;;) {
+      const size_t head_end = in.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        const size_t at = in.find("Content-Length: ");
+        const size_t length = at < head_end ? std::strtoul(in.c_str() + at + 16, nullptr, 10) : 0;
+        if (in.size() >= head_end + 4 + length) {
+          spans.fetch_add(otlp_span_count(std::string_view(in).substr(head_end + 4, length)), std::memory_order_relaxed);
+          requests.fetch_add(1, std::memory_order_relaxed);
+          in.erase(0, head_end + 4 + length);
+          if (::send(fd, kOk, sizeof kOk - 1, MSG_NOSIGNAL) < 0) break;
+          continue;
+        }
+      }
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) {
+        if (stop.load()) break;
+        continue;
+      }
+      const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+      if (n <= 0) break;
+      in.append(buf.data(), static_cast<size_t>(n));
+    }
+    ::close(fd);
+  }
+};
+
 // User and system CPU seconds of the thread named "litetrace" (the batcher), from /proc.
 bool batcher_cpu_from_proc(double* user, double* system) {
   DIR* dir = opendir("/proc/self/task");
@@ -147,12 +235,19 @@ int main(int argc, char** argv) {
   const int threads = static_cast<int>(arg(argc, argv, "--threads", 1));
   const double seconds = static_cast<double>(arg(argc, argv, "--seconds", 5));
   const long ring = arg(argc, argv, "--ring", 256 * 1024);
+  bool otlp = false;
+  for (int i = 1; i < argc; ++i) otlp = otlp || std::strcmp(argv[i], "--otlp") == 0;
 
   Receiver receiver;
+  HttpReceiver http_receiver;
   litetrace::TracerProviderOptions o;
   o.service_name = "e2e";
   o.agent_host = "127.0.0.1";
   o.agent_port = receiver.port;
+  if (otlp) {
+    o.exporter = litetrace::TracesExporter::kOtlp;
+    o.otlp_endpoint = "http://127.0.0.1:" + std::to_string(http_receiver.port) + "/v1/traces";
+  }
   o.ring_bytes_per_thread = static_cast<size_t>(ring);
   o.on_diagnostic = [](const litetrace::Diagnostic& d) {
     std::fprintf(stderr, "diagnostic: %.*s\n", static_cast<int>(d.message.size()), d.message.data());
@@ -188,39 +283,48 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   receiver.stop = true;
   receiver.thread.join();
+  http_receiver.stop = true;
+  http_receiver.thread.join();
 
   const litetrace::TracerStats s = provider.stats();
+  const uint64_t received = otlp ? http_receiver.spans.load() : receiver.spans.load();
+  const uint64_t transfers = otlp ? s.requests_sent : s.packets_sent;  // requests or datagrams
+  const uint64_t dropped = s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed + s.spans_rejected +
+                           s.spans_dropped_export_queue;
   double producers_total = 0;
   for (double c : producer_cpu) producers_total += c;
-  const double batcher_cpu = process_cpu_seconds() - cpu_before - producers_total - receiver.cpu;
+  const double batcher_cpu = process_cpu_seconds() - cpu_before - producers_total - receiver.cpu - http_receiver.cpu;
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const double exported_per_s = static_cast<double>(s.spans_exported) / flushed;
   const double bytes_per_span = s.spans_exported ? static_cast<double>(s.bytes_sent) / static_cast<double>(s.spans_exported) : 0;
 
-  std::printf("threads %d, %.2f s producing, %.2f s until flushed\n", threads, elapsed, flushed);
+  std::printf("%s, threads %d, %.2f s producing, %.2f s until flushed\n", otlp ? "OTLP/HTTP" : "Jaeger UDP", threads,
+              elapsed, flushed);
   std::printf("spans/s exported %.0f\n", exported_per_s);
-  std::printf("ended     %llu\nexported  %llu\ndropped   %llu (ring full %llu, too large %llu, send failed %llu)\n",
+  std::printf("ended     %llu\nexported  %llu\ndropped   %llu (ring full %llu, too large %llu, send failed %llu, "
+              "rejected %llu, export queue full %llu)\n",
               static_cast<unsigned long long>(s.spans_ended), static_cast<unsigned long long>(s.spans_exported),
-              static_cast<unsigned long long>(s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed),
-              static_cast<unsigned long long>(s.spans_dropped_queue),
-              static_cast<unsigned long long>(s.spans_dropped_too_large), static_cast<unsigned long long>(s.spans_failed));
+              static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(s.spans_dropped_queue),
+              static_cast<unsigned long long>(s.spans_dropped_too_large), static_cast<unsigned long long>(s.spans_failed),
+              static_cast<unsigned long long>(s.spans_rejected),
+              static_cast<unsigned long long>(s.spans_dropped_export_queue));
   if (have_split) {
-    std::printf("batcher thread while producing: %.2f s user, %.2f s system\n", batcher_user, batcher_system);
+    std::printf("litetrace threads while producing: %.2f s user, %.2f s system\n", batcher_user, batcher_system);
   }
-  std::printf("received  %llu\npackets   %llu\nbytes/span %.1f\nbatcher CPU %.2f s (%.0f ns per exported span)\npeak RSS %ld KiB\n",
-              static_cast<unsigned long long>(receiver.spans.load()), static_cast<unsigned long long>(s.packets_sent),
-              bytes_per_span, batcher_cpu, s.spans_exported ? batcher_cpu * 1e9 / static_cast<double>(s.spans_exported) : 0,
-              ru.ru_maxrss);
-  std::printf("{\"threads\":%d,\"seconds\":%.3f,\"spans_per_s_exported\":%.0f,\"ended\":%llu,\"exported\":%llu,"
-              "\"dropped\":%llu,\"received\":%llu,\"packets\":%llu,\"bytes_per_span\":%.1f,\"batcher_cpu_s\":%.3f,"
-              "\"batcher_ns_per_span\":%.1f,\"peak_rss_kib\":%ld}\n",
-              threads, flushed, exported_per_s, static_cast<unsigned long long>(s.spans_ended),
-              static_cast<unsigned long long>(s.spans_exported),
-              static_cast<unsigned long long>(s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed),
-              static_cast<unsigned long long>(receiver.spans.load()), static_cast<unsigned long long>(s.packets_sent),
-              bytes_per_span, batcher_cpu,
+  std::printf("received  %llu\n%s %llu\nbytes/span %.1f\nbackground CPU %.2f s (%.0f ns per exported span)\n"
+              "peak RSS %ld KiB\n",
+              static_cast<unsigned long long>(received), otlp ? "requests " : "packets  ",
+              static_cast<unsigned long long>(transfers), bytes_per_span, batcher_cpu,
               s.spans_exported ? batcher_cpu * 1e9 / static_cast<double>(s.spans_exported) : 0, ru.ru_maxrss);
-  const bool accounted = s.spans_ended == s.spans_exported + s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed;
+  std::printf("{\"exporter\":\"%s\",\"threads\":%d,\"seconds\":%.3f,\"spans_per_s_exported\":%.0f,\"ended\":%llu,"
+              "\"exported\":%llu,\"dropped\":%llu,\"received\":%llu,\"transfers\":%llu,\"bytes_per_span\":%.1f,"
+              "\"batcher_cpu_s\":%.3f,\"batcher_ns_per_span\":%.1f,\"peak_rss_kib\":%ld}\n",
+              otlp ? "otlp" : "jaeger", threads, flushed, exported_per_s, static_cast<unsigned long long>(s.spans_ended),
+              static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(dropped),
+              static_cast<unsigned long long>(received), static_cast<unsigned long long>(transfers), bytes_per_span,
+              batcher_cpu, s.spans_exported ? batcher_cpu * 1e9 / static_cast<double>(s.spans_exported) : 0,
+              ru.ru_maxrss);
+  const bool accounted = s.spans_ended == s.spans_exported + dropped;
   return accounted ? 0 : 1;
 }

@@ -4,6 +4,7 @@
 // locale, no allocation but the output strings.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -51,7 +52,21 @@ inline size_t utf8_sequence_length(std::string_view s) {
 }
 
 inline bool is_valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // ASCII, the common case, eight bytes at a time.
+    if (i + 8 <= s.size()) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080u) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     const size_t n = utf8_sequence_length(s.substr(i));
     if (n == 0) return false;
     i += n;

@@ -1,6 +1,7 @@
 #include "otlp/otlp_encoder.h"
 
 #include <cstring>
+#include <vector>
 
 namespace litetrace::detail::otlp {
 namespace {
@@ -125,29 +126,6 @@ void encode_body(ProtoWriter& w, const Link& l) {
   optional_fixed32(w, f::kLinkFlags, l.flags);
 }
 
-void encode_body(ProtoWriter& w, const ScopeSpans& ss) {
-  w.message_begin(f::kScopeSpansScope, scope_body_size(ss.scope));
-  optional_bytes(w, f::kScopeName, ss.scope.name);
-  optional_bytes(w, f::kScopeVersion, ss.scope.version);
-  w.message_end();
-  for (const Span& s : ss.spans) {
-    w.message_begin(f::kScopeSpansSpans, body_size(s));
-    encode_body(w, s);
-    w.message_end();
-  }
-}
-
-void encode_body(ProtoWriter& w, const ResourceSpans& r) {
-  w.message_begin(f::kResourceSpansResource, resource_body_size(r));
-  encode_attributes(w, f::kResourceAttributes, r.resource_attributes);
-  w.message_end();
-  for (const ScopeSpans& ss : r.scope_spans) {
-    w.message_begin(f::kResourceSpansScopeSpans, body_size(ss));
-    encode_body(w, ss);
-    w.message_end();
-  }
-}
-
 }  // namespace
 
 size_t body_size(const AnyValue& v) {
@@ -243,18 +221,65 @@ void encode_body(ProtoWriter& w, const Span& s) {
   optional_fixed32(w, f::kSpanFlags, s.flags);
 }
 
-size_t request_size(const ResourceSpans& r) { return length_delimited_field_size(f::kRequestResourceSpans, body_size(r)); }
+namespace {
 
-void encode_request(ProtoWriter& w, const ResourceSpans& r) {
-  w.message_begin(f::kRequestResourceSpans, body_size(r));
-  encode_body(w, r);
+// Every span's body size, computed once: the scope, resource and request lengths are sums
+// of them, and each span's own length prefix is one of them.
+struct RequestSizes {
+  std::vector<size_t> spans;
+  std::vector<size_t> scopes;
+  size_t resource_spans = 0;
+
+  explicit RequestSizes(const ResourceSpans& r) {
+    scopes.reserve(r.scope_spans.size);
+    for (const ScopeSpans& ss : r.scope_spans) {
+      size_t scope = length_delimited_field_size(f::kScopeSpansScope, scope_body_size(ss.scope));
+      for (const Span& s : ss.spans) {
+        spans.push_back(body_size(s));
+        scope += length_delimited_field_size(f::kScopeSpansSpans, spans.back());
+      }
+      scopes.push_back(scope);
+      resource_spans += length_delimited_field_size(f::kResourceSpansScopeSpans, scope);
+    }
+    resource_spans += length_delimited_field_size(f::kResourceSpansResource, resource_body_size(r));
+  }
+  size_t request() const { return length_delimited_field_size(f::kRequestResourceSpans, resource_spans); }
+};
+
+void encode_request(ProtoWriter& w, const ResourceSpans& r, const RequestSizes& sizes) {
+  w.message_begin(f::kRequestResourceSpans, sizes.resource_spans);
+  w.message_begin(f::kResourceSpansResource, resource_body_size(r));
+  encode_attributes(w, f::kResourceAttributes, r.resource_attributes);
+  w.message_end();
+  size_t span = 0;
+  for (size_t i = 0; i < r.scope_spans.size; ++i) {
+    const ScopeSpans& ss = r.scope_spans[i];
+    w.message_begin(f::kResourceSpansScopeSpans, sizes.scopes[i]);
+    w.message_begin(f::kScopeSpansScope, scope_body_size(ss.scope));
+    optional_bytes(w, f::kScopeName, ss.scope.name);
+    optional_bytes(w, f::kScopeVersion, ss.scope.version);
+    w.message_end();
+    for (const Span& s : ss.spans) {
+      w.message_begin(f::kScopeSpansSpans, sizes.spans[span++]);
+      encode_body(w, s);
+      w.message_end();
+    }
+    w.message_end();
+  }
   w.message_end();
 }
 
+}  // namespace
+
+size_t request_size(const ResourceSpans& r) { return RequestSizes(r).request(); }
+
+void encode_request(ProtoWriter& w, const ResourceSpans& r) { encode_request(w, r, RequestSizes(r)); }
+
 std::string encode_request(const ResourceSpans& r) {
-  std::string out(request_size(r), '\0');
+  const RequestSizes sizes(r);
+  std::string out(sizes.request(), '\0');
   ProtoWriter w(reinterpret_cast<uint8_t*>(out.data()), out.size());
-  encode_request(w, r);
+  encode_request(w, r, sizes);
   if (!w.ok() || w.size() != out.size()) out.clear();
   return out;
 }

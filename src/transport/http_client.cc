@@ -1,6 +1,8 @@
 #include "transport/http_client.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -77,6 +79,13 @@ bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clock::time_point 
   return true;
 }
 
+// Requests are written whole (head and body back to back) and answered before the next
+// one, so Nagle's algorithm only adds a delayed-ACK wait (some 40 ms) per request.
+void no_delay(int fd) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
   // The connect timeout bounds the lookup and the connection attempts together.
   const auto deadline = Clock::now() + o.connect_timeout;
@@ -89,6 +98,7 @@ bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::str
       last = "socket: " + errno_text(errno);
       continue;
     }
+    no_delay(fd);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) == 0) {
       fd_out = fd;
       return true;
@@ -336,9 +346,15 @@ class ResponseReader {
 // Sends all of `data`, waiting for room until `deadline`. On failure *error says why and
 // *peer_closed whether the peer had closed or reset the connection.
 bool send_all(int fd, std::string_view data, Clock::time_point deadline, const std::atomic<bool>* cancel,
-              std::string* error, bool* peer_closed) {
+              std::string* error, bool* peer_closed, bool more = false) {
+#ifdef MSG_MORE
+  const int flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0);  // the head waits for its body
+#else
+  const int flags = MSG_NOSIGNAL;
+  (void)more;
+#endif
   for (size_t sent = 0; sent < data.size();) {
-    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, flags);
     if (n > 0) {
       sent += static_cast<size_t>(n);
       continue;
@@ -450,7 +466,7 @@ bool HttpConnection::exchange(std::string_view method, Slice<HttpHeader> headers
   head.append("\r\n\r\n");
 
   const auto deadline = Clock::now() + options_.read_timeout;
-  if (!send_all(fd_, head, deadline, options_.cancel, error, closed_unanswered) ||
+  if (!send_all(fd_, head, deadline, options_.cancel, error, closed_unanswered, !body.empty()) ||
       !send_all(fd_, body, deadline, options_.cancel, error, closed_unanswered)) {
     close();
     return false;
