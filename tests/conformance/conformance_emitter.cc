@@ -15,35 +15,23 @@
 #include <vector>
 
 #include "jaeger/exporter.h"
+#include "support/json_hex.h"
 #include "support/span_factory.h"
 
 namespace lt = litetrace::detail;
 
 namespace {
 
-std::string hex(std::string_view s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out + "\"";
-}
+using litetrace::test::json_hex;
 
 std::string i64(uint64_t v) { return std::to_string(static_cast<int64_t>(v)); }
 
 std::string tag_json(const lt::Tag& t) {
-  std::string out = "[" + hex(t.key) + "," + std::to_string(static_cast<int>(t.type)) + ",";
+  std::string out = "[" + json_hex(t.key) + "," + std::to_string(static_cast<int>(t.type)) + ",";
   switch (t.type) {
     case lt::TagType::kString:
-    case lt::TagType::kBinary: out += hex(t.str); break;
-    case lt::TagType::kDouble: {
-      char bits[8];
-      std::memcpy(bits, &t.vdouble, 8);  // little-endian hosts, as struct.pack('<d')
-      out += hex({bits, 8});
-      break;
-    }
+    case lt::TagType::kBinary: out += json_hex(t.str); break;
+    case lt::TagType::kDouble: out += json_hex(t.vdouble); break;
     case lt::TagType::kBool: out += t.vbool ? "true" : "false"; break;
     case lt::TagType::kLong: out += std::to_string(t.vlong); break;
   }
@@ -59,7 +47,7 @@ std::string tags_json(lt::Slice<lt::Tag> tags) {
 std::string span_json(const lt::Span& s) {
   std::string out = "{\"traceIdLow\":" + i64(s.trace_id_low) + ",\"traceIdHigh\":" + i64(s.trace_id_high) +
                     ",\"spanId\":" + i64(s.span_id) + ",\"parentSpanId\":" + i64(s.parent_span_id) +
-                    ",\"operationName\":" + hex(s.operation_name) + ",\"references\":[";
+                    ",\"operationName\":" + json_hex(s.operation_name) + ",\"references\":[";
   for (size_t i = 0; i < s.references.size; ++i) {
     const lt::SpanRef& r = s.references[i];
     out += std::string(i ? "," : "") + "[" + std::to_string(static_cast<int>(r.type)) + "," +
@@ -112,7 +100,7 @@ int main(int argc, char** argv) {
       lt::Tag::string("jaeger.version", "litetrace-test"), lt::Tag::float64("pi", 3.141592653589793),
       lt::Tag::boolean("debug", true), lt::Tag::int64("pid", -42), lt::Tag::binary("raw", binary)};
   const lt::Process process{"conformance \xE2\x9C\x93", lt::slice_of(process_tags)};
-  std::fprintf(expect, "{\"serviceName\":%s,\"tags\":%s}\n", hex(process.service_name).c_str(),
+  std::fprintf(expect, "{\"serviceName\":%s,\"tags\":%s}\n", json_hex(process.service_name).c_str(),
                tags_json(process.tags).c_str());
 
   lt::DiagnosticReporter reporter([](const litetrace::Diagnostic& d) {

@@ -21,6 +21,7 @@
 
 #include "otlp/otlp_encoder.h"
 #include "otlp/otlp_json.h"
+#include "support/json_hex.h"
 #include "support/span_factory.h"
 
 namespace otlp = litetrace::detail::otlp;
@@ -28,15 +29,7 @@ using litetrace::detail::Slice;
 
 namespace {
 
-std::string hex(std::string_view s) {
-  static const char* digits = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out + "\"";
-}
+using litetrace::test::json_hex;
 
 std::string u64(uint64_t v) { return std::to_string(v); }
 
@@ -160,15 +153,11 @@ class Generator {
 
 std::string value_json(const otlp::AnyValue& v) {
   switch (v.type) {
-    case otlp::ValueType::kString: return "[\"string\"," + hex(v.bytes) + "]";
+    case otlp::ValueType::kString: return "[\"string\"," + json_hex(v.bytes) + "]";
     case otlp::ValueType::kBool: return std::string("[\"bool\",") + (v.boolean ? "true" : "false") + "]";
     case otlp::ValueType::kInt: return "[\"int\"," + std::to_string(v.integer) + "]";
-    case otlp::ValueType::kDouble: {
-      char bits[8];
-      std::memcpy(bits, &v.number, 8);  // little-endian hosts, as struct.pack('<d')
-      return "[\"double\"," + hex({bits, 8}) + "]";
-    }
-    case otlp::ValueType::kBytes: return "[\"bytes\"," + hex(v.bytes) + "]";
+    case otlp::ValueType::kDouble: return "[\"double\"," + json_hex(v.number) + "]";
+    case otlp::ValueType::kBytes: return "[\"bytes\"," + json_hex(v.bytes) + "]";
   }
   return "null";
 }
@@ -176,7 +165,7 @@ std::string value_json(const otlp::AnyValue& v) {
 std::string attributes_json(Slice<otlp::KeyValue> attributes) {
   std::string out = "[";
   for (size_t i = 0; i < attributes.size; ++i) {
-    out += (i ? ",[" : "[") + hex(attributes[i].key) + "," + value_json(attributes[i].value) + "]";
+    out += (i ? ",[" : "[") + json_hex(attributes[i].key) + "," + value_json(attributes[i].value) + "]";
   }
   return out + "]";
 }
@@ -185,15 +174,15 @@ std::string trace_id_json(const otlp::TraceId& id) { return "[" + u64(id.high) +
 
 std::string span_json(const otlp::Span& s) {
   std::string out = "{\"traceId\":" + trace_id_json(s.trace_id) + ",\"spanId\":" + u64(s.span_id) +
-                    ",\"traceState\":" + hex(s.trace_state) + ",\"parentSpanId\":" + u64(s.parent_span_id) +
-                    ",\"flags\":" + u64(s.flags) + ",\"name\":" + hex(s.name) +
+                    ",\"traceState\":" + json_hex(s.trace_state) + ",\"parentSpanId\":" + u64(s.parent_span_id) +
+                    ",\"flags\":" + u64(s.flags) + ",\"name\":" + json_hex(s.name) +
                     ",\"kind\":" + std::to_string(static_cast<int>(s.kind)) +
                     ",\"start\":" + u64(s.start_time_unix_nano) + ",\"end\":" + u64(s.end_time_unix_nano) +
                     ",\"attributes\":" + attributes_json(s.attributes) +
                     ",\"droppedAttributes\":" + u64(s.dropped_attributes_count) + ",\"events\":[";
   for (size_t i = 0; i < s.events.size; ++i) {
     const otlp::Event& e = s.events[i];
-    out += std::string(i ? "," : "") + "{\"time\":" + u64(e.time_unix_nano) + ",\"name\":" + hex(e.name) +
+    out += std::string(i ? "," : "") + "{\"time\":" + u64(e.time_unix_nano) + ",\"name\":" + json_hex(e.name) +
            ",\"attributes\":" + attributes_json(e.attributes) + ",\"dropped\":" + u64(e.dropped_attributes_count) +
            "}";
   }
@@ -201,12 +190,12 @@ std::string span_json(const otlp::Span& s) {
   for (size_t i = 0; i < s.links.size; ++i) {
     const otlp::Link& l = s.links[i];
     out += std::string(i ? "," : "") + "{\"traceId\":" + trace_id_json(l.trace_id) + ",\"spanId\":" + u64(l.span_id) +
-           ",\"traceState\":" + hex(l.trace_state) + ",\"attributes\":" + attributes_json(l.attributes) +
+           ",\"traceState\":" + json_hex(l.trace_state) + ",\"attributes\":" + attributes_json(l.attributes) +
            ",\"dropped\":" + u64(l.dropped_attributes_count) + ",\"flags\":" + u64(l.flags) + "}";
   }
   out += "],\"droppedLinks\":" + u64(s.dropped_links_count) +
          ",\"statusCode\":" + std::to_string(static_cast<int>(s.status_code)) +
-         ",\"statusMessage\":" + hex(s.status_message) + "}";
+         ",\"statusMessage\":" + json_hex(s.status_message) + "}";
   return out;
 }
 
@@ -214,7 +203,7 @@ std::string request_json(const otlp::ResourceSpans& r) {
   std::string out = "{\"resource\":" + attributes_json(r.resource_attributes) + ",\"scopes\":[";
   for (size_t i = 0; i < r.scope_spans.size; ++i) {
     const otlp::ScopeSpans& ss = r.scope_spans[i];
-    out += std::string(i ? "," : "") + "{\"name\":" + hex(ss.scope.name) + ",\"version\":" + hex(ss.scope.version) +
+    out += std::string(i ? "," : "") + "{\"name\":" + json_hex(ss.scope.name) + ",\"version\":" + json_hex(ss.scope.version) +
            ",\"spans\":[";
     for (size_t j = 0; j < ss.spans.size; ++j) out += (j ? ",\n" : "\n") + span_json(ss.spans[j]);
     out += "]}";

@@ -281,11 +281,18 @@ def main():
     ours, our_process = normalize(collect(ours_sock, judge, count, binary=False))
     theirs, their_process = normalize(collect(theirs_sock, judge, count, binary=True))
 
-    with open(args.readme, encoding="utf-8") as f:
+    return judge_differences(differences(ours, theirs, our_process, their_process),
+                             rules(scenario, ours, theirs), args.readme, count)
+
+
+def judge_differences(diffs, table, readme_path, count):
+    """Explains each difference by the first rule of `table` that matches, prints them all
+    and the rules, and fails (returns 1) on a difference no rule explains or on a choice of
+    litetrace's the README does not state. Shared by the Jaeger and the OTLP cross-checks."""
+    with open(readme_path, encoding="utf-8") as f:
         readme = f.read()
-    table = rules(scenario, ours, theirs)
     unexplained, used = [], {}
-    for d in differences(ours, theirs, our_process, their_process):
+    for d in diffs:
         rule = next((r for r in table if r[4](d)), None)
         print("%-24s %s" % (rule[0] if rule else "UNEXPLAINED", d))
         if rule is None:
@@ -293,7 +300,7 @@ def main():
         else:
             used[rule[0]] = rule
     print()
-    for name, whose, why, phrase, _ in table:
+    for name, whose, why, _, _ in table:
         seen = "seen" if name in used else "not seen in this scenario"
         print("%-24s %-5s %s (%s)" % (name, whose, why, seen))
     missing_docs = [r for r in used.values() if r[1] == "ours" and r[3] not in readme]

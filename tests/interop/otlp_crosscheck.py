@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 sys.path.insert(0, HERE)
 import otlp_judge  # noqa: E402
 import otlp_judge_tracer  # noqa: E402
-from jaeger_crosscheck import prepare_js  # noqa: E402
+from jaeger_crosscheck import judge_differences, prepare_js  # noqa: E402
 
 SDK_IDENTITY = ("telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version")
 
@@ -183,29 +183,7 @@ def main():
     ours, theirs = results
     assert len(ours[0]) == len(scenario["spans"]), "litetrace sent %d spans" % len(ours[0])
 
-    with open(a.readme, encoding="utf-8") as f:
-        readme = f.read()
-    table = rules(scenario)
-    unexplained, used = [], {}
-    for d in differences(ours, theirs):
-        rule = next((r for r in table if r[4](d)), None)
-        print("%-22s %s" % (rule[0] if rule else "UNEXPLAINED", d))
-        if rule is None:
-            unexplained.append(d)
-        else:
-            used[rule[0]] = rule
-    print()
-    for name, whose, why, _, _ in table:
-        print("%-22s %-5s %s (%s)" % (name, whose, why, "seen" if name in used else "not seen in this scenario"))
-    missing_docs = [r for r in used.values() if r[1] == "ours" and r[3] not in readme]
-    for r in missing_docs:
-        print("FAIL: difference %r is litetrace's choice but README.md does not say %r" % (r[0], r[3]))
-    for d in unexplained:
-        print("FAIL: unexplained difference: %s" % d)
-    if unexplained or missing_docs:
-        return 1
-    print("\n%d spans each; every difference is a known JS deviation or documented in README.md" % len(ours[0]))
-    return 0
+    return judge_differences(differences(ours, theirs), rules(scenario), a.readme, len(ours[0]))
 
 
 if __name__ == "__main__":
