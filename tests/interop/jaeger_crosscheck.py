@@ -16,10 +16,8 @@ A difference that no rule explains fails the test, as does a span missing on eit
 """
 
 import argparse
-import hashlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,45 +26,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import thrift_judge  # noqa: E402
-
-JS_DIR = os.path.join(HERE, "js")
-JS_FILES = ("package.json", "package-lock.json", "scenario.js", "jaeger_peer.js", "otlp_peer.js")
-NPM_HINT = ("Node.js and npm (Debian: apt-get install nodejs npm); the test installs the "
-            "pinned packages itself with `npm ci` from tests/interop/js/package-lock.json")
+from crosscheck import judge_differences, prepare_js  # noqa: E402
 
 TYPES = {0: "STRING", 1: "DOUBLE", 2: "BOOL", 3: "LONG", 4: "BINARY"}
 REFS = {0: "CHILD_OF", 1: "FOLLOWS_FROM"}
 SCOPE_TAGS = ("otel.scope.name", "otel.scope.version")
 JS_DEFAULT_RESOURCE = ("service.name", "telemetry.sdk.language", "telemetry.sdk.name", "telemetry.sdk.version")
 MAPPING_TAGS = ("error", "span.kind", "otel.status_code", "otel.status_description")
-
-
-# ---- the JS peer ----
-
-def prepare_js(cache):
-    """npm ci into the build tree's cache, once per lockfile; returns the peer's directory."""
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            thrift_judge.skip_or_fail(tool + " is not on PATH", NPM_HINT)
-    dest = os.path.join(cache, "js-peer")
-    digest = hashlib.sha256()
-    for name in ("package.json", "package-lock.json"):
-        with open(os.path.join(JS_DIR, name), "rb") as f:
-            digest.update(f.read())
-    stamp = os.path.join(dest, "installed.sha256")
-    installed = os.path.exists(stamp) and open(stamp).read() == digest.hexdigest()
-    os.makedirs(dest, exist_ok=True)
-    for name in JS_FILES:
-        shutil.copyfile(os.path.join(JS_DIR, name), os.path.join(dest, name))
-    if not installed:
-        p = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=dest,
-                           capture_output=True, text=True, timeout=900)
-        if p.returncode != 0:
-            thrift_judge.skip_or_fail("npm ci failed (is the npm registry reachable?):\n" + p.stderr[-2000:],
-                                      NPM_HINT)
-        with open(stamp, "w") as f:
-            f.write(digest.hexdigest())
-    return dest
 
 
 # ---- receiving and decoding ----
@@ -283,35 +249,6 @@ def main():
 
     return judge_differences(differences(ours, theirs, our_process, their_process),
                              rules(scenario, ours, theirs), args.readme, count)
-
-
-def judge_differences(diffs, table, readme_path, count):
-    """Explains each difference by the first rule of `table` that matches, prints them all
-    and the rules, and fails (returns 1) on a difference no rule explains or on a choice of
-    litetrace's the README does not state. Shared by the Jaeger and the OTLP cross-checks."""
-    with open(readme_path, encoding="utf-8") as f:
-        readme = f.read()
-    unexplained, used = [], {}
-    for d in diffs:
-        rule = next((r for r in table if r[4](d)), None)
-        print("%-24s %s" % (rule[0] if rule else "UNEXPLAINED", d))
-        if rule is None:
-            unexplained.append(d)
-        else:
-            used[rule[0]] = rule
-    print()
-    for name, whose, why, _, _ in table:
-        seen = "seen" if name in used else "not seen in this scenario"
-        print("%-24s %-5s %s (%s)" % (name, whose, why, seen))
-    missing_docs = [r for r in used.values() if r[1] == "ours" and r[3] not in readme]
-    for r in missing_docs:
-        print("FAIL: difference %r is litetrace's choice but README.md does not say %r" % (r[0], r[3]))
-    for d in unexplained:
-        print("FAIL: unexplained difference: %s" % d)
-    if unexplained or missing_docs:
-        return 1
-    print("\n%d spans each; every difference is a known JS deviation or documented in README.md" % count)
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 sys.path.insert(0, HERE)
 import otlp_judge  # noqa: E402
 import otlp_judge_tracer  # noqa: E402
-from jaeger_crosscheck import judge_differences, prepare_js  # noqa: E402
+from crosscheck import judge_differences, prepare_js  # noqa: E402
 
 SDK_IDENTITY = ("telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version")
 
