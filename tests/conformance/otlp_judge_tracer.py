@@ -8,7 +8,6 @@ an empty ExportTraceServiceResponse, as a collector does.
 """
 
 import argparse
-import base64
 import http.server
 import json
 import os
