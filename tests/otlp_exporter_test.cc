@@ -201,6 +201,21 @@ TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {
   EXPECT_EQ(rejected[0], server.url("/v1/traces") + " rejected 2 of 3 spans: too old");
 }
 
+TEST(OtlpExporter, ASlowCollectorIsWaitedForWithinTheTimeout) {
+  TestHttpServer server;
+  TestHttpServer::Reply slow = reply("200 OK");
+  slow.delay = 300ms;
+  server.set_reply(slow);
+  Said said;
+  TracerProvider provider(otlp_options(server, said));
+  record(provider, 2);
+  ASSERT_TRUE(provider.force_flush(30s));
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 2u);
+  EXPECT_EQ(s.requests_retried, 0u);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
 TEST(OtlpExporter, ATruncatedResponseIsRetried) {
   TestHttpServer server;
   TestHttpServer::Reply truncated{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"};  // then closes
