@@ -2,8 +2,9 @@
 // "demo-operation" that lasts a second, and a shutdown that flushes it to Jaeger.
 //
 // Configured by the OpenTelemetry environment variables (OTEL_SERVICE_NAME,
-// OTEL_EXPORTER_JAEGER_AGENT_HOST, OTEL_EXPORTER_JAEGER_AGENT_PORT, OTEL_TRACES_SAMPLER, ...;
-// see litetrace/environment.h). Watch it arrive in Jaeger
+// OTEL_EXPORTER_JAEGER_AGENT_HOST, OTEL_EXPORTER_JAEGER_AGENT_PORT, OTEL_TRACES_SAMPLER,
+// OTEL_TRACES_EXPORTER=otlp with OTEL_EXPORTER_OTLP_ENDPOINT, ...; see
+// litetrace/environment.h). Watch it arrive in Jaeger
 // (docker run --rm -p 16686:16686 -p 6831:6831/udp jaegertracing/all-in-one:latest)
 // or in a second terminal with ./build/tools/litetrace-dump.
 
@@ -36,6 +37,14 @@ int main() {
   const bool flushed = provider.shutdown();
   const litetrace::TracerStats s = provider.stats();
   std::printf("Trace id:  %s\n", trace_id.c_str());
+  if (options.exporter == litetrace::TracesExporter::kOtlp) {  // OTEL_TRACES_EXPORTER=otlp
+    std::printf("Sent:      %llu span(s) in %llu request(s), %llu bytes, over OTLP/HTTP to %s%s\n",
+                static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(s.requests_sent),
+                static_cast<unsigned long long>(s.bytes_sent), options.otlp_endpoint.c_str(),
+                flushed ? " (the collector took it)" : " - NOT everything was delivered");
+    std::printf("Jaeger UI: http://localhost:16686/trace/%s\n", trace_id.c_str());
+    return flushed ? 0 : 1;
+  }
   std::printf("Sent:      %llu span(s) in %llu packet(s), %llu bytes, to %s (agent %s:%u)%s\n",
               static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(s.packets_sent),
               static_cast<unsigned long long>(s.bytes_sent),
