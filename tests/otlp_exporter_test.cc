@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,41 @@ TEST(OtlpExporter, ASlowCollectorIsWaitedForWithinTheTimeout) {
   EXPECT_EQ(s.spans_exported, 2u);
   EXPECT_EQ(s.requests_retried, 0u);
   EXPECT_EQ(server.requests().size(), 1u);
+}
+
+// A collector that takes a request and never answers holds the sender, never the batcher:
+// the batcher goes on mapping and queueing; past the queue's 16 requests, spans are dropped
+// and counted at once, and shutdown counts the rest.
+TEST(OtlpExporter, AStuckCollectorHoldsTheSenderNotTheBatcher) {
+  TestHttpServer server;
+  TestHttpServer::Reply never = reply("200 OK");
+  never.delay = 1h;
+  server.set_reply(never);
+  Said said;
+  TracerProviderOptions o = otlp_options(server, said);
+  o.max_export_batch_size = 1;  // one request per span
+  o.otlp_timeout = 1h;
+  TracerProvider provider(o);
+  record(provider, 1);
+  EXPECT_FALSE(provider.force_flush(100ms));  // its request is out, unanswered
+  const auto eventually = [](auto done) {
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (!done() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+    return done();
+  };
+  ASSERT_TRUE(eventually([&] { return server.requests().size() == 1; }));
+
+  record(provider, 40);  // 16 fill the queue, 24 find it full
+  ASSERT_TRUE(eventually([&] { return provider.stats().spans_dropped_export_queue == 24; }))
+      << provider.stats().spans_dropped_export_queue;
+  EXPECT_FALSE(said.of(DiagnosticCode::kExportFailed).empty());
+
+  EXPECT_FALSE(provider.shutdown(100ms));
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_ended, 41u);
+  EXPECT_EQ(s.spans_failed, 17u);  // the one in flight and the 16 queued
+  EXPECT_EQ(s.spans_dropped_export_queue, 24u);
+  EXPECT_EQ(s.spans_exported, 0u);
 }
 
 TEST(OtlpExporter, ATruncatedResponseIsRetried) {
