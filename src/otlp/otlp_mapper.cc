@@ -27,6 +27,10 @@ void RequestBuilder::add(const uint8_t* record) {
 void RequestBuilder::clear() {
   records_.clear();
   offsets_.clear();
+  clear_built();
+}
+
+void RequestBuilder::clear_built() {
   spans_.clear();
   attributes_.clear();
   events_.clear();
@@ -42,12 +46,7 @@ std::string_view RequestBuilder::text(std::string_view s) {
 }
 
 ResourceSpans RequestBuilder::build(Slice<KeyValue> resource) {
-  spans_.clear();
-  attributes_.clear();
-  events_.clear();
-  links_.clear();
-  scopes_.clear();
-  repaired_.clear();
+  clear_built();
 
   // Reserve everything first: the views handed out point into these vectors.
   size_t attributes = 0;

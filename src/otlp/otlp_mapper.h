@@ -42,6 +42,7 @@ class RequestBuilder {
 
  private:
   std::string_view text(std::string_view s);
+  void clear_built();  // what build() made, not the records
   void map(const uint8_t* record, Span& out);
 
   const TickConverter* clock_;
