@@ -1,0 +1,283 @@
+// litetrace-dump's OTLP/HTTP side, piece by piece: the HTTP request parser (every place a
+// request can be cut between two reads, every way it can be malformed) and the OTLP request
+// decoder (protobuf and JSON agree; what each front end must accept and refuse).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "batch_printer.h"
+#include "http_request.h"
+#include "otlp/otlp_encoder.h"
+#include "otlp/otlp_json.h"
+#include "otlp_request.h"
+
+namespace litetrace::tools {
+namespace {
+
+HttpParse parse(std::string_view input, HttpRequest& r, size_t& consumed, int& status, std::string& error,
+                HttpParseLimits limits = {}) {
+  return parse_http_request(input, limits, r, consumed, status, error);
+}
+
+const std::string kChunked =
+    "POST /v1/traces HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"
+    "5;name=value\r\nhello\r\n"
+    "A\r\n, chunked!\r\n"
+    "0\r\nTrailer-One: 1\r\n\r\n";
+
+TEST(HttpRequestParser, AChunkedRequestCutAnywhereIsIncompleteUntilItsLastByte) {
+  for (size_t cut = 0; cut <= kChunked.size(); ++cut) {
+    HttpRequest r;
+    size_t consumed = 0;
+    int status = 0;
+    std::string error;
+    const HttpParse p = parse(std::string_view(kChunked).substr(0, cut), r, consumed, status, error);
+    const size_t head = kChunked.find("\r\n\r\n") + 4;
+    if (cut == kChunked.size()) {
+      ASSERT_EQ(p, HttpParse::kComplete) << error;
+      EXPECT_EQ(r.body, "hello, chunked!");
+      EXPECT_EQ(consumed, kChunked.size());
+      EXPECT_EQ(r.method, "POST");
+      EXPECT_EQ(r.target, "/v1/traces");
+      EXPECT_TRUE(r.keep_alive);
+      EXPECT_TRUE(r.expects_continue);
+      EXPECT_EQ(r.header("host"), "x");
+    } else {
+      ASSERT_EQ(p, cut < head ? HttpParse::kIncomplete : HttpParse::kHeadComplete) << "cut at " << cut << ": " << error;
+    }
+  }
+}
+
+TEST(HttpRequestParser, PipelinedRequestsAreTakenOneAtATime) {
+  const std::string two = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" + kChunked;
+  HttpRequest r;
+  size_t consumed = 0;
+  int status = 0;
+  std::string error;
+  ASSERT_EQ(parse(two, r, consumed, status, error), HttpParse::kComplete);
+  EXPECT_EQ(r.body, "abc");
+  EXPECT_EQ(r.target, "/a");
+  ASSERT_EQ(parse(std::string_view(two).substr(consumed), r, consumed, status, error), HttpParse::kComplete);
+  EXPECT_EQ(r.body, "hello, chunked!");
+}
+
+TEST(HttpRequestParser, ConnectionPersistenceFollowsTheVersionAndTheHeader) {
+  const struct {
+    const char* head;
+    bool keep_alive;
+  } cases[] = {
+      {"GET / HTTP/1.1\r\n\r\n", true},
+      {"GET / HTTP/1.1\r\nConnection: keep-alive, Close\r\n\r\n", false},
+      {"GET / HTTP/1.0\r\n\r\n", false},
+      {"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true},
+  };
+  for (const auto& c : cases) {
+    HttpRequest r;
+    size_t consumed = 0;
+    int status = 0;
+    std::string error;
+    ASSERT_EQ(parse(c.head, r, consumed, status, error), HttpParse::kComplete) << c.head;
+    EXPECT_EQ(r.keep_alive, c.keep_alive) << c.head;
+    EXPECT_TRUE(r.body.empty());
+  }
+}
+
+TEST(HttpRequestParser, MalformedRequestsGetTheStatusThatSaysWhy) {
+  HttpParseLimits small;
+  small.max_head = 100;
+  small.max_body = 10;
+  const struct {
+    std::string request;
+    int status;
+    const char* says;
+  } cases[] = {
+      {"POST /v1/traces\r\n\r\n", 400, "bad request line"},
+      {"POST  /v1/traces HTTP/1.1\r\n\r\n", 400, "bad request line"},
+      {"POST /v1/traces HTTP/2.0\r\n\r\n", 505, "not supported"},
+      {"POST / HTTP/1.1\r\nNo colon here\r\n\r\n", 400, "bad header line"},
+      {"POST / HTTP/1.1\r\nA: 1\r\n folded\r\n\r\n", 400, "folding"},
+      {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400, "bad Content-Length"},
+      {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "bad Content-Length"},
+      {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "both"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "not supported"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "bad chunk size"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 400, "longer than its size"},
+      {"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 413, "larger than 10"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", 413, "larger than 10"},
+      {"POST / HTTP/1.1\r\nX: " + std::string(200, 'x'), 431, "larger than 100"},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(2000, '1'), 400, "longer than 1 KiB"},
+  };
+  for (const auto& c : cases) {
+    HttpRequest r;
+    size_t consumed = 0;
+    int status = 0;
+    std::string error;
+    ASSERT_EQ(parse(c.request, r, consumed, status, error, small), HttpParse::kError) << c.request;
+    EXPECT_EQ(status, c.status) << c.request;
+    EXPECT_NE(error.find(c.says), std::string::npos) << error;
+  }
+}
+
+// ---- the OTLP request decoder ----
+
+namespace otlp = detail::otlp;
+
+struct Sample {
+  otlp::KeyValue resource[3] = {{"service.name", otlp::AnyValue::string("svc")},
+                                {"host.name", otlp::AnyValue::string("h")},
+                                {"pid", otlp::AnyValue::of(int64_t{42})}};
+  otlp::KeyValue attributes[6] = {{"s", otlp::AnyValue::string("text")},
+                                  {"b", otlp::AnyValue::of(true)},
+                                  {"i", otlp::AnyValue::of(int64_t{-9007199254740993})},
+                                  {"d", otlp::AnyValue::of(-0.0)},
+                                  {"x", otlp::AnyValue::binary(std::string_view("\x00\xff", 2))},
+                                  {"otel.dropped_attributes_count", otlp::AnyValue::of(int64_t{7})}};
+  otlp::KeyValue event_attributes[1] = {{"why", otlp::AnyValue::string("timeout")}};
+  otlp::Event events[1] = {{1700000000000001999u, "retry", {event_attributes, 1}, 2}};
+  otlp::Link links[1] = {{{0xAA, 0xBB}, 0xCC, "", {}, 0, 1}};
+  otlp::Span spans[1];
+  otlp::ScopeSpans scopes[1];
+  otlp::ResourceSpans request;
+
+  Sample() {
+    otlp::Span& s = spans[0];
+    s.trace_id = {0x0102030405060708, 0x090a0b0c0d0e0f10};
+    s.span_id = 0x1112131415161718;
+    s.parent_span_id = 0x2122232425262728;
+    s.trace_state = "vendor=1";
+    s.flags = otlp::kFlagsContextHasIsRemote | 1;
+    s.name = "op";
+    s.kind = otlp::SpanKind::kClient;
+    s.start_time_unix_nano = 1700000000000000500u;
+    s.end_time_unix_nano = 1700000000000002501u;  // 2.001 us: 3 us, rounded up
+    s.attributes = {attributes, 6};
+    s.dropped_attributes_count = 4;
+    s.events = {events, 1};
+    s.links = {links, 1};
+    s.dropped_links_count = 1;
+    s.status_code = otlp::StatusCode::kError;
+    s.status_message = "boom";
+    scopes[0] = {{"lib", "1.0"}, {spans, 1}};
+    request = {{resource, 3}, {scopes, 1}};
+  }
+};
+
+TEST(OtlpRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
+  const Sample sample;
+  OtlpRequest from_protobuf;
+  OtlpRequest from_json;
+  std::string error;
+  ASSERT_TRUE(decode_otlp_protobuf(otlp::encode_request(sample.request), from_protobuf, &error)) << error;
+  std::string json;
+  otlp::encode_request_json(sample.request, json);
+  ASSERT_TRUE(decode_otlp_json(json, from_json, &error)) << error;
+  ASSERT_EQ(from_protobuf.batches.size(), 1u);
+  ASSERT_EQ(from_json.batches.size(), 1u);
+  const std::string printed = format_json(from_protobuf.batches[0], "src");
+  EXPECT_EQ(printed, format_json(from_json.batches[0], "src"));
+
+  // What Jaeger would show, field by field.
+  EXPECT_EQ(printed,
+            "{\"source\":\"src\",\"seqNo\":null,\"stats\":null,"
+            "\"process\":{\"serviceName\":\"svc\",\"tags\":[{\"key\":\"host.name\",\"type\":\"string\",\"value\":\"h\"},"
+            "{\"key\":\"pid\",\"type\":\"long\",\"value\":42}]},"
+            "\"spans\":[{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\","
+            "\"parentSpanId\":\"2122232425262728\",\"operationName\":\"op\",\"flags\":1,"
+            "\"startTime\":1700000000000000,\"duration\":3,"
+            "\"references\":[{\"refType\":\"CHILD_OF\",\"traceId\":\"0102030405060708090a0b0c0d0e0f10\","
+            "\"spanId\":\"2122232425262728\"},{\"refType\":\"FOLLOWS_FROM\",\"traceId\":"
+            "\"00000000000000aa00000000000000bb\",\"spanId\":\"00000000000000cc\"}],"
+            "\"tags\":[{\"key\":\"span.kind\",\"type\":\"string\",\"value\":\"client\"},"
+            "{\"key\":\"otel.status_code\",\"type\":\"string\",\"value\":\"ERROR\"},"
+            "{\"key\":\"otel.status_description\",\"type\":\"string\",\"value\":\"boom\"},"
+            "{\"key\":\"error\",\"type\":\"bool\",\"value\":true},"
+            "{\"key\":\"otel.scope.name\",\"type\":\"string\",\"value\":\"lib\"},"
+            "{\"key\":\"otel.library.name\",\"type\":\"string\",\"value\":\"lib\"},"
+            "{\"key\":\"otel.scope.version\",\"type\":\"string\",\"value\":\"1.0\"},"
+            "{\"key\":\"otel.library.version\",\"type\":\"string\",\"value\":\"1.0\"},"
+            "{\"key\":\"w3c.tracestate\",\"type\":\"string\",\"value\":\"vendor=1\"},"
+            "{\"key\":\"s\",\"type\":\"string\",\"value\":\"text\"},"
+            "{\"key\":\"b\",\"type\":\"bool\",\"value\":true},"
+            "{\"key\":\"i\",\"type\":\"long\",\"value\":-9007199254740993},"
+            "{\"key\":\"d\",\"type\":\"double\",\"value\":-0.0},"
+            "{\"key\":\"x\",\"type\":\"binary\",\"value\":\"AP8=\"},"
+            "{\"key\":\"otel.dropped_attributes_count\",\"type\":\"long\",\"value\":4},"
+            "{\"key\":\"otel.dropped_links_count\",\"type\":\"long\",\"value\":1}],"
+            "\"logs\":[{\"timestamp\":1700000000000001,\"fields\":[{\"key\":\"event\",\"type\":\"string\",\"value\":"
+            "\"retry\"},{\"key\":\"otel.dropped_attributes_count\",\"type\":\"long\",\"value\":2},"
+            "{\"key\":\"why\",\"type\":\"string\",\"value\":\"timeout\"}]}]}]}");
+}
+
+TEST(OtlpRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
+  const std::string body = R"({"resource_spans":[{"scope_spans":[{"spans":[{
+    "trace_id":"0102030405060708090A0B0C0D0E0F10","span_id":"1112131415161718","name":"n",
+    "kind":"SPAN_KIND_PRODUCER","start_time_unix_nano":1000,"endTimeUnixNano":"5000",
+    "status":{"code":"STATUS_CODE_OK"},
+    "attributes":[
+      {"key":"i","value":{"intValue":12}},
+      {"key":"nan","value":{"doubleValue":"NaN"}},
+      {"key":"bytes","value":{"bytesValue":"_-8"}},
+      {"key":"arr","value":{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"1"},{"boolValue":false},
+        {"arrayValue":{"values":[{"doubleValue":1.5}]}}]}}},
+      {"key":"kv","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}},
+      {"key":"empty","value":{}}]}]}]}]})";
+  OtlpRequest r;
+  std::string error;
+  ASSERT_TRUE(decode_otlp_json(body, r, &error)) << error;
+  ASSERT_EQ(r.spans, 1u);
+  const detail::Span& s = r.batches[0].spans[0];
+  EXPECT_EQ(s.trace_id_high, 0x0102030405060708u);
+  EXPECT_EQ(s.duration_us, 4);
+  ASSERT_EQ(s.tags.size, 8u);
+  EXPECT_EQ(s.tags[0].str, "producer");
+  EXPECT_EQ(s.tags[1].str, "OK");
+  EXPECT_EQ(s.tags[2].vlong, 12);
+  EXPECT_TRUE(std::isnan(s.tags[3].vdouble));
+  EXPECT_EQ(s.tags[4].str, std::string_view("\xff\xef", 2));  // URL-safe base64
+  EXPECT_EQ(s.tags[5].str, R"(["a",1,false,[1.5]])");
+  EXPECT_EQ(s.tags[6].str, R"({"k":"v"})");
+  EXPECT_EQ(s.tags[7].str, "");
+}
+
+TEST(OtlpRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
+  const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+    {"traceId":"0102","spanId":"1112131415161718","name":"short trace id"},
+    {"traceId":"00000000000000000000000000000000","spanId":"1112131415161718","name":"zero trace id"},
+    {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"zz12131415161718","name":"not hex"},
+    {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"1112131415161718","name":"kept"}]}]}]})";
+  OtlpRequest r;
+  std::string error;
+  ASSERT_TRUE(decode_otlp_json(body, r, &error)) << error;
+  EXPECT_EQ(r.spans, 1u);
+  EXPECT_EQ(r.rejected_spans, 3u);
+  EXPECT_EQ(r.rejected_reason, "span \"short trace id\": trace_id is 2 bytes, not 16");
+  EXPECT_EQ(r.batches[0].spans[0].operation_name, "kept");
+}
+
+TEST(OtlpRequestDecoder, MalformedBodiesSayWhatAndWhere) {
+  OtlpRequest r;
+  std::string error;
+  // Span.name (field 5) as a varint.
+  const std::string span = std::string("\x28\x01", 2);
+  const std::string scope = "\x12" + std::string(1, static_cast<char>(span.size())) + span;
+  const std::string resource = "\x12" + std::string(1, static_cast<char>(scope.size())) + scope;
+  const std::string body = "\x0a" + std::string(1, static_cast<char>(resource.size())) + resource;
+  EXPECT_FALSE(decode_otlp_protobuf(body, r, &error));
+  EXPECT_EQ(error, "resource_spans[0].scope_spans[0].spans[0].name (field 5) has wire type varint, not length-delimited");
+  EXPECT_FALSE(decode_otlp_protobuf(body.substr(0, body.size() - 1), r, &error));
+  EXPECT_NE(error.find("malformed ExportTraceServiceRequest"), std::string::npos) << error;
+  EXPECT_FALSE(decode_otlp_json(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"startTimeUnixNano":"12x"}]}]}]})", r,
+                                &error));
+  EXPECT_EQ(error, "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano \"12x\" is not an integer");
+  EXPECT_FALSE(decode_otlp_json("[]", r, &error));
+  EXPECT_FALSE(decode_otlp_json("{\"resourceSpans\":", r, &error));
+  EXPECT_NE(error.find("not JSON"), std::string::npos) << error;
+  // Unknown fields are skipped, as protobuf and OTLP/JSON require.
+  EXPECT_TRUE(decode_otlp_protobuf(std::string("\xf8\x01\x05", 3), r, &error)) << error;
+  EXPECT_TRUE(decode_otlp_json(R"({"resourceSpans":[],"future":{"x":1}})", r, &error)) << error;
+}
+
+}  // namespace
+}  // namespace litetrace::tools
