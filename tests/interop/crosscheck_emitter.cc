@@ -4,6 +4,7 @@
 //
 //   crosscheck_emitter SCENARIO.json PORT          Jaeger, compact Thrift to 127.0.0.1:PORT
 //   crosscheck_emitter SCENARIO.json --otlp URL    OTLP/HTTP, protobuf
+//   crosscheck_emitter SCENARIO.json --otlp-json URL  OTLP/HTTP, JSON
 
 #include <litetrace/sampler.h>
 #include <litetrace/trace.h>
@@ -93,8 +94,9 @@ litetrace::StatusCode status(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool otlp = argc == 4 && std::strcmp(argv[2], "--otlp") == 0;
-  if (argc != 3 && !otlp) fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp URL");
+  const bool json = argc == 4 && std::strcmp(argv[2], "--otlp-json") == 0;
+  const bool otlp = json || (argc == 4 && std::strcmp(argv[2], "--otlp") == 0);
+  if (argc != 3 && !otlp) fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp[-json] URL");
   std::ifstream in(argv[1], std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
   if (otlp) {
     o.exporter = litetrace::TracesExporter::kOtlp;
     o.otlp_endpoint = argv[3];
+    if (json) o.otlp_protocol = litetrace::OtlpProtocol::kHttpJson;
   } else {
     o.agent_host = "127.0.0.1";
     o.agent_port = static_cast<uint16_t>(std::atoi(argv[2]));

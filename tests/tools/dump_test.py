@@ -5,12 +5,18 @@
            exactly what Apache Thrift (official IDL) decodes from the same bytes
   malformed garbage and truncated datagrams get a clear error and the tool goes on
   ruby     spans from Debian's ruby-jaeger-client are printed with their tree and values
+  otlp     the same spans sent over UDP (compact Thrift), OTLP/HTTP protobuf and OTLP/HTTP JSON
+           print the same, but for what each wire cannot carry
+  otlp_http  litetrace-dump as an HTTP server: chunked bodies, 100-continue, keep-alive and
+           pipelining, and every bad request answered as a collector answers it
+  otlp_js  the OpenTelemetry JS SDK's OTLP exporter (it posts chunked) is printed
 """
 
 import argparse
 import base64
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -27,12 +33,19 @@ class Dump:
     before it gives up) is far beyond what a loaded machine needs: the tests end it with
     --count, or kill it."""
 
-    def __init__(self, binary, *extra):
-        self.proc = subprocess.Popen([binary, "--port", "0", "--json", "--timeout", "60", *extra],
+    def __init__(self, binary, *extra, udp=True, otlp=False, json_lines=True):
+        ports = ["--port", "0" if udp else "off", "--otlp-port", "0" if otlp else "off"]
+        self.proc = subprocess.Popen([binary, *ports, *(["--json"] if json_lines else []), "--timeout", "60", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        banner = self.proc.stderr.readline()
-        assert "listening on udp" in banner, banner
-        self.port = int(banner.rsplit(":", 1)[1])
+        self.port = self.otlp_port = None
+        for _ in range(int(udp) + int(otlp)):
+            banner = self.proc.stderr.readline()
+            m = re.search(r"listening on (udp|http) \S*:(\d+)", banner)
+            assert m, banner
+            if m.group(1) == "udp":
+                self.port = int(m.group(2))
+            else:
+                self.otlp_port = int(m.group(2))
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     def send(self, data):
@@ -172,7 +185,7 @@ def test_ruby(a):
     assert fields == {"event": "hello", "note": "from ruby"}, fields
     assert parent["duration"] >= child["duration"] >= 0
     # And the span tree as people read it.
-    text = subprocess.Popen([a.dump, "--port", "0", "--count", "1", "--timeout", "60"],
+    text = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", "--count", "1", "--timeout", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = int(text.stderr.readline().rsplit(":", 1)[1])
     subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"), str(port)], check=True, timeout=120)
@@ -223,7 +236,8 @@ def test_two_services(a):
                 datagrams.append(sock.recv(70000))
         except socket.timeout:
             pass
-        proc = subprocess.Popen([a.dump, "--port", "0", "--traces", "--count", str(len(datagrams)), "--timeout", "60"],
+        proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", "--traces", "--count", str(len(datagrams)),
+                                 "--timeout", "60"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         banner = proc.stderr.readline()
         port = int(banner.rsplit(":", 1)[1])
@@ -241,9 +255,299 @@ def test_two_services(a):
                          (8, "- GET /stock  (inventory)"), (11, "- db.query  (inventory)")], spans
 
 
+SCENARIO = os.path.join(HERE, "..", "interop", "crosscheck_scenario.json")
+
+
+def spans_until(dump, total):
+    """--json lines until `total` spans have come (a batcher may send them in several
+    datagrams or requests), then litetrace-dump is stopped."""
+    batches = []
+    while sum(len(b.get("spans", [])) for b in batches) < total:
+        batches.append(dump.line())
+    dump.proc.kill()
+    dump.proc.communicate()
+    return batches
+
+
+def normalized(batches):
+    """Spans by operation name, with ids replaced by span names (trace ids by the names of
+    the trace's spans), so that two runs with their own random ids compare."""
+    names = {s["spanId"]: s["operationName"] for b in batches for s in b["spans"]}
+    traces = {}
+    for b in batches:
+        for s in b["spans"]:
+            traces.setdefault(s["traceId"], []).append(s["operationName"])
+    trace_label = {t: "trace of " + ",".join(sorted(n)) for t, n in traces.items()}
+    out = {}
+    for b in batches:
+        for s in b["spans"]:
+            span = dict(s)
+            span["traceId"] = trace_label[s["traceId"]]
+            span["spanId"] = s["operationName"]
+            span["parentSpanId"] = names.get(s["parentSpanId"], s["parentSpanId"])
+            span["references"] = [(r["refType"], trace_label.get(r["traceId"], r["traceId"]),
+                                   names.get(r["spanId"], r["spanId"])) for r in s["references"]]
+            span["process"] = (b["process"]["serviceName"], b["process"]["tags"])
+            out[s["operationName"]] = span
+    return out
+
+
+def test_otlp(a):
+    """One scenario, three wires. Every difference must be one the wires explain: the Jaeger
+    exporter adds host tags to the Process, the sampler's tags to root spans, a sequence
+    number and client statistics to each batch; OTLP has none of them."""
+    scenario = json.load(open(SCENARIO))
+    total = len(scenario["spans"])
+    runs = {}
+    for wire in ("udp", "otlp", "otlp-json"):
+        dump = Dump(a.dump, udp=wire == "udp", otlp=wire != "udp")
+        target = (str(dump.port) if wire == "udp" else
+                  ["--" + wire, "http://127.0.0.1:%d/v1/traces" % dump.otlp_port])
+        run = subprocess.run([a.crosscheck_emitter, SCENARIO, *([target] if wire == "udp" else target)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        batches = spans_until(dump, total)
+        for b in batches:
+            udp = wire == "udp"
+            assert (b["seqNo"] is not None, b["stats"] is not None) == (udp, udp), b
+        runs[wire] = normalized(batches)
+    udp_only_process = {"jaeger.version", "hostname", "ip"}
+    udp_only_tags = {"sampler.type", "sampler.param"}
+    for wire in ("otlp", "otlp-json"):
+        assert set(runs[wire]) == set(runs["udp"]) == {s["name"] for s in scenario["spans"]}, runs[wire].keys()
+        for name, theirs in runs[wire].items():
+            ours = dict(runs["udp"][name])
+            service, tags = ours["process"]
+            assert udp_only_process <= {t["key"] for t in tags}, tags
+            ours["process"] = (service, [t for t in tags if t["key"] not in udp_only_process])
+            ours["tags"] = [t for t in ours["tags"] if t["key"] not in udp_only_tags]
+            assert not udp_only_tags & {t["key"] for t in theirs["tags"]}, theirs["tags"]
+            for field in sorted(set(ours) | set(theirs)):
+                assert ours.get(field) == theirs.get(field), "%s, span %r, %s:\n udp:  %r\n %s: %r" % (
+                    wire, name, field, ours.get(field), wire, theirs.get(field))
+    print("%d spans print the same over UDP, OTLP/HTTP protobuf and OTLP/HTTP JSON" % total)
+
+
+# ---- OTLP/HTTP by hand: protobuf written field by field, requests byte by byte ----
+
+def pb_varint(v):
+    out = b""
+    while True:
+        b, v = v & 0x7F, v >> 7
+        out += bytes([b | (0x80 if v else 0)])
+        if not v:
+            return out
+
+
+def pb_bytes(field, data):
+    return pb_varint(field << 3 | 2) + pb_varint(len(data)) + data
+
+
+def pb_request(spans, service="by-hand"):
+    """An ExportTraceServiceRequest of one resource and one scope; spans are
+    (trace id, span id, name)."""
+    attribute = pb_bytes(1, b"service.name") + pb_bytes(2, pb_bytes(1, service.encode()))
+    resource = pb_bytes(1, pb_bytes(1, attribute))
+    body = b""
+    for trace_id, span_id, name in spans:
+        body += pb_bytes(2, pb_bytes(1, trace_id) + pb_bytes(2, span_id) + pb_bytes(5, name.encode()) +
+                         pb_varint(7 << 3 | 1) + struct.pack("<Q", 1700000000000000000) +
+                         pb_varint(8 << 3 | 1) + struct.pack("<Q", 1700000000001000000))
+    return pb_bytes(1, resource + pb_bytes(2, body))
+
+
+def pb_fields(data):
+    """The top-level fields of a protobuf message: {number: value}."""
+    out, i = {}, 0
+    while i < len(data):
+        key, i = read_varint(data, i)
+        if key & 7 == 0:
+            out[key >> 3], i = read_varint(data, i)
+        else:
+            n, i = read_varint(data, i)
+            out[key >> 3], i = data[i:i + n], i + n
+    return out
+
+
+def read_varint(data, i):
+    v = shift = 0
+    while True:
+        b = data[i]
+        v |= (b & 0x7F) << shift
+        shift, i = shift + 7, i + 1
+        if not b & 0x80:
+            return v, i
+
+
+def json_request(spans, service="by-hand"):
+    return json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+        "scopeSpans": [{"scope": {"name": "hand"}, "spans": [
+            {"traceId": t.hex(), "spanId": s.hex(), "name": n, "kind": 2,
+             "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000001000000"}
+            for t, s, n in spans]}]}]}).encode()
+
+
+class Http:
+    """One connection; responses read by their Content-Length."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def response(self):
+        while b"\r\n\r\n" not in self.buf:
+            more = self.sock.recv(65536)
+            assert more, "connection closed before a response: %r" % self.buf
+            self.buf += more
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:])}
+        n = int(headers.get("content-length", "0"))
+        while len(self.buf) < n:
+            self.buf += self.sock.recv(65536)
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return status, headers, body
+
+    def closed(self):
+        return self.buf == b"" and self.sock.recv(1) == b""
+
+
+def post(body, content_type="application/x-protobuf", path="/v1/traces", extra=""):
+    return ("POST %s HTTP/1.1\r\nHost: dump\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n" % (
+        path, content_type, len(body), extra)).encode() + body
+
+
+def ids(n):
+    return bytes([n] * 16), bytes([n] * 8)
+
+
+def test_otlp_http(a):
+    dump = Dump(a.dump, "--count", "8", udp=False, otlp=True)
+    c = Http(dump.otlp_port)
+
+    # Chunked, in pieces, with a chunk extension and a trailer.
+    body = pb_request([(*ids(1), "chunked")])
+    chunks = [body[:7], body[7:20], body[20:]]
+    c.send(b"POST /v1/traces HTTP/1.1\r\nHost: dump\r\nContent-Type: application/x-protobuf\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n")
+    for i, chunk in enumerate(chunks):
+        c.send(b"%x%s\r\n" % (len(chunk), b";ext=1" if i == 1 else b"") + chunk + b"\r\n")
+    c.send(b"0\r\nX-Trailer: yes\r\n\r\n")
+    status, headers, answer = c.response()
+    assert (status, headers["content-type"], answer) == (200, "application/x-protobuf", b""), (status, headers)
+    assert dump.line()["spans"][0]["operationName"] == "chunked"
+
+    # Expect: 100-continue: the body goes only once the server says so.
+    body = pb_request([(*ids(2), "continued")])
+    c.send(post(body, extra="Expect: 100-continue\r\n")[:-len(body)])
+    assert c.response()[0] == 100
+    c.send(body)
+    assert c.response()[0] == 200
+    assert dump.line()["spans"][0]["operationName"] == "continued"
+
+    # Two JSON requests pipelined in one write, answered in order.
+    c.send(post(json_request([(*ids(3), "first")]), "application/json; charset=utf-8") +
+           post(json_request([(*ids(4), "second")]), "application/json"))
+    for name in ("first", "second"):
+        status, headers, answer = c.response()
+        assert (status, headers["content-type"], answer) == (200, "application/json", b"{}"), (status, answer)
+        span = dump.line()["spans"][0]
+        assert span["operationName"] == name and span["tags"][0] == {"key": "span.kind", "type": "string",
+                                                                     "value": "server"}, span
+
+    # Bad bodies: 400 with a google.rpc.Status in the request's encoding; the connection goes on.
+    c.send(post(b"\x0a\x05abc"))
+    status, _, answer = c.response()
+    status_message = pb_fields(answer)[2].decode()
+    assert status == 400 and pb_fields(answer)[1] == 3 and "malformed" in status_message, (status, answer)
+    assert "error" in dump.line()
+    c.send(post(b'{"resourceSpans": [', "application/json"))
+    status, _, answer = c.response()
+    assert status == 400 and json.loads(answer)["code"] == 3 and "not JSON" in json.loads(answer)["message"], answer
+    assert "error" in dump.line()
+
+    # A span with a 4-byte trace id is rejected alone, in partial_success; the other is kept.
+    c.send(post(pb_request([(b"\x01\x02\x03\x04", bytes([5] * 8), "bad id"), (*ids(6), "good id")])))
+    status, _, answer = c.response()
+    partial = pb_fields(pb_fields(answer)[1])
+    assert status == 200 and partial[1] == 1 and b"trace_id is 4 bytes" in partial[2], answer
+    assert [s["operationName"] for s in dump.line()["spans"]] == ["good id"]
+
+    # Not an export request: answered, and not counted.
+    c.send(post(b"{}", path="/v1/logs"))
+    assert c.response()[0] == 404
+    c.send(post(b"{}", "text/plain"))
+    assert c.response()[0] == 415
+    c.send(post(b"\x1f\x8b", extra="Content-Encoding: gzip\r\n"))
+    status, _, answer = c.response()
+    assert status == 415 and b"not supported by litetrace-dump" in answer, answer
+
+    # Malformed HTTP: 400 and the connection closed; a new one works.
+    bad = Http(dump.otlp_port)
+    bad.send(b"POST /v1/traces HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    status, headers, answer = bad.response()
+    assert status == 400 and headers.get("connection") == "close" and b"bad chunk size" in answer, answer
+    assert bad.closed()
+
+    c.send(post(pb_request([(*ids(7), "last")]), extra="Connection: close\r\n"))
+    assert c.response()[0] == 200
+    lines, err = dump.finish()
+    assert [s["operationName"] for s in lines[-1]["spans"]] == ["last"], lines
+    assert dump.proc.returncode == 0, err
+    for expected in ("not a valid ExportTraceServiceRequest", "rejected 1 span(s)", "asked for POST /v1/logs",
+                     "bad HTTP request", 'Content-Encoding "gzip"'):
+        assert expected in err, (expected, err)
+    print(err)
+
+
+def test_otlp_js(a):
+    """The OpenTelemetry JS SDK's OTLP/HTTP exporter sends the scenario (chunked, as it does)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+    from crosscheck import prepare_js
+    peer_dir = prepare_js(a.cache)
+    scenario = json.load(open(SCENARIO))
+    dump = Dump(a.dump, udp=False, otlp=True)
+    run = subprocess.run(["node", "otlp_peer.js", SCENARIO, "http://127.0.0.1:%d/v1/traces" % dump.otlp_port],
+                         cwd=peer_dir, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    batches = spans_until(dump, len(scenario["spans"]))
+    spans = normalized(batches)
+    assert set(spans) == {s["name"] for s in scenario["spans"]}, spans.keys()
+    for s in scenario["spans"]:
+        span = spans[s["name"]]
+        assert span["parentSpanId"] == s.get("parent", "0" * 16), span
+        assert span["startTime"] == int(s["start"]) // 1000, span
+        assert span["process"][0] == scenario["service"], span["process"]
+    print("the JS exporter's %d spans, as printed:" % len(spans))
+    print(json.dumps(batches[0]["spans"][0], indent=1)[:1500])
+
+
+def test_demo_otlp(a):
+    """The README's demo over OTLP, as a user sees it."""
+    dump = Dump(a.dump, "--count", "1", udp=False, otlp=True, json_lines=False)
+    env = dict(os.environ, OTEL_TRACES_EXPORTER="otlp",
+               OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % dump.otlp_port, OTEL_SERVICE_NAME="demo-app")
+    run = subprocess.run([a.demo], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out, err = dump.proc.communicate(timeout=120)
+    print(run.stdout + out)
+    trace_id = run.stdout.split("Trace id:")[1].split()[0]
+    assert "(the collector took it)" in run.stdout, run.stdout
+    assert re.match(r'batch from 127\.0\.0\.1:\d+ over OTLP/HTTP protobuf, \d+ bytes: service "demo-app", 1 span\n',
+                    out), out
+    assert "  trace %s\n  - demo-operation  [" % trace_id in out and "1.00" in out, out
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services"])
+    ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services", "otlp", "otlp_http",
+                                     "otlp_js", "demo_otlp"])
+    ap.add_argument("--crosscheck-emitter")
     ap.add_argument("--demo")
     ap.add_argument("--two-services")
     ap.add_argument("--dump", required=True)
