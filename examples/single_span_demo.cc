@@ -45,6 +45,11 @@ int main() {
     std::printf("Jaeger UI: http://localhost:16686/trace/%s\n", trace_id.c_str());
     return flushed ? 0 : 1;
   }
+  if (options.exporter == litetrace::TracesExporter::kConsole) {  // OTEL_TRACES_EXPORTER=console
+    std::printf("Printed:   %llu span(s) on stderr%s\n", static_cast<unsigned long long>(s.spans_exported),
+                flushed ? "" : " - NOT everything was printed");
+    return flushed ? 0 : 1;
+  }
   std::printf("Sent:      %llu span(s) in %llu packet(s), %llu bytes, to %s (agent %s:%u)%s\n",
               static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(s.packets_sent),
               static_cast<unsigned long long>(s.bytes_sent),

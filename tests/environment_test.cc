@@ -128,12 +128,13 @@ TEST(Environment, TracesExporter) {
             (std::vector<std::string>{
                 "OTEL_TRACES_EXPORTER=\"none,jaeger\": litetrace sends spans to one exporter; using jaeger"}));
   EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "otlp"}}).exporter, TracesExporter::kOtlp);
-  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "console"}}).configuration_errors,
-            (std::vector<std::string>{"OTEL_TRACES_EXPORTER=\"console\": not built into litetrace yet (known: "
-                                      "jaeger, otlp, none); using jaeger"}));
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "Console"}}).exporter, TracesExporter::kConsole);
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "zipkin"}}).configuration_errors,
+            (std::vector<std::string>{"OTEL_TRACES_EXPORTER=\"zipkin\": not built into litetrace yet (known: "
+                                      "jaeger, otlp, console, none); using jaeger"}));
   EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "kafka"}}).configuration_errors,
-            (std::vector<std::string>{
-                "OTEL_TRACES_EXPORTER=\"kafka\": unknown exporter (known: jaeger, otlp, none); using jaeger"}));
+            (std::vector<std::string>{"OTEL_TRACES_EXPORTER=\"kafka\": unknown exporter (known: jaeger, otlp, "
+                                      "console, none); using jaeger"}));
 }
 
 TEST(Environment, OtlpVariables) {

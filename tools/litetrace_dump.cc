@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "batch_printer.h"
+#include "jaeger/span_printer.h"
 #include "http_request.h"
 #include "jaeger/jaeger_decoder.h"
 #include "litetrace/version.h"
@@ -205,7 +205,7 @@ void append_field(std::string& out, uint32_t number, std::string_view bytes) {
 
 std::string status_body(bool json, int code, const std::string& message) {
   if (json) {
-    return "{\"code\":" + std::to_string(code) + ",\"message\":" + litetrace::tools::json_string(message) + "}";
+    return "{\"code\":" + std::to_string(code) + ",\"message\":" + litetrace::detail::json_string(message) + "}";
   }
   std::string out;
   append_varint(out, /*Status.code*/ 1 << 3 | 0);
@@ -218,7 +218,7 @@ std::string export_response(bool json, size_t rejected, const std::string& messa
   if (rejected == 0) return json ? "{}" : "";  // an empty ExportTraceServiceResponse
   if (json) {
     return "{\"partialSuccess\":{\"rejectedSpans\":\"" + std::to_string(rejected) +
-           "\",\"errorMessage\":" + litetrace::tools::json_string(message) + "}}";
+           "\",\"errorMessage\":" + litetrace::detail::json_string(message) + "}}";
   }
   std::string partial;
   append_varint(partial, /*ExportTracePartialSuccess.rejected_spans*/ 1 << 3 | 0);
@@ -305,9 +305,9 @@ class Dump {
 
 void Dump::print_batch(const DecodedBatch& batch, const std::string& source, size_t bytes) {
   if (o_.json) {
-    std::printf("%s\n", litetrace::tools::format_json(batch, source).c_str());
+    std::printf("%s\n", litetrace::detail::format_json(batch, source).c_str());
   } else {
-    std::printf("%s", litetrace::tools::format_text(batch, source + ", " + std::to_string(bytes) + " bytes").c_str());
+    std::printf("%s", litetrace::detail::format_text(batch, source + ", " + std::to_string(bytes) + " bytes").c_str());
   }
   std::fflush(stdout);
 }
@@ -316,8 +316,8 @@ void Dump::print_error(const std::string& source, size_t bytes, const std::strin
   std::fprintf(stderr, "litetrace-dump: %zu-byte %s from %s is not a valid %s\n", bytes,
                what == "emitBatch" ? "datagram" : "request", source.c_str(), (what + ": " + error).c_str());
   if (o_.json) {
-    std::printf("{\"source\":%s,\"bytes\":%zu,\"error\":%s}\n", litetrace::tools::json_string(source).c_str(), bytes,
-                litetrace::tools::json_string(error).c_str());
+    std::printf("{\"source\":%s,\"bytes\":%zu,\"error\":%s}\n", litetrace::detail::json_string(source).c_str(), bytes,
+                litetrace::detail::json_string(error).c_str());
     std::fflush(stdout);
   }
 }
@@ -328,7 +328,7 @@ void Dump::print_traces() {
   for (const auto& r : kept_requests_) {
     for (const auto& b : r.batches) batches.push_back(&b);
   }
-  std::printf("%s", litetrace::tools::format_traces(batches).c_str());
+  std::printf("%s", litetrace::detail::format_traces(batches).c_str());
   std::fflush(stdout);
 }
 

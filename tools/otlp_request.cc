@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "batch_printer.h"
+#include "jaeger/span_printer.h"
 #include "core/json_reader.h"
 #include "jaeger/jaeger_encoder.h"
 #include "otlp/proto_reader.h"
@@ -107,7 +107,7 @@ std::string base64(std::string_view bytes) {
 std::string value_json(const Value& v) {
   switch (v.kind) {
     case Value::Kind::kEmpty: return "null";
-    case Value::Kind::kString: return json_string(v.text);
+    case Value::Kind::kString: return detail::json_string(v.text);
     case Value::Kind::kBool: return v.boolean ? "true" : "false";
     case Value::Kind::kInt: return std::to_string(v.integer);
     case Value::Kind::kDouble: return json_number(v.number);
@@ -359,7 +359,7 @@ class ProtoDecoder {
             if (list) {
               Attribute kv;
               if (!key_value(g.bytes, kv)) return false;
-              v.text += json_string(kv.key) + ":" + value_json(kv.value);
+              v.text += detail::json_string(kv.key) + ":" + value_json(kv.value);
             } else {
               Value item;
               if (!any_value(g.bytes, item, depth + 1)) return false;
@@ -561,7 +561,7 @@ class JsonDecoder {
                                  if (list) {
                                    Attribute kv;
                                    if (!key_value(item, kv)) return false;
-                                   v.text += json_string(kv.key) + ":" + value_json(kv.value);
+                                   v.text += detail::json_string(kv.key) + ":" + value_json(kv.value);
                                  } else {
                                    Value x;
                                    if (!any_value(item, x, depth + 1)) return false;

@@ -236,6 +236,7 @@ enum class TracesExporter : uint8_t {
   kJaeger,  // "jaeger"
   kOtlp,    // "otlp": OTLP over HTTP (otlp_endpoint), on a sender thread of its own
   kNone,    // "none": spans are recorded, then discarded (TracerStats::spans_discarded)
+  kConsole, // "console": each batch as a span tree on stderr, as litetrace-dump prints it
 };
 
 // OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" or "http/json".
@@ -306,6 +307,7 @@ struct TracerStats {
   // Reached the socket. UDP confirms nothing: when nothing listens on the agent's port, the
   // kernel learns so from an ICMP reply that fails the *next* send, so the first datagram
   // after the agent went away counts as exported and the ones after it as failed.
+  // OTLP: the server answered 2xx. Console: written to stderr.
   uint64_t spans_exported = 0;
   uint64_t spans_dropped_queue = 0;   // ring full, or ended after shutdown
   uint64_t spans_dropped_too_large = 0;

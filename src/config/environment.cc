@@ -250,12 +250,15 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
       o.exporter = TracesExporter::kOtlp;
     } else if (equals_ignoring_case(v, "none")) {
       o.exporter = TracesExporter::kNone;
+    } else if (equals_ignoring_case(v, "console")) {
+      o.exporter = TracesExporter::kConsole;
     } else if (v.find(',') != std::string_view::npos) {
       env.invalid("OTEL_TRACES_EXPORTER", v, "litetrace sends spans to one exporter", "jaeger");
-    } else if (equals_ignoring_case(v, "console") || equals_ignoring_case(v, "zipkin")) {
-      env.invalid("OTEL_TRACES_EXPORTER", v, "not built into litetrace yet (known: jaeger, otlp, none)", "jaeger");
+    } else if (equals_ignoring_case(v, "zipkin")) {
+      env.invalid("OTEL_TRACES_EXPORTER", v, "not built into litetrace yet (known: jaeger, otlp, console, none)",
+                  "jaeger");
     } else {
-      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, otlp, none)", "jaeger");
+      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, otlp, console, none)", "jaeger");
     }
   }
   read_otlp(env, o);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/process_info.h"
+#include "jaeger/console_sink.h"
 #include "jaeger/jaeger_sink.h"
 #include "otlp/otlp_sink.h"
 #include "litetrace/version.h"
@@ -67,6 +68,9 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
                                     DiagnosticReporter* reporter) {
   switch (options.exporter) {
     case TracesExporter::kNone: return std::make_unique<DiscardingSink>();
+    case TracesExporter::kConsole:
+      return std::make_unique<ConsoleSink>(ProcessView(options.service_name, process_tags(options)).process, clock,
+                                           stderr);
     case TracesExporter::kOtlp: {
       otlp::SinkOptions o;
       std::string unused;

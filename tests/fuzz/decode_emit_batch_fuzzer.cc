@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "batch_printer.h"
 #include "jaeger/jaeger_decoder.h"
 #include "jaeger/jaeger_encoder.h"
+#include "jaeger/span_printer.h"
 
 namespace lt = litetrace::detail;
 
@@ -71,8 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!lt::decode_emit_batch(data, size, first, &error)) return 0;
 
   // The printers must cope with anything the decoder accepts.
-  (void)litetrace::tools::format_text(first, "fuzz");
-  (void)litetrace::tools::format_json(first, "fuzz");
+  (void)litetrace::detail::format_text(first, "fuzz");
+  (void)litetrace::detail::format_json(first, "fuzz");
 
   const lt::Slice<lt::Span> spans{first.spans.data(), first.spans.size()};
   lt::CompactWriter sizer;

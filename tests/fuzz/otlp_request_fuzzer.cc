@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "batch_printer.h"
+#include "jaeger/span_printer.h"
 #include "http_request.h"
 #include "otlp_request.h"
 
@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t spans = 0;
     for (const auto& batch : otlp.batches) {
       spans += batch.spans.size();
-      litetrace::tools::format_json(batch, "fuzz");
-      litetrace::tools::format_text(batch, "fuzz");
+      litetrace::detail::format_json(batch, "fuzz");
+      litetrace::detail::format_text(batch, "fuzz");
     }
     if (spans != otlp.spans || (otlp.rejected_spans != 0) == otlp.rejected_reason.empty()) std::abort();
   }

@@ -5,6 +5,7 @@
 //   crosscheck_emitter SCENARIO.json PORT          Jaeger, compact Thrift to 127.0.0.1:PORT
 //   crosscheck_emitter SCENARIO.json --otlp URL    OTLP/HTTP, protobuf
 //   crosscheck_emitter SCENARIO.json --otlp-json URL  OTLP/HTTP, JSON
+//   crosscheck_emitter SCENARIO.json --console     the console exporter, on stderr
 
 #include <litetrace/sampler.h>
 #include <litetrace/trace.h>
@@ -96,7 +97,10 @@ litetrace::StatusCode status(const std::string& s) {
 int main(int argc, char** argv) {
   const bool json = argc == 4 && std::strcmp(argv[2], "--otlp-json") == 0;
   const bool otlp = json || (argc == 4 && std::strcmp(argv[2], "--otlp") == 0);
-  if (argc != 3 && !otlp) fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp[-json] URL");
+  const bool console = argc == 3 && std::strcmp(argv[2], "--console") == 0;
+  if (argc != 3 && !otlp) {
+    fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp[-json] URL | SCENARIO.json --console");
+  }
   std::ifstream in(argv[1], std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -115,6 +119,8 @@ int main(int argc, char** argv) {
     o.exporter = litetrace::TracesExporter::kOtlp;
     o.otlp_endpoint = argv[3];
     if (json) o.otlp_protocol = litetrace::OtlpProtocol::kHttpJson;
+  } else if (console) {
+    o.exporter = litetrace::TracesExporter::kConsole;
   } else {
     o.agent_host = "127.0.0.1";
     o.agent_port = static_cast<uint16_t>(std::atoi(argv[2]));

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "batch_printer.h"
+#include "jaeger/span_printer.h"
 #include "http_request.h"
 #include "otlp/otlp_encoder.h"
 #include "otlp/otlp_json.h"
@@ -175,8 +175,8 @@ TEST(OtlpRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
   ASSERT_TRUE(decode_otlp_json(json, from_json, &error)) << error;
   ASSERT_EQ(from_protobuf.batches.size(), 1u);
   ASSERT_EQ(from_json.batches.size(), 1u);
-  const std::string printed = format_json(from_protobuf.batches[0], "src");
-  EXPECT_EQ(printed, format_json(from_json.batches[0], "src"));
+  const std::string printed = detail::format_json(from_protobuf.batches[0], "src");
+  EXPECT_EQ(printed, detail::format_json(from_json.batches[0], "src"));
 
   // What Jaeger would show, field by field.
   EXPECT_EQ(printed,

@@ -10,6 +10,7 @@
   otlp_http  litetrace-dump as an HTTP server: chunked bodies, 100-continue, keep-alive and
            pipelining, and every bad request answered as a collector answers it
   otlp_js  the OpenTelemetry JS SDK's OTLP exporter (it posts chunked) is printed
+  console  the console exporter prints what litetrace-dump prints for the same spans
 """
 
 import argparse
@@ -543,10 +544,80 @@ def test_demo_otlp(a):
     assert "  trace %s\n  - demo-operation  [" % trace_id in out and "1.00" in out, out
 
 
+def span_entries(text):
+    """The spans of a printed tree, each as its lines without indentation, ids replaced by
+    span names (trace ids by the names of their spans): how the batcher happened to split
+    the spans into batches, and so which span heads a tree, does not matter."""
+    entries, current = [], None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("- "):
+            current = [stripped]
+            entries.append(current)
+        elif current is not None and line.startswith("    ") and not stripped.startswith("trace "):
+            current.append(stripped)
+        else:
+            current = None
+    names = {}
+    for e in entries:
+        names[re.search(r"\[([0-9a-f]{16})\]", e[0]).group(1)] = e[0][2:].split("  [")[0]
+    traces = {}
+    for line in text.splitlines():
+        if line.startswith("  trace "):
+            traces.setdefault(line.split()[1], None)
+    out = []
+    for e in entries:
+        lines = "\n".join(e)
+        for span_id, name in names.items():
+            lines = lines.replace(span_id, "<" + name + ">")
+        for n, trace_id in enumerate(traces):
+            lines = lines.replace(trace_id, "<trace>")
+        out.append(lines)
+    return sorted(out)
+
+
+def test_console(a):
+    """OTEL_TRACES_EXPORTER=console prints the tree litetrace-dump prints for the same spans
+    sent over UDP. The datagrams are caught first and replayed to litetrace-dump, told how
+    many to expect: no quiet period decides when it is done."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    sock.bind(("127.0.0.1", 0))
+    run = subprocess.run([a.crosscheck_emitter, SCENARIO, str(sock.getsockname()[1])], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    datagrams = []
+    sock.settimeout(0.5)  # the provider had flushed before the emitter exited
+    try:
+        while True:
+            datagrams.append(sock.recv(70000))
+    except socket.timeout:
+        pass
+    proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", "--count", str(len(datagrams)),
+                             "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = int(re.search(r":(\d+)$", proc.stderr.readline().strip()).group(1))
+    for d in datagrams:
+        sock.sendto(d, ("127.0.0.1", port))
+    dumped, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+
+    console = subprocess.run([a.crosscheck_emitter, SCENARIO, "--console"], capture_output=True, text=True,
+                             timeout=120)
+    assert console.returncode == 0, console.stderr
+    print(console.stderr)
+    printed = console.stderr
+    assert re.search(r'^batch from pid \d+: service "crosscheck", \d+ spans?\n  process  ', printed, re.M), printed
+    ours, theirs = span_entries(printed), span_entries(dumped)
+    assert len(ours) == len(json.load(open(SCENARIO))["spans"]), ours
+    assert ours == theirs, "console:\n%s\n\nlitetrace-dump:\n%s" % ("\n".join(ours), "\n".join(theirs))
+    process = lambda text: sorted({x for x in text.splitlines() if x.startswith("  process  ")})  # noqa: E731
+    assert process(printed) == process(dumped), (process(printed), process(dumped))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services", "otlp", "otlp_http",
-                                     "otlp_js", "demo_otlp"])
+                                     "otlp_js", "demo_otlp", "console"])
     ap.add_argument("--crosscheck-emitter")
     ap.add_argument("--demo")
     ap.add_argument("--two-services")

@@ -1,4 +1,4 @@
-#include "batch_printer.h"
+#include "jaeger/span_printer.h"
 
 #include <charconv>
 #include <cinttypes>
@@ -11,16 +11,8 @@
 
 #include "jaeger/jaeger_encoder.h"
 
-namespace litetrace::tools {
+namespace litetrace::detail {
 namespace {
-
-using detail::DecodedBatch;
-using detail::Log;
-using detail::Slice;
-using detail::Span;
-using detail::SpanRef;
-using detail::Tag;
-using detail::TagType;
 
 std::string hex64(uint64_t v) {
   char buf[17];
@@ -141,10 +133,10 @@ const char* type_name(TagType t) {
 // A span's tags as they are on the wire, its dropped counts included.
 std::vector<Tag> wire_tags(const Span& s) {
   std::vector<Tag> tags(s.tags.begin(), s.tags.end());
-  if (s.dropped_tags != 0) tags.push_back(Tag::int64(detail::kDroppedTagsKey, s.dropped_tags));
-  if (s.dropped_logs != 0) tags.push_back(Tag::int64(detail::kDroppedLogsKey, s.dropped_logs));
+  if (s.dropped_tags != 0) tags.push_back(Tag::int64(kDroppedTagsKey, s.dropped_tags));
+  if (s.dropped_logs != 0) tags.push_back(Tag::int64(kDroppedLogsKey, s.dropped_logs));
   if (s.dropped_references != 0) {
-    tags.push_back(Tag::int64(detail::kDroppedReferencesKey, s.dropped_references));
+    tags.push_back(Tag::int64(kDroppedReferencesKey, s.dropped_references));
   }
   return tags;
 }
@@ -221,14 +213,14 @@ struct TreePrinter {
     if (services != nullptr) out += "  (" + std::string(services->at(s)) + ")";
     out += "  [" + span_id_hex(s->span_id) + "]  " +
            text_duration(s->duration_us) + "  at " + text_time(s->start_time_us);
-    if ((s->flags & detail::kFlagSampled) != 0) out += "  sampled";
-    if ((s->flags & detail::kFlagDebug) != 0) out += "  debug";
+    if ((s->flags & kFlagSampled) != 0) out += "  sampled";
+    if ((s->flags & kFlagDebug) != 0) out += "  debug";
     out += "\n";
     const std::string more = pad + "    ";
     const std::vector<Tag> tags = wire_tags(*s);
     if (!tags.empty()) out += more + text_tags(tags) + "\n";
     for (const SpanRef& r : s->references) {
-      out += more + (r.type == detail::RefType::kChildOf ? "child of " : "follows from ") +
+      out += more + (r.type == RefType::kChildOf ? "child of " : "follows from ") +
              trace_id_hex(r.trace_id_high, r.trace_id_low) + ":" + span_id_hex(r.span_id) + "\n";
     }
     for (const Log& log : s->logs) {
@@ -367,7 +359,7 @@ std::string format_json(const DecodedBatch& batch, const std::string& source) {
     for (size_t k = 0; k < s.references.size; ++k) {
       const SpanRef& r = s.references[k];
       out += std::string(k ? "," : "") + "{\"refType\":\"" +
-             (r.type == detail::RefType::kChildOf ? "CHILD_OF" : "FOLLOWS_FROM") + "\",\"traceId\":\"" +
+             (r.type == RefType::kChildOf ? "CHILD_OF" : "FOLLOWS_FROM") + "\",\"traceId\":\"" +
              trace_id_hex(r.trace_id_high, r.trace_id_low) + "\",\"spanId\":\"" + span_id_hex(r.span_id) + "\"}";
     }
     out += "],\"tags\":" + json_tags(wire_tags(s)) + ",\"logs\":[";
@@ -380,4 +372,4 @@ std::string format_json(const DecodedBatch& batch, const std::string& source) {
   return out + "]}";
 }
 
-}  // namespace litetrace::tools
+}  // namespace litetrace::detail
