@@ -128,12 +128,39 @@ TEST(OtlpEncoder, AWholeRequestWorkedOutByHand) {
 }
 
 TEST(OtlpEncoder, ABufferTooSmallIsAnErrorNotAnOverrun) {
-  const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}};
-  const ResourceSpans request{slice_of(resource), {}};
-  std::string out(request_size(request) - 1, '\0');
-  ProtoWriter w(reinterpret_cast<uint8_t*>(out.data()), out.size());
-  encode_request(w, request);
+  const KeyValue attributes[] = {{"k", AnyValue::string("value")}};
+  Span span;
+  span.trace_id = {1, 2};
+  span.span_id = 3;
+  span.name = "op";
+  span.attributes = slice_of(attributes);
+  std::string out(body_size(span) + 1, '\x55');
+  ProtoWriter w(reinterpret_cast<uint8_t*>(out.data()), out.size() - 2);
+  encode_body(w, span);
   EXPECT_EQ(w.error(), ProtoError::kOverflow);
+  EXPECT_EQ(out.substr(out.size() - 2), "\x55\x55");  // nothing written past the end
+}
+
+TEST(OtlpEncoder, ARequestBuiltSpanBySpanIsTheRequestEncodedWhole) {
+  const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}};
+  Span spans[3];
+  for (uint64_t i = 0; i < 3; ++i) {
+    spans[i].trace_id = {i + 1, i + 2};
+    spans[i].span_id = i + 3;
+    spans[i].name = i == 1 ? "second" : "op";
+  }
+  const ScopeSpans scopes[] = {{{"a", "1"}, {spans, 2}}, {{"b", ""}, {spans + 2, 1}}};
+  const ResourceSpans request{slice_of(resource), slice_of(scopes)};
+  ByteBuffer a, b;
+  ASSERT_TRUE(append_span_field(a, spans[0]));
+  ASSERT_TRUE(append_span_field(a, spans[1]));
+  ASSERT_TRUE(append_span_field(b, spans[2]));
+  const EncodedScope encoded[] = {{scopes[0].scope, a.view()}, {scopes[1].scope, b.view()}};
+  ByteBuffer body;
+  ASSERT_TRUE(body.append("kept"));
+  ASSERT_TRUE(append_request(body, slice_of(resource), slice_of(encoded)));
+  EXPECT_EQ(body.view(), "kept" + encode_request(request));
+  EXPECT_EQ(body.size(), 4 + request_size(request));
 }
 
 }  // namespace

@@ -51,18 +51,35 @@ inline size_t utf8_sequence_length(std::string_view s) {
   return 0;
 }
 
+// Whether `s` is well-formed UTF-8 throughout (utf8_sequence_length at every sequence).
 inline bool is_valid_utf8(std::string_view s) {
+  // ASCII, the common case: every byte's high bit OR-ed together, with loads of eight or
+  // four bytes (the last one overlapping the one before) and no branch per byte.
+  {
+    const char* p = s.data();
+    const size_t n = s.size();
+    uint64_t high = 0;
+    if (n >= 8) {
+      for (size_t i = 0; i + 8 <= n; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, p + i, 8);
+        high |= word;
+      }
+      uint64_t last;
+      std::memcpy(&last, p + n - 8, 8);
+      high |= last;
+    } else if (n >= 4) {
+      uint32_t first, last;
+      std::memcpy(&first, p, 4);
+      std::memcpy(&last, p + n - 4, 4);
+      high = first | last;
+    } else {
+      for (size_t i = 0; i < n; ++i) high |= static_cast<unsigned char>(p[i]);
+    }
+    if ((high & 0x8080808080808080u) == 0) return true;
+  }
   size_t i = 0;
   while (i < s.size()) {
-    // ASCII, the common case, eight bytes at a time.
-    if (i + 8 <= s.size()) {
-      uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      if ((word & 0x8080808080808080u) == 0) {
-        i += 8;
-        continue;
-      }
-    }
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;
       continue;

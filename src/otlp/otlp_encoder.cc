@@ -90,24 +90,48 @@ size_t scope_body_size(const InstrumentationScope& scope) {
   return optional_bytes_size(f::kScopeName, scope.name) + optional_bytes_size(f::kScopeVersion, scope.version);
 }
 
-size_t resource_body_size(const ResourceSpans& r) { return repeated_size(f::kResourceAttributes, r.resource_attributes); }
-
-void encode_value(ProtoWriter& w, const AnyValue& v) {
+// A KeyValue's body at `p`, in room claimed for exactly body_size(kv) bytes.
+uint8_t* put_key_value_body(uint8_t* p, const KeyValue& kv, size_t value_body) {
+  if (!kv.key.empty()) p = ProtoWriter::put_bytes_field(p, f::kKeyValueKey, kv.key);
+  p = ProtoWriter::put_tag(p, f::kKeyValueValue, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, value_body);
+  const AnyValue& v = kv.value;
   switch (v.type) {
-    case ValueType::kString: w.bytes_field(f::kAnyString, v.bytes); break;
-    case ValueType::kBool: w.varint_field(f::kAnyBool, v.boolean ? 1 : 0); break;
-    case ValueType::kInt: w.int64_field(f::kAnyInt, v.integer); break;
-    case ValueType::kDouble: w.double_field(f::kAnyDouble, v.number); break;
-    case ValueType::kBytes: w.bytes_field(f::kAnyBytes, v.bytes); break;
+    case ValueType::kString: return ProtoWriter::put_bytes_field(p, f::kAnyString, v.bytes);
+    case ValueType::kBool:
+      p = ProtoWriter::put_tag(p, f::kAnyBool, WireType::kVarint);
+      return ProtoWriter::put_varint(p, v.boolean ? 1 : 0);
+    case ValueType::kInt:
+      p = ProtoWriter::put_tag(p, f::kAnyInt, WireType::kVarint);
+      return ProtoWriter::put_varint(p, static_cast<uint64_t>(v.integer));
+    case ValueType::kDouble: {
+      uint64_t bits = 0;
+      std::memcpy(&bits, &v.number, sizeof bits);
+      p = ProtoWriter::put_tag(p, f::kAnyDouble, WireType::kFixed64);
+      return ProtoWriter::put_fixed(p, bits, 8);
+    }
+    case ValueType::kBytes: return ProtoWriter::put_bytes_field(p, f::kAnyBytes, v.bytes);
   }
+  return p;
+}
+
+// An attribute as one whole field: sized, then written with one bounds check (the hot part
+// of a span: most of its fields are attributes).
+void encode_key_value_field(ProtoWriter& w, uint32_t field, const KeyValue& kv) {
+  const size_t value_body = body_size(kv.value);
+  const size_t body = optional_bytes_size(f::kKeyValueKey, kv.key) +
+                      length_delimited_field_size(f::kKeyValueValue, value_body);
+  const size_t total = length_delimited_field_size(field, body);
+  uint8_t* p = w.claim(total);
+  if (p == nullptr) return;
+  uint8_t* const end = p + total;
+  p = ProtoWriter::put_tag(p, field, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, body);
+  if (put_key_value_body(p, kv, value_body) != end) w.claimed_mismatch();
 }
 
 void encode_attributes(ProtoWriter& w, uint32_t field, Slice<KeyValue> attributes) {
-  for (const KeyValue& kv : attributes) {
-    w.message_begin(field, body_size(kv));
-    encode_body(w, kv);
-    w.message_end();
-  }
+  for (const KeyValue& kv : attributes) encode_key_value_field(w, field, kv);
 }
 
 void encode_body(ProtoWriter& w, const Event& e) {
@@ -172,32 +196,45 @@ size_t body_size(const Span& s) {
          optional_fixed32_size(f::kSpanFlags, s.flags);
 }
 
-size_t body_size(const ScopeSpans& ss) {
-  return length_delimited_field_size(f::kScopeSpansScope, scope_body_size(ss.scope)) +
-         repeated_size(f::kScopeSpansSpans, ss.spans);
-}
-
-size_t body_size(const ResourceSpans& r) {
-  return length_delimited_field_size(f::kResourceSpansResource, resource_body_size(r)) +
-         repeated_size(f::kResourceSpansScopeSpans, r.scope_spans);
-}
-
 void encode_body(ProtoWriter& w, const KeyValue& kv) {
-  optional_bytes(w, f::kKeyValueKey, kv.key);
-  w.message_begin(f::kKeyValueValue, body_size(kv.value));
-  encode_value(w, kv.value);
-  w.message_end();
+  const size_t body = body_size(kv);
+  uint8_t* p = w.claim(body);
+  if (p != nullptr && put_key_value_body(p, kv, body_size(kv.value)) != p + body) w.claimed_mismatch();
 }
 
 void encode_body(ProtoWriter& w, const Span& s) {
-  w.bytes_field(f::kSpanTraceId, TraceIdBytes(s.trace_id).view());
-  w.bytes_field(f::kSpanSpanId, SpanIdBytes(s.span_id).view());
-  optional_bytes(w, f::kSpanTraceState, s.trace_state);
-  if (s.parent_span_id != 0) w.bytes_field(f::kSpanParentSpanId, SpanIdBytes(s.parent_span_id).view());
-  optional_bytes(w, f::kSpanName, s.name);
-  optional_varint(w, f::kSpanKind, static_cast<uint64_t>(s.kind));
-  optional_fixed64(w, f::kSpanStart, s.start_time_unix_nano);
-  optional_fixed64(w, f::kSpanEnd, s.end_time_unix_nano);
+  // The fields before the attributes, sized and written as one run.
+  const size_t head = length_delimited_field_size(f::kSpanTraceId, kTraceIdBytes) +
+                      length_delimited_field_size(f::kSpanSpanId, kSpanIdBytes) +
+                      optional_bytes_size(f::kSpanTraceState, s.trace_state) +
+                      (s.parent_span_id != 0 ? length_delimited_field_size(f::kSpanParentSpanId, kSpanIdBytes) : 0) +
+                      optional_bytes_size(f::kSpanName, s.name) +
+                      optional_varint_size(f::kSpanKind, static_cast<uint64_t>(s.kind)) +
+                      optional_fixed64_size(f::kSpanStart, s.start_time_unix_nano) +
+                      optional_fixed64_size(f::kSpanEnd, s.end_time_unix_nano);
+  if (uint8_t* p = w.claim(head)) {
+    uint8_t* const end = p + head;
+    p = ProtoWriter::put_bytes_field(p, f::kSpanTraceId, TraceIdBytes(s.trace_id).view());
+    p = ProtoWriter::put_bytes_field(p, f::kSpanSpanId, SpanIdBytes(s.span_id).view());
+    if (!s.trace_state.empty()) p = ProtoWriter::put_bytes_field(p, f::kSpanTraceState, s.trace_state);
+    if (s.parent_span_id != 0) {
+      p = ProtoWriter::put_bytes_field(p, f::kSpanParentSpanId, SpanIdBytes(s.parent_span_id).view());
+    }
+    if (!s.name.empty()) p = ProtoWriter::put_bytes_field(p, f::kSpanName, s.name);
+    if (s.kind != SpanKind::kUnspecified) {
+      p = ProtoWriter::put_tag(p, f::kSpanKind, WireType::kVarint);
+      p = ProtoWriter::put_varint(p, static_cast<uint64_t>(s.kind));
+    }
+    if (s.start_time_unix_nano != 0) {
+      p = ProtoWriter::put_tag(p, f::kSpanStart, WireType::kFixed64);
+      p = ProtoWriter::put_fixed(p, s.start_time_unix_nano, 8);
+    }
+    if (s.end_time_unix_nano != 0) {
+      p = ProtoWriter::put_tag(p, f::kSpanEnd, WireType::kFixed64);
+      p = ProtoWriter::put_fixed(p, s.end_time_unix_nano, 8);
+    }
+    if (p != end) w.claimed_mismatch();
+  }
   encode_attributes(w, f::kSpanAttributes, s.attributes);
   optional_varint(w, f::kSpanDroppedAttributes, s.dropped_attributes_count);
   for (const Event& e : s.events) {
@@ -223,65 +260,82 @@ void encode_body(ProtoWriter& w, const Span& s) {
 
 namespace {
 
-// Every span's body size, computed once: the scope, resource and request lengths are sums
-// of them, and each span's own length prefix is one of them.
-struct RequestSizes {
-  std::vector<size_t> spans;
-  std::vector<size_t> scopes;
-  size_t resource_spans = 0;
+size_t scope_spans_body_size(const EncodedScope& s) {
+  return length_delimited_field_size(f::kScopeSpansScope, scope_body_size(s.scope)) + s.spans.size();
+}
 
-  explicit RequestSizes(const ResourceSpans& r) {
-    scopes.reserve(r.scope_spans.size);
-    for (const ScopeSpans& ss : r.scope_spans) {
-      size_t scope = length_delimited_field_size(f::kScopeSpansScope, scope_body_size(ss.scope));
-      for (const Span& s : ss.spans) {
-        spans.push_back(body_size(s));
-        scope += length_delimited_field_size(f::kScopeSpansSpans, spans.back());
-      }
-      scopes.push_back(scope);
-      resource_spans += length_delimited_field_size(f::kResourceSpansScopeSpans, scope);
-    }
-    resource_spans += length_delimited_field_size(f::kResourceSpansResource, resource_body_size(r));
-  }
-  size_t request() const { return length_delimited_field_size(f::kRequestResourceSpans, resource_spans); }
-};
-
-void encode_request(ProtoWriter& w, const ResourceSpans& r, const RequestSizes& sizes) {
-  w.message_begin(f::kRequestResourceSpans, sizes.resource_spans);
-  w.message_begin(f::kResourceSpansResource, resource_body_size(r));
-  encode_attributes(w, f::kResourceAttributes, r.resource_attributes);
-  w.message_end();
-  size_t span = 0;
-  for (size_t i = 0; i < r.scope_spans.size; ++i) {
-    const ScopeSpans& ss = r.scope_spans[i];
-    w.message_begin(f::kResourceSpansScopeSpans, sizes.scopes[i]);
-    w.message_begin(f::kScopeSpansScope, scope_body_size(ss.scope));
-    optional_bytes(w, f::kScopeName, ss.scope.name);
-    optional_bytes(w, f::kScopeVersion, ss.scope.version);
-    w.message_end();
-    for (const Span& s : ss.spans) {
-      w.message_begin(f::kScopeSpansSpans, sizes.spans[span++]);
-      encode_body(w, s);
-      w.message_end();
-    }
-    w.message_end();
-  }
-  w.message_end();
+size_t resource_spans_body_size(Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
+  size_t n = length_delimited_field_size(f::kResourceSpansResource, repeated_size(f::kResourceAttributes, resource));
+  for (const EncodedScope& s : scopes) n += length_delimited_field_size(f::kResourceSpansScopeSpans, scope_spans_body_size(s));
+  return n;
 }
 
 }  // namespace
 
-size_t request_size(const ResourceSpans& r) { return RequestSizes(r).request(); }
+bool append_span_field(ByteBuffer& out, const Span& s) {
+  const size_t body = body_size(s);
+  const size_t size = length_delimited_field_size(f::kScopeSpansSpans, body);
+  const size_t at = out.size();
+  uint8_t* p = out.extend(size);
+  if (p == nullptr) return false;
+  ProtoWriter w(p, size);
+  w.message_begin(f::kScopeSpansSpans, body);
+  encode_body(w, s);
+  w.message_end();
+  if (w.ok() && w.size() == size) return true;
+  out.truncate(at);
+  return false;
+}
 
-void encode_request(ProtoWriter& w, const ResourceSpans& r) { encode_request(w, r, RequestSizes(r)); }
+bool append_request(ByteBuffer& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
+  const size_t resource_spans = resource_spans_body_size(resource, scopes);
+  const size_t size = length_delimited_field_size(f::kRequestResourceSpans, resource_spans);
+  const size_t at = out.size();
+  uint8_t* p = out.extend(size);
+  if (p == nullptr) return false;
+  ProtoWriter w(p, size);
+  w.message_begin(f::kRequestResourceSpans, resource_spans);
+  w.message_begin(f::kResourceSpansResource, repeated_size(f::kResourceAttributes, resource));
+  encode_attributes(w, f::kResourceAttributes, resource);
+  w.message_end();
+  for (const EncodedScope& s : scopes) {
+    w.message_begin(f::kResourceSpansScopeSpans, scope_spans_body_size(s));
+    w.message_begin(f::kScopeSpansScope, scope_body_size(s.scope));
+    optional_bytes(w, f::kScopeName, s.scope.name);
+    optional_bytes(w, f::kScopeVersion, s.scope.version);
+    w.message_end();
+    w.write_raw(s.spans.data(), s.spans.size());
+    w.message_end();
+  }
+  w.message_end();
+  if (w.ok() && w.size() == size) return true;
+  out.truncate(at);
+  return false;
+}
+
+size_t request_size(const ResourceSpans& r) {
+  size_t resource_spans =
+      length_delimited_field_size(f::kResourceSpansResource, repeated_size(f::kResourceAttributes, r.resource_attributes));
+  for (const ScopeSpans& ss : r.scope_spans) {
+    const size_t scope =
+        length_delimited_field_size(f::kScopeSpansScope, scope_body_size(ss.scope)) + repeated_size(f::kScopeSpansSpans, ss.spans);
+    resource_spans += length_delimited_field_size(f::kResourceSpansScopeSpans, scope);
+  }
+  return length_delimited_field_size(f::kRequestResourceSpans, resource_spans);
+}
 
 std::string encode_request(const ResourceSpans& r) {
-  const RequestSizes sizes(r);
-  std::string out(sizes.request(), '\0');
-  ProtoWriter w(reinterpret_cast<uint8_t*>(out.data()), out.size());
-  encode_request(w, r, sizes);
-  if (!w.ok() || w.size() != out.size()) out.clear();
-  return out;
+  std::vector<ByteBuffer> chunks(r.scope_spans.size);
+  std::vector<EncodedScope> scopes;
+  for (size_t i = 0; i < r.scope_spans.size; ++i) {
+    for (const Span& s : r.scope_spans[i].spans) {
+      if (!append_span_field(chunks[i], s)) return {};
+    }
+    scopes.push_back({r.scope_spans[i].scope, chunks[i].view()});
+  }
+  ByteBuffer out;
+  if (!append_request(out, r.resource_attributes, {scopes.data(), scopes.size()})) return {};
+  return std::string(out.view());
 }
 
 }  // namespace litetrace::detail::otlp

@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
+#include "core/byte_buffer.h"
 #include "otlp/otlp_model.h"
 #include "otlp/proto_writer.h"
 
@@ -25,16 +27,24 @@ size_t body_size(const KeyValue& kv);
 size_t body_size(const Event& event);
 size_t body_size(const Link& link);
 size_t body_size(const Span& span);
-size_t body_size(const ScopeSpans& scope_spans);
-size_t body_size(const ResourceSpans& resource_spans);
 
 // A message's fields, without its own tag and length (the bytes body_size() counts).
 void encode_body(ProtoWriter& w, const KeyValue& kv);
 void encode_body(ProtoWriter& w, const Span& span);
 
-// The whole request.
+// A request is built a span at a time (otlp_mapper.h): each span is encoded once, as it
+// comes, into the bytes of its scope; the request is then written around those bytes.
+
+// One span as an element of ScopeSpans.spans (tag, length, body), appended to `out`.
+// False, with `out` unchanged, if the writer found a length it did not expect (a bug).
+bool append_span_field(ByteBuffer& out, const Span& span);
+
+// The whole request around encoded spans, appended to `out`; false (with `out` unchanged)
+// as for append_span_field().
+bool append_request(ByteBuffer& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes);
+
+// The whole request from the model at once, by the same functions (tests, tools).
 size_t request_size(const ResourceSpans& resource_spans);
-void encode_request(ProtoWriter& w, const ResourceSpans& resource_spans);
 std::string encode_request(const ResourceSpans& resource_spans);
 
 }  // namespace litetrace::detail::otlp

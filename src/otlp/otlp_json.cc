@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 namespace litetrace::detail::otlp {
 namespace {
@@ -32,6 +33,11 @@ class JsonOut {
   void element_object() {
     comma();
     begin_object();
+  }
+  // Array elements written elsewhere (span objects separated by commas).
+  void raw(std::string_view elements) {
+    out_ += elements;
+    first_ = false;
   }
   void object_member(const char* key) {
     member(key);
@@ -246,16 +252,21 @@ void span(JsonOut& j, const Span& s) {
 
 }  // namespace
 
-void encode_request_json(const ResourceSpans& r, std::string& out) {
+void append_span_json(std::string& out, const Span& s) {
+  JsonOut j(out);
+  span(j, s);
+}
+
+void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
   JsonOut j(out);
   j.begin_object();
   j.begin_array("resourceSpans");
   j.element_object();
   j.object_member("resource");
-  attributes(j, "attributes", r.resource_attributes);
+  attributes(j, "attributes", resource);
   j.end_object();
   j.begin_array("scopeSpans");
-  for (const ScopeSpans& ss : r.scope_spans) {
+  for (const EncodedScope& ss : scopes) {
     j.element_object();
     j.object_member("scope");
     optional_string(j, "name", ss.scope.name);
@@ -263,7 +274,7 @@ void encode_request_json(const ResourceSpans& r, std::string& out) {
     j.end_object();
     if (!ss.spans.empty()) {
       j.begin_array("spans");
-      for (const Span& s : ss.spans) span(j, s);
+      j.raw(ss.spans);
       j.end_array();
     }
     j.end_object();
@@ -272,6 +283,19 @@ void encode_request_json(const ResourceSpans& r, std::string& out) {
   j.end_object();
   j.end_array();
   j.end_object();
+}
+
+void encode_request_json(const ResourceSpans& r, std::string& out) {
+  std::vector<std::string> chunks(r.scope_spans.size);
+  std::vector<EncodedScope> scopes;
+  for (size_t i = 0; i < r.scope_spans.size; ++i) {
+    for (const Span& s : r.scope_spans[i].spans) {
+      if (!chunks[i].empty()) chunks[i] += ',';
+      append_span_json(chunks[i], s);
+    }
+    scopes.push_back({r.scope_spans[i].scope, chunks[i]});
+  }
+  append_request_json(out, r.resource_attributes, {scopes.data(), scopes.size()});
 }
 
 }  // namespace litetrace::detail::otlp

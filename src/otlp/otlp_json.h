@@ -18,7 +18,13 @@
 
 namespace litetrace::detail::otlp {
 
-// Appends the request to `out`.
+// One span as a JSON object, appended to `out` (the caller separates spans with commas).
+void append_span_json(std::string& out, const Span& span);
+
+// The whole request around spans already written by append_span_json(), appended to `out`.
+void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes);
+
+// The whole request from the model at once, by the same functions (tests, tools).
 void encode_request_json(const ResourceSpans& resource_spans, std::string& out);
 
 }  // namespace litetrace::detail::otlp

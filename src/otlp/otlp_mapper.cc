@@ -1,9 +1,8 @@
 #include "otlp/otlp_mapper.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "core/text.h"
+#include "otlp/otlp_encoder.h"
+#include "otlp/otlp_json.h"
 
 namespace litetrace::detail::otlp {
 namespace {
@@ -17,26 +16,41 @@ uint32_t context_flags(uint8_t trace_flags, bool remote) {
 
 }  // namespace
 
-void RequestBuilder::add(const uint8_t* record) {
-  uint32_t size;
-  std::memcpy(&size, record, sizeof size);  // SpanRecordHeader::size, the whole record
-  offsets_.push_back(records_.size());
-  records_.insert(records_.end(), record, record + size);
+bool RequestBuilder::add(const uint8_t* record) {
+  Span span;
+  map(record, span);
+  Scope& scope = scope_of(RecordReader(record).header().scope);
+  bool ok = true;
+  if (json_) {
+    if (!scope.json.empty()) scope.json += ',';
+    append_span_json(scope.json, span);
+  } else {
+    ok = append_span_field(scope.protobuf, span);
+  }
+  repaired_.clear();
+  if (ok) ++spans_;
+  return ok;
+}
+
+RequestBuilder::Scope& RequestBuilder::scope_of(const TracerScope* scope) {
+  for (size_t i = 0; i < used_scopes_; ++i) {
+    if (scopes_[i].scope == scope) return scopes_[i];
+  }
+  if (used_scopes_ == scopes_.size()) scopes_.emplace_back();
+  Scope& s = scopes_[used_scopes_++];
+  s.scope = scope;
+  s.protobuf.clear();
+  s.json.clear();
+  return s;
 }
 
 void RequestBuilder::clear() {
-  records_.clear();
-  offsets_.clear();
-  clear_built();
-}
-
-void RequestBuilder::clear_built() {
-  spans_.clear();
-  attributes_.clear();
-  events_.clear();
-  links_.clear();
-  scopes_.clear();
-  repaired_.clear();
+  for (size_t i = 0; i < used_scopes_; ++i) {
+    scopes_[i].protobuf.clear();
+    scopes_[i].json.clear();
+  }
+  used_scopes_ = 0;
+  spans_ = 0;
 }
 
 std::string_view RequestBuilder::text(std::string_view s) {
@@ -45,52 +59,27 @@ std::string_view RequestBuilder::text(std::string_view s) {
   return repaired_.back();
 }
 
-ResourceSpans RequestBuilder::build(Slice<KeyValue> resource) {
-  clear_built();
-
-  // Reserve everything first: the views handed out point into these vectors.
-  size_t attributes = 0;
-  size_t events = 0;
-  size_t links = 0;
-  std::vector<const TracerScope*> scope_order;
-  std::vector<size_t> scope_of(offsets_.size());
-  for (size_t i = 0; i < offsets_.size(); ++i) {
-    RecordReader reader(records_.data() + offsets_[i]);
-    const SpanRecordHeader& h = reader.header();
-    attributes += h.attribute_count;
-    events += h.event_count;
-    links += h.link_count;
-    RecordItem item;
-    while (reader.next(item)) {
-      if (item.kind == ItemKind::kEventAttribute) ++attributes;
-    }
-    const auto at = std::find(scope_order.begin(), scope_order.end(), h.scope);
-    scope_of[i] = static_cast<size_t>(at - scope_order.begin());
-    if (at == scope_order.end()) scope_order.push_back(h.scope);
+bool RequestBuilder::build(Slice<KeyValue> resource, ByteBuffer& body) {
+  encoded_.clear();
+  for (size_t i = 0; i < used_scopes_; ++i) {
+    const TracerScope* scope = scopes_[i].scope;
+    InstrumentationScope is;
+    if (scope != nullptr) is = {text(scope->name), text(scope->version)};
+    encoded_.push_back({is, json_ ? std::string_view(scopes_[i].json) : scopes_[i].protobuf.view()});
   }
-  spans_.reserve(offsets_.size());
-  attributes_.reserve(attributes);
-  events_.reserve(events);
-  links_.reserve(links);
-  scopes_.reserve(scope_order.size());
-
-  for (size_t s = 0; s < scope_order.size(); ++s) {
-    const size_t first = spans_.size();
-    for (size_t i = 0; i < offsets_.size(); ++i) {
-      if (scope_of[i] != s) continue;
-      spans_.emplace_back();
-      map(records_.data() + offsets_[i], spans_.back());
-    }
-    ScopeSpans ss;
-    if (scope_order[s] != nullptr) ss.scope = {text(scope_order[s]->name), text(scope_order[s]->version)};
-    ss.spans = {spans_.data() + first, spans_.size() - first};
-    scopes_.push_back(ss);
+  bool ok = true;
+  if (json_) {
+    json_request_.clear();
+    append_request_json(json_request_, resource, {encoded_.data(), encoded_.size()});
+    ok = body.append(json_request_);
+  } else {
+    ok = append_request(body, resource, {encoded_.data(), encoded_.size()});
   }
-  return {resource, {scopes_.data(), scopes_.size()}};
+  repaired_.clear();
+  return ok;
 }
 
 void RequestBuilder::map(const uint8_t* record, Span& out) {
-  RecordItem item;
   const auto to_value = [](const RecordAttribute& a, std::string_view string) {
     switch (a.type) {  // the record's value types (span_record.h)
       case detail::ValueType::kString: return AnyValue::string(string);
@@ -101,26 +90,24 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
     }
     return AnyValue::string(string);
   };
-  const auto attribute = [&](const RecordAttribute& a) {
-    attributes_.push_back(
-        {text(a.key), to_value(a, a.type == detail::ValueType::kString ? text(a.bytes) : std::string_view())});
+  const auto attribute = [&](const RecordAttribute& a) -> KeyValue {
+    return {text(a.key), to_value(a, a.type == detail::ValueType::kString ? text(a.bytes) : std::string_view())};
   };
 
-  // The span's own attributes first, together: set_attribute() may come between events.
-  RecordReader attributes_pass(record);
-  const size_t first_attribute = attributes_.size();
-  while (attributes_pass.next(item)) {
-    if (item.kind == ItemKind::kAttribute) attribute(item.attribute);
-  }
-  out.attributes = {attributes_.data() + first_attribute, attributes_.size() - first_attribute};
-
+  attributes_.clear();
+  event_attributes_.clear();
+  event_attribute_begin_.clear();
+  events_.clear();
+  links_.clear();
+  // One pass. The span's own attributes and the events' go to separate lists (set_attribute()
+  // may come between events); the events' slices are set once the lists are final.
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();
-  const size_t first_event = events_.size();
-  const size_t first_link = links_.size();
+  RecordItem item;
   while (reader.next(item)) {
     switch (item.kind) {
       case ItemKind::kName: out.name = text(item.text); break;
+      case ItemKind::kAttribute: attributes_.push_back(attribute(item.attribute)); break;
       case ItemKind::kTraceState: out.trace_state = text(item.text); break;
       case ItemKind::kStatusDescription: out.status_message = text(item.text); break;
       case ItemKind::kEvent: {
@@ -128,14 +115,11 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
         e.time_unix_nano = unix_ns_or_zero(event_unix_ns(item, *clock_));
         e.name = text(item.text);
         e.dropped_attributes_count = item.dropped;
-        e.attributes = {attributes_.data() + attributes_.size(), 0};
         events_.push_back(e);
+        event_attribute_begin_.push_back(event_attributes_.size());
         break;
       }
-      case ItemKind::kEventAttribute:
-        attribute(item.attribute);
-        ++events_.back().attributes.size;  // its attributes come right after it
-        break;
+      case ItemKind::kEventAttribute: event_attributes_.push_back(attribute(item.attribute)); break;
       case ItemKind::kLink: {
         Link l;
         l.trace_id = {item.trace_id_high, item.trace_id_low};
@@ -144,11 +128,17 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
         links_.push_back(l);
         break;
       }
-      default: break;  // the span's attributes: done above
+      default: break;
     }
   }
-  out.events = {events_.data() + first_event, events_.size() - first_event};
-  out.links = {links_.data() + first_link, links_.size() - first_link};
+  for (size_t i = 0; i < events_.size(); ++i) {
+    const size_t first = event_attribute_begin_[i];
+    const size_t last = i + 1 < events_.size() ? event_attribute_begin_[i + 1] : event_attributes_.size();
+    events_[i].attributes = {event_attributes_.data() + first, last - first};
+  }
+  out.attributes = {attributes_.data(), attributes_.size()};
+  out.events = {events_.data(), events_.size()};
+  out.links = {links_.data(), links_.size()};
 
   const SpanTimes times = record_times(h, *clock_);
   out.trace_id = {h.trace_id_high, h.trace_id_low};

@@ -1,9 +1,10 @@
 #pragma once
 
-// Span records -> one OTLP request. The batcher hands records over one by one and gives
-// their ring space back right after, so add() copies each record; build() turns the copies
-// into the OTLP model (otlp_model.h), one ScopeSpans per instrumentation scope in the order
-// the scopes first appeared, spans in the order they ended:
+// Span records -> one OTLP request, a span at a time. The batcher hands records over one
+// by one and gives their ring space back right after, so add() maps each record to the
+// OTLP model (otlp_model.h) and encodes it at once, protobuf or JSON, into the bytes of its
+// instrumentation scope; build() writes the request around them: one ScopeSpans per scope,
+// in the order the scopes first appeared, spans in the order they ended. The mapping:
 // - ids, parent span id, the parent's tracestate, start and end in Unix ns, kind, status;
 // - attributes, events with their attributes and dropped counts, links, the three dropped
 //   counts, all as recorded (OTLP carries every value type as it is);
@@ -12,8 +13,7 @@
 // - text that is not valid UTF-8 (protobuf requires it of string fields, and a collector
 //   refuses a whole request for one bad byte) has each bad byte replaced by U+FFFD.
 //
-// Thread: one thread only (the batcher). Views from build() are valid until the next
-// add(), build() or clear().
+// Thread: one thread only (the batcher).
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_buffer.h"
 #include "core/record_reader.h"
 #include "core/tick_clock.h"
 #include "otlp/otlp_model.h"
@@ -29,32 +30,42 @@ namespace litetrace::detail::otlp {
 
 class RequestBuilder {
  public:
-  explicit RequestBuilder(const TickConverter* clock) : clock_(clock) {}
+  RequestBuilder(const TickConverter* clock, bool json) : clock_(clock), json_(json) {}
 
-  void add(const uint8_t* record);
-  size_t spans() const { return offsets_.size(); }
-  // Bytes of records held: a measure of the request's size before it is encoded.
-  size_t record_bytes() const { return records_.size(); }
+  // Maps and encodes the span; false if it could not be encoded (then it is not in the
+  // request: the caller counts it as failed).
+  bool add(const uint8_t* record);
+  size_t spans() const { return spans_; }
 
-  // The request over every record added since clear(), with `resource` as its Resource.
-  ResourceSpans build(Slice<KeyValue> resource);
+  // The request over every span added since clear(), with `resource` as its Resource,
+  // appended to `body`; false if it could not be encoded.
+  bool build(Slice<KeyValue> resource, ByteBuffer& body);
   void clear();
 
  private:
+  struct Scope {
+    const TracerScope* scope = nullptr;
+    ByteBuffer protobuf;  // the spans, encoded back to back
+    std::string json;     // or as JSON objects separated by commas
+  };
   std::string_view text(std::string_view s);
-  void clear_built();  // what build() made, not the records
+  Scope& scope_of(const TracerScope* scope);
   void map(const uint8_t* record, Span& out);
 
   const TickConverter* clock_;
-  std::vector<uint8_t> records_;  // copies, back to back
-  std::vector<size_t> offsets_;
-  // What build() makes; reserved before it is filled, so views into it stay put.
-  std::vector<Span> spans_;
+  const bool json_;
+  size_t spans_ = 0;
+  std::vector<Scope> scopes_;  // [0, used_scopes_) are this request's; the rest keep their capacity
+  size_t used_scopes_ = 0;
+  // One span's model while it is encoded.
   std::vector<KeyValue> attributes_;
+  std::vector<KeyValue> event_attributes_;
+  std::vector<size_t> event_attribute_begin_;
   std::vector<Event> events_;
   std::vector<Link> links_;
-  std::vector<ScopeSpans> scopes_;
   std::deque<std::string> repaired_;  // text made valid UTF-8
+  std::vector<EncodedScope> encoded_;
+  std::string json_request_;
 };
 
 }  // namespace litetrace::detail::otlp

@@ -95,6 +95,13 @@ struct ScopeSpans {
   Slice<Span> spans;           // 2
 };
 
+// The spans of one instrumentation scope, already encoded (otlp_encoder.h: protobuf
+// ScopeSpans.spans fields back to back; otlp_json.h: span objects separated by commas).
+struct EncodedScope {
+  InstrumentationScope scope;
+  std::string_view spans;
+};
+
 // One ResourceSpans: a request from litetrace has one resource, the provider's.
 struct ResourceSpans {
   Slice<KeyValue> resource_attributes;  // 1 Resource.attributes (1)

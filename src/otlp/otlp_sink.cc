@@ -84,7 +84,7 @@ void partial_success(const HttpResponse& r, bool json, uint64_t* rejected, std::
 
 HttpSink::HttpSink(SinkOptions options, const TickConverter* clock, const DiagnosticCallback& callback)
     : options_(std::move(options)),
-      builder_(clock),
+      builder_(clock, options_.json),
       batcher_reporter_(callback),
       sender_reporter_(callback),
       jitter_state_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1) {
@@ -129,26 +129,59 @@ void HttpSink::close() {
   if (sender_.joinable()) sender_.join();
 }
 
+bool HttpSink::queue_full() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size() >= options_.max_queued_requests;
+}
+
 void HttpSink::add(const uint8_t* record) {
-  builder_.add(record);
   bump(spans_pending_, 1);
+  // A request that would find the queue full is not built at all: under overload the
+  // batcher's time goes to draining the rings, not to encoding what will be dropped.
+  if (builder_.spans() == 0 && skipped_ == 0 && queue_full()) skipping_ = true;
+  if (skipping_) {
+    if (++skipped_ >= options_.max_batch_spans) drop_skipped();
+    return;
+  }
+  if (!builder_.add(record)) {
+    spans_pending_.fetch_sub(1, std::memory_order_relaxed);
+    bump(spans_failed_, 1);
+    batcher_reporter_.report(DiagnosticCode::kExportFailed, "a span could not be encoded (a litetrace bug)");
+    return;
+  }
   if (builder_.spans() >= options_.max_batch_spans) enqueue();
 }
 
 void HttpSink::flush() {
+  if (skipping_) drop_skipped();
   if (builder_.spans() != 0) enqueue();
 }
 
+void HttpSink::drop(uint64_t spans) {
+  spans_pending_.fetch_sub(spans, std::memory_order_relaxed);
+  bump(spans_dropped_queue_, spans);
+  batcher_reporter_.report(DiagnosticCode::kExportFailed,
+                           std::to_string(spans) + " spans dropped: " + std::to_string(options_.max_queued_requests) +
+                               " requests already wait for " + options_.endpoint);
+}
+
+void HttpSink::drop_skipped() {
+  drop(skipped_);
+  skipped_ = 0;
+  skipping_ = false;
+}
+
 void HttpSink::enqueue() {
-  const ResourceSpans request = builder_.build({resource_.data(), resource_.size()});
   Request r;
   r.spans = builder_.spans();
-  if (options_.json) {
-    encode_request_json(request, r.body);
-  } else {
-    r.body = encode_request(request);
-  }
+  const bool built = builder_.build({resource_.data(), resource_.size()}, r.body);
   builder_.clear();
+  if (!built) {
+    spans_pending_.fetch_sub(r.spans, std::memory_order_relaxed);
+    bump(spans_failed_, r.spans);
+    batcher_reporter_.report(DiagnosticCode::kExportFailed, "a request could not be encoded (a litetrace bug)");
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (queue_.size() < options_.max_queued_requests) {
@@ -158,11 +191,7 @@ void HttpSink::enqueue() {
       return;
     }
   }
-  spans_pending_.fetch_sub(r.spans, std::memory_order_relaxed);
-  bump(spans_dropped_queue_, r.spans);
-  batcher_reporter_.report(DiagnosticCode::kExportFailed,
-                           std::to_string(r.spans) + " spans dropped: " + std::to_string(options_.max_queued_requests) +
-                               " requests already wait for " + options_.endpoint);
+  drop(r.spans);
 }
 
 bool HttpSink::wait_delivered(std::chrono::steady_clock::time_point deadline) {
@@ -192,7 +221,8 @@ void HttpSink::run() {
     std::string why;
     for (int attempt = 0;; ++attempt) {
       HttpResponse response;
-      const bool answered = connection.request("POST", {headers_.data(), headers_.size()}, request.body, response, &why);
+      const bool answered =
+          connection.request("POST", {headers_.data(), headers_.size()}, request.body.view(), response, &why);
       Outcome outcome = answered ? answer(response, request, &why) : Outcome::kRetry;
       if (outcome == Outcome::kRetry) {
         const auto delay = delay_before(attempt, answered ? &response : nullptr);

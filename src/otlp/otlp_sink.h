@@ -4,10 +4,13 @@
 // on a sender thread of its own ("litetrace-otlp"), so a slow or absent collector never
 // holds up the batcher.
 //
-//   batcher: add(record) -> RequestBuilder -> max_batch_spans? encode -> queue (bounded)
+//   batcher: add(record) -> RequestBuilder (map and encode the span) -> max_batch_spans?
+//            the request around the spans -> queue (bounded)
 //   sender:  queue -> HttpConnection (keep-alive) -> 2xx / retry / give up
 //
-// - A full queue drops the new request's spans and counts them (spans_dropped_queue).
+// - A full queue drops the new request's spans and counts them (spans_dropped_queue). A
+//   request that finds the queue full when its first span comes is not encoded at all:
+//   under overload the batcher's time goes to draining the rings.
 // - 2xx is success; the spans a server lists in partial_success.rejected_spans count as
 //   rejected, the rest as exported. 429, 502, 503, 504 and connection failures are
 //   retried with exponential backoff and jitter, or after Retry-After (seconds), within
@@ -71,13 +74,16 @@ class HttpSink final : public SpanSink {
 
  private:
   struct Request {
-    std::string body;
+    ByteBuffer body;
     uint64_t spans = 0;
     uint64_t sequence = 0;
   };
   enum class Outcome { kDelivered, kRetry, kFailed };
 
+  bool queue_full();
   void enqueue();
+  void drop(uint64_t spans);  // counted and reported: the export queue was full
+  void drop_skipped();
   void run();
   void deliver(Request& request);
   Outcome answer(const HttpResponse& response, const Request& request, std::string* why);
@@ -86,12 +92,14 @@ class HttpSink final : public SpanSink {
 
   SinkOptions options_;
   RequestBuilder builder_;
+  // The request being dropped unbuilt (the queue was full when it began): its spans so far.
+  bool skipping_ = false;
+  uint64_t skipped_ = 0;
   std::vector<std::string> resource_strings_;  // what resource_ points into
   std::vector<KeyValue> resource_;
   std::vector<HttpHeader> headers_;
   DiagnosticReporter batcher_reporter_;  // the batcher's own: reporters are single-threaded
   DiagnosticReporter sender_reporter_;
-  std::string encoded_;
 
   std::mutex mutex_;
   std::condition_variable work_;       // the sender waits for requests, or to stop
