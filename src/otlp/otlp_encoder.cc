@@ -272,45 +272,52 @@ size_t resource_spans_body_size(Slice<KeyValue> resource, Slice<EncodedScope> sc
 
 }  // namespace
 
-bool append_span_field(ByteBuffer& out, const Span& s) {
-  const size_t body = body_size(s);
-  const size_t size = length_delimited_field_size(f::kScopeSpansSpans, body);
+namespace {
+
+// Appends exactly `size` bytes that `write` writes; on any error (no memory, a length the
+// writer did not expect) `out` is left as it was.
+template <typename Write>
+bool append_exactly(ByteBuffer& out, size_t size, Write write) {
   const size_t at = out.size();
   uint8_t* p = out.extend(size);
   if (p == nullptr) return false;
   ProtoWriter w(p, size);
-  w.message_begin(f::kScopeSpansSpans, body);
-  encode_body(w, s);
-  w.message_end();
+  write(w);
   if (w.ok() && w.size() == size) return true;
   out.truncate(at);
   return false;
 }
 
+}  // namespace
+
+bool append_span_field(ByteBuffer& out, const Span& s) {
+  const size_t body = body_size(s);
+  return append_exactly(out, length_delimited_field_size(f::kScopeSpansSpans, body), [&](ProtoWriter& w) {
+    w.message_begin(f::kScopeSpansSpans, body);
+    encode_body(w, s);
+    w.message_end();
+  });
+}
+
 bool append_request(ByteBuffer& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
   const size_t resource_spans = resource_spans_body_size(resource, scopes);
   const size_t size = length_delimited_field_size(f::kRequestResourceSpans, resource_spans);
-  const size_t at = out.size();
-  uint8_t* p = out.extend(size);
-  if (p == nullptr) return false;
-  ProtoWriter w(p, size);
-  w.message_begin(f::kRequestResourceSpans, resource_spans);
-  w.message_begin(f::kResourceSpansResource, repeated_size(f::kResourceAttributes, resource));
-  encode_attributes(w, f::kResourceAttributes, resource);
-  w.message_end();
-  for (const EncodedScope& s : scopes) {
-    w.message_begin(f::kResourceSpansScopeSpans, scope_spans_body_size(s));
-    w.message_begin(f::kScopeSpansScope, scope_body_size(s.scope));
-    optional_bytes(w, f::kScopeName, s.scope.name);
-    optional_bytes(w, f::kScopeVersion, s.scope.version);
+  return append_exactly(out, size, [&](ProtoWriter& w) {
+    w.message_begin(f::kRequestResourceSpans, resource_spans);
+    w.message_begin(f::kResourceSpansResource, repeated_size(f::kResourceAttributes, resource));
+    encode_attributes(w, f::kResourceAttributes, resource);
     w.message_end();
-    w.write_raw(s.spans.data(), s.spans.size());
+    for (const EncodedScope& s : scopes) {
+      w.message_begin(f::kResourceSpansScopeSpans, scope_spans_body_size(s));
+      w.message_begin(f::kScopeSpansScope, scope_body_size(s.scope));
+      optional_bytes(w, f::kScopeName, s.scope.name);
+      optional_bytes(w, f::kScopeVersion, s.scope.version);
+      w.message_end();
+      w.write_raw(s.spans.data(), s.spans.size());
+      w.message_end();
+    }
     w.message_end();
-  }
-  w.message_end();
-  if (w.ok() && w.size() == size) return true;
-  out.truncate(at);
-  return false;
+  });
 }
 
 size_t request_size(const ResourceSpans& r) {
