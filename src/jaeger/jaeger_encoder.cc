@@ -2,7 +2,11 @@
 
 namespace litetrace::detail {
 
-void encode_tag(CompactWriter& w, const Tag& tag) {
+// One code path for both protocols: the writers share an interface (binary_writer.h).
+namespace {
+
+template <typename W>
+void write_tag(W& w, const Tag& tag) {
   w.struct_begin();
   w.field_binary(/*Tag.key*/ 1, tag.key);
   w.field_i32(/*Tag.vType*/ 2, static_cast<int32_t>(tag.type));
@@ -16,16 +20,14 @@ void encode_tag(CompactWriter& w, const Tag& tag) {
   w.struct_end();
 }
 
-namespace {
-
-void encode_tags(CompactWriter& w, int16_t field_id, Slice<Tag> tags) {
+template <typename W>
+void write_tags(W& w, int16_t field_id, Slice<Tag> tags) {
   w.field_list_begin(field_id, CType::kStruct, tags.size);
-  for (const Tag& t : tags) encode_tag(w, t);
+  for (const Tag& t : tags) write_tag(w, t);
 }
 
-}  // namespace
-
-void encode_span(CompactWriter& w, const Span& span) {
+template <typename W>
+void write_span(W& w, const Span& span) {
   w.struct_begin();
   w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(span.trace_id_low));
   w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(span.trace_id_high));
@@ -51,11 +53,11 @@ void encode_span(CompactWriter& w, const Span& span) {
                                    (span.dropped_references != 0 ? 1u : 0u);
   if (span.tags.size + dropped_tag_count != 0) {
     w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, span.tags.size + dropped_tag_count);
-    for (const Tag& t : span.tags) encode_tag(w, t);
-    if (span.dropped_tags != 0) encode_tag(w, Tag::int64(kDroppedTagsKey, span.dropped_tags));
-    if (span.dropped_logs != 0) encode_tag(w, Tag::int64(kDroppedLogsKey, span.dropped_logs));
+    for (const Tag& t : span.tags) write_tag(w, t);
+    if (span.dropped_tags != 0) write_tag(w, Tag::int64(kDroppedTagsKey, span.dropped_tags));
+    if (span.dropped_logs != 0) write_tag(w, Tag::int64(kDroppedLogsKey, span.dropped_logs));
     if (span.dropped_references != 0) {
-      encode_tag(w, Tag::int64(kDroppedReferencesKey, span.dropped_references));
+      write_tag(w, Tag::int64(kDroppedReferencesKey, span.dropped_references));
     }
   }
   if (!span.logs.empty()) {
@@ -63,19 +65,28 @@ void encode_span(CompactWriter& w, const Span& span) {
     for (const Log& log : span.logs) {
       w.struct_begin();
       w.field_i64(/*Log.timestamp*/ 1, log.timestamp_us);
-      encode_tags(w, /*Log.fields*/ 2, log.fields);
+      write_tags(w, /*Log.fields*/ 2, log.fields);
       w.struct_end();
     }
   }
   w.struct_end();
 }
 
-void encode_process(CompactWriter& w, const Process& process) {
+template <typename W>
+void write_process(W& w, const Process& process) {
   w.struct_begin();
   w.field_binary(/*Process.serviceName*/ 1, process.service_name);
-  if (!process.tags.empty()) encode_tags(w, /*Process.tags*/ 2, process.tags);
+  if (!process.tags.empty()) write_tags(w, /*Process.tags*/ 2, process.tags);
   w.struct_end();
 }
+
+}  // namespace
+
+void encode_tag(CompactWriter& w, const Tag& tag) { write_tag(w, tag); }
+void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
+void encode_process(CompactWriter& w, const Process& process) { write_process(w, process); }
+void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
+void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }
 
 size_t encoded_size(const Span& span) {
   CompactWriter w;
@@ -127,6 +138,45 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
   encode_batch_head(w, encode_process(process), spans.size);
   for (const Span& s : spans) encode_span(w, s);
   encode_batch_tail(w, seq_no, stats);
+}
+
+void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans) {
+  w.struct_begin();
+  w.field_header(/*Batch.process*/ 1, CType::kStruct);
+  encode_process(w, process);
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  w.struct_end();
+}
+
+std::string encode_batch(const Process& process, Slice<Span> spans) {
+  BinaryWriter sizing;
+  encode_batch(sizing, process, spans);
+  std::string bytes(sizing.size(), '\0');
+  BinaryWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
+  encode_batch(w, process, spans);
+  if (!w.ok() || w.size() != bytes.size()) bytes.clear();
+  return bytes;
+}
+
+void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
+                       const ClientStats& stats) {
+  w.message_begin(kEmitBatchMethod, kEmitBatchMessageType, kEmitBatchSeqId);
+  w.struct_begin();                                  // emitBatch_args
+  w.field_header(/*emitBatch_args.batch*/ 1, CType::kStruct);
+  w.struct_begin();                                  // Batch
+  w.field_header(/*Batch.process*/ 1, CType::kStruct);
+  encode_process(w, process);
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  w.field_i64(/*Batch.seqNo*/ 3, seq_no);
+  w.field_struct_begin(/*Batch.stats*/ 4);
+  w.field_i64(/*ClientStats.fullQueueDroppedSpans*/ 1, stats.full_queue_dropped_spans);
+  w.field_i64(/*ClientStats.tooLargeDroppedSpans*/ 2, stats.too_large_dropped_spans);
+  w.field_i64(/*ClientStats.failedToEmitSpans*/ 3, stats.failed_to_emit_spans);
+  w.struct_end();  // ClientStats
+  w.struct_end();  // Batch
+  w.struct_end();  // emitBatch_args
 }
 
 }  // namespace litetrace::detail

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "jaeger/binary_writer.h"
 #include "jaeger/compact_writer.h"
 #include "jaeger/jaeger_model.h"
 
@@ -91,5 +92,16 @@ void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stat
 // The whole datagram in one go (tests, tools); the packet builder produces the same bytes.
 void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans,
                        int64_t seq_no, const ClientStats& stats);
+
+// ---- the binary protocol: the same structs through BinaryWriter ----
+void encode_span(BinaryWriter& w, const Span& span);
+void encode_process(BinaryWriter& w, const Process& process);
+// A bare Batch struct: the body of the Jaeger collector's POST /api/traces (no seqNo, no
+// stats: the collector answers for the batch itself).
+void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans);
+std::string encode_batch(const Process& process, Slice<Span> spans);
+// Agent.emitBatch as a whole message, for the agent's binary port (UDP 6832).
+void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
+                       const ClientStats& stats);
 
 }  // namespace litetrace::detail

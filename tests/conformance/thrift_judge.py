@@ -119,12 +119,14 @@ class Judge:
         validate(args.batch)
         return args.batch
 
-    def batch_extras(self, data):
+    def batch_extras(self, data, binary=False):
         """Batch.seqNo (3) and Batch.stats (4) are newer than the IDL in the npm package,
         so the generated code skips them; read them with Thrift's protocol reader directly.
         Returns (seqNo, (fullQueueDroppedSpans, tooLargeDroppedSpans, failedToEmitSpans))."""
         from thrift.Thrift import TType
-        proto = self.TCompactProtocol.TCompactProtocol(self.TTransport.TMemoryBuffer(data))
+        trans = self.TTransport.TMemoryBuffer(data)
+        proto = (self.TBinaryProtocol.TBinaryProtocol(trans, strictRead=True) if binary
+                 else self.TCompactProtocol.TCompactProtocol(trans))
         proto.readMessageBegin()
         proto.readStructBegin()
         seq_no, stats = None, None

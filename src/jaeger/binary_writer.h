@@ -1,0 +1,204 @@
+#pragma once
+
+// Apache Thrift binary protocol writer over a caller-provided buffer: what the Jaeger
+// collector takes over HTTP (POST /api/traces, a bare Batch) and the agent on UDP 6832
+// (an emitBatch message).
+//
+// The same interface as CompactWriter (compact_writer.h), so the Jaeger encoder writes
+// either protocol from one code path: a sizing mode (default constructor) that only counts,
+// a sticky first error, and the compact writer's type names (CType), which this writer
+// translates to the binary protocol's type ids.
+//
+// Binary protocol: a field header is the type byte and the i16 field id; integers are
+// fixed width, big-endian; a double is its 8 IEEE bytes, big-endian; a string is an i32
+// length and the bytes; a list header is the element type byte and an i32 count; a struct
+// ends with a 0 byte. A message begins (strict form) with the i32 0x80010000 | type, the
+// method name as a string, and the i32 seqid.
+//
+// Spec: https://github.com/apache/thrift/blob/master/doc/specs/thrift-binary-protocol.md
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "core/byte_copy.h"
+#include "jaeger/compact_writer.h"  // CType, MessageType, WriteError, kStop
+
+namespace litetrace::detail {
+
+// Binary protocol type ids.
+enum class BType : uint8_t {
+  kBool = 2,
+  kByte = 3,
+  kDouble = 4,
+  kI16 = 6,
+  kI32 = 8,
+  kI64 = 10,
+  kString = 11,
+  kStruct = 12,
+  kMap = 13,
+  kSet = 14,
+  kList = 15,
+};
+
+constexpr BType binary_type(CType t) {
+  switch (t) {
+    case CType::kBoolTrue:
+    case CType::kBoolFalse: return BType::kBool;
+    case CType::kI8: return BType::kByte;
+    case CType::kI16: return BType::kI16;
+    case CType::kI32: return BType::kI32;
+    case CType::kI64: return BType::kI64;
+    case CType::kDouble: return BType::kDouble;
+    case CType::kBinary: return BType::kString;
+    case CType::kList: return BType::kList;
+    case CType::kSet: return BType::kSet;
+    case CType::kMap: return BType::kMap;
+    case CType::kStruct: return BType::kStruct;
+  }
+  return BType::kStruct;
+}
+
+constexpr uint32_t kBinaryVersion1 = 0x80010000u;
+
+class BinaryWriter {
+ public:
+  static constexpr int kMaxDepth = 16;
+
+  // Sizing mode: counts bytes, writes nothing, never overflows.
+  BinaryWriter() : capacity_(SIZE_MAX) {}
+  // Writing mode over a caller-owned buffer.
+  BinaryWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
+
+  bool ok() const { return error_ == WriteError::kNone; }
+  WriteError error() const { return error_; }
+  size_t size() const { return pos_; }
+  bool sizing() const { return buf_ == nullptr; }
+
+  // ---- raw values ----
+  void write_byte(uint8_t b) { write_big_endian(b, 1); }
+  void write_i16(int16_t v) { write_big_endian(static_cast<uint16_t>(v), 2); }
+  void write_i32(int32_t v) { write_big_endian(static_cast<uint32_t>(v), 4); }
+  void write_i64(int64_t v) { write_big_endian(static_cast<uint64_t>(v), 8); }
+  void write_double(double v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    write_big_endian(bits, 8);
+  }
+  // An i32 length, then the bytes.
+  void write_binary(std::string_view bytes) {
+    if (bytes.size() > INT32_MAX) {
+      fail(WriteError::kOverflow);
+      return;
+    }
+    write_i32(static_cast<int32_t>(bytes.size()));
+    write_raw(bytes.data(), bytes.size());
+  }
+  void write_raw(const void* data, size_t n) {
+    if (!reserve(n)) return;
+    if (buf_ != nullptr) {
+      if (n <= 16) {
+        move_bytes(buf_ + pos_, data, n);
+      } else {
+        std::memcpy(buf_ + pos_, data, n);
+      }
+    }
+    pos_ += n;
+  }
+
+  // ---- message ----
+  void message_begin(std::string_view name, MessageType type, int32_t seqid) {
+    write_i32(static_cast<int32_t>(kBinaryVersion1 | static_cast<uint32_t>(type)));
+    write_binary(name);
+    write_i32(seqid);
+  }
+
+  // ---- structs and fields ----
+  void struct_begin() {
+    if (depth_ >= kMaxDepth) {
+      fail(WriteError::kNestingTooDeep);
+      return;
+    }
+    ++depth_;
+  }
+  void struct_end() {
+    if (depth_ == 0) {
+      fail(WriteError::kUnbalanced);
+      return;
+    }
+    write_byte(kStop);
+    --depth_;
+  }
+  void field_header(int16_t id, CType type) {
+    write_byte(static_cast<uint8_t>(binary_type(type)));
+    write_i16(id);
+  }
+  // Field ids are absolute in the binary protocol: nothing to continue from.
+  void set_last_field_id(int16_t) {}
+  void field_bool(int16_t id, bool v) {
+    field_header(id, CType::kBoolTrue);
+    write_byte(v ? 1 : 0);
+  }
+  void field_i32(int16_t id, int32_t v) {
+    field_header(id, CType::kI32);
+    write_i32(v);
+  }
+  void field_i64(int16_t id, int64_t v) {
+    field_header(id, CType::kI64);
+    write_i64(v);
+  }
+  void field_double(int16_t id, double v) {
+    field_header(id, CType::kDouble);
+    write_double(v);
+  }
+  void field_binary(int16_t id, std::string_view v) {
+    field_header(id, CType::kBinary);
+    write_binary(v);
+  }
+  void field_struct_begin(int16_t id) {
+    field_header(id, CType::kStruct);
+    struct_begin();
+  }
+  void field_list_begin(int16_t id, CType element, size_t count) {
+    field_header(id, CType::kList);
+    list_header(element, count);
+  }
+  void list_header(CType element, size_t count) {
+    if (count > INT32_MAX) {
+      fail(WriteError::kOverflow);
+      return;
+    }
+    write_byte(static_cast<uint8_t>(binary_type(element)));
+    write_i32(static_cast<int32_t>(count));
+  }
+
+ private:
+  void write_big_endian(uint64_t v, size_t n) {
+    if (!reserve(n)) return;
+    if (buf_ != nullptr) {
+      for (size_t i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+    }
+    pos_ += n;
+  }
+  // As CompactWriter: after an error the capacity is cut to the position.
+  bool reserve(size_t n) {
+    if (n > capacity_ - pos_) {
+      fail(WriteError::kOverflow);
+      return false;
+    }
+    return true;
+  }
+  void fail(WriteError e) {
+    if (error_ == WriteError::kNone) error_ = e;
+    capacity_ = pos_;
+  }
+
+  uint8_t* buf_ = nullptr;
+  size_t capacity_ = 0;
+  size_t pos_ = 0;
+  WriteError error_ = WriteError::kNone;
+  int depth_ = 0;
+};
+
+}  // namespace litetrace::detail
