@@ -614,10 +614,58 @@ def test_console(a):
     assert process(printed) == process(dumped), (process(printed), process(dumped))
 
 
+def test_two_services_otlp(a):
+    """examples/two_services over OTLP/HTTP: litetrace-dump --traces joins the requests of
+    both services into one tree, as it does their datagrams. The requests are caught first
+    by a receiver here and replayed to litetrace-dump, told how many to expect."""
+    import http.server
+    import threading
+    bodies = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            bodies.append((self.headers["Content-Type"], self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = dict(os.environ, OTEL_TRACES_EXPORTER="otlp",
+               OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:%d" % server.server_address[1])
+    run = subprocess.run([a.two_services], env=env, capture_output=True, text=True, timeout=120)
+    server.shutdown()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert bodies, "no request came"
+    proc = subprocess.Popen([a.dump, "--port", "off", "--otlp-port", "0", "--traces", "--count", str(len(bodies)),
+                             "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = int(re.search(r":(\d+) \(OTLP", proc.stderr.readline()).group(1))
+    c = Http(port)
+    for content_type, body in bodies:
+        c.send(post(body, content_type))
+        assert c.response()[0] == 200
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    print(out)
+    trace_id = run.stdout.split("Trace id:")[1].split()[0]
+    spans = [(len(line) - len(line.lstrip()), line.split("  [")[0].strip())
+             for line in out.splitlines() if line.lstrip().startswith("- ")]
+    assert out.splitlines()[0] == 'trace %s  4 spans from "frontend", "inventory"' % trace_id, out
+    assert spans == [(2, "- checkout  (frontend)"), (5, "- GET /stock  (frontend)"),
+                     (8, "- GET /stock  (inventory)"), (11, "- db.query  (inventory)")], spans
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services", "otlp", "otlp_http",
-                                     "otlp_js", "demo_otlp", "console"])
+                                     "otlp_js", "demo_otlp", "console",
+                                     "two_services_otlp"])
     ap.add_argument("--crosscheck-emitter")
     ap.add_argument("--demo")
     ap.add_argument("--two-services")
