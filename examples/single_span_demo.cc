@@ -37,10 +37,14 @@ int main() {
   const bool flushed = provider.shutdown();
   const litetrace::TracerStats s = provider.stats();
   std::printf("Trace id:  %s\n", trace_id.c_str());
-  if (options.exporter == litetrace::TracesExporter::kOtlp) {  // OTEL_TRACES_EXPORTER=otlp
-    std::printf("Sent:      %llu span(s) in %llu request(s), %llu bytes, over OTLP/HTTP to %s%s\n",
+  const bool otlp = options.exporter == litetrace::TracesExporter::kOtlp;  // OTEL_TRACES_EXPORTER=otlp
+  const bool jaeger_http = options.exporter == litetrace::TracesExporter::kJaeger &&
+                           options.jaeger_protocol == litetrace::JaegerProtocol::kHttpThriftBinary;
+  if (otlp || jaeger_http) {
+    std::printf("Sent:      %llu span(s) in %llu request(s), %llu bytes, over %s to %s%s\n",
                 static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(s.requests_sent),
-                static_cast<unsigned long long>(s.bytes_sent), options.otlp_endpoint.c_str(),
+                static_cast<unsigned long long>(s.bytes_sent), otlp ? "OTLP/HTTP" : "HTTP",
+                otlp ? options.otlp_endpoint.c_str() : options.jaeger_endpoint.c_str(),
                 flushed ? " (the collector took it)" : " - NOT everything was delivered");
     std::printf("Jaeger UI: http://localhost:16686/trace/%s\n", trace_id.c_str());
     return flushed ? 0 : 1;

@@ -137,6 +137,33 @@ TEST(Environment, TracesExporter) {
                                       "console, none); using jaeger"}));
 }
 
+TEST(Environment, JaegerVariablesAsTheSpecificationLastHadThem) {
+  const TracerProviderOptions d = from({});
+  EXPECT_EQ(d.jaeger_protocol, JaegerProtocol::kUdpThriftCompact);
+  EXPECT_EQ(d.jaeger_endpoint, "http://localhost:14268/api/traces");
+  EXPECT_EQ(d.jaeger_timeout, std::chrono::seconds(10));
+  EXPECT_TRUE(d.jaeger_user.empty() && d.jaeger_password.empty());
+
+  const TracerProviderOptions o = from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "http/thrift.binary"},
+                                        {"OTEL_EXPORTER_JAEGER_ENDPOINT", "http://collector:14268/api/traces"},
+                                        {"OTEL_EXPORTER_JAEGER_TIMEOUT", "2500"},
+                                        {"OTEL_EXPORTER_JAEGER_USER", "me"},
+                                        {"OTEL_EXPORTER_JAEGER_PASSWORD", "secret"}});
+  EXPECT_EQ(o.jaeger_protocol, JaegerProtocol::kHttpThriftBinary);
+  EXPECT_EQ(o.jaeger_endpoint, "http://collector:14268/api/traces");
+  EXPECT_EQ(o.jaeger_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(o.jaeger_user, "me");
+  EXPECT_EQ(o.jaeger_password, "secret");
+  EXPECT_TRUE(o.configuration_errors.empty());
+
+  EXPECT_EQ(from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "udp/thrift.binary"}}).configuration_errors,
+            (std::vector<std::string>{"OTEL_EXPORTER_JAEGER_PROTOCOL=\"udp/thrift.binary\": not built into litetrace "
+                                      "yet (known: udp/thrift.compact, http/thrift.binary); using udp/thrift.compact"}));
+  EXPECT_EQ(from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "grpc"}}).configuration_errors,
+            (std::vector<std::string>{"OTEL_EXPORTER_JAEGER_PROTOCOL=\"grpc\": unknown protocol (known: "
+                                      "udp/thrift.compact, http/thrift.binary); using udp/thrift.compact"}));
+}
+
 TEST(Environment, OtlpVariables) {
   const TracerProviderOptions d = from({});
   EXPECT_EQ(d.otlp_endpoint, "http://localhost:4318/v1/traces");

@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <thread>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "core/json_reader.h"
 #include "litetrace/trace.h"
 #include "otlp/proto_reader.h"
+#include "support/export_helpers.h"
 #include "support/http_server.h"
 
 namespace litetrace {
@@ -20,32 +20,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::TestHttpServer;
 
-TestHttpServer::Reply reply(const std::string& status, const std::string& body = {},
-                            const std::string& more_headers = {}) {
-  TestHttpServer::Reply r{"HTTP/1.1 " + status + "\r\n" + more_headers + "Content-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body};
-  r.keep_alive = true;
-  return r;
-}
-
-struct Said {
-  std::mutex mutex;
-  std::vector<std::pair<DiagnosticCode, std::string>> all;
-  DiagnosticCallback callback() {
-    return [this](const Diagnostic& d) {
-      std::lock_guard<std::mutex> lock(mutex);
-      all.emplace_back(d.code, std::string(d.message));
-    };
-  }
-  std::vector<std::string> of(DiagnosticCode code) {
-    std::lock_guard<std::mutex> lock(mutex);
-    std::vector<std::string> out;
-    for (const auto& [c, m] : all) {
-      if (c == code) out.push_back(m);
-    }
-    return out;
-  }
-};
+using test::body_of;
+using test::reply;
+using test::Said;
 
 TracerProviderOptions otlp_options(const TestHttpServer& server, Said& said) {
   TracerProviderOptions o;
@@ -64,8 +41,6 @@ void record(TracerProvider& provider, int n) {
     span.set_attribute("i", i);
   }
 }
-
-std::string body_of(const std::string& request) { return request.substr(request.find("\r\n\r\n") + 4); }
 
 // The span names in an ExportTraceServiceRequest, and its resource's attribute keys.
 struct Decoded {

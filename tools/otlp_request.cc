@@ -7,6 +7,7 @@
 
 #include "jaeger/span_printer.h"
 #include "core/json_reader.h"
+#include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 #include "otlp/proto_reader.h"
 
@@ -92,18 +93,6 @@ std::string json_number(double d) {
   return std::string(buf, r.ptr);
 }
 
-std::string base64(std::string_view bytes) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
-    uint32_t v = 0;
-    for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    for (size_t k = 0; k < 4; ++k) out += k <= n ? alphabet[(v >> (18 - 6 * k)) & 63] : '=';
-  }
-  return out;
-}
-
 std::string value_json(const Value& v) {
   switch (v.kind) {
     case Value::Kind::kEmpty: return "null";
@@ -111,7 +100,11 @@ std::string value_json(const Value& v) {
     case Value::Kind::kBool: return v.boolean ? "true" : "false";
     case Value::Kind::kInt: return std::to_string(v.integer);
     case Value::Kind::kDouble: return json_number(v.number);
-    case Value::Kind::kBytes: return "\"" + base64(v.text) + "\"";
+    case Value::Kind::kBytes: {
+      std::string out = "\"";
+      detail::append_base64(out, v.text);
+      return out + "\"";
+    }
     case Value::Kind::kJson: return v.text;
   }
   return "null";

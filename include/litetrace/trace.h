@@ -239,6 +239,13 @@ enum class TracesExporter : uint8_t {
   kConsole, // "console": each batch as a span tree on stderr, as litetrace-dump prints it
 };
 
+// How spans reach Jaeger (exporter = kJaeger; OTEL_EXPORTER_JAEGER_PROTOCOL).
+enum class JaegerProtocol : uint8_t {
+  kUdpThriftCompact,  // "udp/thrift.compact": emitBatch datagrams to the agent (agent_host, agent_port)
+  kHttpThriftBinary,  // "http/thrift.binary": Batch bodies POSTed to the collector (jaeger_endpoint),
+                      // on a sender thread of its own; no datagram size limit, every answer heard
+};
+
 // OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" or "http/json".
 enum class OtlpProtocol : uint8_t { kHttpProtobuf, kHttpJson };
 
@@ -252,9 +259,17 @@ struct TracerProviderOptions {
 
   TracesExporter exporter = TracesExporter::kJaeger;
 
+  JaegerProtocol jaeger_protocol = JaegerProtocol::kUdpThriftCompact;
   std::string agent_host = "localhost";
   uint16_t agent_port = 6831;        // 1 to 65535
   size_t max_packet_size = 65000;    // 512 to 65527 (the largest UDP payload over IPv6)
+  // Jaeger's collector over HTTP (jaeger_protocol = kHttpThriftBinary): the whole URL,
+  // http:// only; HTTP basic authentication when jaeger_user is not empty.
+  std::string jaeger_endpoint = "http://localhost:14268/api/traces";
+  std::chrono::milliseconds jaeger_timeout{10000};  // one export and its retries: 1 ms to 1 hour
+  std::string jaeger_user;
+  std::string jaeger_password;
+  size_t jaeger_max_request_bytes = 4 << 20;  // a request's body: 4 KiB to 64 MiB
 
   // OTLP over HTTP (exporter = kOtlp). The endpoint is the whole URL, http:// only (TLS is
   // not built in: reach a local collector or agent over plain http).

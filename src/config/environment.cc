@@ -140,6 +140,33 @@ void read_otlp(Reader& env, TracerProviderOptions& o) {
   env.read_count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 1, detail::kMaxCountLimit, o.max_export_batch_size);
 }
 
+// The Jaeger exporter's variables as the specification last had them (it removed them in
+// 2023, with the exporter).
+void read_jaeger(Reader& env, TracerProviderOptions& o) {
+  if (const std::string_view v = trim(env.get("OTEL_EXPORTER_JAEGER_PROTOCOL")); !v.empty()) {
+    if (v == "udp/thrift.compact") {
+      o.jaeger_protocol = JaegerProtocol::kUdpThriftCompact;
+    } else if (v == "http/thrift.binary") {
+      o.jaeger_protocol = JaegerProtocol::kHttpThriftBinary;
+    } else if (v == "udp/thrift.binary") {
+      env.invalid("OTEL_EXPORTER_JAEGER_PROTOCOL", v,
+                  "not built into litetrace yet (known: udp/thrift.compact, http/thrift.binary)", "udp/thrift.compact");
+    } else {
+      env.invalid("OTEL_EXPORTER_JAEGER_PROTOCOL", v,
+                  "unknown protocol (known: udp/thrift.compact, http/thrift.binary)", "udp/thrift.compact");
+    }
+  }
+  if (const std::string_view v = trim(env.get("OTEL_EXPORTER_JAEGER_ENDPOINT")); !v.empty()) {
+    o.jaeger_endpoint = std::string(v);
+  }
+  size_t ms = static_cast<size_t>(o.jaeger_timeout.count());
+  if (env.read_count("OTEL_EXPORTER_JAEGER_TIMEOUT", 1, 3600 * 1000, ms)) o.jaeger_timeout = std::chrono::milliseconds(ms);
+  if (const std::string_view v = env.get("OTEL_EXPORTER_JAEGER_USER"); !v.empty()) o.jaeger_user = std::string(v);
+  if (const std::string_view v = env.get("OTEL_EXPORTER_JAEGER_PASSWORD"); !v.empty()) {
+    o.jaeger_password = std::string(v);
+  }
+}
+
 // OTEL_TRACES_SAMPLER_ARG for jaeger_remote: endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R.
 bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOptions& o) {
   while (!arg.empty()) {
@@ -262,6 +289,7 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
     }
   }
   read_otlp(env, o);
+  read_jaeger(env, o);
 
   for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_HOST", "JAEGER_AGENT_HOST"}) {
     if (const std::string_view v = env.get(name); !v.empty()) {

@@ -24,6 +24,17 @@ inline void append_hex(std::string& out, uint64_t v, int digits) {
   for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
 }
 
+// RFC 4648 base64 of `bytes`, padded, appended to `out`.
+inline void append_base64(std::string& out, std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=';
+  }
+}
+
 // The longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.
 inline std::string_view utf8_prefix(std::string_view s, size_t limit) {
   if (s.size() <= limit) return s;

@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
@@ -83,23 +84,8 @@ std::string quoted(std::string_view s) {
 }
 
 std::string base64(std::string_view bytes) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i]) << 16 |
-                                             static_cast<unsigned char>(bytes[i + 1]) << 8 |
-                                             static_cast<unsigned char>(bytes[i + 2]));
-    for (int k = 18; k >= 0; k -= 6) out += alphabet[(v >> k) & 63];
-  }
-  if (i < bytes.size()) {
-    uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i]) << 16);
-    if (i + 1 < bytes.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1]) << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
+  append_base64(out, bytes);
   return out;
 }
 

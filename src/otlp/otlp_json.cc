@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "core/text.h"
+
 namespace litetrace::detail::otlp {
 namespace {
 
@@ -94,30 +96,9 @@ class JsonOut {
     out_ += '"';
   }
   void base64(const char* key, std::string_view bytes) {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     member(key);
     out_ += '"';
-    size_t i = 0;
-    const auto at = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
-    for (; i + 3 <= bytes.size(); i += 3) {
-      const uint32_t n = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-      out_ += alphabet[n >> 18];
-      out_ += alphabet[(n >> 12) & 63];
-      out_ += alphabet[(n >> 6) & 63];
-      out_ += alphabet[n & 63];
-    }
-    if (bytes.size() - i == 1) {
-      const uint32_t n = at(i) << 16;
-      out_ += alphabet[n >> 18];
-      out_ += alphabet[(n >> 12) & 63];
-      out_ += "==";
-    } else if (bytes.size() - i == 2) {
-      const uint32_t n = (at(i) << 16) | (at(i + 1) << 8);
-      out_ += alphabet[n >> 18];
-      out_ += alphabet[(n >> 12) & 63];
-      out_ += alphabet[(n >> 6) & 63];
-      out_ += '=';
-    }
+    append_base64(out_, bytes);
     out_ += '"';
   }
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 
 #include "core/process_info.h"
+#include "core/text.h"
 #include "jaeger/console_sink.h"
+#include "jaeger/jaeger_http_format.h"
 #include "jaeger/jaeger_sink.h"
-#include "otlp/otlp_sink.h"
+#include "otlp/otlp_format.h"
 #include "litetrace/version.h"
 #include "pipeline/provider_core.h"
 
@@ -53,15 +55,24 @@ std::vector<std::pair<std::string, std::string>> process_tags(const TracerProvid
   return tags;
 }
 
-// A Process view over `strings`, for the Exporter to encode once.
+// A Process and the strings it points into, for a sink to encode once.
 struct ProcessView {
+  std::vector<std::pair<std::string, std::string>> strings;
   std::vector<Tag> tags;
   Process process;
-  ProcessView(const std::string& service, const std::vector<std::pair<std::string, std::string>>& strings) {
+  ProcessView(const std::string& service, std::vector<std::pair<std::string, std::string>> tag_strings)
+      : strings(std::move(tag_strings)) {
     for (const auto& [k, v] : strings) tags.push_back(Tag::string(k, v));
     process = Process{service, {tags.data(), tags.size()}};
   }
 };
+
+// HTTP basic authentication (RFC 7617): "Basic " and base64 of user:password.
+std::string basic_authorization(const std::string& user, const std::string& password) {
+  std::string out = "Basic ";
+  append_base64(out, user + ":" + password);
+  return out;
+}
 
 // The sink options.exporter names.
 std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
@@ -72,19 +83,40 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
       return std::make_unique<ConsoleSink>(ProcessView(options.service_name, process_tags(options)).process, clock,
                                            stderr);
     case TracesExporter::kOtlp: {
-      otlp::SinkOptions o;
+      HttpExportOptions o;
       std::string unused;
       parse_http_url(options.otlp_endpoint, o.url, &unused);  // checked by the provider
       o.endpoint = options.otlp_endpoint;
-      o.json = options.otlp_protocol == OtlpProtocol::kHttpJson;
       o.headers = options.otlp_headers;
       o.timeout = options.otlp_timeout;
       o.max_batch_spans = options.max_export_batch_size;
-      o.service_name = options.service_name;
-      o.resource_attributes = options.resource_attributes;
-      return std::make_unique<otlp::HttpSink>(std::move(o), clock, options.on_diagnostic);
+      o.thread_name = "litetrace-otlp";
+      otlp::FormatOptions f;
+      f.json = options.otlp_protocol == OtlpProtocol::kHttpJson;
+      f.service_name = options.service_name;
+      f.resource_attributes = options.resource_attributes;
+      return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<otlp::OtlpFormat>(f, clock),
+                                              options.on_diagnostic);
     }
-    case TracesExporter::kJaeger: break;
+    case TracesExporter::kJaeger:
+      if (options.jaeger_protocol == JaegerProtocol::kHttpThriftBinary) {
+        HttpExportOptions o;
+        std::string unused;
+        parse_http_url(options.jaeger_endpoint, o.url, &unused);  // checked by the provider
+        o.endpoint = options.jaeger_endpoint;
+        if (!options.jaeger_user.empty()) {
+          o.headers.emplace_back("Authorization",
+                                 basic_authorization(options.jaeger_user, options.jaeger_password));
+        }
+        o.timeout = options.jaeger_timeout;
+        o.max_batch_spans = options.max_export_batch_size;
+        o.thread_name = "litetrace-jaeger";
+        const ProcessView process(options.service_name, process_tags(options));
+        return std::make_unique<HttpExportSink>(
+            std::move(o), std::make_unique<JaegerHttpFormat>(process.process, clock, options.jaeger_max_request_bytes),
+            options.on_diagnostic);
+      }
+      break;
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
   return std::make_unique<JaegerSink>(exporter_options(options),

@@ -108,6 +108,22 @@ uint64_t discard_all(SpanRing& ring) {
   return n;
 }
 
+// An exporter's URL: http:// and well-formed, else the default (TLS is not built in).
+void check_http_endpoint(const char* name, std::string& endpoint, const std::string& fallback,
+                         std::vector<std::string>& e) {
+  HttpUrl url;
+  std::string why;
+  if (endpoint.rfind("https://", 0) == 0) {
+    e.push_back(std::string(name) + " \"" + endpoint +
+                "\": TLS is not built into litetrace; send to a collector or agent over http:// (on this host: " +
+                fallback + "); using " + fallback);
+    endpoint = fallback;
+  } else if (!parse_http_url(endpoint, url, &why)) {
+    e.push_back(std::string(name) + " \"" + endpoint + "\": " + why + "; using " + fallback);
+    endpoint = fallback;
+  }
+}
+
 ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
   return {a.started + b.started, a.not_sampled + b.not_sampled, a.ended + b.ended, a.dropped + b.dropped};
 }
@@ -165,17 +181,12 @@ void check_options(TracerProviderOptions& o) {
                                        std::chrono::milliseconds(3600 * 1000), d.otlp_timeout, e);
   o.max_export_batch_size = in_range_or_default<size_t>("max_export_batch_size", o.max_export_batch_size, 1,
                                                         kMaxCountLimit, d.max_export_batch_size, e);
-  HttpUrl url;
-  std::string why;
-  if (o.otlp_endpoint.rfind("https://", 0) == 0) {
-    e.push_back("otlp_endpoint \"" + o.otlp_endpoint +
-                "\": TLS is not built into litetrace; send to a collector or agent over http:// (on this host: "
-                "http://localhost:4318/v1/traces); using " + d.otlp_endpoint);
-    o.otlp_endpoint = d.otlp_endpoint;
-  } else if (!parse_http_url(o.otlp_endpoint, url, &why)) {
-    e.push_back("otlp_endpoint \"" + o.otlp_endpoint + "\": " + why + "; using " + d.otlp_endpoint);
-    o.otlp_endpoint = d.otlp_endpoint;
-  }
+  o.jaeger_timeout = in_range_or_default("jaeger_timeout", o.jaeger_timeout, std::chrono::milliseconds(1),
+                                         std::chrono::milliseconds(3600 * 1000), d.jaeger_timeout, e);
+  o.jaeger_max_request_bytes = in_range_or_default<size_t>("jaeger_max_request_bytes", o.jaeger_max_request_bytes,
+                                                           4 << 10, 64 << 20, d.jaeger_max_request_bytes, e);
+  check_http_endpoint("otlp_endpoint", o.otlp_endpoint, d.otlp_endpoint, e);
+  check_http_endpoint("jaeger_endpoint", o.jaeger_endpoint, d.jaeger_endpoint, e);
 }
 
 bool SpanBuffer::grow(size_t needed, size_t limit) {

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Spans recorded through litetrace's public API, as Jaeger's receiver decodes them
-(Apache Thrift, official IDL): the OpenTelemetry -> Jaeger mapping of DESIGN.md section 3."""
+(Apache Thrift, official IDL): the OpenTelemetry -> Jaeger mapping of DESIGN.md section 3.
+Sent as compact-Thrift datagrams to an agent's port, or with --http as binary-Thrift Batch
+bodies POSTed to a collector's /api/traces, answered 202 as Jaeger's collector does."""
 
 import argparse
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import thrift_judge  # noqa: E402
+from judge_binary import decode_batch  # noqa: E402
 
 
 def tags(span):
@@ -21,27 +26,54 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emitter", required=True)
     ap.add_argument("--cache", required=True)
+    ap.add_argument("--http", action="store_true")
     a = ap.parse_args()
     judge = thrift_judge.load(a.cache)
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.5)
-    run = subprocess.run([a.emitter, "--port", str(sock.getsockname()[1])], capture_output=True, text=True,
-                         timeout=60)
+    batches = []
+    if a.http:
+        bodies = []
+
+        class Collector(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                assert self.path == "/api/traces", self.path
+                assert self.headers["Content-Type"] == "application/vnd.apache.thrift.binary", self.headers
+                bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = "http://127.0.0.1:%d/api/traces" % server.server_address[1]
+        run = subprocess.run([a.emitter, "--http", url], capture_output=True, text=True, timeout=60)
+        server.shutdown()
+        batches = [decode_batch(judge, body) for body in bodies]  # shutdown() waited for every answer
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.5)
+        run = subprocess.run([a.emitter, "--port", str(sock.getsockname()[1])], capture_output=True, text=True,
+                             timeout=60)
+        try:
+            while True:
+                batches.append(judge.decode(sock.recv(70000)))
+        except socket.timeout:
+            pass
     assert run.returncode == 0, run.stderr
     link_span_id = json.loads(run.stdout)["link_span_id"]
     if link_span_id >= 1 << 63:  # on the wire, ids are the same 64 bits read as a signed i64
         link_span_id -= 1 << 64
     spans, process = {}, None
-    try:
-        while True:
-            batch = judge.decode(sock.recv(70000))
-            process = batch.process
-            for s in batch.spans:
-                spans[s.operationName] = s
-    except socket.timeout:
-        pass
+    for batch in batches:
+        process = batch.process
+        for s in batch.spans:
+            spans[s.operationName] = s
 
     def hexs(s):
         return s.encode().hex()

@@ -2,7 +2,8 @@
 // judge_tracer.py decodes them with Apache Thrift and checks the OpenTelemetry -> Jaeger
 // mapping as Jaeger would see it.
 //
-//   tracer_emitter --port P
+//   tracer_emitter --port P       compact Thrift to the agent on 127.0.0.1:P
+//   tracer_emitter --http URL     binary Thrift to a Jaeger collector's POST URL
 
 #include <litetrace/trace.h>
 
@@ -12,11 +13,13 @@
 
 int main(int argc, char** argv) {
   int port = 0;
+  const char* http = nullptr;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--http") == 0) http = argv[i + 1];
   }
-  if (port <= 0) {
-    std::fprintf(stderr, "usage: %s --port P\n", argv[0]);
+  if (port <= 0 && http == nullptr) {
+    std::fprintf(stderr, "usage: %s --port P | --http URL\n", argv[0]);
     return 2;
   }
   litetrace::TracerProviderOptions o;
@@ -24,6 +27,10 @@ int main(int argc, char** argv) {
   o.resource_attributes = {{"deployment.environment", "ci"}};
   o.agent_host = "127.0.0.1";
   o.agent_port = static_cast<uint16_t>(port);
+  if (http != nullptr) {
+    o.jaeger_protocol = litetrace::JaegerProtocol::kHttpThriftBinary;
+    o.jaeger_endpoint = http;
+  }
   o.max_attributes = 4;
   litetrace::TracerProvider provider(o);
   litetrace::Tracer tracer = provider.tracer("conformance.scope", "2.0");

@@ -1,21 +1,23 @@
 #pragma once
 
-// The OTLP/HTTP sink: span records -> OTLP requests (protobuf or JSON) -> POST {endpoint},
-// on a sender thread of its own ("litetrace-otlp"), so a slow or absent collector never
-// holds up the batcher.
+// An HTTP exporter's sink: span records -> requests in some wire format -> POST {endpoint},
+// on a sender thread of its own, so a slow or absent server never holds up the batcher.
+// The wire format (HttpRequestFormat) encodes the spans and reads the server's answers:
+// OTLP (otlp/otlp_format.h), Jaeger's collector (jaeger/jaeger_http_format.h).
 //
-//   batcher: add(record) -> RequestBuilder (map and encode the span) -> max_batch_spans?
-//            the request around the spans -> queue (bounded)
+//   batcher: add(record) -> format (map and encode the span) -> max_batch_spans, or the
+//            format's byte bound? the request around the spans -> queue (bounded)
 //   sender:  queue -> HttpConnection (keep-alive) -> 2xx / retry / give up
 //
 // - A full queue drops the new request's spans and counts them (spans_dropped_queue). A
 //   request that finds the queue full when its first span comes is not encoded at all:
 //   under overload the batcher's time goes to draining the rings.
-// - 2xx is success; the spans a server lists in partial_success.rejected_spans count as
-//   rejected, the rest as exported. 429, 502, 503, 504 and connection failures are
-//   retried with exponential backoff and jitter, or after Retry-After (seconds), within
-//   `timeout` of the first attempt; every other status is permanent. A request that fails
-//   for good counts its spans as failed, and says why (the server's message with it).
+// - 2xx is success; the spans a server says it rejected (OTLP partial_success) count as
+//   rejected, the rest as exported. Connection failures, and the statuses the format calls
+//   retryable, are retried with exponential backoff and jitter, or after Retry-After
+//   (seconds), within `timeout` of the first attempt; every other status is permanent. A
+//   request that fails for good counts its spans as failed, and says why (the server's
+//   message with it).
 // - wait_delivered(): the batcher's force_flush and shutdown wait, up to their timeout,
 //   until every request handed to the queue before the call has been answered or given up.
 //
@@ -26,44 +28,77 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/diagnostic_reporter.h"
 #include "core/span_sink.h"
-#include "core/tick_clock.h"
-#include "otlp/otlp_mapper.h"
+#include "core/byte_buffer.h"
 #include "transport/http_client.h"
 
-namespace litetrace::detail::otlp {
+namespace litetrace::detail {
 
-struct SinkOptions {
+// A wire format: how spans become a request body, and what the server's answers mean.
+//
+// Thread: the batcher calls add(), build() and clear(); the sender thread calls the const
+// members, which must not touch what add() changes.
+class HttpRequestFormat {
+ public:
+  enum class Added {
+    kAdded,
+    kFull,      // the request cannot take it: send the request, then add the span again
+    kTooLarge,  // no request can take it: dropped and counted (spans_too_large)
+    kFailed,    // it could not be encoded (a litetrace bug): counted as failed
+  };
+
+  virtual ~HttpRequestFormat() = default;
+  // Maps and encodes one span record, valid during the call only.
+  virtual Added add(const uint8_t* record) = 0;
+  virtual size_t spans() const = 0;
+  // The request over every span added since clear(), appended to `body`; false if it could
+  // not be encoded.
+  virtual bool build(ByteBuffer& body) = 0;
+  virtual void clear() = 0;
+
+  virtual std::string_view content_type() const = 0;
+  // Worth another attempt (connection failures always are).
+  virtual bool retryable(int status) const = 0;
+  // Of a 2xx answer: how many spans the server says it rejected, and why.
+  virtual uint64_t rejected(const HttpResponse& response, std::string* message) const = 0;
+  // What the server says in the body of an answer that is not 2xx.
+  virtual std::string server_message(const HttpResponse& response) const = 0;
+};
+
+struct HttpExportOptions {
   HttpUrl url;
   std::string endpoint;  // as configured, for diagnostics
-  bool json = false;     // http/json, else http/protobuf
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10000};  // one export: its first attempt to its last
   size_t max_batch_spans = 512;
   size_t max_queued_requests = 16;
-  // The Resource: service.name, then these.
-  std::string service_name;
-  std::vector<std::pair<std::string, std::string>> resource_attributes;
   // Backoff between attempts: initial, doubling, at most max; each with jitter of up to a
   // half.
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5000};
   Resolver resolver = resolve_with_getaddrinfo;
+  const char* thread_name = "litetrace-http";  // at most 15 characters
 };
 
-class HttpSink final : public SpanSink {
+// The text at the start of a body, control characters blanked: a server's message when
+// the format knows no better.
+std::string body_text(const HttpResponse& response, size_t max = 200);
+
+class HttpExportSink final : public SpanSink {
  public:
-  // `clock` must outlive the sink; diagnostics go to `callback` (from the batcher and from
-  // the sender thread).
-  HttpSink(SinkOptions options, const TickConverter* clock, const DiagnosticCallback& callback);
-  ~HttpSink() override;
+  // Diagnostics go to `callback`, from the batcher and from the sender thread.
+  HttpExportSink(HttpExportOptions options, std::unique_ptr<HttpRequestFormat> format,
+                 const DiagnosticCallback& callback);
+  ~HttpExportSink() override;
 
   void add(const uint8_t* record) override;
   void flush() override;
@@ -90,13 +125,11 @@ class HttpSink final : public SpanSink {
   std::chrono::milliseconds delay_before(int attempt, const HttpResponse* response);
   static void bump(std::atomic<uint64_t>& counter, uint64_t n) { counter.fetch_add(n, std::memory_order_relaxed); }
 
-  SinkOptions options_;
-  RequestBuilder builder_;
+  HttpExportOptions options_;
+  std::unique_ptr<HttpRequestFormat> format_;
   // The request being dropped unbuilt (the queue was full when it began): its spans so far.
   bool skipping_ = false;
   uint64_t skipped_ = 0;
-  std::vector<std::string> resource_strings_;  // what resource_ points into
-  std::vector<KeyValue> resource_;
   std::vector<HttpHeader> headers_;
   DiagnosticReporter batcher_reporter_;  // the batcher's own: reporters are single-threaded
   DiagnosticReporter sender_reporter_;
@@ -113,6 +146,7 @@ class HttpSink final : public SpanSink {
 
   std::atomic<uint64_t> spans_exported_{0};
   std::atomic<uint64_t> spans_failed_{0};
+  std::atomic<uint64_t> spans_too_large_{0};
   std::atomic<uint64_t> spans_rejected_{0};
   std::atomic<uint64_t> spans_dropped_queue_{0};
   std::atomic<uint64_t> spans_pending_{0};
@@ -123,4 +157,4 @@ class HttpSink final : public SpanSink {
   uint64_t jitter_state_;
 };
 
-}  // namespace litetrace::detail::otlp
+}  // namespace litetrace::detail

@@ -1,22 +1,14 @@
-#include "otlp/otlp_sink.h"
+#include "transport/http_export_sink.h"
 
 #include <pthread.h>
 
 #include <algorithm>
 #include <charconv>
 
-#include "core/json_reader.h"
-#include "litetrace/version.h"
-#include "otlp/otlp_encoder.h"
-#include "otlp/otlp_json.h"
-#include "otlp/proto_reader.h"
-
-namespace litetrace::detail::otlp {
+namespace litetrace::detail {
 namespace {
 
 constexpr size_t kMaxResponseBody = 64 * 1024;
-
-bool retryable_status(int status) { return status == 429 || status == 502 || status == 503 || status == 504; }
 
 // Retry-After as delay-seconds (RFC 9110 section 10.2.3); an HTTP-date is not read (the
 // backoff applies then).
@@ -26,100 +18,37 @@ bool retry_after_seconds(std::string_view v, uint64_t* seconds) {
   return ec == std::errc() && end == v.data() + v.size();
 }
 
-// What a server says in a response body: google.rpc.Status.message (protobuf field 2, or
-// "message" in JSON), else the body's start as text.
-std::string server_message(const HttpResponse& r, bool json) {
-  if (!json) {
-    ProtoReader reader(r.body);
-    ProtoField f;
-    while (reader.next(f)) {
-      if (f.number == 2 && f.type == WireType::kLengthDelimited) return std::string(f.bytes);
-    }
-  } else {
-    JsonValue doc;
-    if (parse_json(r.body, doc)) {
-      if (const JsonValue* m = doc.find("message"); m != nullptr && m->is(JsonValue::Type::kString)) return m->string();
-    }
-  }
-  std::string text = r.body.substr(0, 200);
+}  // namespace
+
+std::string body_text(const HttpResponse& response, size_t max) {
+  std::string text = response.body.substr(0, max);
   for (char& c : text) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
   return text;
 }
 
-// ExportTraceServiceResponse.partial_success {rejected_spans = 1, error_message = 2}.
-void partial_success(const HttpResponse& r, bool json, uint64_t* rejected, std::string* message) {
-  *rejected = 0;
-  if (!json) {
-    ProtoReader response(r.body);
-    ProtoField f;
-    while (response.next(f)) {
-      if (f.number != 1 || f.type != WireType::kLengthDelimited) continue;
-      ProtoReader partial(f.bytes);
-      ProtoField p;
-      while (partial.next(p)) {
-        if (p.number == 1 && p.type == WireType::kVarint) *rejected = p.value;
-        if (p.number == 2 && p.type == WireType::kLengthDelimited) *message = std::string(p.bytes);
-      }
-    }
-    return;
-  }
-  JsonValue doc;
-  if (!parse_json(r.body, doc)) return;
-  const JsonValue* partial = doc.find("partialSuccess");
-  if (partial == nullptr) return;
-  if (const JsonValue* n = partial->find("rejectedSpans")) {
-    if (n->is(JsonValue::Type::kNumber) && n->number() >= 0) *rejected = static_cast<uint64_t>(n->number());
-    if (n->is(JsonValue::Type::kString)) {
-      std::from_chars(n->string().data(), n->string().data() + n->string().size(), *rejected);
-    }
-  }
-  if (const JsonValue* m = partial->find("errorMessage"); m != nullptr && m->is(JsonValue::Type::kString)) {
-    *message = m->string();
-  }
-}
-
-}  // namespace
-
-HttpSink::HttpSink(SinkOptions options, const TickConverter* clock, const DiagnosticCallback& callback)
+HttpExportSink::HttpExportSink(HttpExportOptions options, std::unique_ptr<HttpRequestFormat> format,
+                               const DiagnosticCallback& callback)
     : options_(std::move(options)),
-      builder_(clock, options_.json),
+      format_(std::move(format)),
       batcher_reporter_(callback),
       sender_reporter_(callback),
       jitter_state_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) | 1) {
-  // The Resource: service.name, the application's attributes, what this SDK is.
-  resource_strings_.reserve(2 * (options_.resource_attributes.size() + 4));
-  const auto add = [&](std::string key, std::string value) {
-    for (const KeyValue& kv : resource_) {
-      if (kv.key == key) return;  // the application's value wins
-    }
-    resource_strings_.push_back(std::move(key));
-    const std::string_view k = resource_strings_.back();
-    resource_strings_.push_back(std::move(value));
-    resource_.push_back({k, AnyValue::string(resource_strings_.back())});
-  };
-  resource_.reserve(options_.resource_attributes.size() + 4);
-  add("service.name", options_.service_name);
-  for (const auto& [k, v] : options_.resource_attributes) add(k, v);
-  add("telemetry.sdk.name", "litetrace");
-  add("telemetry.sdk.language", "cpp");
-  add("telemetry.sdk.version", LITETRACE_VERSION_STRING);
-
-  headers_.push_back({"Content-Type", options_.json ? "application/json" : "application/x-protobuf"});
+  headers_.push_back({"Content-Type", format_->content_type()});
   for (const auto& [k, v] : options_.headers) headers_.push_back({k, v});
 
   sender_ = std::thread([this] {
 #if defined(__linux__)
-    pthread_setname_np(pthread_self(), "litetrace-otlp");
+    pthread_setname_np(pthread_self(), options_.thread_name);
 #endif
     run();
   });
 }
 
-HttpSink::~HttpSink() { close(); }
+HttpExportSink::~HttpExportSink() { close(); }
 
-void HttpSink::close() {
+void HttpExportSink::close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -129,35 +58,49 @@ void HttpSink::close() {
   if (sender_.joinable()) sender_.join();
 }
 
-bool HttpSink::queue_full() {
+bool HttpExportSink::queue_full() {
   std::lock_guard<std::mutex> lock(mutex_);
   return queue_.size() >= options_.max_queued_requests;
 }
 
-void HttpSink::add(const uint8_t* record) {
+void HttpExportSink::add(const uint8_t* record) {
   bump(spans_pending_, 1);
   // A request that would find the queue full is not built at all: under overload the
   // batcher's time goes to draining the rings, not to encoding what will be dropped.
-  if (builder_.spans() == 0 && skipped_ == 0 && queue_full()) skipping_ = true;
+  if (format_->spans() == 0 && skipped_ == 0 && queue_full()) skipping_ = true;
   if (skipping_) {
     if (++skipped_ >= options_.max_batch_spans) drop_skipped();
     return;
   }
-  if (!builder_.add(record)) {
-    spans_pending_.fetch_sub(1, std::memory_order_relaxed);
-    bump(spans_failed_, 1);
-    batcher_reporter_.report(DiagnosticCode::kExportFailed, "a span could not be encoded (a litetrace bug)");
-    return;
+  HttpRequestFormat::Added added = format_->add(record);
+  if (added == HttpRequestFormat::Added::kFull) {
+    enqueue();
+    added = format_->add(record);
   }
-  if (builder_.spans() >= options_.max_batch_spans) enqueue();
+  switch (added) {
+    case HttpRequestFormat::Added::kAdded: break;
+    case HttpRequestFormat::Added::kFull:  // not even into an empty request
+    case HttpRequestFormat::Added::kTooLarge:
+      spans_pending_.fetch_sub(1, std::memory_order_relaxed);
+      bump(spans_too_large_, 1);
+      batcher_reporter_.report(DiagnosticCode::kSpanTooLarge,
+                               "a span is larger than a request to " + options_.endpoint + " may be; dropped");
+      return;
+    case HttpRequestFormat::Added::kFailed:
+      spans_pending_.fetch_sub(1, std::memory_order_relaxed);
+      bump(spans_failed_, 1);
+      batcher_reporter_.report(DiagnosticCode::kExportFailed, "a span could not be encoded (a litetrace bug)");
+      return;
+  }
+  if (format_->spans() >= options_.max_batch_spans) enqueue();
 }
 
-void HttpSink::flush() {
+void HttpExportSink::flush() {
   if (skipping_) drop_skipped();
-  if (builder_.spans() != 0) enqueue();
+  if (format_->spans() != 0) enqueue();
 }
 
-void HttpSink::drop(uint64_t spans) {
+void HttpExportSink::drop(uint64_t spans) {
   spans_pending_.fetch_sub(spans, std::memory_order_relaxed);
   bump(spans_dropped_queue_, spans);
   batcher_reporter_.report(DiagnosticCode::kExportFailed,
@@ -165,17 +108,17 @@ void HttpSink::drop(uint64_t spans) {
                                " requests already wait for " + options_.endpoint);
 }
 
-void HttpSink::drop_skipped() {
+void HttpExportSink::drop_skipped() {
   drop(skipped_);
   skipped_ = 0;
   skipping_ = false;
 }
 
-void HttpSink::enqueue() {
+void HttpExportSink::enqueue() {
   Request r;
-  r.spans = builder_.spans();
-  const bool built = builder_.build({resource_.data(), resource_.size()}, r.body);
-  builder_.clear();
+  r.spans = format_->spans();
+  const bool built = format_->build(r.body);
+  format_->clear();
   if (!built) {
     spans_pending_.fetch_sub(r.spans, std::memory_order_relaxed);
     bump(spans_failed_, r.spans);
@@ -194,13 +137,13 @@ void HttpSink::enqueue() {
   drop(r.spans);
 }
 
-bool HttpSink::wait_delivered(std::chrono::steady_clock::time_point deadline) {
+bool HttpExportSink::wait_delivered(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mutex_);
   const uint64_t target = queued_sequence_;
   return delivered_.wait_until(lock, deadline, [&] { return delivered_sequence_ >= target; });
 }
 
-void HttpSink::run() {
+void HttpExportSink::run() {
   HttpOptions http;
   http.connect_timeout = options_.timeout;
   http.read_timeout = options_.timeout;
@@ -252,12 +195,10 @@ void HttpSink::run() {
   }
 }
 
-HttpSink::Outcome HttpSink::answer(const HttpResponse& response, const Request& request, std::string* why) {
+HttpExportSink::Outcome HttpExportSink::answer(const HttpResponse& response, const Request& request, std::string* why) {
   if (response.status >= 200 && response.status < 300) {
-    uint64_t rejected = 0;
     std::string message;
-    partial_success(response, options_.json, &rejected, &message);
-    rejected = std::min<uint64_t>(rejected, request.spans);
+    const uint64_t rejected = std::min<uint64_t>(format_->rejected(response, &message), request.spans);
     bump(requests_sent_, 1);
     bump(bytes_sent_, request.body.size());
     bump(spans_exported_, request.spans - rejected);
@@ -271,12 +212,12 @@ HttpSink::Outcome HttpSink::answer(const HttpResponse& response, const Request& 
     return Outcome::kDelivered;
   }
   *why = "HTTP " + std::to_string(response.status);
-  const std::string message = server_message(response, options_.json);
+  const std::string message = format_->server_message(response);
   if (!message.empty()) *why += ": " + message;
-  return retryable_status(response.status) ? Outcome::kRetry : Outcome::kFailed;
+  return format_->retryable(response.status) ? Outcome::kRetry : Outcome::kFailed;
 }
 
-std::chrono::milliseconds HttpSink::delay_before(int attempt, const HttpResponse* response) {
+std::chrono::milliseconds HttpExportSink::delay_before(int attempt, const HttpResponse* response) {
   uint64_t seconds = 0;
   if (response != nullptr && retry_after_seconds(response->retry_after, &seconds)) {
     return std::chrono::milliseconds(std::min<uint64_t>(seconds, 3600) * 1000);
@@ -294,10 +235,11 @@ std::chrono::milliseconds HttpSink::delay_before(int attempt, const HttpResponse
   return std::chrono::milliseconds(base - jitter);
 }
 
-SinkStats HttpSink::stats() const {
+SinkStats HttpExportSink::stats() const {
   SinkStats s;
   s.spans_exported = spans_exported_.load(std::memory_order_relaxed);
   s.spans_failed = spans_failed_.load(std::memory_order_relaxed);
+  s.spans_too_large = spans_too_large_.load(std::memory_order_relaxed);
   s.spans_rejected = spans_rejected_.load(std::memory_order_relaxed);
   s.spans_dropped_queue = spans_dropped_queue_.load(std::memory_order_relaxed);
   s.spans_pending = spans_pending_.load(std::memory_order_relaxed);
@@ -308,4 +250,4 @@ SinkStats HttpSink::stats() const {
   return s;
 }
 
-}  // namespace litetrace::detail::otlp
+}  // namespace litetrace::detail

@@ -1,0 +1,64 @@
+#include "jaeger/jaeger_http_format.h"
+
+#include "jaeger/binary_writer.h"
+#include "jaeger/jaeger_encoder.h"
+
+namespace litetrace::detail {
+
+JaegerHttpFormat::JaegerHttpFormat(const Process& process, const TickConverter* clock, size_t max_request_bytes)
+    : mapper_(clock), max_request_bytes_(max_request_bytes) {
+  BinaryWriter sizing;
+  encode_process(sizing, process);
+  process_.assign(sizing.size(), '\0');
+  BinaryWriter w(reinterpret_cast<uint8_t*>(process_.data()), process_.size());
+  encode_process(w, process);
+}
+
+// struct Batch { 1: Process process, 2: list<Span> spans } and its stop byte, around the
+// spans' bytes: the exact size of what build() writes.
+size_t JaegerHttpFormat::request_size(size_t spans, size_t spans_bytes) const {
+  BinaryWriter w;
+  w.field_header(/*Batch.process*/ 1, CType::kStruct);
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, spans);
+  w.write_byte(kStop);
+  return w.size() + process_.size() + spans_bytes;
+}
+
+JaegerHttpFormat::Added JaegerHttpFormat::add(const uint8_t* record) {
+  const Span& span = mapper_.map(record);
+  BinaryWriter sizing;
+  encode_span(sizing, span);
+  const size_t size = sizing.size();
+  if (request_size(spans_ + 1, spans_bytes_.size() + size) > max_request_bytes_) {
+    return spans_ == 0 ? Added::kTooLarge : Added::kFull;
+  }
+  const size_t at = spans_bytes_.size();
+  uint8_t* p = spans_bytes_.extend(size);
+  if (p == nullptr) return Added::kFailed;
+  BinaryWriter w(p, size);
+  encode_span(w, span);
+  if (!w.ok() || w.size() != size) {
+    spans_bytes_.truncate(at);
+    return Added::kFailed;
+  }
+  ++spans_;
+  return Added::kAdded;
+}
+
+bool JaegerHttpFormat::build(ByteBuffer& body) {
+  const size_t size = request_size(spans_, spans_bytes_.size());
+  const size_t at = body.size();
+  uint8_t* p = body.extend(size);
+  if (p == nullptr) return false;
+  BinaryWriter w(p, size);
+  w.field_header(/*Batch.process*/ 1, CType::kStruct);
+  w.write_raw(process_.data(), process_.size());
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, spans_);
+  w.write_raw(spans_bytes_.view().data(), spans_bytes_.size());
+  w.write_byte(kStop);
+  if (w.ok() && w.size() == size) return true;
+  body.truncate(at);
+  return false;
+}
+
+}  // namespace litetrace::detail

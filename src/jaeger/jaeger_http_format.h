@@ -1,0 +1,54 @@
+#pragma once
+
+// Jaeger's collector over HTTP as an HttpRequestFormat (transport/http_export_sink.h):
+// span records -> Jaeger spans (span_mapper.h) -> one bare Batch struct per request in the
+// Thrift binary protocol, the body of POST /api/traces with Content-Type
+// application/vnd.apache.thrift.binary. The collector answers 202 Accepted; any 2xx is
+// success, connection failures, 429 and every 5xx (500 when it cannot take a batch) are
+// worth another attempt, and any other status is permanent, reported with the body's text.
+//
+// A request's body stays within max_request_bytes: a span that would take it over goes to
+// the next request, and a span that no request could hold is too large (dropped and
+// counted). The Batch carries no seqNo or stats: the collector answers for the batch itself.
+//
+// Thread: as HttpRequestFormat.
+
+#include <string>
+
+#include "core/byte_buffer.h"
+#include "core/tick_clock.h"
+#include "jaeger/jaeger_model.h"
+#include "jaeger/span_mapper.h"
+#include "transport/http_export_sink.h"
+
+namespace litetrace::detail {
+
+class JaegerHttpFormat final : public HttpRequestFormat {
+ public:
+  // The Process is encoded once, here; `clock` must outlive the format.
+  JaegerHttpFormat(const Process& process, const TickConverter* clock, size_t max_request_bytes);
+
+  Added add(const uint8_t* record) override;
+  size_t spans() const override { return spans_; }
+  bool build(ByteBuffer& body) override;
+  void clear() override {
+    spans_bytes_.clear();
+    spans_ = 0;
+  }
+
+  std::string_view content_type() const override { return "application/vnd.apache.thrift.binary"; }
+  bool retryable(int status) const override { return status == 429 || status >= 500; }
+  uint64_t rejected(const HttpResponse&, std::string*) const override { return 0; }
+  std::string server_message(const HttpResponse& response) const override { return body_text(response); }
+
+ private:
+  size_t request_size(size_t spans, size_t spans_bytes) const;
+
+  SpanMapper mapper_;
+  std::string process_;  // the Process struct, binary-encoded
+  size_t max_request_bytes_;
+  ByteBuffer spans_bytes_;  // the spans, encoded back to back
+  size_t spans_ = 0;
+};
+
+}  // namespace litetrace::detail
