@@ -205,10 +205,11 @@ TEST(JaegerDecoder, RejectsWhatJaegerWouldReject) {
 }
 
 TEST(JaegerDecoder, SkipsUnknownFieldsFromNewerClients) {
-  // Batch with an extra field 9 (a string) and a Span with an extra field 20 (a list).
+  // Batch with an extra field 9 (a string) and a Span with an extra field 20 (a list) and
+  // 21 (a bool, whose value is in its header: nothing follows it).
   const Bytes b = hex(
       "82 21 05 09 'emitBatch' 1c 1c 18 01 's' 00 "
-      "19 1c 16 02 16 00 16 04 16 00 18 02 'op' 25 02 16 02 16 02 09 28 33 01 02 03 00 "
+      "19 1c 16 02 16 00 16 04 16 00 18 02 'op' 25 02 16 02 16 02 09 28 33 01 02 03 11 00 "
       "58 03 'new' 00 00");
   DecodedBatch d;
   std::string error;

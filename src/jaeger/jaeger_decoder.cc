@@ -83,7 +83,8 @@ class Decoder {
       const Field result = on_field(f);
       if (result == Field::kFailed) return false;
       if (result == Field::kUnknown) {
-        r_.skip(f.type);
+        // A bool field's value came with its header: there is nothing more to step over.
+        if (f.type != CType::kBoolTrue && f.type != CType::kBoolFalse) r_.skip(f.type);
       } else if (f.id > 0 && f.id < 32) {
         seen |= 1u << f.id;
       }
