@@ -9,9 +9,9 @@ const char* to_string(ReadError e) noexcept {
     case ReadError::kNone: return "ok";
     case ReadError::kTruncated: return "truncated input";
     case ReadError::kBadVarint: return "malformed varint";
-    case ReadError::kBadType: return "unknown compact type";
+    case ReadError::kBadType: return "unknown type";
     case ReadError::kNestingTooDeep: return "nesting too deep";
-    case ReadError::kBadHeader: return "not a compact protocol message";
+    case ReadError::kBadHeader: return "not a message of this protocol";
     case ReadError::kBadLength: return "impossible length";
   }
   return "unknown error";

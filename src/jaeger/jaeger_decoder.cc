@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "jaeger/binary_reader.h"
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
@@ -32,6 +33,8 @@ const char* type_name(CType t) {
   return "?";
 }
 
+// One decoder for both protocols: the readers share an interface (binary_reader.h).
+template <typename Reader>
 class Decoder {
  public:
   Decoder(const uint8_t* data, size_t size, DecodedBatch& out) : r_(data, size), out_(out) {}
@@ -52,6 +55,13 @@ class Decoder {
     });
     if (!ok) return false;
     if (r_.remaining() != 0) return fail(std::to_string(r_.remaining()) + " bytes left over after the message");
+    return true;
+  }
+
+  // A bare Batch struct, all of the input (the collector's HTTP body).
+  bool bare_batch() {
+    if (!batch()) return false;
+    if (r_.remaining() != 0) return fail(std::to_string(r_.remaining()) + " bytes left over after the Batch");
     return true;
   }
 
@@ -323,7 +333,7 @@ class Decoder {
     return false;
   }
 
-  CompactReader r_;
+  Reader r_;
   DecodedBatch& out_;
   std::string error_;
   unsigned last_seen_ = 0;  // the fields of the struct fields() read last
@@ -350,15 +360,31 @@ void reset_storage(DecodedBatch& b, size_t input_size) {
 
 bool decode_emit_batch(const uint8_t* data, size_t size, DecodedBatch& out, std::string* error) {
   reset_storage(out, size);
-  Decoder d(data, size, out);
+  Decoder<CompactReader> d(data, size, out);
   if (d.message()) return true;
+  if (error != nullptr) *error = d.error();
+  return false;
+}
+
+bool decode_emit_batch_binary(const uint8_t* data, size_t size, DecodedBatch& out, std::string* error) {
+  reset_storage(out, size);
+  Decoder<BinaryReader> d(data, size, out);
+  if (d.message()) return true;
+  if (error != nullptr) *error = d.error();
+  return false;
+}
+
+bool decode_batch_binary(const uint8_t* data, size_t size, DecodedBatch& out, std::string* error) {
+  reset_storage(out, size);
+  Decoder<BinaryReader> d(data, size, out);
+  if (d.bare_batch()) return true;
   if (error != nullptr) *error = d.error();
   return false;
 }
 
 bool decode_span(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error) {
   reset_storage(storage, bytes.size());
-  Decoder d(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), storage);
+  Decoder<CompactReader> d(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), storage);
   if (d.single_span(out)) return true;
   if (error != nullptr) *error = d.error();
   return false;

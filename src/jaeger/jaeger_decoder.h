@@ -1,6 +1,6 @@
 #pragma once
 
-// compact Thrift -> Jaeger structs: the inverse of jaeger_encoder.h, for litetrace-dump,
+// compact (or binary) Thrift -> Jaeger structs: the inverse of jaeger_encoder.h, for litetrace-dump,
 // tests, the fuzzer and re-packing an already-encoded span. Strings are views into the
 // input; the arrays live in the DecodedBatch. Every required field of the IDL is checked;
 // unknown fields are skipped (a newer client may send more).
@@ -35,6 +35,12 @@ struct DecodedBatch {
 // Decodes one whole Agent.emitBatch message. On failure returns false and says why in
 // *error (offset included); `out` is then unspecified. Bytes after the message are an error.
 bool decode_emit_batch(const uint8_t* data, size_t size, DecodedBatch& out, std::string* error);
+
+// The same in the Thrift binary protocol: an Agent.emitBatch message (strict form, as sent
+// to the agent's port 6832), or a bare Batch struct (the body of the Jaeger collector's
+// POST /api/traces).
+bool decode_emit_batch_binary(const uint8_t* data, size_t size, DecodedBatch& out, std::string* error);
+bool decode_batch_binary(const uint8_t* data, size_t size, DecodedBatch& out, std::string* error);
 
 // Decodes a single encoded Span struct (what encode_span() wrote) into `out`, which owns
 // the arrays; otel.dropped_* LONG tags come back as the span's dropped counts.
