@@ -1,13 +1,14 @@
 // litetrace-dump: see what Jaeger would receive, without running Jaeger.
 //
-// Listens as the Jaeger all-in-one does, for Agent.emitBatch datagrams (compact Thrift over
-// UDP, what every Jaeger client sends to port 6831) and for OTLP/HTTP export requests
-// (protobuf or JSON, POST /v1/traces on port 4318), decodes each and prints it: a span
-// tree by default, one JSON object per batch with --json, or, with --traces, one tree per
-// trace across all the services that sent spans of it. OTLP spans are shown as Jaeger shows
-// them (otlp_request.h), so the same spans print the same whichever way they came. A
-// malformed datagram or request is reported (a request is answered 400, as a collector
-// does) and the tool goes on.
+// Listens as the Jaeger all-in-one does: for Agent.emitBatch datagrams in compact Thrift
+// (UDP 6831, what every Jaeger client sends) and in binary Thrift (UDP 6832), for Batch
+// bodies POSTed to the collector (binary Thrift, POST /api/traces on 14268), and for
+// OTLP/HTTP export requests (protobuf or JSON, POST /v1/traces on 4318). Decodes each and
+// prints it: a span tree by default, one JSON object per batch with --json, or, with
+// --traces, one tree per trace across all the services that sent spans of it. OTLP spans
+// are shown as Jaeger shows them (otlp_request.h), so the same spans print the same
+// whichever way they came. A malformed datagram or request is reported (a request is
+// answered 400, as a collector does) and the tool goes on.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -42,14 +43,15 @@ using litetrace::tools::HttpRequest;
 using litetrace::tools::OtlpRequest;
 
 constexpr const char* kUsage =
-    "usage: litetrace-dump [--port N|off] [--otlp-port N|off] [--bind ADDRESS] [--json | --traces]\n"
-    "                      [--count N] [--timeout SECONDS]\n"
+    "usage: litetrace-dump [--port N|off] [--binary-port N|off] [--http-port N|off] [--otlp-port N|off]\n"
+    "                      [--bind ADDRESS] [--json | --traces] [--count N] [--timeout SECONDS]\n"
     "\n"
-    "Listens for Jaeger emitBatch datagrams (compact Thrift over UDP) and for OTLP/HTTP\n"
-    "export requests (POST /v1/traces, protobuf or JSON), and prints the spans they carry.\n"
-    "  --port N          UDP port for Jaeger datagrams (default 6831; 0 picks a free one;\n"
-    "                    off: none)\n"
-    "  --otlp-port N     TCP port for OTLP/HTTP (default 4318; 0 picks a free one; off: none)\n"
+    "Listens where the Jaeger all-in-one does and prints the spans that come:\n"
+    "  --port N          UDP port for emitBatch datagrams in compact Thrift (default 6831)\n"
+    "  --binary-port N   UDP port for emitBatch datagrams in binary Thrift (default 6832)\n"
+    "  --http-port N     TCP port for Jaeger's collector API, POST /api/traces (default 14268)\n"
+    "  --otlp-port N     TCP port for OTLP/HTTP, POST /v1/traces (default 4318)\n"
+    "                    (each: 0 picks a free port; off: none)\n"
     "  --bind ADDRESS    address to listen on (default :: , which also takes IPv4)\n"
     "  --json            one JSON object per batch instead of a span tree\n"
     "  --traces          collect, then print one tree per trace across services, when --count\n"
@@ -58,15 +60,25 @@ constexpr const char* kUsage =
     "  --timeout SECONDS exit with status 3 when no message came for that long\n";
 
 constexpr int kDefaultUdpPort = 6831;
+constexpr int kDefaultBinaryPort = 6832;
+constexpr int kDefaultHttpPort = 14268;
 constexpr int kDefaultOtlpPort = 4318;
 constexpr int kOff = -1;
 constexpr size_t kMaxConnections = 256;
 
+// What a socket takes.
+enum class Wire { kUdpCompact, kUdpBinary, kHttpJaeger, kHttpOtlp };
+
+struct Port {
+  int number;
+  bool given = false;  // on the command line: must be had
+};
+
 struct Options {
-  int port = kDefaultUdpPort;
-  int otlp_port = kDefaultOtlpPort;
-  bool port_given = false;
-  bool otlp_port_given = false;
+  Port port{kDefaultUdpPort};
+  Port binary_port{kDefaultBinaryPort};
+  Port http_port{kDefaultHttpPort};
+  Port otlp_port{kDefaultOtlpPort};
   std::string bind;
   bool json = false;
   bool traces = false;
@@ -94,12 +106,11 @@ bool parse(int argc, char** argv, Options& o) {
       o.traces = true;
     } else if (a == "--json") {
       o.json = true;
-    } else if (a == "--port" && has_value) {
-      if (!parse_port(argv[++i], o.port)) return false;
-      o.port_given = true;
-    } else if (a == "--otlp-port" && has_value) {
-      if (!parse_port(argv[++i], o.otlp_port)) return false;
-      o.otlp_port_given = true;
+    } else if ((a == "--port" || a == "--binary-port" || a == "--http-port" || a == "--otlp-port") && has_value) {
+      Port& p = a == "--port" ? o.port : a == "--binary-port" ? o.binary_port : a == "--http-port" ? o.http_port
+                                                                                                     : o.otlp_port;
+      if (!parse_port(argv[++i], p.number)) return false;
+      p.given = true;
     } else if (a == "--bind" && has_value) {
       o.bind = argv[++i];
     } else if (a == "--count" && has_value) {
@@ -113,7 +124,10 @@ bool parse(int argc, char** argv, Options& o) {
     }
   }
   if (o.traces && o.json) return false;
-  if (o.port == kOff && o.otlp_port == kOff) return false;
+  if (o.port.number == kOff && o.binary_port.number == kOff && o.http_port.number == kOff &&
+      o.otlp_port.number == kOff) {
+    return false;
+  }
   if (o.traces && o.timeout == 0) o.timeout = 2;
   return true;
 }
@@ -233,6 +247,7 @@ const char* reason_phrase(int status) {
   switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
+    case 202: return "Accepted";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -261,7 +276,13 @@ std::string media_type(std::string_view value) {
   return out;
 }
 
+struct Listener {
+  int fd = -1;
+  Wire wire = Wire::kUdpCompact;
+};
+
 struct Connection {
+  Wire wire = Wire::kHttpOtlp;  // which API its requests are for
   int fd = -1;
   std::string peer;
   std::string in;
@@ -274,7 +295,7 @@ class Dump {
  public:
   explicit Dump(const Options& o) : o_(o) {}
 
-  int run(int udp, int listener);
+  int run(const std::vector<Listener>& listeners);
 
  private:
   // One message (datagram or request) came; false once --count of them have.
@@ -282,11 +303,15 @@ class Dump {
   void print_batch(const DecodedBatch& batch, const std::string& source, size_t bytes);
   void print_error(const std::string& source, size_t bytes, const std::string& what, const std::string& error);
   void print_traces();
-  bool on_datagram(int fd, std::vector<uint8_t>& buf);
-  void accept_connections(int listener);
+  bool on_datagram(const Listener& l, std::vector<uint8_t>& buf);
+  // A datagram or a Jaeger HTTP body: printed, or kept for --traces; false if malformed.
+  bool take_thrift(const uint8_t* data, size_t size, bool binary, bool bare_batch, const std::string& source,
+                   std::string& error);
+  void accept_connections(const Listener& l);
   // Reads what came on `c` and answers every complete request; false when `c` is done.
   bool on_readable(Connection& c);
   void answer(Connection& c, const HttpRequest& r);
+  void answer_jaeger(Connection& c, const HttpRequest& r);
   bool write_pending(Connection& c);
   void drain_responses();
 
@@ -314,7 +339,8 @@ void Dump::print_batch(const DecodedBatch& batch, const std::string& source, siz
 
 void Dump::print_error(const std::string& source, size_t bytes, const std::string& what, const std::string& error) {
   std::fprintf(stderr, "litetrace-dump: %zu-byte %s from %s is not a valid %s\n", bytes,
-               what == "emitBatch" ? "datagram" : "request", source.c_str(), (what + ": " + error).c_str());
+               what == "emitBatch" ? "datagram" : what == "Batch" ? "body" : "request", source.c_str(),
+               (what + ": " + error).c_str());
   if (o_.json) {
     std::printf("{\"source\":%s,\"bytes\":%zu,\"error\":%s}\n", litetrace::detail::json_string(source).c_str(), bytes,
                 litetrace::detail::json_string(error).c_str());
@@ -332,45 +358,54 @@ void Dump::print_traces() {
   std::fflush(stdout);
 }
 
-bool Dump::on_datagram(int fd, std::vector<uint8_t>& buf) {
+bool Dump::take_thrift(const uint8_t* data, size_t size, bool binary, bool bare_batch, const std::string& source,
+                       std::string& error) {
+  const auto decode = [&](const uint8_t* bytes, DecodedBatch& batch) {
+    if (bare_batch) return litetrace::detail::decode_batch_binary(bytes, size, batch, &error);
+    return binary ? litetrace::detail::decode_emit_batch_binary(bytes, size, batch, &error)
+                  : litetrace::detail::decode_emit_batch(bytes, size, batch, &error);
+  };
+  if (o_.traces) {
+    kept_datagrams_.emplace_back(data, data + size);
+    kept_batches_.emplace_back();
+    if (decode(kept_datagrams_.back().data(), kept_batches_.back())) {
+      ++kept_;
+      return true;
+    }
+    kept_batches_.pop_back();
+    kept_datagrams_.pop_back();
+    return false;
+  }
+  DecodedBatch batch;
+  if (!decode(data, batch)) return false;
+  print_batch(batch, source, size);
+  return true;
+}
+
+bool Dump::on_datagram(const Listener& l, std::vector<uint8_t>& buf) {
   sockaddr_storage from{};
   socklen_t from_len = sizeof from;
-  const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
+  const ssize_t n =
+      ::recvfrom(l.fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
   if (n < 0) {
     if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) return true;
     std::fprintf(stderr, "litetrace-dump: receive failed: %s\n", std::strerror(errno));
     return false;
   }
-  const std::string source = address_text(from, from_len);
+  const bool binary = l.wire == Wire::kUdpBinary;
+  const std::string source = address_text(from, from_len) + (binary ? " in binary Thrift" : "");
   const size_t size = static_cast<size_t>(n);
   std::string error;
-  if (o_.traces) {
-    kept_datagrams_.emplace_back(buf.begin(), buf.begin() + n);
-    kept_batches_.emplace_back();
-    if (litetrace::detail::decode_emit_batch(kept_datagrams_.back().data(), size, kept_batches_.back(), &error)) {
-      ++kept_;
-    } else {
-      kept_batches_.pop_back();
-      kept_datagrams_.pop_back();
-      print_error(source, size, "emitBatch", error);
-    }
-  } else {
-    DecodedBatch batch;
-    if (litetrace::detail::decode_emit_batch(buf.data(), size, batch, &error)) {
-      print_batch(batch, source, size);
-    } else {
-      print_error(source, size, "emitBatch", error);
-    }
-  }
+  if (!take_thrift(buf.data(), size, binary, false, source, error)) print_error(source, size, "emitBatch", error);
   done_ = !counted();
   return true;
 }
 
-void Dump::accept_connections(int listener) {
+void Dump::accept_connections(const Listener& l) {
   for (;;) {
     sockaddr_storage from{};
     socklen_t len = sizeof from;
-    const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: all taken; anything else: the client is gone already
     if (connections_.size() >= kMaxConnections) {
       std::fprintf(stderr, "litetrace-dump: more than %zu connections; closing a new one\n", kMaxConnections);
@@ -378,6 +413,7 @@ void Dump::accept_connections(int listener) {
       continue;
     }
     auto c = std::make_unique<Connection>();
+    c->wire = l.wire;
     c->fd = fd;
     c->peer = address_text(from, len);
     connections_.push_back(std::move(c));
@@ -428,7 +464,44 @@ bool Dump::on_readable(Connection& c) {
   return write_pending(c);
 }
 
+// Jaeger's collector API: a bare Batch in binary Thrift, answered 202 Accepted as the
+// collector answers it; what it cannot take, 400 with the reason as text.
+void Dump::answer_jaeger(Connection& c, const HttpRequest& r) {
+  const bool close = !r.keep_alive;
+  c.closing = c.closing || close;
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  if (path != "/api/traces" || r.method != "POST") {
+    std::fprintf(stderr, "litetrace-dump: %s asked for %s %s; Jaeger batches go to POST /api/traces\n",
+                 c.peer.c_str(), r.method.c_str(), r.target.c_str());
+    c.out += http_response(path != "/api/traces" ? 404 : 405, "text/plain",
+                           "Jaeger batches go to POST /api/traces\n", close);
+    return;
+  }
+  const std::string type = media_type(r.header("content-type"));
+  if (type != "application/vnd.apache.thrift.binary" && type != "application/x-thrift") {
+    const std::string why = "Content-Type \"" + std::string(r.header("content-type")) +
+                            "\" is not application/vnd.apache.thrift.binary (nor application/x-thrift)";
+    std::fprintf(stderr, "litetrace-dump: %s sent a request with %s\n", c.peer.c_str(), why.c_str());
+    c.out += http_response(415, "text/plain", why + "\n", close);
+    return;
+  }
+  const std::string source = c.peer + " over Jaeger HTTP";
+  std::string error;
+  const auto* body = reinterpret_cast<const uint8_t*>(r.body.data());
+  if (take_thrift(body, r.body.size(), true, true, source, error)) {
+    c.out += http_response(202, nullptr, "", close);
+  } else {
+    print_error(source, r.body.size(), "Batch", error);
+    c.out += http_response(400, "text/plain", "not a valid Batch: " + error + "\n", close);
+  }
+  done_ = !counted();
+}
+
 void Dump::answer(Connection& c, const HttpRequest& r) {
+  if (c.wire == Wire::kHttpJaeger) {
+    answer_jaeger(c, r);
+    return;
+  }
   const bool close = !r.keep_alive;
   c.closing = c.closing || close;
   const std::string path = r.target.substr(0, r.target.find('?'));
@@ -522,13 +595,12 @@ void close_connection(Connection& c) {
   ::close(c.fd);
 }
 
-int Dump::run(int udp, int listener) {
+int Dump::run(const std::vector<Listener>& listeners) {
   std::vector<uint8_t> buf(65536);
   std::vector<pollfd> fds;
   while (!done_) {
     fds.clear();
-    if (udp >= 0) fds.push_back({udp, POLLIN, 0});
-    if (listener >= 0) fds.push_back({listener, POLLIN, 0});
+    for (const Listener& l : listeners) fds.push_back({l.fd, POLLIN, 0});
     const size_t first_connection = fds.size();
     for (const auto& c : connections_) {
       fds.push_back({c->fd, static_cast<short>(POLLIN | (c->out.empty() ? 0 : POLLOUT)), 0});
@@ -547,9 +619,15 @@ int Dump::run(int udp, int listener) {
       std::fprintf(stderr, "litetrace-dump: nothing came for %g s\n", o_.timeout);
       return 3;
     }
-    size_t i = 0;
-    if (udp >= 0 && fds[i++].revents != 0 && !on_datagram(udp, buf)) return 1;
-    if (listener >= 0 && fds[i++].revents != 0 && !done_) accept_connections(listener);
+    for (size_t i = 0; i < listeners.size() && !done_; ++i) {
+      if (fds[i].revents == 0) continue;
+      const Listener& l = listeners[i];
+      if (l.wire == Wire::kUdpCompact || l.wire == Wire::kUdpBinary) {
+        if (!on_datagram(l, buf)) return 1;
+      } else {
+        accept_connections(l);
+      }
+    }
     // Connections accepted just now come after those polled.
     std::vector<std::unique_ptr<Connection>> open;
     for (size_t k = 0; k < connections_.size(); ++k) {
@@ -581,33 +659,45 @@ int main(int argc, char** argv) {
     return 2;
   }
   // A port given on the command line must be had; a default one that is taken (another
-  // collector runs here) is reported and the other is listened on alone.
-  int udp = -1;
-  int listener = -1;
-  std::string bound;
-  std::string error;
-  const auto open = [&](int type, int port, bool given, const char* option, int& fd) {
-    if (port == kOff) return true;
-    fd = open_socket(o, type, port, bound, error);
-    if (fd >= 0) {
-      std::fprintf(stderr, "litetrace-dump %s listening on %s %s%s\n", litetrace::version(),
-                   type == SOCK_DGRAM ? "udp" : "http", bound.c_str(),
-                   type == SOCK_DGRAM ? "" : " (OTLP: POST /v1/traces)");
-      return true;
-    }
-    std::fprintf(stderr, "litetrace-dump: %s%s\n", error.c_str(),
-                 given ? "" : (std::string("; choose another with ") + option + " N, or " + option + " off").c_str());
-    return !given;
+  // collector runs here) is reported and the others are listened on without it.
+  std::vector<Listener> listeners;
+  const struct {
+    const Port& port;
+    Wire wire;
+    const char* option;
+    const char* what;
+  } wanted[] = {
+      {o.port, Wire::kUdpCompact, "--port", ""},
+      {o.binary_port, Wire::kUdpBinary, "--binary-port", " (Jaeger binary Thrift)"},
+      {o.http_port, Wire::kHttpJaeger, "--http-port", " (Jaeger: POST /api/traces)"},
+      {o.otlp_port, Wire::kHttpOtlp, "--otlp-port", " (OTLP: POST /v1/traces)"},
   };
-  if (!open(SOCK_DGRAM, o.port, o.port_given, "--port", udp) ||
-      !open(SOCK_STREAM, o.otlp_port, o.otlp_port_given, "--otlp-port", listener) || (udp < 0 && listener < 0)) {
+  bool failed = false;
+  for (const auto& w : wanted) {
+    if (w.port.number == kOff) continue;
+    const bool udp = w.wire == Wire::kUdpCompact || w.wire == Wire::kUdpBinary;
+    std::string bound;
+    std::string error;
+    const int fd = open_socket(o, udp ? SOCK_DGRAM : SOCK_STREAM, w.port.number, bound, error);
+    if (fd >= 0) {
+      if (!udp) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      listeners.push_back({fd, w.wire});
+      std::fprintf(stderr, "litetrace-dump %s listening on %s %s%s\n", litetrace::version(), udp ? "udp" : "http",
+                   bound.c_str(), w.what);
+      continue;
+    }
+    const std::string hint = w.port.given ? "" : std::string("; choose another with ") + w.option + " N, or " +
+                                                     w.option + " off";
+    std::fprintf(stderr, "litetrace-dump: %s%s\n", error.c_str(), hint.c_str());
+    failed = failed || w.port.given;
+  }
+  if (failed || listeners.empty()) {
+    for (const Listener& l : listeners) ::close(l.fd);
     return 1;
   }
-  if (listener >= 0) ::fcntl(listener, F_SETFL, ::fcntl(listener, F_GETFL) | O_NONBLOCK);
   std::fflush(stderr);
   Dump dump(o);
-  const int rc = dump.run(udp, listener);
-  if (udp >= 0) ::close(udp);
-  if (listener >= 0) ::close(listener);
+  const int rc = dump.run(listeners);
+  for (const Listener& l : listeners) ::close(l.fd);
   return rc;
 }

@@ -3,12 +3,12 @@
 //
 //   conformance_emitter --host H --port P --spans N --seed S --max-packet M
 //                       --profile random|small --expect FILE
-//   conformance_emitter --binary-out FILE --spans N --seed S --expect FILE
+//   conformance_emitter --binary-out FILE --spans N --seed S --expect FILE [--binary-batch K]
 //
 // --binary-out: the same spans in the Thrift *binary* protocol instead, written to FILE as
 // records of one type byte ('B' a bare Batch, the Jaeger collector's HTTP body; 'M' an
 // Agent.emitBatch message, the agent's UDP 6832 datagram), a 4-byte big-endian length and
-// the bytes; up to 37 spans each, for judge_binary.py.
+// the bytes; up to K spans each (default 37), for judge_binary.py.
 //
 // Strings and binaries are written as hex and doubles as the hex of their bits, so the
 // comparison is exact for every byte and every NaN, -0.0 and infinity.
@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
       std::perror(binary_path);
       return 2;
     }
+    const size_t batch_spans = std::strtoul(arg(argc, argv, "--binary-batch", "37"), nullptr, 10);
     std::vector<lt::Span> batch;
     int64_t seq_no = 0;
     const auto write_record = [&] {
@@ -152,7 +153,7 @@ int main(int argc, char** argv) {
     for (long i = 0; i < spans; ++i) {
       batch.push_back(factory.random_span());
       std::fprintf(expect, "%s\n", span_json(batch.back()).c_str());
-      if (batch.size() == 37) write_record();
+      if (batch.size() == batch_spans) write_record();
     }
     if (!batch.empty()) write_record();
     std::fclose(out);

@@ -1,8 +1,9 @@
-// libFuzzer target for the emitBatch decoder (what litetrace-dump runs on every datagram
-// from the network) and the printers behind it.
+// libFuzzer target for the Jaeger decoders (what litetrace-dump runs on every datagram and
+// every collector body from the network: compact and binary emitBatch messages, bare binary
+// Batches) and the printers behind them.
 //
-// Property checked beyond "no crash, no UB": whatever decodes re-encodes to a datagram
-// that decodes to the same process and spans.
+// Property checked beyond "no crash, no UB": whatever decodes re-encodes, in the same
+// protocol, to bytes that decode to the same process and spans.
 
 #include <cstdint>
 #include <cstdlib>
@@ -62,32 +63,61 @@ bool same_span(const lt::Span& a, const lt::Span& b) {
   return true;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static lt::DecodedBatch first;
+// Decoded `first` re-encoded with `encode` and decoded again with `decode` must be the same.
+template <typename Writer, typename Encode, typename Decode>
+void round_trip(const lt::DecodedBatch& first, Encode encode, Decode decode) {
   static lt::DecodedBatch second;
   std::string error;
-  if (!lt::decode_emit_batch(data, size, first, &error)) return 0;
-
-  // The printers must cope with anything the decoder accepts.
-  (void)litetrace::detail::format_text(first, "fuzz");
-  (void)litetrace::detail::format_json(first, "fuzz");
-
   const lt::Slice<lt::Span> spans{first.spans.data(), first.spans.size()};
-  lt::CompactWriter sizer;
-  lt::encode_emit_batch(sizer, first.process, spans, first.seq_no, first.stats);
+  Writer sizer;
+  encode(sizer, spans);
   std::vector<uint8_t> again(sizer.size());
-  lt::CompactWriter w(again.data(), again.size());
-  lt::encode_emit_batch(w, first.process, spans, first.seq_no, first.stats);
+  Writer w(again.data(), again.size());
+  encode(w, spans);
   if (!w.ok() || w.size() != again.size()) std::abort();
-  if (!lt::decode_emit_batch(again.data(), again.size(), second, &error)) std::abort();
+  if (!decode(again.data(), again.size(), second, &error)) std::abort();
   if (first.process.service_name != second.process.service_name ||
       !same_tags(first.process.tags, second.process.tags) || first.spans.size() != second.spans.size()) {
     std::abort();
   }
   for (size_t i = 0; i < first.spans.size(); ++i) {
     if (!same_span(first.spans[i], second.spans[i])) std::abort();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static lt::DecodedBatch first;
+  std::string error;
+  // The printers must cope with anything a decoder accepts.
+  const auto print = [&] {
+    (void)litetrace::detail::format_text(first, "fuzz");
+    (void)litetrace::detail::format_json(first, "fuzz");
+  };
+  if (lt::decode_emit_batch(data, size, first, &error)) {
+    print();
+    round_trip<lt::CompactWriter>(
+        first,
+        [&](lt::CompactWriter& w, lt::Slice<lt::Span> spans) {
+          lt::encode_emit_batch(w, first.process, spans, first.seq_no, first.stats);
+        },
+        lt::decode_emit_batch);
+  }
+  if (lt::decode_emit_batch_binary(data, size, first, &error)) {
+    print();
+    round_trip<lt::BinaryWriter>(
+        first,
+        [&](lt::BinaryWriter& w, lt::Slice<lt::Span> spans) {
+          lt::encode_emit_batch(w, first.process, spans, first.seq_no, first.stats);
+        },
+        lt::decode_emit_batch_binary);
+  }
+  if (lt::decode_batch_binary(data, size, first, &error)) {
+    print();
+    round_trip<lt::BinaryWriter>(
+        first, [&](lt::BinaryWriter& w, lt::Slice<lt::Span> spans) { lt::encode_batch(w, first.process, spans); },
+        lt::decode_batch_binary);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 //   crosscheck_emitter SCENARIO.json --otlp URL    OTLP/HTTP, protobuf
 //   crosscheck_emitter SCENARIO.json --otlp-json URL  OTLP/HTTP, JSON
 //   crosscheck_emitter SCENARIO.json --console     the console exporter, on stderr
+//   crosscheck_emitter SCENARIO.json --jaeger-http URL  Jaeger's collector API, binary Thrift
 
 #include <litetrace/sampler.h>
 #include <litetrace/trace.h>
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
   const bool json = argc == 4 && std::strcmp(argv[2], "--otlp-json") == 0;
   const bool otlp = json || (argc == 4 && std::strcmp(argv[2], "--otlp") == 0);
   const bool console = argc == 3 && std::strcmp(argv[2], "--console") == 0;
-  if (argc != 3 && !otlp) {
+  const bool jaeger_http = argc == 4 && std::strcmp(argv[2], "--jaeger-http") == 0;
+  if (argc != 3 && !otlp && !jaeger_http) {
     fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp[-json] URL | SCENARIO.json --console");
   }
   std::ifstream in(argv[1], std::ios::binary);
@@ -121,6 +123,9 @@ int main(int argc, char** argv) {
     if (json) o.otlp_protocol = litetrace::OtlpProtocol::kHttpJson;
   } else if (console) {
     o.exporter = litetrace::TracesExporter::kConsole;
+  } else if (jaeger_http) {
+    o.jaeger_protocol = litetrace::JaegerProtocol::kHttpThriftBinary;
+    o.jaeger_endpoint = argv[3];
   } else {
     o.agent_host = "127.0.0.1";
     o.agent_port = static_cast<uint16_t>(std::atoi(argv[2]));

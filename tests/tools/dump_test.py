@@ -11,6 +11,9 @@
            pipelining, and every bad request answered as a collector answers it
   otlp_js  the OpenTelemetry JS SDK's OTLP exporter (it posts chunked) is printed
   console  the console exporter prints what litetrace-dump prints for the same spans
+  jaeger_http  the binary-Thrift ports (Jaeger's collector API over HTTP, the agent's UDP
+           6832): what Apache Thrift decodes, the same scenario as over 6831, and spans
+           from Debian's ruby-jaeger-client HttpSender
 """
 
 import argparse
@@ -29,24 +32,35 @@ sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import thrift_judge  # noqa: E402
 
 
+# litetrace-dump listens on every port of the Jaeger all-in-one by default; a test opens
+# only those it uses.
+JAEGER_PORTS_OFF = ["--http-port", "off", "--binary-port", "off"]
+
+
 class Dump:
     """litetrace-dump --json on a free port, read line by line. Its --timeout (quiet time
     before it gives up) is far beyond what a loaded machine needs: the tests end it with
     --count, or kill it."""
 
-    def __init__(self, binary, *extra, udp=True, otlp=False, json_lines=True):
-        ports = ["--port", "0" if udp else "off", "--otlp-port", "0" if otlp else "off"]
+    def __init__(self, binary, *extra, udp=True, otlp=False, jaeger_http=False, udp_binary=False, json_lines=True):
+        ports = ["--port", "0" if udp else "off", "--otlp-port", "0" if otlp else "off",
+                 "--http-port", "0" if jaeger_http else "off", "--binary-port", "0" if udp_binary else "off"]
         self.proc = subprocess.Popen([binary, *ports, *(["--json"] if json_lines else []), "--timeout", "60", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.port = self.otlp_port = None
-        for _ in range(int(udp) + int(otlp)):
+        self.port = self.otlp_port = self.http_port = self.binary_port = None
+        for _ in range(int(udp) + int(otlp) + int(jaeger_http) + int(udp_binary)):
             banner = self.proc.stderr.readline()
-            m = re.search(r"listening on (udp|http) \S*:(\d+)", banner)
+            m = re.search(r"listening on (udp|http) \S*:(\d+)(.*)", banner)
             assert m, banner
-            if m.group(1) == "udp":
-                self.port = int(m.group(2))
+            port, what = int(m.group(2)), m.group(3)
+            if "binary" in what:
+                self.binary_port = port
+            elif "api/traces" in what:
+                self.http_port = port
+            elif "OTLP" in what:
+                self.otlp_port = port
             else:
-                self.otlp_port = int(m.group(2))
+                self.port = port
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
     def send(self, data):
@@ -186,7 +200,8 @@ def test_ruby(a):
     assert fields == {"event": "hello", "note": "from ruby"}, fields
     assert parent["duration"] >= child["duration"] >= 0
     # And the span tree as people read it.
-    text = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", "--count", "1", "--timeout", "60"],
+    text = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", *JAEGER_PORTS_OFF,
+                             "--count", "1", "--timeout", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = int(text.stderr.readline().rsplit(":", 1)[1])
     subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"), str(port)], check=True, timeout=120)
@@ -237,7 +252,8 @@ def test_two_services(a):
                 datagrams.append(sock.recv(70000))
         except socket.timeout:
             pass
-        proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", "--traces", "--count", str(len(datagrams)),
+        proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", *JAEGER_PORTS_OFF,
+                                 "--traces", "--count", str(len(datagrams)),
                                  "--timeout", "60"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         banner = proc.stderr.readline()
@@ -593,7 +609,8 @@ def test_console(a):
             datagrams.append(sock.recv(70000))
     except socket.timeout:
         pass
-    proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", "--count", str(len(datagrams)),
+    proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", *JAEGER_PORTS_OFF,
+                             "--count", str(len(datagrams)),
                              "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = int(re.search(r":(\d+)$", proc.stderr.readline().strip()).group(1))
     for d in datagrams:
@@ -643,7 +660,8 @@ def test_two_services_otlp(a):
     server.shutdown()
     assert run.returncode == 0, run.stdout + run.stderr
     assert bodies, "no request came"
-    proc = subprocess.Popen([a.dump, "--port", "off", "--otlp-port", "0", "--traces", "--count", str(len(bodies)),
+    proc = subprocess.Popen([a.dump, "--port", "off", "--otlp-port", "0", *JAEGER_PORTS_OFF,
+                             "--traces", "--count", str(len(bodies)),
                              "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     port = int(re.search(r":(\d+) \(OTLP", proc.stderr.readline()).group(1))
     c = Http(port)
@@ -661,11 +679,75 @@ def test_two_services_otlp(a):
                      (8, "- GET /stock  (inventory)"), (11, "- db.query  (inventory)")], spans
 
 
+def test_jaeger_http(a):
+    judge = thrift_judge.load(a.cache)
+    from judge_binary import decode_batch, read_records
+
+    # Apache Thrift: binary emitBatch datagrams to --binary-port, bare Batch bodies to
+    # --http-port, each printed as Thrift decodes it.
+    records_path = os.path.join(a.cache, "dump-binary.bin")
+    subprocess.run([a.emitter, "--binary-out", records_path, "--expect", os.path.join(a.cache, "dump-binary.jsonl"),
+                    "--spans", "300", "--seed", "12", "--binary-batch", "5"], check=True)
+    records = list(read_records(records_path))
+    dump = Dump(a.dump, udp=False, jaeger_http=True, udp_binary=True)
+    c = Http(dump.http_port)
+    for kind, data in records:
+        if kind == "M" and len(data) <= 65507:  # a datagram: what fits one
+            dump.sock.sendto(data, ("127.0.0.1", dump.binary_port))
+            compare_batch(judge.decode(data, binary=True), dump.line())
+        elif kind == "B":
+            c.send(post(data, "application/vnd.apache.thrift.binary", "/api/traces"))
+            printed = dump.line()  # first: a line longer than the pipe holds is written before the answer
+            status, _, _ = c.response()
+            assert status == 202, status
+            assert printed["seqNo"] is None and printed["stats"] is None, printed
+            compare_batch(decode_batch(judge, data), printed)
+    # What is not a Batch: 400 with the reason; not binary Thrift: 415; the tool goes on.
+    c.send(post(b"\x0c\x00\x01garbage", "application/x-thrift", "/api/traces"))
+    assert "error" in dump.line()
+    status, _, answer = c.response()
+    assert status == 400 and b"not a valid Batch" in answer, (status, answer)
+    c.send(post(b"{}", "application/json", "/api/traces"))
+    assert c.response()[0] == 415
+    dump.proc.kill()
+    print("%d binary datagrams and bodies printed as Apache Thrift decodes them" % len(records))
+
+    # The cross-check scenario over Jaeger's collector API prints as it does over UDP 6831.
+    total = len(json.load(open(SCENARIO))["spans"])
+    runs = {}
+    for wire in ("udp", "http"):
+        dump = Dump(a.dump, udp=wire == "udp", jaeger_http=wire == "http")
+        target = [str(dump.port)] if wire == "udp" else ["--jaeger-http",
+                                                           "http://127.0.0.1:%d/api/traces" % dump.http_port]
+        run = subprocess.run([a.crosscheck_emitter, SCENARIO, *target], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        runs[wire] = normalized(spans_until(dump, total))
+    assert runs["udp"] == runs["http"], "\n".join(
+        "%s:\n udp:  %r\n http: %r" % (k, runs["udp"].get(k), runs["http"].get(k))
+        for k in sorted(set(runs["udp"]) | set(runs["http"])) if runs["udp"].get(k) != runs["http"].get(k))
+    print("%d spans print the same over UDP compact Thrift and over Jaeger HTTP" % total)
+
+    # A real Jaeger client's HttpSender (it posts application/x-thrift, ?format=jaeger.thrift).
+    try:
+        subprocess.run(["ruby", "-e", "require 'jaeger/client'"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        thrift_judge.skip_or_fail("ruby-jaeger-client is not installed (apt-get install ruby-jaeger-client)")
+    dump = Dump(a.dump, "--count", "1", udp=False, jaeger_http=True)
+    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_http_peer.rb"),
+                    "http://127.0.0.1:%d/api/traces" % dump.http_port], check=True, timeout=120)
+    lines, err = dump.finish()
+    (batch,) = lines
+    assert batch["process"]["serviceName"] == "ruby-http-peer", batch
+    names = sorted(s["operationName"] for s in batch["spans"])
+    assert names == ["ruby-child", "ruby-parent"], names
+    print("ruby-jaeger-client's HttpSender printed:", json.dumps(batch)[:600])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services", "otlp", "otlp_http",
                                      "otlp_js", "demo_otlp", "console",
-                                     "two_services_otlp"])
+                                     "two_services_otlp", "jaeger_http"])
     ap.add_argument("--crosscheck-emitter")
     ap.add_argument("--demo")
     ap.add_argument("--two-services")
