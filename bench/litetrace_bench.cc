@@ -222,8 +222,11 @@ void BM_SpanRootNotSampledByRatio(benchmark::State& state) {
 }
 BENCHMARK(BM_SpanRootNotSampledByRatio);
 
-// The encoder alone: a ~100-byte span (ids, name, times, two tags) into a packet buffer.
-void BM_EncodeSpan(benchmark::State& state) {
+// The encoder alone: a ~100-byte span (ids, name, times, two tags) into a packet buffer, in
+// compact Thrift (BM_EncodeSpan, the agent's port 6831) or binary Thrift
+// (BM_EncodeSpanBinary, the collector's HTTP API and the agent's port 6832).
+template <typename Writer>
+void encode_span_bench(benchmark::State& state) {
   using namespace litetrace::detail;
   const Tag tags[] = {Tag::string("http.method", "GET"), Tag::int64("user.id", 123456)};
   Span span;
@@ -236,11 +239,13 @@ void BM_EncodeSpan(benchmark::State& state) {
   span.duration_us = 1234;
   span.tags = slice_of(tags);
   std::vector<uint8_t> buf(65536);
-  const size_t size = encoded_size(span);
+  Writer sizing;
+  encode_span(sizing, span);
+  const size_t size = sizing.size();
   size_t offset = 0;
   for (auto _ : state) {
     if (offset + size > buf.size()) offset = 0;
-    CompactWriter w(buf.data() + offset, buf.size() - offset);
+    Writer w(buf.data() + offset, buf.size() - offset);
     encode_span(w, span);
     offset += w.size();
     benchmark::DoNotOptimize(buf.data());
@@ -249,7 +254,10 @@ void BM_EncodeSpan(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
   state.counters["span_bytes"] = static_cast<double>(size);
 }
+void BM_EncodeSpan(benchmark::State& state) { encode_span_bench<litetrace::detail::CompactWriter>(state); }
 BENCHMARK(BM_EncodeSpan);
+void BM_EncodeSpanBinary(benchmark::State& state) { encode_span_bench<litetrace::detail::BinaryWriter>(state); }
+BENCHMARK(BM_EncodeSpanBinary);
 
 // The same span as an OTLP protobuf Span (what ScopeSpans.spans holds: tag, length, body),
 // with its length computed as the encoder must before writing. Against BM_EncodeSpan in

@@ -1,9 +1,11 @@
 // End to end: N producer threads record spans for T seconds through the real rings,
 // batcher and UDP sender to a receiver on loopback that counts the spans it gets; with
 // --otlp, through the OTLP/HTTP exporter (protobuf) to an HTTP receiver on loopback that
-// answers 200 and counts the spans in every request.
+// answers 200 and counts the spans in every request; with --jaeger-http, binary-Thrift
+// Batches POSTed to a receiver that answers 202 as Jaeger's collector does and steps over
+// every span of every Batch to count them.
 //
-//   ./build/bench/litetrace_e2e --threads 1 --seconds 5 [--otlp]
+//   ./build/bench/litetrace_e2e --threads 1 --seconds 5 [--otlp | --jaeger-http] [--batch N]
 //
 // Prints spans/s exported, ended, exported, dropped, received, packets, bytes per span,
 // the batcher's CPU time, peak RSS; the last line is one JSON object with those fields.
@@ -32,6 +34,7 @@
 
 #include "jaeger/compact_reader.h"
 #include "litetrace/trace.h"
+#include "jaeger/binary_reader.h"
 #include "otlp/proto_reader.h"
 
 namespace {
@@ -128,7 +131,26 @@ uint64_t otlp_span_count(std::string_view body) {
   return n;
 }
 
-// An OTLP/HTTP receiver: keep-alive connections, Content-Length bodies, 200 to each.
+// The number of spans in a bare binary-Thrift Batch: Batch.process stepped over, then each
+// element of Batch.spans.
+uint64_t jaeger_span_count(std::string_view body) {
+  using litetrace::detail::CType;
+  litetrace::detail::BinaryReader r(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  r.struct_begin();
+  uint64_t n = 0;
+  for (litetrace::detail::FieldHeader f = r.read_field_header(); !f.stop; f = r.read_field_header()) {
+    if (f.id == 2 && f.type == CType::kList) {
+      const litetrace::detail::ListHeader h = r.read_list_header();
+      for (uint32_t i = 0; i < h.count && r.ok(); ++i, ++n) r.skip(CType::kStruct);
+    } else {
+      r.skip(f.type);
+    }
+  }
+  return r.ok() ? n : 0;
+}
+
+// An OTLP/HTTP receiver, or with `jaeger` Jaeger's collector API: keep-alive connections,
+// Content-Length bodies, 200 (202) to each.
 struct HttpReceiver {
   int listener = -1;
   uint16_t port = 0;
@@ -136,9 +158,10 @@ struct HttpReceiver {
   std::atomic<uint64_t> spans{0};
   std::atomic<uint64_t> requests{0};
   double cpu = 0;
+  bool jaeger = false;
   std::thread thread;
 
-  HttpReceiver() {
+  explicit HttpReceiver(bool jaeger_collector) : jaeger(jaeger_collector) {
     listener = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -170,6 +193,9 @@ struct HttpReceiver {
     size_t begin = 0;  // the first byte not yet taken
     size_t end = 0;    // the end of what was received
     static const char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    static const char kAccepted[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+    const std::string_view answer = jaeger ? std::string_view(kAccepted, sizeof kAccepted - 1)
+                                           : std::string_view(kOk, sizeof kOk - 1);
     for (;;) {
       const std::string_view in(buf.data() + begin, end - begin);
       const size_t head_end = in.find("\r\n\r\n");
@@ -177,11 +203,12 @@ struct HttpReceiver {
         const size_t at = in.find("Content-Length: ");
         const size_t length = at < head_end ? std::strtoul(in.data() + at + 16, nullptr, 10) : 0;
         if (in.size() >= head_end + 4 + length) {
-          spans.fetch_add(otlp_span_count(in.substr(head_end + 4, length)), std::memory_order_relaxed);
+          const std::string_view body = in.substr(head_end + 4, length);
+          spans.fetch_add(jaeger ? jaeger_span_count(body) : otlp_span_count(body), std::memory_order_relaxed);
           requests.fetch_add(1, std::memory_order_relaxed);
           begin += head_end + 4 + length;
           if (begin == end) begin = end = 0;
-          if (::send(fd, kOk, sizeof kOk - 1, MSG_NOSIGNAL) < 0) break;
+          if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
           continue;
         }
       }
@@ -250,10 +277,15 @@ int main(int argc, char** argv) {
   const double seconds = static_cast<double>(arg(argc, argv, "--seconds", 5));
   const long ring = arg(argc, argv, "--ring", 256 * 1024);
   bool otlp = false;
-  for (int i = 1; i < argc; ++i) otlp = otlp || std::strcmp(argv[i], "--otlp") == 0;
+  bool jaeger_http = false;
+  for (int i = 1; i < argc; ++i) {
+    otlp = otlp || std::strcmp(argv[i], "--otlp") == 0;
+    jaeger_http = jaeger_http || std::strcmp(argv[i], "--jaeger-http") == 0;
+  }
+  const bool http = otlp || jaeger_http;
 
   Receiver receiver;
-  HttpReceiver http_receiver;
+  HttpReceiver http_receiver(jaeger_http);
   litetrace::TracerProviderOptions o;
   o.service_name = "e2e";
   o.agent_host = "127.0.0.1";
@@ -261,8 +293,12 @@ int main(int argc, char** argv) {
   if (otlp) {
     o.exporter = litetrace::TracesExporter::kOtlp;
     o.otlp_endpoint = "http://127.0.0.1:" + std::to_string(http_receiver.port) + "/v1/traces";
-    o.max_export_batch_size = static_cast<size_t>(arg(argc, argv, "--batch", 512));
   }
+  if (jaeger_http) {
+    o.jaeger_protocol = litetrace::JaegerProtocol::kHttpThriftBinary;
+    o.jaeger_endpoint = "http://127.0.0.1:" + std::to_string(http_receiver.port) + "/api/traces";
+  }
+  if (http) o.max_export_batch_size = static_cast<size_t>(arg(argc, argv, "--batch", 512));
   o.ring_bytes_per_thread = static_cast<size_t>(ring);
   o.on_diagnostic = [](const litetrace::Diagnostic& d) {
     std::fprintf(stderr, "diagnostic: %.*s\n", static_cast<int>(d.message.size()), d.message.data());
@@ -302,8 +338,9 @@ int main(int argc, char** argv) {
   http_receiver.thread.join();
 
   const litetrace::TracerStats s = provider.stats();
-  const uint64_t received = otlp ? http_receiver.spans.load() : receiver.spans.load();
-  const uint64_t transfers = otlp ? s.requests_sent : s.packets_sent;  // requests or datagrams
+  const uint64_t received = http ? http_receiver.spans.load() : receiver.spans.load();
+  const uint64_t transfers = http ? s.requests_sent : s.packets_sent;  // requests or datagrams
+  const char* const name = otlp ? "OTLP/HTTP" : jaeger_http ? "Jaeger HTTP" : "Jaeger UDP";
   const uint64_t dropped = s.spans_dropped_queue + s.spans_dropped_too_large + s.spans_failed + s.spans_rejected +
                            s.spans_dropped_export_queue;
   double producers_total = 0;
@@ -314,8 +351,7 @@ int main(int argc, char** argv) {
   const double exported_per_s = static_cast<double>(s.spans_exported) / flushed;
   const double bytes_per_span = s.spans_exported ? static_cast<double>(s.bytes_sent) / static_cast<double>(s.spans_exported) : 0;
 
-  std::printf("%s, threads %d, %.2f s producing, %.2f s until flushed\n", otlp ? "OTLP/HTTP" : "Jaeger UDP", threads,
-              elapsed, flushed);
+  std::printf("%s, threads %d, %.2f s producing, %.2f s until flushed\n", name, threads, elapsed, flushed);
   std::printf("spans/s exported %.0f\n", exported_per_s);
   std::printf("ended     %llu\nexported  %llu\ndropped   %llu (ring full %llu, too large %llu, send failed %llu, "
               "rejected %llu, export queue full %llu)\n",
@@ -329,13 +365,13 @@ int main(int argc, char** argv) {
   }
   std::printf("received  %llu\n%s %llu\nbytes/span %.1f\nbackground CPU %.2f s (%.0f ns per exported span)\n"
               "peak RSS %ld KiB\n",
-              static_cast<unsigned long long>(received), otlp ? "requests " : "packets  ",
+              static_cast<unsigned long long>(received), http ? "requests " : "packets  ",
               static_cast<unsigned long long>(transfers), bytes_per_span, batcher_cpu,
               s.spans_exported ? batcher_cpu * 1e9 / static_cast<double>(s.spans_exported) : 0, ru.ru_maxrss);
   std::printf("{\"exporter\":\"%s\",\"threads\":%d,\"seconds\":%.3f,\"spans_per_s_exported\":%.0f,\"ended\":%llu,"
               "\"exported\":%llu,\"dropped\":%llu,\"received\":%llu,\"transfers\":%llu,\"bytes_per_span\":%.1f,"
               "\"batcher_cpu_s\":%.3f,\"batcher_ns_per_span\":%.1f,\"peak_rss_kib\":%ld}\n",
-              otlp ? "otlp" : "jaeger", threads, flushed, exported_per_s, static_cast<unsigned long long>(s.spans_ended),
+              otlp ? "otlp" : jaeger_http ? "jaeger-http" : "jaeger", threads, flushed, exported_per_s, static_cast<unsigned long long>(s.spans_ended),
               static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(dropped),
               static_cast<unsigned long long>(received), static_cast<unsigned long long>(transfers), bytes_per_span,
               batcher_cpu, s.spans_exported ? batcher_cpu * 1e9 / static_cast<double>(s.spans_exported) : 0,

@@ -32,6 +32,13 @@ class ByteBuffer {
 
   // Room for `n` more bytes at the end, uninitialized, or nullptr.
   uint8_t* extend(size_t n) {
+    uint8_t* p = room(n);
+    if (p != nullptr) size_ += n;
+    return p;
+  }
+  // At least `n` writable bytes past the end, without taking them (commit() does): for an
+  // encoder that learns its size by writing. nullptr if they cannot be had.
+  uint8_t* room(size_t n) {
     if (n > capacity_ - size_) {
       if (n > SIZE_MAX / 2 - size_) return nullptr;
       size_t capacity = capacity_ < 4096 ? 4096 : capacity_;
@@ -42,10 +49,11 @@ class ByteBuffer {
       data_ = std::move(bigger);
       capacity_ = capacity;
     }
-    uint8_t* p = data_.get() + size_;
-    size_ += n;
-    return p;
+    return data_.get() + size_;
   }
+  // Takes `n` bytes written into room().
+  void commit(size_t n) { size_ += n <= capacity_ - size_ ? n : 0; }
+  size_t spare() const { return capacity_ - size_; }
   bool append(std::string_view bytes) {
     uint8_t* p = extend(bytes.size());
     if (p == nullptr) return false;

@@ -174,10 +174,16 @@ class BinaryWriter {
   }
 
  private:
+  // The low n bytes of v (1 to 8), most significant first.
   void write_big_endian(uint64_t v, size_t n) {
     if (!reserve(n)) return;
     if (buf_ != nullptr) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+      const uint64_t swapped = __builtin_bswap64(v << (8 * (8 - n)));  // its first n bytes are the ones
+      std::memcpy(buf_ + pos_, &swapped, n);
+#else
       for (size_t i = 0; i < n; ++i) buf_[pos_ + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+#endif
     }
     pos_ += n;
   }

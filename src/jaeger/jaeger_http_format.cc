@@ -26,21 +26,27 @@ size_t JaegerHttpFormat::request_size(size_t spans, size_t spans_bytes) const {
 
 JaegerHttpFormat::Added JaegerHttpFormat::add(const uint8_t* record) {
   const Span& span = mapper_.map(record);
-  BinaryWriter sizing;
-  encode_span(sizing, span);
-  const size_t size = sizing.size();
-  if (request_size(spans_ + 1, spans_bytes_.size() + size) > max_request_bytes_) {
-    return spans_ == 0 ? Added::kTooLarge : Added::kFull;
-  }
-  const size_t at = spans_bytes_.size();
-  uint8_t* p = spans_bytes_.extend(size);
+  // One pass in the common case: written straight into the room past the spans so far,
+  // and sized first only when that room was too small.
+  constexpr size_t kRoom = 16 * 1024;
+  uint8_t* p = spans_bytes_.room(kRoom);
   if (p == nullptr) return Added::kFailed;
-  BinaryWriter w(p, size);
+  BinaryWriter w(p, spans_bytes_.spare());
   encode_span(w, span);
-  if (!w.ok() || w.size() != size) {
-    spans_bytes_.truncate(at);
-    return Added::kFailed;
+  if (!w.ok()) {
+    BinaryWriter sizing;
+    encode_span(sizing, span);
+    if (request_size(1, sizing.size()) > max_request_bytes_) return spans_ == 0 ? Added::kTooLarge : Added::kFull;
+    p = spans_bytes_.room(sizing.size());
+    if (p == nullptr) return Added::kFailed;
+    w = BinaryWriter(p, sizing.size());
+    encode_span(w, span);
+    if (!w.ok() || w.size() != sizing.size()) return Added::kFailed;
   }
+  if (request_size(spans_ + 1, spans_bytes_.size() + w.size()) > max_request_bytes_) {
+    return spans_ == 0 ? Added::kTooLarge : Added::kFull;  // written past the end, not taken
+  }
+  spans_bytes_.commit(w.size());
   ++spans_;
   return Added::kAdded;
 }

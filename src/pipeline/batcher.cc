@@ -110,7 +110,7 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
         }
         o.timeout = options.jaeger_timeout;
         o.max_batch_spans = options.max_export_batch_size;
-        o.thread_name = "litetrace-jaeger";
+        o.thread_name = "litetrace-jhttp";
         const ProcessView process(options.service_name, process_tags(options));
         return std::make_unique<HttpExportSink>(
             std::move(o), std::make_unique<JaegerHttpFormat>(process.process, clock, options.jaeger_max_request_bytes),
