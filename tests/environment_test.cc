@@ -156,12 +156,17 @@ TEST(Environment, JaegerVariablesAsTheSpecificationLastHadThem) {
   EXPECT_EQ(o.jaeger_password, "secret");
   EXPECT_TRUE(o.configuration_errors.empty());
 
-  EXPECT_EQ(from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "udp/thrift.binary"}}).configuration_errors,
-            (std::vector<std::string>{"OTEL_EXPORTER_JAEGER_PROTOCOL=\"udp/thrift.binary\": not built into litetrace "
-                                      "yet (known: udp/thrift.compact, http/thrift.binary); using udp/thrift.compact"}));
+  // The binary protocol goes to the agent's binary port, unless the port is given.
+  const TracerProviderOptions binary = from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "udp/thrift.binary"}});
+  EXPECT_EQ(binary.jaeger_protocol, JaegerProtocol::kUdpThriftBinary);
+  EXPECT_EQ(binary.agent_port, 6832);
+  EXPECT_EQ(from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "udp/thrift.binary"}, {"OTEL_EXPORTER_JAEGER_AGENT_PORT", "7000"}})
+                .agent_port,
+            7000);
   EXPECT_EQ(from({{"OTEL_EXPORTER_JAEGER_PROTOCOL", "grpc"}}).configuration_errors,
             (std::vector<std::string>{"OTEL_EXPORTER_JAEGER_PROTOCOL=\"grpc\": unknown protocol (known: "
-                                      "udp/thrift.compact, http/thrift.binary); using udp/thrift.compact"}));
+                                      "udp/thrift.compact, udp/thrift.binary, http/thrift.binary); using "
+                                      "udp/thrift.compact"}));
 }
 
 TEST(Environment, OtlpVariables) {

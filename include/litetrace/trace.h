@@ -242,6 +242,7 @@ enum class TracesExporter : uint8_t {
 // How spans reach Jaeger (exporter = kJaeger; OTEL_EXPORTER_JAEGER_PROTOCOL).
 enum class JaegerProtocol : uint8_t {
   kUdpThriftCompact,  // "udp/thrift.compact": emitBatch datagrams to the agent (agent_host, agent_port)
+  kUdpThriftBinary,   // "udp/thrift.binary": the same in binary Thrift, for the agent's port 6832
   kHttpThriftBinary,  // "http/thrift.binary": Batch bodies POSTed to the collector (jaeger_endpoint),
                       // on a sender thread of its own; no datagram size limit, every answer heard
 };

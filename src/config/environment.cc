@@ -149,11 +149,12 @@ void read_jaeger(Reader& env, TracerProviderOptions& o) {
     } else if (v == "http/thrift.binary") {
       o.jaeger_protocol = JaegerProtocol::kHttpThriftBinary;
     } else if (v == "udp/thrift.binary") {
-      env.invalid("OTEL_EXPORTER_JAEGER_PROTOCOL", v,
-                  "not built into litetrace yet (known: udp/thrift.compact, http/thrift.binary)", "udp/thrift.compact");
+      o.jaeger_protocol = JaegerProtocol::kUdpThriftBinary;
+      o.agent_port = 6832;  // the agent's binary port, unless OTEL_EXPORTER_JAEGER_AGENT_PORT says another
     } else {
       env.invalid("OTEL_EXPORTER_JAEGER_PROTOCOL", v,
-                  "unknown protocol (known: udp/thrift.compact, http/thrift.binary)", "udp/thrift.compact");
+                  "unknown protocol (known: udp/thrift.compact, udp/thrift.binary, http/thrift.binary)",
+                  "udp/thrift.compact");
     }
   }
   if (const std::string_view v = trim(env.get("OTEL_EXPORTER_JAEGER_ENDPOINT")); !v.empty()) {

@@ -32,9 +32,9 @@ UdpSenderOptions sender_options(const ExporterOptions& o) {
 
 Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
     : options_(std::move(options)), reporter_(reporter), sender_(sender_options(options_), reporter) {
-  std::string encoded_process = encode_process(process);
-  packet_floor_ = std::max(kMinPacketSize, batch_head_size(encoded_process.size(), 1) +
-                                               kMaxBatchTailSize + kMinSpanRoom);
+  std::string encoded_process = encode_process(process, options_.protocol);
+  packet_floor_ = std::max(kMinPacketSize, batch_head_size(options_.protocol, encoded_process.size(), 1) +
+                                               max_batch_tail_size(options_.protocol) + kMinSpanRoom);
   packet_size_ = options_.max_packet_size;
   if (packet_size_ > kMaxPacketSize) {
     reporter_->report(DiagnosticCode::kInvalidOption,
@@ -52,7 +52,7 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
   options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
   builders_.reserve(options_.packets_per_send);
   for (size_t i = 0; i < options_.packets_per_send; ++i) {
-    builders_.emplace_back(encoded_process, packet_size_);
+    builders_.emplace_back(encoded_process, packet_size_, options_.protocol);
   }
   datagrams_.resize(options_.packets_per_send);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
@@ -83,7 +83,7 @@ void Exporter::add(const Span& span) {
   if (r == PacketBuilder::AddResult::kAdded) return;
   // A span that no packet can hold must not close a packet that still has room: trim it
   // first, then place what is left (sizing it costs one more pass, once per packet).
-  if (r == PacketBuilder::AddResult::kTooLarge || encoded_size(span) > current().max_span_size()) {
+  if (r == PacketBuilder::AddResult::kTooLarge || encoded_size(span, options_.protocol) > current().max_span_size()) {
     add_trimmed(span);
     return;
   }
@@ -106,7 +106,10 @@ void Exporter::add_encoded(std::string_view span_bytes) {
   // Too large for the lowered packet size: back to a Span, and trimmed like any other.
   Span span;
   std::string error;
-  if (decode_span(span_bytes, decode_storage_, span, &error)) {
+  const bool decoded = options_.protocol == ThriftProtocol::kBinary
+                           ? decode_span_binary(span_bytes, decode_storage_, span, &error)
+                           : decode_span(span_bytes, decode_storage_, span, &error);
+  if (decoded) {
     add_trimmed(span);
   } else {  // cannot happen for bytes encode_span() wrote; count it rather than lose it
     bump(spans_failed_, 1);
@@ -118,7 +121,7 @@ void Exporter::add_encoded(std::string_view span_bytes) {
 void Exporter::add_trimmed(const Span& span) {
   const size_t limit = current().max_span_size();
   Span trimmed;
-  if (!trim_to_fit(span, limit, &trimmed)) {
+  if (!trim_to_fit(span, limit, &trimmed, options_.protocol)) {
     bump(spans_too_large_, 1);
     reporter_->report(DiagnosticCode::kSpanTooLarge,
                       "span " + quoted_for_diagnostic(span.operation_name) + " does not fit a " +
@@ -130,7 +133,7 @@ void Exporter::add_trimmed(const Span& span) {
   const size_t name_cut = span.operation_name.size() - trimmed.operation_name.size();
   reporter_->report(DiagnosticCode::kSpanTrimmed,
                     "span " + quoted_for_diagnostic(span.operation_name) + " encodes to " +
-                        std::to_string(encoded_size(span)) + " bytes, more than the " +
+                        std::to_string(encoded_size(span, options_.protocol)) + " bytes, more than the " +
                         std::to_string(limit) + " a packet has room for: sent it without its last " +
                         std::to_string(span.logs.size - trimmed.logs.size) + " logs and " +
                         std::to_string(span.tags.size - trimmed.tags.size) +

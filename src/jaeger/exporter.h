@@ -30,6 +30,7 @@
 
 #include "core/diagnostic_reporter.h"
 #include "jaeger/jaeger_decoder.h"
+#include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
 #include "jaeger/packet_builder.h"
 #include "transport/udp_sender.h"
@@ -43,6 +44,7 @@ constexpr size_t kMinPacketSize = 512;
 constexpr size_t kDefaultPacketSize = 65000;
 
 struct ExporterOptions {
+  ThriftProtocol protocol = ThriftProtocol::kCompact;  // binary: for the agent's port 6832
   std::string agent_host = "localhost";
   uint16_t agent_port = 6831;
   size_t max_packet_size = kDefaultPacketSize;

@@ -382,12 +382,25 @@ bool decode_batch_binary(const uint8_t* data, size_t size, DecodedBatch& out, st
   return false;
 }
 
-bool decode_span(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error) {
+namespace {
+
+template <typename Reader>
+bool decode_one_span(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error) {
   reset_storage(storage, bytes.size());
-  Decoder<CompactReader> d(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), storage);
+  Decoder<Reader> d(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), storage);
   if (d.single_span(out)) return true;
   if (error != nullptr) *error = d.error();
   return false;
+}
+
+}  // namespace
+
+bool decode_span(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error) {
+  return decode_one_span<CompactReader>(bytes, storage, out, error);
+}
+
+bool decode_span_binary(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error) {
+  return decode_one_span<BinaryReader>(bytes, storage, out, error);
 }
 
 }  // namespace litetrace::detail

@@ -45,5 +45,6 @@ bool decode_batch_binary(const uint8_t* data, size_t size, DecodedBatch& out, st
 // Decodes a single encoded Span struct (what encode_span() wrote) into `out`, which owns
 // the arrays; otel.dropped_* LONG tags come back as the span's dropped counts.
 bool decode_span(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error);
+bool decode_span_binary(std::string_view bytes, DecodedBatch& storage, Span& out, std::string* error);
 
 }  // namespace litetrace::detail

@@ -159,16 +159,21 @@ std::string encode_batch(const Process& process, Slice<Span> spans) {
   return bytes;
 }
 
-void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
-                       const ClientStats& stats) {
+void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count) {
   w.message_begin(kEmitBatchMethod, kEmitBatchMessageType, kEmitBatchSeqId);
-  w.struct_begin();                                  // emitBatch_args
-  w.field_header(/*emitBatch_args.batch*/ 1, CType::kStruct);
-  w.struct_begin();                                  // Batch
+  w.struct_begin();                                             // emitBatch_args
+  w.field_struct_begin(/*emitBatch_args.batch*/ 1);             // Batch
   w.field_header(/*Batch.process*/ 1, CType::kStruct);
-  encode_process(w, process);
-  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, spans.size);
-  for (const Span& s : spans) encode_span(w, s);
+  w.write_raw(encoded_process.data(), encoded_process.size());
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, span_count);
+}
+
+void resume_batch_after_spans(BinaryWriter& w) {
+  w.struct_begin();  // emitBatch_args (no bytes: struct_begin only tracks the nesting)
+  w.struct_begin();  // Batch
+}
+
+void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats) {
   w.field_i64(/*Batch.seqNo*/ 3, seq_no);
   w.field_struct_begin(/*Batch.stats*/ 4);
   w.field_i64(/*ClientStats.fullQueueDroppedSpans*/ 1, stats.full_queue_dropped_spans);
@@ -177,6 +182,61 @@ void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> span
   w.struct_end();  // ClientStats
   w.struct_end();  // Batch
   w.struct_end();  // emitBatch_args
+}
+
+void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
+                       const ClientStats& stats) {
+  BinaryWriter sizing;
+  encode_process(sizing, process);
+  std::string encoded_process(sizing.size(), '\0');
+  BinaryWriter pw(reinterpret_cast<uint8_t*>(encoded_process.data()), encoded_process.size());
+  encode_process(pw, process);
+  encode_batch_head(w, encoded_process, spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  encode_batch_tail(w, seq_no, stats);
+}
+
+size_t encoded_size(const Span& span, ThriftProtocol protocol) {
+  if (protocol == ThriftProtocol::kCompact) return encoded_size(span);
+  BinaryWriter w;
+  encode_span(w, span);
+  return w.size();
+}
+
+std::string encode_process(const Process& process, ThriftProtocol protocol) {
+  if (protocol == ThriftProtocol::kCompact) return encode_process(process);
+  BinaryWriter sizing;
+  encode_process(sizing, process);
+  std::string bytes(sizing.size(), '\0');
+  BinaryWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
+  encode_process(w, process);
+  return bytes;
+}
+
+// The binary protocol's head and tail have fixed widths: sized once, by the writer itself.
+size_t batch_head_size(ThriftProtocol protocol, size_t encoded_process_size, size_t span_count) {
+  if (protocol == ThriftProtocol::kCompact) return batch_head_size(encoded_process_size, span_count);
+  static const size_t empty = [] {
+    BinaryWriter w;
+    encode_batch_head(w, {}, 0);
+    return w.size();
+  }();
+  return empty + encoded_process_size;
+}
+
+size_t batch_tail_size(ThriftProtocol protocol, int64_t seq_no, const ClientStats& stats) {
+  return protocol == ThriftProtocol::kCompact ? batch_tail_size(seq_no, stats) : max_batch_tail_size(protocol);
+}
+
+size_t max_batch_tail_size(ThriftProtocol protocol) {
+  if (protocol == ThriftProtocol::kCompact) return kMaxBatchTailSize;
+  static const size_t tail = [] {
+    BinaryWriter w;
+    resume_batch_after_spans(w);
+    encode_batch_tail(w, 0, ClientStats{});
+    return w.size();
+  }();
+  return tail;
 }
 
 }  // namespace litetrace::detail

@@ -96,6 +96,11 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
 // ---- the binary protocol: the same structs through BinaryWriter ----
 void encode_span(BinaryWriter& w, const Span& span);
 void encode_process(BinaryWriter& w, const Process& process);
+// The envelope as above, in the binary protocol: the packet builder fills a datagram for
+// the agent's port 6832 the same way, head | spans | tail.
+void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count);
+void resume_batch_after_spans(BinaryWriter& w);
+void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats);
 // A bare Batch struct: the body of the Jaeger collector's POST /api/traces (no seqNo, no
 // stats: the collector answers for the batch itself).
 void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans);
@@ -103,5 +108,14 @@ std::string encode_batch(const Process& process, Slice<Span> spans);
 // Agent.emitBatch as a whole message, for the agent's binary port (UDP 6832).
 void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
                        const ClientStats& stats);
+
+// ---- either protocol, chosen at run time (the UDP exporter's packets) ----
+enum class ThriftProtocol : uint8_t { kCompact, kBinary };
+
+size_t encoded_size(const Span& span, ThriftProtocol protocol);
+std::string encode_process(const Process& process, ThriftProtocol protocol);
+size_t batch_head_size(ThriftProtocol protocol, size_t encoded_process_size, size_t span_count);
+size_t batch_tail_size(ThriftProtocol protocol, int64_t seq_no, const ClientStats& stats);
+size_t max_batch_tail_size(ThriftProtocol protocol);
 
 }  // namespace litetrace::detail

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jaeger/jaeger_encoder.h"  // ThriftProtocol
 #include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
@@ -28,8 +29,9 @@ class PacketBuilder {
     kTooLarge,  // does not fit even in an empty packet
   };
 
-  // `capacity` is the largest max_packet_size this builder will ever be given.
-  PacketBuilder(std::string encoded_process, size_t capacity);
+  // `capacity` is the largest max_packet_size this builder will ever be given; the process
+  // is encoded in `protocol`, as the packets will be.
+  PacketBuilder(std::string encoded_process, size_t capacity, ThriftProtocol protocol = ThriftProtocol::kCompact);
 
   // Starts an empty packet carrying this seqNo and these stats.
   void begin(int64_t seq_no, const ClientStats& stats, size_t max_packet_size);
@@ -53,9 +55,12 @@ class PacketBuilder {
 
  private:
   size_t room_for(size_t span_count_after) const;
+  template <typename Writer>
+  void write_envelope(uint8_t* head, size_t head_size, uint8_t* tail);
   AddResult commit(size_t written, bool fitted);
 
   std::string encoded_process_;
+  ThriftProtocol protocol_;
   size_t capacity_;
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
   std::vector<uint8_t> buf_;

@@ -34,11 +34,11 @@ size_t largest_fitting(size_t max, Fits fits) {
 
 // `span` with its name cut to the longest prefix, at a UTF-8 boundary, with which it fits.
 // False when even an empty name does not fit.
-bool cut_name_to_fit(Span& span, size_t limit) {
+bool cut_name_to_fit(Span& span, size_t limit, ThriftProtocol protocol) {
   const std::string_view name = span.operation_name;
   const auto fits = [&](size_t n) {
     span.operation_name = name.substr(0, n);
-    return encoded_size(span) <= limit;
+    return encoded_size(span, protocol) <= limit;
   };
   if (!fits(0)) return false;
   span.operation_name = utf8_prefix(name, largest_fitting(name.size(), fits));
@@ -47,9 +47,9 @@ bool cut_name_to_fit(Span& span, size_t limit) {
 
 }  // namespace
 
-bool trim_to_fit(const Span& span, size_t limit, Span* out) {
+bool trim_to_fit(const Span& span, size_t limit, Span* out, ThriftProtocol protocol) {
   const auto fits = [&](size_t tags, size_t logs) {
-    return encoded_size(keep(span, tags, logs)) <= limit;
+    return encoded_size(keep(span, tags, logs), protocol) <= limit;
   };
   if (fits(span.tags.size, span.logs.size)) {
     *out = span;
@@ -69,14 +69,13 @@ bool trim_to_fit(const Span& span, size_t limit, Span* out) {
   const auto fits_nameless = [&](size_t tags) {
     Span s = keep(span, tags, 0);
     s.operation_name = std::string_view();
-    return encoded_size(s) <= limit;
+    return encoded_size(s, protocol) <= limit;
   };
   if (!fits_nameless(0)) return false;
   Span cut = keep(span, largest_fitting(span.tags.size, fits_nameless), 0);
-  if (!cut_name_to_fit(cut, limit)) return false;
+  if (!cut_name_to_fit(cut, limit, protocol)) return false;
   *out = cut;
   return true;
 }
-
 
 }  // namespace litetrace::detail

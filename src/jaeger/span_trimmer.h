@@ -11,13 +11,14 @@
 
 #include <cstddef>
 
+#include "jaeger/jaeger_encoder.h"  // ThriftProtocol
 #include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
 
 // On success *out is `span` with trailing logs, then trailing tags, then the name's tail
-// removed, and the fewest removed for its encoding to take at most `limit` bytes.
-// Allocates nothing.
-bool trim_to_fit(const Span& span, size_t limit, Span* out);
+// removed, and the fewest removed for its encoding in `protocol` to take at most `limit`
+// bytes. Allocates nothing.
+bool trim_to_fit(const Span& span, size_t limit, Span* out, ThriftProtocol protocol = ThriftProtocol::kCompact);
 
 }  // namespace litetrace::detail

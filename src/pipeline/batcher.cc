@@ -29,6 +29,7 @@ constexpr auto kClockSampleEvery = std::chrono::milliseconds(10);
 
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
+  e.protocol = o.jaeger_protocol == JaegerProtocol::kUdpThriftBinary ? ThriftProtocol::kBinary : ThriftProtocol::kCompact;
   e.agent_host = o.agent_host;
   e.agent_port = o.agent_port;
   e.max_packet_size = o.max_packet_size;

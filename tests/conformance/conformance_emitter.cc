@@ -2,7 +2,7 @@
 // object per line, what it sent, for judge.py to compare with what Apache Thrift decodes.
 //
 //   conformance_emitter --host H --port P --spans N --seed S --max-packet M
-//                       --profile random|small --expect FILE
+//                       --profile random|small --expect FILE [--binary]
 //   conformance_emitter --binary-out FILE --spans N --seed S --expect FILE [--binary-batch K]
 //
 // --binary-out: the same spans in the Thrift *binary* protocol instead, written to FILE as
@@ -169,6 +169,9 @@ int main(int argc, char** argv) {
   options.agent_host = host;
   options.agent_port = static_cast<uint16_t>(port);
   options.max_packet_size = max_packet;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--binary") == 0) options.protocol = lt::ThriftProtocol::kBinary;
+  }
   lt::Exporter exporter(options, process, &reporter);
 
   // An operation name longer than a packet: the name is cut (at a UTF-8 boundary, after

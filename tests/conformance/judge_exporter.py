@@ -61,6 +61,8 @@ def main():
                     help="the limit is over what the path allows: packets shrink")
     ap.add_argument("--min-fill", type=float, default=0.0,
                     help="every datagram but the last uses at least this fraction of the limit")
+    ap.add_argument("--binary", action="store_true",
+                    help="the binary protocol, as for the agent's port 6832 (read with TBinaryProtocol)")
     a = ap.parse_args()
 
     judge = thrift_judge.load(a.cache)
@@ -85,7 +87,7 @@ def main():
     try:
         run = subprocess.run([a.emitter, "--host", host, "--port", str(port), "--spans", str(a.spans),
                               "--seed", str(a.seed), "--max-packet", str(a.max_packet),
-                              "--profile", a.profile, "--expect", expect_path],
+                              "--profile", a.profile, "--expect", expect_path, *(["--binary"] if a.binary else [])],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
         time.sleep(0.3)
     finally:
@@ -109,9 +111,9 @@ def main():
     for i, d in enumerate(datagrams):
         try:
             assert len(d) <= a.max_packet, "%d bytes > limit %d" % (len(d), a.max_packet)
-            b = judge.decode(d)
+            b = judge.decode(d, binary=a.binary)
             assert thrift_judge.process(b.process) == expected_process, "process differs"
-            seq_no, client_stats = judge.batch_extras(d)
+            seq_no, client_stats = judge.batch_extras(d, binary=a.binary)
             # No datagram is lost on loopback, so seqNo has no gap, also when a packet
             # refused with EMSGSIZE is re-packed (under its own seqNo and on).
             assert seq_no == last_seq_no + 1, "seqNo %r, expected %d" % (seq_no, last_seq_no + 1)
@@ -170,9 +172,9 @@ def main():
         first_next = batches[i + 1].spans[0]
         if first_next.spanId in trimmed_ids:
             continue  # its untrimmed self is what did not fit
-        if len(datagrams[i]) + judge.span_size(first_next) <= limit - 2:
+        if len(datagrams[i]) + judge.span_size(first_next, binary=a.binary) <= limit - 2:
             failures.append("datagram %d (%d bytes) had room for the next span (%d bytes)"
-                            % (i, len(datagrams[i]), judge.span_size(first_next)))
+                            % (i, len(datagrams[i]), judge.span_size(first_next, binary=a.binary)))
         if a.min_fill and len(datagrams[i]) < a.min_fill * limit:
             failures.append("datagram %d uses %d of %d bytes" % (i, len(datagrams[i]), limit))
 

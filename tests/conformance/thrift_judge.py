@@ -177,10 +177,10 @@ class Judge:
             proto.readFieldEnd()
         return seq_no, stats
 
-    def span_size(self, span):
-        """The compact encoding size of one Span as Apache Thrift writes it."""
+    def span_size(self, span, binary=False):
+        """The encoding size of one Span as Apache Thrift writes it."""
         trans = self.TTransport.TMemoryBuffer()
-        span.write(self.TCompactProtocol.TCompactProtocol(trans))
+        span.write(self.TBinaryProtocol.TBinaryProtocol(trans) if binary else self.TCompactProtocol.TCompactProtocol(trans))
         return len(trans.getvalue())
 
 

@@ -7,6 +7,7 @@
 //   crosscheck_emitter SCENARIO.json --otlp-json URL  OTLP/HTTP, JSON
 //   crosscheck_emitter SCENARIO.json --console     the console exporter, on stderr
 //   crosscheck_emitter SCENARIO.json --jaeger-http URL  Jaeger's collector API, binary Thrift
+//   crosscheck_emitter SCENARIO.json --binary PORT  Jaeger, binary Thrift to 127.0.0.1:PORT
 
 #include <litetrace/sampler.h>
 #include <litetrace/trace.h>
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
   const bool otlp = json || (argc == 4 && std::strcmp(argv[2], "--otlp") == 0);
   const bool console = argc == 3 && std::strcmp(argv[2], "--console") == 0;
   const bool jaeger_http = argc == 4 && std::strcmp(argv[2], "--jaeger-http") == 0;
-  if (argc != 3 && !otlp && !jaeger_http) {
+  const bool binary = argc == 4 && std::strcmp(argv[2], "--binary") == 0;
+  if (argc != 3 && !otlp && !jaeger_http && !binary) {
     fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp[-json] URL | SCENARIO.json --console");
   }
   std::ifstream in(argv[1], std::ios::binary);
@@ -126,6 +128,10 @@ int main(int argc, char** argv) {
   } else if (jaeger_http) {
     o.jaeger_protocol = litetrace::JaegerProtocol::kHttpThriftBinary;
     o.jaeger_endpoint = argv[3];
+  } else if (binary) {
+    o.jaeger_protocol = litetrace::JaegerProtocol::kUdpThriftBinary;
+    o.agent_host = "127.0.0.1";
+    o.agent_port = static_cast<uint16_t>(std::atoi(argv[3]));
   } else {
     o.agent_host = "127.0.0.1";
     o.agent_port = static_cast<uint16_t>(std::atoi(argv[2]));

@@ -712,20 +712,22 @@ def test_jaeger_http(a):
     dump.proc.kill()
     print("%d binary datagrams and bodies printed as Apache Thrift decodes them" % len(records))
 
-    # The cross-check scenario over Jaeger's collector API prints as it does over UDP 6831.
+    # The cross-check scenario over the agent's binary port and over Jaeger's collector API
+    # prints as it does over UDP 6831.
     total = len(json.load(open(SCENARIO))["spans"])
     runs = {}
-    for wire in ("udp", "http"):
-        dump = Dump(a.dump, udp=wire == "udp", jaeger_http=wire == "http")
-        target = [str(dump.port)] if wire == "udp" else ["--jaeger-http",
-                                                           "http://127.0.0.1:%d/api/traces" % dump.http_port]
+    for wire in ("udp", "binary", "http"):
+        dump = Dump(a.dump, udp=wire == "udp", udp_binary=wire == "binary", jaeger_http=wire == "http")
+        target = ([str(dump.port)] if wire == "udp" else ["--binary", str(dump.binary_port)] if wire == "binary"
+                  else ["--jaeger-http", "http://127.0.0.1:%d/api/traces" % dump.http_port])
         run = subprocess.run([a.crosscheck_emitter, SCENARIO, *target], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         runs[wire] = normalized(spans_until(dump, total))
-    assert runs["udp"] == runs["http"], "\n".join(
-        "%s:\n udp:  %r\n http: %r" % (k, runs["udp"].get(k), runs["http"].get(k))
-        for k in sorted(set(runs["udp"]) | set(runs["http"])) if runs["udp"].get(k) != runs["http"].get(k))
-    print("%d spans print the same over UDP compact Thrift and over Jaeger HTTP" % total)
+    for wire in ("binary", "http"):
+        assert runs["udp"] == runs[wire], "\n".join(
+            "%s:\n udp:  %r\n %s: %r" % (k, runs["udp"].get(k), wire, runs[wire].get(k))
+            for k in sorted(set(runs["udp"]) | set(runs[wire])) if runs["udp"].get(k) != runs[wire].get(k))
+    print("%d spans print the same over UDP compact Thrift, UDP binary Thrift and Jaeger HTTP" % total)
 
     # A real Jaeger client's HttpSender (it posts application/x-thrift, ?format=jaeger.thrift).
     try:
