@@ -107,39 +107,6 @@ std::string encode_process(const Process& process) {
   return bytes;
 }
 
-void encode_batch_head(CompactWriter& w, std::string_view encoded_process, size_t span_count) {
-  w.message_begin(kEmitBatchMethod, kEmitBatchMessageType, kEmitBatchSeqId);
-  w.struct_begin();                               // emitBatch_args
-  w.field_struct_begin(/*emitBatch_args.batch*/ 1);  // Batch
-  w.field_header(/*Batch.process*/ 1, CType::kStruct);
-  w.write_raw(encoded_process.data(), encoded_process.size());
-  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, span_count);
-}
-
-void resume_batch_after_spans(CompactWriter& w) {
-  w.struct_begin();  // emitBatch_args (no bytes: struct_begin only tracks field ids)
-  w.struct_begin();  // Batch
-  w.set_last_field_id(/*Batch.spans*/ 2);
-}
-
-void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stats) {
-  w.field_i64(/*Batch.seqNo*/ 3, seq_no);
-  w.field_struct_begin(/*Batch.stats*/ 4);
-  w.field_i64(/*ClientStats.fullQueueDroppedSpans*/ 1, stats.full_queue_dropped_spans);
-  w.field_i64(/*ClientStats.tooLargeDroppedSpans*/ 2, stats.too_large_dropped_spans);
-  w.field_i64(/*ClientStats.failedToEmitSpans*/ 3, stats.failed_to_emit_spans);
-  w.struct_end();  // ClientStats
-  w.struct_end();  // Batch
-  w.struct_end();  // emitBatch_args
-}
-
-void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans,
-                       int64_t seq_no, const ClientStats& stats) {
-  encode_batch_head(w, encode_process(process), spans.size);
-  for (const Span& s : spans) encode_span(w, s);
-  encode_batch_tail(w, seq_no, stats);
-}
-
 void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans) {
   w.struct_begin();
   w.field_header(/*Batch.process*/ 1, CType::kStruct);
@@ -159,21 +126,28 @@ std::string encode_batch(const Process& process, Slice<Span> spans) {
   return bytes;
 }
 
-void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count) {
+namespace {
+
+// The emitBatch envelope, the same for both protocols.
+template <typename W>
+void write_batch_head(W& w, std::string_view encoded_process, size_t span_count) {
   w.message_begin(kEmitBatchMethod, kEmitBatchMessageType, kEmitBatchSeqId);
-  w.struct_begin();                                             // emitBatch_args
-  w.field_struct_begin(/*emitBatch_args.batch*/ 1);             // Batch
+  w.struct_begin();                                  // emitBatch_args
+  w.field_struct_begin(/*emitBatch_args.batch*/ 1);  // Batch
   w.field_header(/*Batch.process*/ 1, CType::kStruct);
   w.write_raw(encoded_process.data(), encoded_process.size());
   w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, span_count);
 }
 
-void resume_batch_after_spans(BinaryWriter& w) {
-  w.struct_begin();  // emitBatch_args (no bytes: struct_begin only tracks the nesting)
+template <typename W>
+void resume_batch(W& w) {
+  w.struct_begin();  // emitBatch_args (no bytes: struct_begin only tracks the nesting and field ids)
   w.struct_begin();  // Batch
+  w.set_last_field_id(/*Batch.spans*/ 2);
 }
 
-void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats) {
+template <typename W>
+void write_batch_tail(W& w, int64_t seq_no, const ClientStats& stats) {
   w.field_i64(/*Batch.seqNo*/ 3, seq_no);
   w.field_struct_begin(/*Batch.stats*/ 4);
   w.field_i64(/*ClientStats.fullQueueDroppedSpans*/ 1, stats.full_queue_dropped_spans);
@@ -184,14 +158,33 @@ void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats
   w.struct_end();  // emitBatch_args
 }
 
+}  // namespace
+
+void encode_batch_head(CompactWriter& w, std::string_view encoded_process, size_t span_count) {
+  write_batch_head(w, encoded_process, span_count);
+}
+void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count) {
+  write_batch_head(w, encoded_process, span_count);
+}
+void resume_batch_after_spans(CompactWriter& w) { resume_batch(w); }
+void resume_batch_after_spans(BinaryWriter& w) { resume_batch(w); }
+void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stats) {
+  write_batch_tail(w, seq_no, stats);
+}
+void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats) {
+  write_batch_tail(w, seq_no, stats);
+}
+
+void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
+                       const ClientStats& stats) {
+  encode_batch_head(w, encode_process(process, ThriftProtocol::kCompact), spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  encode_batch_tail(w, seq_no, stats);
+}
+
 void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
                        const ClientStats& stats) {
-  BinaryWriter sizing;
-  encode_process(sizing, process);
-  std::string encoded_process(sizing.size(), '\0');
-  BinaryWriter pw(reinterpret_cast<uint8_t*>(encoded_process.data()), encoded_process.size());
-  encode_process(pw, process);
-  encode_batch_head(w, encoded_process, spans.size);
+  encode_batch_head(w, encode_process(process, ThriftProtocol::kBinary), spans.size);
   for (const Span& s : spans) encode_span(w, s);
   encode_batch_tail(w, seq_no, stats);
 }
