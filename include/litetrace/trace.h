@@ -323,20 +323,20 @@ struct TracerStats {
   // Reached the socket. UDP confirms nothing: when nothing listens on the agent's port, the
   // kernel learns so from an ICMP reply that fails the *next* send, so the first datagram
   // after the agent went away counts as exported and the ones after it as failed.
-  // OTLP: the server answered 2xx. Console: written to stderr.
+  // Over HTTP (OTLP, Jaeger's collector): the server answered 2xx. Console: written to stderr.
   uint64_t spans_exported = 0;
   uint64_t spans_dropped_queue = 0;   // ring full, or ended after shutdown
   uint64_t spans_dropped_too_large = 0;
   uint64_t spans_failed = 0;          // in a datagram that could not be sent, a request given up
   uint64_t spans_rejected = 0;        // OTLP: the server rejected them (partial_success)
-  uint64_t spans_dropped_export_queue = 0;  // OTLP: too many requests waited for the server
+  uint64_t spans_dropped_export_queue = 0;  // HTTP: too many requests waited for the server
   uint64_t spans_discarded = 0;       // the exporter is TracesExporter::kNone
   uint64_t spans_pending = 0;         // ended, waiting in a ring or a packet
   uint64_t packets_sent = 0;
   uint64_t packets_failed = 0;        // datagrams the socket refused (their spans: spans_failed)
-  uint64_t requests_sent = 0;         // OTLP: requests the server answered 2xx
-  uint64_t requests_retried = 0;      // OTLP: attempts made again (429, 502-504, no connection)
-  uint64_t requests_failed = 0;       // OTLP: requests given up (their spans: spans_failed)
+  uint64_t requests_sent = 0;         // HTTP: requests the server answered 2xx
+  uint64_t requests_retried = 0;      // HTTP: attempts made again (no connection, 429, ...)
+  uint64_t requests_failed = 0;       // HTTP: requests given up (their spans: spans_failed)
   uint64_t bytes_sent = 0;
 };
 
