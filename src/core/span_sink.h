@@ -2,8 +2,9 @@
 
 // Where finished spans go. The batcher hands every span record (span_record.h) to one
 // sink, chosen by TracerProviderOptions::exporter; the sink maps it to its wire format and
-// delivers it: jaeger/jaeger_sink.h (compact Thrift over UDP), or DiscardingSink below
-// ("none").
+// delivers it: jaeger/jaeger_sink.h (Thrift over UDP to the agent), the HTTP exporters'
+// transport/http_export_sink.h (OTLP, Jaeger's collector), jaeger/console_sink.h (stderr),
+// or DiscardingSink below ("none").
 //
 // Every span handed to add() ends up counted exactly once in SinkStats: exported, failed,
 // too large or discarded, or still pending until the sink has delivered it.
