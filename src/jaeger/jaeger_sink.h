@@ -1,7 +1,7 @@
 #pragma once
 
 // The Jaeger sink: span records -> Jaeger spans (span_mapper.h) -> emitBatch datagrams of
-// compact Thrift over UDP to the agent (exporter.h).
+// compact (or binary) Thrift over UDP to the agent (exporter.h).
 //
 // Thread: as SpanSink.
 
