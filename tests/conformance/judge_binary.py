@@ -30,17 +30,6 @@ def read_records(path):
         at += 5 + length
 
 
-def decode_batch(judge, body):
-    trans = judge.TTransport.TMemoryBuffer(body)
-    proto = judge.TBinaryProtocol.TBinaryProtocol(trans, strictRead=True)
-    batch = judge.ttypes.Batch()
-    batch.read(proto)
-    left = len(body) - trans._buffer.tell()
-    assert left == 0, "%d bytes left over after the Batch" % left
-    thrift_judge.validate(batch)
-    return batch
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emitter", required=True)
@@ -65,7 +54,7 @@ def main():
             seq_no, stats = judge.batch_extras(body, binary=True)
             assert seq_no == seq and stats == (seq, 2 * seq, 3 * seq), (seq, seq_no, stats)
         else:
-            batch = decode_batch(judge, body)
+            batch = judge.decode_batch(body)
         assert thrift_judge.process(batch.process) == process, thrift_judge.process(batch.process)
         got += [thrift_judge.span(s) for s in batch.spans]
 

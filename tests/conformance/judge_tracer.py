@@ -15,7 +15,6 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import thrift_judge  # noqa: E402
-from judge_binary import decode_batch  # noqa: E402
 
 
 def tags(span):
@@ -53,7 +52,7 @@ def main():
         url = "http://127.0.0.1:%d/api/traces" % server.server_address[1]
         run = subprocess.run([a.emitter, "--http", url], capture_output=True, text=True, timeout=60)
         server.shutdown()
-        batches = [decode_batch(judge, body) for body in bodies]  # shutdown() waited for every answer
+        batches = [judge.decode_batch(body) for body in bodies]  # shutdown() waited for every answer
     else:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))

@@ -119,6 +119,17 @@ class Judge:
         validate(args.batch)
         return args.batch
 
+    def decode_batch(self, body):
+        """Decodes a bare Batch struct in the binary protocol, as Jaeger's collector reads the
+        body of POST /api/traces; no byte may be left over, every struct must validate()."""
+        trans = self.TTransport.TMemoryBuffer(body)
+        batch = self.ttypes.Batch()
+        batch.read(self.TBinaryProtocol.TBinaryProtocol(trans, strictRead=True))
+        left = len(body) - trans._buffer.tell()
+        assert left == 0, "%d bytes left over after the Batch" % left
+        validate(batch)
+        return batch
+
     def batch_extras(self, data, binary=False):
         """Batch.seqNo (3) and Batch.stats (4) are newer than the IDL in the npm package,
         so the generated code skips them; read them with Thrift's protocol reader directly.

@@ -233,6 +233,27 @@ def test_demo(a):
     assert 1000000 <= span["duration"] < 5000000, span["duration"]  # slept for a second
 
 
+def replay_to_dump(a, sock, *extra):
+    """The datagrams waiting on `sock`, replayed to a litetrace-dump told how many to expect
+    (no quiet period decides when it is done); what it printed."""
+    datagrams = []
+    sock.settimeout(0.5)  # only what was sent before: the senders have flushed and gone
+    try:
+        while True:
+            datagrams.append(sock.recv(70000))
+    except socket.timeout:
+        pass
+    proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", *JAEGER_PORTS_OFF, *extra,
+                             "--count", str(len(datagrams)), "--timeout", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = int(re.search(r":(\d+)$", proc.stderr.readline().strip()).group(1))
+    for d in datagrams:
+        sock.sendto(d, ("127.0.0.1", port))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return out
+
+
 def test_two_services(a):
     """examples/two_services: one trace across two services that pass its context over
     HTTP, in each propagation format; litetrace-dump --traces shows it as one tree."""
@@ -245,23 +266,7 @@ def test_two_services(a):
                    OTEL_EXPORTER_JAEGER_AGENT_PORT=str(sock.getsockname()[1]), OTEL_PROPAGATORS=propagators)
         run = subprocess.run([a.two_services], env=env, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stdout + run.stderr
-        datagrams = []
-        sock.settimeout(0.5)  # both providers flushed before the program exited
-        try:
-            while True:
-                datagrams.append(sock.recv(70000))
-        except socket.timeout:
-            pass
-        proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", *JAEGER_PORTS_OFF,
-                                 "--traces", "--count", str(len(datagrams)),
-                                 "--timeout", "60"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        banner = proc.stderr.readline()
-        port = int(banner.rsplit(":", 1)[1])
-        for d in datagrams:
-            sock.sendto(d, ("127.0.0.1", port))
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
+        out = replay_to_dump(a, sock, "--traces")  # both providers flushed before the program exited
         trace_id = run.stdout.split("Trace id:")[1].split()[0]
         # The span lines: "<indent>- <operation>  (<service>)  [<span id>]  ..."
         spans = [(len(line) - len(line.lstrip()), line.split("  [")[0].strip())
@@ -602,21 +607,7 @@ def test_console(a):
     run = subprocess.run([a.crosscheck_emitter, SCENARIO, str(sock.getsockname()[1])], capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    datagrams = []
-    sock.settimeout(0.5)  # the provider had flushed before the emitter exited
-    try:
-        while True:
-            datagrams.append(sock.recv(70000))
-    except socket.timeout:
-        pass
-    proc = subprocess.Popen([a.dump, "--port", "0", "--otlp-port", "off", *JAEGER_PORTS_OFF,
-                             "--count", str(len(datagrams)),
-                             "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    port = int(re.search(r":(\d+)$", proc.stderr.readline().strip()).group(1))
-    for d in datagrams:
-        sock.sendto(d, ("127.0.0.1", port))
-    dumped, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    dumped = replay_to_dump(a, sock)  # the provider had flushed before the emitter exited
 
     console = subprocess.run([a.crosscheck_emitter, SCENARIO, "--console"], capture_output=True, text=True,
                              timeout=120)
@@ -681,7 +672,7 @@ def test_two_services_otlp(a):
 
 def test_jaeger_http(a):
     judge = thrift_judge.load(a.cache)
-    from judge_binary import decode_batch, read_records
+    from judge_binary import read_records
 
     # Apache Thrift: binary emitBatch datagrams to --binary-port, bare Batch bodies to
     # --http-port, each printed as Thrift decodes it.
@@ -701,7 +692,7 @@ def test_jaeger_http(a):
             status, _, _ = c.response()
             assert status == 202, status
             assert printed["seqNo"] is None and printed["stats"] is None, printed
-            compare_batch(decode_batch(judge, data), printed)
+            compare_batch(judge.decode_batch(data), printed)
     # What is not a Batch: 400 with the reason; not binary Thrift: 415; the tool goes on.
     c.send(post(b"\x0c\x00\x01garbage", "application/x-thrift", "/api/traces"))
     assert "error" in dump.line()
@@ -735,7 +726,7 @@ def test_jaeger_http(a):
     except (OSError, subprocess.CalledProcessError):
         thrift_judge.skip_or_fail("ruby-jaeger-client is not installed (apt-get install ruby-jaeger-client)")
     dump = Dump(a.dump, "--count", "1", udp=False, jaeger_http=True)
-    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_http_peer.rb"),
+    subprocess.run(["ruby", os.path.join(HERE, "ruby_jaeger_peer.rb"),
                     "http://127.0.0.1:%d/api/traces" % dump.http_port], check=True, timeout=120)
     lines, err = dump.finish()
     (batch,) = lines
