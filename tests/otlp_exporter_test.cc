@@ -1,10 +1,10 @@
 // OTLP over HTTP through the public API against a scripted collector: what is posted, and
-// what happens on each kind of answer (2xx, partial success, retryable, permanent, none).
-// Every span ends up exported or counted.
+// what each kind of OTLP answer does (2xx, partial success, retryable, permanent). What
+// every HTTP exporter shares (slow, stuck, truncated, closed, absent servers) is in
+// http_export_test.cc. Every span ends up exported or counted.
 
 #include <gtest/gtest.h>
 
-#include <thread>
 #include <string>
 #include <vector>
 
@@ -175,126 +175,6 @@ TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {
   const std::vector<std::string> rejected = said.of(DiagnosticCode::kExportRejected);
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_EQ(rejected[0], server.url("/v1/traces") + " rejected 2 of 3 spans: too old");
-}
-
-TEST(OtlpExporter, ASlowCollectorIsWaitedForWithinTheTimeout) {
-  TestHttpServer server;
-  TestHttpServer::Reply slow = reply("200 OK");
-  slow.delay = 300ms;
-  server.set_reply(slow);
-  Said said;
-  TracerProvider provider(otlp_options(server, said));
-  record(provider, 2);
-  ASSERT_TRUE(provider.force_flush(30s));
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_exported, 2u);
-  EXPECT_EQ(s.requests_retried, 0u);
-  EXPECT_EQ(server.requests().size(), 1u);
-}
-
-// A collector that takes a request and never answers holds the sender, never the batcher:
-// the batcher goes on mapping and queueing; past the queue's 16 requests, spans are dropped
-// and counted at once, and shutdown counts the rest.
-TEST(OtlpExporter, AStuckCollectorHoldsTheSenderNotTheBatcher) {
-  TestHttpServer server;
-  TestHttpServer::Reply never = reply("200 OK");
-  never.delay = 1h;
-  server.set_reply(never);
-  Said said;
-  TracerProviderOptions o = otlp_options(server, said);
-  o.max_export_batch_size = 1;  // one request per span
-  o.otlp_timeout = 1h;
-  TracerProvider provider(o);
-  record(provider, 1);
-  EXPECT_FALSE(provider.force_flush(100ms));  // its request is out, unanswered
-  const auto eventually = [](auto done) {
-    const auto give_up = std::chrono::steady_clock::now() + 30s;
-    while (!done() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
-    return done();
-  };
-  ASSERT_TRUE(eventually([&] { return server.requests().size() == 1; }));
-
-  record(provider, 40);  // 16 fill the queue, 24 find it full
-  ASSERT_TRUE(eventually([&] { return provider.stats().spans_dropped_export_queue == 24; }))
-      << provider.stats().spans_dropped_export_queue;
-  EXPECT_FALSE(said.of(DiagnosticCode::kExportFailed).empty());
-
-  EXPECT_FALSE(provider.shutdown(100ms));
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_ended, 41u);
-  EXPECT_EQ(s.spans_failed, 17u);  // the one in flight and the 16 queued
-  EXPECT_EQ(s.spans_dropped_export_queue, 24u);
-  EXPECT_EQ(s.spans_exported, 0u);
-}
-
-TEST(OtlpExporter, ATruncatedResponseIsRetried) {
-  TestHttpServer server;
-  TestHttpServer::Reply truncated{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"};  // then closes
-  server.script({truncated, reply("200 OK")});
-  Said said;
-  TracerProvider provider(otlp_options(server, said));
-  record(provider, 2);
-  ASSERT_TRUE(provider.force_flush(30s));
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_exported, 2u);
-  EXPECT_EQ(s.requests_retried, 1u);
-  EXPECT_EQ(server.requests().size(), 2u);
-}
-
-TEST(OtlpExporter, ACollectorThatClosesEveryConnectionIsReachedAgain) {
-  TestHttpServer server;
-  server.set_reply({"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"});  // closes after each, unannounced
-  Said said;
-  TracerProvider provider(otlp_options(server, said));
-  for (int i = 0; i < 3; ++i) {
-    record(provider, 1);
-    ASSERT_TRUE(provider.force_flush()) << i;
-  }
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_exported, 3u);
-  EXPECT_EQ(s.requests_sent, 3u);
-  EXPECT_EQ(s.requests_retried, 0u) << "a kept connection found closed is not a failed attempt";
-  EXPECT_EQ(server.connections(), 3u);
-}
-
-TEST(OtlpExporter, AnUnreachableCollectorFailsWithinTheTimeout) {
-  uint16_t closed_port;
-  {
-    TestHttpServer gone;
-    closed_port = gone.port();
-  }
-  Said said;
-  TracerProviderOptions o;
-  o.exporter = TracesExporter::kOtlp;
-  o.otlp_endpoint = "http://127.0.0.1:" + std::to_string(closed_port) + "/v1/traces";
-  o.otlp_timeout = 300ms;
-  o.on_diagnostic = said.callback();
-  TracerProvider provider(o);
-  record(provider, 2);
-  EXPECT_FALSE(provider.force_flush(30s));
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_failed, 2u);
-  EXPECT_EQ(s.requests_failed, 1u);
-  EXPECT_EQ(s.spans_pending, 0u);
-  const std::vector<std::string> failed = said.of(DiagnosticCode::kExportFailed);
-  ASSERT_EQ(failed.size(), 1u);
-  EXPECT_NE(failed[0].find("failed: gave up after "), std::string::npos) << failed[0];
-  EXPECT_NE(failed[0].find("Connection refused"), std::string::npos) << failed[0];
-}
-
-TEST(OtlpExporter, ShutdownDoesNotWaitPastItsTimeoutForASilentCollector) {
-  TestHttpServer server;
-  TestHttpServer::Reply silent = reply("200 OK");
-  silent.delay = 1h;  // never answers while the test runs
-  server.set_reply(silent);
-  Said said;
-  TracerProviderOptions o = otlp_options(server, said);
-  TracerProvider provider(o);
-  record(provider, 3);
-  EXPECT_FALSE(provider.shutdown(200ms));  // returns: the request in flight is cancelled
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_failed, 3u);
-  EXPECT_EQ(s.spans_ended, s.spans_failed);
 }
 
 }  // namespace
