@@ -40,11 +40,14 @@ int main() {
   const bool otlp = options.exporter == litetrace::TracesExporter::kOtlp;  // OTEL_TRACES_EXPORTER=otlp
   const bool jaeger_http = options.exporter == litetrace::TracesExporter::kJaeger &&
                            options.jaeger_protocol == litetrace::JaegerProtocol::kHttpThriftBinary;
-  if (otlp || jaeger_http) {
+  const bool zipkin = options.exporter == litetrace::TracesExporter::kZipkin;  // OTEL_TRACES_EXPORTER=zipkin
+  if (otlp || jaeger_http || zipkin) {
     std::printf("Sent:      %llu span(s) in %llu request(s), %llu bytes, over %s to %s%s\n",
                 static_cast<unsigned long long>(s.spans_exported), static_cast<unsigned long long>(s.requests_sent),
-                static_cast<unsigned long long>(s.bytes_sent), otlp ? "OTLP/HTTP" : "HTTP",
-                otlp ? options.otlp_endpoint.c_str() : options.jaeger_endpoint.c_str(),
+                static_cast<unsigned long long>(s.bytes_sent), otlp ? "OTLP/HTTP" : zipkin ? "Zipkin JSON" : "HTTP",
+                otlp     ? options.otlp_endpoint.c_str()
+                : zipkin ? options.zipkin_endpoint.c_str()
+                         : options.jaeger_endpoint.c_str(),
                 flushed ? " (the collector took it)" : " - NOT everything was delivered");
     std::printf("Jaeger UI: http://localhost:16686/trace/%s\n", trace_id.c_str());
     return flushed ? 0 : 1;

@@ -129,12 +129,29 @@ TEST(Environment, TracesExporter) {
                 "OTEL_TRACES_EXPORTER=\"none,jaeger\": litetrace sends spans to one exporter; using jaeger"}));
   EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "otlp"}}).exporter, TracesExporter::kOtlp);
   EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "Console"}}).exporter, TracesExporter::kConsole);
-  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "zipkin"}}).configuration_errors,
-            (std::vector<std::string>{"OTEL_TRACES_EXPORTER=\"zipkin\": not built into litetrace yet (known: "
-                                      "jaeger, otlp, console, none); using jaeger"}));
+  EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "Zipkin"}}).exporter, TracesExporter::kZipkin);
   EXPECT_EQ(from({{"OTEL_TRACES_EXPORTER", "kafka"}}).configuration_errors,
             (std::vector<std::string>{"OTEL_TRACES_EXPORTER=\"kafka\": unknown exporter (known: jaeger, otlp, "
-                                      "console, none); using jaeger"}));
+                                      "zipkin, console, none); using jaeger"}));
+}
+
+TEST(Environment, ZipkinVariables) {
+  const TracerProviderOptions defaults = from({});
+  EXPECT_EQ(defaults.zipkin_endpoint, "http://localhost:9411/api/v2/spans");
+  EXPECT_EQ(defaults.zipkin_timeout, std::chrono::milliseconds(10000));
+
+  const TracerProviderOptions o = from({{"OTEL_TRACES_EXPORTER", "zipkin"},
+                                        {"OTEL_EXPORTER_ZIPKIN_ENDPOINT", " http://zipkin:9411/api/v2/spans "},
+                                        {"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "2500"}});
+  EXPECT_EQ(o.exporter, TracesExporter::kZipkin);
+  EXPECT_EQ(o.zipkin_endpoint, "http://zipkin:9411/api/v2/spans");
+  EXPECT_EQ(o.zipkin_timeout, std::chrono::milliseconds(2500));
+  EXPECT_TRUE(o.configuration_errors.empty());
+
+  const TracerProviderOptions bad = from({{"OTEL_EXPORTER_ZIPKIN_TIMEOUT", "0"}});
+  EXPECT_EQ(bad.zipkin_timeout, std::chrono::milliseconds(10000));
+  ASSERT_EQ(bad.configuration_errors.size(), 1u);
+  EXPECT_NE(bad.configuration_errors[0].find("OTEL_EXPORTER_ZIPKIN_TIMEOUT=\"0\""), std::string::npos);
 }
 
 TEST(Environment, JaegerVariablesAsTheSpecificationLastHadThem) {

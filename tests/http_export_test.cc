@@ -1,10 +1,11 @@
 // What the HTTP exporters share (transport/http_export_sink.h), through the public API,
-// for each of them (OTLP, Jaeger's collector) against a scripted server: a slow answer is
+// for each of them (OTLP, Jaeger's collector, Zipkin) against a scripted server: a slow answer is
 // waited for, a stuck server holds the sender and never the batcher, a truncated answer is
 // retried, connections closed after each answer are made again, nothing listening fails
 // within the timeout, and shutdown does not wait past its own. Every span ends up exported
 // or counted. Each format's own rules (what is posted, which statuses are retried, what a
-// server's answer says) are in otlp_exporter_test.cc and jaeger_http_test.cc.
+// server's answer says) are in otlp_exporter_test.cc, jaeger_http_test.cc and
+// zipkin_exporter_test.cc.
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,13 @@ const HttpExporter kJaeger{"Jaeger", "202 Accepted",
                              o.jaeger_protocol = JaegerProtocol::kHttpThriftBinary;
                              o.jaeger_endpoint = base + "/api/traces";
                              o.jaeger_timeout = timeout;
+                           }};
+
+const HttpExporter kZipkin{"Zipkin", "202 Accepted",
+                           [](TracerProviderOptions& o, const std::string& base, auto timeout) {
+                             o.exporter = TracesExporter::kZipkin;
+                             o.zipkin_endpoint = base + "/api/v2/spans";
+                             o.zipkin_timeout = timeout;
                            }};
 
 class HttpExport : public ::testing::TestWithParam<HttpExporter> {
@@ -174,7 +182,7 @@ TEST_P(HttpExport, ShutdownDoesNotWaitPastItsTimeoutForASilentServer) {
   EXPECT_EQ(s.spans_ended, s.spans_failed);
 }
 
-INSTANTIATE_TEST_SUITE_P(, HttpExport, ::testing::Values(kOtlp, kJaeger),
+INSTANTIATE_TEST_SUITE_P(, HttpExport, ::testing::Values(kOtlp, kJaeger, kZipkin),
                          [](const ::testing::TestParamInfo<HttpExporter>& exporter) { return exporter.param.name; });
 
 }  // namespace

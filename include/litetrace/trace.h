@@ -237,6 +237,7 @@ enum class TracesExporter : uint8_t {
   kOtlp,    // "otlp": OTLP over HTTP (otlp_endpoint), on a sender thread of its own
   kNone,    // "none": spans are recorded, then discarded (TracerStats::spans_discarded)
   kConsole, // "console": each batch as a span tree on stderr, as litetrace-dump prints it
+  kZipkin,  // "zipkin": Zipkin's v2 JSON over HTTP (zipkin_endpoint), on a sender thread of its own
 };
 
 // How spans reach Jaeger (exporter = kJaeger; OTEL_EXPORTER_JAEGER_PROTOCOL).
@@ -279,6 +280,11 @@ struct TracerProviderOptions {
   std::vector<std::pair<std::string, std::string>> otlp_headers;  // sent with every request
   std::chrono::milliseconds otlp_timeout{10000};  // one export and its retries: 1 ms to 1 hour
   size_t max_export_batch_size = 512;             // spans per request: 1 to 65535
+
+  // Zipkin's v2 API (exporter = kZipkin): JSON spans POSTed to the whole URL, http:// only.
+  std::string zipkin_endpoint = "http://localhost:9411/api/v2/spans";
+  std::chrono::milliseconds zipkin_timeout{10000};  // one export and its retries: 1 ms to 1 hour
+  size_t zipkin_max_request_bytes = 4 << 20;        // a request's body: 4 KiB to 64 MiB
 
   // Bytes of ring per tracing thread, 4 KiB to 1 GiB (rounded up to a power of two); a span
   // that finds its thread's ring full is dropped and counted (fullQueueDroppedSpans).

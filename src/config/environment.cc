@@ -168,6 +168,14 @@ void read_jaeger(Reader& env, TracerProviderOptions& o) {
   }
 }
 
+void read_zipkin(Reader& env, TracerProviderOptions& o) {
+  if (const std::string_view v = trim(env.get("OTEL_EXPORTER_ZIPKIN_ENDPOINT")); !v.empty()) {
+    o.zipkin_endpoint = std::string(v);
+  }
+  size_t ms = static_cast<size_t>(o.zipkin_timeout.count());
+  if (env.read_count("OTEL_EXPORTER_ZIPKIN_TIMEOUT", 1, 3600 * 1000, ms)) o.zipkin_timeout = std::chrono::milliseconds(ms);
+}
+
 // OTEL_TRACES_SAMPLER_ARG for jaeger_remote: endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R.
 bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOptions& o) {
   while (!arg.empty()) {
@@ -280,17 +288,18 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
       o.exporter = TracesExporter::kNone;
     } else if (equals_ignoring_case(v, "console")) {
       o.exporter = TracesExporter::kConsole;
+    } else if (equals_ignoring_case(v, "zipkin")) {
+      o.exporter = TracesExporter::kZipkin;
     } else if (v.find(',') != std::string_view::npos) {
       env.invalid("OTEL_TRACES_EXPORTER", v, "litetrace sends spans to one exporter", "jaeger");
-    } else if (equals_ignoring_case(v, "zipkin")) {
-      env.invalid("OTEL_TRACES_EXPORTER", v, "not built into litetrace yet (known: jaeger, otlp, console, none)",
-                  "jaeger");
     } else {
-      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, otlp, console, none)", "jaeger");
+      env.invalid("OTEL_TRACES_EXPORTER", v, "unknown exporter (known: jaeger, otlp, zipkin, console, none)",
+                  "jaeger");
     }
   }
   read_otlp(env, o);
   read_jaeger(env, o);
+  read_zipkin(env, o);
 
   for (const char* name : {"OTEL_EXPORTER_JAEGER_AGENT_HOST", "JAEGER_AGENT_HOST"}) {
     if (const std::string_view v = env.get(name); !v.empty()) {

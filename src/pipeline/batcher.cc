@@ -10,6 +10,7 @@
 #include "jaeger/jaeger_http_format.h"
 #include "jaeger/jaeger_sink.h"
 #include "otlp/otlp_format.h"
+#include "zipkin/zipkin_format.h"
 #include "litetrace/version.h"
 #include "pipeline/provider_core.h"
 
@@ -97,6 +98,21 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
       f.service_name = options.service_name;
       f.resource_attributes = options.resource_attributes;
       return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<otlp::OtlpFormat>(f, clock),
+                                              options.on_diagnostic);
+    }
+    case TracesExporter::kZipkin: {
+      HttpExportOptions o;
+      std::string unused;
+      parse_http_url(options.zipkin_endpoint, o.url, &unused);  // checked by the provider
+      o.endpoint = options.zipkin_endpoint;
+      o.timeout = options.zipkin_timeout;
+      o.max_batch_spans = options.max_export_batch_size;
+      o.thread_name = "litetrace-zipkin";
+      zipkin::FormatOptions f;
+      f.service_name = options.service_name;
+      f.resource_attributes = options.resource_attributes;
+      f.max_request_bytes = options.zipkin_max_request_bytes;
+      return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<zipkin::ZipkinFormat>(std::move(f), clock),
                                               options.on_diagnostic);
     }
     case TracesExporter::kJaeger:

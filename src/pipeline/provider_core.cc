@@ -187,6 +187,11 @@ void check_options(TracerProviderOptions& o) {
                                                            4 << 10, 64 << 20, d.jaeger_max_request_bytes, e);
   check_http_endpoint("otlp_endpoint", o.otlp_endpoint, d.otlp_endpoint, e);
   check_http_endpoint("jaeger_endpoint", o.jaeger_endpoint, d.jaeger_endpoint, e);
+  o.zipkin_timeout = in_range_or_default("zipkin_timeout", o.zipkin_timeout, std::chrono::milliseconds(1),
+                                         std::chrono::milliseconds(3600 * 1000), d.zipkin_timeout, e);
+  o.zipkin_max_request_bytes = in_range_or_default<size_t>("zipkin_max_request_bytes", o.zipkin_max_request_bytes,
+                                                           4 << 10, 64 << 20, d.zipkin_max_request_bytes, e);
+  check_http_endpoint("zipkin_endpoint", o.zipkin_endpoint, d.zipkin_endpoint, e);
 }
 
 bool SpanBuffer::grow(size_t needed, size_t limit) {

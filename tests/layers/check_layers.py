@@ -28,10 +28,11 @@ LAYERS = {
     "transport": ["core"],
     "jaeger": ["core", "transport"],
     "otlp": ["core", "transport"],
+    "zipkin": ["core", "transport"],
     "sampling": ["core", "transport"],
     "propagation": ["core"],
     "config": ["core", "sampling", "propagation"],
-    "pipeline": ["core", "transport", "jaeger", "otlp", "sampling", "propagation", "config"],
+    "pipeline": ["core", "transport", "jaeger", "otlp", "zipkin", "sampling", "propagation", "config"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
