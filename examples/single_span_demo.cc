@@ -49,6 +49,7 @@ int main() {
                 : zipkin ? options.zipkin_endpoint.c_str()
                          : options.jaeger_endpoint.c_str(),
                 flushed ? " (the collector took it)" : " - NOT everything was delivered");
+    if (zipkin) std::printf("Zipkin UI: http://localhost:9411/zipkin/traces/%s\n", trace_id.c_str());
     std::printf("Jaeger UI: http://localhost:16686/trace/%s\n", trace_id.c_str());
     return flushed ? 0 : 1;
   }

@@ -2,12 +2,13 @@
 //
 // Listens as the Jaeger all-in-one does: for Agent.emitBatch datagrams in compact Thrift
 // (UDP 6831, what every Jaeger client sends) and in binary Thrift (UDP 6832), for Batch
-// bodies POSTed to the collector (binary Thrift, POST /api/traces on 14268), and for
-// OTLP/HTTP export requests (protobuf or JSON, POST /v1/traces on 4318). Decodes each and
-// prints it: a span tree by default, one JSON object per batch with --json, or, with
-// --traces, one tree per trace across all the services that sent spans of it. OTLP spans
-// are shown as Jaeger shows them (otlp_request.h), so the same spans print the same
-// whichever way they came. A malformed datagram or request is reported (a request is
+// bodies POSTed to the collector (binary Thrift, POST /api/traces on 14268), for OTLP/HTTP
+// export requests (protobuf or JSON, POST /v1/traces on 4318), and for Zipkin v2 JSON
+// (POST /api/v2/spans on 9411). Decodes each and prints it: a span tree by default, one
+// JSON object per batch with --json, or, with --traces, one tree per trace across all the
+// services that sent spans of it. OTLP and Zipkin spans are shown as Jaeger shows them
+// (otlp_request.h, zipkin_request.h), so the same spans print the same whichever way they
+// came. A malformed datagram or request is reported (a request is
 // answered 400, as a collector does) and the tool goes on.
 
 #include <arpa/inet.h>
@@ -34,16 +35,18 @@
 #include "jaeger/jaeger_decoder.h"
 #include "litetrace/version.h"
 #include "otlp_request.h"
+#include "zipkin_request.h"
 
 namespace {
 
 using litetrace::detail::DecodedBatch;
 using litetrace::tools::HttpParse;
 using litetrace::tools::HttpRequest;
-using litetrace::tools::OtlpRequest;
+using litetrace::tools::ReceivedRequest;
 
 constexpr const char* kUsage =
     "usage: litetrace-dump [--port N|off] [--binary-port N|off] [--http-port N|off] [--otlp-port N|off]\n"
+    "                      [--zipkin-port N|off]\n"
     "                      [--bind ADDRESS] [--json | --traces] [--count N] [--timeout SECONDS]\n"
     "\n"
     "Listens where the Jaeger all-in-one does and prints the spans that come:\n"
@@ -51,6 +54,7 @@ constexpr const char* kUsage =
     "  --binary-port N   UDP port for emitBatch datagrams in binary Thrift (default 6832)\n"
     "  --http-port N     TCP port for Jaeger's collector API, POST /api/traces (default 14268)\n"
     "  --otlp-port N     TCP port for OTLP/HTTP, POST /v1/traces (default 4318)\n"
+    "  --zipkin-port N   TCP port for Zipkin v2 JSON, POST /api/v2/spans (default 9411)\n"
     "                    (each: 0 picks a free port; off: none)\n"
     "  --bind ADDRESS    address to listen on (default :: , which also takes IPv4)\n"
     "  --json            one JSON object per batch instead of a span tree\n"
@@ -63,11 +67,12 @@ constexpr int kDefaultUdpPort = 6831;
 constexpr int kDefaultBinaryPort = 6832;
 constexpr int kDefaultHttpPort = 14268;
 constexpr int kDefaultOtlpPort = 4318;
+constexpr int kDefaultZipkinPort = 9411;
 constexpr int kOff = -1;
 constexpr size_t kMaxConnections = 256;
 
 // What a socket takes.
-enum class Wire { kUdpCompact, kUdpBinary, kHttpJaeger, kHttpOtlp };
+enum class Wire { kUdpCompact, kUdpBinary, kHttpJaeger, kHttpOtlp, kHttpZipkin };
 
 struct Port {
   int number;
@@ -79,6 +84,7 @@ struct Options {
   Port binary_port{kDefaultBinaryPort};
   Port http_port{kDefaultHttpPort};
   Port otlp_port{kDefaultOtlpPort};
+  Port zipkin_port{kDefaultZipkinPort};
   std::string bind;
   bool json = false;
   bool traces = false;
@@ -106,9 +112,14 @@ bool parse(int argc, char** argv, Options& o) {
       o.traces = true;
     } else if (a == "--json") {
       o.json = true;
-    } else if ((a == "--port" || a == "--binary-port" || a == "--http-port" || a == "--otlp-port") && has_value) {
-      Port& p = a == "--port" ? o.port : a == "--binary-port" ? o.binary_port : a == "--http-port" ? o.http_port
-                                                                                                     : o.otlp_port;
+    } else if ((a == "--port" || a == "--binary-port" || a == "--http-port" || a == "--otlp-port" ||
+                a == "--zipkin-port") &&
+               has_value) {
+      Port& p = a == "--port"          ? o.port
+                : a == "--binary-port" ? o.binary_port
+                : a == "--http-port"   ? o.http_port
+                : a == "--otlp-port"   ? o.otlp_port
+                                       : o.zipkin_port;
       if (!parse_port(argv[++i], p.number)) return false;
       p.given = true;
     } else if (a == "--bind" && has_value) {
@@ -125,7 +136,7 @@ bool parse(int argc, char** argv, Options& o) {
   }
   if (o.traces && o.json) return false;
   if (o.port.number == kOff && o.binary_port.number == kOff && o.http_port.number == kOff &&
-      o.otlp_port.number == kOff) {
+      o.otlp_port.number == kOff && o.zipkin_port.number == kOff) {
     return false;
   }
   if (o.traces && o.timeout == 0) o.timeout = 2;
@@ -312,6 +323,9 @@ class Dump {
   bool on_readable(Connection& c);
   void answer(Connection& c, const HttpRequest& r);
   void answer_jaeger(Connection& c, const HttpRequest& r);
+  void answer_zipkin(Connection& c, const HttpRequest& r);
+  // A decoded request: printed, or kept for --traces.
+  void take_request(ReceivedRequest& request, const std::string& source, size_t bytes);
   bool write_pending(Connection& c);
   void drain_responses();
 
@@ -323,9 +337,9 @@ class Dump {
   // batches' views point into them; deques keep them in place).
   std::deque<std::vector<uint8_t>> kept_datagrams_;
   std::deque<DecodedBatch> kept_batches_;
-  std::deque<OtlpRequest> kept_requests_;
+  std::deque<ReceivedRequest> kept_requests_;
   size_t kept_ = 0;
-  OtlpRequest scratch_;  // the request being printed, without --traces
+  ReceivedRequest scratch_;  // the request being printed, without --traces
 };
 
 void Dump::print_batch(const DecodedBatch& batch, const std::string& source, size_t bytes) {
@@ -497,9 +511,59 @@ void Dump::answer_jaeger(Connection& c, const HttpRequest& r) {
   done_ = !counted();
 }
 
+// Zipkin's v2 API: a JSON array of spans, answered 202 Accepted as Zipkin answers it;
+// what it cannot take, 400 with the reason as text.
+void Dump::answer_zipkin(Connection& c, const HttpRequest& r) {
+  const bool close = !r.keep_alive;
+  c.closing = c.closing || close;
+  const std::string path = r.target.substr(0, r.target.find('?'));
+  if (path != "/api/v2/spans" || r.method != "POST") {
+    std::fprintf(stderr, "litetrace-dump: %s asked for %s %s; Zipkin v2 spans go to POST /api/v2/spans\n",
+                 c.peer.c_str(), r.method.c_str(), r.target.c_str());
+    c.out += http_response(path != "/api/v2/spans" ? 404 : 405, "text/plain",
+                           "Zipkin v2 spans go to POST /api/v2/spans\n", close);
+    return;
+  }
+  const std::string type = media_type(r.header("content-type"));
+  const std::string encoding = media_type(r.header("content-encoding"));
+  if ((type != "application/json" && !type.empty()) || (!encoding.empty() && encoding != "identity")) {
+    const std::string why = (type != "application/json" && !type.empty())
+                                ? "Content-Type \"" + std::string(r.header("content-type")) +
+                                      "\" is not application/json: litetrace-dump reads Zipkin's JSON v2 only"
+                                : "Content-Encoding \"" + encoding + "\" is not supported by litetrace-dump";
+    std::fprintf(stderr, "litetrace-dump: %s sent a request with %s\n", c.peer.c_str(), why.c_str());
+    c.out += http_response(415, "text/plain", why + "\n", close);
+    return;
+  }
+  const std::string source = c.peer + " over Zipkin JSON";
+  ReceivedRequest& request = o_.traces ? kept_requests_.emplace_back() : scratch_;
+  std::string error;
+  if (litetrace::tools::decode_zipkin_json(r.body, request, &error)) {
+    take_request(request, source, r.body.size());
+    c.out += http_response(202, nullptr, "", close);
+  } else {
+    if (o_.traces) kept_requests_.pop_back();
+    print_error(source, r.body.size(), "list of Zipkin v2 spans", error);
+    c.out += http_response(400, "text/plain", "not a list of Zipkin v2 spans: " + error + "\n", close);
+  }
+  done_ = !counted();
+}
+
+void Dump::take_request(ReceivedRequest& request, const std::string& source, size_t bytes) {
+  if (o_.traces) {
+    ++kept_;
+  } else {
+    for (const DecodedBatch& b : request.batches) print_batch(b, source, bytes);
+  }
+}
+
 void Dump::answer(Connection& c, const HttpRequest& r) {
   if (c.wire == Wire::kHttpJaeger) {
     answer_jaeger(c, r);
+    return;
+  }
+  if (c.wire == Wire::kHttpZipkin) {
+    answer_zipkin(c, r);
     return;
   }
   const bool close = !r.keep_alive;
@@ -536,7 +600,7 @@ void Dump::answer(Connection& c, const HttpRequest& r) {
   }
 
   const std::string source = c.peer + " over OTLP/HTTP " + (json ? "JSON" : "protobuf");
-  OtlpRequest& request = o_.traces ? kept_requests_.emplace_back() : scratch_;
+  ReceivedRequest& request = o_.traces ? kept_requests_.emplace_back() : scratch_;
   std::string error;
   const bool ok = json ? litetrace::tools::decode_otlp_json(r.body, request, &error)
                        : litetrace::tools::decode_otlp_protobuf(r.body, request, &error);
@@ -549,11 +613,7 @@ void Dump::answer(Connection& c, const HttpRequest& r) {
       std::fprintf(stderr, "litetrace-dump: rejected %zu span(s) of the request from %s: %s\n",
                    request.rejected_spans, source.c_str(), request.rejected_reason.c_str());
     }
-    if (o_.traces) {
-      ++kept_;
-    } else {
-      for (const DecodedBatch& b : request.batches) print_batch(b, source, r.body.size());
-    }
+    take_request(request, source, r.body.size());
     c.out += http_response(200, answer_type, export_response(json, request.rejected_spans, request.rejected_reason),
                            close);
   }
@@ -671,6 +731,7 @@ int main(int argc, char** argv) {
       {o.binary_port, Wire::kUdpBinary, "--binary-port", " (Jaeger binary Thrift)"},
       {o.http_port, Wire::kHttpJaeger, "--http-port", " (Jaeger: POST /api/traces)"},
       {o.otlp_port, Wire::kHttpOtlp, "--otlp-port", " (OTLP: POST /v1/traces)"},
+      {o.zipkin_port, Wire::kHttpZipkin, "--zipkin-port", " (Zipkin: POST /api/v2/spans)"},
   };
   bool failed = false;
   for (const auto& w : wanted) {

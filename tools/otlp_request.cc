@@ -696,7 +696,7 @@ int64_t to_us(uint64_t unix_ns) {
 
 class ToJaeger {
  public:
-  explicit ToJaeger(OtlpRequest& out) : out_(out) {}
+  explicit ToJaeger(ReceivedRequest& out) : out_(out) {}
 
   void resource(Resource& r) {
     detail::DecodedBatch& batch = out_.batches.emplace_back();
@@ -810,10 +810,10 @@ class ToJaeger {
     return j;
   }
 
-  OtlpRequest& out_;
+  ReceivedRequest& out_;
 };
 
-bool to_jaeger(std::vector<Resource>& resources, OtlpRequest& out) {
+bool to_jaeger(std::vector<Resource>& resources, ReceivedRequest& out) {
   ToJaeger convert(out);
   for (Resource& r : resources) convert.resource(r);
   return true;
@@ -821,8 +821,8 @@ bool to_jaeger(std::vector<Resource>& resources, OtlpRequest& out) {
 
 }  // namespace
 
-bool decode_otlp_protobuf(std::string_view body, OtlpRequest& out, std::string* error) {
-  out = OtlpRequest{};
+bool decode_otlp_protobuf(std::string_view body, ReceivedRequest& out, std::string* error) {
+  out = ReceivedRequest{};
   std::vector<Resource> resources;
   ProtoDecoder decoder;
   if (!decoder.request(body, resources)) {
@@ -832,8 +832,8 @@ bool decode_otlp_protobuf(std::string_view body, OtlpRequest& out, std::string* 
   return to_jaeger(resources, out);
 }
 
-bool decode_otlp_json(std::string_view body, OtlpRequest& out, std::string* error) {
-  out = OtlpRequest{};
+bool decode_otlp_json(std::string_view body, ReceivedRequest& out, std::string* error) {
+  out = ReceivedRequest{};
   JsonValue root;
   std::string why;
   if (!detail::parse_json(body, root, &why)) {

@@ -15,32 +15,17 @@
 // bytes, the same for its links) is rejected alone and counted, as a collector answers it
 // in partial_success; the others are kept.
 
-#include <cstddef>
-#include <deque>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "jaeger/jaeger_decoder.h"
+#include "received_request.h"
 
 namespace litetrace::tools {
 
-struct OtlpRequest {
-  std::deque<detail::DecodedBatch> batches;  // one per ResourceSpans
-  size_t spans = 0;                          // kept, over all batches
-  size_t rejected_spans = 0;
-  std::string rejected_reason;               // why the first was rejected
-
-  // What the batches' views point into; deques, so that adding never moves them.
-  std::deque<std::string> strings;
-  std::deque<std::vector<detail::Tag>> tags;
-  std::deque<std::vector<detail::Log>> logs;
-  std::deque<std::vector<detail::SpanRef>> refs;
-};
 
 // Decodes `body` into `out` (which it clears first). False with the reason, and where in
 // the request, in *error.
-bool decode_otlp_protobuf(std::string_view body, OtlpRequest& out, std::string* error);
-bool decode_otlp_json(std::string_view body, OtlpRequest& out, std::string* error);
+bool decode_otlp_protobuf(std::string_view body, ReceivedRequest& out, std::string* error);
+bool decode_otlp_json(std::string_view body, ReceivedRequest& out, std::string* error);
 
 }  // namespace litetrace::tools

@@ -1,6 +1,6 @@
-// libFuzzer target for what litetrace-dump reads from the network as an OTLP/HTTP
-// collector: the HTTP request parser, then the OTLP request decoder (protobuf or JSON) and
-// the printer on whatever it accepts.
+// libFuzzer target for what litetrace-dump reads from the network as an HTTP collector:
+// the HTTP request parser, then the OTLP request decoder (protobuf or JSON), the Zipkin
+// v2 JSON decoder, and the printer on whatever they accept.
 //
 // Properties beyond "no crash, no UB, no runaway recursion": a request the parser calls
 // complete took no more bytes than it was given; an error always says why with a 4xx or
@@ -14,6 +14,7 @@
 #include "jaeger/span_printer.h"
 #include "http_request.h"
 #include "otlp_request.h"
+#include "zipkin_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -28,12 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parsed == litetrace::tools::HttpParse::kError && (status < 400 || status > 599 || error.empty())) std::abort();
   if (parsed == litetrace::tools::HttpParse::kComplete && consumed > size) std::abort();
 
-  // The body of a complete request, or else the whole input, as both encodings.
+  // The body of a complete request, or else the whole input, by every decoder.
   const std::string_view body = parsed == litetrace::tools::HttpParse::kComplete ? std::string_view(request.body) : input;
-  litetrace::tools::OtlpRequest otlp;
-  for (const bool json : {false, true}) {
-    const bool ok = json ? litetrace::tools::decode_otlp_json(body, otlp, &error)
-                         : litetrace::tools::decode_otlp_protobuf(body, otlp, &error);
+  litetrace::tools::ReceivedRequest otlp;
+  for (const int decoder : {0, 1, 2}) {
+    const bool ok = decoder == 0   ? litetrace::tools::decode_otlp_protobuf(body, otlp, &error)
+                    : decoder == 1 ? litetrace::tools::decode_otlp_json(body, otlp, &error)
+                                   : litetrace::tools::decode_zipkin_json(body, otlp, &error);
     if (!ok) {
       if (error.empty()) std::abort();
       continue;

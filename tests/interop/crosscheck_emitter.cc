@@ -8,6 +8,7 @@
 //   crosscheck_emitter SCENARIO.json --console     the console exporter, on stderr
 //   crosscheck_emitter SCENARIO.json --jaeger-http URL  Jaeger's collector API, binary Thrift
 //   crosscheck_emitter SCENARIO.json --binary PORT  Jaeger, binary Thrift to 127.0.0.1:PORT
+//   crosscheck_emitter SCENARIO.json --zipkin URL  Zipkin's v2 JSON
 
 #include <litetrace/sampler.h>
 #include <litetrace/trace.h>
@@ -102,8 +103,10 @@ int main(int argc, char** argv) {
   const bool console = argc == 3 && std::strcmp(argv[2], "--console") == 0;
   const bool jaeger_http = argc == 4 && std::strcmp(argv[2], "--jaeger-http") == 0;
   const bool binary = argc == 4 && std::strcmp(argv[2], "--binary") == 0;
-  if (argc != 3 && !otlp && !jaeger_http && !binary) {
-    fail("usage: crosscheck_emitter SCENARIO.json PORT | SCENARIO.json --otlp[-json] URL | SCENARIO.json --console");
+  const bool zipkin = argc == 4 && std::strcmp(argv[2], "--zipkin") == 0;
+  if (argc != 3 && !otlp && !jaeger_http && !binary && !zipkin) {
+    fail("usage: crosscheck_emitter SCENARIO.json PORT | --otlp[-json] URL | --console | --jaeger-http URL | "
+         "--binary PORT | --zipkin URL");
   }
   std::ifstream in(argv[1], std::ios::binary);
   std::stringstream text;
@@ -128,6 +131,9 @@ int main(int argc, char** argv) {
   } else if (jaeger_http) {
     o.jaeger_protocol = litetrace::JaegerProtocol::kHttpThriftBinary;
     o.jaeger_endpoint = argv[3];
+  } else if (zipkin) {
+    o.exporter = litetrace::TracesExporter::kZipkin;
+    o.zipkin_endpoint = argv[3];
   } else if (binary) {
     o.jaeger_protocol = litetrace::JaegerProtocol::kUdpThriftBinary;
     o.agent_host = "127.0.0.1";

@@ -164,10 +164,10 @@ struct Sample {
   }
 };
 
-TEST(OtlpRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
+TEST(ReceivedRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
   const Sample sample;
-  OtlpRequest from_protobuf;
-  OtlpRequest from_json;
+  ReceivedRequest from_protobuf;
+  ReceivedRequest from_json;
   std::string error;
   ASSERT_TRUE(decode_otlp_protobuf(otlp::encode_request(sample.request), from_protobuf, &error)) << error;
   std::string json;
@@ -210,7 +210,7 @@ TEST(OtlpRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
             "{\"key\":\"why\",\"type\":\"string\",\"value\":\"timeout\"}]}]}]}");
 }
 
-TEST(OtlpRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
+TEST(ReceivedRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
   const std::string body = R"({"resource_spans":[{"scope_spans":[{"spans":[{
     "trace_id":"0102030405060708090A0B0C0D0E0F10","span_id":"1112131415161718","name":"n",
     "kind":"SPAN_KIND_PRODUCER","start_time_unix_nano":1000,"endTimeUnixNano":"5000",
@@ -223,7 +223,7 @@ TEST(OtlpRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
         {"arrayValue":{"values":[{"doubleValue":1.5}]}}]}}},
       {"key":"kv","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}},
       {"key":"empty","value":{}}]}]}]}]})";
-  OtlpRequest r;
+  ReceivedRequest r;
   std::string error;
   ASSERT_TRUE(decode_otlp_json(body, r, &error)) << error;
   ASSERT_EQ(r.spans, 1u);
@@ -241,13 +241,13 @@ TEST(OtlpRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
   EXPECT_EQ(s.tags[7].str, "");
 }
 
-TEST(OtlpRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
+TEST(ReceivedRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
   const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
     {"traceId":"0102","spanId":"1112131415161718","name":"short trace id"},
     {"traceId":"00000000000000000000000000000000","spanId":"1112131415161718","name":"zero trace id"},
     {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"zz12131415161718","name":"not hex"},
     {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"1112131415161718","name":"kept"}]}]}]})";
-  OtlpRequest r;
+  ReceivedRequest r;
   std::string error;
   ASSERT_TRUE(decode_otlp_json(body, r, &error)) << error;
   EXPECT_EQ(r.spans, 1u);
@@ -256,8 +256,8 @@ TEST(OtlpRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
   EXPECT_EQ(r.batches[0].spans[0].operation_name, "kept");
 }
 
-TEST(OtlpRequestDecoder, MalformedBodiesSayWhatAndWhere) {
-  OtlpRequest r;
+TEST(ReceivedRequestDecoder, MalformedBodiesSayWhatAndWhere) {
+  ReceivedRequest r;
   std::string error;
   // Span.name (field 5) as a varint.
   const std::string span = std::string("\x28\x01", 2);

@@ -14,6 +14,9 @@
   jaeger_http  the binary-Thrift ports (Jaeger's collector API over HTTP, the agent's UDP
            6832): what Apache Thrift decodes, the same scenario as over 6831, and spans
            from Debian's ruby-jaeger-client HttpSender
+  zipkin   the same scenario over UDP and Zipkin v2 JSON prints the same, but for what Zipkin
+           cannot carry; bad requests answered as Zipkin answers them
+  demo_zipkin  the README's demo over Zipkin, as a user sees it
 """
 
 import argparse
@@ -34,7 +37,7 @@ import thrift_judge  # noqa: E402
 
 # litetrace-dump listens on every port of the Jaeger all-in-one by default; a test opens
 # only those it uses.
-JAEGER_PORTS_OFF = ["--http-port", "off", "--binary-port", "off"]
+JAEGER_PORTS_OFF = ["--http-port", "off", "--binary-port", "off", "--zipkin-port", "off"]
 
 
 class Dump:
@@ -42,19 +45,23 @@ class Dump:
     before it gives up) is far beyond what a loaded machine needs: the tests end it with
     --count, or kill it."""
 
-    def __init__(self, binary, *extra, udp=True, otlp=False, jaeger_http=False, udp_binary=False, json_lines=True):
+    def __init__(self, binary, *extra, udp=True, otlp=False, jaeger_http=False, udp_binary=False, zipkin=False,
+                 json_lines=True):
         ports = ["--port", "0" if udp else "off", "--otlp-port", "0" if otlp else "off",
-                 "--http-port", "0" if jaeger_http else "off", "--binary-port", "0" if udp_binary else "off"]
+                 "--http-port", "0" if jaeger_http else "off", "--binary-port", "0" if udp_binary else "off",
+                 "--zipkin-port", "0" if zipkin else "off"]
         self.proc = subprocess.Popen([binary, *ports, *(["--json"] if json_lines else []), "--timeout", "60", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.port = self.otlp_port = self.http_port = self.binary_port = None
-        for _ in range(int(udp) + int(otlp) + int(jaeger_http) + int(udp_binary)):
+        self.port = self.otlp_port = self.http_port = self.binary_port = self.zipkin_port = None
+        for _ in range(int(udp) + int(otlp) + int(jaeger_http) + int(udp_binary) + int(zipkin)):
             banner = self.proc.stderr.readline()
             m = re.search(r"listening on (udp|http) \S*:(\d+)(.*)", banner)
             assert m, banner
             port, what = int(m.group(2)), m.group(3)
             if "binary" in what:
                 self.binary_port = port
+            elif "Zipkin" in what:
+                self.zipkin_port = port
             elif "api/traces" in what:
                 self.http_port = port
             elif "OTLP" in what:
@@ -736,11 +743,136 @@ def test_jaeger_http(a):
     print("ruby-jaeger-client's HttpSender printed:", json.dumps(batch)[:600])
 
 
+def zipkin_comparable(span):
+    """What a span printed from Zipkin and from UDP have in common: Zipkin carries every
+    tag as a string and no links, trace state or Process tags, so values compare as text
+    (numbers by value) and references and Process tags are left out."""
+    def text(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return float(v)
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+
+    def tags(list_):
+        return [(t["key"], text(t["value"]) if t["type"] != "binary" else t["value"]) for t in list_]
+    out = dict(span)
+    out["tags"] = tags(span["tags"])
+    out["logs"] = [(log["timestamp"], tags(log["fields"])) for log in span["logs"]]
+    out["process"] = span["process"][0]
+    del out["references"]
+    return out
+
+
+def test_zipkin(a):
+    """The cross-check scenario over UDP and over Zipkin v2 JSON prints the same, but for
+    what Zipkin cannot carry, each named: links (Jaeger references), typed values (Zipkin
+    tags are strings), the Process's tags (Zipkin has none; the resource attributes come
+    as span tags), the sampler's tags (the Jaeger exporter's own), the peer.* tags
+    Jaeger's Zipkin receiver makes of the remote endpoint, and the duration's rounding
+    (each wire's own rule)."""
+    scenario = json.load(open(SCENARIO))
+    total = len(scenario["spans"])
+    runs = {}
+    for wire in ("udp", "zipkin"):
+        dump = Dump(a.dump, udp=wire == "udp", zipkin=wire == "zipkin")
+        target = ([str(dump.port)] if wire == "udp" else
+                  ["--zipkin", "http://127.0.0.1:%d/api/v2/spans" % dump.zipkin_port])
+        run = subprocess.run([a.crosscheck_emitter, SCENARIO, *target], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        batches = spans_until(dump, total)
+        runs[wire] = normalized(batches)
+    resource = scenario["resource"]
+    for name in sorted(set(runs["udp"]) | set(runs["zipkin"])):
+        ours, theirs = runs["udp"].get(name), runs["zipkin"].get(name)
+        assert ours and theirs, name
+        ours = zipkin_comparable(ours)
+        theirs = zipkin_comparable(theirs)
+        ours["tags"] = [t for t in ours["tags"] if t[0] not in ("sampler.type", "sampler.param")]
+        # Zipkin's tags hold the resource attributes, then what Jaeger's receiver makes of the
+        # remote endpoint: the client's or producer's peer.service, as the last tag.
+        spec = next(s for s in scenario["spans"] if s["name"] == name)
+        peer = [(k, v) for k, _, v in spec.get("attributes", []) if k == "peer.service"]
+        if spec["kind"] in ("client", "producer") and peer:
+            assert theirs["tags"][-1] == peer[0], (name, theirs["tags"])
+            theirs["tags"].pop()
+        expected_extra = [(k, v) for k, v in resource.items() if k not in {t[0] for t in ours["tags"]}]
+        extra = [t for t in theirs["tags"] if t[0] in resource]
+        theirs["tags"] = [t for t in theirs["tags"] if t not in extra]
+        assert extra == expected_extra, (name, extra)
+        # Durations: Jaeger's rounded up from the nanoseconds, Zipkin's the truncated end
+        # minus the truncated start (the OpenTelemetry Zipkin mapping), at least 1.
+        start, end = int(spec["start"]), int(spec["end"])
+        assert ours.pop("duration") == (end - start + 999) // 1000, name
+        assert theirs.pop("duration") == max(1, end // 1000 - start // 1000), name
+        for field in sorted(set(ours) | set(theirs)):
+            assert ours.get(field) == theirs.get(field), "span %r, %s:\n udp:    %r\n zipkin: %r" % (
+                name, field, ours.get(field), theirs.get(field))
+    print("%d spans print the same over UDP and Zipkin v2 JSON, but for what Zipkin cannot carry" % total)
+
+    # Bad requests: each answered as Zipkin answers it, and the tool goes on.
+    dump = Dump(a.dump, udp=False, zipkin=True)
+    c = Http(dump.zipkin_port)
+    span = {"traceId": "0af7651916cd43dd8448eb211c80319c", "id": "b7ad6b7169203331", "name": "by hand",
+            "timestamp": 1700000000000000, "duration": 5, "localEndpoint": {"serviceName": "hand"},
+            "tags": {"k": "v"}, "annotations": [{"timestamp": 1700000000000001, "value": "plain text"}]}
+    cases = [
+        (json.dumps([span]).encode(), "application/json", "/api/v2/spans", 202, None),
+        (json.dumps([span]).encode(), "", "/api/v2/spans", 202, None),  # Zipkin assumes JSON
+        (b"[{]", "application/json", "/api/v2/spans", 400, b"not JSON"),
+        (json.dumps({"spans": [span]}).encode(), "application/json", "/api/v2/spans", 400, b"not an array"),
+        (json.dumps([dict(span, traceId="xyz")]).encode(), "application/json", "/api/v2/spans", 400,
+         b"[0].traceId \"xyz\" is not 16 or 32 hex digits"),
+        (json.dumps([dict(span, tags={"n": 5})]).encode(), "application/json", "/api/v2/spans", 400,
+         b"[0].tags.n is a number, not a string"),
+        (json.dumps([dict(span, kind="LOCAL")]).encode(), "application/json", "/api/v2/spans", 400,
+         b"[0].kind \"LOCAL\" is not CLIENT"),
+        (json.dumps([span]).encode(), "application/x-protobuf", "/api/v2/spans", 415, b"JSON v2 only"),
+        (json.dumps([span]).encode(), "application/json", "/api/v1/spans", 404, b"POST /api/v2/spans"),
+    ]
+    for body, content_type, path, status, says in cases:
+        request = post(body, content_type, path) if content_type else post(body, "x", path).replace(
+            b"Content-Type: x\r\n", b"")
+        c.send(request)
+        if status != 404 and status != 415:
+            printed = dump.line()
+            assert ("error" in printed) == (status == 400), printed
+            if status == 202:
+                (s,) = printed["spans"]
+                assert s["operationName"] == "by hand" and s["duration"] == 5, s
+                assert s["logs"][0]["fields"] == [{"key": "event", "type": "string", "value": "plain text"}], s
+        got, _, answer = c.response()
+        assert got == status, (path, content_type, got, answer)
+        assert says is None or says in answer, (says, answer)
+    dump.proc.kill()
+    print("%d bad and good requests answered as Zipkin answers them" % len(cases))
+
+
+def test_demo_zipkin(a):
+    """The README's demo over Zipkin, as a user sees it."""
+    dump = Dump(a.dump, "--count", "1", udp=False, zipkin=True, json_lines=False)
+    env = dict(os.environ, OTEL_TRACES_EXPORTER="zipkin",
+               OTEL_EXPORTER_ZIPKIN_ENDPOINT="http://127.0.0.1:%d/api/v2/spans" % dump.zipkin_port,
+               OTEL_SERVICE_NAME="demo-app")
+    run = subprocess.run([a.demo], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out, err = dump.proc.communicate(timeout=120)
+    print(run.stdout + out)
+    trace_id = run.stdout.split("Trace id:")[1].split()[0]
+    assert "over Zipkin JSON" in run.stdout and "(the collector took it)" in run.stdout, run.stdout
+    assert re.match(r'batch from 127\.0\.0\.1:\d+ over Zipkin JSON, \d+ bytes: service "demo-app", 1 span\n',
+                    out), out
+    assert "  trace %s\n  - demo-operation  [" % trace_id in out and "1.00" in out, out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("case", choices=["thrift", "malformed", "ruby", "demo", "two_services", "otlp", "otlp_http",
                                      "otlp_js", "demo_otlp", "console",
-                                     "two_services_otlp", "jaeger_http"])
+                                     "two_services_otlp", "jaeger_http", "zipkin", "demo_zipkin"])
     ap.add_argument("--crosscheck-emitter")
     ap.add_argument("--demo")
     ap.add_argument("--two-services")
