@@ -40,7 +40,6 @@ import os
 import re
 import struct
 import subprocess
-import sys
 import threading
 
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
