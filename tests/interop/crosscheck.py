@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import thrift_judge  # noqa: E402
 
 JS_DIR = os.path.join(HERE, "js")
-JS_FILES = ("package.json", "package-lock.json", "scenario.js", "jaeger_peer.js", "otlp_peer.js")
+JS_FILES = ("package.json", "package-lock.json", "scenario.js", "jaeger_peer.js", "otlp_peer.js", "zipkin_peer.js")
 NPM_HINT = ("Node.js and npm (Debian: apt-get install nodejs npm); the test installs the "
             "pinned packages itself with `npm ci` from tests/interop/js/package-lock.json")
 
