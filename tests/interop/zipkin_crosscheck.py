@@ -164,13 +164,6 @@ def rules(scenario):
         ours = json.loads("{" + d.ours["value"] + "}", object_pairs_hook=list)[0][0] if d.ours else None
         return ours == names[i] and d.theirs is not None and d.theirs["value"] == names[len(names) - n + i]
 
-    def dropped_count(d):
-        s = spec(d)
-        counts = {"tag otel.dropped_attributes_count": len(s.get("attributes", [])) - limits["attributes"],
-                  "tag otel.dropped_events_count": len(s.get("events", [])) - limits["events"],
-                  "tag otel.dropped_links_count": len(s.get("links", [])) - limits["links"]}
-        return d.what in counts and counts[d.what] > 0 and d.ours == str(counts[d.what]) and d.theirs is None
-
     def service_name_tag(d):
         return d.what == "tag service.name" and d.ours is None and d.theirs == scenario["service"]
 
@@ -212,7 +205,6 @@ def rules(scenario):
         ("first-ones-kept", "ours",
          "over the event or link limit the first ones are kept (as the Java SDK does); JS keeps the latest",
          "the first ones are kept", first_kept),
-        ("no-dropped-counts", "js", "the dropped counts are not sent (mapping-to-non-otlp.md)", None, dropped_count),
         ("service-name-tag", "js", "service.name is also sent as a tag (it is the localEndpoint's)", None,
          service_name_tag),
         ("duration-truncated", "ours", "the duration is the truncated end minus the truncated start, at least "
