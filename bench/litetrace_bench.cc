@@ -30,6 +30,7 @@
 #include "jaeger/jaeger_encoder.h"
 #include "otlp/otlp_encoder.h"
 #include "otlp/otlp_mapper.h"
+#include "zipkin/zipkin_format.h"
 #include "jaeger/span_mapper.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
@@ -377,8 +378,34 @@ void BM_BatcherMapEncodeOtlp(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["span_bytes"] = static_cast<double>(body.size()) / 512;  // the request's share
 }
 BENCHMARK(BM_BatcherMapEncodeOtlp);
+
+// The same over Zipkin: record -> a v2 JSON span (mapping and writing are one pass), 512
+// to a request; against BM_BatcherMapEncodeOtlp in the same run.
+void BM_BatcherMapEncodeZipkin(benchmark::State& state) {
+  using namespace litetrace::detail;
+  const std::vector<uint8_t> rec = sample_record();
+  TickConverter clock;
+  clock.wait_until_ready();
+  zipkin::FormatOptions options;
+  options.service_name = "bench";
+  zipkin::ZipkinFormat format(options, &clock);
+  ByteBuffer body;
+  for (auto _ : state) {
+    format.add(rec.data());
+    if (format.spans() == 512) {
+      body.clear();
+      format.build(body);
+      format.clear();
+      benchmark::DoNotOptimize(body.view().data());
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["span_bytes"] = static_cast<double>(body.size()) / 512;
+}
+BENCHMARK(BM_BatcherMapEncodeZipkin);
 
 }  // namespace
 

@@ -2,9 +2,14 @@
 
 // Writing JSON text: string literals and doubles, for the formats that send JSON (Zipkin)
 // and the printers that show it (span_printer.h). No locale, no allocation but the output.
+//
+// The write_* functions write at `p`, which must have room for the bound each states, and
+// return the end of what they wrote; the append_* functions append to a std::string.
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -12,70 +17,135 @@
 
 namespace litetrace::detail {
 
-// `s` as a JSON string literal (RFC 8259), appended to `out`: '"', '\' and control
-// characters (and DEL) escaped; every byte that does not start a well-formed UTF-8
-// sequence replaced by U+FFFD, so that the text is always valid JSON.
-inline void append_json_string(std::string& out, std::string_view s) {
+// The most bytes write_json_string() writes for `n` bytes of text: each byte at most six
+// ("\u0001"), and the quotes.
+constexpr size_t json_string_bound(size_t n) { return 6 * n + 2; }
+
+// `s` as a JSON string literal (RFC 8259): '"', '\' and control characters (and DEL)
+// escaped; every byte that does not start a well-formed UTF-8 sequence replaced by U+FFFD,
+// so that the text is always valid JSON. Writes at most json_string_bound(s.size()).
+namespace json_detail {
+// 1 for the bytes a JSON string holds as they are: printable ASCII but '"' and '\'.
+struct PlainTable {
+  bool plain[256];
+};
+constexpr PlainTable make_plain_table() {
+  PlainTable t{};
+  for (int c = 0x20; c < 0x7F; ++c) t.plain[c] = c != '"' && c != '\\';
+  return t;
+}
+inline constexpr PlainTable kPlain = make_plain_table();
+}  // namespace json_detail
+
+inline char* write_json_string(char* p, std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // the start of the bytes that need nothing, not yet appended
+  *p++ = '"';
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+    if (json_detail::kPlain.plain[c]) {  // byte by byte: no call per run, for short text
+      *p++ = static_cast<char>(c);
       ++i;
       continue;
     }
-    size_t n = 1;
     if (c >= 0x80) {
-      n = utf8_sequence_length(s.substr(i));
+      const size_t n = utf8_sequence_length(s.substr(i));
       if (n != 0) {
+        std::memcpy(p, s.data() + i, n);
+        p += n;
         i += n;
         continue;
       }
+      std::memcpy(p, "\xEF\xBF\xBD", 3);  // U+FFFD
+      p += 3;
+      ++i;
+      continue;
     }
-    out.append(s.data() + run, i - run);
+    *p++ = '\\';
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\t': *p++ = 't'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\f': *p++ = 'f'; break;
       default:
-        if (c >= 0x80) {
-          out += "\xEF\xBF\xBD";
-        } else {
-          out += "\\u00";
-          out += kDigits[c >> 4];
-          out += kDigits[c & 15];
-        }
+        std::memcpy(p, "u00", 3);
+        p[3] = kDigits[c >> 4];
+        p[4] = kDigits[c & 15];
+        p += 5;
     }
-    i += 1;
-    run = i;
+    ++i;
   }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
+  *p++ = '"';
+  return p;
 }
+
+inline void append_json_string(std::string& out, std::string_view s) {
+  const size_t at = out.size();
+  out.resize(at + json_string_bound(s.size()));
+  char* end = write_json_string(out.data() + at, s);
+  out.resize(static_cast<size_t>(end - out.data()));
+}
+
+// `v` in decimal, two digits at a time; at most 20 bytes.
+inline char* write_decimal(char* p, int64_t v) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  uint64_t u = static_cast<uint64_t>(v);
+  if (v < 0) {
+    *p++ = '-';
+    u = 0 - u;
+  }
+  char digits[20];
+  char* d = digits + sizeof digits;
+  while (u >= 100) {
+    d -= 2;
+    std::memcpy(d, kPairs + 2 * (u % 100), 2);
+    u /= 100;
+  }
+  if (u >= 10) {
+    d -= 2;
+    std::memcpy(d, kPairs + 2 * u, 2);
+  } else {
+    *--d = static_cast<char>('0' + u);
+  }
+  const auto n = static_cast<size_t>(digits + sizeof digits - d);
+  std::memcpy(p, d, n);
+  return p + n;
+}
+
+// The most bytes write_double_text() writes.
+constexpr size_t kDoubleTextBound = 32;
 
 // A double as text that reads back as the same double and looks like one: the shortest
 // round-trip form, with ".0" when it would read as an integer ("2.0", "-0.0", "1e+300");
 // "NaN", "Infinity" and "-Infinity" for what is not finite.
-inline void append_double_text(std::string& out, double d) {
+inline char* write_double_text(char* p, double d) {
   if (std::isnan(d)) {
-    out += "NaN";
-    return;
+    std::memcpy(p, "NaN", 3);
+    return p + 3;
   }
   if (std::isinf(d)) {
-    out += d > 0 ? "Infinity" : "-Infinity";
-    return;
+    const std::string_view text = d > 0 ? "Infinity" : "-Infinity";
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
   }
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, d);
-  const std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
-  out += text;
-  if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+  char* const start = p;
+  p = std::to_chars(p, p + 30, d).ptr;
+  if (std::string_view(start, static_cast<size_t>(p - start)).find_first_of(".e") == std::string_view::npos) {
+    std::memcpy(p, ".0", 2);
+    p += 2;
+  }
+  return p;
+}
+
+inline void append_double_text(std::string& out, double d) {
+  char buf[kDoubleTextBound];
+  out.append(buf, write_double_text(buf, d));
 }
 
 }  // namespace litetrace::detail

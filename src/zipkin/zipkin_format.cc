@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include "core/json_text.h"
-#include "core/text.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail::zipkin {
@@ -16,61 +15,99 @@ namespace {
 // Floor division: whole microseconds at or before `ns`.
 int64_t floor_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
 
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+// Text of a known size that needs no escaping (the mapping's own keys and values).
+char* write_raw(char* p, std::string_view text) {
+  std::memcpy(p, text.data(), text.size());
+  return p + text.size();
+}
+
+char* write_int(char* p, int64_t v) { return write_decimal(p, v); }
+
+char* write_quoted_int(char* p, int64_t v) {
+  *p++ = '"';
+  p = write_int(p, v);
+  *p++ = '"';
+  return p;
+}
+
+char* write_base64(char* p, std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  *p++ = '"';
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) *p++ = k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=';
+  }
+  *p++ = '"';
+  return p;
 }
 
 // A tag's value: Zipkin's tags are strings.
-void append_value_text(std::string& out, const RecordAttribute& a) {
+char* write_value_text(char* p, const RecordAttribute& a) {
   switch (a.type) {
-    case ValueType::kString: append_json_string(out, a.bytes); return;
-    case ValueType::kBool: out += a.integer != 0 ? "\"true\"" : "\"false\""; return;
-    case ValueType::kInt64:
-      out += '"';
-      append_int(out, a.integer);
-      out += '"';
-      return;
+    case ValueType::kString: return write_json_string(p, a.bytes);
+    case ValueType::kBool: return write_raw(p, a.integer != 0 ? "\"true\"" : "\"false\"");
+    case ValueType::kInt64: return write_quoted_int(p, a.integer);
     case ValueType::kDouble:
-      out += '"';
-      append_double_text(out, a.number);
-      out += '"';
-      return;
-    case ValueType::kBytes:
-      out += '"';
-      append_base64(out, a.bytes);
-      out += '"';
-      return;
+      *p++ = '"';
+      p = write_double_text(p, a.number);
+      *p++ = '"';
+      return p;
+    case ValueType::kBytes: return write_base64(p, a.bytes);
   }
+  return p;
 }
 
 // An event attribute's value inside an annotation's JSON: typed, as JSON has the types;
 // what JSON cannot hold (NaN, infinities, bytes) as a string.
-void append_value_json(std::string& out, const RecordAttribute& a) {
+char* write_value_json(char* p, const RecordAttribute& a) {
   switch (a.type) {
-    case ValueType::kString: append_json_string(out, a.bytes); return;
-    case ValueType::kBool: out += a.integer != 0 ? "true" : "false"; return;
-    case ValueType::kInt64: append_int(out, a.integer); return;
-    case ValueType::kDouble:
-      if (!std::isfinite(a.number)) out += '"';
-      append_double_text(out, a.number);
-      if (!std::isfinite(a.number)) out += '"';
-      return;
-    case ValueType::kBytes:
-      out += '"';
-      append_base64(out, a.bytes);
-      out += '"';
-      return;
+    case ValueType::kString: return write_json_string(p, a.bytes);
+    case ValueType::kBool: return write_raw(p, a.integer != 0 ? "true" : "false");
+    case ValueType::kInt64: return write_int(p, a.integer);
+    case ValueType::kDouble: {
+      const bool finite = std::isfinite(a.number);
+      if (!finite) *p++ = '"';
+      p = write_double_text(p, a.number);
+      if (!finite) *p++ = '"';
+      return p;
+    }
+    case ValueType::kBytes: return write_base64(p, a.bytes);
   }
+  return p;
 }
 
-void append_hex_id(std::string& out, const char* member, uint64_t high, uint64_t low, bool wide) {
-  out += member;
-  out += '"';
-  if (wide) append_hex(out, high, 16);
-  append_hex(out, low, 16);
-  out += '"';
+// 8 lowercase hex digits of `v`, computed eight at a time: each nibble spread into a byte,
+// then '0'-'9' or 'a'-'f' added to all of them at once.
+char* write_hex32(char* p, uint32_t v) {
+  uint64_t x = v;
+  x = ((x & 0xFFFF0000u) << 16) | (x & 0xFFFFu);
+  x = ((x & 0x0000FF000000FF00u) << 8) | (x & 0x000000FF000000FFu);
+  x = ((x & 0x00F000F000F000F0u) << 4) | (x & 0x000F000F000F000Fu);
+  // Now byte k (from the low end) holds nibble k from the low end; 'a' - '0' - 10 = 0x27.
+  const uint64_t letters = ((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
+  x += 0x3030303030303030u + 0x27 * letters;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  x = __builtin_bswap64(x);  // the most significant digit first in memory
+#endif
+  std::memcpy(p, &x, 8);
+  return p + 8;
+}
+
+char* write_hex64(char* p, uint64_t v) {
+  p = write_hex32(p, static_cast<uint32_t>(v >> 32));
+  return write_hex32(p, static_cast<uint32_t>(v));
+}
+
+// `"member":"<hex>"`: 16 hex digits of `low`, after 16 of `high` when `wide`.
+char* write_hex_id(char* p, std::string_view member, uint64_t high, uint64_t low, bool wide) {
+  p = write_raw(p, member);
+  *p++ = '"';
+  if (wide) p = write_hex64(p, high);
+  p = write_hex64(p, low);
+  *p++ = '"';
+  return p;
 }
 
 // The remote endpoint's candidates, by the specification's rank. An address names the
@@ -123,91 +160,109 @@ ZipkinFormat::ZipkinFormat(FormatOptions options, const TickConverter* clock)
   // service.name is the endpoint's; the rest are tags.
   std::vector<std::pair<std::string, std::string>> resource;
   for (auto& kv : options_.resource_attributes) {
-    if (kv.first != "service.name") resource.push_back(std::move(kv));
+    if (kv.first == "service.name") continue;
+    resource_bound_ += json_string_bound(kv.first.size()) + json_string_bound(kv.second.size()) + 2;
+    resource.push_back(std::move(kv));
   }
   options_.resource_attributes = std::move(resource);
 }
 
-ZipkinFormat::Added ZipkinFormat::add(const uint8_t* record) {
-  const size_t at = json_.size();
-  if (spans_ != 0) json_ += ',';
-  append_span(record, json_);
-  if (json_.size() + 2 > options_.max_request_bytes) {  // "[" and "]" around the spans
-    json_.resize(at);
-    return spans_ == 0 ? Added::kTooLarge : Added::kFull;
-  }
-  ++spans_;
-  return Added::kAdded;
-}
-
-bool ZipkinFormat::build(ByteBuffer& body) {
-  const size_t at = body.size();
-  if (body.append("[") && body.append(json_) && body.append("]")) return true;
-  body.truncate(at);
-  return false;
-}
-
-void ZipkinFormat::append_span(const uint8_t* record, std::string& out) {
+void ZipkinFormat::read(const uint8_t* record, Read& span) {
   RecordReader reader(record);
-  const SpanRecordHeader& h = reader.header();
   attributes_.clear();
   event_attributes_.clear();
   events_.clear();
-  std::string_view name;
-  std::string_view status_description;
   RecordItem item;
   while (reader.next(item)) {
     switch (item.kind) {
-      case ItemKind::kName: name = item.text; break;
+      case ItemKind::kName: span.name = item.text; break;
       case ItemKind::kAttribute: attributes_.push_back(item.attribute); break;
       case ItemKind::kEvent: events_.push_back({item, event_attributes_.size(), 0}); break;
       case ItemKind::kEventAttribute:
         event_attributes_.push_back(item.attribute);
         ++events_.back().attributes;
         break;
-      case ItemKind::kStatusDescription: status_description = item.text; break;
+      case ItemKind::kStatusDescription: span.status_description = item.text; break;
       default: break;  // links and the trace state: Zipkin has no place for them
     }
   }
+}
 
-  append_hex_id(out, "{\"traceId\":", h.trace_id_high, h.trace_id_low, h.trace_id_high != 0);
-  if (h.parent_span_id != 0) append_hex_id(out, ",\"parentId\":", 0, h.parent_span_id, false);
-  append_hex_id(out, ",\"id\":", 0, h.span_id, false);
+ZipkinFormat::Added ZipkinFormat::add(const uint8_t* record) {
+  SpanRecordHeader header;
+  std::memcpy(&header, record, sizeof header);
+  Read span;
+  span.header = &header;
+  read(record, span);
+  // The most this span can take. Each byte of the record's items gives at most 12 of
+  // JSON (6 escaped, twice over inside an annotation's value), which also covers each
+  // item's own framing (an item takes at least 10 bytes, its framing at most ~60 of JSON);
+  // the rest is fixed.
+  const size_t scope_bytes = header.scope == nullptr ? 0 : header.scope->name.size() + header.scope->version.size();
+  const size_t bound = 12 * size_t{header.items_size} + 4 * json_string_bound(scope_bytes) + resource_bound_ +
+                       local_endpoint_.size() + 1024;
+  char* const start = reinterpret_cast<char*>(json_.room(bound));
+  if (start == nullptr) return Added::kFailed;
+  char* p = start;
+  if (spans_ != 0) *p++ = ',';
+  p = write_span(p, span);
+  const auto size = static_cast<size_t>(p - start);
+  if (json_.size() + size + 2 > options_.max_request_bytes) {  // "[" and "]" around the spans
+    return spans_ == 0 ? Added::kTooLarge : Added::kFull;      // written past the end, not taken
+  }
+  json_.commit(size);
+  ++spans_;
+  return Added::kAdded;
+}
+
+bool ZipkinFormat::build(ByteBuffer& body) {
+  const size_t at = body.size();
+  if (body.append("[") && body.append(json_.view()) && body.append("]")) return true;
+  body.truncate(at);
+  return false;
+}
+
+char* ZipkinFormat::write_span(char* p, const Read& span) {
+  const SpanRecordHeader& h = *span.header;
+  p = write_hex_id(p, "{\"traceId\":", h.trace_id_high, h.trace_id_low, h.trace_id_high != 0);
+  if (h.parent_span_id != 0) p = write_hex_id(p, ",\"parentId\":", 0, h.parent_span_id, false);
+  p = write_hex_id(p, ",\"id\":", 0, h.span_id, false);
   const auto kind = static_cast<SpanKind>(h.kind);
   switch (kind) {
-    case SpanKind::kServer: out += ",\"kind\":\"SERVER\""; break;
-    case SpanKind::kClient: out += ",\"kind\":\"CLIENT\""; break;
-    case SpanKind::kProducer: out += ",\"kind\":\"PRODUCER\""; break;
-    case SpanKind::kConsumer: out += ",\"kind\":\"CONSUMER\""; break;
+    case SpanKind::kServer: p = write_raw(p, ",\"kind\":\"SERVER\""); break;
+    case SpanKind::kClient: p = write_raw(p, ",\"kind\":\"CLIENT\""); break;
+    case SpanKind::kProducer: p = write_raw(p, ",\"kind\":\"PRODUCER\""); break;
+    case SpanKind::kConsumer: p = write_raw(p, ",\"kind\":\"CONSUMER\""); break;
     case SpanKind::kInternal: break;
   }
-  if (!name.empty()) {
-    out += ",\"name\":";
-    append_json_string(out, name);
+  if (!span.name.empty()) {
+    p = write_raw(p, ",\"name\":");
+    p = write_json_string(p, span.name);
   }
   const SpanTimes times = record_times(h, *clock_);
   const int64_t start_us = floor_us(times.start_unix_ns);
   const int64_t end_us = floor_us(times.start_unix_ns + times.duration_ns);
-  out += ",\"timestamp\":";
-  append_int(out, start_us);
-  out += ",\"duration\":";
-  append_int(out, end_us - start_us > 1 ? end_us - start_us : 1);
-  out += local_endpoint_;
-  if (kind == SpanKind::kClient || kind == SpanKind::kProducer) append_remote_endpoint(out);
-  if (!events_.empty()) append_annotations(out);
-  append_tags(out, h, status_description);
-  out += '}';
+  p = write_raw(p, ",\"timestamp\":");
+  p = write_int(p, start_us);
+  p = write_raw(p, ",\"duration\":");
+  p = write_int(p, end_us - start_us > 1 ? end_us - start_us : 1);
+  p = write_raw(p, local_endpoint_);
+  if (kind == SpanKind::kClient || kind == SpanKind::kProducer) p = write_remote_endpoint(p);
+  if (!events_.empty()) p = write_annotations(p);
+  p = write_tags(p, span);
+  *p++ = '}';
+  return p;
 }
 
-void ZipkinFormat::append_remote_endpoint(std::string& out) {
+char* ZipkinFormat::write_remote_endpoint(char* p) {
   for (const Peer& peer : kPeers) {
     const RecordAttribute* a = find(attributes_, peer.key);
     if (a == nullptr || a->type != ValueType::kString || a->bytes.empty()) continue;
     if (peer.port_key.empty()) {
-      out += ",\"remoteEndpoint\":{\"serviceName\":";
-      append_json_string(out, a->bytes);
-      out += '}';
-      return;
+      p = write_raw(p, ",\"remoteEndpoint\":{\"serviceName\":");
+      p = write_json_string(p, a->bytes);
+      *p++ = '}';
+      return p;
     }
     // An address: only an IP address has a place in an endpoint.
     char text[INET6_ADDRSTRLEN];
@@ -217,74 +272,86 @@ void ZipkinFormat::append_remote_endpoint(std::string& out) {
     unsigned char binary[16];
     const bool v4 = ::inet_pton(AF_INET, text, binary) == 1;
     if (!v4 && ::inet_pton(AF_INET6, text, binary) != 1) continue;
-    out += v4 ? ",\"remoteEndpoint\":{\"ipv4\":" : ",\"remoteEndpoint\":{\"ipv6\":";
-    append_json_string(out, a->bytes);
+    p = write_raw(p, v4 ? ",\"remoteEndpoint\":{\"ipv4\":" : ",\"remoteEndpoint\":{\"ipv6\":");
+    p = write_json_string(p, a->bytes);
     if (const int64_t port = port_of(find(attributes_, peer.port_key)); port != 0) {
-      out += ",\"port\":";
-      append_int(out, port);
+      p = write_raw(p, ",\"port\":");
+      p = write_int(p, port);
     }
-    out += '}';
-    return;
+    *p++ = '}';
+    return p;
   }
+  return p;
 }
 
-void ZipkinFormat::append_annotations(std::string& out) {
-  out += ",\"annotations\":[";
+char* ZipkinFormat::write_annotations(char* p) {
+  p = write_raw(p, ",\"annotations\":[");
   for (size_t e = 0; e < events_.size(); ++e) {
     const Event& event = events_[e];
-    if (e != 0) out += ',';
-    out += "{\"timestamp\":";
-    append_int(out, floor_us(event_unix_ns(event.item, *clock_)));
-    // "name":{"key":value,...}, as one JSON string.
-    inner_.clear();
-    append_json_string(inner_, event.item.text);
-    inner_ += ":{";
+    if (e != 0) *p++ = ',';
+    p = write_raw(p, "{\"timestamp\":");
+    p = write_int(p, floor_us(event_unix_ns(event.item, *clock_)));
+    // "name":{"key":value,...}, as one JSON string: written here first, then quoted.
+    size_t bound = json_string_bound(event.item.text.size()) + 64;
+    for (size_t i = event.first_attribute; i < event.first_attribute + event.attributes; ++i) {
+      bound += json_string_bound(event_attributes_[i].key.size()) + json_string_bound(event_attributes_[i].bytes.size()) +
+               kDoubleTextBound + 4;
+    }
+    inner_.resize(bound);
+    char* const begin = inner_.data();
+    char* q = write_json_string(begin, event.item.text);
+    q = write_raw(q, ":{");
     bool first = true;
     for (size_t i = event.first_attribute; i < event.first_attribute + event.attributes; ++i) {
       const RecordAttribute& a = event_attributes_[i];
       if (event.item.dropped != 0 && a.key == "otel.dropped_attributes_count") continue;  // the count's
-      if (!first) inner_ += ',';
+      if (!first) *q++ = ',';
       first = false;
-      append_json_string(inner_, a.key);
-      inner_ += ':';
-      append_value_json(inner_, a);
+      q = write_json_string(q, a.key);
+      *q++ = ':';
+      q = write_value_json(q, a);
     }
     if (event.item.dropped != 0) {
-      inner_ += first ? "\"otel.dropped_attributes_count\":" : ",\"otel.dropped_attributes_count\":";
-      append_int(inner_, event.item.dropped);
+      q = write_raw(q, first ? "\"otel.dropped_attributes_count\":" : ",\"otel.dropped_attributes_count\":");
+      q = write_int(q, event.item.dropped);
     }
-    inner_ += '}';
-    out += ",\"value\":";
-    append_json_string(out, inner_);
-    out += '}';
+    *q++ = '}';
+    p = write_raw(p, ",\"value\":");
+    p = write_json_string(p, std::string_view(begin, static_cast<size_t>(q - begin)));
+    *p++ = '}';
   }
-  out += ']';
+  *p++ = ']';
+  return p;
 }
 
-void ZipkinFormat::append_tags(std::string& out, const SpanRecordHeader& h, std::string_view status_description) {
-  const size_t at = out.size();
-  out += ",\"tags\":{";
-  const size_t empty_size = out.size();
-  const auto key = [&](std::string_view k) {
-    if (out.size() != empty_size) out += ',';
-    append_json_string(out, k);
-    out += ':';
+char* ZipkinFormat::write_tags(char* p, const Read& span) {
+  const SpanRecordHeader& h = *span.header;
+  char* const at = p;
+  p = write_raw(p, ",\"tags\":{");
+  char* const empty = p;
+  const auto separate = [&] {
+    if (p != empty) *p++ = ',';
   };
-  const auto text = [&](std::string_view k, std::string_view v) {
-    key(k);
-    append_json_string(out, v);
+  // The mapping's own keys need no escaping: written as they are.
+  const auto text = [&](std::string_view key, std::string_view value) {
+    separate();
+    *p++ = '"';
+    p = write_raw(p, key);
+    p = write_raw(p, "\":");
+    p = write_json_string(p, value);
   };
-  const auto count = [&](std::string_view k, uint32_t n) {
-    key(k);
-    out += '"';
-    append_int(out, n);
-    out += '"';
+  const auto count = [&](std::string_view key, uint32_t n) {
+    separate();
+    *p++ = '"';
+    p = write_raw(p, key);
+    p = write_raw(p, "\":");
+    p = write_quoted_int(p, n);
   };
   const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
   if (h.status == static_cast<uint8_t>(StatusCode::kOk)) text("otel.status_code", "OK");
   if (error) {
     text("otel.status_code", "ERROR");
-    text("error", status_description);
+    text("error", span.status_description);
   }
   const bool scope = h.scope != nullptr && !h.scope->name.empty();
   const bool scope_version = scope && !h.scope->version.empty();
@@ -320,17 +387,21 @@ void ZipkinFormat::append_tags(std::string& out, const SpanRecordHeader& h, std:
                              (a.type == ValueType::kString && a.bytes == "false"))) {
       continue;
     }
-    key(a.key);
-    append_value_text(out, a);
+    separate();
+    p = write_json_string(p, a.key);
+    *p++ = ':';
+    p = write_value_text(p, a);
   }
   for (const auto& [k, v] : options_.resource_attributes) {
-    if (!taken(k) && find(attributes_, k) == nullptr) text(k, v);
+    if (taken(k) || find(attributes_, k) != nullptr) continue;
+    separate();
+    p = write_json_string(p, k);
+    *p++ = ':';
+    p = write_json_string(p, v);
   }
-  if (out.size() == empty_size) {
-    out.resize(at);  // no tags: the field is left out
-  } else {
-    out += '}';
-  }
+  if (p == empty) return at;  // no tags: the field is left out
+  *p++ = '}';
+  return p;
 }
 
 }  // namespace litetrace::detail::zipkin

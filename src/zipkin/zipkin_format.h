@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/byte_buffer.h"
 #include "core/record_reader.h"
 #include "core/tick_clock.h"
 #include "transport/http_export_sink.h"
@@ -77,8 +78,6 @@ class ZipkinFormat final : public HttpRequestFormat {
   uint64_t rejected(const HttpResponse&, std::string*) const override { return 0; }
   std::string server_message(const HttpResponse& response) const override { return body_text(response); }
 
-  // One span record as a v2 span, appended to `out` (tests, benchmarks).
-  void append_span(const uint8_t* record, std::string& out);
 
  private:
   struct Event {
@@ -86,14 +85,25 @@ class ZipkinFormat final : public HttpRequestFormat {
     size_t first_attribute = 0;  // in event_attributes_
     size_t attributes = 0;
   };
-  void append_remote_endpoint(std::string& out);
-  void append_annotations(std::string& out);
-  void append_tags(std::string& out, const SpanRecordHeader& h, std::string_view status_description);
+  // The span read from its record (attributes_ and events_ hold the rest): what the
+  // writers below take.
+  struct Read {
+    const SpanRecordHeader* header = nullptr;
+    std::string_view name;
+    std::string_view status_description;
+  };
+  void read(const uint8_t* record, Read& span);
+  // Each writes at `p`, within the bound add() computed, and returns its end.
+  char* write_span(char* p, const Read& span);
+  char* write_remote_endpoint(char* p);
+  char* write_annotations(char* p);
+  char* write_tags(char* p, const Read& span);
 
   FormatOptions options_;
   const TickConverter* clock_;
   std::string local_endpoint_;  // ,"localEndpoint":{...}
-  std::string json_;            // the request's spans, separated by commas
+  size_t resource_bound_ = 0;   // the most bytes the resource attributes' tags take
+  ByteBuffer json_;             // the request's spans, separated by commas
   size_t spans_ = 0;
   // One span while it is written.
   std::vector<RecordAttribute> attributes_;
