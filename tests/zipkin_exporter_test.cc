@@ -242,6 +242,39 @@ TEST(ZipkinExporter, SixtyFourBitTraceIdsAreSixteenHexDigits) {
   EXPECT_GE(spans[0].find("duration")->number(), 1);
 }
 
+// Text that grows most as JSON (control characters: six bytes each, and twice over inside
+// an annotation's value) everywhere a span has text; the span is written within the bound
+// computed from its record (AddressSanitizer would see a byte past it) and reads back.
+TEST(ZipkinExporter, TheWorstCaseEscapingStaysWithinItsBound) {
+  TestHttpServer server;
+  server.set_reply(reply("202 Accepted"));
+  Said said;
+  TracerProviderOptions o = zipkin_options(server, said);
+  const std::string controls(300, '\x01');
+  o.resource_attributes = {{controls, controls}};
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer(controls, controls);
+  {
+    Span span = tracer.start_span(controls);
+    span.set_attribute(controls, controls);
+    span.set_attribute("\x01", "\x01");
+    span.add_event(controls, {{controls, controls}, {"\x01", "\x01"}});
+    span.add_event("\x01");
+    span.set_status(StatusCode::kError, controls);
+  }
+  ASSERT_TRUE(provider.force_flush());
+  const std::vector<JsonValue> spans = spans_posted(server);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].find("name")->string(), controls);
+  EXPECT_EQ(spans[0].find("tags")->find(controls)->string(), controls);
+  EXPECT_EQ(spans[0].find("tags")->find("error")->string(), controls);
+  EXPECT_EQ(spans[0].find("tags")->find("otel.scope.name")->string(), controls);
+  const std::string value = spans[0].find("annotations")->items()[0].find("value")->string();
+  JsonValue event;
+  ASSERT_TRUE(detail::parse_json("{" + value + "}", event)) << value;
+  EXPECT_EQ(event.find(controls)->find(controls)->string(), controls);
+}
+
 TEST(ZipkinExporter, Retries5xxAnd429) {
   TestHttpServer server;
   server.script({reply("500 Internal Server Error", "", "Retry-After: 0\r\n"),
