@@ -131,22 +131,21 @@ uint64_t otlp_span_count(std::string_view body) {
   return n;
 }
 
-// The number of spans in a bare binary-Thrift Batch: Batch.process stepped over, then each
-// element of Batch.spans.
+// The number of spans in a bare binary-Thrift Batch: Batch.process stepped over, then the
+// count Batch.spans declares, as span_count() reads a datagram's; the body must end with
+// the Batch's stop byte.
 uint64_t jaeger_span_count(std::string_view body) {
   using litetrace::detail::CType;
   litetrace::detail::BinaryReader r(reinterpret_cast<const uint8_t*>(body.data()), body.size());
   r.struct_begin();
-  uint64_t n = 0;
-  for (litetrace::detail::FieldHeader f = r.read_field_header(); !f.stop; f = r.read_field_header()) {
+  for (litetrace::detail::FieldHeader f = r.read_field_header(); !f.stop && r.ok(); f = r.read_field_header()) {
     if (f.id == 2 && f.type == CType::kList) {
-      const litetrace::detail::ListHeader h = r.read_list_header();
-      for (uint32_t i = 0; i < h.count && r.ok(); ++i, ++n) r.skip(CType::kStruct);
-    } else {
-      r.skip(f.type);
+      const uint32_t n = r.read_list_header().count;
+      return r.ok() && !body.empty() && body.back() == '\0' ? n : 0;
     }
+    r.skip(f.type);
   }
-  return r.ok() ? n : 0;
+  return 0;
 }
 
 // An OTLP/HTTP receiver, or with `jaeger` Jaeger's collector API: keep-alive connections,
