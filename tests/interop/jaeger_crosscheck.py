@@ -2,8 +2,9 @@
 """The Jaeger mapping, cross-checked against the OpenTelemetry JS SDK.
 
 Both record the spans of crosscheck_scenario.json: litetrace (compact Thrift over
-UDP) and the OpenTelemetry JS SDK with @opentelemetry/exporter-jaeger (binary Thrift over
-UDP, through jaeger-client), pinned by tests/interop/js/package-lock.json. Apache Thrift
+UDP, and binary Thrift over UDP, which must carry the same) and the OpenTelemetry JS SDK
+with @opentelemetry/exporter-jaeger (binary Thrift over UDP, through jaeger-client), pinned
+by tests/interop/js/package-lock.json. Apache Thrift
 decodes every datagram of both strictly with the official IDL; then every difference
 between the two is listed, span by span, field by field.
 
@@ -238,13 +239,19 @@ def main():
     count = len(scenario["spans"])
 
     ours_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ours_binary_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     theirs_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for s in (ours_sock, theirs_sock):
+    for s in (ours_sock, ours_binary_sock, theirs_sock):
         s.bind(("127.0.0.1", 0))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     run([args.emitter, scenario_path, str(ours_sock.getsockname()[1])])
+    run([args.emitter, scenario_path, "--binary", str(ours_binary_sock.getsockname()[1])])
     run(["node", "jaeger_peer.js", scenario_path, str(theirs_sock.getsockname()[1])], cwd=peer_dir)
     ours, our_process = normalize(collect(ours_sock, judge, count, binary=False))
+    # litetrace's binary datagrams (the agent's port 6832, as the JS peer sends them) carry
+    # the same spans as its compact ones; the comparison with the peer holds for both.
+    ours_binary, our_binary_process = normalize(collect(ours_binary_sock, judge, count, binary=True))
+    assert (ours_binary, our_binary_process) == (ours, our_process), "litetrace's binary and compact datagrams differ"
     theirs, their_process = normalize(collect(theirs_sock, judge, count, binary=True))
 
     return judge_differences(differences(ours, theirs, our_process, their_process),
