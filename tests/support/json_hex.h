@@ -14,7 +14,8 @@ namespace litetrace::test {
 inline std::string json_hex(std::string_view bytes) {
   static const char* digits = "0123456789abcdef";
   std::string out = "\"";
-  for (unsigned char c : bytes) {
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
     out += digits[c >> 4];
     out += digits[c & 15];
   }
