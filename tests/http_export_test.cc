@@ -2,10 +2,11 @@
 // for each of them (OTLP, Jaeger's collector, Zipkin) against a scripted server: a slow answer is
 // waited for, a stuck server holds the sender and never the batcher, a truncated answer is
 // retried, connections closed after each answer are made again, nothing listening fails
-// within the timeout, and shutdown does not wait past its own. Every span ends up exported
-// or counted. Each format's own rules (what is posted, which statuses are retried, what a
-// server's answer says) are in otlp_exporter_test.cc, jaeger_http_test.cc and
-// zipkin_exporter_test.cc.
+// within the timeout, and shutdown does not wait past its own; each retries the statuses
+// its protocol says to, and reports any other with the server's message as its protocol
+// words it. Every span ends up exported or counted. Each format's own rules (what is
+// posted, partial success, the byte bound) are in otlp_exporter_test.cc,
+// jaeger_http_test.cc and zipkin_exporter_test.cc.
 
 #include <gtest/gtest.h>
 
@@ -22,6 +23,7 @@ namespace litetrace {
 namespace {
 
 using namespace std::chrono_literals;
+using test::body_of;
 using test::reply;
 using test::Said;
 using test::TestHttpServer;
@@ -31,26 +33,45 @@ struct HttpExporter {
   const char* ok;  // the server's status line for success
   // Points the options at `base` (http://host:port) with this timeout for one export.
   void (*configure)(TracerProviderOptions& o, const std::string& base, std::chrono::milliseconds timeout);
+  std::vector<const char*> retried;  // status lines the exporter tries again
+  // A 400 as this exporter's server words it, and the message the exporter reads in it.
+  TestHttpServer::Reply (*bad_request)();
+  const char* message;
 };
 
-const HttpExporter kOtlp{"Otlp", "200 OK", [](TracerProviderOptions& o, const std::string& base, auto timeout) {
+const HttpExporter kOtlp{"Otlp", "200 OK",
+                         [](TracerProviderOptions& o, const std::string& base, auto timeout) {
                            o.exporter = TracesExporter::kOtlp;
                            o.otlp_endpoint = base + "/v1/traces";
                            o.otlp_timeout = timeout;
-                         }};
+                         },
+                         // OTLP/HTTP's retryable statuses; a 500 is permanent.
+                         {"429 Too Many Requests", "502 Bad Gateway", "503 Service Unavailable", "504 Gateway Timeout"},
+                         [] {
+                           // google.rpc.Status {code = 3, message = "bad span"}
+                           return reply("400 Bad Request", std::string("\x08\x03\x12\x08" "bad span", 12),
+                                        "Content-Type: application/x-protobuf\r\n");
+                         },
+                         "bad span"};
 const HttpExporter kJaeger{"Jaeger", "202 Accepted",
                            [](TracerProviderOptions& o, const std::string& base, auto timeout) {
                              o.jaeger_protocol = JaegerProtocol::kHttpThriftBinary;
                              o.jaeger_endpoint = base + "/api/traces";
                              o.jaeger_timeout = timeout;
-                           }};
-
+                           },
+                           // The collector answers 500 when it cannot take a batch.
+                           {"500 Internal Server Error", "503 Service Unavailable", "429 Too Many Requests"},
+                           [] { return reply("400 Bad Request", "cannot parse\nthe batch"); },
+                           "cannot parse the batch"};
 const HttpExporter kZipkin{"Zipkin", "202 Accepted",
                            [](TracerProviderOptions& o, const std::string& base, auto timeout) {
                              o.exporter = TracesExporter::kZipkin;
                              o.zipkin_endpoint = base + "/api/v2/spans";
                              o.zipkin_timeout = timeout;
-                           }};
+                           },
+                           {"500 Internal Server Error", "503 Service Unavailable", "429 Too Many Requests"},
+                           [] { return reply("400 Bad Request", "Expected a JSON_V2 encoded list"); },
+                           "Expected a JSON_V2 encoded list"};
 
 class HttpExport : public ::testing::TestWithParam<HttpExporter> {
  protected:
@@ -71,6 +92,46 @@ class HttpExport : public ::testing::TestWithParam<HttpExporter> {
 void record(TracerProvider& provider, int n) {
   Tracer tracer = provider.tracer("http.scope");
   for (int i = 0; i < n; ++i) tracer.start_span("span " + std::to_string(i)).end();
+}
+
+// Each status the exporter's protocol calls worth another attempt is tried again, the same
+// request each time, until the server takes it.
+TEST_P(HttpExport, RetryableStatusesAreRetried) {
+  TestHttpServer server;
+  std::vector<TestHttpServer::Reply> script;
+  for (const char* status : GetParam().retried) script.push_back(reply(status, "", "Retry-After: 0\r\n"));
+  script.push_back(ok());
+  server.script(script);
+  TracerProvider provider(options(server.port()));
+  record(provider, 4);
+  ASSERT_TRUE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_exported, 4u);
+  EXPECT_EQ(s.requests_retried, GetParam().retried.size());
+  EXPECT_EQ(s.requests_sent, 1u);
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), script.size());
+  for (const std::string& r : requests) EXPECT_EQ(body_of(r), body_of(requests[0])) << "the same request, sent again";
+}
+
+// Any other status is permanent: the spans count as failed, and the diagnostic says what
+// the server said, as its protocol words it.
+TEST_P(HttpExport, AnyOtherStatusIsPermanentAndReportedWithTheServersMessage) {
+  TestHttpServer server;
+  server.set_reply(GetParam().bad_request());
+  TracerProvider provider(options(server.port()));
+  record(provider, 5);
+  EXPECT_FALSE(provider.force_flush());
+  const TracerStats s = provider.stats();
+  EXPECT_EQ(s.spans_failed, 5u);
+  EXPECT_EQ(s.requests_failed, 1u);
+  EXPECT_EQ(s.requests_retried, 0u);
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const std::string path = requests[0].substr(5, requests[0].find(' ', 5) - 5);  // "POST /path HTTP/1.1"
+  const std::vector<std::string> failed = said.of(DiagnosticCode::kExportFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0], "5 spans to " + server.url(path) + " failed: HTTP 400: " + GetParam().message);
 }
 
 TEST_P(HttpExport, ASlowServerIsWaitedForNotRetried) {

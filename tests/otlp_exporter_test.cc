@@ -1,7 +1,7 @@
 // OTLP over HTTP through the public API against a scripted collector: what is posted, and
-// what each kind of OTLP answer does (2xx, partial success, retryable, permanent). What
-// every HTTP exporter shares (slow, stuck, truncated, closed, absent servers) is in
-// http_export_test.cc. Every span ends up exported or counted.
+// what a partial success counts. What every HTTP exporter shares (OTLP's retryable
+// statuses, a permanent one with its google.rpc.Status message, slow, stuck, truncated,
+// closed, absent servers) is in http_export_test.cc. Every span ends up exported or counted.
 
 #include <gtest/gtest.h>
 
@@ -122,41 +122,6 @@ TEST(OtlpExporter, PostsJsonWhenAskedTo) {
   EXPECT_EQ(spans.items()[1].find("name")->string(), "span 1");
   EXPECT_EQ(spans.items()[1].find("traceId")->string().size(), 32u);
   EXPECT_EQ(provider.stats().spans_exported, 2u);
-}
-
-TEST(OtlpExporter, RetriesWhatOtlpSaysToRetry) {
-  TestHttpServer server;
-  server.script({reply("503 Service Unavailable", "", "Retry-After: 0\r\n"),
-                 reply("429 Too Many Requests", "", "Retry-After: 0\r\n"), reply("200 OK")});
-  Said said;
-  TracerProvider provider(otlp_options(server, said));
-  record(provider, 4);
-  ASSERT_TRUE(provider.force_flush());
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_exported, 4u);
-  EXPECT_EQ(s.requests_retried, 2u);
-  EXPECT_EQ(s.requests_sent, 1u);
-  EXPECT_EQ(server.requests().size(), 3u);
-  EXPECT_EQ(body_of(server.requests()[0]), body_of(server.requests()[2])) << "the same request, sent again";
-}
-
-TEST(OtlpExporter, APermanentErrorIsCountedAndReportedWithTheServersMessage) {
-  TestHttpServer server;
-  // google.rpc.Status {code = 3, message = "bad span"}
-  const std::string status("\x08\x03\x12\x08" "bad span", 12);
-  server.set_reply(reply("400 Bad Request", status, "Content-Type: application/x-protobuf\r\n"));
-  Said said;
-  TracerProvider provider(otlp_options(server, said));
-  record(provider, 5);
-  EXPECT_FALSE(provider.force_flush());
-  const TracerStats s = provider.stats();
-  EXPECT_EQ(s.spans_failed, 5u);
-  EXPECT_EQ(s.requests_failed, 1u);
-  EXPECT_EQ(s.requests_retried, 0u);
-  EXPECT_EQ(server.requests().size(), 1u);
-  const std::vector<std::string> failed = said.of(DiagnosticCode::kExportFailed);
-  ASSERT_EQ(failed.size(), 1u);
-  EXPECT_EQ(failed[0], "5 spans to " + server.url("/v1/traces") + " failed: HTTP 400: bad span");
 }
 
 TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {

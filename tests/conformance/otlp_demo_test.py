@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import otlp_judge  # noqa: E402
@@ -25,9 +24,8 @@ def main():
     sys.path.insert(0, otlp_judge.generate(a.protos, a.cache))
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-    receiver = otlp_judge_tracer.Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    base = "http://127.0.0.1:%d" % receiver.server_address[1]
+    receiver = otlp_judge_tracer.otlp_receiver()
+    base = receiver.start()
     env = dict(os.environ, OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT=base)
     env.pop("OTEL_SERVICE_NAME", None)
     run = subprocess.run([a.demo], env=env, capture_output=True, text=True, timeout=120)

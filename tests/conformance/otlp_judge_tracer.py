@@ -8,54 +8,25 @@ an empty ExportTraceServiceResponse, as a collector does.
 """
 
 import argparse
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import http_receiver  # noqa: E402
 import otlp_judge  # noqa: E402
 
 
-class Receiver(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.bodies = []  # (path, content type, body)
-        self.lock = threading.Lock()
+def otlp_answer(content_type):
+    """200 with an empty ExportTraceServiceResponse, in the request's encoding."""
+    if content_type == "application/json":
+        return 200, "application/json", b"{}"
+    return 200, "application/x-protobuf", b""
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        else:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        with self.server.lock:
-            self.server.bodies.append((self.path, self.headers.get("Content-Type"), body))
-        json_body = self.headers.get("Content-Type") == "application/json"
-        answer = b"{}" if json_body else b""
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json" if json_body else "application/x-protobuf")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
+def otlp_receiver():
+    return http_receiver.Receiver(otlp_answer)
 
 
 def attributes(kvs):
@@ -137,9 +108,8 @@ def main():
     from google.protobuf import json_format
     from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    endpoint = "http://127.0.0.1:%d/v1/traces" % receiver.server_address[1]
+    receiver = otlp_receiver()
+    endpoint = receiver.start() + "/v1/traces"
     run = subprocess.run([a.emitter, endpoint, a.protocol], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, "emitter exited %d: %s" % (run.returncode, run.stderr)
     ids = json.loads(run.stdout)

@@ -44,6 +44,21 @@ def prepare_js(cache):
 
 
 
+class Diff:
+    """One field of one span where litetrace and the JS peer differ."""
+
+    def __init__(self, span, what, ours, theirs):
+        self.span, self.what, self.ours, self.theirs = span, what, ours, theirs
+
+    def __str__(self):
+        return "%-16s %-28s litetrace %-40s js %s" % (self.span, self.what, short(self.ours), short(self.theirs))
+
+
+def short(v):
+    text = "-" if v is None else str(v)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
 def judge_differences(diffs, table, readme_path, count):
     """Explains each difference by the first rule of `table` that matches, prints them all
     and the rules, and fails (returns 1) on a difference no rule explains or on a choice of

@@ -17,14 +17,13 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 sys.path.insert(0, HERE)
 import otlp_judge  # noqa: E402
 import otlp_judge_tracer  # noqa: E402
-from crosscheck import judge_differences, prepare_js  # noqa: E402
+from crosscheck import Diff, judge_differences, prepare_js  # noqa: E402
 
 SDK_IDENTITY = ("telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.version")
 
@@ -76,19 +75,6 @@ def normalize(bodies, pb):
                         "status": (s.status.code, s.status.message),
                     }
     return spans, resource, scopes
-
-
-class Diff:
-    def __init__(self, span, what, ours, theirs):
-        self.span, self.what, self.ours, self.theirs = span, what, ours, theirs
-
-    def __str__(self):
-        return "%-16s %-28s litetrace %-40s js %s" % (self.span, self.what, short(self.ours), short(self.theirs))
-
-
-def short(v):
-    text = "-" if v is None else str(v)
-    return text if len(text) <= 70 else text[:67] + "..."
 
 
 def differences(ours, theirs):
@@ -171,9 +157,8 @@ def main():
     results = []
     for command, cwd in (([a.emitter, scenario_path, "--otlp"], None),
                          (["node", "otlp_peer.js", scenario_path], peer_dir)):
-        receiver = otlp_judge_tracer.Receiver()
-        threading.Thread(target=receiver.serve_forever, daemon=True).start()
-        url = "http://127.0.0.1:%d/v1/traces" % receiver.server_address[1]
+        receiver = otlp_judge_tracer.otlp_receiver()
+        url = receiver.start() + "/v1/traces"
         p = subprocess.run(command + [url], cwd=cwd, capture_output=True, text=True, timeout=120)
         receiver.shutdown()
         assert p.returncode == 0, "%s exited %d\n%s" % (command, p.returncode, p.stderr)

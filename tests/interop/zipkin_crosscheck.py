@@ -13,51 +13,16 @@ be in README.md. Anything else fails the test.
 """
 
 import argparse
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from crosscheck import judge_differences, prepare_js  # noqa: E402
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.bodies = []
-        self.lock = threading.Lock()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":  # as Node.js may send
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        else:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        with self.server.lock:
-            self.server.bodies.append((self.path, self.headers.get("Content-Type", ""), body))
-        self.send_response(202)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
+sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+import http_receiver  # noqa: E402
+from crosscheck import Diff, judge_differences, prepare_js  # noqa: E402
 
 
 def normalize(bodies):
@@ -76,19 +41,6 @@ def normalize(bodies):
             fields["tags"] = dict(s["tags"])
         out[s["name"]] = fields
     return out
-
-
-class Diff:
-    def __init__(self, span, what, ours, theirs):
-        self.span, self.what, self.ours, self.theirs = span, what, ours, theirs
-
-    def __str__(self):
-        return "%-16s %-28s litetrace %-40s js %s" % (self.span, self.what, short(self.ours), short(self.theirs))
-
-
-def short(v):
-    text = "-" if v is None else str(v)
-    return text if len(text) <= 70 else text[:67] + "..."
 
 
 def differences(ours, theirs):
@@ -234,9 +186,8 @@ def main():
     results = []
     for command, cwd in (([a.emitter, scenario_path, "--zipkin"], None),
                          (["node", "zipkin_peer.js", scenario_path], peer_dir)):
-        receiver = Receiver()
-        threading.Thread(target=receiver.serve_forever, daemon=True).start()
-        url = "http://127.0.0.1:%d/api/v2/spans" % receiver.server_address[1]
+        receiver = http_receiver.Receiver(lambda content_type: (202, None, b""))  # as Zipkin answers
+        url = receiver.start() + "/api/v2/spans"
         p = subprocess.run(command + [url], cwd=cwd, capture_output=True, text=True, timeout=120)
         receiver.shutdown()
         assert p.returncode == 0, "%s exited %d\n%s" % (command, p.returncode, p.stderr)
