@@ -76,6 +76,20 @@ std::string basic_authorization(const std::string& user, const std::string& pass
   return out;
 }
 
+// An HTTP exporter's sender: to `endpoint` (checked by the provider), one export within
+// `timeout`, max_export_batch_size spans a request.
+HttpExportOptions http_export_options(const TracerProviderOptions& options, const std::string& endpoint,
+                                      std::chrono::milliseconds timeout, const char* thread_name) {
+  HttpExportOptions o;
+  std::string unused;
+  parse_http_url(endpoint, o.url, &unused);
+  o.endpoint = endpoint;
+  o.timeout = timeout;
+  o.max_batch_spans = options.max_export_batch_size;
+  o.thread_name = thread_name;
+  return o;
+}
+
 // The sink options.exporter names.
 std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
                                     DiagnosticReporter* reporter) {
@@ -85,14 +99,9 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
       return std::make_unique<ConsoleSink>(ProcessView(options.service_name, process_tags(options)).process, clock,
                                            stderr);
     case TracesExporter::kOtlp: {
-      HttpExportOptions o;
-      std::string unused;
-      parse_http_url(options.otlp_endpoint, o.url, &unused);  // checked by the provider
-      o.endpoint = options.otlp_endpoint;
+      HttpExportOptions o =
+          http_export_options(options, options.otlp_endpoint, options.otlp_timeout, "litetrace-otlp");
       o.headers = options.otlp_headers;
-      o.timeout = options.otlp_timeout;
-      o.max_batch_spans = options.max_export_batch_size;
-      o.thread_name = "litetrace-otlp";
       otlp::FormatOptions f;
       f.json = options.otlp_protocol == OtlpProtocol::kHttpJson;
       f.service_name = options.service_name;
@@ -101,13 +110,8 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
                                               options.on_diagnostic);
     }
     case TracesExporter::kZipkin: {
-      HttpExportOptions o;
-      std::string unused;
-      parse_http_url(options.zipkin_endpoint, o.url, &unused);  // checked by the provider
-      o.endpoint = options.zipkin_endpoint;
-      o.timeout = options.zipkin_timeout;
-      o.max_batch_spans = options.max_export_batch_size;
-      o.thread_name = "litetrace-zipkin";
+      HttpExportOptions o =
+          http_export_options(options, options.zipkin_endpoint, options.zipkin_timeout, "litetrace-zipkin");
       zipkin::FormatOptions f;
       f.service_name = options.service_name;
       f.resource_attributes = options.resource_attributes;
@@ -117,17 +121,12 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
     }
     case TracesExporter::kJaeger:
       if (options.jaeger_protocol == JaegerProtocol::kHttpThriftBinary) {
-        HttpExportOptions o;
-        std::string unused;
-        parse_http_url(options.jaeger_endpoint, o.url, &unused);  // checked by the provider
-        o.endpoint = options.jaeger_endpoint;
+        HttpExportOptions o =
+            http_export_options(options, options.jaeger_endpoint, options.jaeger_timeout, "litetrace-jhttp");
         if (!options.jaeger_user.empty()) {
           o.headers.emplace_back("Authorization",
                                  basic_authorization(options.jaeger_user, options.jaeger_password));
         }
-        o.timeout = options.jaeger_timeout;
-        o.max_batch_spans = options.max_export_batch_size;
-        o.thread_name = "litetrace-jhttp";
         const ProcessView process(options.service_name, process_tags(options));
         return std::make_unique<HttpExportSink>(
             std::move(o), std::make_unique<JaegerHttpFormat>(process.process, clock, options.jaeger_max_request_bytes),
