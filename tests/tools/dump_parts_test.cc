@@ -1,6 +1,7 @@
-// litetrace-dump's OTLP/HTTP side, piece by piece: the HTTP request parser (every place a
-// request can be cut between two reads, every way it can be malformed) and the OTLP request
-// decoder (protobuf and JSON agree; what each front end must accept and refuse).
+// litetrace-dump's HTTP side, piece by piece: the HTTP request parser (every place a
+// request can be cut between two reads, every way it can be malformed), the OTLP request
+// decoder (protobuf and JSON agree; what each front end must accept and refuse) and the
+// Zipkin v2 decoder (what Jaeger's Zipkin receiver makes of each field).
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "otlp/otlp_encoder.h"
 #include "otlp/otlp_json.h"
 #include "otlp_request.h"
+#include "zipkin_request.h"
 
 namespace litetrace::tools {
 namespace {
@@ -164,7 +166,7 @@ struct Sample {
   }
 };
 
-TEST(ReceivedRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
+TEST(OtlpRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
   const Sample sample;
   ReceivedRequest from_protobuf;
   ReceivedRequest from_json;
@@ -210,7 +212,7 @@ TEST(ReceivedRequestDecoder, ProtobufAndJsonOfOneRequestPrintTheSame) {
             "{\"key\":\"why\",\"type\":\"string\",\"value\":\"timeout\"}]}]}]}");
 }
 
-TEST(ReceivedRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
+TEST(OtlpRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues) {
   const std::string body = R"({"resource_spans":[{"scope_spans":[{"spans":[{
     "trace_id":"0102030405060708090A0B0C0D0E0F10","span_id":"1112131415161718","name":"n",
     "kind":"SPAN_KIND_PRODUCER","start_time_unix_nano":1000,"endTimeUnixNano":"5000",
@@ -241,7 +243,7 @@ TEST(ReceivedRequestDecoder, JsonTakesProtoNamesEnumNamesNumbersAndNestedValues)
   EXPECT_EQ(s.tags[7].str, "");
 }
 
-TEST(ReceivedRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
+TEST(OtlpRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
   const std::string body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
     {"traceId":"0102","spanId":"1112131415161718","name":"short trace id"},
     {"traceId":"00000000000000000000000000000000","spanId":"1112131415161718","name":"zero trace id"},
@@ -256,7 +258,7 @@ TEST(ReceivedRequestDecoder, ASpanWithBadIdsIsRejectedAloneAndTheOthersKept) {
   EXPECT_EQ(r.batches[0].spans[0].operation_name, "kept");
 }
 
-TEST(ReceivedRequestDecoder, MalformedBodiesSayWhatAndWhere) {
+TEST(OtlpRequestDecoder, MalformedBodiesSayWhatAndWhere) {
   ReceivedRequest r;
   std::string error;
   // Span.name (field 5) as a varint.
@@ -277,6 +279,107 @@ TEST(ReceivedRequestDecoder, MalformedBodiesSayWhatAndWhere) {
   // Unknown fields are skipped, as protobuf and OTLP/JSON require.
   EXPECT_TRUE(decode_otlp_protobuf(std::string("\xf8\x01\x05", 3), r, &error)) << error;
   EXPECT_TRUE(decode_otlp_json(R"({"resourceSpans":[],"future":{"x":1}})", r, &error)) << error;
+}
+
+const detail::Tag* tag(const detail::Span& s, std::string_view key) {
+  for (const detail::Tag& t : s.tags) {
+    if (t.key == key) return &t;
+  }
+  return nullptr;
+}
+
+TEST(ZipkinRequestDecoder, SpansBecomeWhatJaegersZipkinReceiverMakesOfThem) {
+  const std::string body = R"([
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","id":"b7ad6b7169203331","parentId":"00f067aa0ba902b7",
+     "kind":"CLIENT","name":"get","timestamp":1700000000000001,"duration":25,
+     "localEndpoint":{"serviceName":"front"},
+     "remoteEndpoint":{"serviceName":"db","ipv4":"10.0.0.1","port":5432},
+     "annotations":[{"timestamp":1700000000000002,"value":"\"retry\":{\"n\":2,\"ok\":true,\"r\":0.5,\"otel.dropped_attributes_count\":1}"},
+                    {"timestamp":1700000000000003,"value":"cache miss"}],
+     "tags":{"otel.status_code":"ERROR","error":"reset","span.kind":"user","otel.dropped_events_count":"3","n":"7"},
+     "debug":true,"unknownMember":[1]},
+    {"traceId":"8448eb211c80319c","id":"00f067aa0ba902b7","localEndpoint":{"serviceName":"back"}},
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","id":"1111111111111111","localEndpoint":{"serviceName":"front"},
+     "tags":{"error":""}}])";
+  ReceivedRequest r;
+  std::string error;
+  ASSERT_TRUE(decode_zipkin_json(body, r, &error)) << error;
+  ASSERT_EQ(r.batches.size(), 2u);  // one per service, in the order they first appear
+  EXPECT_EQ(r.spans, 3u);
+  EXPECT_EQ(r.batches[0].process.service_name, "front");
+  EXPECT_EQ(r.batches[1].process.service_name, "back");
+  ASSERT_EQ(r.batches[0].spans.size(), 2u);
+
+  const detail::Span& s = r.batches[0].spans[0];
+  EXPECT_EQ(s.trace_id_high, 0x0af7651916cd43ddu);
+  EXPECT_EQ(s.trace_id_low, 0x8448eb211c80319cu);
+  EXPECT_EQ(s.span_id, 0xb7ad6b7169203331u);
+  EXPECT_EQ(s.parent_span_id, 0x00f067aa0ba902b7u);
+  EXPECT_EQ(s.operation_name, "get");
+  EXPECT_EQ(s.start_time_us, 1700000000000001);
+  EXPECT_EQ(s.duration_us, 25);
+  EXPECT_EQ(s.flags, detail::kFlagSampled | detail::kFlagDebug);
+  EXPECT_EQ(s.dropped_logs, 3u);
+  std::vector<std::string> keys;
+  for (const detail::Tag& t : s.tags) keys.emplace_back(t.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"span.kind", "otel.status_code", "otel.status_description", "error", "n",
+                                            "peer.service", "peer.ipv4", "peer.port"}));
+  EXPECT_EQ(tag(s, "span.kind")->str, "client");  // the kind's, not the tag's
+  EXPECT_EQ(tag(s, "otel.status_description")->str, "reset");
+  EXPECT_EQ(tag(s, "error")->type, detail::TagType::kBool);
+  EXPECT_EQ(tag(s, "n")->str, "7");  // Zipkin's tags are strings
+  EXPECT_EQ(tag(s, "peer.port")->vlong, 5432);
+  ASSERT_EQ(s.logs.size, 2u);
+  const detail::Log& retry = s.logs[0];
+  EXPECT_EQ(retry.timestamp_us, 1700000000000002);
+  ASSERT_EQ(retry.fields.size, 5u);
+  EXPECT_EQ(retry.fields[0].str, "retry");
+  EXPECT_EQ(retry.fields[1].key, "otel.dropped_attributes_count");  // where the Jaeger mapping puts it
+  EXPECT_EQ(retry.fields[2].vlong, 2);
+  EXPECT_TRUE(retry.fields[3].vbool);
+  EXPECT_EQ(retry.fields[4].vdouble, 0.5);
+  ASSERT_EQ(s.logs[1].fields.size, 1u);
+  EXPECT_EQ(s.logs[1].fields[0].str, "cache miss");  // not the event form: the text as it is
+
+  EXPECT_EQ(r.batches[1].spans[0].trace_id_high, 0u);  // 16 hex digits: a 64-bit trace id
+  const detail::Span& quiet = r.batches[0].spans[1];
+  ASSERT_EQ(quiet.tags.size, 1u);  // an empty error: a failure without a description
+  EXPECT_EQ(quiet.tags[0].key, "error");
+}
+
+TEST(ZipkinRequestDecoder, MalformedBodiesSayWhatAndWhere) {
+  const std::string ok = R"("traceId":"0af7651916cd43dd8448eb211c80319c","id":"b7ad6b7169203331")";
+  const struct {
+    std::string body;
+    const char* error;
+  } cases[] = {
+      {"{}", "the body is an object, not an array of spans"},
+      {"[1]", "[0] is a number, not a span object"},
+      {R"([{"id":"b7ad6b7169203331"}])", "[0] has no traceId"},
+      {R"([{"traceId":"0af7","id":"b7ad6b7169203331"}])", "[0].traceId \"0af7\" is not 16 or 32 hex digits"},
+      {R"([{"traceId":"0000000000000000","id":"b7ad6b7169203331"}])", "[0].traceId is all zeros"},
+      {"[{" + ok + R"(,"parentId":"xyz0000000000000"}])", "[0].parentId \"xyz0000000000000\" is not hex"},
+      {"[{" + ok + R"(,"timestamp":-1}])", "[0].timestamp is not a whole, non-negative number of microseconds"},
+      {"[{" + ok + R"(,"duration":1.5}])", "[0].duration is not a whole, non-negative number of microseconds"},
+      {"[{" + ok + R"(,"kind":"LOCAL"}])", "[0].kind \"LOCAL\" is not CLIENT, SERVER, PRODUCER or CONSUMER"},
+      {"[{" + ok + R"(,"tags":{"k":1}}])", "[0].tags.k is a number, not a string"},
+      {"[{" + ok + R"(,"remoteEndpoint":{"port":70000}}])", "[0].remoteEndpoint.port is not a port"},
+      {"[{" + ok + R"(,"annotations":[{"timestamp":1}]}])", "[0].annotations[0] has no value"},
+      {"[{" + ok + R"(,"name":7}])", "[0].name is a number, not a string"},
+  };
+  for (const auto& c : cases) {
+    ReceivedRequest r;
+    std::string error;
+    EXPECT_FALSE(decode_zipkin_json(c.body, r, &error)) << c.body;
+    EXPECT_EQ(error, c.error) << c.body;
+    EXPECT_TRUE(r.batches.empty());
+  }
+  ReceivedRequest r;
+  std::string error;
+  EXPECT_FALSE(decode_zipkin_json("[", r, &error));
+  EXPECT_NE(error.find("not JSON"), std::string::npos) << error;
+  EXPECT_TRUE(decode_zipkin_json("[]", r, &error)) << error;
+  EXPECT_EQ(r.spans, 0u);
 }
 
 }  // namespace
