@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,8 @@ const HttpExporter kZipkin{"Zipkin", "202 Accepted",
                            {"500 Internal Server Error", "503 Service Unavailable", "429 Too Many Requests"},
                            [] { return reply("400 Bad Request", "Expected a JSON_V2 encoded list"); },
                            "Expected a JSON_V2 encoded list"};
+
+void PrintTo(const HttpExporter& exporter, std::ostream* out) { *out << exporter.name; }
 
 class HttpExport : public ::testing::TestWithParam<HttpExporter> {
  protected:
