@@ -274,6 +274,18 @@ TEST(ProcessExit, AGlobalProviderFlushesSpansEndedByStaticAndThreadLocalDestruct
   EXPECT_EQ(run.names, (std::set<std::string>{"main", "main thread_local", "global span", "static destructor"}));
 }
 
+// The same with the global provider and a tracer a library fetched at static
+// initialization: what ends before the exit handler (main, thread_local destructors, static
+// objects constructed after the tracer) is flushed at exit; the rest is dropped, no crash.
+TEST(ProcessExit, TheInstalledGlobalProviderFlushesAtExitAfterLaterStaticsAreDestroyed) {
+  const ExitRun run = run_exit_program("installed-global");
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  EXPECT_EQ(run.names, (std::set<std::string>{"global: main", "global: main thread_local",
+                                              "global: ended by a static destructor",
+                                              "global: started by a static destructor"}));
+}
+
 TEST(ProcessExit, SpansOfAProviderAlreadyDestroyedAtExitAreDroppedWithoutACrash) {
   const ExitRun run = run_exit_program("provider-gone");
   ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;

@@ -210,22 +210,25 @@ class Scope {
 // Starts spans for one instrumentation scope (a library name and version, which Jaeger
 // shows as otel.scope.name / otel.scope.version). Cheap to copy; valid while its
 // TracerProvider's core lives (spans started after shutdown are dropped and counted).
+// A tracer from global_tracer() follows the global provider instead (below).
 class Tracer {
  public:
   Tracer() = default;
   // As OpenTelemetry's StartSpan(name, attributes, links, options).
   Span start_span(std::string_view name, Attributes attributes = {}, Links links = {},
-                  const StartSpanOptions& options = {}) noexcept;
-  Span start_span(std::string_view name, const StartSpanOptions& options) noexcept {
+                  const StartSpanOptions& options = {}) const noexcept;
+  Span start_span(std::string_view name, const StartSpanOptions& options) const noexcept {
     return start_span(name, {}, {}, options);
   }
 
  private:
   friend class TracerProvider;
-  Tracer(std::shared_ptr<detail::ProviderCore> core, const detail::TracerScope* scope)
-      : core_(std::move(core)), scope_(scope) {}
+  friend Tracer global_tracer(std::string_view scope_name, std::string_view scope_version);
+  Tracer(std::shared_ptr<detail::ProviderCore> core, const detail::TracerScope* scope, bool global = false)
+      : core_(std::move(core)), scope_(scope), global_(global) {}
   std::shared_ptr<detail::ProviderCore> core_;
   const detail::TracerScope* scope_ = nullptr;
+  bool global_ = false;  // core_ is empty: spans go to the global provider of the moment
 };
 
 // ---- the provider ----
@@ -385,7 +388,32 @@ class TracerProvider {
   const Propagator& propagator() const;
 
  private:
+  friend void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept;
   std::shared_ptr<detail::ProviderCore> core_;
 };
+
+// ---- the global provider ----
+//
+// For libraries, which should not make every application pass them a provider: a library
+// fetches its tracer once with global_tracer("its.name", "its version"), any time (at
+// static initialization too), and starts spans with it. Until the application installs a
+// provider with set_global_provider(), those spans are no-ops that cost a few nanoseconds
+// and carry the incoming context on unchanged (the parent's, so propagation still works);
+// from then on the same Tracer records to that provider, with the library's scope name
+// (OpenTelemetry's proxy tracer). Replacing or removing (nullptr) the provider is
+// thread-safe; a span ends on the provider it started on. Recording through a global
+// tracer takes no lock and no reference count per span: each thread holds the installed
+// provider's core from its first global span after each change until it sees the next
+// change or exits.
+//
+// The global provider is never destroyed, so global tracers work during static
+// destruction. At exit it is shut down (flushed) once, by an atexit handler registered by
+// the first global_tracer() or set_global_provider() call: static objects constructed
+// after that call record to it from their destructors; spans ended after the handler ran
+// are dropped and counted.
+void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept;
+// The installed provider, or nullptr.
+std::shared_ptr<TracerProvider> global_provider() noexcept;
+Tracer global_tracer(std::string_view scope_name, std::string_view scope_version = {});
 
 }  // namespace litetrace

@@ -3,6 +3,8 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <deque>
 #include <new>
 
 #include "core/diagnostic_reporter.h"
@@ -32,6 +34,7 @@ struct ThreadRegistration {
 // never runs key destructors at exit(), so spans ended by static destructors find theirs.
 struct ThreadRegistrations {
   std::vector<ThreadRegistration> list;
+  std::shared_ptr<ProviderCore> global_core;  // what GlobalCache::core points to
 };
 
 thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destructible
@@ -46,6 +49,10 @@ std::vector<std::shared_ptr<ProviderCore>>& parked_cores() {
 
 void release_registrations(void* p) {
   t_registrations = nullptr;
+  // The global core's hold goes with the registrations: a span started later (by another
+  // key's destructor) looks it up again, and holds it again.
+  GlobalCache::seen = 0;
+  GlobalCache::core = nullptr;
   std::unique_ptr<ThreadRegistrations> registrations(static_cast<ThreadRegistrations*>(p));
   for (ThreadRegistration& r : registrations->list) {
     r.core->retire(r.state);
@@ -300,12 +307,88 @@ void ProviderCore::restart_after_fork() {
 
 const TracerScope* ProviderCore::scope(std::string_view name, std::string_view version) {
   restart_after_fork();
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const TracerScope& s : scopes_) {
+  return intern_scope(name, version);
+}
+
+const TracerScope* intern_scope(std::string_view name, std::string_view version) {
+  static std::mutex mutex;
+  static auto* scopes = new std::deque<TracerScope>;  // never destroyed: records point into it
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const TracerScope& s : *scopes) {
     if (s.name == name && s.version == version) return &s;
   }
-  scopes_.push_back({std::string(name), std::string(version)});
-  return &scopes_.back();
+  scopes->push_back({std::string(name), std::string(version)});
+  return &scopes->back();
+}
+
+namespace {
+
+// The installed global provider. Never destroyed, so global tracers work in static
+// destructors; at exit the provider is shut down (flushed) by an atexit handler, and spans
+// ended after that are dropped and counted, as after any shutdown. The handler is
+// registered when the global machinery is first touched (the first global_tracer() or
+// set_global_provider()), so that it runs after the destructors of every static object
+// constructed later: a library's static tracer comes early, the application's objects
+// after it.
+struct GlobalProvider {
+  std::mutex mutex;
+  std::shared_ptr<TracerProvider> provider;
+  std::shared_ptr<ProviderCore> core;
+  bool exit_handler = false;
+};
+GlobalProvider& global_provider_state() {
+  static auto* state = new GlobalProvider;
+  return *state;
+}
+
+void shut_down_global_at_exit() {
+  std::shared_ptr<TracerProvider> provider;
+  {
+    GlobalProvider& g = global_provider_state();
+    std::lock_guard<std::mutex> lock(g.mutex);
+    provider = g.provider;
+  }
+  if (provider) provider->shutdown();
+}
+
+}  // namespace
+
+ProviderCore* global_core_slow() {
+  GlobalProvider& g = global_provider_state();
+  std::shared_ptr<ProviderCore> previous;  // let go of after the lock: a core's destructor takes others
+  std::lock_guard<std::mutex> lock(g.mutex);
+  // The generation is read under the lock that orders it with the core: the pair is one
+  // installation's.
+  const uint64_t generation = GlobalCache::generation.load(std::memory_order_relaxed);
+  std::shared_ptr<ProviderCore>& held = calling_thread_registrations().global_core;
+  previous = std::move(held);
+  held = g.core;
+  GlobalCache::core = held.get();
+  GlobalCache::seen = generation;
+  return GlobalCache::core;
+}
+
+void register_global_exit_handler() {
+  GlobalProvider& g = global_provider_state();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  if (!g.exit_handler) g.exit_handler = std::atexit(shut_down_global_at_exit) == 0;
+}
+
+std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
+                                               std::shared_ptr<ProviderCore> core) {
+  register_global_exit_handler();
+  GlobalProvider& g = global_provider_state();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  std::swap(g.provider, provider);
+  g.core = std::move(core);
+  GlobalCache::generation.fetch_add(1, std::memory_order_release);
+  return provider;  // the one replaced; the caller lets go of it outside the lock
+}
+
+std::shared_ptr<TracerProvider> installed_global() {
+  GlobalProvider& g = global_provider_state();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return g.provider;
 }
 
 ThreadState* ProviderCore::register_thread() {

@@ -19,7 +19,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +37,34 @@ class Batcher;
 // Lets go of shut-down cores with no span open that the calling thread still holds, and of
 // those parked by exited threads. Called as threads register and as providers are destroyed.
 void release_finished_cores();
+
+// One TracerScope per name and version in the whole process, never freed: providers and
+// global tracers share them, so a scope is one pointer on every wire (OTLP groups spans by
+// it) and a record's scope outlives any provider.
+const TracerScope* intern_scope(std::string_view name, std::string_view version);
+
+// The global provider (set_global_provider) as the calling thread sees it: its core, or
+// nullptr when none is installed. The thread holds the core (a shared_ptr kept with its
+// registrations) from the first span it starts through a global tracer after each change
+// until the next change it sees, so a core it uses cannot go while it does: no lock and
+// no reference count per span, one atomic load.
+struct GlobalCache {
+  static inline std::atomic<uint64_t> generation{1};  // changes with every set_global_provider
+  static inline thread_local uint64_t seen = 0;       // the generation `core` is of
+  static inline thread_local ProviderCore* core = nullptr;
+};
+ProviderCore* global_core_slow();
+// Installs `provider` (its core: `core`) as the global one, or none; returns the one it
+// replaces. Thread-safe.
+std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
+                                               std::shared_ptr<ProviderCore> core);
+std::shared_ptr<TracerProvider> installed_global();
+// At exit, the global provider is shut down (flushed); registered once, by the first call.
+void register_global_exit_handler();
+inline ProviderCore* global_core() {
+  if (GlobalCache::seen == GlobalCache::generation.load(std::memory_order_acquire)) return GlobalCache::core;
+  return global_core_slow();
+}
 
 struct ThreadCounters {
   uint64_t started = 0;
@@ -171,7 +198,6 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::shared_ptr<const Propagator> propagator_;
 
   mutable std::mutex mutex_;  // guards everything below until the atomics
-  std::deque<TracerScope> scopes_;
   std::vector<ThreadState*> threads_;
   ThreadCounters retired_counters_;
   uint64_t unsent_after_stop_ = 0;  // committed to a ring after the batcher's last pass

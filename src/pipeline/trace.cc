@@ -389,11 +389,19 @@ SpanContext Scope::current() noexcept { return t_current; }
 // ---- Tracer ----
 
 LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes attributes, Links links,
-                        const StartSpanOptions& options) noexcept {
+                        const StartSpanOptions& options) const noexcept {
   Span span;
   detail::ProviderCore* core = core_.get();
-  if (core == nullptr) return span;
   const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? SpanContext{} : t_current;
+  if (core == nullptr) {
+    if (global_) core = detail::global_core();
+    if (core == nullptr) {
+      // No provider (yet): a no-op span that carries its parent's context on, so the
+      // trace continues through this process (OpenTelemetry's non-recording span).
+      span.context_ = parent;
+      return span;
+    }
+  }
   detail::IdGenerator& ids = detail::thread_id_generator();
   ids.check_fork();
   SpanContext& ctx = span.context_;
@@ -493,6 +501,19 @@ TracerProvider::~TracerProvider() {
 
 Tracer TracerProvider::tracer(std::string_view scope_name, std::string_view scope_version) {
   return Tracer(core_, core_->scope(scope_name, scope_version));
+}
+
+void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept {
+  std::shared_ptr<detail::ProviderCore> core = provider ? provider->core_ : nullptr;
+  // The one replaced goes here, outside the global's lock (its destructor shuts it down).
+  const std::shared_ptr<TracerProvider> replaced = detail::install_global(std::move(provider), std::move(core));
+}
+
+std::shared_ptr<TracerProvider> global_provider() noexcept { return detail::installed_global(); }
+
+Tracer global_tracer(std::string_view scope_name, std::string_view scope_version) {
+  detail::register_global_exit_handler();
+  return Tracer(nullptr, detail::intern_scope(scope_name, scope_version), /*global=*/true);
 }
 
 bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return core_->force_flush(timeout); }

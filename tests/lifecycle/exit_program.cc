@@ -4,6 +4,10 @@
 //   exit_program global-provider PORT   a global provider flushes at exit what main, the
 //                                       main thread's thread_local destructors and static
 //                                       destructors that run before its own recorded
+//   exit_program installed-global PORT  the same through set_global_provider() and a tracer
+//                                       from global_tracer() fetched at static initialization:
+//                                       flushed at exit, after the destructors of the static
+//                                       objects constructed after that tracer
 //   exit_program provider-gone PORT     the provider is destroyed at the end of main; spans
 //                                       ended or started by static destructors are dropped
 //   exit_program out-of-memory PORT     under an address-space limit no 1 GiB ring fits in:
@@ -15,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -46,6 +51,13 @@ LateUser g_before_provider;
 
 thread_local LateUser t_main_thread_local;
 
+// A library's tracer, fetched during static initialization, before any provider exists;
+// g_global_after is constructed before it (destroyed after the exit handler), and
+// g_global_before after it (destroyed before the handler).
+LateUser g_global_after;
+const Tracer g_library_tracer = litetrace::global_tracer("exit.library", "1.0");
+LateUser g_global_before;
+
 litetrace::TracerProviderOptions options(const char* port) {
   litetrace::TracerProviderOptions o;
   o.service_name = "exit-program";
@@ -69,6 +81,20 @@ int main(int argc, char** argv) {
     g_before_provider.started_name = "static destructor";
     t_main_thread_local.span = tracer.start_span("main thread_local");
     tracer.start_span("main").end();
+    return 0;
+  }
+  if (mode == "installed-global") {
+    t_main_thread_local.span = g_library_tracer.start_span("dropped: no provider yet");
+    if (t_main_thread_local.span.is_recording()) return 4;
+    litetrace::set_global_provider(std::make_shared<TracerProvider>(options(argv[2])));  // never shut down explicitly
+    g_global_after.tracer = g_library_tracer;
+    g_global_after.span = g_library_tracer.start_span("dropped: ended after the exit handler");
+    g_global_after.started_name = "dropped: started after the exit handler";
+    g_global_before.tracer = g_library_tracer;
+    g_global_before.span = g_library_tracer.start_span("global: ended by a static destructor");
+    g_global_before.started_name = "global: started by a static destructor";
+    t_main_thread_local.span = g_library_tracer.start_span("global: main thread_local");
+    g_library_tracer.start_span("global: main").end();
     return 0;
   }
   if (mode == "provider-gone") {
