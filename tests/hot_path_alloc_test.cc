@@ -1,6 +1,7 @@
 // The hot path allocates nothing once a thread has started its first span: a counting
-// global operator new watches start_span, set_attribute, add_event, add_link, set_status
-// and end on a warm thread.
+// global operator new watches start_span, set_attribute (arrays too), set_attributes,
+// add_event, add_link (with attributes), record_exception, set_status and end on a warm
+// thread.
 //
 // Its own executable, because replacing operator new is program-wide.
 
@@ -44,12 +45,17 @@ void record_typical_spans(Tracer& tracer, const SpanContext& link, int n) {
   for (int i = 0; i < n; ++i) {
     StartSpanOptions so;
     so.kind = SpanKind::kServer;
-    Span parent = tracer.start_span("GET /users/{id}", {{"http.method", "GET"}, {"http.status_code", 200}}, {link}, so);
+    Span parent = tracer.start_span("GET /users/{id}", {{"http.method", "GET"}, {"http.status_code", 200}}, {{link, {{"link.kind", "cause"}}}}, so);
     Scope scope(parent);
     parent.set_attribute("user.id", static_cast<int64_t>(i));
     parent.set_attribute("cache.hit", i % 2 == 0);
     parent.set_attribute("load", 0.5);
     parent.add_event("retry", {{"attempt", 2}});
+    parent.set_attribute("http.request.header.accept", {"text/html", "application/json"});
+    parent.set_attribute("ports", {80, 443});
+    parent.set_attributes({{"a", 1}, {"b", {true, false}}});
+    parent.add_link(link, {{"reason", "batch"}});
+    parent.record_exception("timeout_error", "no answer in 5 s");
     {
       Span child = tracer.start_span("SELECT users");
       child.set_attribute("db.system", "postgresql");

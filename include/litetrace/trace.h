@@ -78,11 +78,39 @@ struct Bytes {
   size_t size = 0;
 };
 
-// An attribute value: string, bool, integer, double or bytes. Strings are copied when the
-// value is recorded, so the caller's storage may go away right after the call.
+// A read-only view of an array: a pointer and a count (C++17 has no std::span). Made from
+// a pointer and a count, a C array or a std::vector; it points into the caller's storage,
+// which must last as long as the call that takes the view.
+template <typename T>
+class ArrayView {
+ public:
+  constexpr ArrayView() = default;
+  constexpr ArrayView(const T* data, size_t size) : data_(data), size_(size) {}
+  template <size_t N>
+  constexpr ArrayView(const T (&array)[N]) : data_(array), size_(N) {}
+  template <typename Allocator>
+  ArrayView(const std::vector<T, Allocator>& v) : data_(v.data()), size_(v.size()) {}
+
+  constexpr const T* data() const { return data_; }
+  constexpr size_t size() const { return size_; }
+  constexpr const T* begin() const { return data_; }
+  constexpr const T* end() const { return data_ + size_; }
+
+ private:
+  const T* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// An attribute value: string, bool, integer, double or bytes, or an array of strings,
+// bools, integers or doubles. Strings are copied when the value is recorded, so the
+// caller's storage may go away right after the call. A braced list is an array of what it
+// holds: {1, 2} of integers, {"a", "b"} of strings, {true} of bools, {0.5} of doubles.
 class AttributeValue {
  public:
-  enum class Type : uint8_t { kString, kBool, kInt64, kDouble, kBytes };
+  enum class Type : uint8_t { kString, kBool, kInt64, kDouble, kBytes, kStringArray, kBoolArray, kInt64Array,
+                              kDoubleArray };
+  // How an array's elements are held in the caller's storage.
+  enum class Elements : uint8_t { kNone, kStringViews, kStrings, kCStrings, kBools, kInts, kInt64s, kDoubles };
 
   AttributeValue(std::string_view v) : type_(Type::kString), str_(v) {}
   AttributeValue(const char* v) : type_(Type::kString), str_(v) {}
@@ -94,16 +122,58 @@ class AttributeValue {
   AttributeValue(float v) : type_(Type::kDouble), d_(v) {}
   AttributeValue(Bytes v) : type_(Type::kBytes), str_(static_cast<const char*>(v.data), v.size) {}
 
+  AttributeValue(ArrayView<std::string_view> v) : AttributeValue(Type::kStringArray, Elements::kStringViews, v) {}
+  AttributeValue(ArrayView<std::string> v) : AttributeValue(Type::kStringArray, Elements::kStrings, v) {}
+  AttributeValue(ArrayView<bool> v) : AttributeValue(Type::kBoolArray, Elements::kBools, v) {}
+  AttributeValue(ArrayView<int64_t> v) : AttributeValue(Type::kInt64Array, Elements::kInt64s, v) {}
+  AttributeValue(ArrayView<double> v) : AttributeValue(Type::kDoubleArray, Elements::kDoubles, v) {}
+  template <typename A>
+  AttributeValue(const std::vector<std::string_view, A>& v)
+      : AttributeValue(ArrayView<std::string_view>(v.data(), v.size())) {}
+  template <typename A>
+  AttributeValue(const std::vector<std::string, A>& v)
+      : AttributeValue(ArrayView<std::string>(v.data(), v.size())) {}
+  template <typename A>
+  AttributeValue(const std::vector<int64_t, A>& v)
+      : AttributeValue(ArrayView<int64_t>(v.data(), v.size())) {}
+  template <typename A>
+  AttributeValue(const std::vector<double, A>& v)
+      : AttributeValue(ArrayView<double>(v.data(), v.size())) {}
+  // Braced lists, each element type its own, so that each list is the array it looks like.
+  AttributeValue(std::initializer_list<std::string_view> v)
+      : AttributeValue(Type::kStringArray, Elements::kStringViews, ArrayView<std::string_view>(v.begin(), v.size())) {}
+  AttributeValue(std::initializer_list<const char*> v)
+      : AttributeValue(Type::kStringArray, Elements::kCStrings, ArrayView<const char*>(v.begin(), v.size())) {}
+  AttributeValue(std::initializer_list<bool> v)
+      : AttributeValue(Type::kBoolArray, Elements::kBools, ArrayView<bool>(v.begin(), v.size())) {}
+  AttributeValue(std::initializer_list<int> v)
+      : AttributeValue(Type::kInt64Array, Elements::kInts, ArrayView<int>(v.begin(), v.size())) {}
+  AttributeValue(std::initializer_list<int64_t> v)
+      : AttributeValue(Type::kInt64Array, Elements::kInt64s, ArrayView<int64_t>(v.begin(), v.size())) {}
+  AttributeValue(std::initializer_list<double> v)
+      : AttributeValue(Type::kDoubleArray, Elements::kDoubles, ArrayView<double>(v.begin(), v.size())) {}
+
   Type type() const { return type_; }
   std::string_view string_value() const { return str_; }  // kString and kBytes
   bool bool_value() const { return i_ != 0; }
   int64_t int64_value() const { return i_; }
   double double_value() const { return d_; }
+  bool is_array() const { return elements_ != Elements::kNone; }
+  // An array's elements: how they are held, where, and how many.
+  Elements elements() const { return elements_; }
+  const void* array_data() const { return array_; }
+  size_t array_size() const { return static_cast<size_t>(i_); }
 
  private:
+  template <typename T>
+  AttributeValue(Type type, Elements elements, ArrayView<T> v)
+      : type_(type), elements_(elements), array_(v.data()), i_(static_cast<int64_t>(v.size())) {}
+
   Type type_;
+  Elements elements_ = Elements::kNone;
   std::string_view str_;
-  int64_t i_ = 0;
+  const void* array_ = nullptr;
+  int64_t i_ = 0;  // the value of kBool and kInt64; an array's size
   double d_ = 0;
 };
 
@@ -134,7 +204,15 @@ struct StartSpanOptions {
   std::string_view trace_state;
 };
 
-using Links = std::initializer_list<SpanContext>;
+// A link to another span: its context and, optionally, attributes of the link itself
+// (kept on OTLP; see the README for Jaeger and Zipkin). A SpanContext alone is a Link.
+struct Link {
+  Link(const SpanContext& c, Attributes a = {}) : context(c), attributes(a) {}  // NOLINT: implicit by design
+  SpanContext context;
+  Attributes attributes;
+};
+
+using Links = std::initializer_list<Link>;
 
 // A span being recorded. Ends when end() is called or when it is destroyed. Movable,
 // not copyable. A default-constructed or non-recording Span accepts every call and does
@@ -168,9 +246,36 @@ class Span {
   void set_attribute(std::string_view key, float value) noexcept { set_attribute(key, static_cast<double>(value)); }
   void set_attribute(std::string_view key, Bytes value) noexcept;
   void set_attribute(std::string_view key, const AttributeValue& value) noexcept;
+  // Arrays from braced lists: {1, 2} is an array of integers, {"a", "b"} of strings (a
+  // std::string parameter would otherwise take {"a", "b"} as two iterators). Vectors and
+  // ArrayViews go through AttributeValue.
+  void set_attribute(std::string_view key, std::initializer_list<std::string_view> values) noexcept {
+    set_attribute(key, AttributeValue(values));
+  }
+  void set_attribute(std::string_view key, std::initializer_list<const char*> values) noexcept {
+    set_attribute(key, AttributeValue(values));
+  }
+  void set_attribute(std::string_view key, std::initializer_list<bool> values) noexcept {
+    set_attribute(key, AttributeValue(values));
+  }
+  void set_attribute(std::string_view key, std::initializer_list<int> values) noexcept {
+    set_attribute(key, AttributeValue(values));
+  }
+  void set_attribute(std::string_view key, std::initializer_list<int64_t> values) noexcept {
+    set_attribute(key, AttributeValue(values));
+  }
+  void set_attribute(std::string_view key, std::initializer_list<double> values) noexcept {
+    set_attribute(key, AttributeValue(values));
+  }
+  // Each attribute of the list, in order, as set_attribute() would.
+  void set_attributes(Attributes attributes) noexcept;
   void add_event(std::string_view name, Attributes attributes = {}) noexcept;
   void add_event(std::string_view name, SystemTime time, Attributes attributes = {}) noexcept;
-  void add_link(const SpanContext& context) noexcept;
+  // An event named "exception" with exception.type, exception.message and
+  // exception.stacktrace (those given), as the semantic conventions say. The span's
+  // status is left as it is.
+  void record_exception(std::string_view type, std::string_view message, std::string_view stacktrace = {}) noexcept;
+  void add_link(const SpanContext& context, Attributes attributes = {}) noexcept;
   // Unset < Error < Ok, as in OpenTelemetry: Ok is final, Unset never overrides.
   void set_status(StatusCode code, std::string_view description = {}) noexcept;
   void update_name(std::string_view name) noexcept;
@@ -300,6 +405,7 @@ struct TracerProviderOptions {
   size_t max_events = 128;                // 0 to 65535
   size_t max_links = 128;                 // 0 to 65535
   size_t max_attributes_per_event = 128;  // 0 to 65535
+  size_t max_attributes_per_link = 128;   // 0 to 65535; a link's own, never the span's count
   size_t max_attribute_length = 0;  // 0 = unlimited, up to 2^32 - 1; longer strings are truncated
 
   // Which spans are recorded (sampler.h). nullptr: the parent's decision, else sampled

@@ -334,6 +334,7 @@ TracerProviderOptions options_from_environment(FunctionRef<const char*(std::stri
   env.read_count("OTEL_SPAN_EVENT_COUNT_LIMIT", 0, kMaxCountLimit, o.max_events);
   env.read_count("OTEL_SPAN_LINK_COUNT_LIMIT", 0, kMaxCountLimit, o.max_links);
   env.read_count("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0, kMaxCountLimit, o.max_attributes_per_event);
+  env.read_count("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 0, kMaxCountLimit, o.max_attributes_per_link);
 
   if (const std::string_view v = env.get("OTEL_PROPAGATORS"); !v.empty()) {
     std::string why;

@@ -20,19 +20,81 @@ struct RecordAttribute {
   std::string_view key;
   ValueType type = ValueType::kString;
   // Only the field of `type` is set.
-  std::string_view bytes;  // kString and kBytes
+  std::string_view bytes;  // kString and kBytes; an array's elements (for_each_element)
   int64_t integer = 0;     // kInt64, and kBool as 0 or 1
   double number = 0;       // kDouble
 };
+
+// An array attribute's element count.
+inline size_t element_count(const RecordAttribute& a) {
+  switch (a.type) {
+    case ValueType::kBoolArray: return a.bytes.size();
+    case ValueType::kInt64Array:
+    case ValueType::kDoubleArray: return a.bytes.size() / 8;
+    case ValueType::kStringArray: {
+      size_t n = 0;
+      for (size_t at = 0; at + 4 <= a.bytes.size(); ++n) {
+        uint32_t length;
+        std::memcpy(&length, a.bytes.data() + at, 4);
+        at += 4 + length;
+      }
+      return n;
+    }
+    default: return 0;
+  }
+}
+
+// Calls f(element) for each element of an array attribute, in order; each element is a
+// RecordAttribute of the scalar type (kString, kBool, kInt64, kDouble) without a key.
+template <typename F>
+void for_each_element(const RecordAttribute& a, F f) {
+  RecordAttribute e;
+  const char* p = a.bytes.data();
+  const char* const end = p + a.bytes.size();
+  switch (a.type) {
+    case ValueType::kBoolArray:
+      e.type = ValueType::kBool;
+      for (; p < end; ++p) {
+        e.integer = *p != 0 ? 1 : 0;
+        f(e);
+      }
+      return;
+    case ValueType::kInt64Array:
+      e.type = ValueType::kInt64;
+      for (; p + 8 <= end; p += 8) {
+        std::memcpy(&e.integer, p, 8);
+        f(e);
+      }
+      return;
+    case ValueType::kDoubleArray:
+      e.type = ValueType::kDouble;
+      for (; p + 8 <= end; p += 8) {
+        std::memcpy(&e.number, p, 8);
+        f(e);
+      }
+      return;
+    case ValueType::kStringArray:
+      e.type = ValueType::kString;
+      while (p + 4 <= end) {
+        uint32_t length;
+        std::memcpy(&length, p, 4);
+        e.bytes = std::string_view(p + 4, length);
+        p += 4 + length;
+        f(e);
+      }
+      return;
+    default: return;
+  }
+}
 
 // One live item; which fields mean something depends on `kind`.
 struct RecordItem {
   ItemKind kind = ItemKind::kName;
   std::string_view text;       // kName, kStatusDescription, kTraceState, and a kEvent's name
-  RecordAttribute attribute;   // kAttribute, kEventAttribute (of the kEvent before it)
+  RecordAttribute attribute;   // kAttribute, kEventAttribute, kLinkAttribute (of the kEvent or kLink before it)
   bool time_is_unix_ns = false;  // kEvent: `time` is Unix ns, else counter ticks
   uint64_t time = 0;             // kEvent
-  uint16_t dropped = 0;          // kEvent: attributes the event dropped
+  uint16_t dropped = 0;          // kEvent, kLink: attributes it dropped
   uint8_t trace_flags = 0;       // kLink: the linked context's W3C flags
   bool remote = false;           // kLink: the linked context came from another process
   uint64_t trace_id_high = 0;    // kLink
@@ -50,6 +112,10 @@ class RecordReader {
 
   const SpanRecordHeader& header() const { return header_; }
 
+  // Whether the next item is of `kind`: the attributes of an event or a link follow it
+  // directly (they are never replaced, so no dead item comes between).
+  bool next_is(ItemKind kind) const { return p_ < end_ && static_cast<ItemKind>(*p_) == kind; }
+
   // The next live item, in the order the span recorded them (dead items are skipped);
   // false at the end.
   bool next(RecordItem& item) {
@@ -59,6 +125,7 @@ class RecordReader {
       switch (kind) {
         case ItemKind::kAttribute:
         case ItemKind::kEventAttribute:
+        case ItemKind::kLinkAttribute:
           read_attribute(item.attribute);
           return true;
         case ItemKind::kDeadAttribute:
@@ -89,6 +156,7 @@ class RecordReader {
           item.trace_id_high = get<uint64_t>(p_);
           item.trace_id_low = get<uint64_t>(p_);
           item.span_id = get<uint64_t>(p_);
+          item.dropped = get<uint16_t>(p_);
           return true;
       }
       p_ = end_;  // cannot happen: only Span writes records
@@ -101,14 +169,13 @@ class RecordReader {
     const auto head = get<AttributeItemHead>(p_);
     a.type = static_cast<ValueType>(head.type);  // only the fields of this type are set
     switch (a.type) {
-      case ValueType::kString:
-      case ValueType::kBytes:
-        a.key = get_bytes(p_, head.key_length);
-        a.bytes = get_bytes(p_, head.value_length);
-        return;
       case ValueType::kBool:
       case ValueType::kInt64: a.integer = get<int64_t>(p_); break;
       case ValueType::kDouble: a.number = get<double>(p_); break;
+      default:  // strings, bytes and arrays
+        a.key = get_bytes(p_, head.key_length);
+        a.bytes = get_bytes(p_, head.value_length);
+        return;
     }
     a.key = get_bytes(p_, head.key_length);
   }

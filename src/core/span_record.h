@@ -35,10 +35,12 @@ enum class ItemKind : uint8_t {
   kEvent,              // u8 explicit time, u64 time, u16 dropped attributes, u16 name length, name;
                       // then its kEventAttributes
   kEventAttribute,     // as kAttribute, belonging to the event before it
-  kLink,               // u8 trace flags, u8 remote, u64 trace id high, u64 low, u64 span id
+  kLink,               // u8 trace flags, u8 remote, u64 trace id high, u64 low, u64 span id,
+                      // u16 dropped attributes; then its kLinkAttributes
   kStatusDescription,  // u16 length, bytes
   kDeadText,           // a replaced kName or kStatusDescription, as they are laid out
   kTraceState,         // u16 length, bytes: the parent's W3C tracestate, when it has one
+  kLinkAttribute,      // as kAttribute, belonging to the link before it
 };
 
 // Replaced items stay in place, marked dead, until they make up half the items; then the
@@ -46,14 +48,18 @@ enum class ItemKind : uint8_t {
 // what it holds, never by how often it was changed.
 inline bool is_dead(ItemKind k) { return k == ItemKind::kDeadAttribute || k == ItemKind::kDeadText; }
 
-// Attribute value types in items; the same numbering as AttributeValue::Type.
-enum class ValueType : uint8_t { kString, kBool, kInt64, kDouble, kBytes };
+// Attribute value types in items; the same numbering as AttributeValue::Type. An array's
+// value bytes are its elements back to back: a byte (0 or 1) per bool, 8 bytes per int64 or
+// double (as in memory), and per string a u32 length and the bytes.
+enum class ValueType : uint8_t { kString, kBool, kInt64, kDouble, kBytes, kStringArray, kBoolArray, kInt64Array,
+                                 kDoubleArray };
+inline bool is_array(ValueType t) { return t >= ValueType::kStringArray; }
 
 enum TimeFlags : uint8_t { kStartIsUnixNs = 1, kEndIsUnixNs = 2 };
 
 // The fixed start of an attribute item (one 8-byte store on the hot path).
 struct AttributeItemHead {
-  uint8_t kind;        // ItemKind::kAttribute, kDeadAttribute or kEventAttribute
+  uint8_t kind;        // ItemKind::kAttribute, kDeadAttribute, kEventAttribute or kLinkAttribute
   uint8_t type;        // ValueType
   uint16_t key_length;
   uint32_t value_length;  // string and bytes values; 0 for scalars

@@ -1,21 +1,35 @@
 #include "jaeger/span_mapper.h"
 
+#include "core/array_json.h"
 #include "core/record_reader.h"
+#include "core/text.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
 namespace {
 
-Tag to_tag(const RecordAttribute& a) {
+Tag to_tag(const RecordAttribute& a, std::deque<std::string>& texts) {
   switch (a.type) {
     case ValueType::kString: return Tag::string(a.key, a.bytes);
     case ValueType::kBytes: return Tag::binary(a.key, a.bytes);
     case ValueType::kBool: return Tag::boolean(a.key, a.integer != 0);
     case ValueType::kInt64: return Tag::int64(a.key, a.integer);
     case ValueType::kDouble: return Tag::float64(a.key, a.number);
+    default: break;
   }
-  return Tag::string(a.key, a.bytes);
+  // An array: a string tag holding the JSON list, as the specification says for formats
+  // without arrays.
+  std::string& text = texts.emplace_back();
+  append_array_json(text, a);
+  return Tag::string(a.key, text);
+}
+
+std::string_view hex_text(std::deque<std::string>& texts, uint64_t high, uint64_t low, bool wide) {
+  std::string& text = texts.emplace_back();
+  if (wide) append_hex(text, high, 16);
+  append_hex(text, low, 16);
+  return text;
 }
 
 int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
@@ -32,6 +46,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
   log_field_begin_.clear();
   log_fields_.clear();
   refs_.clear();
+  texts_.clear();
+  link_logs_.clear();
   span_ = Span{};
 
   std::string_view name;
@@ -41,7 +57,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
   while (reader.next(item)) {
     switch (item.kind) {
       case ItemKind::kName: name = item.text; break;
-      case ItemKind::kAttribute: user_tags_.push_back(to_tag(item.attribute)); break;
+      case ItemKind::kAttribute: user_tags_.push_back(to_tag(item.attribute, texts_)); break;
       case ItemKind::kEvent: {
         event_dropped = item.dropped;
         Log log;
@@ -55,8 +71,9 @@ const Span& SpanMapper::map(const uint8_t* record) {
         break;
       }
       case ItemKind::kEventAttribute:
+      case ItemKind::kLinkAttribute:
         if (event_dropped == 0 || item.attribute.key != "otel.dropped_attributes_count") {
-          log_fields_.push_back(to_tag(item.attribute));
+          log_fields_.push_back(to_tag(item.attribute, texts_));
         }
         break;
       case ItemKind::kLink: {
@@ -67,6 +84,19 @@ const Span& SpanMapper::map(const uint8_t* record) {
         ref.trace_id_low = item.trace_id_low;
         ref.span_id = item.span_id;
         refs_.push_back(ref);
+        // Its attributes (which follow it) have no place in a reference: they go to a log
+        // of their own, at the span's start, with the link's ids. A link without any gets
+        // no log.
+        event_dropped = item.dropped;
+        if (reader.next_is(ItemKind::kLinkAttribute) || item.dropped != 0) {
+          link_logs_.push_back(logs_.size());
+          logs_.push_back(Log{});
+          log_field_begin_.push_back(log_fields_.size());
+          log_fields_.push_back(Tag::string("event", "link"));
+          log_fields_.push_back(Tag::string("trace_id", hex_text(texts_, item.trace_id_high, item.trace_id_low, true)));
+          log_fields_.push_back(Tag::string("span_id", hex_text(texts_, 0, item.span_id, false)));
+          if (item.dropped != 0) log_fields_.push_back(Tag::int64("otel.dropped_attributes_count", item.dropped));
+        }
         break;
       }
       case ItemKind::kStatusDescription: status_description = item.text; break;
@@ -144,6 +174,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
   span_.references = {refs_.data(), refs_.size()};
   span_.flags = h.trace_flags & (kFlagSampled | kFlagDebug);
   span_.start_time_us = to_us(times.start_unix_ns);
+  for (const size_t i : link_logs_) logs_[i].timestamp_us = span_.start_time_us;
   span_.duration_us = (times.duration_ns + 999) / 1000;
   span_.tags = {tags_.data(), tags_.size()};
   span_.logs = {logs_.data(), logs_.size()};

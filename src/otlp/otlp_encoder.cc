@@ -22,7 +22,8 @@ constexpr uint32_t kLinkTraceId = 1, kLinkSpanId = 2, kLinkTraceState = 3, kLink
                    kLinkDroppedAttributes = 5, kLinkFlags = 6;
 constexpr uint32_t kStatusMessage = 2, kStatusCode = 3;
 constexpr uint32_t kKeyValueKey = 1, kKeyValueValue = 2;
-constexpr uint32_t kAnyString = 1, kAnyBool = 2, kAnyInt = 3, kAnyDouble = 4, kAnyBytes = 7;
+constexpr uint32_t kAnyString = 1, kAnyBool = 2, kAnyInt = 3, kAnyDouble = 4, kAnyArray = 5, kAnyBytes = 7;
+constexpr uint32_t kArrayValues = 1;
 }  // namespace f
 
 constexpr size_t kTraceIdBytes = 16;
@@ -90,12 +91,14 @@ size_t scope_body_size(const InstrumentationScope& scope) {
   return optional_bytes_size(f::kScopeName, scope.name) + optional_bytes_size(f::kScopeVersion, scope.version);
 }
 
-// A KeyValue's body at `p`, in room claimed for exactly body_size(kv) bytes.
-uint8_t* put_key_value_body(uint8_t* p, const KeyValue& kv, size_t value_body) {
-  if (!kv.key.empty()) p = ProtoWriter::put_bytes_field(p, f::kKeyValueKey, kv.key);
-  p = ProtoWriter::put_tag(p, f::kKeyValueValue, WireType::kLengthDelimited);
-  p = ProtoWriter::put_varint(p, value_body);
-  const AnyValue& v = kv.value;
+size_t array_body_size(Slice<AnyValue> values) {
+  size_t n = 0;
+  for (const AnyValue& v : values) n += length_delimited_field_size(f::kArrayValues, body_size(v));
+  return n;
+}
+
+// An AnyValue's body at `p`, in room claimed for it.
+uint8_t* put_any_value_body(uint8_t* p, const AnyValue& v) {
   switch (v.type) {
     case ValueType::kString: return ProtoWriter::put_bytes_field(p, f::kAnyString, v.bytes);
     case ValueType::kBool:
@@ -111,8 +114,26 @@ uint8_t* put_key_value_body(uint8_t* p, const KeyValue& kv, size_t value_body) {
       return ProtoWriter::put_fixed(p, bits, 8);
     }
     case ValueType::kBytes: return ProtoWriter::put_bytes_field(p, f::kAnyBytes, v.bytes);
+    case ValueType::kArray: {
+      p = ProtoWriter::put_tag(p, f::kAnyArray, WireType::kLengthDelimited);
+      p = ProtoWriter::put_varint(p, array_body_size(v.values));
+      for (const AnyValue& element : v.values) {
+        p = ProtoWriter::put_tag(p, f::kArrayValues, WireType::kLengthDelimited);
+        p = ProtoWriter::put_varint(p, body_size(element));
+        p = put_any_value_body(p, element);
+      }
+      return p;
+    }
   }
   return p;
+}
+
+// A KeyValue's body at `p`, in room claimed for exactly body_size(kv) bytes.
+uint8_t* put_key_value_body(uint8_t* p, const KeyValue& kv, size_t value_body) {
+  if (!kv.key.empty()) p = ProtoWriter::put_bytes_field(p, f::kKeyValueKey, kv.key);
+  p = ProtoWriter::put_tag(p, f::kKeyValueValue, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, value_body);
+  return put_any_value_body(p, kv.value);
 }
 
 // An attribute as one whole field: sized, then written with one bounds check (the hot part
@@ -159,6 +180,7 @@ size_t body_size(const AnyValue& v) {
     case ValueType::kInt: return int64_field_size(f::kAnyInt, v.integer);
     case ValueType::kDouble: return fixed64_field_size(f::kAnyDouble);
     case ValueType::kBytes: return length_delimited_field_size(f::kAnyBytes, v.bytes.size());
+    case ValueType::kArray: return length_delimited_field_size(f::kAnyArray, array_body_size(v.values));
   }
   return 0;
 }

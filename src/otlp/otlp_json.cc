@@ -151,6 +151,30 @@ void trace_id(JsonOut& j, const char* key, const TraceId& id) {
 }
 void span_id(JsonOut& j, const char* key, uint64_t id) { j.hex(key, &id, 1); }
 
+// An AnyValue's member, inside its object.
+void any_value(JsonOut& j, const AnyValue& v) {
+  switch (v.type) {
+    case ValueType::kString: j.string("stringValue", v.bytes); break;
+    case ValueType::kBool: j.boolean("boolValue", v.boolean); break;
+    case ValueType::kInt: j.long_string("intValue", v.integer); break;
+    case ValueType::kDouble: j.real("doubleValue", v.number); break;
+    case ValueType::kBytes: j.base64("bytesValue", v.bytes); break;
+    case ValueType::kArray:
+      j.object_member("arrayValue");
+      if (!v.values.empty()) {
+        j.begin_array("values");
+        for (const AnyValue& element : v.values) {
+          j.element_object();
+          any_value(j, element);
+          j.end_object();
+        }
+        j.end_array();
+      }
+      j.end_object();
+      break;
+  }
+}
+
 void attributes(JsonOut& j, const char* key, Slice<KeyValue> list) {
   if (list.empty()) return;
   j.begin_array(key);
@@ -158,13 +182,7 @@ void attributes(JsonOut& j, const char* key, Slice<KeyValue> list) {
     j.element_object();
     if (!kv.key.empty()) j.string("key", kv.key);
     j.object_member("value");
-    switch (kv.value.type) {
-      case ValueType::kString: j.string("stringValue", kv.value.bytes); break;
-      case ValueType::kBool: j.boolean("boolValue", kv.value.boolean); break;
-      case ValueType::kInt: j.long_string("intValue", kv.value.integer); break;
-      case ValueType::kDouble: j.real("doubleValue", kv.value.number); break;
-      case ValueType::kBytes: j.base64("bytesValue", kv.value.bytes); break;
-    }
+    any_value(j, kv.value);
     j.end_object();
     j.end_object();
   }

@@ -80,18 +80,25 @@ bool RequestBuilder::build(Slice<KeyValue> resource, ByteBuffer& body) {
 }
 
 void RequestBuilder::map(const uint8_t* record, Span& out) {
-  const auto to_value = [](const RecordAttribute& a, std::string_view string) {
+  const auto scalar = [&](const RecordAttribute& a) {
     switch (a.type) {  // the record's value types (span_record.h)
-      case detail::ValueType::kString: return AnyValue::string(string);
+      case detail::ValueType::kString: return AnyValue::string(text(a.bytes));
       case detail::ValueType::kBytes: return AnyValue::binary(a.bytes);
       case detail::ValueType::kBool: return AnyValue::of(a.integer != 0);
       case detail::ValueType::kInt64: return AnyValue::of(a.integer);
       case detail::ValueType::kDouble: return AnyValue::of(a.number);
+      default: return AnyValue::string({});
     }
-    return AnyValue::string(string);
   };
   const auto attribute = [&](const RecordAttribute& a) -> KeyValue {
-    return {text(a.key), to_value(a, a.type == detail::ValueType::kString ? text(a.bytes) : std::string_view())};
+    if (!is_array(a.type)) return {text(a.key), scalar(a)};
+    // An ArrayValue: its elements go to array_values_, which may still grow; where they
+    // start is kept in `integer` until the lists are final.
+    AnyValue v = AnyValue::array({nullptr, 0});
+    v.integer = static_cast<int64_t>(array_values_.size());
+    for_each_element(a, [&](const RecordAttribute& e) { array_values_.push_back(scalar(e)); });
+    v.values.size = array_values_.size() - static_cast<size_t>(v.integer);
+    return {text(a.key), v};
   };
 
   attributes_.clear();
@@ -99,6 +106,9 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
   event_attribute_begin_.clear();
   events_.clear();
   links_.clear();
+  link_attributes_.clear();
+  link_attribute_begin_.clear();
+  array_values_.clear();
   // One pass. The span's own attributes and the events' go to separate lists (set_attribute()
   // may come between events); the events' slices are set once the lists are final.
   RecordReader reader(record);
@@ -125,16 +135,30 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
         l.trace_id = {item.trace_id_high, item.trace_id_low};
         l.span_id = item.span_id;
         l.flags = context_flags(item.trace_flags, item.remote);
+        l.dropped_attributes_count = item.dropped;
         links_.push_back(l);
+        link_attribute_begin_.push_back(link_attributes_.size());
         break;
       }
+      case ItemKind::kLinkAttribute: link_attributes_.push_back(attribute(item.attribute)); break;
       default: break;
+    }
+  }
+  // The lists are final: arrays get their elements, events and links their attributes.
+  for (std::vector<KeyValue>* list : {&attributes_, &event_attributes_, &link_attributes_}) {
+    for (KeyValue& kv : *list) {
+      if (kv.value.type == ValueType::kArray) kv.value.values.data = array_values_.data() + kv.value.integer;
     }
   }
   for (size_t i = 0; i < events_.size(); ++i) {
     const size_t first = event_attribute_begin_[i];
     const size_t last = i + 1 < events_.size() ? event_attribute_begin_[i + 1] : event_attributes_.size();
     events_[i].attributes = {event_attributes_.data() + first, last - first};
+  }
+  for (size_t i = 0; i < links_.size(); ++i) {
+    const size_t first = link_attribute_begin_[i];
+    const size_t last = i + 1 < links_.size() ? link_attribute_begin_[i + 1] : link_attributes_.size();
+    links_[i].attributes = {link_attributes_.data() + first, last - first};
   }
   out.attributes = {attributes_.data(), attributes_.size()};
   out.events = {events_.data(), events_.size()};

@@ -6,8 +6,9 @@
 // instrumentation scope; build() writes the request around them: one ScopeSpans per scope,
 // in the order the scopes first appeared, spans in the order they ended. The mapping:
 // - ids, parent span id, the parent's tracestate, start and end in Unix ns, kind, status;
-// - attributes, events with their attributes and dropped counts, links, the three dropped
-//   counts, all as recorded (OTLP carries every value type as it is);
+// - attributes (arrays as ArrayValue), events and links with their attributes and dropped
+//   counts, the three dropped counts, all as recorded (OTLP carries every value type as it
+//   is);
 // - flags: the W3C sampled bit, and whether the parent (and each link) is remote
 //   (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK is always set: litetrace always knows);
 // - text that is not valid UTF-8 (protobuf requires it of string fields, and a collector
@@ -63,6 +64,9 @@ class RequestBuilder {
   std::vector<size_t> event_attribute_begin_;
   std::vector<Event> events_;
   std::vector<Link> links_;
+  std::vector<KeyValue> link_attributes_;
+  std::vector<size_t> link_attribute_begin_;
+  std::vector<AnyValue> array_values_;  // the elements of the span's array values
   std::deque<std::string> repaired_;  // text made valid UTF-8
   std::vector<EncodedScope> encoded_;
   std::string json_request_;

@@ -12,7 +12,7 @@
 namespace litetrace::detail::otlp {
 
 // AnyValue's oneof, for the value types litetrace records.
-enum class ValueType : uint8_t { kString, kBool, kInt, kDouble, kBytes };
+enum class ValueType : uint8_t { kString, kBool, kInt, kDouble, kBytes, kArray };
 
 struct AnyValue {
   ValueType type = ValueType::kString;
@@ -20,12 +20,14 @@ struct AnyValue {
   bool boolean = false;    // 2 bool_value
   int64_t integer = 0;     // 3 int_value
   double number = 0;       // 4 double_value
+  Slice<AnyValue> values;  // 5 array_value: ArrayValue.values (1)
 
-  static AnyValue string(std::string_view v) { return {ValueType::kString, v, false, 0, 0}; }
-  static AnyValue binary(std::string_view v) { return {ValueType::kBytes, v, false, 0, 0}; }
-  static AnyValue of(bool v) { return {ValueType::kBool, {}, v, 0, 0}; }
-  static AnyValue of(int64_t v) { return {ValueType::kInt, {}, false, v, 0}; }
-  static AnyValue of(double v) { return {ValueType::kDouble, {}, false, 0, v}; }
+  static AnyValue string(std::string_view v) { return {ValueType::kString, v, false, 0, 0, {}}; }
+  static AnyValue binary(std::string_view v) { return {ValueType::kBytes, v, false, 0, 0, {}}; }
+  static AnyValue of(bool v) { return {ValueType::kBool, {}, v, 0, 0, {}}; }
+  static AnyValue of(int64_t v) { return {ValueType::kInt, {}, false, v, 0, {}}; }
+  static AnyValue of(double v) { return {ValueType::kDouble, {}, false, 0, v, {}}; }
+  static AnyValue array(Slice<AnyValue> v) { return {ValueType::kArray, {}, false, 0, 0, v}; }
 };
 
 struct KeyValue {

@@ -182,6 +182,8 @@ void check_options(TracerProviderOptions& o) {
   o.max_links = in_range_or_default<size_t>("max_links", o.max_links, 0, kMaxCountLimit, d.max_links, e);
   o.max_attributes_per_event = in_range_or_default<size_t>("max_attributes_per_event", o.max_attributes_per_event, 0,
                                                            kMaxCountLimit, d.max_attributes_per_event, e);
+  o.max_attributes_per_link = in_range_or_default<size_t>("max_attributes_per_link", o.max_attributes_per_link, 0,
+                                                          kMaxCountLimit, d.max_attributes_per_link, e);
   o.max_attribute_length = in_range_or_default<size_t>("max_attribute_length", o.max_attribute_length, 0,
                                                        kMaxAttributeLengthLimit, d.max_attribute_length, e);
   o.otlp_timeout = in_range_or_default("otlp_timeout", o.otlp_timeout, std::chrono::milliseconds(1),

@@ -47,20 +47,103 @@ std::string_view truncate_bytes(std::string_view s, size_t limit) { return limit
 
 size_t clamp16(size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
 
+// kind, flags, remote, trace id, span id, dropped attributes (span_record.h).
+constexpr size_t kLinkItemSize = 1 + 1 + 1 + 16 + 8 + 2;
+constexpr size_t kLinkDroppedOffset = kLinkItemSize - 2;
+// kind, explicit time, time, dropped attributes, name length; then the name.
+constexpr size_t kEventHeadSize = 1 + 1 + 8 + 2 + 2;
+constexpr size_t kEventDroppedOffset = 1 + 1 + 8;
+
 uint64_t key_bit(std::string_view key) {
   const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
   return uint64_t{1} << (h & 63);
 }
 
 // An attribute's value as the item stream holds it: a string or bytes, or 8 bytes of a
-// scalar.
+// scalar, or an array's elements (written from the caller's storage by put_value()).
 struct ItemValue {
   ValueType type;
   uint64_t scalar = 0;
   std::string_view bytes;
+  const AttributeValue* array = nullptr;
+  size_t array_bytes = 0;  // the elements' size in the item
+  size_t max_length = 0;   // of each string element
+  size_t value_size() const { return array != nullptr ? array_bytes : bytes.size(); }
 };
 
+// Calls f(string_view) for each element of a string array, however the caller holds them.
+template <typename F>
+void for_each_string(const AttributeValue& v, F f) {
+  const size_t n = v.array_size();
+  switch (v.elements()) {
+    case AttributeValue::Elements::kStringViews:
+      for (size_t i = 0; i < n; ++i) f(static_cast<const std::string_view*>(v.array_data())[i]);
+      return;
+    case AttributeValue::Elements::kStrings:
+      for (size_t i = 0; i < n; ++i) f(std::string_view(static_cast<const std::string*>(v.array_data())[i]));
+      return;
+    case AttributeValue::Elements::kCStrings:
+      for (size_t i = 0; i < n; ++i) {
+        const char* s = static_cast<const char* const*>(v.array_data())[i];
+        f(s != nullptr ? std::string_view(s) : std::string_view());
+      }
+      return;
+    default: return;
+  }
+}
+
+// The size of an array's elements in the item: strings cut to `max_length` (0: none) at a
+// UTF-8 boundary, each after its u32 length.
+size_t array_bytes(const AttributeValue& v, size_t max_length) {
+  switch (v.type()) {
+    case AttributeValue::Type::kBoolArray: return v.array_size();
+    case AttributeValue::Type::kInt64Array:
+    case AttributeValue::Type::kDoubleArray: return 8 * v.array_size();
+    default: break;
+  }
+  size_t n = 0;
+  for_each_string(v, [&](std::string_view s) { n += 4 + truncate_utf8(s, max_length).size(); });
+  return n;
+}
+
+// Writes an array's elements as array_bytes() sized them.
+uint8_t* put_array(uint8_t* p, const AttributeValue& v, size_t max_length) {
+  const size_t n = v.array_size();
+  switch (v.elements()) {
+    case AttributeValue::Elements::kBools:
+      for (size_t i = 0; i < n; ++i) *p++ = static_cast<const bool*>(v.array_data())[i] ? 1 : 0;
+      return p;
+    case AttributeValue::Elements::kInts:
+      for (size_t i = 0; i < n; ++i) p = detail::put(p, int64_t{static_cast<const int*>(v.array_data())[i]});
+      return p;
+    case AttributeValue::Elements::kInt64s:
+    case AttributeValue::Elements::kDoubles:
+      if (n != 0) std::memcpy(p, v.array_data(), 8 * n);  // int64_t and double: 8 bytes each
+      return p + 8 * n;
+    default: break;
+  }
+  for_each_string(v, [&](std::string_view s) {
+    s = truncate_utf8(s, max_length);
+    p = detail::put(p, static_cast<uint32_t>(s.size()));
+    p = detail::put_bytes(p, s);
+  });
+  return p;
+}
+
+// The value bytes of a non-scalar item.
+uint8_t* put_value(uint8_t* p, const ItemValue& v) {
+  if (v.array != nullptr) return put_array(p, *v.array, v.max_length);
+  return detail::put_bytes(p, v.bytes);
+}
+
 ItemValue item_value(const AttributeValue& v, size_t max_length) {
+  if (v.is_array()) {
+    ItemValue item{static_cast<ValueType>(v.type())};
+    item.array = &v;
+    item.max_length = max_length;
+    item.array_bytes = array_bytes(v, max_length);
+    return item;
+  }
   switch (v.type()) {
     case AttributeValue::Type::kString: return {ValueType::kString, 0, truncate_utf8(v.string_value(), max_length)};
     case AttributeValue::Type::kBytes:
@@ -87,12 +170,13 @@ size_t item_size(const uint8_t* p) {
     case ItemKind::kDeadText: return 3 + detail::get<uint16_t>(q);
     case ItemKind::kAttribute:
     case ItemKind::kDeadAttribute:
-    case ItemKind::kEventAttribute: return detail::attribute_item_size(detail::get<detail::AttributeItemHead>(p));
+    case ItemKind::kEventAttribute:
+    case ItemKind::kLinkAttribute: return detail::attribute_item_size(detail::get<detail::AttributeItemHead>(p));
     case ItemKind::kEvent: {
-      q += 11;
-      return 1 + 9 + 2 + 2 + detail::get<uint16_t>(q);
+      q += kEventHeadSize - 3;
+      return kEventHeadSize + detail::get<uint16_t>(q);
     }
-    case ItemKind::kLink: return 1 + 2 + 24;
+    case ItemKind::kLink: return kLinkItemSize;
   }
   return 1;
 }
@@ -137,15 +221,16 @@ inline uint8_t* append_item(SpanBuffer& b, size_t n) {
 inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const ItemValue& v) {
   key = key.substr(0, clamp16(key.size()));
   const bool scalar = detail::is_scalar(v.type);
+  if (v.value_size() > UINT32_MAX) return 0;  // no item can say its length
   const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(v.type),
-                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.bytes.size())};
-  const size_t size = sizeof head + (scalar ? 8 : 0) + key.size() + v.bytes.size();
+                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.value_size())};
+  const size_t size = sizeof head + (scalar ? 8 : 0) + key.size() + v.value_size();
   uint8_t* p = append_item(b, size);
   if (p == nullptr) return 0;
   p = detail::put(p, head);
   if (scalar) p = detail::put(p, v.scalar);
   p = detail::put_bytes(p, key);
-  if (!scalar) detail::put_bytes(p, v.bytes);
+  if (!scalar) put_value(p, v);
   return size;
 }
 
@@ -168,14 +253,15 @@ uint8_t* find_attribute(SpanBuffer& b, std::string_view key) {
 bool replace_attribute(SpanBuffer& b, std::string_view key, const ItemValue& v) {
   uint8_t* old = find_attribute(b, key);
   if (old == nullptr) return false;
+  if (v.value_size() > UINT32_MAX) return false;
   const detail::AttributeItemHead head{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(v.type),
-                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.bytes.size())};
+                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.value_size())};
   const uint8_t* q = old;
   if (detail::attribute_item_size(detail::get<detail::AttributeItemHead>(q)) == detail::attribute_item_size(head)) {
     uint8_t* p = detail::put(old, head);
     if (detail::is_scalar(v.type)) p = detail::put(p, v.scalar);
     p += key.size();
-    if (!detail::is_scalar(v.type)) detail::put_bytes(p, v.bytes);
+    if (!detail::is_scalar(v.type)) put_value(p, v);
     return true;
   }
   kill_item(b, old, ItemKind::kDeadAttribute);
@@ -220,9 +306,48 @@ void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
   }
   if (kind == ItemKind::kName || !text.empty()) append_text(b, kind, text);
 }
-void append_link(SpanBuffer& b, const SpanContext& link) {
+// The attributes of the event or link just appended, as items of `kind`, at most `limit`
+// of them; what is over the limit (or finds no room) is counted in the u16 at
+// `dropped_offset` of that item. Keys are unique within an event or link, the last value
+// winning: an attribute whose key comes again later in the list is skipped. A key filter
+// finds the repeats in one pass unless two keys share a filter bit.
+void append_owned_attributes(SpanBuffer& b, ItemKind kind, Attributes attributes, size_t limit, size_t owner_size,
+                             size_t dropped_offset) {
+  uint64_t seen = 0;
+  uint64_t repeated = 0;
+  for (const Attribute& a : attributes) {
+    const uint64_t bit = key_bit(a.key.substr(0, clamp16(a.key.size())));
+    repeated |= seen & bit;
+    seen |= bit;
+  }
+  const auto comes_again = [&](const Attribute* a) {
+    if ((repeated & key_bit(a->key.substr(0, clamp16(a->key.size())))) == 0) return false;
+    for (const Attribute* later = a + 1; later != attributes.end(); ++later) {
+      if (later->key.substr(0, clamp16(later->key.size())) == a->key.substr(0, clamp16(a->key.size()))) return true;
+    }
+    return false;
+  };
+  size_t count = 0;
+  uint16_t dropped = 0;
+  size_t attribute_bytes = 0;
+  for (const Attribute& a : attributes) {
+    if (comes_again(&a)) continue;
+    const size_t n = count < limit ? append_attribute(b, kind, a.key, item_value(a.value, b.max_attribute_length)) : 0;
+    if (n == 0) {
+      if (dropped != UINT16_MAX) ++dropped;
+      continue;
+    }
+    attribute_bytes += n;
+    ++count;
+  }
+  // The owner and its attributes are the last items (a compaction keeps their order), so
+  // it is found from the end.
+  if (dropped != 0) std::memcpy(b.items + b.used - attribute_bytes - owner_size + dropped_offset, &dropped, 2);
+}
+
+void append_link(SpanBuffer& b, const SpanContext& link, Attributes attributes) {
   if (!link.valid()) return;
-  uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, 27) : nullptr;
+  uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, kLinkItemSize) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_links;
     return;
@@ -232,8 +357,13 @@ void append_link(SpanBuffer& b, const SpanContext& link) {
   p = detail::put(p, static_cast<uint8_t>(link.remote ? 1 : 0));
   p = detail::put(p, link.trace_id.high);
   p = detail::put(p, link.trace_id.low);
-  detail::put(p, link.span_id);
+  p = detail::put(p, link.span_id);
+  detail::put(p, uint16_t{0});  // the attributes this link drops, set below
   ++b.header.link_count;
+  if (attributes.size() != 0) {
+    append_owned_attributes(b, ItemKind::kLinkAttribute, attributes, b.core->options().max_attributes_per_link,
+                            kLinkItemSize, kLinkDroppedOffset);
+  }
 }
 
 }  // namespace
@@ -293,7 +423,7 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
   SpanBuffer& b = *buffer_;
   const TracerProviderOptions& o = b.core->options();
   name = name.substr(0, clamp16(name.size()));
-  const size_t event_size = 14 + name.size();
+  const size_t event_size = kEventHeadSize + name.size();
   uint8_t* p = b.header.event_count < o.max_events ? append_item(b, event_size) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_events;
@@ -307,48 +437,35 @@ void Span::add_event(std::string_view name, SystemTime time, Attributes attribut
   p = detail::put(p, static_cast<uint16_t>(name.size()));
   detail::put_bytes(p, name);
   ++b.header.event_count;
-  // Keys are unique within an event, the last value winning: an attribute whose key comes
-  // again later in the list is skipped. A key filter finds the repeats in one pass unless
-  // two keys share a filter bit.
-  uint64_t seen = 0;
-  uint64_t repeated = 0;
-  for (const Attribute& a : attributes) {
-    const uint64_t bit = key_bit(a.key.substr(0, clamp16(a.key.size())));
-    repeated |= seen & bit;
-    seen |= bit;
+  // What an event drops is counted on the event, not on the span.
+  append_owned_attributes(b, ItemKind::kEventAttribute, attributes, o.max_attributes_per_event, event_size,
+                          kEventDroppedOffset);
+}
+
+void Span::record_exception(std::string_view type, std::string_view message, std::string_view stacktrace) noexcept {
+  if (buffer_ == nullptr) return;
+  // The semantic conventions' attributes, those given; an empty list is a plain event.
+  Attribute all[] = {{"exception.type", type}, {"exception.message", message}, {"exception.stacktrace", stacktrace}};
+  Attribute given[3] = {all[0], all[1], all[2]};
+  size_t n = 0;
+  for (const Attribute& a : all) {
+    if (!a.value.string_value().empty()) given[n++] = a;
   }
-  const auto comes_again = [&](const Attribute* a) {
-    if ((repeated & key_bit(a->key.substr(0, clamp16(a->key.size())))) == 0) return false;
-    for (const Attribute* later = a + 1; later != attributes.end(); ++later) {
-      if (later->key.substr(0, clamp16(later->key.size())) == a->key.substr(0, clamp16(a->key.size()))) return true;
-    }
-    return false;
-  };
-  uint16_t count = 0;
-  uint16_t dropped = 0;
-  size_t attribute_bytes = 0;
-  for (const Attribute& a : attributes) {
-    if (comes_again(&a)) continue;
-    const size_t n = count < o.max_attributes_per_event
-                         ? append_attribute(b, ItemKind::kEventAttribute, a.key, item_value(a.value, b.max_attribute_length))
-                         : 0;
-    if (n == 0) {
-      if (dropped != UINT16_MAX) ++dropped;
-      continue;
-    }
-    attribute_bytes += n;
-    ++count;
-  }
-  // What an event drops is counted on the event, not on the span. The event and its
-  // attributes are the last items (a compaction keeps their order), so it is found from
-  // the end.
-  if (dropped != 0) {
-    std::memcpy(b.items + b.used - attribute_bytes - event_size + 10, &dropped, sizeof dropped);
+  switch (n) {
+    case 0: add_event("exception"); return;
+    case 1: add_event("exception", {given[0]}); return;
+    case 2: add_event("exception", {given[0], given[1]}); return;
+    default: add_event("exception", {given[0], given[1], given[2]}); return;
   }
 }
 
-void Span::add_link(const SpanContext& context) noexcept {
-  if (buffer_ != nullptr) append_link(*buffer_, context);
+void Span::set_attributes(Attributes attributes) noexcept {
+  if (buffer_ == nullptr) return;
+  for (const Attribute& a : attributes) set_attribute(a.key, a.value);
+}
+
+void Span::add_link(const SpanContext& context, Attributes attributes) noexcept {
+  if (buffer_ != nullptr) append_link(*buffer_, context, attributes);
 }
 
 void Span::set_status(StatusCode code, std::string_view description) noexcept {
@@ -481,7 +598,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
     append_text(*b, ItemKind::kTraceState, options.trace_state.substr(0, clamp16(options.trace_state.size())));
   }
   for (const Attribute& a : attributes) set_span_attribute(*b, a.key, item_value(a.value, b->max_attribute_length));
-  for (const SpanContext& link : links) append_link(*b, link);
+  for (const Link& link : links) append_link(*b, link.context, link.attributes);
   return span;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/array_json.h"
 #include "core/json_text.h"
 #include "litetrace/trace.h"
 
@@ -44,8 +45,14 @@ char* write_base64(char* p, std::string_view bytes) {
   return p;
 }
 
-// A tag's value: Zipkin's tags are strings.
-char* write_value_text(char* p, const RecordAttribute& a) {
+// A tag's value: Zipkin's tags are strings (an array's: its JSON list, written first into
+// `scratch`).
+char* write_value_text(char* p, const RecordAttribute& a, std::string& scratch) {
+  if (is_array(a.type)) {
+    scratch.clear();
+    append_array_json(scratch, a);
+    return write_json_string(p, scratch);
+  }
   switch (a.type) {
     case ValueType::kString: return write_json_string(p, a.bytes);
     case ValueType::kBool: return write_raw(p, a.integer != 0 ? "\"true\"" : "\"false\"");
@@ -56,27 +63,16 @@ char* write_value_text(char* p, const RecordAttribute& a) {
       *p++ = '"';
       return p;
     case ValueType::kBytes: return write_base64(p, a.bytes);
+    default: return p;
   }
-  return p;
 }
 
-// An event attribute's value inside an annotation's JSON: typed, as JSON has the types;
-// what JSON cannot hold (NaN, infinities, bytes) as a string.
+// An event attribute's value inside an annotation's JSON: typed, as JSON has the types
+// (arrays as lists); what JSON cannot hold (NaN, infinities, bytes) as a string.
 char* write_value_json(char* p, const RecordAttribute& a) {
-  switch (a.type) {
-    case ValueType::kString: return write_json_string(p, a.bytes);
-    case ValueType::kBool: return write_raw(p, a.integer != 0 ? "true" : "false");
-    case ValueType::kInt64: return write_int(p, a.integer);
-    case ValueType::kDouble: {
-      const bool finite = std::isfinite(a.number);
-      if (!finite) *p++ = '"';
-      p = write_double_text(p, a.number);
-      if (!finite) *p++ = '"';
-      return p;
-    }
-    case ValueType::kBytes: return write_base64(p, a.bytes);
-  }
-  return p;
+  if (a.type == ValueType::kBytes) return write_base64(p, a.bytes);
+  if (is_array(a.type)) return write_array_json(p, a);
+  return write_element_json(p, a);
 }
 
 // 8 lowercase hex digits of `v`, computed eight at a time: each nibble spread into a byte,
@@ -392,7 +388,7 @@ char* ZipkinFormat::write_tags(char* p, const Read& span) {
     separate();
     p = write_json_string(p, a.key);
     *p++ = ':';
-    p = write_value_text(p, a);
+    p = write_value_text(p, a, scratch_);
   }
   for (const auto& [k, v] : options_.resource_attributes) {
     if (taken(k) || find(attributes_, k) != nullptr) continue;

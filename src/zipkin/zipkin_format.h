@@ -20,7 +20,8 @@
 //   with server.socket.port), net.sock.peer.name, net.sock.peer.addr (an IP, with
 //   net.sock.peer.port), peer.hostname, peer.address, db.name;
 // - tags are strings: the attributes (booleans "true"/"false", integers in decimal,
-//   doubles in their shortest exact form with ".0" when whole, bytes in base64);
+//   doubles in their shortest exact form with ".0" when whole, bytes in base64, arrays as
+//   a JSON list);
 //   otel.status_code OK or ERROR, and on ERROR `error` set to the description ("" when
 //   there is none); an attribute `error` of false ("false") on a span that is not an
 //   error is left out, as Zipkin takes any `error` tag for a failure; otel.scope.name,
@@ -109,7 +110,8 @@ class ZipkinFormat final : public HttpRequestFormat {
   std::vector<RecordAttribute> attributes_;
   std::vector<RecordAttribute> event_attributes_;
   std::vector<Event> events_;
-  std::string inner_;  // an annotation's value before it is quoted
+  std::string inner_;    // an annotation's value before it is quoted
+  std::string scratch_;  // an array tag's JSON list before it is quoted
 };
 
 }  // namespace litetrace::detail::zipkin
