@@ -1,5 +1,6 @@
-// Golden bytes for the OTLP protobuf encoding: every AnyValue type, events, links, status,
-// the flags, and a whole ExportTraceServiceRequest worked out by hand from the protos.
+// Golden bytes for the OTLP protobuf encoding: every AnyValue type (arrays too), events,
+// links, status, the flags, and a whole ExportTraceServiceRequest worked out by hand from
+// the protos.
 
 #include "otlp/otlp_encoder.h"
 
@@ -39,6 +40,12 @@ TEST(OtlpEncoder, EveryValueType) {
                          "0a 01 'k' 12 04 3a 02 00 ff");
   // An empty key is proto3's default, so it is left out.
   LITETRACE_EXPECT_BYTES(key_value({"", AnyValue::of(true)}), "12 02 10 01");
+  // array_value (5): ArrayValue.values (1), each an AnyValue; an empty array is an empty
+  // ArrayValue, still present.
+  const AnyValue elements[] = {AnyValue::string("a"), AnyValue::of(int64_t{1})};
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::array({elements, 2})}),
+                         "0a 01 'k' 12 0b 2a 09 0a 03 0a 01 'a' 0a 02 18 01");
+  LITETRACE_EXPECT_BYTES(key_value({"k", AnyValue::array({nullptr, 0})}), "0a 01 'k' 12 02 2a 00");
 }
 
 TEST(OtlpEncoder, ASpanWithEverything) {

@@ -111,6 +111,21 @@ def main():
     assert ct["span.kind"] == (STRING, hexs("client")) and ct["otel.status_code"] == (STRING, hexs("OK"))
     assert "error" not in ct and ct["ok"] == (BOOL, True), ct
     assert "sampler.type" not in ct and "sampler.param" not in ct, ct
+    # Arrays: string tags holding the JSON list.
+    assert ct["ports"] == (STRING, hexs("[80,443]")), ct
+    assert ct["names"] == (STRING, hexs('["a","b\\"c"]')), ct
+    # A link with attributes: a FOLLOWS_FROM reference after the parent's CHILD_OF, and a
+    # log at the span's start with event=link, the link's ids and its attributes.
+    assert [(r.refType, r.spanId) for r in child.references] == [(0, root.spanId), (1, link_span_id)]
+    assert len(child.logs) == 2, child.logs
+    link_log = {f.key: thrift_judge.tag(f)[2] for f in child.logs[0].fields}
+    assert child.logs[0].timestamp == child.startTime, (child.logs[0].timestamp, child.startTime)
+    assert link_log["event"] == hexs("link") and link_log["reason"] == hexs("retry"), link_log
+    assert link_log["span_id"] == hexs("%016x" % (link_span_id & (2 ** 64 - 1))), link_log
+    assert len(bytes.fromhex(link_log["trace_id"])) == 32, link_log
+    exception = {f.key: thrift_judge.tag(f)[2] for f in child.logs[1].fields}
+    assert exception == {"event": hexs("exception"), "exception.type": hexs("io_error"),
+                         "exception.message": hexs("disk full")}, exception
     assert root.startTime <= child.startTime and child.startTime + child.duration <= root.startTime + root.duration + 1
     assert "span.kind" not in tags(linked) and linked.traceIdLow != root.traceIdLow
     print("3 spans through the public API decode as Jaeger expects\nPASSED")

@@ -29,12 +29,18 @@ def otlp_receiver():
     return http_receiver.Receiver(otlp_answer)
 
 
+def value(v):
+    which = v.WhichOneof("value")
+    if which == "array_value":
+        return (which, tuple(value(e) for e in v.array_value.values))
+    return (which, getattr(v, which))
+
+
 def attributes(kvs):
     out = {}
     for kv in kvs:
-        which = kv.value.WhichOneof("value")
         assert kv.key not in out, "attribute %r twice" % kv.key
-        out[kv.key] = (which, getattr(kv.value, which))
+        out[kv.key] = value(kv.value)
     return out
 
 
@@ -86,9 +92,19 @@ def judge(request, ids):
     check("child.start/end", (child.start_time_unix_nano, child.end_time_unix_nano),
           (1700000002000000000, 1700000002000001000))
     check("child.status", (child.status.code, child.status.message), (1, ""))
-    check("child.links", [(link.trace_id, link.span_id, link.flags) for link in child.links],
-          [(root_trace, ids["root_span"].to_bytes(8, "big"), 0x101),
-           (bytes.fromhex("0af7651916cd43dd8448eb211c80319c"), bytes.fromhex("b7ad6b7169203331"), 0x301)])
+    check("child.links", [(link.trace_id, link.span_id, link.flags, attributes(link.attributes),
+                           link.dropped_attributes_count) for link in child.links],
+          [(root_trace, ids["root_span"].to_bytes(8, "big"), 0x101, {}, 0),
+           (bytes.fromhex("0af7651916cd43dd8448eb211c80319c"), bytes.fromhex("b7ad6b7169203331"), 0x301,
+            {"link.reason": ("string_value", "retry"), "n": ("int_value", 1)}, 1)])
+    check("child.dropped_attributes_count", child.dropped_attributes_count, 0)  # the link's are its own
+    check("child.attributes (arrays)", attributes(child.attributes), {
+        "ports": ("array_value", (("int_value", 80), ("int_value", 443))),
+        "names": ("array_value", (("string_value", "a"), ("string_value", "b"))),
+        "flags": ("array_value", (("bool_value", True), ("bool_value", False))),
+        "ratios": ("array_value", (("double_value", 0.5), ("double_value", 2.0)))})
+    check("child.events", [(e.name, attributes(e.attributes)) for e in child.events],
+          [("batch", {"sizes": ("array_value", (("int_value", 3), ("int_value", 4)))})])
 
     bad = spans["bad \ufffd utf-8"]
     check("bad.attributes", attributes(bad.attributes), {"note": ("string_value", "caf\ufffd")})

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
                                                       : litetrace::OtlpProtocol::kHttpProtobuf;
   o.max_attributes = 5;
   o.max_attributes_per_event = 2;
+  o.max_attributes_per_link = 2;
   o.on_diagnostic = [](const litetrace::Diagnostic& d) {
     std::fprintf(stderr, "litetrace: %s\n", std::string(d.message).c_str());
   };
@@ -76,7 +77,13 @@ int main(int argc, char** argv) {
     so.parent = remote;
     so.trace_state = "vendor=abc,other=1";
     so.start_time = at_ns(1700000002000000000);
-    litetrace::Span child = tracer.start_span("child of remote", {}, {root_context, remote}, so);
+    litetrace::Span child = tracer.start_span(
+        "child of remote", {}, {root_context, {remote, {{"link.reason", "retry"}, {"n", 1}, {"over", true}}}}, so);
+    child.set_attribute("ports", {80, 443});
+    child.set_attribute("names", {"a", "b"});
+    child.set_attribute("flags", {true, false});
+    child.set_attribute("ratios", {0.5, 2.0});
+    child.add_event("batch", at_ns(1700000002000000500), {{"sizes", {3, 4}}});
     child.set_status(litetrace::StatusCode::kOk);
     child.end(at_ns(1700000002000001000));
   }

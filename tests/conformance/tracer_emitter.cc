@@ -57,6 +57,10 @@ int main(int argc, char** argv) {
       child_options.kind = litetrace::SpanKind::kClient;
       litetrace::Span child = tracer.start_span("child", child_options);
       child.set_attribute("ok", true);
+      child.set_attribute("ports", {80, 443});
+      child.set_attribute("names", {"a", "b\"c"});
+      child.add_link(link, {{"reason", "retry"}});
+      child.record_exception("io_error", "disk full");
       child.set_status(litetrace::StatusCode::kOk);
     }
   }

@@ -67,6 +67,10 @@ class Random {
 struct Value {
   litetrace::AttributeValue value{int64_t{0}};
   std::string storage;  // what a string or bytes value points into
+  std::vector<std::string> strings;  // or an array's elements
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  bool bools[4] = {};
   std::string json;
 };
 
@@ -90,7 +94,7 @@ class Generator {
                                              "/run/db.sock", "", "1.2.3"};
     const bool address = key.find("address") != std::string::npos || key.find("addr") != std::string::npos;
     const bool port = key.find("port") != std::string::npos;
-    const uint64_t type = address ? 0 : port ? (r_.chance(2) ? 2 : 0) : r_.below(6);
+    const uint64_t type = address ? 0 : port ? (r_.chance(2) ? 2 : 0) : r_.below(7);
     switch (type) {
       case 0: {
         v.storage = address ? std::string(r_.pick(kAddresses))
@@ -132,11 +136,45 @@ class Generator {
         v.json = "[\"double\"," + json_hex(d) + "]";
         return;
       }
-      default: {
+      case 5: {
         v.storage = r_.text(8);
         v.value = litetrace::AttributeValue(litetrace::Bytes{v.storage.data(), v.storage.size()});
         v.json = "[\"bytes\"," + json_hex(v.storage) + "]";
         return;
+      }
+      default: {  // an array, of 0 to 4 elements of one type
+        const size_t n = r_.below(5);
+        std::string elements;
+        const auto add = [&](const std::string& e) { elements += (elements.empty() ? "" : ",") + e; };
+        switch (r_.below(4)) {
+          case 0:
+            for (size_t i = 0; i < n; ++i) v.strings.push_back(r_.text(8));
+            for (const std::string& s : v.strings) add(json_hex(s));
+            v.value = litetrace::AttributeValue(v.strings);
+            v.json = "[\"string_array\",[" + elements + "]]";
+            return;
+          case 1:
+            for (size_t i = 0; i < n; ++i) v.bools[i] = r_.chance(2);
+            for (size_t i = 0; i < n; ++i) add(v.bools[i] ? "true" : "false");
+            v.value = litetrace::AttributeValue(litetrace::ArrayView<bool>(v.bools, n));
+            v.json = "[\"bool_array\",[" + elements + "]]";
+            return;
+          case 2:
+            for (size_t i = 0; i < n; ++i) v.ints.push_back(static_cast<int64_t>(r_.bits()));
+            for (const int64_t x : v.ints) add("\"" + std::to_string(x) + "\"");
+            v.value = litetrace::AttributeValue(v.ints);
+            v.json = "[\"int_array\",[" + elements + "]]";
+            return;
+          default: {
+            static const double kDoubles[] = {-0.0, 2.0, 0.1, std::numeric_limits<double>::infinity(),
+                                              std::numeric_limits<double>::quiet_NaN(), 1e300};
+            for (size_t i = 0; i < n; ++i) v.doubles.push_back(r_.pick(kDoubles));
+            for (const double d : v.doubles) add(json_hex(d));
+            v.value = litetrace::AttributeValue(v.doubles);
+            v.json = "[\"double_array\",[" + elements + "]]";
+            return;
+          }
+        }
       }
     }
   }

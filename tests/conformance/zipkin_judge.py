@@ -23,7 +23,7 @@ file states again independently of the C++ code:
   description ("" when none) when ERROR, and an attribute `error` that is false removed
   otherwise; otel.scope.name/version and otel.library.name/version; the dropped counts
   when not zero; the attributes (booleans lowercase, integers in decimal, doubles exact
-  and recognisable as doubles, bytes base64); the resource attributes; one tag per key,
+  and recognisable as doubles, bytes base64, arrays a JSON list); the resource attributes; one tag per key,
   the mapping's first, then the attributes', then the resource's;
 - annotations: per event, {timestamp, value} with value `"name":{attributes as JSON}`
   (the event's dropped count as otel.dropped_attributes_count), absent when no events;
@@ -83,8 +83,14 @@ def double(hex_):
     return struct.unpack("<d", bytes.fromhex(hex_))[0]
 
 
+ARRAYS = {"string_array": "string", "bool_array": "bool", "int_array": "int", "double_array": "double"}
+
+
 def tag_text(kind, v):
-    """An attribute as a Zipkin tag's string; doubles are checked by check_double."""
+    """An attribute as a Zipkin tag's string; doubles are checked by check_double, arrays
+    (a JSON list) by check_list."""
+    if kind in ARRAYS:
+        return ("list", json_value(kind, v))
     if kind == "string":
         return text(v)
     if kind == "bool":
@@ -108,7 +114,9 @@ def check_double(got, want, where):
 
 
 def json_value(kind, v):
-    """An event attribute inside an annotation's JSON: typed."""
+    """An event attribute inside an annotation's JSON: typed (arrays as lists)."""
+    if kind in ARRAYS:
+        return [json_value(ARRAYS[kind], e) for e in v]
     if kind == "string":
         return text(v)
     if kind == "bool":
@@ -123,6 +131,21 @@ def json_value(kind, v):
             return "Infinity" if d > 0 else "-Infinity"
         return d
     return base64.b64encode(bytes.fromhex(v)).decode()
+
+
+def same_json(got, want):
+    """JSON values equal, doubles to the bit (-0.0 is not 0.0), lists element by element."""
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(map(same_json, got, want))
+    if isinstance(want, float):
+        return isinstance(got, float) and got == want and math.copysign(1, got) == math.copysign(1, want)
+    return got == want and type(got) is type(want)
+
+
+def check_list(got, want, where):
+    """A tag holding a JSON list: strict JSON, and the list."""
+    value = json.loads(got, parse_constant=no_constant)
+    assert same_json(value, want), (where, got, want)
 
 
 def remote_endpoint(attributes):
@@ -264,17 +287,16 @@ def compare(got, want, where):
         value = pairs[0][1]
         assert [k for k, _ in value] == [k for k, _ in members], (at, value, members)
         for (k, v), (_, w) in zip(value, members):
-            if isinstance(w, float):
-                assert isinstance(v, float) and v == w and math.copysign(1, v) == math.copysign(1, w), (at, k, v, w)
-            else:
-                assert v == w and type(v) is type(w), (at, k, v, w)
+            assert same_json(v, w), (at, k, v, w)
     assert len(got.get("annotations", [])) == len(want.get("annotations", [])), where
     got_tags = list(got.get("tags", {}).items())
     want_tags = want.get("tags", [])
     assert [k for k, _ in got_tags] == [k for k, _ in want_tags], "%s tags:\n got:  %r\n want: %r" % (
         where, [k for k, _ in got_tags], [k for k, _ in want_tags])
     for (k, v), (_, w) in zip(got_tags, want_tags):
-        if isinstance(w, tuple):
+        if isinstance(w, tuple) and w[0] == "list":
+            check_list(v, w[1], "%s tag %r" % (where, k))
+        elif isinstance(w, tuple):
             check_double(v, w[1], "%s tag %r" % (where, k))
         else:
             assert v == w, "%s tag %r:\n got:  %r\n want: %r" % (where, k, v, w)
@@ -324,7 +346,8 @@ def main():
             assert s["id"] not in got, "span %s arrived twice" % s["id"]
             got[s["id"]] = s
     assert set(got) == set(records), (len(got), len(records))
-    counts = {"remoteEndpoint": 0, "annotations": 0, "error": 0, "dropped": 0, "64-bit": 0, "no name": 0}
+    counts = {"remoteEndpoint": 0, "annotations": 0, "error": 0, "dropped": 0, "64-bit": 0, "no name": 0,
+              "arrays": 0}
     for span_id, rec in records.items():
         want = expected_span(rec, settings)
         compare(got[span_id], want, "span %s" % span_id)
@@ -334,6 +357,7 @@ def main():
         counts["dropped"] += any(k.startswith("otel.dropped") for k, _ in want.get("tags", []))
         counts["64-bit"] += len(want["traceId"]) == 16
         counts["no name"] += "name" not in want
+        counts["arrays"] += any(isinstance(v, tuple) and v[0] == "list" for _, v in want.get("tags", []))
     assert all(counts.values()), counts  # every rule was reached
     print("%d randomized spans in %d requests match the specification's Zipkin mapping: %s" % (
         len(records), len(receiver.bodies), counts))
