@@ -7,6 +7,7 @@
 
 #include "jaeger/span_printer.h"
 #include "core/json_reader.h"
+#include "core/json_text.h"
 #include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 #include "otlp/proto_reader.h"
@@ -85,12 +86,12 @@ struct Resource {
 
 // ---- JSON text for array and key-value-list values ----
 
+// As litetrace writes an array's doubles (core/array_json.h): "2.0" for a whole one, and
+// the strings "NaN", "Infinity", "-Infinity" for what JSON has no number for.
 std::string json_number(double d) {
-  if (std::isnan(d)) return "\"NaN\"";
-  if (std::isinf(d)) return d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, r.ptr);
+  std::string out;
+  detail::append_double_text(out, d);
+  return std::isfinite(d) ? out : "\"" + out + "\"";
 }
 
 std::string value_json(const Value& v) {

@@ -2,6 +2,7 @@
 and judging the differences between its spans and litetrace's."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -57,6 +58,26 @@ class Diff:
 def short(v):
     text = "-" if v is None else str(v)
     return text if len(text) <= 70 else text[:67] + "..."
+
+
+def js_join(json_list):
+    """What the JS exporters write for an array litetrace writes as this JSON list: the
+    elements as JavaScript's String() gives them, joined by commas (Array.prototype.toString);
+    None when it is not a list."""
+    try:
+        items = json.loads(json_list)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(items, list):
+        return None
+
+    def js_string(e):
+        if isinstance(e, bool):
+            return "true" if e else "false"
+        if isinstance(e, float) and e.is_integer() and abs(e) < 1e21:
+            return str(int(e))
+        return str(e)
+    return ",".join(js_string(e) for e in items)
 
 
 def judge_differences(diffs, table, readme_path, count):

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -46,7 +47,17 @@ litetrace::SystemTime unix_ns(const JsonValue& v) {
   return litetrace::SystemTime(std::chrono::duration_cast<litetrace::SystemTime::duration>(ns));
 }
 
-// An attribute list of the scenario: [key, type, value] triples.
+// What array attributes point into, for the program's whole run.
+struct ArrayStore {
+  std::deque<std::vector<std::string_view>> strings;
+  std::deque<std::vector<int64_t>> ints;
+  std::deque<std::vector<double>> doubles;
+  std::deque<std::unique_ptr<bool[]>> bools;
+};
+ArrayStore g_arrays;
+
+// An attribute list of the scenario: [key, type, value] triples; a type ending in [] is
+// an array of that type, its value a list.
 std::vector<litetrace::Attribute> attributes(const JsonValue* list) {
   std::vector<litetrace::Attribute> out;
   if (list == nullptr) return out;
@@ -62,6 +73,22 @@ std::vector<litetrace::Attribute> attributes(const JsonValue* list) {
       out.push_back({key, litetrace::AttributeValue(value.boolean())});
     } else if (type == "double") {
       out.push_back({key, litetrace::AttributeValue(value.number())});
+    } else if (type == "string[]") {
+      auto& v = g_arrays.strings.emplace_back();
+      for (const JsonValue& e : value.items()) v.emplace_back(e.string());
+      out.push_back({key, litetrace::AttributeValue(v)});
+    } else if (type == "int[]") {
+      auto& v = g_arrays.ints.emplace_back();
+      for (const JsonValue& e : value.items()) v.push_back(std::stoll(e.string()));
+      out.push_back({key, litetrace::AttributeValue(v)});
+    } else if (type == "double[]") {
+      auto& v = g_arrays.doubles.emplace_back();
+      for (const JsonValue& e : value.items()) v.push_back(e.number());
+      out.push_back({key, litetrace::AttributeValue(v)});
+    } else if (type == "bool[]") {
+      auto& v = g_arrays.bools.emplace_back(new bool[value.items().size()]);
+      for (size_t i = 0; i < value.items().size(); ++i) v[i] = value.items()[i].boolean();
+      out.push_back({key, litetrace::AttributeValue(litetrace::ArrayView<bool>(v.get(), value.items().size()))});
     } else {
       fail("scenario: attribute type " + type);
     }

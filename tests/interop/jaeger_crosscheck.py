@@ -27,7 +27,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import thrift_judge  # noqa: E402
-from crosscheck import judge_differences, prepare_js  # noqa: E402
+from crosscheck import js_join, judge_differences, prepare_js  # noqa: E402
 
 TYPES = {0: "STRING", 1: "DOUBLE", 2: "BOOL", 3: "LONG", 4: "BINARY"}
 REFS = {0: "CHILD_OF", 1: "FOLLOWS_FROM"}
@@ -189,6 +189,11 @@ def rules(scenario, ours, theirs):
          "over the event or link limit the first ones are kept (as the Java SDK does); JS keeps the latest",
          "the first ones are kept", first_kept),
         ("int-as-double", "js", "integer attributes become DOUBLE tags (lossy beyond 2^53)", None, int_as_double),
+        ("arrays-comma-joined", "js", "an array is joined with commas (Array.prototype.toString), not written as "
+         "the JSON list the specification asks for", None,
+         lambda d: (d.what == "tag" and d.ours is not None and d.theirs is not None and len(d.ours) == 1
+                    and len(d.theirs) == 1 and d.ours[0][0] == "STRING" and d.theirs[0][0] == "STRING"
+                    and js_join(d.ours[0][1]) == d.theirs[0][1])),
         ("resource-on-every-span", "js",
          "resource attributes (its default service.name and telemetry.sdk.* among them) are repeated as tags "
          "on every span instead of being process tags", None,

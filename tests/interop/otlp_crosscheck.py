@@ -30,6 +30,8 @@ SDK_IDENTITY = ("telemetry.sdk.name", "telemetry.sdk.language", "telemetry.sdk.v
 
 def value(v):
     which = v.WhichOneof("value")
+    if which == "array_value":
+        return (which, tuple(value(e) for e in v.array_value.values))
     return (which, getattr(v, which))
 
 
@@ -127,7 +129,18 @@ def rules(scenario):
                 and d.ours[0] == "int_value" and d.theirs[0] == "int_value" and abs(d.ours[1]) > 2 ** 53
                 and float(d.ours[1]) == float(d.theirs[1]))
 
+    def whole_double_as_int(d):
+        """In an array: a whole double goes as an int_value (JS numbers carry no int/double type)."""
+        if not d.what.startswith("attribute ") or d.ours is None or d.theirs is None:
+            return False
+        if d.ours[0] != "array_value" or d.theirs[0] != "array_value" or len(d.ours[1]) != len(d.theirs[1]):
+            return False
+        return all(o == t or (o[0] == "double_value" and float(o[1]).is_integer() and t == ("int_value", int(o[1])))
+                   for o, t in zip(d.ours[1], d.theirs[1]))
+
     return [
+        ("whole-double-as-int", "js", "a whole double in an array is sent as an integer (JS numbers carry no "
+         "int/double type)", None, whole_double_as_int),
         ("first-ones-kept", "ours",
          "over the event or link limit the first ones are kept (as the Java SDK does); JS keeps the latest",
          "the first ones are kept", first_kept),

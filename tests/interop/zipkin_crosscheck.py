@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 import http_receiver  # noqa: E402
-from crosscheck import Diff, judge_differences, prepare_js  # noqa: E402
+from crosscheck import Diff, js_join, judge_differences, prepare_js  # noqa: E402
 
 
 def normalize(bodies):
@@ -165,6 +165,9 @@ def rules(scenario):
         ("fractional-timestamp", "js", "a timestamp with a fraction of a microsecond; the specification wants "
          "whole microseconds", None, fractional_timestamp),
         ("negative-zero", "js", "-0.0 is written \"0\" (JS String(-0))", None, negative_zero),
+        ("arrays-comma-joined", "js", "an array is joined with commas (Array.prototype.toString), not written as "
+         "the JSON list the specification asks for", None,
+         lambda d: d.what.startswith("tag ") and d.theirs is not None and js_join(d.ours) == d.theirs),
         ("doubles-look-double", "ours", "a whole double is written \"2.0\", not \"2\", so it reads as a double",
          "whole doubles keep \".0\"", number_text),
         ("int-beyond-2^53", "js", "integers beyond 2^53 lose their low bits (JS numbers are doubles)", None,

@@ -16,10 +16,13 @@ function hrTime(ns) {
   return [Number(n / 1000000000n), Number(n % 1000000000n)];
 }
 
+// Integers are decimal strings in the scenario (exact beyond 2^53); JS numbers hold them.
 function attributes(list) {
   const out = {};
   for (const [key, type, value] of list || []) {
-    out[key] = type === 'int' ? Number(BigInt(value)) : value;
+    if (type === 'int') out[key] = Number(BigInt(value));
+    else if (type === 'int[]') out[key] = value.map((v) => Number(BigInt(v)));
+    else out[key] = value;
   }
   return out;
 }
