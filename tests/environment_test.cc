@@ -58,6 +58,7 @@ TEST(Environment, EveryVariableSetsItsOption) {
       {"OTEL_SPAN_EVENT_COUNT_LIMIT", "5"},
       {"OTEL_SPAN_LINK_COUNT_LIMIT", "3"},
       {"OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "2"},
+      {"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "7"},
       {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
       {"OTEL_TRACES_SAMPLER_ARG", "0.25"},
       {"OTEL_PROPAGATORS", "b3multi,jaeger"},
@@ -75,6 +76,7 @@ TEST(Environment, EveryVariableSetsItsOption) {
   EXPECT_EQ(o.max_events, 5u);
   EXPECT_EQ(o.max_links, 3u);
   EXPECT_EQ(o.max_attributes_per_event, 2u);
+  EXPECT_EQ(o.max_attributes_per_link, 7u);
   ASSERT_NE(o.sampler, nullptr);
   EXPECT_EQ(o.sampler->description(), "ParentBased{root=TraceIdRatio{0.25}}");
   ASSERT_NE(o.propagator, nullptr);
@@ -426,6 +428,7 @@ TEST(Options, OutOfRangeValuesInCodeKeepTheDefaultAndSayWhy) {
   o.max_events = SIZE_MAX;
   o.max_links = 70000;
   o.max_attributes_per_event = size_t{1} << 40;
+  o.max_attributes_per_link = 65536;
   o.max_attribute_length = size_t{1} << 33;
   TracerProvider provider(o);
   provider.tracer("t").start_span("works").end();
@@ -439,6 +442,7 @@ TEST(Options, OutOfRangeValuesInCodeKeepTheDefaultAndSayWhy) {
                               "max_events 18446744073709551615 is not from 0 to 65535; using 128",
                               "max_links 70000 is not from 0 to 65535; using 128",
                               "max_attributes_per_event 1099511627776 is not from 0 to 65535; using 128",
+                              "max_attributes_per_link 65536 is not from 0 to 65535; using 128",
                               "max_attribute_length 8589934592 is not from 0 to 4294967295; using 0",
                           }));
 
