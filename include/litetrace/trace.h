@@ -119,7 +119,7 @@ class AttributeValue {
   template <typename I, typename std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
   AttributeValue(I v) : type_(Type::kInt64), i_(static_cast<int64_t>(v)) {}
   AttributeValue(double v) : type_(Type::kDouble), d_(v) {}
-  AttributeValue(float v) : type_(Type::kDouble), d_(v) {}
+  AttributeValue(float v) : type_(Type::kDouble), d_(static_cast<double>(v)) {}
   AttributeValue(Bytes v) : type_(Type::kBytes), str_(static_cast<const char*>(v.data), v.size) {}
 
   AttributeValue(ArrayView<std::string_view> v) : AttributeValue(Type::kStringArray, Elements::kStringViews, v) {}
