@@ -268,14 +268,26 @@ class Span {
     set_attribute(key, AttributeValue(values));
   }
   // Each attribute of the list, in order, as set_attribute() would.
-  void set_attributes(Attributes attributes) noexcept;
-  void add_event(std::string_view name, Attributes attributes = {}) noexcept;
-  void add_event(std::string_view name, SystemTime time, Attributes attributes = {}) noexcept;
+  void set_attributes(Attributes attributes) noexcept {
+    set_attributes(ArrayView<Attribute>(attributes.begin(), attributes.size()));
+  }
+  void set_attributes(ArrayView<Attribute> attributes) noexcept;
+  void add_event(std::string_view name, Attributes attributes = {}) noexcept {
+    add_event(name, SystemTime{}, ArrayView<Attribute>(attributes.begin(), attributes.size()));
+  }
+  void add_event(std::string_view name, SystemTime time, Attributes attributes = {}) noexcept {
+    add_event(name, time, ArrayView<Attribute>(attributes.begin(), attributes.size()));
+  }
+  // The same with attributes in an array or a vector (SystemTime{}: now).
+  void add_event(std::string_view name, SystemTime time, ArrayView<Attribute> attributes) noexcept;
   // An event named "exception" with exception.type, exception.message and
   // exception.stacktrace (those given), as the semantic conventions say. The span's
   // status is left as it is.
   void record_exception(std::string_view type, std::string_view message, std::string_view stacktrace = {}) noexcept;
-  void add_link(const SpanContext& context, Attributes attributes = {}) noexcept;
+  void add_link(const SpanContext& context, Attributes attributes = {}) noexcept {
+    add_link(context, ArrayView<Attribute>(attributes.begin(), attributes.size()));
+  }
+  void add_link(const SpanContext& context, ArrayView<Attribute> attributes) noexcept;
   // Unset < Error < Ok, as in OpenTelemetry: Ok is final, Unset never overrides.
   void set_status(StatusCode code, std::string_view description = {}) noexcept;
   void update_name(std::string_view name) noexcept;

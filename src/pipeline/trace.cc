@@ -138,7 +138,7 @@ uint8_t* put_value(uint8_t* p, const ItemValue& v) {
 
 ItemValue item_value(const AttributeValue& v, size_t max_length) {
   if (v.is_array()) {
-    ItemValue item{static_cast<ValueType>(v.type())};
+    ItemValue item{static_cast<ValueType>(v.type()), 0, {}};
     item.array = &v;
     item.max_length = max_length;
     item.array_bytes = array_bytes(v, max_length);
@@ -156,6 +156,7 @@ ItemValue item_value(const AttributeValue& v, size_t max_length) {
       std::memcpy(&bits, &d, sizeof d);
       return {ValueType::kDouble, bits, {}};
     }
+    default: break;  // arrays, above
   }
   return {ValueType::kInt64, 0, {}};
 }
@@ -311,8 +312,8 @@ void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
 // `dropped_offset` of that item. Keys are unique within an event or link, the last value
 // winning: an attribute whose key comes again later in the list is skipped. A key filter
 // finds the repeats in one pass unless two keys share a filter bit.
-void append_owned_attributes(SpanBuffer& b, ItemKind kind, Attributes attributes, size_t limit, size_t owner_size,
-                             size_t dropped_offset) {
+void append_owned_attributes(SpanBuffer& b, ItemKind kind, ArrayView<Attribute> attributes, size_t limit,
+                             size_t owner_size, size_t dropped_offset) {
   uint64_t seen = 0;
   uint64_t repeated = 0;
   for (const Attribute& a : attributes) {
@@ -345,7 +346,7 @@ void append_owned_attributes(SpanBuffer& b, ItemKind kind, Attributes attributes
   if (dropped != 0) std::memcpy(b.items + b.used - attribute_bytes - owner_size + dropped_offset, &dropped, 2);
 }
 
-void append_link(SpanBuffer& b, const SpanContext& link, Attributes attributes) {
+void append_link(SpanBuffer& b, const SpanContext& link, ArrayView<Attribute> attributes) {
   if (!link.valid()) return;
   uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, kLinkItemSize) : nullptr;
   if (p == nullptr) {
@@ -413,12 +414,7 @@ void Span::set_attribute(std::string_view key, Bytes value) noexcept {
   set_span_attribute(*buffer_, key, {ValueType::kBytes, 0, truncate_bytes(bytes, buffer_->max_attribute_length)});
 }
 
-void Span::add_event(std::string_view name, Attributes attributes) noexcept {
-  if (buffer_ == nullptr) return;
-  add_event(name, SystemTime{}, attributes);
-}
-
-void Span::add_event(std::string_view name, SystemTime time, Attributes attributes) noexcept {
+void Span::add_event(std::string_view name, SystemTime time, ArrayView<Attribute> attributes) noexcept {
   if (buffer_ == nullptr) return;
   SpanBuffer& b = *buffer_;
   const TracerProviderOptions& o = b.core->options();
@@ -459,12 +455,12 @@ void Span::record_exception(std::string_view type, std::string_view message, std
   }
 }
 
-void Span::set_attributes(Attributes attributes) noexcept {
+void Span::set_attributes(ArrayView<Attribute> attributes) noexcept {
   if (buffer_ == nullptr) return;
   for (const Attribute& a : attributes) set_attribute(a.key, a.value);
 }
 
-void Span::add_link(const SpanContext& context, Attributes attributes) noexcept {
+void Span::add_link(const SpanContext& context, ArrayView<Attribute> attributes) noexcept {
   if (buffer_ != nullptr) append_link(*buffer_, context, attributes);
 }
 
@@ -598,7 +594,9 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
     append_text(*b, ItemKind::kTraceState, options.trace_state.substr(0, clamp16(options.trace_state.size())));
   }
   for (const Attribute& a : attributes) set_span_attribute(*b, a.key, item_value(a.value, b->max_attribute_length));
-  for (const Link& link : links) append_link(*b, link.context, link.attributes);
+  for (const Link& link : links) {
+    append_link(*b, link.context, ArrayView<Attribute>(link.attributes.begin(), link.attributes.size()));
+  }
   return span;
 }
 
