@@ -1,7 +1,7 @@
 // The hot path allocates nothing once a thread has started its first span: a counting
 // global operator new watches start_span, set_attribute (arrays too), set_attributes,
 // add_event, add_link (with attributes), record_exception, set_status and end on a warm
-// thread.
+// thread, and the same calls through the C API.
 //
 // Its own executable, because replacing operator new is program-wide.
 
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "litetrace/litetrace.h"
 #include "litetrace/trace.h"
 #include "support/udp_receiver.h"
 
@@ -92,6 +93,63 @@ TEST(HotPath, AllocatesNothingOnAWarmThread) {
 
   EXPECT_TRUE(provider.force_flush());
   EXPECT_EQ(provider.stats().spans_exported, 2u * 1010 + 1);
+}
+
+// The same through the C API: the span lives in the caller's litetrace_span, the attribute
+// lists are converted on the stack.
+void record_c_spans(const litetrace_tracer* tracer, const litetrace_span_context* link, int n) {
+  const char* const accepts[] = {"text/html", "application/json"};
+  const int64_t ports[] = {80, 443};
+  for (int i = 0; i < n; ++i) {
+    litetrace_start_options so = LITETRACE_START_OPTIONS_INIT;
+    so.kind = LITETRACE_SPAN_KIND_SERVER;
+    litetrace_span parent;
+    litetrace_span_start(tracer, &parent, "GET /users/{id}", &so);
+    const litetrace_span_context ctx = litetrace_span_get_context(&parent);
+    litetrace_scope scope;
+    litetrace_scope_enter(&scope, &ctx);
+    litetrace_span_set_string(&parent, "http.method", "GET");
+    litetrace_span_set_int64(&parent, "user.id", i);
+    litetrace_span_set_string_array(&parent, "accept", accepts, 2);
+    litetrace_span_set_int64_array(&parent, "ports", ports, 2);
+    const litetrace_attribute attempt[] = {litetrace_attribute_int64("attempt", 2)};
+    litetrace_span_add_event(&parent, "retry", attempt, 1);
+    const litetrace_attribute reason[] = {litetrace_attribute_string("reason", "batch")};
+    litetrace_span_add_link(&parent, link, reason, 1);
+    litetrace_span child;
+    litetrace_span_start(tracer, &child, "SELECT users", nullptr);
+    litetrace_span_set_status(&child, LITETRACE_STATUS_OK, nullptr);
+    litetrace_span_end(&child);
+    litetrace_scope_exit(&scope);
+    litetrace_span_set_status(&parent, LITETRACE_STATUS_ERROR, "timeout");
+    litetrace_span_end(&parent);
+  }
+}
+
+TEST(HotPath, AllocatesNothingOnAWarmThreadThroughTheCApi) {
+  test::UdpReceiver receiver;
+  litetrace_options* o = litetrace_options_new();
+  litetrace_options_set_agent(o, "127.0.0.1", receiver.port());
+  litetrace_options_set_variable(o, "OTEL_BSP_MAX_QUEUE_SIZE", "32768");  // the burst fits the ring
+  litetrace_provider* provider = litetrace_provider_new(o);
+  litetrace_options_free(o);
+  litetrace_tracer* tracer = litetrace_provider_tracer(provider, "alloc-test", "1");
+  litetrace_span target;
+  litetrace_span_start(tracer, &target, "link target", nullptr);
+  const litetrace_span_context link = litetrace_span_get_context(&target);
+  litetrace_span_end(&target);
+
+  record_c_spans(tracer, &link, 10);  // warm up
+  t_allocations = 0;
+  t_counting = true;
+  record_c_spans(tracer, &link, 1000);
+  t_counting = false;
+  EXPECT_EQ(t_allocations, 0u);
+
+  EXPECT_EQ(litetrace_provider_force_flush(provider, 5000), 1);
+  EXPECT_EQ(litetrace_provider_stat(provider, LITETRACE_STAT_SPANS_EXPORTED), 2u * 1010 + 1);
+  litetrace_tracer_free(tracer);
+  litetrace_provider_free(provider);
 }
 
 // Replacing values never grows a span: replaced items are reclaimed, so a span changed a

@@ -110,7 +110,9 @@ class AttributeValue {
   enum class Type : uint8_t { kString, kBool, kInt64, kDouble, kBytes, kStringArray, kBoolArray, kInt64Array,
                               kDoubleArray };
   // How an array's elements are held in the caller's storage.
-  enum class Elements : uint8_t { kNone, kStringViews, kStrings, kCStrings, kBools, kInts, kInt64s, kDoubles };
+  enum class Elements : uint8_t { kNone, kStringViews, kStrings, kCStrings, kBools, kByteBools, kInts, kInt64s,
+                                  kDoubles };
+  struct ByteBools {};  // bools held one per byte, 0 false, any other true (from C)
 
   AttributeValue(std::string_view v) : type_(Type::kString), str_(v) {}
   AttributeValue(const char* v) : type_(Type::kString), str_(v) {}
@@ -127,6 +129,8 @@ class AttributeValue {
   AttributeValue(ArrayView<bool> v) : AttributeValue(Type::kBoolArray, Elements::kBools, v) {}
   AttributeValue(ArrayView<int64_t> v) : AttributeValue(Type::kInt64Array, Elements::kInt64s, v) {}
   AttributeValue(ArrayView<double> v) : AttributeValue(Type::kDoubleArray, Elements::kDoubles, v) {}
+  AttributeValue(ArrayView<const char*> v) : AttributeValue(Type::kStringArray, Elements::kCStrings, v) {}
+  AttributeValue(ArrayView<uint8_t> v, ByteBools) : AttributeValue(Type::kBoolArray, Elements::kByteBools, v) {}
   template <typename A>
   AttributeValue(const std::vector<std::string_view, A>& v)
       : AttributeValue(ArrayView<std::string_view>(v.data(), v.size())) {}

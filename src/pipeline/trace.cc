@@ -113,6 +113,9 @@ uint8_t* put_array(uint8_t* p, const AttributeValue& v, size_t max_length) {
     case AttributeValue::Elements::kBools:
       for (size_t i = 0; i < n; ++i) *p++ = static_cast<const bool*>(v.array_data())[i] ? 1 : 0;
       return p;
+    case AttributeValue::Elements::kByteBools:
+      for (size_t i = 0; i < n; ++i) *p++ = static_cast<const uint8_t*>(v.array_data())[i] != 0 ? 1 : 0;
+      return p;
     case AttributeValue::Elements::kInts:
       for (size_t i = 0; i < n; ++i) p = detail::put(p, int64_t{static_cast<const int*>(v.array_data())[i]});
       return p;

@@ -22,7 +22,8 @@ import sys
 
 # Each layer and the layers it may use besides itself, lowest first. The formats (one
 # folder each) sit over transport; sampling and propagation over the base; the pipeline
-# (the API's implementation, the provider, the batcher) ties everything together on top.
+# (the API's implementation, the provider, the batcher) ties everything together; the C
+# API sits on top of it all.
 LAYERS = {
     "core": [],
     "transport": ["core"],
@@ -33,6 +34,9 @@ LAYERS = {
     "propagation": ["core"],
     "config": ["core", "sampling", "propagation"],
     "pipeline": ["core", "transport", "jaeger", "otlp", "zipkin", "sampling", "propagation", "config"],
+    # The C API, over the C++ one: it includes only public headers, and calls what the
+    # layers below implement of them.
+    "capi": ["core", "transport", "jaeger", "otlp", "zipkin", "sampling", "propagation", "config", "pipeline"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
