@@ -172,7 +172,7 @@ TEST(BinaryReader, SurvivesEveryTruncationAndBitFlip) {
   std::mt19937_64 rng(4);
   for (int i = 0; i < 3000; ++i) {
     std::string bad = good;
-    bad[rng() % bad.size()] ^= static_cast<char>(1u << (rng() % 8));
+    bad[static_cast<size_t>(rng() % bad.size())] ^= static_cast<char>(1u << (rng() % 8));
     decode_batch_binary(reinterpret_cast<const uint8_t*>(bad.data()), bad.size(), d, nullptr);  // no crash, no UB
   }
 }

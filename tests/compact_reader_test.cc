@@ -25,7 +25,7 @@ TEST(CompactReader, RoundTripsRandomValues) {
     const int64_t s = static_cast<int64_t>(rng());
     const int32_t s32 = static_cast<int32_t>(rng());
     const double d = static_cast<double>(s) / 3.0;
-    const std::string str(rng() % 300, static_cast<char>('a' + rng() % 26));
+    const std::string str(static_cast<size_t>(rng() % 300), static_cast<char>('a' + rng() % 26));
     const Bytes b = encode_bytes([&](CompactWriter& w) {
       w.write_varint(u);
       w.write_i64(s);

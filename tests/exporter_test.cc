@@ -92,7 +92,7 @@ void expect_delivers_all(const std::string& host, int family) {
   EXPECT_LE(st.send_calls, st.packets_sent);
 
   Received got;
-  decode_all(receiver.receive_all(exporter.stats().packets_sent), got);
+  decode_all(receiver.receive_all(static_cast<size_t>(exporter.stats().packets_sent)), got);
   ASSERT_EQ(got.span_count, sent.size());
   for (const Span& s : sent) {
     ASSERT_EQ(got.by_id.count(s.span_id), 1u);
@@ -136,7 +136,7 @@ TEST(Exporter, EmsgsizeLowersThePacketSizeAndLosesNothing) {
   EXPECT_TRUE(diags.has(DiagnosticCode::kPacketSizeLowered));
 
   Received got;
-  decode_all(receiver.receive_all(exporter.stats().packets_sent), got);
+  decode_all(receiver.receive_all(static_cast<size_t>(exporter.stats().packets_sent)), got);
   EXPECT_EQ(got.span_count, sent.size());
   for (const Span& s : sent) EXPECT_EQ(got.by_id.count(s.span_id), 1u);
   // Packets sealed before the refusal that happened to be under 65507 bytes went out as
@@ -149,7 +149,7 @@ TEST(Exporter, EmsgsizeLowersThePacketSizeAndLosesNothing) {
   exporter.flush();
   EXPECT_EQ(exporter.stats().spans_sent, sent.size() + 1000);
   Received later;
-  decode_all(receiver.receive_all(exporter.stats().packets_sent - st.packets_sent), later);
+  decode_all(receiver.receive_all(static_cast<size_t>(exporter.stats().packets_sent - st.packets_sent)), later);
   EXPECT_EQ(later.span_count, 1000u);
   EXPECT_LE(later.max_datagram, st.max_packet_size);
   EXPECT_EQ(reporter.reported(), lowered_before);
@@ -225,7 +225,7 @@ TEST(Exporter, OversizedSpansAreTrimmedOrCountedAsTooLarge) {
   EXPECT_TRUE(diags.has(DiagnosticCode::kSpanTooLarge));
 
   Received got;
-  decode_all(receiver.receive_all(exporter.stats().packets_sent), got);
+  decode_all(receiver.receive_all(static_cast<size_t>(exporter.stats().packets_sent)), got);
   ASSERT_EQ(got.span_count, 3u);
   const Span& cut = *got.by_id.at(long_name.span_id);
   EXPECT_GT(cut.operation_name.size(), 3500u);

@@ -121,8 +121,8 @@ TEST(JaegerEncoder, EnvelopeSizesAreExact) {
     };
     const int64_t seq = pick();
     const ClientStats stats{pick(), pick(), pick()};
-    const size_t count = rng() % 5000;
-    const std::string process(rng() % 400, 'p');
+    const size_t count = static_cast<size_t>(rng() % 5000);
+    const std::string process(static_cast<size_t>(rng() % 400), 'p');
     const Bytes head = encode_bytes([&](CompactWriter& w) { encode_batch_head(w, process, count); });
     EXPECT_EQ(head.size(), batch_head_size(process.size(), count));
     const Bytes tail = encode_bytes([&](CompactWriter& w) {
@@ -237,7 +237,7 @@ TEST(JaegerDecoder, SurvivesEveryTruncationAndBitFlip) {
   std::mt19937_64 rng(3);
   for (int i = 0; i < 3000; ++i) {
     Bytes bad = good;
-    bad[rng() % bad.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    bad[static_cast<size_t>(rng() % bad.size())] ^= static_cast<uint8_t>(1u << (rng() % 8));
     decode_emit_batch(bad.data(), bad.size(), d, nullptr);  // any result; no crash, no UB
   }
 }

@@ -62,7 +62,7 @@ struct BinaryReader {
       case 4: case 10: take(8); break;   // double, i64
       case 6: take(2); break;            // i16
       case 8: take(4); break;            // i32
-      case 11: take(take(4)); break;     // string
+      case 11: take(static_cast<size_t>(take(4))); break;     // string
       case 12:                           // struct
         for (uint8_t t = static_cast<uint8_t>(take(1)); ok && t != 0; t = static_cast<uint8_t>(take(1))) {
           take(2);

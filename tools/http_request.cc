@@ -93,10 +93,11 @@ HttpParse walk_chunks(std::string_view input, size_t pos, const HttpParseLimits&
     }
     pos = next;
     if (size == 0) break;
-    if (input.size() - pos < size + 1) return HttpParse::kIncomplete;
-    if (body != nullptr) body->append(input.substr(pos, size));
-    total += size;
-    pos += size;
+    const auto n = static_cast<size_t>(size);  // within max_body, checked above
+    if (input.size() - pos < n + 1) return HttpParse::kIncomplete;
+    if (body != nullptr) body->append(input.substr(pos, n));
+    total += n;
+    pos += n;
     const std::string_view after = line_at(input, pos, next);
     if (next == std::string_view::npos) return input.size() - pos >= 2 ? fail(400, "chunk data is longer than its size") : HttpParse::kIncomplete;
     if (!after.empty()) return fail(400, "chunk data is longer than its size");
@@ -216,9 +217,10 @@ HttpParse parse_http_request(std::string_view input, const HttpParseLimits& limi
     consumed = end;
     return HttpParse::kComplete;
   }
-  if (input.size() - head_end < length) return HttpParse::kHeadComplete;
-  out.body = std::string(input.substr(head_end, length));
-  consumed = head_end + length;
+  const auto n = static_cast<size_t>(length);  // within max_body, checked above
+  if (input.size() - head_end < n) return HttpParse::kHeadComplete;
+  out.body = std::string(input.substr(head_end, n));
+  consumed = head_end + n;
   return HttpParse::kComplete;
 }
 

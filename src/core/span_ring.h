@@ -32,10 +32,13 @@ class SpanRing {
   // every try_reserve() fails (allocated() says so).
   explicit SpanRing(size_t capacity);
 
-  // The power of two, 4 KiB to 2^40 bytes, that a ring asked for `capacity` gets.
+  // The power of two, 4 KiB to 2^40 bytes (2^31 on 32-bit targets), that a ring asked for
+  // `capacity` gets.
+  static constexpr size_t kMaxCapacity =
+      sizeof(size_t) >= 8 ? static_cast<size_t>(uint64_t{1} << 40) : size_t{1} << 31;
   static constexpr size_t rounded_capacity(size_t capacity) {
     size_t c = 4096;
-    while (c < capacity && c < (size_t{1} << 40)) c <<= 1;
+    while (c < capacity && c < kMaxCapacity) c <<= 1;
     return c;
   }
 

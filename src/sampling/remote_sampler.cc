@@ -183,7 +183,7 @@ struct JaegerRemoteSampler::State {
   NamedOperation* find(std::string_view name, bool insert) {
     const uint64_t h = hash_name(name);
     for (size_t i = 0; i < capacity; ++i) {
-      std::atomic<NamedOperation*>& slot = table[(h + i) & (capacity - 1)];
+      std::atomic<NamedOperation*>& slot = table[static_cast<size_t>(h + i) & (capacity - 1)];
       // Acquire pairs with the release of the compare-and-swap that published the entry.
       NamedOperation* op = slot.load(std::memory_order_acquire);
       if (op == nullptr) {

@@ -63,7 +63,7 @@ class Generator {
     std::vector<otlp::ScopeSpans> scopes;
     size_t left = span_count;
     while (left > 0) {
-      const size_t n = std::min(left, 1 + below(300));
+      const size_t n = std::min<size_t>(left, static_cast<size_t>(1 + below(300)));
       otlp::ScopeSpans ss;
       ss.scope = {utf8(40), chance(2) ? utf8(10) : std::string_view()};
       std::vector<otlp::Span> spans;

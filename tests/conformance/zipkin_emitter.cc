@@ -41,6 +41,7 @@ class Random {
  public:
   explicit Random(uint64_t seed) : rng_(seed) {}
   uint64_t below(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng_); }
+  size_t index(size_t n) { return static_cast<size_t>(below(n)); }  // below n, as a size
   bool chance(uint64_t one_in) { return below(one_in) == 0; }
   template <typename T, size_t N>
   const T& pick(const T (&list)[N]) { return list[below(N)]; }
@@ -54,7 +55,7 @@ class Random {
                                           "\xc3\xbc", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\x80", "\xe6\x97",
                                           "\xed\xa0\x80", "\xc0\xaf", "\xff", "{", "}", ":", ","};
     std::string out;
-    const size_t n = below(max + 1);
+    const size_t n = index(max + 1);
     for (size_t i = 0; i < n; ++i) out += chance(3) ? pick(kPieces) : std::string(1, static_cast<char>('a' + below(26)));
     return out;
   }
@@ -143,7 +144,7 @@ class Generator {
         return;
       }
       default: {  // an array, of 0 to 4 elements of one type
-        const size_t n = r_.below(5);
+        const size_t n = r_.index(5);
         std::string elements;
         const auto add = [&](const std::string& e) { elements += (elements.empty() ? "" : ",") + e; };
         switch (r_.below(4)) {
@@ -182,7 +183,7 @@ class Generator {
   // Distinct keys: a key set twice replaces its value, which the judge need not model.
   std::vector<std::pair<std::string, Value>> attributes(size_t max) {
     std::vector<std::pair<std::string, Value>> out;
-    const size_t n = r_.below(max + 1);
+    const size_t n = r_.index(max + 1);
     out.reserve(n);  // never moved: a value's view points into its own storage
     for (size_t i = 0; i < n; ++i) {
       std::string k = key();
@@ -222,7 +223,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   const char* expect = nullptr;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--spans") == 0) spans = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--spans") == 0) spans = static_cast<size_t>(std::strtoull(argv[i + 1], nullptr, 10));
     if (std::strcmp(argv[i], "--seed") == 0) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--expect") == 0) expect = argv[i + 1];
   }
@@ -269,12 +270,12 @@ int main(int argc, char** argv) {
   std::vector<litetrace::SpanContext> earlier;
   const int64_t base = 1700000000000000000;
   for (size_t n = 0; n < spans; ++n) {
-    const size_t scope = r.below(4);
+    const size_t scope = r.index(4);
     litetrace::StartSpanOptions so;
     so.kind = static_cast<litetrace::SpanKind>(r.below(5));
     const uint64_t parent_choice = r.below(4);
     if (parent_choice == 0 && !earlier.empty()) {
-      so.parent = earlier[r.below(earlier.size())];
+      so.parent = earlier[r.index(earlier.size())];
     } else if (parent_choice == 1) {
       litetrace::SpanContext remote;
       remote.trace_id = {r.chance(2) ? 0 : r.bits() | 1, r.bits() | 1};  // 64-bit ids too
@@ -291,7 +292,7 @@ int main(int argc, char** argv) {
     so.start_time = at_ns(start);
     const std::string name = r.text(20);
 
-    const size_t link_count = earlier.size() < 2 ? 0 : r.below(3);
+    const size_t link_count = earlier.size() < 2 ? 0 : r.index(3);
     litetrace::Span span = link_count == 0 ? tracers[scope].start_span(name, {}, {}, so)
                            : link_count == 1
                                ? tracers[scope].start_span(name, {}, {earlier[0]}, so)
@@ -300,7 +301,7 @@ int main(int argc, char** argv) {
     for (const auto& [k, v] : attributes) span.set_attribute(k, v.value);
 
     std::string events = "[";
-    const size_t event_count = r.below(6);
+    const size_t event_count = r.index(6);
     for (size_t e = 0; e < event_count; ++e) {
       const std::string event_name = r.text(10);
       const int64_t t = start + static_cast<int64_t>(r.below(10000000));
