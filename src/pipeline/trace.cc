@@ -508,7 +508,10 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes att
                         const StartSpanOptions& options) const noexcept {
   Span span;
   detail::ProviderCore* core = core_.get();
-  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? SpanContext{} : t_current;
+  // A reference, not a copy: the ternary over a temporary would copy the context to the
+  // stack and read it back at once, a store-forwarding stall on every span.
+  static const SpanContext kNone;
+  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? kNone : t_current;
   if (core == nullptr) {
     if (global_) core = detail::global_core();
     if (core == nullptr) {
