@@ -313,9 +313,11 @@ const TracerScope* ProviderCore::scope(std::string_view name, std::string_view v
 }
 
 const TracerScope* intern_scope(std::string_view name, std::string_view version) {
-  static std::mutex mutex;
-  static auto* scopes = new std::deque<TracerScope>;  // never destroyed: records point into it
-  std::lock_guard<std::mutex> lock(mutex);
+  // Never destroyed: records point into the scopes, and tracers are made in static
+  // destructors too.
+  static auto* mutex = new std::mutex;
+  static auto* scopes = new std::deque<TracerScope>;
+  std::lock_guard<std::mutex> lock(*mutex);
   for (const TracerScope& s : *scopes) {
     if (s.name == name && s.version == version) return &s;
   }
