@@ -24,15 +24,25 @@ inline void append_hex(std::string& out, uint64_t v, int digits) {
   for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
 }
 
-// RFC 4648 base64 of `bytes`, padded, appended to `out`.
-inline void append_base64(std::string& out, std::string_view bytes) {
+// RFC 4648 base64 of `bytes`, padded: written at `p`, which has room for
+// base64_size(bytes.size()) bytes; returns the end.
+constexpr size_t base64_size(size_t n) { return (n + 2) / 3 * 4; }
+inline char* write_base64(char* p, std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (size_t i = 0; i < bytes.size(); i += 3) {
     const size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
     uint32_t v = 0;
     for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=';
+    for (size_t k = 0; k < 4; ++k) *p++ = k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=';
   }
+  return p;
+}
+
+// The same, appended to `out`.
+inline void append_base64(std::string& out, std::string_view bytes) {
+  const size_t at = out.size();
+  out.resize(at + base64_size(bytes.size()));
+  write_base64(out.data() + at, bytes);
 }
 
 // The longest prefix of `s` of at most `limit` bytes that does not split a UTF-8 sequence.

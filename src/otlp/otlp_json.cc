@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/json_text.h"
 #include "core/text.h"
 
 namespace litetrace::detail::otlp {
@@ -113,33 +114,8 @@ class JsonOut {
     out_ += key;
     out_ += "\":";
   }
-  // RFC 8259: '"', '\' and control characters escaped; everything else as it is.
-  void quoted(std::string_view v) {
-    static const char digits[] = "0123456789abcdef";
-    out_ += '"';
-    for (char c : v) {
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        out_ += '\\';
-        out_ += c;
-      } else if (u < 0x20) {
-        switch (c) {
-          case '\n': out_ += "\\n"; break;
-          case '\r': out_ += "\\r"; break;
-          case '\t': out_ += "\\t"; break;
-          case '\b': out_ += "\\b"; break;
-          case '\f': out_ += "\\f"; break;
-          default:
-            out_ += "\\u00";
-            out_ += digits[u >> 4];
-            out_ += digits[u & 15];
-        }
-      } else {
-        out_ += c;
-      }
-    }
-    out_ += '"';
-  }
+  // RFC 8259, as core/json_text.h escapes it (the mapping has made the text valid UTF-8).
+  void quoted(std::string_view v) { append_json_string(out_, v); }
 
   std::string& out_;
   bool first_ = true;

@@ -9,6 +9,7 @@
 
 #include "core/array_json.h"
 #include "core/json_text.h"
+#include "core/text.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail::zipkin {
@@ -32,15 +33,10 @@ char* write_quoted_int(char* p, int64_t v) {
   return p;
 }
 
-char* write_base64(char* p, std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// A base64 string literal.
+char* write_base64_string(char* p, std::string_view bytes) {
   *p++ = '"';
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
-    uint32_t v = 0;
-    for (size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    for (size_t k = 0; k < 4; ++k) *p++ = k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=';
-  }
+  p = write_base64(p, bytes);
   *p++ = '"';
   return p;
 }
@@ -62,7 +58,7 @@ char* write_value_text(char* p, const RecordAttribute& a, std::string& scratch) 
       p = write_double_text(p, a.number);
       *p++ = '"';
       return p;
-    case ValueType::kBytes: return write_base64(p, a.bytes);
+    case ValueType::kBytes: return write_base64_string(p, a.bytes);
     default: return p;
   }
 }
@@ -70,7 +66,7 @@ char* write_value_text(char* p, const RecordAttribute& a, std::string& scratch) 
 // An event attribute's value inside an annotation's JSON: typed, as JSON has the types
 // (arrays as lists); what JSON cannot hold (NaN, infinities, bytes) as a string.
 char* write_value_json(char* p, const RecordAttribute& a) {
-  if (a.type == ValueType::kBytes) return write_base64(p, a.bytes);
+  if (a.type == ValueType::kBytes) return write_base64_string(p, a.bytes);
   if (is_array(a.type)) return write_array_json(p, a);
   return write_element_json(p, a);
 }
