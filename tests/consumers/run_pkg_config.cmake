@@ -33,6 +33,11 @@ function(build compiler std source output)
   endif()
 endfunction()
 build(${CXX_COMPILER} c++17 ${SOURCE_DIR}/tests/consumers/consumer.cc ${work}/consumer_cxx)
+# A sanitized C++ archive needs the sanitizers' C++ runtime, which clang links for C only
+# when asked (gcc's libubsan has it whole).
+if(CXX_FLAGS MATCHES "-fsanitize=" AND C_COMPILER MATCHES "clang")
+  list(APPEND extra -fsanitize-link-c++-runtime)
+endif()
 build(${C_COMPILER} c99 ${SOURCE_DIR}/tests/consumers/consumer_c.c ${work}/consumer_c)
 foreach(program consumer_cxx consumer_c)
   execute_process(COMMAND ${work}/${program} RESULT_VARIABLE rc)
