@@ -150,6 +150,33 @@ TEST(JaegerEncoder, RandomSpansRoundTripThroughTheDecoder) {
   }
 }
 
+// The packet builder writes a span without bound checks when span_size_bound() fits: the
+// bound holds in both protocols, and the unchecked writer writes the same bytes, not one
+// past the bound.
+TEST(JaegerEncoder, UncheckedWriterWritesTheSameBytesWithinTheBound) {
+  test::SpanFactory factory(4321);
+  for (int i = 0; i < 1500; ++i) {
+    Span s = factory.random_span();
+    if (i % 3 == 0) {  // the widest dropped counts, the widest ids and times
+      s.dropped_tags = s.dropped_logs = s.dropped_references = UINT32_MAX;
+      s.trace_id_low = s.trace_id_high = s.span_id = s.parent_span_id = UINT64_MAX;
+      s.start_time_us = s.duration_us = std::numeric_limits<int64_t>::min();
+    }
+    const Bytes checked = encode_bytes([&](CompactWriter& w) { encode_span(w, s); });
+    const size_t bound = span_size_bound(s);
+    ASSERT_GE(bound, checked.size());
+    BinaryWriter binary;
+    encode_span(binary, s);
+    ASSERT_GE(bound, binary.size());
+    std::vector<uint8_t> buf(bound + 64, 0xAA);
+    CompactRawWriter raw(buf.data());
+    encode_span(raw, s);
+    ASSERT_EQ(raw.size(), checked.size());
+    ASSERT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(raw.size())), checked);
+    for (size_t j = raw.size(); j < buf.size(); ++j) ASSERT_EQ(buf[j], 0xAA) << "written past the span at " << j;
+  }
+}
+
 TEST(JaegerEncoder, BatchRoundTripsThroughTheDecoder) {
   test::SpanFactory factory(99);
   std::vector<Span> spans;

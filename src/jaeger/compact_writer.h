@@ -75,31 +75,38 @@ enum class WriteError : uint8_t {
   kUnbalanced,      // struct_end() without struct_begin()
 };
 
-class CompactWriter {
+// kChecked = false is the same writer without a bound: no sizing mode, no capacity check,
+// for a caller that knows the bytes fit (jaeger_encoder.h's span_size_bound()).
+template <bool kChecked>
+class BasicCompactWriter {
  public:
   static constexpr int kMaxDepth = 16;
 
   // Sizing mode: counts bytes, writes nothing, never overflows.
-  CompactWriter() : capacity_(SIZE_MAX) {}
+  BasicCompactWriter() : capacity_(SIZE_MAX) { static_assert(kChecked, "an unchecked writer writes"); }
   // Writing mode over a caller-owned buffer.
-  CompactWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
+  BasicCompactWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
+  // Unchecked: at least as many bytes from `buf` as the caller will write.
+  explicit BasicCompactWriter(uint8_t* buf) : buf_(buf), capacity_(SIZE_MAX) {
+    static_assert(!kChecked, "a checked writer needs a capacity");
+  }
 
   bool ok() const { return error_ == WriteError::kNone; }
   WriteError error() const { return error_; }
   // Bytes written (or counted) so far; stops growing at the first error.
   size_t size() const { return pos_; }
-  bool sizing() const { return buf_ == nullptr; }
+  bool sizing() const { return kChecked && buf_ == nullptr; }
 
   // ---- raw values ----
   void write_byte(uint8_t b) {
     if (reserve(1)) {
-      if (buf_ != nullptr) buf_[pos_] = b;
+      if (!sizing()) buf_[pos_] = b;
       ++pos_;
     }
   }
   // Unsigned LEB128.
   void write_varint(uint64_t v) {
-    if (buf_ != nullptr && capacity_ - pos_ >= kMaxVarint) {
+    if (!sizing() && (!kChecked || capacity_ - pos_ >= kMaxVarint)) {
       // Room for the longest varint: write and count in one pass.
       uint8_t* p = buf_ + pos_;
       while (v >= 0x80) {
@@ -112,7 +119,7 @@ class CompactWriter {
     }
     const size_t n = varint_size(v);
     if (!reserve(n)) return;
-    if (buf_ != nullptr) {
+    if (!sizing()) {
       uint8_t* p = buf_ + pos_;
       while (v >= 0x80) {
         *p++ = static_cast<uint8_t>(v | 0x80);
@@ -130,7 +137,7 @@ class CompactWriter {
     uint64_t bits = 0;
     std::memcpy(&bits, &v, sizeof bits);
     if (!reserve(8)) return;
-    if (buf_ != nullptr) {
+    if (!sizing()) {
       for (size_t i = 0; i < 8; ++i) buf_[pos_ + i] = static_cast<uint8_t>(bits >> (8 * i));
     }
     pos_ += 8;
@@ -143,7 +150,7 @@ class CompactWriter {
   // Bytes that are already compact-encoded (a cached Process, a span being re-packed).
   void write_raw(const void* data, size_t n) {
     if (!reserve(n)) return;
-    if (buf_ != nullptr) {
+    if (!sizing()) {
       // Keys and short values without a call into libc; longer runs with memcpy.
       if (n <= 16) {
         move_bytes(buf_ + pos_, data, n);
@@ -239,7 +246,7 @@ class CompactWriter {
   // One comparison per write: after an error the capacity is cut to the position, so every
   // later write fails here too (sizing mode has unbounded capacity).
   bool reserve(size_t n) {
-    if (n > capacity_ - pos_) {
+    if (kChecked && n > capacity_ - pos_) {
       fail(WriteError::kOverflow);
       return false;
     }
@@ -258,5 +265,8 @@ class CompactWriter {
   int16_t last_id_ = 0;
   int16_t last_id_stack_[kMaxDepth] = {};
 };
+
+using CompactWriter = BasicCompactWriter<true>;
+using CompactRawWriter = BasicCompactWriter<false>;
 
 }  // namespace litetrace::detail

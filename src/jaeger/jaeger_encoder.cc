@@ -5,8 +5,14 @@ namespace litetrace::detail {
 // One code path for both protocols: the writers share an interface (binary_writer.h).
 namespace {
 
+#if defined(__GNUC__)
+#define LITETRACE_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LITETRACE_ALWAYS_INLINE inline
+#endif
+
 template <typename W>
-void write_tag(W& w, const Tag& tag) {
+LITETRACE_ALWAYS_INLINE void write_tag(W& w, const Tag& tag) {
   w.struct_begin();
   w.field_binary(/*Tag.key*/ 1, tag.key);
   w.field_i32(/*Tag.vType*/ 2, static_cast<int32_t>(tag.type));
@@ -84,6 +90,43 @@ void write_process(W& w, const Process& process) {
 
 void encode_tag(CompactWriter& w, const Tag& tag) { write_tag(w, tag); }
 void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
+void encode_span(CompactRawWriter& w, const Span& span) {
+  // A local copy whose address never escapes, so the compiler keeps its position in a
+  // register across the byte stores (through the caller's reference, each store could alias it).
+  CompactRawWriter local = w;
+  write_span(local, span);
+  w = local;
+}
+
+namespace {
+
+// The most a field header, a varint length and an i64 take in compact Thrift (binary
+// Thrift takes no more: 3, 4 and 8 bytes).
+constexpr size_t kHeader = 4;  // the long form: type byte and a zigzag i16
+constexpr size_t kLength = 10;
+constexpr size_t kI64 = 10;
+// A Tag without its key and value bytes: key header and length, vType, the value's header
+// and length (or its 8 bytes), the stop byte.
+constexpr size_t kTagFrame = kHeader + kLength + kHeader + kI64 + kHeader + kLength + 1;
+constexpr size_t kListFrame = kHeader + 1 + kLength;
+
+size_t tags_bound(Slice<Tag> tags) {
+  size_t n = kListFrame;
+  for (const Tag& t : tags) n += kTagFrame + t.key.size() + t.str.size();
+  return n;
+}
+
+}  // namespace
+
+size_t span_size_bound(const Span& span) {
+  constexpr size_t kDroppedTags = 3 * (kTagFrame + 32);  // the three otel.dropped_* keys, each < 32 bytes
+  static_assert(kDroppedTagsKey.size() < 32 && kDroppedLogsKey.size() < 32 && kDroppedReferencesKey.size() < 32);
+  constexpr size_t kRef = 4 * (kHeader + kI64) + 1;
+  size_t n = 4 * (kHeader + kI64) + kHeader + kLength + span.operation_name.size() + kListFrame +
+             span.references.size * kRef + 3 * (kHeader + kI64) + tags_bound(span.tags) + kDroppedTags + kListFrame + 1;
+  for (const Log& log : span.logs) n += kHeader + kI64 + tags_bound(log.fields) + 1 + 1;
+  return n;
+}
 void encode_process(CompactWriter& w, const Process& process) { write_process(w, process); }
 void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
 void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }

@@ -37,6 +37,11 @@ constexpr std::string_view kDroppedReferencesKey = "otel.dropped_links_count";
 void encode_tag(CompactWriter& w, const Tag& tag);
 // A struct body, stop byte included: the same bytes as a list element or after a field header.
 void encode_span(CompactWriter& w, const Span& span);
+// The same bytes with no bound check, for at least span_size_bound(span) bytes of room.
+void encode_span(CompactRawWriter& w, const Span& span);
+// At least the bytes encode_span() writes for `span` (in either protocol), in a pass over
+// its tags: a packet with this much room takes the span without checking each byte.
+size_t span_size_bound(const Span& span);
 void encode_process(CompactWriter& w, const Process& process);
 
 size_t encoded_size(const Span& span);
