@@ -232,7 +232,9 @@ class Span {
   Span& operator=(Span&& other) noexcept;
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
-  ~Span() { end(); }
+  ~Span() {
+    if (buffer_ != nullptr) end();
+  }
 
   // The same key again replaces the earlier value. One overload per type, so the hot path
   // needs no type switch; AttributeValue takes any of them.
@@ -303,7 +305,6 @@ class Span {
 
  private:
   friend class Tracer;
-  void finish(uint64_t end_ticks, bool explicit_time) noexcept;
   void set_int64_attribute(std::string_view key, int64_t value) noexcept;
 
   detail::SpanBuffer* buffer_ = nullptr;
@@ -336,13 +337,22 @@ class Tracer {
  public:
   Tracer() = default;
   // As OpenTelemetry's StartSpan(name, attributes, links, options).
-  Span start_span(std::string_view name, Attributes attributes = {}, Links links = {},
+  Span start_span(std::string_view name, Attributes attributes, Links links = {},
                   const StartSpanOptions& options = {}) const noexcept;
   Span start_span(std::string_view name, const StartSpanOptions& options) const noexcept {
     return start_span(name, {}, {}, options);
   }
+  // The common case (an internal span, child of the current one, starting now) on a path
+  // of its own.
+  Span start_span(std::string_view name) const noexcept;
 
  private:
+  // Ids, sampling, counting, and the recording span's buffer with its header and name:
+  // what both start_span paths share. nullptr when the span does not record.
+  detail::SpanBuffer* begin(detail::ProviderCore* core, const SpanContext& parent, std::string_view name,
+                            SpanKind kind, Span& span) const noexcept;
+  // This tracer's provider's core, or for a global tracer the global one's; nullptr: none.
+  detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;
   friend Tracer global_tracer(std::string_view scope_name, std::string_view scope_version);
   Tracer(std::shared_ptr<detail::ProviderCore> core, const detail::TracerScope* scope, bool global = false)

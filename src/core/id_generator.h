@@ -1,9 +1,9 @@
 #pragma once
 
-// Span and trace ids from a per-thread SplitMix64 stream seeded from OS entropy: no lock,
-// no system call after the first id of a thread, ~1 ns an id. A fork() child reseeds
-// (pthread_atfork bumps a generation the generator checks), so parent and child never
-// hand out the same ids.
+// Span and trace ids from a per-thread wyrand stream (SplitMix64 without 128-bit integers)
+// seeded from OS entropy: no lock, no system call after the first id of a thread, ~1 ns an
+// id. A fork() child reseeds (pthread_atfork bumps a generation the generator checks), so
+// parent and child never hand out the same ids.
 
 #include <atomic>
 #include <cstdint>
@@ -25,17 +25,46 @@ class IdGenerator {
   }
   uint64_t next_unchecked() noexcept {
     for (;;) {
-      state_ += 0x9E3779B97F4A7C15u;
-      uint64_t z = state_;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-      z ^= z >> 31;
+      const uint64_t z = mix(state_ += kStep);
       if (z != 0) return z;  // 0 means "no id" on the wire
     }
+  }
+  // A root span's three ids (trace id high and low, span id), the state read and written once.
+  struct Three {
+    uint64_t a, b, c;
+  };
+  Three next3_unchecked() noexcept {
+    const uint64_t s = state_;
+    Three ids{mix(s + kStep), mix(s + 2 * kStep), mix(s + 3 * kStep)};
+    state_ = s + 3 * kStep;
+    if (ids.a == 0 || ids.b == 0 || ids.c == 0) {  // once in 2^62 roots: draw those again
+      if (ids.a == 0) ids.a = next_unchecked();
+      if (ids.b == 0) ids.b = next_unchecked();
+      if (ids.c == 0) ids.c = next_unchecked();
+    }
+    return ids;
   }
 
  private:
   void reseed() noexcept;
+
+#if defined(__SIZEOF_INT128__)
+  // wyrand (Wang Yi's): one 64 x 64 -> 128-bit multiply, its halves folded; passes
+  // BigCrush and PractRand, in 5 instructions where SplitMix64 takes 9.
+  static constexpr uint64_t kStep = 0xA0761D6478BD642Fu;
+  static uint64_t mix(uint64_t s) noexcept {
+    __extension__ using U128 = unsigned __int128;
+    const U128 t = static_cast<U128>(s) * (s ^ 0xE7037ED1A0B428DBu);
+    return static_cast<uint64_t>(t >> 64) ^ static_cast<uint64_t>(t);
+  }
+#else
+  static constexpr uint64_t kStep = 0x9E3779B97F4A7C15u;  // SplitMix64
+  static uint64_t mix(uint64_t z) noexcept {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+  }
+#endif
 
   uint64_t state_ = 0;
   uint64_t generation_ = ~uint64_t{0};  // forces a seed on first use

@@ -73,28 +73,30 @@ inline size_t attribute_item_size(const AttributeItemHead& h) {
 }
 
 struct SpanRecordHeader {
-  uint32_t size = 0;        // the whole record, this header included (ring framing)
-  uint32_t items_size = 0;
+  uint32_t size = 0;        // the whole record, this header included (ring framing); set by end()
+  uint32_t items_size = 0;  // set by end()
   const TracerScope* scope = nullptr;
   uint64_t trace_id_high = 0;
   uint64_t trace_id_low = 0;
   uint64_t span_id = 0;
   uint64_t parent_span_id = 0;
   uint64_t start = 0;  // ticks (tick_clock.h), or Unix ns with kStartIsUnixNs
-  uint64_t end = 0;
+  uint64_t end = 0;    // set by end()
+  double sampler_param = 0;
+  // What the span's calls count: all zero at its start, where they are cleared together.
   uint32_t dropped_attributes = 0;
   uint32_t dropped_events = 0;
   uint32_t dropped_links = 0;
   uint16_t attribute_count = 0;  // live span attributes
   uint16_t event_count = 0;
   uint16_t link_count = 0;
-  uint8_t trace_flags = 0;
-  uint8_t kind = 0;    // SpanKind
   uint8_t status = 0;  // StatusCode
   uint8_t time_flags = 0;
+  // Decided at start.
+  uint8_t trace_flags = 0;
+  uint8_t kind = 0;          // SpanKind
   uint8_t sampler_type = 0;  // SamplerType; root spans only
   uint8_t parent_remote = 0;  // 1: the parent came from another process
-  double sampler_param = 0;
 };
 static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in the ring");
 

@@ -20,8 +20,10 @@
 // otherwise); "hot" also groups them in one section.
 #if defined(__GNUC__)
 #define LITETRACE_HOT_PATH __attribute__((hot, aligned(64)))
+#define LITETRACE_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define LITETRACE_HOT_PATH
+#define LITETRACE_ALWAYS_INLINE inline
 #endif
 
 namespace litetrace {
@@ -481,18 +483,19 @@ void Span::update_name(std::string_view name) noexcept {
 }
 
 LITETRACE_HOT_PATH void Span::end() noexcept {
-  if (buffer_ != nullptr) finish(detail::read_ticks(), false);
+  SpanBuffer* b = buffer_;
+  if (b == nullptr) return;
+  buffer_ = nullptr;
+  b->header.end = detail::read_ticks();
+  b->core->submit(b);
 }
 
 void Span::end(SystemTime end_time) noexcept {
-  if (buffer_ != nullptr) finish(unix_ns(end_time), true);
-}
-
-LITETRACE_HOT_PATH void Span::finish(uint64_t end, bool explicit_time) noexcept {
   SpanBuffer* b = buffer_;
+  if (b == nullptr) return;
   buffer_ = nullptr;
-  b->header.end = end;
-  if (explicit_time) b->header.time_flags |= detail::kEndIsUnixNs;
+  b->header.end = unix_ns(end_time);
+  b->header.time_flags |= detail::kEndIsUnixNs;
   b->core->submit(b);
 }
 
@@ -504,98 +507,128 @@ SpanContext Scope::current() noexcept { return t_current; }
 
 // ---- Tracer ----
 
-LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name, Attributes attributes, Links links,
-                        const StartSpanOptions& options) const noexcept {
-  Span span;
+inline detail::ProviderCore* Tracer::recording_core() const noexcept {
   detail::ProviderCore* core = core_.get();
-  // A reference, not a copy: the ternary over a temporary would copy the context to the
-  // stack and read it back at once, a store-forwarding stall on every span.
-  static const SpanContext kNone;
-  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? kNone : t_current;
-  if (core == nullptr) {
-    if (global_) core = detail::global_core();
-    if (core == nullptr) {
-      // No provider (yet): a no-op span that carries its parent's context on, so the
-      // trace continues through this process (OpenTelemetry's non-recording span).
-      span.context_ = parent;
-      return span;
-    }
-  }
+  if (core == nullptr && global_) core = detail::global_core();
+  return core;
+}
+
+LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ProviderCore* core, const SpanContext& parent,
+                                                  std::string_view name, SpanKind kind, Span& span) const noexcept {
   detail::IdGenerator& ids = detail::thread_id_generator();
   ids.check_fork();
   SpanContext& ctx = span.context_;
-  ctx.span_id = ids.next_unchecked();
-  SamplingResult decision;
-  if (parent.valid()) {
+  const bool has_parent = parent.valid();
+  if (has_parent) {
     ctx.trace_id = parent.trace_id;
+    ctx.span_id = ids.next_unchecked();
     ctx.flags = parent.flags;
   } else {
-    ctx.trace_id = TraceId{ids.next_unchecked(), ids.next_unchecked()};
+    const detail::IdGenerator::Three three = ids.next3_unchecked();
+    ctx.trace_id = TraceId{three.a, three.b};
+    ctx.span_id = three.c;
     ctx.flags = 0;
   }
   if (core->disabled()) {
     ctx.flags = static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
-    return span;  // OTEL_SDK_DISABLED: not even counted
+    return nullptr;  // OTEL_SDK_DISABLED: not even counted
   }
+  SamplingResult decision;
   if (Sampler* sampler = core->sampler()) {
-    decision = sampler->should_sample({parent, ctx.trace_id, name, options.kind});
-    if (parent.valid()) decision.type = SamplerType::kNone;  // Jaeger tags the root only
-  } else if (parent.valid()) {
-    decision = {parent.sampled(), SamplerType::kNone, 0};
+    decision = sampler->should_sample({parent, ctx.trace_id, name, kind});
+    if (has_parent) decision.type = SamplerType::kNone;  // Jaeger tags the root only
   } else {
-    // The default samples every new trace and tags nothing: "const, true" would add some
-    // 40 bytes to every root span and tells Jaeger nothing (its adaptive sampling reads
-    // the tags of probabilistic decisions only).
-    decision = {true, SamplerType::kNone, 0};
+    // The default: the parent's decision, else sampled. It tags nothing: "const, true" would
+    // add some 40 bytes to every root span and tells Jaeger nothing (its adaptive sampling
+    // reads the tags of probabilistic decisions only).
+    decision = {!has_parent || parent.sampled(), SamplerType::kNone, 0};
   }
   ctx.flags = decision.sampled ? static_cast<uint8_t>(ctx.flags | kTraceFlagSampled)
                                : static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
   detail::ThreadState* ts = core->thread_state();
   if (ts == nullptr) {  // shut down, and this thread never recorded for it
     core->count_unregistered_start(ctx.sampled());
-    return span;
+    return nullptr;
   }
   if (!ctx.sampled()) {
     detail::ThreadState::bump(ts->not_sampled);
-    return span;
+    return nullptr;
   }
   detail::ThreadState::bump(ts->started);
   SpanBuffer* b = core->acquire_buffer(ts);
   if (b == nullptr) {  // out of memory: counted as ended and dropped at once
     detail::ThreadState::bump(ts->ended);
     detail::ThreadState::bump(ts->dropped);
-    return span;
+    return nullptr;
   }
-  span.buffer_ = b;
-  detail::SpanRecordHeader& h = b->header;  // every field is set here: the buffer is reused
-  h.size = 0;
-  h.items_size = 0;
+  // Every field start decides is set here, in layout order (the buffer is reused); end()
+  // sets the rest.
+  detail::SpanRecordHeader& h = b->header;
   h.scope = scope_;
   h.trace_id_high = ctx.trace_id.high;
   h.trace_id_low = ctx.trace_id.low;
   h.span_id = ctx.span_id;
-  h.parent_span_id = parent.valid() ? parent.span_id : 0;
-  h.end = 0;
+  h.parent_span_id = has_parent ? parent.span_id : 0;
+  h.start = detail::read_ticks();
+  h.sampler_param = decision.param;
   h.dropped_attributes = 0;
   h.dropped_events = 0;
   h.dropped_links = 0;
   h.attribute_count = 0;
   h.event_count = 0;
   h.link_count = 0;
-  h.trace_flags = ctx.flags;
-  h.kind = static_cast<uint8_t>(options.kind);
   h.status = 0;
+  h.time_flags = 0;
+  h.trace_flags = ctx.flags;
+  h.kind = static_cast<uint8_t>(kind);
   h.sampler_type = static_cast<uint8_t>(decision.type);
-  h.parent_remote = parent.valid() && parent.remote ? 1 : 0;
-  h.sampler_param = decision.param;
-  if (options.start_time != SystemTime{}) {
-    h.start = unix_ns(options.start_time);
-    h.time_flags = detail::kStartIsUnixNs;
+  h.parent_remote = has_parent && parent.remote ? 1 : 0;
+  // The name is the first item: a name that fits the inline bytes needs no room check.
+  name = name.substr(0, clamp16(name.size()));
+  if (3 + name.size() <= SpanBuffer::kInlineBytes) {
+    uint8_t* p = detail::put(b->items, static_cast<uint8_t>(ItemKind::kName));
+    p = detail::put(p, static_cast<uint16_t>(name.size()));
+    detail::put_bytes(p, name);
+    b->used = 3 + name.size();
   } else {
-    h.start = detail::read_ticks();
-    h.time_flags = 0;
+    append_text(*b, ItemKind::kName, name);
   }
-  append_text(*b, ItemKind::kName, name.substr(0, clamp16(name.size())));
+  span.buffer_ = b;
+  return b;
+}
+
+LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept {
+  Span span;
+  const SpanContext& parent = t_current;
+  detail::ProviderCore* core = recording_core();
+  if (core == nullptr) {
+    // No provider (yet): a no-op span that carries its parent's context on, so the trace
+    // continues through this process (OpenTelemetry's non-recording span).
+    span.context_ = parent;
+    return span;
+  }
+  begin(core, parent, name, SpanKind::kInternal, span);
+  return span;
+}
+
+Span Tracer::start_span(std::string_view name, Attributes attributes, Links links,
+                        const StartSpanOptions& options) const noexcept {
+  Span span;
+  // A reference, not a copy: the ternary over a temporary would copy the context to the
+  // stack and read it back at once, a store-forwarding stall on every span.
+  static const SpanContext kNone;
+  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? kNone : t_current;
+  detail::ProviderCore* core = recording_core();
+  if (core == nullptr) {
+    span.context_ = parent;  // as above
+    return span;
+  }
+  SpanBuffer* b = begin(core, parent, name, options.kind, span);
+  if (b == nullptr) return span;
+  if (options.start_time != SystemTime{}) {
+    b->header.start = unix_ns(options.start_time);
+    b->header.time_flags = detail::kStartIsUnixNs;
+  }
   if (!options.trace_state.empty() && parent.valid()) {
     append_text(*b, ItemKind::kTraceState, options.trace_state.substr(0, clamp16(options.trace_state.size())));
   }
