@@ -37,11 +37,9 @@ class IdGenerator {
     const uint64_t s = state_;
     Three ids{mix(s + kStep), mix(s + 2 * kStep), mix(s + 3 * kStep)};
     state_ = s + 3 * kStep;
-    if (ids.a == 0 || ids.b == 0 || ids.c == 0) {  // once in 2^62 roots: draw those again
-      if (ids.a == 0) ids.a = next_unchecked();
-      if (ids.b == 0) ids.b = next_unchecked();
-      if (ids.c == 0) ids.c = next_unchecked();
-    }
+    // A trace id is invalid only when all of it is 0; a span id, when it is 0.
+    if ((ids.a | ids.b) == 0) ids.a = next_unchecked();
+    if (ids.c == 0) ids.c = next_unchecked();
     return ids;
   }
 

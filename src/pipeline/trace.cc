@@ -236,7 +236,15 @@ inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view ke
   p = detail::put(p, head);
   if (scalar) p = detail::put(p, v.scalar);
   p = detail::put_bytes(p, key);
-  if (!scalar) put_value(p, v);
+  if (!scalar) {
+    // Spelled out rather than put_value(), so that a string setter (array: a constant
+    // nullptr) inlines the copy alone.
+    if (v.array != nullptr) {
+      put_array(p, *v.array, v.max_length);
+    } else {
+      detail::put_bytes(p, v.bytes);
+    }
+  }
   return size;
 }
 
