@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""What litetrace adds to a program's size.
+
+    bench/footprint.py [--cxx g++] [--top 25]
+
+Builds litetrace's sources as a static library the way a vendoring project would
+(-O2 -ffunction-sections -fdata-sections), links bench/footprint/minimal.cc (one provider,
+one span, shutdown) and bench/footprint/baseline.cc (a thread, strings, a vector, stdio)
+against it with -Wl,--gc-sections, strips both, and prints their sizes and the difference:
+the bytes litetrace adds. Twice: with the default flags and with -fno-exceptions -fno-rtti.
+--top lists the largest functions and objects litetrace brings into the minimal program.
+"""
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = [("default", []), ("-fno-exceptions -fno-rtti", ["-fno-exceptions", "-fno-rtti"])]
+
+
+def run(command):
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        sys.exit("failed: %s\n%s" % (" ".join(command), done.stdout[-4000:]))
+    return done.stdout
+
+
+def build(cxx, extra, work, jobs):
+    flags = ["-O2", "-std=c++17", "-DNDEBUG", "-ffunction-sections", "-fdata-sections"] + extra
+    sources = sorted(glob.glob(os.path.join(ROOT, "src", "**", "*.cc"), recursive=True))
+    objects = []
+
+    def compile_one(source):
+        obj = os.path.join(work, os.path.relpath(source, ROOT).replace(os.sep, "_") + ".o")
+        run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), "-I" + os.path.join(ROOT, "src"),
+                             "-c", source, "-o", obj])
+        return obj
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        objects = list(pool.map(compile_one, sources))
+    library = os.path.join(work, "liblitetrace.a")
+    run(["ar", "rcs", library] + objects)
+    sizes = {}
+    for program in ("baseline", "minimal"):
+        out = os.path.join(work, program)
+        run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), os.path.join(ROOT, "bench", "footprint", program + ".cc"),
+                             "-o", out, "-Wl,--gc-sections", library, "-pthread"])
+        run(["cp", out, out + ".unstripped"])
+        run(["strip", out])
+        sizes[program] = os.path.getsize(out)
+    return sizes
+
+
+def largest(binary, top):
+    rows = []
+    for line in run(["nm", "-C", "--size-sort", "-S", binary]).splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4 and "litetrace" in parts[3]:
+            rows.append((int(parts[1], 16), parts[3]))
+    rows.sort(reverse=True)
+    return sum(n for n, _ in rows), rows[:top]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cxx", default="g++")
+    parser.add_argument("--top", type=int, default=0, help="list the largest litetrace symbols linked")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    version = run([args.cxx, "--version"]).splitlines()[0]
+    print("footprint, %s, -O2, -Wl,--gc-sections, stripped" % version)
+    for name, extra in CONFIGS:
+        with tempfile.TemporaryDirectory() as work:
+            sizes = build(args.cxx, extra, work, args.jobs)
+            added = sizes["minimal"] - sizes["baseline"]
+            print("  %-26s baseline %7d B   minimal %7d B   litetrace adds %7d B (%.0f KB)" %
+                  (name, sizes["baseline"], sizes["minimal"], added, added / 1024))
+            if args.top and name == "default":
+                total, rows = largest(os.path.join(work, "minimal.unstripped"), args.top)
+                print("    litetrace symbols linked: %d B; the largest:" % total)
+                for n, symbol in rows:
+                    print("    %7d  %s" % (n, symbol[:150]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
