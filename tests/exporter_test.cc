@@ -155,6 +155,70 @@ TEST(Exporter, EmsgsizeLowersThePacketSizeAndLosesNothing) {
   EXPECT_EQ(reporter.reported(), lowered_before);
 }
 
+TEST(Exporter, EmsgsizeTrimsSpansTooLargeForTheLoweredSize) {
+  // One packet of exactly 65520 bytes: over IPv4's 65507, under the 65527 asked for. Its
+  // large span does not fit the halved size, so it goes again from the exporter's copy,
+  // trimmed, under the refused packet's seqNo; the small spans beside it go again as the
+  // bytes they were.
+  test::UdpReceiver receiver(AF_INET);
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback(), std::chrono::milliseconds(0));
+  ExporterOptions o = options_for("127.0.0.1", receiver.port(), kMaxPacketSize);
+  o.packets_per_send = 1;
+  Exporter exporter(o, kProcess, &reporter);
+  test::SpanFactory factory(11);
+  std::vector<Span> small;
+  size_t small_bytes = 0;
+  for (int i = 0; i < 3; ++i) {
+    small.push_back(factory.sized_span(2, 20));
+    small_bytes += encoded_size(small.back());
+  }
+  constexpr size_t kPacket = 65520;
+  const size_t large_bytes = kPacket - batch_head_size(encode_process(kProcess).size(), 4) -
+                             batch_tail_size(1, ClientStats{}) - small_bytes;
+  // 79 tags of 800 bytes, and a last one sized to make the span exactly large_bytes.
+  Span large = factory.sized_span(80, 800);
+  std::vector<Tag> tags(large.tags.begin(), large.tags.end());
+  for (size_t n = 0; n < 2000; ++n) {
+    tags.back().str = factory.store().keep(std::string(n, 'w'));
+    large.tags = factory.store().keep(tags);
+    if (encoded_size(large) == large_bytes) break;
+  }
+  ASSERT_EQ(encoded_size(large), large_bytes);
+  exporter.add(large);
+  for (const Span& s : small) exporter.add(s);
+  exporter.flush();
+  const ExporterStats st = exporter.stats();
+  EXPECT_TRUE(diags.has(DiagnosticCode::kPacketSizeLowered));
+  EXPECT_EQ(st.max_packet_size, kPacket / 2);
+  EXPECT_EQ(st.spans_sent, 1 + small.size());
+  EXPECT_EQ(st.spans_trimmed, 1u);
+  EXPECT_EQ(st.spans_failed + st.spans_too_large, 0u);
+
+  Received got;
+  decode_all(receiver.receive_all(static_cast<size_t>(st.packets_sent)), got);
+  ASSERT_EQ(got.span_count, 1 + small.size());
+  ASSERT_EQ(got.by_id.count(large.span_id), 1u);
+  const Span& back = *got.by_id[large.span_id];
+  EXPECT_EQ(back.operation_name, large.operation_name);
+  EXPECT_LT(back.tags.size, large.tags.size);
+  EXPECT_EQ(back.dropped_tags, large.tags.size - back.tags.size);  // otel.dropped_attributes_count
+  for (size_t t = 0; t < back.tags.size; ++t) {
+    EXPECT_EQ(back.tags[t].key, large.tags[t].key);
+    EXPECT_EQ(back.tags[t].str, large.tags[t].str);
+  }
+  for (const Span& s : small) {
+    ASSERT_EQ(got.by_id.count(s.span_id), 1u);
+    test::expect_same_span(s, *got.by_id[s.span_id]);
+  }
+  // seqNo 1, 2, ...: no gap, as no datagram was lost.
+  std::set<int64_t> seqs;
+  for (const DecodedBatch& b : got.batches) seqs.insert(b.seq_no);
+  EXPECT_EQ(seqs.size(), got.batches.size());
+  EXPECT_EQ(*seqs.begin(), 1);
+  EXPECT_EQ(*seqs.rbegin(), static_cast<int64_t>(got.batches.size()));
+}
+
 TEST(Exporter, MissingAgentIsCountedAndReportedNeverFatal) {
   uint16_t dead_port;
   {

@@ -55,6 +55,11 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
     builders_.emplace_back(encoded_process, packet_size_, options_.protocol);
   }
   datagrams_.resize(options_.packets_per_send);
+  kept_.resize(options_.packets_per_send);
+  // What fits an empty packet of the least size with the widest tail fits every packet a
+  // re-pack may use.
+  repack_as_bytes_ = packet_floor_ - batch_head_size(options_.protocol, encoded_process.size(), 1) -
+                     max_batch_tail_size(options_.protocol);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
 
@@ -71,15 +76,37 @@ PacketBuilder& Exporter::current() {
   // An empty packet takes the stats as they are when its first span arrives.
   if (!b.open()) {
     b.begin(next_seq_no_++, client_stats(), packet_size_);
+    kept_[sealed_].count = 0;
   } else if (b.span_count() == 0) {
     b.begin(b.seq_no(), client_stats(), packet_size_);
+    kept_[sealed_].count = 0;
   }
   return b;
 }
 
+// Adds to the open packet, keeping a copy of a span too large to go out again as its bytes.
+PacketBuilder::AddResult Exporter::add_to_current(const Span& span) {
+  PacketBuilder& b = current();
+  const PacketBuilder::AddResult r = b.add(span);
+  if (r == PacketBuilder::AddResult::kAdded && b.span_bytes(b.span_count() - 1).size() > repack_as_bytes_) {
+    Kept& k = kept_[sealed_];
+    if (k.count == k.copies.size()) {
+      k.copies.emplace_back();
+      k.index.emplace_back();
+    }
+    k.copies[k.count].assign(span);
+    k.index[k.count++] = b.span_count() - 1;
+  }
+  return r;
+}
+
 void Exporter::add(const Span& span) {
   bump(spans_added_, 1);
-  PacketBuilder::AddResult r = current().add(span);
+  add_span(span);
+}
+
+void Exporter::add_span(const Span& span) {
+  PacketBuilder::AddResult r = add_to_current(span);
   if (r == PacketBuilder::AddResult::kAdded) return;
   // A span that no packet can hold must not close a packet that still has room: trim it
   // first, then place what is left (sizing it costs one more pass, once per packet).
@@ -91,9 +118,10 @@ void Exporter::add(const Span& span) {
   // come more than once; every round seals a non-empty packet, so this ends.
   do {
     seal_current();
-  } while ((r = current().add(span)) == PacketBuilder::AddResult::kFull);
+  } while ((r = add_to_current(span)) == PacketBuilder::AddResult::kFull);
 }
 
+// A span that fits a packet of the least size (repack_as_bytes_), as it was encoded.
 void Exporter::add_encoded(std::string_view span_bytes) {
   PacketBuilder::AddResult r = current().add_encoded(span_bytes);
   if (r == PacketBuilder::AddResult::kAdded) return;
@@ -103,18 +131,11 @@ void Exporter::add_encoded(std::string_view span_bytes) {
     } while ((r = current().add_encoded(span_bytes)) == PacketBuilder::AddResult::kFull);
     return;
   }
-  // Too large for the lowered packet size: back to a Span, and trimmed like any other.
-  Span span;
-  std::string error;
-  const bool decoded = options_.protocol == ThriftProtocol::kBinary
-                           ? decode_span_binary(span_bytes, decode_storage_, span, &error)
-                           : decode_span(span_bytes, decode_storage_, span, &error);
-  if (decoded) {
-    add_trimmed(span);
-  } else {  // cannot happen for bytes encode_span() wrote; count it rather than lose it
-    bump(spans_failed_, 1);
-    reporter_->report(DiagnosticCode::kSendFailed, "cannot re-pack a span: " + error);
-  }
+  // Cannot happen: the packet size is never lowered below what such a span needs. Counted
+  // rather than lost.
+  bump(spans_failed_, 1);
+  reporter_->report(DiagnosticCode::kSendFailed, "cannot re-pack a span of " + std::to_string(span_bytes.size()) +
+                                                     " bytes into a " + std::to_string(packet_size_) + "-byte packet");
 }
 
 // For a span larger than any packet can hold.
@@ -141,7 +162,7 @@ void Exporter::add_trimmed(const Span& span) {
                         (name_cut == 0 ? std::string()
                                        : " and with its name cut to " +
                                              std::to_string(trimmed.operation_name.size()) + " bytes"));
-  while (current().add(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
+  while (add_to_current(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
 }
 
 void Exporter::seal_current() {
@@ -183,7 +204,18 @@ void Exporter::send_sealed() {
       lower_packet_size(datagrams_[i].size());
       next_seq_no_ = refused.seq_no();
       for (; i < sealed_; ++i) {
-        for (size_t s = 0; s < builders_[i].span_count(); ++s) repack_.emplace_back(builders_[i].span_bytes(s));
+        Kept& kept = kept_[i];
+        size_t next_kept = 0;
+        for (size_t s = 0; s < builders_[i].span_count(); ++s) {
+          Repack& r = repack_.emplace_back();
+          if (next_kept < kept.count && kept.index[next_kept] == s) {
+            r.copy = std::move(kept.copies[next_kept++]);
+            r.copied = true;
+          } else {
+            r.bytes = builders_[i].span_bytes(s);
+          }
+        }
+        kept.count = 0;
       }
       break;
     } else {
@@ -201,9 +233,15 @@ void Exporter::send_sealed() {
   sealed_ = 0;
   send_calls_.store(sender_.send_calls(), std::memory_order_relaxed);
   if (repack_.empty()) return;
-  std::vector<std::string> queue;
+  std::vector<Repack> queue;
   queue.swap(repack_);
-  for (const std::string& span_bytes : queue) add_encoded(span_bytes);
+  for (const Repack& r : queue) {
+    if (r.copied) {
+      add_span(r.copy.span());
+    } else {
+      add_encoded(r.bytes);
+    }
+  }
 }
 
 void Exporter::lower_packet_size(size_t refused_datagram_size) {

@@ -16,7 +16,10 @@
 // the working packet size, down to kMinPacketSize, and the packet's spans go out again in
 // smaller packets; the lower size is kept for the rest of the exporter's life. The refused
 // packet and those sealed after it are re-packed under the refused packet's seqNo and on,
-// so seqNo has a gap only where a datagram was really lost.
+// so seqNo has a gap only where a datagram was really lost. A span that fits a packet of the
+// least size goes out again as the bytes it was encoded to; a larger one may need trimming
+// for the lowered size, so the exporter keeps a copy of it (OwnedSpan) until its packet is
+// sent, and adds that copy again.
 //
 // Thread: add(), flush() and set_full_queue_dropped() from one thread only (the batcher);
 // stats() from any thread.
@@ -29,9 +32,9 @@
 #include <vector>
 
 #include "core/diagnostic_reporter.h"
-#include "jaeger/jaeger_decoder.h"
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
+#include "jaeger/owned_span.h"
 #include "jaeger/packet_builder.h"
 #include "transport/udp_sender.h"
 
@@ -81,7 +84,23 @@ class Exporter {
   std::string peer() const { return sender_.peer(); }
 
  private:
+  // A span waiting to be re-packed: its encoded bytes, or (larger than any packet size may
+  // hold untrimmed) a copy of it.
+  struct Repack {
+    std::string bytes;
+    OwnedSpan copy;
+    bool copied = false;
+  };
+  // The copies of the larger spans in one builder's packet.
+  struct Kept {
+    std::vector<size_t> index;  // of the span in the packet
+    std::vector<OwnedSpan> copies;
+    size_t count = 0;
+  };
+
   PacketBuilder& current();
+  void add_span(const Span& span);
+  PacketBuilder::AddResult add_to_current(const Span& span);
   void add_encoded(std::string_view span_bytes);
   void seal_current();
   void send_sealed();
@@ -104,9 +123,11 @@ class Exporter {
   size_t packet_floor_ = 0;   // the least it may be lowered to
   int64_t next_seq_no_ = 1;
   int64_t full_queue_dropped_ = 0;
-  // Encoded spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
-  std::vector<std::string> repack_;
-  DecodedBatch decode_storage_;
+  // Spans larger than this many encoded bytes are kept (Kept) until their packet is sent.
+  size_t repack_as_bytes_ = 0;
+  std::vector<Kept> kept_;  // one per builder
+  // Spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
+  std::vector<Repack> repack_;
 
   std::atomic<uint64_t> spans_added_{0};
   std::atomic<uint64_t> spans_sent_{0};

@@ -236,12 +236,24 @@ ThreadCounters ThreadState::counters() const {
 ProviderCore::ProviderCore(TracerProviderOptions options)
     : options_(std::move(options)),
       sampler_(options_.sampler.get()),
-      propagator_(options_.propagator ? options_.propagator : make_propagator("tracecontext,baggage")) {
+      propagator_(options_.propagator) {
   check_options(options_);
   // A span's record must fit in half its ring (SpanRing::max_record()).
   max_items_bytes_ = SpanRing::rounded_capacity(options_.ring_bytes_per_thread) / 2 - sizeof(SpanRecordHeader) -
                      SpanRing::kAlign;
   if (sampler_ != nullptr && !options_.disabled) sampler_->attach(options_.service_name, options_.on_diagnostic);
+}
+
+const Propagator& ProviderCore::propagator() const {
+  // The default is made on first use, so a program that never propagates does not link the
+  // W3C formats.
+  std::call_once(propagator_once_, [this] {
+    if (!propagator_) {
+      propagator_ = std::make_shared<CompositePropagator>(std::vector<std::shared_ptr<const Propagator>>{
+          std::make_shared<W3CTraceContextPropagator>(), std::make_shared<W3CBaggagePropagator>()});
+    }
+  });
+  return *propagator_;
 }
 
 ProviderCore::~ProviderCore() {

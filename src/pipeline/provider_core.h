@@ -108,7 +108,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   // nullptr: the default, ParentBased(AlwaysOn), which start_span() applies inline.
   Sampler* sampler() const { return sampler_; }
   bool disabled() const { return options_.disabled; }
-  const Propagator& propagator() const { return *propagator_; }
+  const Propagator& propagator() const;
   const TracerScope* scope(std::string_view name, std::string_view version);
 
   // The calling thread's state, made and registered on its first span; nullptr when the
@@ -195,7 +195,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   TracerProviderOptions options_;
   size_t max_items_bytes_;
   Sampler* sampler_;  // options_.sampler, or nullptr for the default
-  std::shared_ptr<const Propagator> propagator_;
+  mutable std::shared_ptr<const Propagator> propagator_;  // options_.propagator, or the default once asked for
+  mutable std::once_flag propagator_once_;
 
   mutable std::mutex mutex_;  // guards everything below until the atomics
   std::vector<ThreadState*> threads_;
