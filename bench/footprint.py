@@ -6,9 +6,11 @@
 Builds litetrace's sources as a static library the way a vendoring project would
 (-O2 -ffunction-sections -fdata-sections), links bench/footprint/minimal.cc (one provider,
 one span, shutdown) and bench/footprint/baseline.cc (a thread, strings, a vector, stdio)
-against it with -Wl,--gc-sections, strips both, and prints their sizes and the difference:
-the bytes litetrace adds. Twice: with the default flags and with -fno-exceptions -fno-rtti.
---top lists the largest functions and objects litetrace brings into the minimal program.
+against it with -Wl,--gc-sections, strips them, and prints their sizes and the difference:
+the bytes litetrace adds, linked lean (Jaeger's agent over UDP, the default exporter, alone)
+and the default way (every exporter). Twice: with the default flags and with
+-fno-exceptions -fno-rtti. --top lists the largest functions and objects litetrace brings
+into the lean minimal program.
 """
 
 import argparse
@@ -20,7 +22,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Compile flags; each build links the minimal program lean (Jaeger's agent over UDP only) and
+# the default way (every exporter: -Wl,--undefined=litetrace_exporters, src/pipeline/exporters.h).
 CONFIGS = [("default", []), ("-fno-exceptions -fno-rtti", ["-fno-exceptions", "-fno-rtti"])]
+LINKS = [("lean", []), ("every exporter", ["-Wl,--undefined=litetrace_exporters"])]
 
 
 def run(command):
@@ -46,13 +51,14 @@ def build(cxx, extra, work, jobs):
     library = os.path.join(work, "liblitetrace.a")
     run(["ar", "rcs", library] + objects)
     sizes = {}
-    for program in ("baseline", "minimal"):
-        out = os.path.join(work, program)
+    programs = [("baseline", "baseline", [])] + [("minimal " + link, "minimal", extra_link) for link, extra_link in LINKS]
+    for name, program, extra_link in programs:
+        out = os.path.join(work, name.replace(" ", "_"))
         run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), os.path.join(ROOT, "bench", "footprint", program + ".cc"),
-                             "-o", out, "-Wl,--gc-sections", library, "-pthread"])
+                             "-o", out, "-Wl,--gc-sections"] + extra_link + [library, "-pthread"])
         run(["cp", out, out + ".unstripped"])
         run(["strip", out])
-        sizes[program] = os.path.getsize(out)
+        sizes[name] = os.path.getsize(out)
     return sizes
 
 
@@ -77,11 +83,13 @@ def main():
     for name, extra in CONFIGS:
         with tempfile.TemporaryDirectory() as work:
             sizes = build(args.cxx, extra, work, args.jobs)
-            added = sizes["minimal"] - sizes["baseline"]
-            print("  %-26s baseline %7d B   minimal %7d B   litetrace adds %7d B (%.0f KB)" %
-                  (name, sizes["baseline"], sizes["minimal"], added, added / 1024))
+            print("  %s: baseline %d B" % (name, sizes["baseline"]))
+            for link, _ in LINKS:
+                added = sizes["minimal " + link] - sizes["baseline"]
+                print("    minimal, %-15s %7d B: litetrace adds %7d B (%.0f KB)" %
+                      (link, sizes["minimal " + link], added, added / 1024))
             if args.top and name == "default":
-                total, rows = largest(os.path.join(work, "minimal.unstripped"), args.top)
+                total, rows = largest(os.path.join(work, "minimal_lean.unstripped"), args.top)
                 print("    litetrace symbols linked: %d B; the largest:" % total)
                 for n, symbol in rows:
                     print("    %7d  %s" % (n, symbol[:150]))

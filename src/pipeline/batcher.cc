@@ -5,13 +5,9 @@
 #include <algorithm>
 
 #include "core/process_info.h"
-#include "core/text.h"
-#include "jaeger/console_sink.h"
-#include "jaeger/jaeger_http_format.h"
 #include "jaeger/jaeger_sink.h"
-#include "otlp/otlp_format.h"
-#include "zipkin/zipkin_format.h"
 #include "litetrace/version.h"
+#include "pipeline/exporters.h"
 #include "pipeline/provider_core.h"
 
 namespace litetrace::detail {
@@ -37,8 +33,8 @@ ExporterOptions exporter_options(const TracerProviderOptions& o) {
   return e;
 }
 
-// Process tags: the resource attributes, then what the Jaeger clients add about the host
-// unless the application set it.
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
   std::vector<std::pair<std::string, std::string>> tags = o.resource_attributes;
   const auto add = [&](const char* key, std::string value) {
@@ -57,82 +53,40 @@ std::vector<std::pair<std::string, std::string>> process_tags(const TracerProvid
   return tags;
 }
 
-// A Process and the strings it points into, for a sink to encode once.
-struct ProcessView {
-  std::vector<std::pair<std::string, std::string>> strings;
-  std::vector<Tag> tags;
-  Process process;
-  ProcessView(const std::string& service, std::vector<std::pair<std::string, std::string>> tag_strings)
-      : strings(std::move(tag_strings)) {
-    for (const auto& [k, v] : strings) tags.push_back(Tag::string(k, v));
-    process = Process{service, {tags.data(), tags.size()}};
-  }
-};
+SinkMaker linked_exporters() { return &litetrace_exporters != nullptr ? litetrace_exporters : nullptr; }
 
-// HTTP basic authentication (RFC 7617): "Basic " and base64 of user:password.
-std::string basic_authorization(const std::string& user, const std::string& password) {
-  std::string out = "Basic ";
-  append_base64(out, user + ":" + password);
-  return out;
-}
-
-// An HTTP exporter's sender: to `endpoint` (checked by the provider), one export within
-// `timeout`, max_export_batch_size spans a request.
-HttpExportOptions http_export_options(const TracerProviderOptions& options, const std::string& endpoint,
-                                      std::chrono::milliseconds timeout, const char* thread_name) {
-  HttpExportOptions o;
-  std::string unused;
-  parse_http_url(endpoint, o.url, &unused);
-  o.endpoint = endpoint;
-  o.timeout = timeout;
-  o.max_batch_spans = options.max_export_batch_size;
-  o.thread_name = thread_name;
-  return o;
-}
-
-// The sink options.exporter names.
-std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
-                                    DiagnosticReporter* reporter) {
+const char* exporter_name(const TracerProviderOptions& options) {
   switch (options.exporter) {
-    case TracesExporter::kNone: return std::make_unique<DiscardingSink>();
-    case TracesExporter::kConsole:
-      return std::make_unique<ConsoleSink>(ProcessView(options.service_name, process_tags(options)).process, clock,
-                                           stderr);
-    case TracesExporter::kOtlp: {
-      HttpExportOptions o =
-          http_export_options(options, options.otlp_endpoint, options.otlp_timeout, "litetrace-otlp");
-      o.headers = options.otlp_headers;
-      otlp::FormatOptions f;
-      f.json = options.otlp_protocol == OtlpProtocol::kHttpJson;
-      f.service_name = options.service_name;
-      f.resource_attributes = options.resource_attributes;
-      return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<otlp::OtlpFormat>(f, clock),
-                                              options.on_diagnostic);
-    }
-    case TracesExporter::kZipkin: {
-      HttpExportOptions o =
-          http_export_options(options, options.zipkin_endpoint, options.zipkin_timeout, "litetrace-zipkin");
-      zipkin::FormatOptions f;
-      f.service_name = options.service_name;
-      f.resource_attributes = options.resource_attributes;
-      f.max_request_bytes = options.zipkin_max_request_bytes;
-      return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<zipkin::ZipkinFormat>(std::move(f), clock),
-                                              options.on_diagnostic);
-    }
     case TracesExporter::kJaeger:
-      if (options.jaeger_protocol == JaegerProtocol::kHttpThriftBinary) {
-        HttpExportOptions o =
-            http_export_options(options, options.jaeger_endpoint, options.jaeger_timeout, "litetrace-jhttp");
-        if (!options.jaeger_user.empty()) {
-          o.headers.emplace_back("Authorization",
-                                 basic_authorization(options.jaeger_user, options.jaeger_password));
-        }
-        const ProcessView process(options.service_name, process_tags(options));
-        return std::make_unique<HttpExportSink>(
-            std::move(o), std::make_unique<JaegerHttpFormat>(process.process, clock, options.jaeger_max_request_bytes),
-            options.on_diagnostic);
+      switch (options.jaeger_protocol) {
+        case JaegerProtocol::kUdpThriftCompact: return "jaeger";
+        case JaegerProtocol::kUdpThriftBinary: return "jaeger (udp/thrift.binary)";
+        case JaegerProtocol::kHttpThriftBinary: return "jaeger (http/thrift.binary)";
       }
       break;
+    case TracesExporter::kOtlp: return "otlp";
+    case TracesExporter::kNone: return "none";
+    case TracesExporter::kConsole: return "console";
+    case TracesExporter::kZipkin: return "zipkin";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// The sink options.exporter names. Jaeger over UDP, the default, and "none" are always
+// here; the others (exporters.cc) when the program links them (exporters.h).
+std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
+                                    DiagnosticReporter* reporter) {
+  const bool udp = options.exporter == TracesExporter::kJaeger &&
+                   options.jaeger_protocol != JaegerProtocol::kHttpThriftBinary;
+  if (options.exporter == TracesExporter::kNone) return std::make_unique<DiscardingSink>();
+  if (!udp) {
+    if (const SinkMaker make = linked_exporters()) return make(options, clock);
+    reporter->report(DiagnosticCode::kInvalidOption,
+                     std::string("exporter ") + exporter_name(options) +
+                         " is not linked into this program (it was linked lean, without "
+                         "-Wl,--undefined=litetrace_exporters); sending to Jaeger's agent over UDP instead");
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
   return std::make_unique<JaegerSink>(exporter_options(options),

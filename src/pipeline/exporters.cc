@@ -1,0 +1,83 @@
+#include "pipeline/exporters.h"
+
+#include "core/text.h"
+#include "jaeger/console_sink.h"
+#include "jaeger/jaeger_http_format.h"
+#include "otlp/otlp_format.h"
+#include "transport/http_export_sink.h"
+#include "zipkin/zipkin_format.h"
+
+namespace litetrace::detail {
+namespace {
+
+// HTTP basic authentication (RFC 7617): "Basic " and base64 of user:password.
+std::string basic_authorization(const std::string& user, const std::string& password) {
+  std::string out = "Basic ";
+  append_base64(out, user + ":" + password);
+  return out;
+}
+
+// An HTTP exporter's sender: to `endpoint` (checked by the provider), one export within
+// `timeout`, max_export_batch_size spans a request.
+HttpExportOptions http_export_options(const TracerProviderOptions& options, const std::string& endpoint,
+                                      std::chrono::milliseconds timeout, const char* thread_name) {
+  HttpExportOptions o;
+  std::string unused;
+  parse_http_url(endpoint, o.url, &unused);
+  o.endpoint = endpoint;
+  o.timeout = timeout;
+  o.max_batch_spans = options.max_export_batch_size;
+  o.thread_name = thread_name;
+  return o;
+}
+
+// Every sink but Jaeger over UDP and "none" (batcher.cc).
+std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, const TickConverter* clock) {
+  switch (options.exporter) {
+    case TracesExporter::kNone: break;
+    case TracesExporter::kConsole:
+      return std::make_unique<ConsoleSink>(ProcessView(options.service_name, process_tags(options)).process, clock,
+                                           stderr);
+    case TracesExporter::kOtlp: {
+      HttpExportOptions o =
+          http_export_options(options, options.otlp_endpoint, options.otlp_timeout, "litetrace-otlp");
+      o.headers = options.otlp_headers;
+      otlp::FormatOptions f;
+      f.json = options.otlp_protocol == OtlpProtocol::kHttpJson;
+      f.service_name = options.service_name;
+      f.resource_attributes = options.resource_attributes;
+      return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<otlp::OtlpFormat>(f, clock),
+                                              options.on_diagnostic);
+    }
+    case TracesExporter::kZipkin: {
+      HttpExportOptions o =
+          http_export_options(options, options.zipkin_endpoint, options.zipkin_timeout, "litetrace-zipkin");
+      zipkin::FormatOptions f;
+      f.service_name = options.service_name;
+      f.resource_attributes = options.resource_attributes;
+      f.max_request_bytes = options.zipkin_max_request_bytes;
+      return std::make_unique<HttpExportSink>(std::move(o), std::make_unique<zipkin::ZipkinFormat>(std::move(f), clock),
+                                              options.on_diagnostic);
+    }
+    case TracesExporter::kJaeger:
+      if (options.jaeger_protocol == JaegerProtocol::kHttpThriftBinary) {
+        HttpExportOptions o =
+            http_export_options(options, options.jaeger_endpoint, options.jaeger_timeout, "litetrace-jhttp");
+        if (!options.jaeger_user.empty()) {
+          o.headers.emplace_back("Authorization",
+                                 basic_authorization(options.jaeger_user, options.jaeger_password));
+        }
+        const ProcessView process(options.service_name, process_tags(options));
+        return std::make_unique<HttpExportSink>(
+            std::move(o), std::make_unique<JaegerHttpFormat>(process.process, clock, options.jaeger_max_request_bytes),
+            options.on_diagnostic);
+      }
+      break;
+  }
+  return nullptr;  // Jaeger over UDP and "none": batcher.cc
+}
+
+}  // namespace
+}  // namespace litetrace::detail
+
+const litetrace::detail::SinkMaker litetrace_exporters = &litetrace::detail::make_other_sink;

@@ -1,0 +1,58 @@
+#pragma once
+
+// The exporters beside Jaeger's agent over UDP (the default) and "none", which the batcher
+// always has: OTLP, Zipkin, the console and Jaeger's collector over HTTP (exporters.cc).
+//
+// The exporter is chosen at run time (TracerProviderOptions::exporter, OTEL_TRACES_EXPORTER),
+// so a program has them all unless it says otherwise at link time. The batcher reaches
+// exporters.cc through one weak symbol, litetrace_exporters, and the litetrace::litetrace
+// CMake target and litetrace.pc link with -Wl,--undefined=litetrace_exporters, which pulls
+// it in. A program linked without that flag (a target with the LITETRACE_LEAN property,
+// litetrace-lean.pc) gets Jaeger over UDP only, and ~N fewer kilobytes: choosing another
+// exporter there is reported (kInvalidOption) and spans go to the agent over UDP.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/span_sink.h"
+#include "core/tick_clock.h"
+#include "jaeger/jaeger_model.h"
+#include "litetrace/trace.h"
+
+namespace litetrace::detail {
+
+using SinkMaker = std::unique_ptr<SpanSink> (*)(const TracerProviderOptions& options, const TickConverter* clock);
+
+// The maker of every other sink, or nullptr when the program was linked without it.
+SinkMaker linked_exporters();
+
+// "otlp", "zipkin", "console", "jaeger (http/thrift.binary)", ...: for diagnostics.
+const char* exporter_name(const TracerProviderOptions& options);
+
+// Process tags: the resource attributes, then what the Jaeger clients add about the host
+// unless the application set it.
+std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o);
+
+// A Process and the strings it points into, for a sink to encode once.
+struct ProcessView {
+  std::vector<std::pair<std::string, std::string>> strings;
+  std::vector<Tag> tags;
+  Process process;
+  ProcessView(const std::string& service, std::vector<std::pair<std::string, std::string>> tag_strings)
+      : strings(std::move(tag_strings)) {
+    for (const auto& [k, v] : strings) tags.push_back(Tag::string(k, v));
+    process = Process{service, {tags.data(), tags.size()}};
+  }
+};
+
+}  // namespace litetrace::detail
+
+// Defined by exporters.cc; weak, so that a program linked without it still links.
+extern "C" {
+#if defined(__ELF__)
+__attribute__((weak))
+#endif
+extern const litetrace::detail::SinkMaker litetrace_exporters;
+}

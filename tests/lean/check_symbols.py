@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""The exporters beside Jaeger over UDP are in a program linked the default way and absent
+from one linked lean (src/pipeline/exporters.h), symbol by symbol.
+
+    check_symbols.py FULL_BINARY LEAN_BINARY
+"""
+
+import subprocess
+import sys
+
+OTHERS = ["ZipkinFormat", "OtlpFormat", "ConsoleSink", "JaegerHttpFormat", "HttpExportSink"]
+
+
+def symbols(binary):
+    return subprocess.run(["nm", "-C", binary], stdout=subprocess.PIPE, text=True, check=True).stdout
+
+
+def main():
+    full, lean = symbols(sys.argv[1]), symbols(sys.argv[2])
+    problems = [f"{name} missing from the default link" for name in OTHERS if name not in full]
+    problems += [f"{name} linked into the lean program" for name in OTHERS if name in lean]
+    for p in problems:
+        print(p)
+    print("ok" if not problems else "FAILED")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
