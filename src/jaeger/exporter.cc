@@ -15,6 +15,10 @@ namespace {
 // Process, or the limit is raised to that.
 constexpr size_t kMinSpanRoom = 256;
 constexpr size_t kMaxPacketsPerSend = 64;
+// The least EMSGSIZE lowers the packet size to: macOS refuses datagrams over 9216 bytes,
+// Linux over 65507 to an IPv4 agent; none refuses 2 KiB. Spans that fit such a packet
+// (nearly all) go out again after a refusal as the bytes they were encoded to.
+constexpr size_t kLowestAfterEmsgsize = 2048;
 
 size_t clamp_packets_per_send(size_t n) { return std::clamp<size_t>(n, 1, kMaxPacketsPerSend); }
 
@@ -58,7 +62,10 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
   kept_.resize(options_.packets_per_send);
   // What fits an empty packet of the least size with the widest tail fits every packet a
   // re-pack may use.
-  repack_as_bytes_ = packet_floor_ - batch_head_size(options_.protocol, encoded_process.size(), 1) -
+  // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,
+  // when that is less): no socket on a system litetrace runs on refuses so small a datagram.
+  lowering_floor_ = std::max(packet_floor_, std::min(packet_size_, kLowestAfterEmsgsize));
+  repack_as_bytes_ = lowering_floor_ - batch_head_size(options_.protocol, encoded_process.size(), 1) -
                      max_batch_tail_size(options_.protocol);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
@@ -198,7 +205,7 @@ void Exporter::send_sealed() {
     }
     if (i == sealed_) break;
     const PacketBuilder& refused = builders_[i];
-    if (err == EMSGSIZE && packet_size_ > packet_floor_) {
+    if (err == EMSGSIZE && packet_size_ > lowering_floor_) {
       // The refused packet and those sealed after it go out again, smaller, under the
       // refused packet's seqNo and on: the agent sees no gap, as no datagram was lost.
       lower_packet_size(datagrams_[i].size());
@@ -245,7 +252,7 @@ void Exporter::send_sealed() {
 }
 
 void Exporter::lower_packet_size(size_t refused_datagram_size) {
-  const size_t lowered = std::max(packet_floor_, std::min(packet_size_, refused_datagram_size) / 2);
+  const size_t lowered = std::max(lowering_floor_, std::min(packet_size_, refused_datagram_size) / 2);
   if (lowered >= packet_size_) return;
   reporter_->report(DiagnosticCode::kPacketSizeLowered,
                     "a " + std::to_string(refused_datagram_size) +

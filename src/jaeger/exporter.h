@@ -12,8 +12,8 @@
 // or is still pending (spans_pending) until the next flush(). A span too large for a packet
 // is first trimmed (span_trimmer.h) and sent; spans_trimmed counts those.
 //
-// EMSGSIZE (macOS' 9216-byte datagram default, small MTUs, IPv4's 65507-byte maximum) halves
-// the working packet size, down to kMinPacketSize, and the packet's spans go out again in
+// EMSGSIZE (macOS' 9216-byte datagram default, IPv4's 65507-byte maximum) halves the
+// working packet size, down to 2 KiB (or the size asked for, when less), and the packet's spans go out again in
 // smaller packets; the lower size is kept for the rest of the exporter's life. The refused
 // packet and those sealed after it are re-packed under the refused packet's seqNo and on,
 // so seqNo has a gap only where a datagram was really lost. A span that fits a packet of the
@@ -120,7 +120,8 @@ class Exporter {
   std::vector<std::string_view> datagrams_;
   size_t sealed_ = 0;         // builders_[0, sealed_) hold finished datagrams
   size_t packet_size_ = 0;    // the working limit
-  size_t packet_floor_ = 0;   // the least it may be lowered to
+  size_t packet_floor_ = 0;   // the least a packet may be (room for the envelope, the Process and a span)
+  size_t lowering_floor_ = 0; // the least EMSGSIZE lowers it to
   int64_t next_seq_no_ = 1;
   int64_t full_queue_dropped_ = 0;
   // Spans larger than this many encoded bytes are kept (Kept) until their packet is sent.

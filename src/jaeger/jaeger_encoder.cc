@@ -1,5 +1,7 @@
 #include "jaeger/jaeger_encoder.h"
 
+#include <type_traits>
+
 namespace litetrace::detail {
 
 // One code path for both protocols: the writers share an interface (binary_writer.h).
@@ -12,7 +14,7 @@ namespace {
 #endif
 
 template <typename W>
-LITETRACE_ALWAYS_INLINE void write_tag(W& w, const Tag& tag) {
+LITETRACE_ALWAYS_INLINE void write_tag_inline(W& w, const Tag& tag) {
   w.struct_begin();
   w.field_binary(/*Tag.key*/ 1, tag.key);
   w.field_i32(/*Tag.vType*/ 2, static_cast<int32_t>(tag.type));
@@ -24,6 +26,21 @@ LITETRACE_ALWAYS_INLINE void write_tag(W& w, const Tag& tag) {
     case TagType::kBinary: w.field_binary(/*Tag.vBinary*/ 7, tag.str); break;
   }
   w.struct_end();
+}
+
+// Inlined for the unchecked writer, where the writer then lives in registers (the hot path);
+// a call for the checked ones, which keep the binary small.
+template <typename W>
+void write_tag_call(W& w, const Tag& tag) {
+  write_tag_inline(w, tag);
+}
+template <typename W>
+LITETRACE_ALWAYS_INLINE void write_tag(W& w, const Tag& tag) {
+  if constexpr (std::is_same_v<W, CompactRawWriter>) {
+    write_tag_inline(w, tag);
+  } else {
+    write_tag_call(w, tag);
+  }
 }
 
 template <typename W>
