@@ -253,6 +253,43 @@ TEST(Tracer, AnEventCountsTheAttributesItDropsOnItself) {
             (std::vector<std::string>{"event=aft", "otel.dropped_attributes_count=1", "x=yyy", "y=1"}));
 }
 
+// A key set again keeps the place it was first set at and takes the last value (the
+// rules are applied on the batcher: record_normalizer.h); past the limit, every value set
+// for a key that did not make it is dropped and counted, a kept key's new value is not.
+TEST(Tracer, AKeySetAgainKeepsItsPlaceAndTakesTheLastValue) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_attributes = 3;
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");
+  {
+    Span s = tracer.start_span("ordered");
+    s.set_attribute("a", 1);
+    s.set_attribute("b", "short");
+    s.set_attribute("a", "a longer value than before");
+    s.set_attribute("c", true);
+    s.set_attribute("d", 4);   // the fourth key: dropped
+    s.set_attribute("b", 2.5);
+    s.set_attribute("d", 5);   // dropped again
+    s.set_attribute("e", 6);   // dropped
+    s.set_attribute("c", false);
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  const detail::Span* s = got.by_name("ordered");
+  ASSERT_NE(s, nullptr);
+  std::vector<std::string> keys;
+  for (const detail::Tag& t : s->tags) {
+    if (t.key.substr(0, 5) != "otel.") keys.emplace_back(t.key);
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(std::string(find_tag(*s, "a")->str), "a longer value than before");
+  EXPECT_EQ(find_tag(*s, "b")->vdouble, 2.5);
+  EXPECT_EQ(find_tag(*s, "c")->vbool, false);
+  EXPECT_EQ(s->dropped_tags, 3u);  // d, d, e
+}
+
 // An attribute, the name and the status description set over and over: the last value
 // is what arrives, nothing is counted dropped, and other attributes are untouched.
 TEST(Tracer, TheLastValueWinsHoweverOftenItIsReplaced) {

@@ -236,8 +236,8 @@ class Span {
     if (buffer_ != nullptr) end();
   }
 
-  // The same key again replaces the earlier value. One overload per type, so the hot path
-  // needs no type switch; AttributeValue takes any of them.
+  // The same key again replaces the earlier value, in the place the key was first set at.
+  // One overload per type, so the hot path needs no type switch; AttributeValue takes any.
   void set_attribute(std::string_view key, std::string_view value) noexcept;
   void set_attribute(std::string_view key, const char* value) noexcept { set_attribute(key, std::string_view(value)); }
   void set_attribute(std::string_view key, const std::string& value) noexcept {

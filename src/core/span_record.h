@@ -66,10 +66,41 @@ struct AttributeItemHead {
 };
 static_assert(sizeof(AttributeItemHead) == 8, "packed by layout");
 
-inline bool is_scalar(ValueType t) { return t == ValueType::kBool || t == ValueType::kInt64 || t == ValueType::kDouble; }
+inline bool is_scalar(ValueType t) {  // kBool, kInt64 or kDouble
+  return ((0b1110u >> static_cast<unsigned>(t)) & 1u) != 0;
+}
 
 inline size_t attribute_item_size(const AttributeItemHead& h) {
   return sizeof h + (is_scalar(static_cast<ValueType>(h.type)) ? 8 : 0) + h.key_length + h.value_length;
+}
+
+// kind, flags, remote, trace id, span id, dropped attributes.
+constexpr size_t kLinkItemSize = 1 + 1 + 1 + 16 + 8 + 2;
+constexpr size_t kLinkDroppedOffset = kLinkItemSize - 2;
+// kind, explicit time, time, dropped attributes, name length; then the name.
+constexpr size_t kEventHeadSize = 1 + 1 + 8 + 2 + 2;
+constexpr size_t kEventDroppedOffset = 1 + 1 + 8;
+
+// The size of the item at `p`.
+inline size_t record_item_size(const uint8_t* p) {
+  uint16_t n;
+  switch (static_cast<ItemKind>(*p)) {
+    case ItemKind::kName:
+    case ItemKind::kStatusDescription:
+    case ItemKind::kTraceState:
+    case ItemKind::kDeadText: std::memcpy(&n, p + 1, 2); return 3 + n;
+    case ItemKind::kAttribute:
+    case ItemKind::kDeadAttribute:
+    case ItemKind::kEventAttribute:
+    case ItemKind::kLinkAttribute: {
+      AttributeItemHead head;
+      std::memcpy(&head, p, sizeof head);
+      return attribute_item_size(head);
+    }
+    case ItemKind::kEvent: std::memcpy(&n, p + kEventHeadSize - 2, 2); return kEventHeadSize + n;
+    case ItemKind::kLink: return kLinkItemSize;
+  }
+  return 1;
 }
 
 struct SpanRecordHeader {
@@ -118,9 +149,6 @@ struct SpanBuffer {
   uint8_t* items = inline_items;
   size_t used = 0;
   size_t capacity = kInlineBytes;
-  // A bit per hash of the span's attribute keys: a new key whose bit is clear cannot
-  // replace an earlier attribute, so the items need no scan.
-  uint64_t key_bits = 0;
   size_t dead_bytes = 0;  // items replaced and not yet reclaimed
   std::unique_ptr<uint8_t[]> heap;  // kept for reuse once a span needed more
   SpanRecordHeader header;

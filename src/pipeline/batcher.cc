@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cstddef>
 
 #include "core/process_info.h"
 #include "jaeger/jaeger_sink.h"
@@ -111,7 +112,8 @@ Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
       configuration_errors_(options.configuration_errors),
       has_callback_(static_cast<bool>(options.on_diagnostic)),
       reporter_(options.on_diagnostic),
-      sink_(make_sink(options, &clock_, &reporter_)) {}
+      sink_(make_sink(options, &clock_, &reporter_)),
+      normalizer_(options.max_attributes, options.max_attribute_length) {}
 
 Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
 
@@ -213,13 +215,16 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
     const bool retired = ts->retired.load(std::memory_order_acquire);
     size_t since_release = 0;
     for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
-      SpanRecordHeader header;
-      std::memcpy(&header, rec, sizeof header);
       // A fresh provider's first spans wait (at most ~20 ms) for a rate they can be timed
       // with; spans given every time explicitly do not.
-      if (!clock_.ready() && has_tick_times(header)) clock_.wait_until_ready();
-      const uint32_t size = header.size;
-      sink_->add(rec);
+      if (!clock_.ready()) {
+        SpanRecordHeader header;
+        std::memcpy(&header, rec, sizeof header);
+        if (has_tick_times(header)) clock_.wait_until_ready();
+      }
+      uint32_t size;
+      std::memcpy(&size, rec + offsetof(SpanRecordHeader, size), sizeof size);
+      sink_->add(normalizer_.normalize(rec));
       ts->ring.advance(size);
       ++spans;
       if (++since_release == kReleaseEvery) {

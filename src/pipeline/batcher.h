@@ -23,6 +23,7 @@
 
 #include "core/diagnostic_reporter.h"
 #include "core/tick_clock.h"
+#include "core/record_normalizer.h"
 #include "core/span_sink.h"
 #include "litetrace/trace.h"
 
@@ -69,6 +70,7 @@ class Batcher {
   DiagnosticReporter reporter_;
   TickConverter clock_;              // before the sink, which converts times with it
   std::unique_ptr<SpanSink> sink_;
+  RecordNormalizer normalizer_;      // the span attribute rules, applied before the sink
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

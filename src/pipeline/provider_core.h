@@ -126,7 +126,6 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
     if (b == nullptr) return new_buffer();  // warming up, or more spans open than ever before
     ts->free_buffers = b->next_free;
     b->used = 0;
-    b->key_bits = 0;
     b->dead_bytes = 0;
     return b;
   }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/id_generator.h"
+#include "core/record_normalizer.h"
 #include "core/span_record.h"
 #include "core/text.h"
 #include "core/tick_clock.h"
@@ -49,12 +50,10 @@ std::string_view truncate_bytes(std::string_view s, size_t limit) { return limit
 
 size_t clamp16(size_t n) { return n < 0xFFFF ? n : 0xFFFF; }
 
-// kind, flags, remote, trace id, span id, dropped attributes (span_record.h).
-constexpr size_t kLinkItemSize = 1 + 1 + 1 + 16 + 8 + 2;
-constexpr size_t kLinkDroppedOffset = kLinkItemSize - 2;
-// kind, explicit time, time, dropped attributes, name length; then the name.
-constexpr size_t kEventHeadSize = 1 + 1 + 8 + 2 + 2;
-constexpr size_t kEventDroppedOffset = 1 + 1 + 8;
+using detail::kEventDroppedOffset;
+using detail::kEventHeadSize;
+using detail::kLinkDroppedOffset;
+using detail::kLinkItemSize;
 
 uint64_t key_bit(std::string_view key) {
   const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
@@ -135,12 +134,6 @@ uint8_t* put_array(uint8_t* p, const AttributeValue& v, size_t max_length) {
   return p;
 }
 
-// The value bytes of a non-scalar item.
-uint8_t* put_value(uint8_t* p, const ItemValue& v) {
-  if (v.array != nullptr) return put_array(p, *v.array, v.max_length);
-  return detail::put_bytes(p, v.bytes);
-}
-
 ItemValue item_value(const AttributeValue& v, size_t max_length) {
   if (v.is_array()) {
     ItemValue item{static_cast<ValueType>(v.type()), 0, {}};
@@ -166,26 +159,7 @@ ItemValue item_value(const AttributeValue& v, size_t max_length) {
   return {ValueType::kInt64, 0, {}};
 }
 
-// The size of the item at `p`.
-size_t item_size(const uint8_t* p) {
-  const uint8_t* q = p;
-  switch (static_cast<ItemKind>(detail::get<uint8_t>(q))) {
-    case ItemKind::kName:
-    case ItemKind::kStatusDescription:
-    case ItemKind::kTraceState:
-    case ItemKind::kDeadText: return 3 + detail::get<uint16_t>(q);
-    case ItemKind::kAttribute:
-    case ItemKind::kDeadAttribute:
-    case ItemKind::kEventAttribute:
-    case ItemKind::kLinkAttribute: return detail::attribute_item_size(detail::get<detail::AttributeItemHead>(p));
-    case ItemKind::kEvent: {
-      q += kEventHeadSize - 3;
-      return kEventHeadSize + detail::get<uint16_t>(q);
-    }
-    case ItemKind::kLink: return kLinkItemSize;
-  }
-  return 1;
-}
+size_t item_size(const uint8_t* p) { return detail::record_item_size(p); }
 
 // Moves the live items together, dropping the dead ones; their order is kept.
 void compact(SpanBuffer& b) {
@@ -210,16 +184,24 @@ void kill_item(SpanBuffer& b, uint8_t* p, ItemKind dead_kind) {
   if (2 * b.dead_bytes > b.used) compact(b);
 }
 
-uint8_t* append_after_compacting(SpanBuffer& b, size_t n) {
-  if (b.dead_bytes == 0) return nullptr;
-  compact(b);
+// The items are full: the dead ones go, and the span attributes are made to keep the rules
+// (record_normalizer.h: replaced values and those over the limit go); then the buffer grows
+// if that did not make room. So a span holds what is live, however often it changes it.
+// Allocates only as the buffer or the thread's normalizer first reach a size.
+uint8_t* append_after_making_room(SpanBuffer& b, size_t n) {
+  static thread_local detail::RecordNormalizer normalizer;
+  if (b.dead_bytes != 0) compact(b);
+  normalizer.set_limits(b.max_attributes, b.max_attribute_length);
+  b.used = normalizer.normalize_items(b.header, b.items, b.used);
   return b.append(n, b.max_items_bytes);
 }
 
-// Room for `n` more item bytes, reclaiming dead items if that makes it fit.
+// Room for `n` more item bytes.
 inline uint8_t* append_item(SpanBuffer& b, size_t n) {
-  uint8_t* p = b.append(n, b.max_items_bytes);
-  return p != nullptr ? p : append_after_compacting(b, n);
+  if (b.used + n > b.capacity) return append_after_making_room(b, n);
+  uint8_t* p = b.items + b.used;
+  b.used += n;
+  return p;
 }
 
 // Inlined into each typed setter, where `v.type` is a constant and the branches on it fold.
@@ -237,8 +219,7 @@ inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view ke
   if (scalar) p = detail::put(p, v.scalar);
   p = detail::put_bytes(p, key);
   if (!scalar) {
-    // Spelled out rather than put_value(), so that a string setter (array: a constant
-    // nullptr) inlines the copy alone.
+    // A string setter (array: a constant nullptr) inlines the copy alone.
     if (v.array != nullptr) {
       put_array(p, *v.array, v.max_length);
     } else {
@@ -249,50 +230,10 @@ inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view ke
 }
 
 
-// The live span attribute `key`, or nullptr.
-uint8_t* find_attribute(SpanBuffer& b, std::string_view key) {
-  for (uint8_t* p = b.items; p < b.items + b.used; p += item_size(p)) {
-    if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
-    const uint8_t* q = p;
-    const auto head = detail::get<detail::AttributeItemHead>(q);
-    if (detail::is_scalar(static_cast<ValueType>(head.type))) q += 8;
-    if (std::string_view(reinterpret_cast<const char*>(q), head.key_length) == key) return p;
-  }
-  return nullptr;
-}
-
-// A span attribute set again: the new value replaces the old one in place when it takes
-// the same room (every scalar, a string of the same length), else the old one dies and
-// the caller appends the new one. True when replaced in place.
-bool replace_attribute(SpanBuffer& b, std::string_view key, const ItemValue& v) {
-  uint8_t* old = find_attribute(b, key);
-  if (old == nullptr) return false;
-  if (v.value_size() > UINT32_MAX) return false;
-  const detail::AttributeItemHead head{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(v.type),
-                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.value_size())};
-  const uint8_t* q = old;
-  if (detail::attribute_item_size(detail::get<detail::AttributeItemHead>(q)) == detail::attribute_item_size(head)) {
-    uint8_t* p = detail::put(old, head);
-    if (detail::is_scalar(v.type)) p = detail::put(p, v.scalar);
-    p += key.size();
-    if (!detail::is_scalar(v.type)) put_value(p, v);
-    return true;
-  }
-  kill_item(b, old, ItemKind::kDeadAttribute);
-  --b.header.attribute_count;
-  return false;
-}
-
+// Appends, and nothing else: a key set again, the count limit and the rest are applied off
+// this thread (record_normalizer.h). Inlined into each typed setter.
 inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemValue& v) {
-  key = key.substr(0, clamp16(key.size()));
-  const uint64_t bit = key_bit(key);
-  if ((b.key_bits & bit) != 0 && replace_attribute(b, key, v)) return;
-  if (b.header.attribute_count >= b.max_attributes || !append_attribute(b, ItemKind::kAttribute, key, v)) {
-    ++b.header.dropped_attributes;
-    return;
-  }
-  b.key_bits |= bit;
-  ++b.header.attribute_count;
+  if (append_attribute(b, ItemKind::kAttribute, key, v) == 0) ++b.header.dropped_attributes;
 }
 
 void append_text(SpanBuffer& b, ItemKind kind, std::string_view text) {

@@ -1,0 +1,187 @@
+#include "core/record_normalizer.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "core/text.h"
+
+namespace litetrace::detail {
+namespace {
+
+AttributeItemHead head_of(const uint8_t* item) {
+  AttributeItemHead head;
+  std::memcpy(&head, item, sizeof head);
+  return head;
+}
+
+std::string_view key_of(const uint8_t* item, const AttributeItemHead& head) {
+  const size_t at = sizeof head + (is_scalar(static_cast<ValueType>(head.type)) ? 8 : 0);
+  return {reinterpret_cast<const char*>(item + at), head.key_length};
+}
+
+std::string_view value_of(const uint8_t* item, const AttributeItemHead& head) {
+  return {reinterpret_cast<const char*>(item + sizeof head + head.key_length), head.value_length};
+}
+
+// Whether a string value, or an element of a string array, is longer than `limit`.
+bool too_long(const AttributeItemHead& head, std::string_view value, size_t limit) {
+  if (limit == 0) return false;
+  switch (static_cast<ValueType>(head.type)) {
+    case ValueType::kString:
+    case ValueType::kBytes: return value.size() > limit;
+    case ValueType::kStringArray:
+      for (size_t at = 0; at + 4 <= value.size();) {
+        uint32_t length;
+        std::memcpy(&length, value.data() + at, 4);
+        if (length > limit) return true;
+        at += 4 + length;
+      }
+      return false;
+    default: return false;
+  }
+}
+
+uint64_t key_bit(std::string_view key) {
+  const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
+  return uint64_t{1} << (h & 63);
+}
+
+}  // namespace
+
+bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
+  size_t count = 0;
+  uint64_t seen = 0;
+  const uint8_t* const end = items + size;
+  for (const uint8_t* p = items; p < end;) {
+    if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) {
+      p += record_item_size(p);
+      continue;
+    }
+    const AttributeItemHead head = head_of(p);
+    const uint8_t* key = p + sizeof head + (is_scalar(static_cast<ValueType>(head.type)) ? 8 : 0);
+    // A key filter: a clear bit is a new key; a set one may be a repeat (checked in full).
+    const uint64_t bit = key_bit({reinterpret_cast<const char*>(key), head.key_length});
+    if ((seen & bit) != 0 || ++count > max_attributes_) return false;
+    if (max_attribute_length_ != 0 && too_long(head, value_of(p, head), max_attribute_length_)) return false;
+    seen |= bit;
+    p = key + head.key_length + head.value_length;
+  }
+  return true;
+}
+
+void RecordNormalizer::append_attribute(const uint8_t* item) {
+  const AttributeItemHead head = head_of(item);
+  const std::string_view value = value_of(item, head);
+  if (!too_long(head, value, max_attribute_length_)) {
+    const size_t n = attribute_item_size(head);
+    out_.insert(out_.end(), item, item + n);
+    return;
+  }
+  // Cut: the head with the new length, the key, the shorter value.
+  const auto type = static_cast<ValueType>(head.type);
+  const size_t head_at = out_.size();
+  const std::string_view key = key_of(item, head);
+  const auto* h = reinterpret_cast<const uint8_t*>(&head);
+  out_.insert(out_.end(), h, h + sizeof head);
+  out_.insert(out_.end(), key.begin(), key.end());
+  const size_t value_at = out_.size();
+  if (type == ValueType::kStringArray) {
+    for (size_t at = 0; at + 4 <= value.size();) {
+      uint32_t length;
+      std::memcpy(&length, value.data() + at, 4);
+      const std::string_view element = utf8_prefix(value.substr(at + 4, length), max_attribute_length_);
+      const auto kept = static_cast<uint32_t>(element.size());
+      const auto* k = reinterpret_cast<const uint8_t*>(&kept);
+      out_.insert(out_.end(), k, k + 4);
+      out_.insert(out_.end(), element.begin(), element.end());
+      at += 4 + length;
+    }
+  } else {
+    const std::string_view cut = type == ValueType::kString ? utf8_prefix(value, max_attribute_length_)
+                                                            : value.substr(0, max_attribute_length_);
+    out_.insert(out_.end(), cut.begin(), cut.end());
+  }
+  AttributeItemHead shorter = head;
+  shorter.value_length = static_cast<uint32_t>(out_.size() - value_at);
+  std::memcpy(out_.data() + head_at, &shorter, sizeof shorter);
+}
+
+void RecordNormalizer::rewrite(SpanRecordHeader& header, const uint8_t* items, size_t size) {
+  attributes_.clear();
+  for (const uint8_t* p = items; p < items + size; p += record_item_size(p)) {
+    if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
+    const auto index = static_cast<uint32_t>(attributes_.size());
+    attributes_.push_back({key_of(p, head_of(p)), p, index, index});
+  }
+  // Group by key, each group in the span's order: its first is where the key goes, its
+  // last the value it takes.
+  order_.resize(attributes_.size());
+  for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  // (std::sort with the index as the tie-break: std::stable_sort would allocate.)
+  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+    return attributes_[a].key != attributes_[b].key ? attributes_[a].key < attributes_[b].key : a < b;
+  });
+  first_.assign(attributes_.size(), 0);
+  for (size_t g = 0; g < order_.size();) {
+    size_t end = g + 1;
+    while (end < order_.size() && attributes_[order_[end]].key == attributes_[order_[g]].key) ++end;
+    attributes_[order_[g]].last = order_[end - 1];
+    first_[order_[g]] = 1;
+    for (size_t k = g; k < end; ++k) attributes_[order_[k]].first = order_[g];
+    g = end;
+  }
+  // The first max_attributes keys (by where they were first set) are kept; every value
+  // set for another key is dropped.
+  size_t kept = 0;
+  uint32_t dropped = 0;
+  for (size_t i = 0; i < attributes_.size(); ++i) {
+    if (first_[i] != 0 && kept < max_attributes_) {
+      first_[i] = 2;  // kept
+      ++kept;
+    }
+  }
+  size_t a = 0;
+  for (const uint8_t* p = items; p < items + size; p += record_item_size(p)) {
+    if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) {
+      if (!is_dead(static_cast<ItemKind>(*p))) out_.insert(out_.end(), p, p + record_item_size(p));
+      continue;
+    }
+    const size_t i = a++;
+    if (first_[attributes_[i].first] != 2) {
+      if (dropped != UINT32_MAX) ++dropped;
+    } else if (attributes_[i].first == i) {
+      append_attribute(attributes_[attributes_[i].last].item);
+    }
+  }
+  header.attribute_count = static_cast<uint16_t>(std::min<size_t>(kept, UINT16_MAX));
+  const uint64_t total = uint64_t{header.dropped_attributes} + dropped;
+  header.dropped_attributes = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+}
+
+const uint8_t* RecordNormalizer::normalize(const uint8_t* record) {
+  uint32_t items_size;
+  std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
+  const uint8_t* items = record + sizeof(SpanRecordHeader);
+  if (conforming(items, items_size)) return record;
+  SpanRecordHeader header;
+  std::memcpy(&header, record, sizeof header);
+  out_.clear();
+  out_.resize(sizeof header);
+  rewrite(header, items, header.items_size);
+  header.items_size = static_cast<uint32_t>(out_.size() - sizeof header);
+  header.size = static_cast<uint32_t>((out_.size() + 7) & ~size_t{7});
+  out_.resize(header.size);
+  std::memcpy(out_.data(), &header, sizeof header);
+  return out_.data();
+}
+
+size_t RecordNormalizer::normalize_items(SpanRecordHeader& header, uint8_t* items, size_t size) {
+  if (conforming(items, size)) return size;
+  out_.clear();
+  rewrite(header, items, size);
+  std::memcpy(items, out_.data(), out_.size());  // never more than it was
+  return out_.size();
+}
+
+}  // namespace litetrace::detail

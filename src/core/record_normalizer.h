@@ -1,0 +1,65 @@
+#pragma once
+
+// A span's own attributes as the API promises them, made so off the application thread.
+//
+// Span::set_attribute only appends an item (trace.cc): no key lookup, no count, no cut. The
+// rules are applied here, the same way for every exporter, on the batcher (and on the
+// application thread only when a span's items run out of room, to make some):
+//   - a key set again keeps the place it was first set at and takes the last value;
+//   - past max_attributes distinct keys, an attribute is dropped and counted
+//     (dropped_attributes), each time it is set;
+//   - strings and string array elements are cut to max_attribute_length bytes at a UTF-8
+//     boundary, bytes values to that many bytes (0: no limit).
+// Events and links apply their own limits as they are added.
+//
+// Thread: one at a time (the batcher's, or a thread's own for its spans).
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/span_record.h"
+
+namespace litetrace::detail {
+
+class RecordNormalizer {
+ public:
+  RecordNormalizer(size_t max_attributes = 0, size_t max_attribute_length = 0)
+      : max_attributes_(max_attributes), max_attribute_length_(max_attribute_length) {}
+  void set_limits(size_t max_attributes, size_t max_attribute_length) {
+    max_attributes_ = max_attributes;
+    max_attribute_length_ = max_attribute_length;
+  }
+
+  // `record` (a header and its items, as a ring holds it) when it keeps the rules already,
+  // else a copy that does, valid until the next call.
+  const uint8_t* normalize(const uint8_t* record);
+
+  // The items of a span being recorded, made to keep the rules in place: fewer bytes (and
+  // `header`'s counts updated) when something was replaced or dropped. Returns the new size.
+  size_t normalize_items(SpanRecordHeader& header, uint8_t* items, size_t size);
+
+ private:
+  struct Attribute {
+    std::string_view key;
+    const uint8_t* item;
+    uint32_t first;  // the index (in the span's order) where its key was first set
+    uint32_t last;   // the index of the key's last value (set for the first of each key)
+  };
+
+  // Whether the span attributes among these items keep the rules already.
+  bool conforming(const uint8_t* items, size_t size) const;
+  // Writes the items, the rules kept, to out_; updates the header's attribute counts.
+  void rewrite(SpanRecordHeader& header, const uint8_t* items, size_t size);
+  void append_attribute(const uint8_t* item);
+
+  size_t max_attributes_;
+  size_t max_attribute_length_;
+  std::vector<Attribute> attributes_;
+  std::vector<uint32_t> order_;
+  std::vector<uint8_t> first_;  // per attribute: 0, or 1 for its key's first, 2 when that key is kept
+  std::vector<uint8_t> out_;  // 8-byte aligned (a record's header is read from it)
+};
+
+}  // namespace litetrace::detail

@@ -1,0 +1,154 @@
+// The span attribute rules applied off the application thread (core/record_normalizer.h),
+// on records written by hand: a record that keeps them is passed through untouched; one
+// that does not is rewritten (order, last values, the limit, cuts at UTF-8 boundaries).
+
+#include "core/record_normalizer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/record_reader.h"
+
+namespace litetrace::detail {
+namespace {
+
+// A record: a header and items appended as Span writes them.
+class RecordBuilder {
+ public:
+  RecordBuilder() { items_.reserve(4096); }
+  RecordBuilder& name(std::string_view n) {
+    put<uint8_t>(static_cast<uint8_t>(ItemKind::kName));
+    put<uint16_t>(static_cast<uint16_t>(n.size()));
+    bytes(n);
+    return *this;
+  }
+  RecordBuilder& string(std::string_view key, std::string_view value, ValueType type = ValueType::kString) {
+    head(type, key, value.size());
+    bytes(key);
+    bytes(value);
+    return *this;
+  }
+  RecordBuilder& integer(std::string_view key, int64_t value) {
+    head(ValueType::kInt64, key, 0);
+    put<int64_t>(value);
+    bytes(key);
+    return *this;
+  }
+  RecordBuilder& strings(std::string_view key, const std::vector<std::string>& values) {
+    std::string packed;
+    for (const std::string& v : values) {
+      const auto n = static_cast<uint32_t>(v.size());
+      packed.append(reinterpret_cast<const char*>(&n), 4);
+      packed += v;
+    }
+    return string(key, packed, ValueType::kStringArray);
+  }
+  std::vector<uint8_t> build() const {
+    SpanRecordHeader h;
+    h.items_size = static_cast<uint32_t>(items_.size());
+    h.size = static_cast<uint32_t>((sizeof h + items_.size() + 7) & ~size_t{7});
+    std::vector<uint8_t> out(h.size, 0);
+    std::memcpy(out.data(), &h, sizeof h);
+    std::memcpy(out.data() + sizeof h, items_.data(), items_.size());
+    return out;
+  }
+
+ private:
+  template <typename T>
+  void put(T v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    items_.insert(items_.end(), p, p + sizeof v);
+  }
+  void bytes(std::string_view s) { items_.insert(items_.end(), s.begin(), s.end()); }
+  void head(ValueType type, std::string_view key, size_t value_length) {
+    put(AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(type),
+                          static_cast<uint16_t>(key.size()), static_cast<uint32_t>(value_length)});
+  }
+  std::vector<uint8_t> items_;
+};
+
+// key=value for each span attribute, in order; arrays as [a|b].
+std::vector<std::string> attributes(const uint8_t* record, SpanRecordHeader* header = nullptr) {
+  RecordReader reader(record);
+  if (header != nullptr) *header = reader.header();
+  std::vector<std::string> out;
+  RecordItem item;
+  while (reader.next(item)) {
+    if (item.kind != ItemKind::kAttribute) continue;
+    const RecordAttribute& a = item.attribute;
+    std::string value;
+    switch (a.type) {
+      case ValueType::kInt64: value = std::to_string(a.integer); break;
+      case ValueType::kStringArray:
+        value = "[";
+        for_each_element(a, [&](const RecordAttribute& e) { value += std::string(e.bytes) + "|"; });
+        value += "]";
+        break;
+      default: value = std::string(a.bytes); break;
+    }
+    out.push_back(std::string(a.key) + "=" + value);
+  }
+  return out;
+}
+
+TEST(RecordNormalizer, PassesAConformingRecordThroughUntouched) {
+  RecordNormalizer n(3, 10);
+  const std::vector<uint8_t> r = RecordBuilder().name("span").string("a", "x").integer("b", 1).build();
+  EXPECT_EQ(n.normalize(r.data()), r.data());
+}
+
+TEST(RecordNormalizer, KeepsFirstPlacesLastValuesAndCountsWhatIsOverTheLimit) {
+  RecordNormalizer n(2, 0);
+  const std::vector<uint8_t> r = RecordBuilder()
+                                     .name("span")
+                                     .integer("a", 1)
+                                     .string("b", "first")
+                                     .integer("c", 3)      // over the limit
+                                     .string("a", "last")  // replaces a, in a's place
+                                     .integer("c", 4)      // over the limit again
+                                     .build();
+  const uint8_t* out = n.normalize(r.data());
+  ASSERT_NE(out, r.data());
+  SpanRecordHeader h;
+  EXPECT_EQ(attributes(out, &h), (std::vector<std::string>{"a=last", "b=first"}));
+  EXPECT_EQ(h.attribute_count, 2u);
+  EXPECT_EQ(h.dropped_attributes, 2u);
+  EXPECT_EQ(h.size % 8, 0u);
+}
+
+TEST(RecordNormalizer, CutsStringsAtUtf8BoundariesAndBytesAnywhere) {
+  RecordNormalizer n(10, 4);
+  const std::vector<uint8_t> r = RecordBuilder()
+                                     .string("s", "ab\xC3\xA9z")  // "abéz": 5 bytes, é is 2
+                                     .string("raw", "\x01\x02\x03\x04\x05", ValueType::kBytes)
+                                     .strings("list", {"abcdef", "ok", "xy\xC3\xA9"})
+                                     .build();
+  const uint8_t* out = n.normalize(r.data());
+  ASSERT_NE(out, r.data());
+  EXPECT_EQ(attributes(out), (std::vector<std::string>{"s=ab\xC3\xA9", "raw=\x01\x02\x03\x04", "list=[abcd|ok|xy\xC3\xA9|]"}));
+  RecordNormalizer three(10, 3);
+  EXPECT_EQ(attributes(three.normalize(r.data())),
+            (std::vector<std::string>{"s=ab", "raw=\x01\x02\x03", "list=[abc|ok|xy|]"}));
+}
+
+TEST(RecordNormalizer, InPlaceNeverGrowsTheItems) {
+  RecordNormalizer n(8, 0);
+  RecordBuilder b;
+  b.name("churn");
+  for (int i = 0; i < 100; ++i) b.integer("progress", i).string("phase", std::string(static_cast<size_t>(i % 7), 'p'));
+  std::vector<uint8_t> r = b.build();
+  SpanRecordHeader h;
+  std::memcpy(&h, r.data(), sizeof h);
+  const size_t size = n.normalize_items(h, r.data() + sizeof h, h.items_size);
+  EXPECT_LT(size, h.items_size);
+  h.items_size = static_cast<uint32_t>(size);
+  std::memcpy(r.data(), &h, sizeof h);
+  EXPECT_EQ(attributes(r.data()), (std::vector<std::string>{"progress=99", "phase=" + std::string(99 % 7, 'p')}));
+  EXPECT_EQ(h.dropped_attributes, 0u);
+}
+
+}  // namespace
+}  // namespace litetrace::detail
