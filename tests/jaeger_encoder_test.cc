@@ -177,6 +177,33 @@ TEST(JaegerEncoder, UncheckedWriterWritesTheSameBytesWithinTheBound) {
   }
 }
 
+// A scope's tag run comes from the cache, encoded once: the bytes are those of the tags,
+// wherever the run sits among the span's tags, for each of two scopes in turn.
+TEST(JaegerEncoder, ScopeTagRunsFromTheCacheAreTheSameBytes) {
+  test::SpanFactory factory(77);
+  const std::vector<Tag> runs[2] = {
+      {Tag::string("otel.scope.name", "a"), Tag::string("otel.library.name", "a")},
+      {Tag::string("otel.scope.name", "lib-b"), Tag::string("otel.library.name", "lib-b"),
+       Tag::string("otel.scope.version", "2.0"), Tag::string("otel.library.version", "2.0")}};
+  TagRunCache cache;
+  for (int i = 0; i < 400; ++i) {
+    Span s = factory.random_span();
+    const std::vector<Tag>& run = runs[i % 2];
+    std::vector<Tag> tags(s.tags.begin(), s.tags.end());
+    const size_t at = tags.empty() ? 0 : static_cast<size_t>(i) % (tags.size() + 1);
+    tags.insert(tags.begin() + static_cast<ptrdiff_t>(at), run.begin(), run.end());
+    s.tags = factory.store().keep(tags);
+    s.scope = &run;
+    s.scope_tags_begin = static_cast<uint32_t>(at);
+    s.scope_tags_count = static_cast<uint32_t>(run.size());
+    const Bytes checked = encode_bytes([&](CompactWriter& w) { encode_span(w, s); });
+    std::vector<uint8_t> buf(span_size_bound(s));
+    CompactRawWriter raw(buf.data());
+    encode_span(raw, s, &cache);
+    ASSERT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(raw.size())), checked) << "span " << i;
+  }
+}
+
 TEST(JaegerEncoder, BatchRoundTripsThroughTheDecoder) {
   test::SpanFactory factory(99);
   std::vector<Span> spans;

@@ -50,7 +50,7 @@ void write_tags(W& w, int16_t field_id, Slice<Tag> tags) {
 }
 
 template <typename W>
-void write_span(W& w, const Span& span) {
+void write_span(W& w, const Span& span, TagRunCache* cache = nullptr) {
   w.struct_begin();
   w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(span.trace_id_low));
   w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(span.trace_id_high));
@@ -76,7 +76,17 @@ void write_span(W& w, const Span& span) {
                                    (span.dropped_references != 0 ? 1u : 0u);
   if (span.tags.size + dropped_tag_count != 0) {
     w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, span.tags.size + dropped_tag_count);
-    for (const Tag& t : span.tags) write_tag(w, t);
+    if (cache != nullptr && span.scope != nullptr && span.scope_tags_count != 0 &&
+        span.scope_tags_begin + span.scope_tags_count <= span.tags.size) {
+      const size_t begin = span.scope_tags_begin;
+      const size_t end = begin + span.scope_tags_count;
+      for (size_t i = 0; i < begin; ++i) write_tag(w, span.tags[i]);
+      const std::string_view run = cache->bytes(span.scope, {span.tags.data + begin, end - begin});
+      w.write_raw(run.data(), run.size());
+      for (size_t i = end; i < span.tags.size; ++i) write_tag(w, span.tags[i]);
+    } else {
+      for (const Tag& t : span.tags) write_tag(w, t);
+    }
     if (span.dropped_tags != 0) write_tag(w, Tag::int64(kDroppedTagsKey, span.dropped_tags));
     if (span.dropped_logs != 0) write_tag(w, Tag::int64(kDroppedLogsKey, span.dropped_logs));
     if (span.dropped_references != 0) {
@@ -107,12 +117,27 @@ void write_process(W& w, const Process& process) {
 
 void encode_tag(CompactWriter& w, const Tag& tag) { write_tag(w, tag); }
 void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
-void encode_span(CompactRawWriter& w, const Span& span) {
+void encode_span(CompactRawWriter& w, const Span& span, TagRunCache* cache) {
   // A local copy whose address never escapes, so the compiler keeps its position in a
   // register across the byte stores (through the caller's reference, each store could alias it).
   CompactRawWriter local = w;
-  write_span(local, span);
+  write_span(local, span, cache);
   w = local;
+}
+
+std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
+  if (last_ < entries_.size() && entries_[last_].scope == scope) return entries_[last_].bytes;
+  for (last_ = 0; last_ < entries_.size(); ++last_) {
+    if (entries_[last_].scope == scope) return entries_[last_].bytes;
+  }
+  CompactWriter sizing;
+  for (const Tag& t : run) encode_tag(sizing, t);
+  std::string encoded(sizing.size(), '\0');
+  CompactWriter w(reinterpret_cast<uint8_t*>(encoded.data()), encoded.size());
+  for (const Tag& t : run) encode_tag(w, t);
+  entries_.push_back({scope, std::move(encoded)});
+  last_ = entries_.size() - 1;
+  return entries_[last_].bytes;
 }
 
 namespace {

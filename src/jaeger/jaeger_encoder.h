@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jaeger/binary_writer.h"
 #include "jaeger/compact_writer.h"
@@ -37,8 +38,25 @@ constexpr std::string_view kDroppedReferencesKey = "otel.dropped_links_count";
 void encode_tag(CompactWriter& w, const Tag& tag);
 // A struct body, stop byte included: the same bytes as a list element or after a field header.
 void encode_span(CompactWriter& w, const Span& span);
-// The same bytes with no bound check, for at least span_size_bound(span) bytes of room.
-void encode_span(CompactRawWriter& w, const Span& span);
+// The compact bytes of each scope's tag run (Span::scope), encoded once: every span of a
+// scope carries the same otel.scope.* tags. Scopes are few and never freed, so it only grows.
+class TagRunCache {
+ public:
+  // The bytes encode_tag() writes for `run`, one after another.
+  std::string_view bytes(const void* scope, Slice<Tag> run);
+
+ private:
+  struct Entry {
+    const void* scope;
+    std::string bytes;
+  };
+  std::vector<Entry> entries_;
+  size_t last_ = 0;  // spans come in runs of one scope
+};
+
+// The same bytes with no bound check, for at least span_size_bound(span) bytes of room; a
+// scope's tag run comes from `cache` when one is given.
+void encode_span(CompactRawWriter& w, const Span& span, TagRunCache* cache = nullptr);
 // At least the bytes encode_span() writes for `span` (in either protocol), in a pass over
 // its tags: a packet with this much room takes the span without checking each byte.
 size_t span_size_bound(const Span& span);

@@ -51,7 +51,7 @@ PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
   }
   if (span_size_bound(span) <= room) {
     CompactRawWriter w(at);
-    encode_span(w, span);
+    encode_span(w, span, &tag_runs_);
     return commit(w.size(), true);
   }
   CompactWriter w(at, room);

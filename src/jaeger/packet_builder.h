@@ -65,6 +65,7 @@ class PacketBuilder {
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
   std::vector<uint8_t> buf_;
   std::vector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
+  TagRunCache tag_runs_;
   size_t spans_size_ = 0;
   size_t max_packet_size_ = 0;
   size_t tail_size_ = 0;

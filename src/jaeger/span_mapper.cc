@@ -129,12 +129,15 @@ const Span& SpanMapper::map(const uint8_t* record) {
     tags_.push_back(Tag::boolean("error", true));  // Jaeger ignores a string "true"
   }
   if (h.scope != nullptr && !h.scope->name.empty()) {
+    span_.scope = h.scope;  // never freed, one per name and version (intern_scope)
+    span_.scope_tags_begin = static_cast<uint32_t>(tags_.size());
     tags_.push_back(Tag::string("otel.scope.name", h.scope->name));
     tags_.push_back(Tag::string("otel.library.name", h.scope->name));
     if (!h.scope->version.empty()) {
       tags_.push_back(Tag::string("otel.scope.version", h.scope->version));
       tags_.push_back(Tag::string("otel.library.version", h.scope->version));
     }
+    span_.scope_tags_count = static_cast<uint32_t>(tags_.size()) - span_.scope_tags_begin;
   }
   switch (static_cast<SamplerType>(h.sampler_type)) {
     case SamplerType::kNone: break;
@@ -152,6 +155,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
   // dropped count the encoder will write, is left out: one tag per key, the mapping's.
   const size_t mapping_tags = tags_.size();
   const auto taken = [&](std::string_view key) {
+    // Every key of the mapping begins with one of these letters.
+    if (key.empty() || (key[0] != 'o' && key[0] != 's' && key[0] != 'e')) return false;
     for (size_t i = 0; i < mapping_tags; ++i) {
       if (tags_[i].key == key) return true;
     }
