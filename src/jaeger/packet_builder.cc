@@ -14,7 +14,8 @@ PacketBuilder::PacketBuilder(std::string encoded_process, size_t capacity, Thrif
       capacity_(capacity),
       // A list can never hold more spans than the packet has bytes.
       head_room_(batch_head_size(protocol, encoded_process_.size(), capacity)),
-      buf_(head_room_ + capacity) {
+      // Not zeroed: a page is touched (and takes memory) only once a packet reaches it.
+      buf_(new uint8_t[head_room_ + capacity]) {
   span_ends_.reserve(capacity / 16 + 1);
 }
 
@@ -42,7 +43,7 @@ size_t PacketBuilder::max_span_size() const {
 
 PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
   assert(open_);
-  uint8_t* const at = buf_.data() + head_room_ + spans_size_;
+  uint8_t* const at = buf_.get() + head_room_ + spans_size_;
   const size_t room = room_for(span_ends_.size() + 1);
   if (protocol_ == ThriftProtocol::kBinary) {
     BinaryWriter w(at, room);
@@ -61,7 +62,7 @@ PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
 
 PacketBuilder::AddResult PacketBuilder::add_encoded(std::string_view span_bytes) {
   assert(open_);
-  CompactWriter w(buf_.data() + head_room_ + spans_size_, room_for(span_ends_.size() + 1));
+  CompactWriter w(buf_.get() + head_room_ + spans_size_, room_for(span_ends_.size() + 1));
   w.write_raw(span_bytes.data(), span_bytes.size());
   return commit(w.size(), w.ok());
 }
@@ -75,7 +76,7 @@ PacketBuilder::AddResult PacketBuilder::commit(size_t written, bool fitted) {
 
 std::string_view PacketBuilder::span_bytes(size_t i) const {
   const size_t begin = i == 0 ? 0 : span_ends_[i - 1];
-  return {reinterpret_cast<const char*>(buf_.data() + head_room_ + begin), span_ends_[i] - begin};
+  return {reinterpret_cast<const char*>(buf_.get() + head_room_ + begin), span_ends_[i] - begin};
 }
 
 std::string_view PacketBuilder::finish(const ClientStats* fresh) {
@@ -87,8 +88,8 @@ std::string_view PacketBuilder::finish(const ClientStats* fresh) {
     stats_ = *fresh;
     tail_size_ = batch_tail_size(protocol_, seq_no_, stats_);
   }
-  uint8_t* const head = buf_.data() + head_room_ - head_size;
-  uint8_t* const tail = buf_.data() + head_room_ + spans_size_;
+  uint8_t* const head = buf_.get() + head_room_ - head_size;
+  uint8_t* const tail = buf_.get() + head_room_ + spans_size_;
   if (protocol_ == ThriftProtocol::kBinary) {
     write_envelope<BinaryWriter>(head, head_size, tail);
   } else {

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +64,7 @@ class PacketBuilder {
   ThriftProtocol protocol_;
   size_t capacity_;
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
-  std::vector<uint8_t> buf_;
+  std::unique_ptr<uint8_t[]> buf_;
   std::vector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
   TagRunCache tag_runs_;
   size_t spans_size_ = 0;

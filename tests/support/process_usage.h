@@ -23,6 +23,17 @@ inline long rss_kib() {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+// The anonymous part of the resident memory (heap, stacks: what the process itself
+// wrote), without the pages of code and files it maps, which other processes share.
+inline long rss_anon_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stol(line.substr(8));
+  }
+  return 0;
+}
+
 inline size_t directory_entries(const char* dir) {
   size_t n = 0;
   if (DIR* d = opendir(dir)) {
