@@ -1,5 +1,6 @@
 #include "core/diagnostic_reporter.h"
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -15,6 +16,21 @@ namespace {
 std::string errno_text(int err) {
   char buf[128] = {};
   return strerror_result(strerror_r(err, buf, sizeof buf), buf);
+}
+
+std::string formatted(const char* format, ...) {
+  char buf[512];
+  std::va_list args;
+  va_start(args, format);
+  const int n = std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  if (n < 0) return format;
+  if (static_cast<size_t>(n) < sizeof buf) return std::string(buf, static_cast<size_t>(n));
+  std::string out(static_cast<size_t>(n), '\0');
+  va_start(args, format);
+  std::vsnprintf(out.data(), out.size() + 1, format, args);
+  va_end(args);
+  return out;
 }
 
 DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,

@@ -22,6 +22,13 @@ namespace litetrace::detail {
 // strerror themselves).
 std::string errno_text(int err);
 
+// printf into a string: a diagnostic's text in one call, where a chain of string
+// concatenations would inline a copy of the string code at every `+`.
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+std::string formatted(const char* format, ...);
+
 class DiagnosticReporter {
  public:
   explicit DiagnosticReporter(DiagnosticCallback callback,

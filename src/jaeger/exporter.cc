@@ -42,15 +42,14 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
   packet_size_ = options_.max_packet_size;
   if (packet_size_ > kMaxPacketSize) {
     reporter_->report(DiagnosticCode::kInvalidOption,
-                      "max_packet_size " + std::to_string(packet_size_) +
-                          " exceeds the largest UDP payload; using " + std::to_string(kMaxPacketSize));
+                      formatted("max_packet_size %zu exceeds the largest UDP payload; using %zu", packet_size_,
+                                kMaxPacketSize));
     packet_size_ = kMaxPacketSize;
   }
   if (packet_size_ < packet_floor_) {
     reporter_->report(DiagnosticCode::kInvalidOption,
-                      "max_packet_size " + std::to_string(packet_size_) +
-                          " leaves no room for spans beside the process; using " +
-                          std::to_string(packet_floor_));
+                      formatted("max_packet_size %zu leaves no room for spans beside the process; using %zu",
+                                packet_size_, packet_floor_));
     packet_size_ = packet_floor_;
   }
   options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
@@ -141,8 +140,8 @@ void Exporter::add_encoded(std::string_view span_bytes) {
   // Cannot happen: the packet size is never lowered below what such a span needs. Counted
   // rather than lost.
   bump(spans_failed_, 1);
-  reporter_->report(DiagnosticCode::kSendFailed, "cannot re-pack a span of " + std::to_string(span_bytes.size()) +
-                                                     " bytes into a " + std::to_string(packet_size_) + "-byte packet");
+  reporter_->report(DiagnosticCode::kSendFailed, formatted("cannot re-pack a span of %zu bytes into a %zu-byte packet",
+                                                           span_bytes.size(), packet_size_));
 }
 
 // For a span larger than any packet can hold.
@@ -152,23 +151,21 @@ void Exporter::add_trimmed(const Span& span) {
   if (!trim_to_fit(span, limit, &trimmed, options_.protocol)) {
     bump(spans_too_large_, 1);
     reporter_->report(DiagnosticCode::kSpanTooLarge,
-                      "span " + quoted_for_diagnostic(span.operation_name) + " does not fit a " +
-                          std::to_string(packet_size_) +
-                          "-byte packet even without logs, tags and name; dropped (tooLargeDroppedSpans)");
+                      formatted("span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
+                                "(tooLargeDroppedSpans)",
+                                quoted_for_diagnostic(span.operation_name).c_str(), packet_size_));
     return;
   }
   bump(spans_trimmed_, 1);
   const size_t name_cut = span.operation_name.size() - trimmed.operation_name.size();
+  const std::string name_note =
+      name_cut == 0 ? std::string() : formatted(" and with its name cut to %zu bytes", trimmed.operation_name.size());
   reporter_->report(DiagnosticCode::kSpanTrimmed,
-                    "span " + quoted_for_diagnostic(span.operation_name) + " encodes to " +
-                        std::to_string(encoded_size(span, options_.protocol)) + " bytes, more than the " +
-                        std::to_string(limit) + " a packet has room for: sent it without its last " +
-                        std::to_string(span.logs.size - trimmed.logs.size) + " logs and " +
-                        std::to_string(span.tags.size - trimmed.tags.size) +
-                        " tags (its otel.dropped_* tags say so)" +
-                        (name_cut == 0 ? std::string()
-                                       : " and with its name cut to " +
-                                             std::to_string(trimmed.operation_name.size()) + " bytes"));
+                    formatted("span %s encodes to %zu bytes, more than the %zu a packet has room for: sent it without "
+                              "its last %zu logs and %zu tags (its otel.dropped_* tags say so)%s",
+                              quoted_for_diagnostic(span.operation_name).c_str(),
+                              encoded_size(span, options_.protocol), limit, span.logs.size - trimmed.logs.size,
+                              span.tags.size - trimmed.tags.size, name_note.c_str()));
   while (add_to_current(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
 }
 
@@ -228,12 +225,12 @@ void Exporter::send_sealed() {
     } else {
       bump(spans_failed_, refused.span_count());
       bump(packets_failed_, 1);
+      const std::string peer = sender_.peer();
       reporter_->report(DiagnosticCode::kSendFailed,
-                        "cannot send " + std::to_string(refused.span_count()) + " spans (" +
-                            std::to_string(datagrams_[i].size()) + " bytes) to agent " +
-                            options_.agent_host + ":" + std::to_string(options_.agent_port) +
-                            (sender_.peer().empty() ? "" : " at " + sender_.peer()) + ": " +
-                            errno_text(err));
+                        formatted("cannot send %zu spans (%zu bytes) to agent %s:%u%s%s: %s", refused.span_count(),
+                                  datagrams_[i].size(), options_.agent_host.c_str(),
+                                  static_cast<unsigned>(options_.agent_port), peer.empty() ? "" : " at ", peer.c_str(),
+                                  errno_text(err).c_str()));
     }
     ++i;
   }
@@ -255,9 +252,9 @@ void Exporter::lower_packet_size(size_t refused_datagram_size) {
   const size_t lowered = std::max(lowering_floor_, std::min(packet_size_, refused_datagram_size) / 2);
   if (lowered >= packet_size_) return;
   reporter_->report(DiagnosticCode::kPacketSizeLowered,
-                    "a " + std::to_string(refused_datagram_size) +
-                        "-byte datagram was refused as too large (EMSGSIZE); packets are now at most " +
-                        std::to_string(lowered) + " bytes and its spans go out again");
+                    formatted("a %zu-byte datagram was refused as too large (EMSGSIZE); packets are now at most "
+                              "%zu bytes and its spans go out again",
+                              refused_datagram_size, lowered));
   packet_size_ = lowered;
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
