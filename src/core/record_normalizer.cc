@@ -50,6 +50,10 @@ uint64_t key_bit(std::string_view key) {
 }  // namespace
 
 bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
+  // The keys seen so far, for a filter hit to be checked in full; a span with more
+  // attributes than this is rewritten whenever its filter hits.
+  constexpr size_t kKeysChecked = 64;
+  std::string_view keys[kKeysChecked];
   size_t count = 0;
   uint64_t seen = 0;
   const uint8_t* const end = items + size;
@@ -59,13 +63,22 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
       continue;
     }
     const AttributeItemHead head = head_of(p);
-    const uint8_t* key = p + sizeof head + (is_scalar(static_cast<ValueType>(head.type)) ? 8 : 0);
-    // A key filter: a clear bit is a new key; a set one may be a repeat (checked in full).
-    const uint64_t bit = key_bit({reinterpret_cast<const char*>(key), head.key_length});
-    if ((seen & bit) != 0 || ++count > max_attributes_) return false;
+    const uint8_t* key_at = p + sizeof head + (is_scalar(static_cast<ValueType>(head.type)) ? 8 : 0);
+    const std::string_view key(reinterpret_cast<const char*>(key_at), head.key_length);
+    if (count == max_attributes_) return false;
+    // A key filter: a clear bit is a new key; a set one is looked up among the keys seen.
+    const uint64_t bit = key_bit(key);
+    if ((seen & bit) != 0) {
+      if (count > kKeysChecked) return false;
+      for (size_t i = 0; i < count; ++i) {
+        if (keys[i] == key) return false;
+      }
+    }
     if (max_attribute_length_ != 0 && too_long(head, value_of(p, head), max_attribute_length_)) return false;
+    if (count < kKeysChecked) keys[count] = key;
+    ++count;
     seen |= bit;
-    p = key + head.key_length + head.value_length;
+    p = key_at + head.key_length + head.value_length;
   }
   return true;
 }
