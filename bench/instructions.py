@@ -172,8 +172,10 @@ def main():
         print("recorded as the bounds for this build in %s" % args.bounds)
     if args.check:
         if not bounds:
+            # Another compiler, machine or clock: the counts would differ for reasons of their
+            # own, so there is nothing to hold them to (record bounds for it with --record).
             print("no bounds recorded for this build (%s) in %s: nothing to check" % (key, args.bounds))
-            return unable
+            return SKIPPED
         missing = [name for part in measured for name in measured[part] if name not in bounds.get(part, {})]
         if missing:
             failures.append("no bound recorded for: %s" % ", ".join(missing))
