@@ -53,7 +53,8 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
   // The keys seen so far, for a filter hit to be checked in full; a span with more
   // attributes than this is rewritten whenever its filter hits.
   constexpr size_t kKeysChecked = 64;
-  std::string_view keys[kKeysChecked];
+  const char* key_data[kKeysChecked];  // left uninitialized: filled as keys are met
+  uint16_t key_length[kKeysChecked];
   size_t count = 0;
   uint64_t seen = 0;
   const uint8_t* const end = items + size;
@@ -71,11 +72,14 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
     if ((seen & bit) != 0) {
       if (count > kKeysChecked) return false;
       for (size_t i = 0; i < count; ++i) {
-        if (keys[i] == key) return false;
+        if (std::string_view(key_data[i], key_length[i]) == key) return false;
       }
     }
     if (max_attribute_length_ != 0 && too_long(head, value_of(p, head), max_attribute_length_)) return false;
-    if (count < kKeysChecked) keys[count] = key;
+    if (count < kKeysChecked) {
+      key_data[count] = key.data();
+      key_length[count] = head.key_length;
+    }
     ++count;
     seen |= bit;
     p = key_at + head.key_length + head.value_length;
