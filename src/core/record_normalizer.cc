@@ -42,10 +42,6 @@ bool too_long(const AttributeItemHead& head, std::string_view value, size_t limi
   }
 }
 
-uint64_t key_bit(std::string_view key) {
-  const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
-  return uint64_t{1} << (h & 63);
-}
 
 }  // namespace
 
@@ -64,11 +60,10 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
       continue;
     }
     const AttributeItemHead head = head_of(p);
-    const uint8_t* key_at = p + sizeof head + (is_scalar(static_cast<ValueType>(head.type)) ? 8 : 0);
-    const std::string_view key(reinterpret_cast<const char*>(key_at), head.key_length);
+    const std::string_view key = key_of(p, head);
     if (count == max_attributes_) return false;
     // A key filter: a clear bit is a new key; a set one is looked up among the keys seen.
-    const uint64_t bit = key_bit(key);
+    const uint64_t bit = attribute_key_bit(key);
     if ((seen & bit) != 0) {
       if (count > kKeysChecked) return false;
       for (size_t i = 0; i < count; ++i) {
@@ -82,7 +77,7 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
     }
     ++count;
     seen |= bit;
-    p = key_at + head.key_length + head.value_length;
+    p += attribute_item_size(head);
   }
   return true;
 }

@@ -70,6 +70,14 @@ inline bool is_scalar(ValueType t) {  // kBool, kInt64 or kDouble
   return ((0b1110u >> static_cast<unsigned>(t)) & 1u) != 0;
 }
 
+// A bit per hash of an attribute key, for a 64-bit filter of the keys met: a clear bit is a
+// key not met yet (trace.cc for an event's or a link's attributes, record_normalizer.cc for
+// a span's).
+inline uint64_t attribute_key_bit(std::string_view key) {
+  const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
+  return uint64_t{1} << (h & 63);
+}
+
 inline size_t attribute_item_size(const AttributeItemHead& h) {
   return sizeof h + (is_scalar(static_cast<ValueType>(h.type)) ? 8 : 0) + h.key_length + h.value_length;
 }

@@ -55,10 +55,6 @@ using detail::kEventHeadSize;
 using detail::kLinkDroppedOffset;
 using detail::kLinkItemSize;
 
-uint64_t key_bit(std::string_view key) {
-  const size_t h = key.size() * 0x9E37u + (key.empty() ? 0u : static_cast<unsigned char>(key.back()));
-  return uint64_t{1} << (h & 63);
-}
 
 // An attribute's value as the item stream holds it: a string or bytes, or 8 bytes of a
 // scalar, or an array's elements (written from the caller's storage by put_value()).
@@ -271,12 +267,12 @@ void append_owned_attributes(SpanBuffer& b, ItemKind kind, ArrayView<Attribute> 
   uint64_t seen = 0;
   uint64_t repeated = 0;
   for (const Attribute& a : attributes) {
-    const uint64_t bit = key_bit(a.key.substr(0, clamp16(a.key.size())));
+    const uint64_t bit = detail::attribute_key_bit(a.key.substr(0, clamp16(a.key.size())));
     repeated |= seen & bit;
     seen |= bit;
   }
   const auto comes_again = [&](const Attribute* a) {
-    if ((repeated & key_bit(a->key.substr(0, clamp16(a->key.size())))) == 0) return false;
+    if ((repeated & detail::attribute_key_bit(a->key.substr(0, clamp16(a->key.size())))) == 0) return false;
     for (const Attribute* later = a + 1; later != attributes.end(); ++later) {
       if (later->key.substr(0, clamp16(later->key.size())) == a->key.substr(0, clamp16(a->key.size()))) return true;
     }
