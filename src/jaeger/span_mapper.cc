@@ -3,6 +3,7 @@
 #include "core/array_json.h"
 #include "core/record_reader.h"
 #include "core/text.h"
+#include "jaeger/jaeger_encoder.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 
@@ -35,6 +36,35 @@ std::string_view hex_text(std::deque<std::string>& texts, uint64_t high, uint64_
 int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
 
 }  // namespace
+
+bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
+  // Every key of the mapping begins with one of these letters.
+  if (key.empty()) return false;
+  const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
+  const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
+  switch (key[0]) {
+    case 's':
+      return (key == "span.kind" && h.kind != static_cast<uint8_t>(SpanKind::kInternal)) ||
+             ((key == "sampler.type" || key == "sampler.param") &&
+              h.sampler_type != static_cast<uint8_t>(SamplerType::kNone));
+    case 'e': return error && key == "error";
+    case 'o':
+      return (key == "otel.status_code" && h.status != static_cast<uint8_t>(StatusCode::kUnset)) ||
+             (key == "otel.status_description" && error && has_status_description) ||
+             (named_scope && (key == "otel.scope.name" || key == "otel.library.name")) ||
+             (named_scope && !h.scope->version.empty() &&
+              (key == "otel.scope.version" || key == "otel.library.version")) ||
+             (h.dropped_attributes != 0 && key == kDroppedTagsKey) ||
+             (h.dropped_events != 0 && key == kDroppedLogsKey) || (h.dropped_links != 0 && key == kDroppedReferencesKey);
+    default: return false;
+  }
+}
+
+JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock) {
+  const SpanTimes times = record_times(h, clock);
+  // Durations round up to whole microseconds: never shorter than the span was open.
+  return {to_us(times.start_unix_ns), (times.duration_ns + 999) / 1000};
+}
 
 const Span& SpanMapper::map(const uint8_t* record) {
   RecordReader reader(record);
@@ -114,62 +144,19 @@ const Span& SpanMapper::map(const uint8_t* record) {
     refs_.insert(refs_.begin(), SpanRef{RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id});
   }
 
-  switch (static_cast<SpanKind>(h.kind)) {
-    case SpanKind::kServer: tags_.push_back(Tag::string("span.kind", "server")); break;
-    case SpanKind::kClient: tags_.push_back(Tag::string("span.kind", "client")); break;
-    case SpanKind::kProducer: tags_.push_back(Tag::string("span.kind", "producer")); break;
-    case SpanKind::kConsumer: tags_.push_back(Tag::string("span.kind", "consumer")); break;
-    case SpanKind::kInternal: break;
-  }
-  if (h.status == static_cast<uint8_t>(StatusCode::kOk)) {
-    tags_.push_back(Tag::string("otel.status_code", "OK"));
-  } else if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
-    tags_.push_back(Tag::string("otel.status_code", "ERROR"));
-    if (!status_description.empty()) tags_.push_back(Tag::string("otel.status_description", status_description));
-    tags_.push_back(Tag::boolean("error", true));  // Jaeger ignores a string "true"
-  }
-  if (h.scope != nullptr && !h.scope->name.empty()) {
-    span_.scope = h.scope;  // never freed, one per name and version (intern_scope)
-    span_.scope_tags_begin = static_cast<uint32_t>(tags_.size());
-    tags_.push_back(Tag::string("otel.scope.name", h.scope->name));
-    tags_.push_back(Tag::string("otel.library.name", h.scope->name));
-    if (!h.scope->version.empty()) {
-      tags_.push_back(Tag::string("otel.scope.version", h.scope->version));
-      tags_.push_back(Tag::string("otel.library.version", h.scope->version));
-    }
-    span_.scope_tags_count = static_cast<uint32_t>(tags_.size()) - span_.scope_tags_begin;
-  }
-  switch (static_cast<SamplerType>(h.sampler_type)) {
-    case SamplerType::kNone: break;
-    case SamplerType::kConst:
-      tags_.push_back(Tag::string("sampler.type", "const"));
-      tags_.push_back(Tag::boolean("sampler.param", h.sampler_param != 0));
-      break;
-    default:
-      tags_.push_back(Tag::string("sampler.type", to_string(static_cast<SamplerType>(h.sampler_type))));
-      tags_.push_back(Tag::float64("sampler.param", h.sampler_param));
-      break;
-  }
+  lead_tags(h, status_description, [&](const Tag& t) { tags_.push_back(t); });
+  span_.scope_tags_begin = static_cast<uint32_t>(tags_.size());
+  scope_tags(h.scope, [&](const Tag& t) { tags_.push_back(t); });
+  span_.scope_tags_count = static_cast<uint32_t>(tags_.size()) - span_.scope_tags_begin;
+  if (span_.scope_tags_count != 0) span_.scope = h.scope;  // never freed, one per name and version (intern_scope)
+  sampler_tags(h, [&](const Tag& t) { tags_.push_back(t); });
   // The mapping's tags come first, so trimming (which keeps a prefix of the tags) takes the
-  // user's attributes before them; a user attribute with the key of one of them, or of a
-  // dropped count the encoder will write, is left out: one tag per key, the mapping's.
-  const size_t mapping_tags = tags_.size();
-  const auto taken = [&](std::string_view key) {
-    // Every key of the mapping begins with one of these letters.
-    if (key.empty() || (key[0] != 'o' && key[0] != 's' && key[0] != 'e')) return false;
-    for (size_t i = 0; i < mapping_tags; ++i) {
-      if (tags_[i].key == key) return true;
-    }
-    return (h.dropped_attributes != 0 && key == "otel.dropped_attributes_count") ||
-           (h.dropped_events != 0 && key == "otel.dropped_events_count") ||
-           (h.dropped_links != 0 && key == "otel.dropped_links_count");
-  };
+  // user's attributes before them.
   for (const Tag& t : user_tags_) {
-    if (!taken(t.key)) tags_.push_back(t);
+    if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(t);
   }
 
-  // Durations round up to whole microseconds: never shorter than the span was open.
-  const SpanTimes times = record_times(h, *clock_);
+  const JaegerTimes times = jaeger_times(h, *clock_);
 
   span_.trace_id_low = h.trace_id_low;
   span_.trace_id_high = h.trace_id_high;
@@ -178,9 +165,9 @@ const Span& SpanMapper::map(const uint8_t* record) {
   span_.operation_name = name;
   span_.references = {refs_.data(), refs_.size()};
   span_.flags = h.trace_flags & (kFlagSampled | kFlagDebug);
-  span_.start_time_us = to_us(times.start_unix_ns);
+  span_.start_time_us = times.start_us;
   for (const size_t i : link_logs_) logs_[i].timestamp_us = span_.start_time_us;
-  span_.duration_us = (times.duration_ns + 999) / 1000;
+  span_.duration_us = times.duration_us;
   span_.tags = {tags_.data(), tags_.size()};
   span_.logs = {logs_.data(), logs_.size()};
   span_.dropped_tags = h.dropped_attributes;

@@ -16,13 +16,39 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/span_record.h"
 #include "core/tick_clock.h"
 #include "jaeger/jaeger_model.h"
+#include "litetrace/sampler.h"
+#include "litetrace/trace.h"
 
 namespace litetrace::detail {
+
+// The tags the mapping puts ahead of a span's attributes, in this order: span.kind and the
+// status's (lead_tags), the scope's (scope_tags), the sampler's (sampler_tags). Each calls
+// add(const Tag&) for each of its tags; the views point into static strings, the scope and
+// `status_description`. Shared by SpanMapper and the record encoder (record_encoder.h).
+template <typename Add>
+void lead_tags(const SpanRecordHeader& h, std::string_view status_description, Add add);
+template <typename Add>
+void scope_tags(const TracerScope* scope, Add add);
+template <typename Add>
+void sampler_tags(const SpanRecordHeader& h, Add add);
+
+// Whether a span attribute with this key gives way to a tag of the mapping (above) or to a
+// dropped count the encoder writes: one tag per key, the mapping's.
+bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description);
+
+// The span's start and duration in Jaeger's microseconds: the start rounded down, the
+// duration up (never shorter than the span was open).
+struct JaegerTimes {
+  int64_t start_us = 0;
+  int64_t duration_us = 0;
+};
+JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock);
 
 class SpanMapper {
  public:
@@ -41,5 +67,49 @@ class SpanMapper {
   std::deque<std::string> texts_;  // what array tags and link logs point into (a deque: they stay put)
   std::vector<size_t> link_logs_;  // which logs are links', timed at the span's start
 };
+
+template <typename Add>
+void lead_tags(const SpanRecordHeader& h, std::string_view status_description, Add add) {
+  switch (static_cast<SpanKind>(h.kind)) {
+    case SpanKind::kServer: add(Tag::string("span.kind", "server")); break;
+    case SpanKind::kClient: add(Tag::string("span.kind", "client")); break;
+    case SpanKind::kProducer: add(Tag::string("span.kind", "producer")); break;
+    case SpanKind::kConsumer: add(Tag::string("span.kind", "consumer")); break;
+    case SpanKind::kInternal: break;
+  }
+  if (h.status == static_cast<uint8_t>(StatusCode::kOk)) {
+    add(Tag::string("otel.status_code", "OK"));
+  } else if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
+    add(Tag::string("otel.status_code", "ERROR"));
+    if (!status_description.empty()) add(Tag::string("otel.status_description", status_description));
+    add(Tag::boolean("error", true));  // Jaeger ignores a string "true"
+  }
+}
+
+template <typename Add>
+void scope_tags(const TracerScope* scope, Add add) {
+  if (scope == nullptr || scope->name.empty()) return;
+  add(Tag::string("otel.scope.name", scope->name));
+  add(Tag::string("otel.library.name", scope->name));
+  if (!scope->version.empty()) {
+    add(Tag::string("otel.scope.version", scope->version));
+    add(Tag::string("otel.library.version", scope->version));
+  }
+}
+
+template <typename Add>
+void sampler_tags(const SpanRecordHeader& h, Add add) {
+  switch (static_cast<SamplerType>(h.sampler_type)) {
+    case SamplerType::kNone: break;
+    case SamplerType::kConst:
+      add(Tag::string("sampler.type", "const"));
+      add(Tag::boolean("sampler.param", h.sampler_param != 0));
+      break;
+    default:
+      add(Tag::string("sampler.type", to_string(static_cast<SamplerType>(h.sampler_type))));
+      add(Tag::float64("sampler.param", h.sampler_param));
+      break;
+  }
+}
 
 }  // namespace litetrace::detail
