@@ -111,6 +111,21 @@ void Exporter::add(const Span& span) {
   add_span(span);
 }
 
+bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder) {
+  if (options_.protocol != ThriftProtocol::kCompact) return false;
+  const size_t bound = RecordEncoder::plain_bound(record);
+  if (bound == 0 || bound > repack_as_bytes_) return false;
+  PacketBuilder& b = current();
+  // At a packet's end, add() fills the last bytes exactly.
+  uint8_t* const at = b.room_for_written(bound);
+  if (at == nullptr) return false;
+  const size_t size = encoder.encode(record, at, b.tag_runs());
+  if (size == 0) return false;
+  b.commit_written(size);
+  bump(spans_added_, 1);
+  return true;
+}
+
 void Exporter::add_span(const Span& span) {
   PacketBuilder::AddResult r = add_to_current(span);
   if (r == PacketBuilder::AddResult::kAdded) return;

@@ -36,6 +36,7 @@
 #include "jaeger/jaeger_model.h"
 #include "jaeger/owned_span.h"
 #include "jaeger/packet_builder.h"
+#include "jaeger/record_encoder.h"
 #include "transport/udp_sender.h"
 
 namespace litetrace::detail {
@@ -75,6 +76,10 @@ class Exporter {
   Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter);
 
   void add(const Span& span);
+  // Adds a span record as `encoder` writes it straight into the open packet
+  // (record_encoder.h), when it is plain and small enough to need no copy for a re-pack;
+  // false: nothing was added, map it and add() it.
+  bool add_record(const uint8_t* record, const RecordEncoder& encoder);
   // Sends every pending span.
   void flush();
   // The application side's count of spans dropped on a full ring, carried in ClientStats.

@@ -1,5 +1,7 @@
 #include "jaeger/jaeger_encoder.h"
 
+#include "jaeger/tag_writer.h"
+
 #include <type_traits>
 
 namespace litetrace::detail {
@@ -7,37 +9,16 @@ namespace litetrace::detail {
 // One code path for both protocols: the writers share an interface (binary_writer.h).
 namespace {
 
-#if defined(__GNUC__)
-#define LITETRACE_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define LITETRACE_ALWAYS_INLINE inline
-#endif
-
-template <typename W>
-LITETRACE_ALWAYS_INLINE void write_tag_inline(W& w, const Tag& tag) {
-  w.struct_begin();
-  w.field_binary(/*Tag.key*/ 1, tag.key);
-  w.field_i32(/*Tag.vType*/ 2, static_cast<int32_t>(tag.type));
-  switch (tag.type) {
-    case TagType::kString: w.field_binary(/*Tag.vStr*/ 3, tag.str); break;
-    case TagType::kDouble: w.field_double(/*Tag.vDouble*/ 4, tag.vdouble); break;
-    case TagType::kBool: w.field_bool(/*Tag.vBool*/ 5, tag.vbool); break;
-    case TagType::kLong: w.field_i64(/*Tag.vLong*/ 6, tag.vlong); break;
-    case TagType::kBinary: w.field_binary(/*Tag.vBinary*/ 7, tag.str); break;
-  }
-  w.struct_end();
-}
-
 // Inlined for the unchecked writer, where the writer then lives in registers (the hot path);
 // a call for the checked ones, which keep the binary small.
 template <typename W>
 void write_tag_call(W& w, const Tag& tag) {
-  write_tag_inline(w, tag);
+  write_tag_fields(w, tag);
 }
 template <typename W>
 LITETRACE_ALWAYS_INLINE void write_tag(W& w, const Tag& tag) {
   if constexpr (std::is_same_v<W, CompactRawWriter>) {
-    write_tag_inline(w, tag);
+    write_tag_fields(w, tag);
   } else {
     write_tag_call(w, tag);
   }
@@ -125,11 +106,19 @@ void encode_span(CompactRawWriter& w, const Span& span, TagRunCache* cache) {
   w = local;
 }
 
-std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
-  if (last_ < entries_.size() && entries_[last_].scope == scope) return entries_[last_].bytes;
-  for (last_ = 0; last_ < entries_.size(); ++last_) {
-    if (entries_[last_].scope == scope) return entries_[last_].bytes;
+std::string_view TagRunCache::find_other(const void* scope) {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].scope == scope) {
+      last_ = i;
+      return entries_[i].bytes;
+    }
   }
+  return {};
+}
+
+std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
+  const std::string_view cached = find(scope);
+  if (cached.data() != nullptr) return cached;
   CompactWriter sizing;
   for (const Tag& t : run) encode_tag(sizing, t);
   std::string encoded(sizing.size(), '\0');

@@ -44,12 +44,19 @@ class TagRunCache {
  public:
   // The bytes encode_tag() writes for `run`, one after another.
   std::string_view bytes(const void* scope, Slice<Tag> run);
+  // The bytes cached for `scope`, or a null view when there are none yet.
+  std::string_view find(const void* scope) {
+    if (last_ < entries_.size() && entries_[last_].scope == scope) return entries_[last_].bytes;
+    return find_other(scope);
+  }
 
  private:
   struct Entry {
     const void* scope;
     std::string bytes;
   };
+  std::string_view find_other(const void* scope);
+
   std::vector<Entry> entries_;
   size_t last_ = 0;  // spans come in runs of one scope
 };

@@ -1,7 +1,8 @@
 #pragma once
 
 // The Jaeger sink: span records -> Jaeger spans (span_mapper.h) -> emitBatch datagrams of
-// compact (or binary) Thrift over UDP to the agent (exporter.h).
+// compact (or binary) Thrift over UDP to the agent (exporter.h); plain records straight to
+// compact Thrift (record_encoder.h).
 //
 // Thread: as SpanSink.
 
@@ -11,6 +12,7 @@
 #include "core/span_sink.h"
 #include "core/tick_clock.h"
 #include "jaeger/exporter.h"
+#include "jaeger/record_encoder.h"
 #include "jaeger/span_mapper.h"
 
 namespace litetrace::detail {
@@ -20,9 +22,12 @@ class JaegerSink final : public SpanSink {
   // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
   JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
              DiagnosticReporter* reporter)
-      : exporter_(std::move(options), process, reporter), mapper_(clock) {}
+      : exporter_(std::move(options), process, reporter), encoder_(clock), mapper_(clock) {}
 
-  void add(const uint8_t* record) override { exporter_.add(mapper_.map(record)); }
+  // Plain spans go straight into a packet; the others through the Jaeger view.
+  void add(const uint8_t* record) override {
+    if (!exporter_.add_record(record, encoder_)) exporter_.add(mapper_.map(record));
+  }
   void flush() override { exporter_.flush(); }
   void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
   SinkStats stats() const override {
@@ -42,6 +47,7 @@ class JaegerSink final : public SpanSink {
 
  private:
   Exporter exporter_;
+  RecordEncoder encoder_;
   SpanMapper mapper_;
 };
 

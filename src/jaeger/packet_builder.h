@@ -43,6 +43,14 @@ class PacketBuilder {
   // A span already encoded by encode_span() (re-packing after EMSGSIZE).
   AddResult add_encoded(std::string_view span_bytes);
 
+  // Room for a span of at most `bound` bytes that the caller writes itself (record_encoder.h),
+  // then hands to commit_written(); nullptr when this packet has not that much room.
+  uint8_t* room_for_written(size_t bound) {
+    return bound <= room_for(span_ends_.size() + 1) ? buf_.get() + head_room_ + spans_size_ : nullptr;
+  }
+  void commit_written(size_t size) { commit(size, true); }
+  TagRunCache& tag_runs() { return tag_runs_; }
+
   size_t span_count() const { return span_ends_.size(); }
   std::string_view span_bytes(size_t i) const;
   // Bytes a span may take in an empty packet with this packet's seqNo and stats.

@@ -11,14 +11,7 @@ namespace litetrace::detail {
 namespace {
 
 Tag to_tag(const RecordAttribute& a, std::deque<std::string>& texts) {
-  switch (a.type) {
-    case ValueType::kString: return Tag::string(a.key, a.bytes);
-    case ValueType::kBytes: return Tag::binary(a.key, a.bytes);
-    case ValueType::kBool: return Tag::boolean(a.key, a.integer != 0);
-    case ValueType::kInt64: return Tag::int64(a.key, a.integer);
-    case ValueType::kDouble: return Tag::float64(a.key, a.number);
-    default: break;
-  }
+  if (!is_array(a.type)) return scalar_tag(a);
   // An array: a string tag holding the JSON list, as the specification says for formats
   // without arrays.
   std::string& text = texts.emplace_back();

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/record_reader.h"
 #include "core/span_record.h"
 #include "core/tick_clock.h"
 #include "jaeger/jaeger_model.h"
@@ -41,6 +42,18 @@ void sampler_tags(const SpanRecordHeader& h, Add add);
 // Whether a span attribute with this key gives way to a tag of the mapping (above) or to a
 // dropped count the encoder writes: one tag per key, the mapping's.
 bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description);
+
+// An attribute that is not an array as the Tag of its type.
+inline Tag scalar_tag(const RecordAttribute& a) {
+  switch (a.type) {
+    case ValueType::kString: return Tag::string(a.key, a.bytes);
+    case ValueType::kBytes: return Tag::binary(a.key, a.bytes);
+    case ValueType::kBool: return Tag::boolean(a.key, a.integer != 0);
+    case ValueType::kInt64: return Tag::int64(a.key, a.integer);
+    case ValueType::kDouble: return Tag::float64(a.key, a.number);
+    default: return Tag::string(a.key, {});  // arrays: their JSON (SpanMapper)
+  }
+}
 
 // The span's start and duration in Jaeger's microseconds: the start rounded down, the
 // duration up (never shorter than the span was open).

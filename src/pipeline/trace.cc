@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/compiler.h"
 #include "core/id_generator.h"
 #include "core/record_normalizer.h"
 #include "core/span_record.h"
@@ -21,10 +22,8 @@
 // otherwise); "hot" also groups them in one section.
 #if defined(__GNUC__)
 #define LITETRACE_HOT_PATH __attribute__((hot, aligned(64)))
-#define LITETRACE_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define LITETRACE_HOT_PATH
-#define LITETRACE_ALWAYS_INLINE inline
 #endif
 
 namespace litetrace {

@@ -1,0 +1,102 @@
+#include "jaeger/record_encoder.h"
+
+#include <cstring>
+
+#include "core/compiler.h"
+#include "core/record_reader.h"
+#include "jaeger/span_mapper.h"
+#include "jaeger/tag_writer.h"
+
+namespace litetrace::detail {
+namespace {
+
+// What a plain span writes beyond its items and its scope's tags, at most: the struct's
+// fields (four ids of 11 bytes, flags 6, two times of 11), the tags' list header (7), the
+// lead and sampler tags (span.kind=consumer 30, otel.status_code=OK 31, sampler.type 38,
+// sampler.param 27 bytes) and the stop byte: 206.
+constexpr size_t kPlainFixedBytes = 256;
+// Of a scope tag (key < 21 bytes), but for its value: key header, key length (1) and key,
+// vType (2), value header, value length (5), stop byte.
+constexpr size_t kScopeTagFrame = 1 + 1 + 20 + 2 + 1 + 5 + 1;
+
+}  // namespace
+
+size_t RecordEncoder::plain_bound(const uint8_t* record) {
+  SpanRecordHeader h;
+  std::memcpy(&h, record, sizeof h);
+  if ((h.event_count | h.link_count) != 0 || (h.dropped_attributes | h.dropped_events | h.dropped_links) != 0 ||
+      h.status == static_cast<uint8_t>(StatusCode::kError)) {
+    return 0;
+  }
+  // Each item encodes to at most twice its size: an attribute item is its 8-byte head, the
+  // key, the value (and 8 bytes for a scalar); its tag adds at most 5 bytes of framing to
+  // the key and value bytes (13 for a string, less the 8 of the head). The name's field
+  // adds one byte to its item.
+  size_t n = kPlainFixedBytes + 2 * size_t{h.items_size};
+  if (h.scope != nullptr) n += 4 * kScopeTagFrame + 2 * (h.scope->name.size() + h.scope->version.size());
+  return n;
+}
+
+LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache) const {
+  RecordReader reader(record);
+  const SpanRecordHeader& h = reader.header();
+  // A first pass: the name (the last one stands), and whether the items are plain.
+  std::string_view name;
+  size_t tag_count = 0;
+  RecordItem item;
+  for (RecordReader scan = reader; scan.next(item);) {
+    switch (item.kind) {
+      case ItemKind::kName: name = item.text; break;
+      case ItemKind::kAttribute:
+        if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, false)) return 0;
+        ++tag_count;
+        break;
+      case ItemKind::kTraceState:          // Jaeger has no place for it
+      case ItemKind::kStatusDescription:   // read with an error status only, which is not plain
+        break;
+      default: return 0;  // events and links
+    }
+  }
+  const auto count = [&](const Tag&) { ++tag_count; };
+  lead_tags(h, {}, count);
+  const size_t before_scope = tag_count;
+  scope_tags(h.scope, count);
+  const bool has_scope_tags = tag_count != before_scope;
+  sampler_tags(h, count);
+  const JaegerTimes times = jaeger_times(h, *clock_);
+
+  // A local writer whose address never escapes stays in registers (jaeger_encoder.cc).
+  CompactRawWriter w(out);
+  w.struct_begin();
+  w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low));
+  w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high));
+  w.field_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id));
+  w.field_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id));
+  w.field_binary(/*Span.operationName*/ 5, name);
+  w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
+  w.field_i64(/*Span.startTime*/ 8, times.start_us);
+  w.field_i64(/*Span.duration*/ 9, times.duration_us);
+  if (tag_count != 0) {
+    w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, tag_count);
+    const auto write = [&](const Tag& t) LITETRACE_INLINE_LAMBDA { write_tag_fields(w, t); };
+    lead_tags(h, {}, write);
+    if (has_scope_tags) {
+      std::string_view run = cache.find(h.scope);
+      if (run.data() == nullptr) {
+        Tag tags[4];
+        size_t n = 0;
+        scope_tags(h.scope, [&](const Tag& t) { tags[n++] = t; });
+        run = cache.bytes(h.scope, {tags, n});
+      }
+      w.write_raw(run.data(), run.size());
+    }
+    sampler_tags(h, write);
+    while (reader.next(item)) {
+      if (item.kind == ItemKind::kAttribute) write_tag_fields(w, scalar_tag(item.attribute));
+    }
+  }
+  w.struct_end();
+  return w.size();
+}
+
+}  // namespace litetrace::detail

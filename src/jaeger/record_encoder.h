@@ -1,0 +1,36 @@
+#pragma once
+
+// A Jaeger span in compact Thrift straight from its span record, without the Jaeger view
+// that SpanMapper builds (vectors of tags, logs and references), for the spans most are:
+// a name and attributes of scalars, strings or bytes; no events, links, arrays, dropped
+// counts or error status, and no attribute giving way to the mapping's tags. Those are
+// "plain"; the others go through SpanMapper and encode_span(). The bytes are the same either
+// way (record_encoder_test.cc holds them equal).
+//
+// Thread: the batcher's.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/tick_clock.h"
+#include "jaeger/jaeger_encoder.h"
+
+namespace litetrace::detail {
+
+class RecordEncoder {
+ public:
+  explicit RecordEncoder(const TickConverter* clock) : clock_(clock) {}
+
+  // At least the bytes encode() writes for `record`, from its header alone; 0 when the
+  // header already says it is not plain.
+  static size_t plain_bound(const uint8_t* record);
+  // Writes the span at `out`, which has plain_bound() bytes of room, its scope's tags from
+  // `cache`; returns the bytes written, or 0 when the record is not plain after all (what
+  // was written then means nothing).
+  size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache) const;
+
+ private:
+  const TickConverter* clock_;
+};
+
+}  // namespace litetrace::detail
