@@ -11,64 +11,12 @@
 #include <vector>
 
 #include "core/record_reader.h"
+#include "support/record_builder.h"
 
 namespace litetrace::detail {
 namespace {
 
-// A record: a header and items appended as Span writes them.
-class RecordBuilder {
- public:
-  RecordBuilder() { items_.reserve(4096); }
-  RecordBuilder& name(std::string_view n) {
-    put<uint8_t>(static_cast<uint8_t>(ItemKind::kName));
-    put<uint16_t>(static_cast<uint16_t>(n.size()));
-    bytes(n);
-    return *this;
-  }
-  RecordBuilder& string(std::string_view key, std::string_view value, ValueType type = ValueType::kString) {
-    head(type, key, value.size());
-    bytes(key);
-    bytes(value);
-    return *this;
-  }
-  RecordBuilder& integer(std::string_view key, int64_t value) {
-    head(ValueType::kInt64, key, 0);
-    put<int64_t>(value);
-    bytes(key);
-    return *this;
-  }
-  RecordBuilder& strings(std::string_view key, const std::vector<std::string>& values) {
-    std::string packed;
-    for (const std::string& v : values) {
-      const auto n = static_cast<uint32_t>(v.size());
-      packed.append(reinterpret_cast<const char*>(&n), 4);
-      packed += v;
-    }
-    return string(key, packed, ValueType::kStringArray);
-  }
-  std::vector<uint8_t> build() const {
-    SpanRecordHeader h;
-    h.items_size = static_cast<uint32_t>(items_.size());
-    h.size = static_cast<uint32_t>((sizeof h + items_.size() + 7) & ~size_t{7});
-    std::vector<uint8_t> out(h.size, 0);
-    std::memcpy(out.data(), &h, sizeof h);
-    std::memcpy(out.data() + sizeof h, items_.data(), items_.size());
-    return out;
-  }
-
- private:
-  template <typename T>
-  void put(T v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    items_.insert(items_.end(), p, p + sizeof v);
-  }
-  void bytes(std::string_view s) { items_.insert(items_.end(), s.begin(), s.end()); }
-  void head(ValueType type, std::string_view key, size_t value_length) {
-    put(AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(type),
-                          static_cast<uint16_t>(key.size()), static_cast<uint32_t>(value_length)});
-  }
-  std::vector<uint8_t> items_;
-};
+using test::RecordBuilder;
 
 // key=value for each span attribute, in order; arrays as [a|b].
 std::vector<std::string> attributes(const uint8_t* record, SpanRecordHeader* header = nullptr) {

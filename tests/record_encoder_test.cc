@@ -1,0 +1,161 @@
+// Plain span records straight to compact Thrift (jaeger/record_encoder.h): the same bytes
+// as mapping them to a Jaeger span and encoding that, never more than the bound, and every
+// record that is not plain left to the mapper.
+
+#include "jaeger/record_encoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "jaeger/span_mapper.h"
+#include "litetrace/sampler.h"
+#include "support/bytes.h"
+#include "support/record_builder.h"
+
+namespace litetrace::detail {
+namespace {
+
+using test::Bytes;
+using test::encode_bytes;
+using test::RecordBuilder;
+
+// Counter ticks that are monotonic nanoseconds, for records with tick times.
+TickConverter exact_clock() {
+  return TickConverter([] { return ClockSample{1000, 1000, 0, 1764000000000000000}; }, /*ticks_are_monotonic_ns=*/true);
+}
+
+Bytes mapped_bytes(const uint8_t* record, const TickConverter& clock) {
+  SpanMapper mapper(&clock);
+  const Span& span = mapper.map(record);
+  return encode_bytes([&](CompactWriter& w) { encode_span(w, span); });
+}
+
+const TracerScope kScopes[] = {{"", ""}, {"lib", ""}, {"my-library", "1.2.3"}};
+
+// A random record of the kinds plain spans are made of, and sometimes one that is not.
+std::vector<uint8_t> random_record(std::mt19937_64& rng) {
+  const auto pick = [&](uint64_t n) { return rng() % n; };
+  const auto text = [&](size_t max) {
+    std::string s(pick(max + 1), 'a');
+    for (char& c : s) c = static_cast<char>('a' + pick(26));
+    return s;
+  };
+  RecordBuilder r;
+  SpanRecordHeader& h = r.header();
+  const uint64_t widest = pick(4) == 0 ? UINT64_MAX : 0;
+  h.trace_id_high = widest | rng();
+  h.trace_id_low = widest | rng();
+  h.span_id = widest | rng() | 1;
+  h.parent_span_id = pick(2) == 0 ? 0 : rng() >> pick(64);
+  h.trace_flags = static_cast<uint8_t>(pick(4));
+  h.kind = static_cast<uint8_t>(pick(5));
+  h.status = static_cast<uint8_t>(pick(2));  // unset or OK
+  h.sampler_type = static_cast<uint8_t>(pick(5));
+  h.sampler_param = h.sampler_type == 1 ? static_cast<double>(pick(2)) : 0.25;
+  const int scope = static_cast<int>(pick(4));
+  h.scope = scope < 3 ? &kScopes[scope] : nullptr;
+  if (pick(2) == 0) {  // Unix ns
+    h.time_flags = kStartIsUnixNs | kEndIsUnixNs;
+    h.start = 1764000000000000000u + pick(1000000000000);
+    h.end = h.start + pick(2) * pick(10000000000);
+  } else {  // ticks
+    h.start = 1000 + pick(1000000000);
+    h.end = h.start + pick(5000000);
+  }
+  r.name(text(pick(8) == 0 ? 300 : 20));
+  const size_t attributes = pick(8) == 0 ? 20 : pick(5);
+  for (size_t i = 0; i < attributes; ++i) {
+    const std::string key = "k" + std::to_string(i) + text(pick(8) == 0 ? 200 : 10);
+    switch (pick(6)) {
+      case 0: r.string(key, text(pick(8) == 0 ? 400 : 30)); break;
+      case 1: r.string(key, text(16), ValueType::kBytes); break;
+      case 2: r.scalar(key, ValueType::kBool, pick(2)); break;
+      case 3: r.integer(key, static_cast<int64_t>(rng())); break;
+      case 4: r.number(key, static_cast<double>(rng() % 100000) / 7.0); break;
+      default: r.string(key, text(5), ValueType::kString, ItemKind::kDeadAttribute); break;  // replaced
+    }
+  }
+  if (pick(4) == 0) r.text(ItemKind::kTraceState, "vendor=" + text(10));
+  if (pick(6) == 0) r.text(ItemKind::kDeadText, text(10));  // a replaced name
+  return r.build();
+}
+
+TEST(RecordEncoder, PlainRecordsAreTheMappersBytesWithinTheBound) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  std::mt19937_64 rng(2026);
+  size_t plain = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::vector<uint8_t> record = random_record(rng);
+    const size_t bound = RecordEncoder::plain_bound(record.data());
+    ASSERT_NE(bound, 0u) << "record " << i << " has a plain header";
+    std::vector<uint8_t> out(bound + 64, 0xAA);
+    const size_t n = encoder.encode(record.data(), out.data(), cache);
+    ASSERT_NE(n, 0u) << "record " << i << " is plain";
+    ++plain;
+    ASSERT_LE(n, bound) << "record " << i;
+    ASSERT_EQ(Bytes(out.begin(), out.begin() + static_cast<ptrdiff_t>(n)), mapped_bytes(record.data(), clock))
+        << "record " << i;
+    for (size_t j = bound; j < out.size(); ++j) ASSERT_EQ(out[j], 0xAA) << "written past the bound, record " << i;
+  }
+  EXPECT_EQ(plain, 3000u);
+}
+
+// What the encoder leaves to the mapper: from the header (events, links, dropped counts, an
+// error status) or from the items (an array, a key the mapping's tags take).
+TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  const auto base = [] {
+    RecordBuilder r;
+    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+    r.header().scope = &kScopes[2];
+    r.name("op").integer("n", 1);
+    return r;
+  };
+  const auto encoded = [&](const std::vector<uint8_t>& record) {
+    std::vector<uint8_t> out(65536);
+    return RecordEncoder::plain_bound(record.data()) != 0 && encoder.encode(record.data(), out.data(), cache) != 0;
+  };
+  EXPECT_TRUE(encoded(base().build()));  // the base is plain: each case below changes one thing
+
+  std::vector<std::vector<uint8_t>> not_plain;
+  not_plain.push_back(base().event("e", 5).build());
+  {
+    RecordBuilder r = base();
+    r.header().link_count = 1;
+    not_plain.push_back(r.build());
+  }
+  for (uint32_t SpanRecordHeader::*dropped :
+       {&SpanRecordHeader::dropped_attributes, &SpanRecordHeader::dropped_events, &SpanRecordHeader::dropped_links}) {
+    RecordBuilder r = base();
+    r.header().*dropped = 1;
+    not_plain.push_back(r.build());
+  }
+  {
+    RecordBuilder r = base();
+    r.header().status = static_cast<uint8_t>(StatusCode::kError);
+    not_plain.push_back(r.build());
+  }
+  not_plain.push_back(base().strings("list", {"a", "b"}).build());
+  not_plain.push_back(base().string("otel.scope.name", "mine").build());
+  {
+    RecordBuilder r = base();
+    r.header().kind = static_cast<uint8_t>(SpanKind::kServer);
+    not_plain.push_back(r.string("span.kind", "mine").build());
+  }
+  for (size_t i = 0; i < not_plain.size(); ++i) EXPECT_FALSE(encoded(not_plain[i])) << "case " << i;
+
+  // A key of the mapping's that this span's mapping does not write stays an attribute.
+  EXPECT_TRUE(encoded(base().string("span.kind", "mine").string("sampler.type", "x").build()));
+}
+
+}  // namespace
+}  // namespace litetrace::detail
