@@ -35,6 +35,7 @@ namespace litetrace {
 namespace detail {
 class ProviderCore;
 struct SpanBuffer;
+struct ThreadContext;
 struct TracerScope;
 }  // namespace detail
 
@@ -349,8 +350,8 @@ class Tracer {
  private:
   // Ids, sampling, counting, and the recording span's buffer with its header and name:
   // what both start_span paths share. nullptr when the span does not record.
-  detail::SpanBuffer* begin(detail::ProviderCore* core, const SpanContext& parent, std::string_view name,
-                            SpanKind kind, Span& span) const noexcept;
+  detail::SpanBuffer* begin(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
+                            std::string_view name, SpanKind kind, Span& span) const noexcept;
   // This tracer's provider's core, or for a global tracer the global one's; nullptr: none.
   detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;

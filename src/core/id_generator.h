@@ -68,9 +68,4 @@ class IdGenerator {
   uint64_t generation_ = ~uint64_t{0};  // forces a seed on first use
 };
 
-// The calling thread's generator (inline: reached without a call or a TLS wrapper; its
-// constructor is constexpr, so it needs no initialization guard).
-inline thread_local IdGenerator t_id_generator;
-inline IdGenerator& thread_id_generator() noexcept { return t_id_generator; }
-
 }  // namespace litetrace::detail

@@ -411,8 +411,8 @@ ThreadState* ProviderCore::register_thread() {
   if (ThreadRegistrations* registrations = t_registrations) {
     for (const ThreadRegistration& r : registrations->list) {
       if (r.core.get() == this) {
-        t_cache_core = this;
-        t_cache_state = r.state;
+        t_context.cache_core = this;
+        t_context.cache_state = r.state;
         return r.state;
       }
     }
@@ -433,8 +433,8 @@ ThreadState* ProviderCore::register_thread() {
     threads_.push_back(ts);
   }
   calling_thread_registrations().list.push_back({shared_from_this(), ts});
-  t_cache_core = this;
-  t_cache_state = ts;
+  t_context.cache_core = this;
+  t_context.cache_state = ts;
   return ts;
 }
 
@@ -458,9 +458,9 @@ uint64_t ProviderCore::open_spans() const {
 }
 
 void ProviderCore::retire(ThreadState* ts) {
-  if (t_cache_state == ts) {
-    t_cache_core = nullptr;
-    t_cache_state = nullptr;
+  if (t_context.cache_state == ts) {
+    t_context.cache_core = nullptr;
+    t_context.cache_state = nullptr;
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

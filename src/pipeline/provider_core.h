@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/id_generator.h"
 #include "core/span_record.h"
 #include "core/span_ring.h"
 #include "core/span_sink.h"
@@ -96,6 +97,28 @@ struct ThreadState {
   ThreadCounters counters() const;
 };
 
+// What the hot path keeps per thread, in one thread_local: a span's start finds it with one
+// TLS address computation (separate thread_locals cost one each, which the compiler does
+// not share, and spills). Constant-initialized: reached with no guard and no TLS wrapper.
+struct ThreadContext {
+  SpanContext current;  // the thread's current span (Scope)
+  IdGenerator ids;
+  // The core whose ThreadState this thread found last, and that state (ProviderCore::thread_state).
+  ProviderCore* cache_core = nullptr;
+  ThreadState* cache_state = nullptr;
+};
+inline thread_local ThreadContext t_context;
+// t_context's address as a plain pointer: compilers otherwise compute it again at each use
+// (it is cheap to recompute, so they would rather not keep it in a register), and spill
+// whatever the computation needs its register for.
+inline ThreadContext& this_thread_context() {
+  ThreadContext* tc = &t_context;
+#if defined(__GNUC__)
+  __asm__("" : "+r"(tc));
+#endif
+  return *tc;
+}
+
 class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
  public:
   explicit ProviderCore(TracerProviderOptions options);
@@ -113,8 +136,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
 
   // The calling thread's state, made and registered on its first span; nullptr when the
   // thread has none and the core is shut down.
-  ThreadState* thread_state() {
-    if (t_cache_core == this) return t_cache_state;
+  ThreadState* thread_state() { return thread_state(this_thread_context()); }
+  ThreadState* thread_state(ThreadContext& tc) {
+    if (tc.cache_core == this) return tc.cache_state;
     return register_thread();
   }
   bool accepting() const { return !shut_down_.load(std::memory_order_relaxed); }
@@ -215,10 +239,6 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::atomic<uint64_t> unregistered_ended_{0};
   std::atomic<uint64_t> allocation_failures_{0};
   std::atomic<size_t> failed_allocation_bytes_{0};
-
-  // Inline, so other files reach them without a TLS wrapper call.
-  static inline thread_local ProviderCore* t_cache_core = nullptr;
-  static inline thread_local ThreadState* t_cache_state = nullptr;
 };
 
 }  // namespace litetrace::detail

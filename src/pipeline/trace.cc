@@ -34,8 +34,6 @@ using detail::ValueType;
 
 namespace {
 
-thread_local SpanContext t_current;
-
 uint64_t unix_ns(SystemTime t) {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   return ns > 0 ? static_cast<uint64_t>(ns) : 0;
@@ -445,9 +443,11 @@ void Span::end(SystemTime end_time) noexcept {
 
 // ---- Scope ----
 
-Scope::Scope(const SpanContext& context) noexcept : previous_(t_current) { t_current = context; }
-Scope::~Scope() { t_current = previous_; }
-SpanContext Scope::current() noexcept { return t_current; }
+Scope::Scope(const SpanContext& context) noexcept : previous_(detail::t_context.current) {
+  detail::t_context.current = context;
+}
+Scope::~Scope() { detail::t_context.current = previous_; }
+SpanContext Scope::current() noexcept { return detail::t_context.current; }
 
 // ---- Tracer ----
 
@@ -457,9 +457,10 @@ inline detail::ProviderCore* Tracer::recording_core() const noexcept {
   return core;
 }
 
-LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ProviderCore* core, const SpanContext& parent,
-                                                  std::string_view name, SpanKind kind, Span& span) const noexcept {
-  detail::IdGenerator& ids = detail::thread_id_generator();
+LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, detail::ProviderCore* core,
+                                                  const SpanContext& parent, std::string_view name, SpanKind kind,
+                                                  Span& span) const noexcept {
+  detail::IdGenerator& ids = tc.ids;
   ids.check_fork();
   SpanContext& ctx = span.context_;
   const bool has_parent = parent.valid();
@@ -489,7 +490,7 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ProviderCore* core, co
   }
   ctx.flags = decision.sampled ? static_cast<uint8_t>(ctx.flags | kTraceFlagSampled)
                                : static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
-  detail::ThreadState* ts = core->thread_state();
+  detail::ThreadState* ts = core->thread_state(tc);
   if (ts == nullptr) {  // shut down, and this thread never recorded for it
     core->count_unregistered_start(ctx.sampled());
     return nullptr;
@@ -543,7 +544,8 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ProviderCore* core, co
 
 LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept {
   Span span;
-  const SpanContext& parent = t_current;
+  detail::ThreadContext& tc = detail::this_thread_context();
+  const SpanContext& parent = tc.current;
   detail::ProviderCore* core = recording_core();
   if (core == nullptr) {
     // No provider (yet): a no-op span that carries its parent's context on, so the trace
@@ -551,7 +553,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
     span.context_ = parent;
     return span;
   }
-  begin(core, parent, name, SpanKind::kInternal, span);
+  begin(tc, core, parent, name, SpanKind::kInternal, span);
   return span;
 }
 
@@ -561,13 +563,14 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
   // A reference, not a copy: the ternary over a temporary would copy the context to the
   // stack and read it back at once, a store-forwarding stall on every span.
   static const SpanContext kNone;
-  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? kNone : t_current;
+  detail::ThreadContext& tc = detail::this_thread_context();
+  const SpanContext& parent = options.parent.valid() ? options.parent : options.root ? kNone : tc.current;
   detail::ProviderCore* core = recording_core();
   if (core == nullptr) {
     span.context_ = parent;  // as above
     return span;
   }
-  SpanBuffer* b = begin(core, parent, name, options.kind, span);
+  SpanBuffer* b = begin(tc, core, parent, name, options.kind, span);
   if (b == nullptr) return span;
   if (options.start_time != SystemTime{}) {
     b->header.start = unix_ns(options.start_time);
