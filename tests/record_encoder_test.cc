@@ -67,7 +67,15 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
     h.start = 1000 + pick(1000000000);
     h.end = h.start + pick(5000000);
   }
-  r.name(text(pick(8) == 0 ? 300 : 20));
+  // The name first, as a span starts; or further on, as update_name() moves it when it
+  // changes the length (the old one left dead).
+  const std::string name = text(pick(8) == 0 ? 300 : 20);
+  const bool renamed = pick(5) == 0;
+  if (renamed) {
+    r.text(ItemKind::kDeadText, text(10));
+  } else {
+    r.name(name);
+  }
   const size_t attributes = pick(8) == 0 ? 20 : pick(5);
   for (size_t i = 0; i < attributes; ++i) {
     const std::string key = "k" + std::to_string(i) + text(pick(8) == 0 ? 200 : 10);
@@ -80,6 +88,7 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
       default: r.string(key, text(5), ValueType::kString, ItemKind::kDeadAttribute); break;  // replaced
     }
   }
+  if (renamed) r.name(name);
   if (pick(4) == 0) r.text(ItemKind::kTraceState, "vendor=" + text(10));
   if (pick(6) == 0) r.text(ItemKind::kDeadText, text(10));  // a replaced name
   return r.build();

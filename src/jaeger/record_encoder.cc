@@ -40,32 +40,21 @@ size_t RecordEncoder::plain_bound(const uint8_t* record) {
 LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache) const {
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();
-  // A first pass: the name (the last one stands), and whether the items are plain.
-  std::string_view name;
-  size_t tag_count = 0;
   RecordItem item;
-  for (RecordReader scan = reader; scan.next(item);) {
-    switch (item.kind) {
-      case ItemKind::kName: name = item.text; break;
-      case ItemKind::kAttribute:
-        if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, false)) return 0;
-        ++tag_count;
-        break;
-      case ItemKind::kTraceState:          // Jaeger has no place for it
-      case ItemKind::kStatusDescription:   // read with an error status only, which is not plain
-        break;
-      default: return 0;  // events and links
+  // The name is the first item, unless update_name() gave it another length (then it is the
+  // one live kName further on).
+  std::string_view name;
+  if (reader.next_is(ItemKind::kName)) {
+    reader.next(item);
+    name = item.text;
+  } else {
+    for (RecordReader scan = reader; scan.next(item);) {
+      if (item.kind == ItemKind::kName) name = item.text;
     }
   }
-  const auto count = [&](const Tag&) { ++tag_count; };
-  lead_tags(h, {}, count);
-  const size_t before_scope = tag_count;
-  scope_tags(h.scope, count);
-  const bool has_scope_tags = tag_count != before_scope;
-  sampler_tags(h, count);
   const JaegerTimes times = jaeger_times(h, *clock_);
 
-  // A local writer whose address never escapes stays in registers (jaeger_encoder.cc).
+  // Local writers whose addresses never escape stay in registers (jaeger_encoder.cc).
   CompactRawWriter w(out);
   w.struct_begin();
   w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low));
@@ -76,27 +65,59 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
   w.field_i64(/*Span.startTime*/ 8, times.start_us);
   w.field_i64(/*Span.duration*/ 9, times.duration_us);
-  if (tag_count != 0) {
-    w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, tag_count);
-    const auto write = [&](const Tag& t) LITETRACE_INLINE_LAMBDA { write_tag_fields(w, t); };
-    lead_tags(h, {}, write);
-    if (has_scope_tags) {
-      std::string_view run = cache.find(h.scope);
-      if (run.data() == nullptr) {
-        Tag tags[4];
-        size_t n = 0;
-        scope_tags(h.scope, [&](const Tag& t) { tags[n++] = t; });
-        run = cache.bytes(h.scope, {tags, n});
-      }
-      w.write_raw(run.data(), run.size());
+
+  // The tags, in one pass over the items: written after room for the list's field header
+  // and a one-byte count, and moved up in the rare case that the count needs more.
+  constexpr int16_t kLastField = 9;
+  constexpr size_t kShortHead = field_header_size(kLastField, /*Span.tags*/ 10) + list_header_size(0);
+  const size_t tags_at = w.size() + kShortHead;
+  CompactRawWriter t(out + tags_at);
+  size_t count = 0;
+  const auto write = [&](const Tag& tag) LITETRACE_INLINE_LAMBDA {
+    write_tag_fields(t, tag);
+    ++count;
+  };
+  lead_tags(h, {}, write);
+  size_t scope_count = 0;
+  scope_tags(h.scope, [&](const Tag&) { ++scope_count; });
+  if (scope_count != 0) {
+    std::string_view run = cache.find(h.scope);
+    if (run.data() == nullptr) {
+      Tag tags[4];
+      size_t n = 0;
+      scope_tags(h.scope, [&](const Tag& tag) { tags[n++] = tag; });
+      run = cache.bytes(h.scope, {tags, n});
     }
-    sampler_tags(h, write);
-    while (reader.next(item)) {
-      if (item.kind == ItemKind::kAttribute) write_tag_fields(w, scalar_tag(item.attribute));
+    t.write_raw(run.data(), run.size());
+    count += scope_count;
+  }
+  sampler_tags(h, write);
+  while (reader.next(item)) {
+    switch (item.kind) {
+      case ItemKind::kAttribute:
+        if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, false)) return 0;
+        write(scalar_tag(item.attribute));
+        break;
+      case ItemKind::kName:               // the name, when it was not the first item
+      case ItemKind::kTraceState:         // Jaeger has no place for it
+      case ItemKind::kStatusDescription:  // read with an error status only, which is not plain
+        break;
+      default: return 0;  // events and links
     }
   }
-  w.struct_end();
-  return w.size();
+  if (count == 0) {  // no tags field
+    w.struct_end();
+    return w.size();
+  }
+  const size_t head_size = field_header_size(kLastField, 10) + list_header_size(count);
+  uint8_t* const head = out + tags_at - kShortHead;
+  if (head_size != kShortHead) std::memmove(head + head_size, out + tags_at, t.size());
+  CompactRawWriter list(head);
+  list.set_last_field_id(kLastField);
+  list.field_list_begin(/*Span.tags*/ 10, CType::kStruct, count);
+  CompactRawWriter stop(head + head_size + t.size());
+  stop.write_byte(kStop);
+  return static_cast<size_t>(head - out) + head_size + t.size() + stop.size();
 }
 
 }  // namespace litetrace::detail

@@ -30,9 +30,7 @@ int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); 
 
 }  // namespace
 
-bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
-  // Every key of the mapping begins with one of these letters.
-  if (key.empty()) return false;
+bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
   const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
   const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
   switch (key[0]) {

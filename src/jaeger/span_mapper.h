@@ -41,7 +41,12 @@ void sampler_tags(const SpanRecordHeader& h, Add add);
 
 // Whether a span attribute with this key gives way to a tag of the mapping (above) or to a
 // dropped count the encoder writes: one tag per key, the mapping's.
-bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description);
+bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description);
+inline bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
+  // Every key of the mapping begins with one of these letters.
+  return !key.empty() && (key[0] == 'o' || key[0] == 's' || key[0] == 'e') &&
+         mapping_takes(key, h, has_status_description);
+}
 
 // An attribute that is not an array as the Tag of its type.
 inline Tag scalar_tag(const RecordAttribute& a) {
