@@ -154,6 +154,9 @@ Tally run_and_judge(SimulatedClocks& clocks, const std::vector<SimSpan>& spans) 
       if (clocks.suspended(s.start) || clocks.suspended(s.end)) continue;  // no code runs then
 
       const SpanTimes t = converter.span_times(clocks.ticks(s.start), clocks.ticks(s.end));
+      // A span's start is its start read as to_unix_ns() maps it, on every path span_times()
+      // takes (the newest stretch and after the newest sample have paths of their own).
+      EXPECT_EQ(t.start_unix_ns, converter.to_unix_ns(clocks.ticks(s.start)));
       const int64_t truth = clocks.mono(s.end) - clocks.mono(s.start);
       const std::string where = "span [" + std::to_string(s.start) + ", " + std::to_string(s.end) + "] true ns";
 

@@ -243,35 +243,56 @@ int64_t TickConverter::to_unix_ns(uint64_t ticks) const {
 
 SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) const {
   const size_t n = samples_.size();
-  if (!exact_ && n != 0 && start_ticks >= samples_[n - 1].ticks && end_ticks >= start_ticks) {
-    // Both ends after the newest sample, as most spans are when the batcher takes them: the
-    // computation below with to_mono()'s extrapolation from that sample at its stretch's
-    // rate written out, without the search, the roles and the stretch loop.
-    const Kept& k = samples_[n - 1];
-    const double start_ns = static_cast<double>(start_ticks - k.ticks) * k.ns_per_tick;
-    const double end_ns = static_cast<double>(end_ticks - k.ticks) * k.ns_per_tick;
-    const int64_t start_mono = k.mono_ns + static_cast<int64_t>(start_ns);
-    const int64_t estimate = std::max<int64_t>(k.mono_ns + static_cast<int64_t>(end_ns) - start_mono, 0);
-    const double base_error = static_cast<double>(k.uncertainty_ns) + k.extra_error_ns;
-    const double ends_error = (base_error + k.slope_error * std::fabs(start_ns)) +
-                              (base_error + k.slope_error * std::fabs(end_ns));
-    const double bound = std::min(ends_error, std::max(0.0, k.slope_error) * static_cast<double>(estimate));
-    SpanTimes t;
-    t.start_unix_ns = start_mono + k.real_minus_mono_ns;
-    t.duration_ns = estimate + static_cast<int64_t>(bound) + 2;
-    return t;
+  if (!exact_ && n >= 2 && end_ticks >= start_ticks && start_ticks >= samples_[n - 2].ticks) {
+    // Most spans lie in the newest stretch, or after the newest sample when the batcher
+    // takes them: to_mono()'s formulas for those two cases written out, without its search,
+    // its roles and the stretch loop below (one stretch, the newest).
+    const Kept& a = samples_[n - 2];
+    const Kept& b = samples_[n - 1];
+    Mapped start{0, 0.0, n - 1, 0};
+    Mapped end = start;
+    if (start_ticks >= b.ticks) {  // after the newest sample: at the newest stretch's rate
+      const double base_error = static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
+      const auto extrapolate = [&](uint64_t ticks, Mapped& m) {
+        const double ns = static_cast<double>(ticks - b.ticks) * b.ns_per_tick;
+        m.mono_ns = b.mono_ns + static_cast<int64_t>(ns);
+        m.error_ns = base_error + b.slope_error * std::fabs(ns);
+        m.real_minus_mono_ns = b.real_minus_mono_ns;
+      };
+      extrapolate(start_ticks, start);
+      extrapolate(end_ticks, end);
+      return finish_span_times(start, end, b.slope_error);
+    }
+    if (end_ticks < b.ticks && !b.suspend) {  // within the newest stretch
+      const auto interpolate = [&](uint64_t ticks, Mapped& m) {
+        const double f = static_cast<double>(ticks - a.ticks) / static_cast<double>(b.ticks - a.ticks);
+        m.mono_ns = a.mono_ns + static_cast<int64_t>(f * static_cast<double>(b.mono_ns - a.mono_ns));
+        m.error_ns = (1 - f) * static_cast<double>(a.uncertainty_ns) + f * static_cast<double>(b.uncertainty_ns) +
+                     b.extra_error_ns;
+        m.real_minus_mono_ns = a.real_minus_mono_ns;
+      };
+      interpolate(start_ticks, start);
+      interpolate(end_ticks, end);
+      return finish_span_times(start, end, b.slope_error);
+    }
   }
   const Mapped start = to_mono(start_ticks, Role::kStart);
   const Mapped end = to_mono(end_ticks, Role::kEnd);
-  const int64_t estimate = std::max<int64_t>(end.mono_ns - start.mono_ns, 0);
-  // The error of a difference: at most the two ends' errors, and at most the steepest
-  // rate error on the way times its length (the error is continuous and linear in each
-  // stretch). Most spans lie in one or two stretches.
+  // The steepest rate error on the way. Most spans lie in one or two stretches.
   double slope_error = 0;
   for (size_t i = start.stretch; i <= end.stretch && i < samples_.size(); ++i) {
     slope_error = std::max(slope_error, samples_[i].slope_error);
   }
-  const double bound = std::min(start.error_ns + end.error_ns, slope_error * static_cast<double>(estimate));
+  return finish_span_times(start, end, slope_error);
+}
+
+SpanTimes TickConverter::finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const {
+  const int64_t estimate = std::max<int64_t>(end.mono_ns - start.mono_ns, 0);
+  // The error of a difference: at most the two ends' errors, and at most the steepest
+  // rate error on the way times its length (the error is continuous and linear in each
+  // stretch).
+  const double bound =
+      std::min(start.error_ns + end.error_ns, std::max(slope_error, 0.0) * static_cast<double>(estimate));
   SpanTimes t;
   t.start_unix_ns = start.mono_ns + start.real_minus_mono_ns;
   // + 1 rounds the bound up; + 1 more: each end was cut to whole nanoseconds.

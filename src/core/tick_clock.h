@@ -146,6 +146,8 @@ class TickConverter {
 
   static Kept kept(const ClockSample& s);
   Mapped to_mono(uint64_t ticks, Role role) const;
+  // A span's times from its two ends' and the steepest rate error between them.
+  SpanTimes finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const;
   Kept merged_without(size_t i) const;
   void thin();
 
