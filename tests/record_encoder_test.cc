@@ -54,7 +54,12 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
   h.parent_span_id = pick(2) == 0 ? 0 : rng() >> pick(64);
   h.trace_flags = static_cast<uint8_t>(pick(4));
   h.kind = static_cast<uint8_t>(pick(5));
-  h.status = static_cast<uint8_t>(pick(2));  // unset or OK
+  h.status = static_cast<uint8_t>(pick(3));  // unset, OK or error
+  if (pick(5) == 0) {
+    h.dropped_attributes = static_cast<uint32_t>(pick(3) == 0 ? UINT32_MAX : pick(100));
+    h.dropped_events = static_cast<uint32_t>(pick(3));
+    h.dropped_links = static_cast<uint32_t>(pick(3));
+  }
   h.sampler_type = static_cast<uint8_t>(pick(5));
   h.sampler_param = h.sampler_type == 1 ? static_cast<double>(pick(2)) : 0.25;
   const int scope = static_cast<int>(pick(4));
@@ -89,6 +94,8 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
     }
   }
   if (renamed) r.name(name);
+  // A description, read with an error status only.
+  if (pick(3) == 0) r.text(ItemKind::kStatusDescription, text(pick(8) == 0 ? 200 : 12));
   if (pick(4) == 0) r.text(ItemKind::kTraceState, "vendor=" + text(10));
   if (pick(6) == 0) r.text(ItemKind::kDeadText, text(10));  // a replaced name
   return r.build();
@@ -116,8 +123,8 @@ TEST(RecordEncoder, PlainRecordsAreTheMappersBytesWithinTheBound) {
   EXPECT_EQ(plain, 3000u);
 }
 
-// What the encoder leaves to the mapper: from the header (events, links, dropped counts, an
-// error status) or from the items (an array, a key the mapping's tags take).
+// What the encoder leaves to the mapper: from the header (events, links) or from the items
+// (an array, a key the mapping's tags take).
 TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
@@ -142,16 +149,21 @@ TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
     r.header().link_count = 1;
     not_plain.push_back(r.build());
   }
-  for (uint32_t SpanRecordHeader::*dropped :
-       {&SpanRecordHeader::dropped_attributes, &SpanRecordHeader::dropped_events, &SpanRecordHeader::dropped_links}) {
+  {
     RecordBuilder r = base();
-    r.header().*dropped = 1;
-    not_plain.push_back(r.build());
+    r.header().status = static_cast<uint8_t>(StatusCode::kError);
+    not_plain.push_back(r.string("error", "mine").build());
   }
   {
     RecordBuilder r = base();
     r.header().status = static_cast<uint8_t>(StatusCode::kError);
-    not_plain.push_back(r.build());
+    r.text(ItemKind::kStatusDescription, "it broke");
+    not_plain.push_back(r.string("otel.status_description", "mine").build());
+  }
+  {
+    RecordBuilder r = base();
+    r.header().dropped_events = 2;
+    not_plain.push_back(r.integer("otel.dropped_events_count", 7).build());
   }
   not_plain.push_back(base().strings("list", {"a", "b"}).build());
   not_plain.push_back(base().string("otel.scope.name", "mine").build());
@@ -163,7 +175,12 @@ TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   for (size_t i = 0; i < not_plain.size(); ++i) EXPECT_FALSE(encoded(not_plain[i])) << "case " << i;
 
   // A key of the mapping's that this span's mapping does not write stays an attribute.
-  EXPECT_TRUE(encoded(base().string("span.kind", "mine").string("sampler.type", "x").build()));
+  EXPECT_TRUE(encoded(base().string("span.kind", "mine").string("sampler.type", "x").string("error", "y").build()));
+  {
+    RecordBuilder r = base();
+    r.header().status = static_cast<uint8_t>(StatusCode::kError);  // no description
+    EXPECT_TRUE(encoded(r.string("otel.status_description", "mine").build()));
+  }
 }
 
 }  // namespace

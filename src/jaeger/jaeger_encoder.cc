@@ -52,9 +52,9 @@ void write_span(W& w, const Span& span, TagRunCache* cache = nullptr) {
   w.field_i32(/*Span.flags*/ 7, span.flags);
   w.field_i64(/*Span.startTime*/ 8, span.start_time_us);
   w.field_i64(/*Span.duration*/ 9, span.duration_us);
-  const size_t dropped_tag_count = (span.dropped_tags != 0 ? 1u : 0u) +
-                                   (span.dropped_logs != 0 ? 1u : 0u) +
-                                   (span.dropped_references != 0 ? 1u : 0u);
+  size_t dropped_tag_count = 0;
+  dropped_count_tags(span.dropped_tags, span.dropped_logs, span.dropped_references,
+                     [&](const Tag&) { ++dropped_tag_count; });
   if (span.tags.size + dropped_tag_count != 0) {
     w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, span.tags.size + dropped_tag_count);
     if (cache != nullptr && span.scope != nullptr && span.scope_tags_count != 0 &&
@@ -68,11 +68,8 @@ void write_span(W& w, const Span& span, TagRunCache* cache = nullptr) {
     } else {
       for (const Tag& t : span.tags) write_tag(w, t);
     }
-    if (span.dropped_tags != 0) write_tag(w, Tag::int64(kDroppedTagsKey, span.dropped_tags));
-    if (span.dropped_logs != 0) write_tag(w, Tag::int64(kDroppedLogsKey, span.dropped_logs));
-    if (span.dropped_references != 0) {
-      write_tag(w, Tag::int64(kDroppedReferencesKey, span.dropped_references));
-    }
+    dropped_count_tags(span.dropped_tags, span.dropped_logs, span.dropped_references,
+                       [&](const Tag& t) { write_tag(w, t); });
   }
   if (!span.logs.empty()) {
     w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, span.logs.size);

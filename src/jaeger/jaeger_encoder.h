@@ -35,6 +35,15 @@ constexpr std::string_view kDroppedTagsKey = "otel.dropped_attributes_count";
 constexpr std::string_view kDroppedLogsKey = "otel.dropped_events_count";
 constexpr std::string_view kDroppedReferencesKey = "otel.dropped_links_count";
 
+// The otel.dropped_* tags written after a span's tags, one per count that is not 0: add(Tag)
+// for each.
+template <typename Add>
+void dropped_count_tags(uint32_t attributes, uint32_t events, uint32_t links, Add add) {
+  if (attributes != 0) add(Tag::int64(kDroppedTagsKey, attributes));
+  if (events != 0) add(Tag::int64(kDroppedLogsKey, events));
+  if (links != 0) add(Tag::int64(kDroppedReferencesKey, links));
+}
+
 void encode_tag(CompactWriter& w, const Tag& tag);
 // A struct body, stop byte included: the same bytes as a list element or after a field header.
 void encode_span(CompactWriter& w, const Span& span);

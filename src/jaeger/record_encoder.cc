@@ -12,9 +12,10 @@ namespace {
 
 // What a plain span writes beyond its items and its scope's tags, at most: the struct's
 // fields (four ids of 11 bytes, flags 6, two times of 11), the tags' list header (7), the
-// lead and sampler tags (span.kind=consumer 30, otel.status_code=OK 31, sampler.type 38,
-// sampler.param 27 bytes) and the stop byte: 206.
-constexpr size_t kPlainFixedBytes = 256;
+// lead tags (span.kind=consumer 30, otel.status_code=ERROR 34, error=true 13, the status
+// description's key and framing 37: its text is an item), the sampler's (sampler.type 38,
+// sampler.param 27), the dropped counts' (3 x 45) and the stop byte: 411.
+constexpr size_t kPlainFixedBytes = 512;
 // Of a scope tag (key < 21 bytes), but for its value: key header, key length (1) and key,
 // vType (2), value header, value length (5), stop byte.
 constexpr size_t kScopeTagFrame = 1 + 1 + 20 + 2 + 1 + 5 + 1;
@@ -24,10 +25,7 @@ constexpr size_t kScopeTagFrame = 1 + 1 + 20 + 2 + 1 + 5 + 1;
 size_t RecordEncoder::plain_bound(const uint8_t* record) {
   SpanRecordHeader h;
   std::memcpy(&h, record, sizeof h);
-  if ((h.event_count | h.link_count) != 0 || (h.dropped_attributes | h.dropped_events | h.dropped_links) != 0 ||
-      h.status == static_cast<uint8_t>(StatusCode::kError)) {
-    return 0;
-  }
+  if ((h.event_count | h.link_count) != 0) return 0;
   // Each item encodes to at most twice its size: an attribute item is its 8-byte head, the
   // key, the value (and 8 bytes for a scalar); its tag adds at most 5 bytes of framing to
   // the key and value bytes (13 for a string, less the 8 of the head). The name's field
@@ -52,6 +50,14 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
       if (item.kind == ItemKind::kName) name = item.text;
     }
   }
+  // An error's description, wherever it is among the items: its tag comes first.
+  std::string_view status_description;
+  if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
+    for (RecordReader scan = reader; scan.next(item);) {
+      if (item.kind == ItemKind::kStatusDescription) status_description = item.text;
+    }
+  }
+  const bool has_description = !status_description.empty();
   const JaegerTimes times = jaeger_times(h, *clock_);
 
   // Local writers whose addresses never escape stay in registers (jaeger_encoder.cc).
@@ -77,7 +83,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     write_tag_fields(t, tag);
     ++count;
   };
-  lead_tags(h, {}, write);
+  lead_tags(h, status_description, write);
   size_t scope_count = 0;
   scope_tags(h.scope, [&](const Tag&) { ++scope_count; });
   if (scope_count != 0) {
@@ -95,16 +101,17 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   while (reader.next(item)) {
     switch (item.kind) {
       case ItemKind::kAttribute:
-        if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, false)) return 0;
+        if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, has_description)) return 0;
         write(scalar_tag(item.attribute));
         break;
       case ItemKind::kName:               // the name, when it was not the first item
       case ItemKind::kTraceState:         // Jaeger has no place for it
-      case ItemKind::kStatusDescription:  // read with an error status only, which is not plain
+      case ItemKind::kStatusDescription:  // its tag is among the lead tags
         break;
       default: return 0;  // events and links
     }
   }
+  dropped_count_tags(h.dropped_attributes, h.dropped_events, h.dropped_links, write);
   if (count == 0) {  // no tags field
     w.struct_end();
     return w.size();

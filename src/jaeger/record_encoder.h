@@ -2,10 +2,11 @@
 
 // A Jaeger span in compact Thrift straight from its span record, without the Jaeger view
 // that SpanMapper builds (vectors of tags, logs and references), for the spans most are:
-// a name and attributes of scalars, strings or bytes; no events, links, arrays, dropped
-// counts or error status, and no attribute giving way to the mapping's tags. Those are
-// "plain"; the others go through SpanMapper and encode_span(). The bytes are the same either
-// way (record_encoder_test.cc holds them equal).
+// a name and attributes of scalars, strings or bytes, whatever the kind, status, scope,
+// sampler and dropped counts; no events, links or arrays, and no attribute giving way to
+// the mapping's tags. Those are "plain"; the others go through SpanMapper and
+// encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
+// equal).
 //
 // Thread: the batcher's.
 
