@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <limits>
 #include <random>
 
 #include "jaeger/jaeger_decoder.h"
@@ -147,60 +146,6 @@ TEST(JaegerEncoder, RandomSpansRoundTripThroughTheDecoder) {
         << error;
     test::expect_same_span(s, back);
     if (::testing::Test::HasFailure()) return;
-  }
-}
-
-// The packet builder writes a span without bound checks when span_size_bound() fits: the
-// bound holds in both protocols, and the unchecked writer writes the same bytes, not one
-// past the bound.
-TEST(JaegerEncoder, UncheckedWriterWritesTheSameBytesWithinTheBound) {
-  test::SpanFactory factory(4321);
-  for (int i = 0; i < 1500; ++i) {
-    Span s = factory.random_span();
-    if (i % 3 == 0) {  // the widest dropped counts, the widest ids and times
-      s.dropped_tags = s.dropped_logs = s.dropped_references = UINT32_MAX;
-      s.trace_id_low = s.trace_id_high = s.span_id = s.parent_span_id = UINT64_MAX;
-      s.start_time_us = s.duration_us = std::numeric_limits<int64_t>::min();
-    }
-    const Bytes checked = encode_bytes([&](CompactWriter& w) { encode_span(w, s); });
-    const size_t bound = span_size_bound(s);
-    ASSERT_GE(bound, checked.size());
-    BinaryWriter binary;
-    encode_span(binary, s);
-    ASSERT_GE(bound, binary.size());
-    std::vector<uint8_t> buf(bound + 64, 0xAA);
-    CompactRawWriter raw(buf.data());
-    encode_span(raw, s);
-    ASSERT_EQ(raw.size(), checked.size());
-    ASSERT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(raw.size())), checked);
-    for (size_t j = raw.size(); j < buf.size(); ++j) ASSERT_EQ(buf[j], 0xAA) << "written past the span at " << j;
-  }
-}
-
-// A scope's tag run comes from the cache, encoded once: the bytes are those of the tags,
-// wherever the run sits among the span's tags, for each of two scopes in turn.
-TEST(JaegerEncoder, ScopeTagRunsFromTheCacheAreTheSameBytes) {
-  test::SpanFactory factory(77);
-  const std::vector<Tag> runs[2] = {
-      {Tag::string("otel.scope.name", "a"), Tag::string("otel.library.name", "a")},
-      {Tag::string("otel.scope.name", "lib-b"), Tag::string("otel.library.name", "lib-b"),
-       Tag::string("otel.scope.version", "2.0"), Tag::string("otel.library.version", "2.0")}};
-  TagRunCache cache;
-  for (int i = 0; i < 400; ++i) {
-    Span s = factory.random_span();
-    const std::vector<Tag>& run = runs[i % 2];
-    std::vector<Tag> tags(s.tags.begin(), s.tags.end());
-    const size_t at = tags.empty() ? 0 : static_cast<size_t>(i) % (tags.size() + 1);
-    tags.insert(tags.begin() + static_cast<ptrdiff_t>(at), run.begin(), run.end());
-    s.tags = factory.store().keep(tags);
-    s.scope = &run;
-    s.scope_tags_begin = static_cast<uint32_t>(at);
-    s.scope_tags_count = static_cast<uint32_t>(run.size());
-    const Bytes checked = encode_bytes([&](CompactWriter& w) { encode_span(w, s); });
-    std::vector<uint8_t> buf(span_size_bound(s));
-    CompactRawWriter raw(buf.data());
-    encode_span(raw, s, &cache);
-    ASSERT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(raw.size())), checked) << "span " << i;
   }
 }
 

@@ -2,26 +2,15 @@
 
 #include "jaeger/tag_writer.h"
 
-#include <type_traits>
-
 namespace litetrace::detail {
 
 // One code path for both protocols: the writers share an interface (binary_writer.h).
 namespace {
 
-// Inlined for the unchecked writer, where the writer then lives in registers (the hot path);
-// a call for the checked ones, which keep the binary small.
+// A call, not inlined: each writer's span encoder stays small.
 template <typename W>
-void write_tag_call(W& w, const Tag& tag) {
+void write_tag(W& w, const Tag& tag) {
   write_tag_fields(w, tag);
-}
-template <typename W>
-LITETRACE_ALWAYS_INLINE void write_tag(W& w, const Tag& tag) {
-  if constexpr (std::is_same_v<W, CompactRawWriter>) {
-    write_tag_fields(w, tag);
-  } else {
-    write_tag_call(w, tag);
-  }
 }
 
 template <typename W>
@@ -31,7 +20,7 @@ void write_tags(W& w, int16_t field_id, Slice<Tag> tags) {
 }
 
 template <typename W>
-void write_span(W& w, const Span& span, TagRunCache* cache = nullptr) {
+void write_span(W& w, const Span& span) {
   w.struct_begin();
   w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(span.trace_id_low));
   w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(span.trace_id_high));
@@ -57,17 +46,7 @@ void write_span(W& w, const Span& span, TagRunCache* cache = nullptr) {
                      [&](const Tag&) { ++dropped_tag_count; });
   if (span.tags.size + dropped_tag_count != 0) {
     w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, span.tags.size + dropped_tag_count);
-    if (cache != nullptr && span.scope != nullptr && span.scope_tags_count != 0 &&
-        span.scope_tags_begin + span.scope_tags_count <= span.tags.size) {
-      const size_t begin = span.scope_tags_begin;
-      const size_t end = begin + span.scope_tags_count;
-      for (size_t i = 0; i < begin; ++i) write_tag(w, span.tags[i]);
-      const std::string_view run = cache->bytes(span.scope, {span.tags.data + begin, end - begin});
-      w.write_raw(run.data(), run.size());
-      for (size_t i = end; i < span.tags.size; ++i) write_tag(w, span.tags[i]);
-    } else {
-      for (const Tag& t : span.tags) write_tag(w, t);
-    }
+    for (const Tag& t : span.tags) write_tag(w, t);
     dropped_count_tags(span.dropped_tags, span.dropped_logs, span.dropped_references,
                        [&](const Tag& t) { write_tag(w, t); });
   }
@@ -95,14 +74,6 @@ void write_process(W& w, const Process& process) {
 
 void encode_tag(CompactWriter& w, const Tag& tag) { write_tag(w, tag); }
 void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
-void encode_span(CompactRawWriter& w, const Span& span, TagRunCache* cache) {
-  // A local copy whose address never escapes, so the compiler keeps its position in a
-  // register across the byte stores (through the caller's reference, each store could alias it).
-  CompactRawWriter local = w;
-  write_span(local, span, cache);
-  w = local;
-}
-
 std::string_view TagRunCache::find_other(const void* scope) {
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].scope == scope) {
@@ -126,35 +97,6 @@ std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
   return entries_[last_].bytes;
 }
 
-namespace {
-
-// The most a field header, a varint length and an i64 take in compact Thrift (binary
-// Thrift takes no more: 3, 4 and 8 bytes).
-constexpr size_t kHeader = 4;  // the long form: type byte and a zigzag i16
-constexpr size_t kLength = 10;
-constexpr size_t kI64 = 10;
-// A Tag without its key and value bytes: key header and length, vType, the value's header
-// and length (or its 8 bytes), the stop byte.
-constexpr size_t kTagFrame = kHeader + kLength + kHeader + kI64 + kHeader + kLength + 1;
-constexpr size_t kListFrame = kHeader + 1 + kLength;
-
-size_t tags_bound(Slice<Tag> tags) {
-  size_t n = kListFrame;
-  for (const Tag& t : tags) n += kTagFrame + t.key.size() + t.str.size();
-  return n;
-}
-
-}  // namespace
-
-size_t span_size_bound(const Span& span) {
-  constexpr size_t kDroppedTags = 3 * (kTagFrame + 32);  // the three otel.dropped_* keys, each < 32 bytes
-  static_assert(kDroppedTagsKey.size() < 32 && kDroppedLogsKey.size() < 32 && kDroppedReferencesKey.size() < 32);
-  constexpr size_t kRef = 4 * (kHeader + kI64) + 1;
-  size_t n = 4 * (kHeader + kI64) + kHeader + kLength + span.operation_name.size() + kListFrame +
-             span.references.size * kRef + 3 * (kHeader + kI64) + tags_bound(span.tags) + kDroppedTags + kListFrame + 1;
-  for (const Log& log : span.logs) n += kHeader + kI64 + tags_bound(log.fields) + 1 + 1;
-  return n;
-}
 void encode_process(CompactWriter& w, const Process& process) { write_process(w, process); }
 void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
 void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }

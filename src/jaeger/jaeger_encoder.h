@@ -47,8 +47,9 @@ void dropped_count_tags(uint32_t attributes, uint32_t events, uint32_t links, Ad
 void encode_tag(CompactWriter& w, const Tag& tag);
 // A struct body, stop byte included: the same bytes as a list element or after a field header.
 void encode_span(CompactWriter& w, const Span& span);
-// The compact bytes of each scope's tag run (Span::scope), encoded once: every span of a
-// scope carries the same otel.scope.* tags. Scopes are few and never freed, so it only grows.
+// The compact bytes of each instrumentation scope's tags (otel.scope.*, otel.library.*),
+// encoded once: every span of a scope carries the same (record_encoder.h). Scopes are few
+// and never freed (intern_scope), so it only grows.
 class TagRunCache {
  public:
   // The bytes encode_tag() writes for `run`, one after another.
@@ -70,12 +71,6 @@ class TagRunCache {
   size_t last_ = 0;  // spans come in runs of one scope
 };
 
-// The same bytes with no bound check, for at least span_size_bound(span) bytes of room; a
-// scope's tag run comes from `cache` when one is given.
-void encode_span(CompactRawWriter& w, const Span& span, TagRunCache* cache = nullptr);
-// At least the bytes encode_span() writes for `span` (in either protocol), in a pass over
-// its tags: a packet with this much room takes the span without checking each byte.
-size_t span_size_bound(const Span& span);
 void encode_process(CompactWriter& w, const Process& process);
 
 size_t encoded_size(const Span& span);

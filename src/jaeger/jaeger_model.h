@@ -65,13 +65,6 @@ struct Span {
   uint32_t dropped_tags = 0;
   uint32_t dropped_logs = 0;
   uint32_t dropped_references = 0;
-
-  // tags[scope_tags_begin, scope_tags_begin + scope_tags_count) are the same for every span
-  // of one instrumentation scope (otel.scope.*), and `scope` says which: an encoder may keep
-  // their bytes (TagRunCache). Not on the wire.
-  const void* scope = nullptr;
-  uint32_t scope_tags_begin = 0;
-  uint32_t scope_tags_count = 0;
 };
 
 struct Process {

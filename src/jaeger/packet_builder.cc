@@ -50,11 +50,6 @@ PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
     encode_span(w, span);
     return commit(w.size(), w.ok());
   }
-  if (span_size_bound(span) <= room) {
-    CompactRawWriter w(at);
-    encode_span(w, span, &tag_runs_);
-    return commit(w.size(), true);
-  }
   CompactWriter w(at, room);
   encode_span(w, span);
   return commit(w.size(), w.ok());

@@ -136,10 +136,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
   }
 
   lead_tags(h, status_description, [&](const Tag& t) { tags_.push_back(t); });
-  span_.scope_tags_begin = static_cast<uint32_t>(tags_.size());
   scope_tags(h.scope, [&](const Tag& t) { tags_.push_back(t); });
-  span_.scope_tags_count = static_cast<uint32_t>(tags_.size()) - span_.scope_tags_begin;
-  if (span_.scope_tags_count != 0) span_.scope = h.scope;  // never freed, one per name and version (intern_scope)
   sampler_tags(h, [&](const Tag& t) { tags_.push_back(t); });
   // The mapping's tags come first, so trimming (which keeps a prefix of the tags) takes the
   // user's attributes before them.
