@@ -54,7 +54,7 @@ std::vector<std::pair<std::string, std::string>> process_tags(const TracerProvid
   return tags;
 }
 
-SinkMaker linked_exporters() { return &litetrace_exporters != nullptr ? litetrace_exporters : nullptr; }
+const LinkedExporters* linked_exporters() { return &litetrace_exporters != nullptr ? &litetrace_exporters : nullptr; }
 
 const char* exporter_name(const TracerProviderOptions& options) {
   switch (options.exporter) {
@@ -83,7 +83,7 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
                    options.jaeger_protocol != JaegerProtocol::kHttpThriftBinary;
   if (options.exporter == TracesExporter::kNone) return std::make_unique<DiscardingSink>();
   if (!udp) {
-    if (const SinkMaker make = linked_exporters()) return make(options, clock);
+    if (const LinkedExporters* linked = linked_exporters()) return linked->make_sink(options, clock);
     reporter->report(DiagnosticCode::kInvalidOption,
                      std::string("exporter ") + exporter_name(options) +
                          " is not linked into this program (it was linked lean, without "

@@ -31,6 +31,29 @@ HttpExportOptions http_export_options(const TracerProviderOptions& options, cons
   return o;
 }
 
+// An exporter's URL: http:// and well-formed, else the default (TLS is not built in).
+void check_http_endpoint(const char* name, std::string& endpoint, const std::string& fallback,
+                         std::vector<std::string>& e) {
+  HttpUrl url;
+  std::string why;
+  if (endpoint.rfind("https://", 0) == 0) {
+    e.push_back(std::string(name) + " \"" + endpoint +
+                "\": TLS is not built into litetrace; send to a collector or agent over http:// (on this host: " +
+                fallback + "); using " + fallback);
+    endpoint = fallback;
+  } else if (!parse_http_url(endpoint, url, &why)) {
+    e.push_back(std::string(name) + " \"" + endpoint + "\": " + why + "; using " + fallback);
+    endpoint = fallback;
+  }
+}
+
+void check_endpoints(TracerProviderOptions& o, std::vector<std::string>& e) {
+  const TracerProviderOptions d;
+  check_http_endpoint("otlp_endpoint", o.otlp_endpoint, d.otlp_endpoint, e);
+  check_http_endpoint("jaeger_endpoint", o.jaeger_endpoint, d.jaeger_endpoint, e);
+  check_http_endpoint("zipkin_endpoint", o.zipkin_endpoint, d.zipkin_endpoint, e);
+}
+
 // Every sink but Jaeger over UDP and "none" (batcher.cc).
 std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, const TickConverter* clock) {
   switch (options.exporter) {
@@ -80,4 +103,5 @@ std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, 
 }  // namespace
 }  // namespace litetrace::detail
 
-const litetrace::detail::SinkMaker litetrace_exporters = &litetrace::detail::make_other_sink;
+const litetrace::detail::LinkedExporters litetrace_exporters = {&litetrace::detail::make_other_sink,
+                                                                  &litetrace::detail::check_endpoints};

@@ -8,8 +8,9 @@
 // exporters.cc through one weak symbol, litetrace_exporters, and the litetrace::litetrace
 // CMake target and litetrace.pc link with -Wl,--undefined=litetrace_exporters, which pulls
 // it in. A program linked without that flag (a target with the LITETRACE_LEAN property,
-// litetrace-lean.pc) gets Jaeger over UDP only, and ~N fewer kilobytes: choosing another
-// exporter there is reported (kInvalidOption) and spans go to the agent over UDP.
+// litetrace-lean.pc) gets Jaeger over UDP only, and some 200 KB less: choosing another
+// exporter there is reported (kInvalidOption) and spans go to the agent over UDP; their
+// endpoints are not checked.
 
 #include <memory>
 #include <string>
@@ -23,10 +24,17 @@
 
 namespace litetrace::detail {
 
-using SinkMaker = std::unique_ptr<SpanSink> (*)(const TracerProviderOptions& options, const TickConverter* clock);
+// What exporters.cc brings: the maker of every other sink, and the check of their options
+// (the HTTP endpoints: a program linked lean has no use for them, nor for the URL parser).
+struct LinkedExporters {
+  std::unique_ptr<SpanSink> (*make_sink)(const TracerProviderOptions& options, const TickConverter* clock);
+  // Each endpoint that is not a well-formed http:// URL is replaced with its default, and
+  // a message saying so is added to `errors`.
+  void (*check_endpoints)(TracerProviderOptions& options, std::vector<std::string>& errors);
+};
 
-// The maker of every other sink, or nullptr when the program was linked without it.
-SinkMaker linked_exporters();
+// exporters.cc's, or nullptr when the program was linked without it.
+const LinkedExporters* linked_exporters();
 
 // "otlp", "zipkin", "console", "jaeger (http/thrift.binary)", ...: for diagnostics.
 const char* exporter_name(const TracerProviderOptions& options);
@@ -54,5 +62,5 @@ extern "C" {
 #if defined(__ELF__)
 __attribute__((weak))
 #endif
-extern const litetrace::detail::SinkMaker litetrace_exporters;
+extern const litetrace::detail::LinkedExporters litetrace_exporters;
 }

@@ -10,10 +10,10 @@
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
 #include "jaeger/exporter.h"  // the packet size limits
-#include "transport/http_client.h"
 #include "litetrace/propagation.h"
 #include "litetrace/sampler.h"
 #include "pipeline/batcher.h"
+#include "pipeline/exporters.h"
 
 namespace litetrace::detail {
 namespace {
@@ -115,22 +115,6 @@ uint64_t discard_all(SpanRing& ring) {
   return n;
 }
 
-// An exporter's URL: http:// and well-formed, else the default (TLS is not built in).
-void check_http_endpoint(const char* name, std::string& endpoint, const std::string& fallback,
-                         std::vector<std::string>& e) {
-  HttpUrl url;
-  std::string why;
-  if (endpoint.rfind("https://", 0) == 0) {
-    e.push_back(std::string(name) + " \"" + endpoint +
-                "\": TLS is not built into litetrace; send to a collector or agent over http:// (on this host: " +
-                fallback + "); using " + fallback);
-    endpoint = fallback;
-  } else if (!parse_http_url(endpoint, url, &why)) {
-    e.push_back(std::string(name) + " \"" + endpoint + "\": " + why + "; using " + fallback);
-    endpoint = fallback;
-  }
-}
-
 ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
   return {a.started + b.started, a.not_sampled + b.not_sampled, a.ended + b.ended, a.dropped + b.dropped};
 }
@@ -194,13 +178,11 @@ void check_options(TracerProviderOptions& o) {
                                          std::chrono::milliseconds(3600 * 1000), d.jaeger_timeout, e);
   o.jaeger_max_request_bytes = in_range_or_default<size_t>("jaeger_max_request_bytes", o.jaeger_max_request_bytes,
                                                            4 << 10, 64 << 20, d.jaeger_max_request_bytes, e);
-  check_http_endpoint("otlp_endpoint", o.otlp_endpoint, d.otlp_endpoint, e);
-  check_http_endpoint("jaeger_endpoint", o.jaeger_endpoint, d.jaeger_endpoint, e);
   o.zipkin_timeout = in_range_or_default("zipkin_timeout", o.zipkin_timeout, std::chrono::milliseconds(1),
                                          std::chrono::milliseconds(3600 * 1000), d.zipkin_timeout, e);
   o.zipkin_max_request_bytes = in_range_or_default<size_t>("zipkin_max_request_bytes", o.zipkin_max_request_bytes,
                                                            4 << 10, 64 << 20, d.zipkin_max_request_bytes, e);
-  check_http_endpoint("zipkin_endpoint", o.zipkin_endpoint, d.zipkin_endpoint, e);
+  if (const LinkedExporters* linked = linked_exporters()) linked->check_endpoints(o, e);
 }
 
 bool SpanBuffer::grow(size_t needed, size_t limit) {
