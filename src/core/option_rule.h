@@ -6,10 +6,8 @@
 // options are declared (trace.h, sampler.h).
 
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -25,20 +23,21 @@ constexpr std::chrono::milliseconds kMaxPollingInterval{86400000};
 constexpr std::chrono::milliseconds kMaxHttpTimeout{3600000};
 constexpr size_t kMaxOperationsLimit = 100000;  // a table of 2x as many pointers
 
-inline std::string option_text(size_t v) { return std::to_string(v); }
-inline std::string option_text(std::chrono::milliseconds v) { return std::to_string(v.count()) + " ms"; }
-inline std::string option_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+// The line in `errors` for a value outside its range (option_rule.cc): out of line, so the
+// checks of a provider's dozens of options stay a comparison each.
+void note_out_of_range(const char* name, size_t value, size_t min, size_t max, size_t fallback,
+                       std::vector<std::string>& errors);
+void note_out_of_range(const char* name, std::chrono::milliseconds value, std::chrono::milliseconds min,
+                       std::chrono::milliseconds max, std::chrono::milliseconds fallback,
+                       std::vector<std::string>& errors);
+void note_out_of_range(const char* name, double value, double min, double max, double fallback,
+                       std::vector<std::string>& errors);
 
 // `value` when it is in [min, max] (NaN never is); else `fallback`, and a line in `errors`.
 template <typename T>
 T in_range_or_default(const char* name, T value, T min, T max, T fallback, std::vector<std::string>& errors) {
   if (value >= min && value <= max) return value;
-  errors.push_back(std::string(name) + " " + option_text(value) + " is not from " + option_text(min) + " to " +
-                   option_text(max) + "; using " + option_text(fallback));
+  note_out_of_range(name, value, min, max, fallback, errors);
   return fallback;
 }
 
