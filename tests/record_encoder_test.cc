@@ -41,7 +41,7 @@ const TracerScope kScopes[] = {{"", ""}, {"lib", ""}, {"my-library", "1.2.3"}};
 std::vector<uint8_t> random_record(std::mt19937_64& rng) {
   const auto pick = [&](uint64_t n) { return rng() % n; };
   const auto text = [&](size_t max) {
-    std::string s(pick(max + 1), 'a');
+    std::string s(static_cast<size_t>(pick(max + 1)), 'a');
     for (char& c : s) c = static_cast<char>('a' + pick(26));
     return s;
   };
@@ -81,7 +81,7 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
   } else {
     r.name(name);
   }
-  const size_t attributes = pick(8) == 0 ? 20 : pick(5);
+  const size_t attributes = pick(8) == 0 ? 20 : static_cast<size_t>(pick(5));
   for (size_t i = 0; i < attributes; ++i) {
     const std::string key = "k" + std::to_string(i) + text(pick(8) == 0 ? 200 : 10);
     switch (pick(6)) {
