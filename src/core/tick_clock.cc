@@ -5,6 +5,8 @@
 #include <cmath>
 #include <thread>
 
+#include "core/compiler.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -203,18 +205,15 @@ TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
     return m;
   }
   const Kept& rate = samples_[stretch];
-  const auto extrapolate = [&](const Kept& from, double ns) {
-    m.mono_ns = from.mono_ns + static_cast<int64_t>(ns);  // within 1 ns (span_times adds it)
-    m.error_ns = static_cast<double>(from.uncertainty_ns) + rate.extra_error_ns + rate.slope_error * std::fabs(ns);
-    return m;
-  };
   if (index == 0) {
     // Before the first sample (a counter read just before the provider took it).
-    return extrapolate(samples_[0], -static_cast<double>(samples_[0].ticks - ticks) * rate.ns_per_tick);
+    extrapolate(samples_[0], rate, -static_cast<double>(samples_[0].ticks - ticks) * rate.ns_per_tick, m);
+    return m;
   }
   if (index == n) {
     // After the newest sample: at the newest stretch's rate.
-    return extrapolate(before, static_cast<double>(ticks - before.ticks) * rate.ns_per_tick);
+    extrapolate(before, rate, static_cast<double>(ticks - before.ticks) * rate.ns_per_tick, m);
+    return m;
   }
   const Kept& a = before;
   const Kept& b = samples_[index];
@@ -222,18 +221,27 @@ TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
     // Before or after the suspend, no one can tell: a start takes the earliest time it can
     // have had, an end the latest.
     if (role == Role::kStart) {
-      extrapolate(b, -static_cast<double>(b.ticks - ticks) * b.ns_per_tick);
+      extrapolate(b, rate, -static_cast<double>(b.ticks - ticks) * b.ns_per_tick, m);
       m.mono_ns = std::max(m.mono_ns, a.mono_ns);
     } else {
-      extrapolate(a, static_cast<double>(ticks - a.ticks) * b.ns_per_tick);
+      extrapolate(a, rate, static_cast<double>(ticks - a.ticks) * b.ns_per_tick, m);
       m.mono_ns = std::min(m.mono_ns, b.mono_ns);
     }
     return m;
   }
+  interpolate(a, b, ticks, m);
+  return m;
+}
+
+LITETRACE_ALWAYS_INLINE void TickConverter::extrapolate(const Kept& from, const Kept& rate, double ns, Mapped& m) {
+  m.mono_ns = from.mono_ns + static_cast<int64_t>(ns);  // within 1 ns (span_times adds it)
+  m.error_ns = static_cast<double>(from.uncertainty_ns) + rate.extra_error_ns + rate.slope_error * std::fabs(ns);
+}
+
+LITETRACE_ALWAYS_INLINE void TickConverter::interpolate(const Kept& a, const Kept& b, uint64_t ticks, Mapped& m) {
   const double f = static_cast<double>(ticks - a.ticks) / static_cast<double>(b.ticks - a.ticks);
   m.mono_ns = a.mono_ns + static_cast<int64_t>(f * static_cast<double>(b.mono_ns - a.mono_ns));
   m.error_ns = (1 - f) * static_cast<double>(a.uncertainty_ns) + f * static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
-  return m;
 }
 
 int64_t TickConverter::to_unix_ns(uint64_t ticks) const {
@@ -245,34 +253,21 @@ SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) co
   const size_t n = samples_.size();
   if (!exact_ && n >= 2 && end_ticks >= start_ticks && start_ticks >= samples_[n - 2].ticks) {
     // Most spans lie in the newest stretch, or after the newest sample when the batcher
-    // takes them: to_mono()'s formulas for those two cases written out, without its search,
-    // its roles and the stretch loop below (one stretch, the newest).
+    // takes them: mapped as to_mono() maps them, without its search and the stretch loop
+    // below (one stretch, the newest).
     const Kept& a = samples_[n - 2];
     const Kept& b = samples_[n - 1];
-    Mapped start{0, 0.0, n - 1, 0};
+    Mapped start{0, 0.0, n - 1, b.real_minus_mono_ns};
     Mapped end = start;
     if (start_ticks >= b.ticks) {  // after the newest sample: at the newest stretch's rate
-      const double base_error = static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
-      const auto extrapolate = [&](uint64_t ticks, Mapped& m) {
-        const double ns = static_cast<double>(ticks - b.ticks) * b.ns_per_tick;
-        m.mono_ns = b.mono_ns + static_cast<int64_t>(ns);
-        m.error_ns = base_error + b.slope_error * std::fabs(ns);
-        m.real_minus_mono_ns = b.real_minus_mono_ns;
-      };
-      extrapolate(start_ticks, start);
-      extrapolate(end_ticks, end);
+      extrapolate(b, b, static_cast<double>(start_ticks - b.ticks) * b.ns_per_tick, start);
+      extrapolate(b, b, static_cast<double>(end_ticks - b.ticks) * b.ns_per_tick, end);
       return finish_span_times(start, end, b.slope_error);
     }
     if (end_ticks < b.ticks && !b.suspend) {  // within the newest stretch
-      const auto interpolate = [&](uint64_t ticks, Mapped& m) {
-        const double f = static_cast<double>(ticks - a.ticks) / static_cast<double>(b.ticks - a.ticks);
-        m.mono_ns = a.mono_ns + static_cast<int64_t>(f * static_cast<double>(b.mono_ns - a.mono_ns));
-        m.error_ns = (1 - f) * static_cast<double>(a.uncertainty_ns) + f * static_cast<double>(b.uncertainty_ns) +
-                     b.extra_error_ns;
-        m.real_minus_mono_ns = a.real_minus_mono_ns;
-      };
-      interpolate(start_ticks, start);
-      interpolate(end_ticks, end);
+      start.real_minus_mono_ns = end.real_minus_mono_ns = a.real_minus_mono_ns;
+      interpolate(a, b, start_ticks, start);
+      interpolate(a, b, end_ticks, end);
       return finish_span_times(start, end, b.slope_error);
     }
   }

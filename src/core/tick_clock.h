@@ -146,6 +146,11 @@ class TickConverter {
 
   static Kept kept(const ClockSample& s);
   Mapped to_mono(uint64_t ticks, Role role) const;
+  // Sets m's time and error: `ns` after sample `from` (before it when negative), at the rate
+  // of the stretch that sample `rate` ends.
+  static void extrapolate(const Kept& from, const Kept& rate, double ns, Mapped& m);
+  // Sets m's time and error: `ticks` between samples `a` and `b`, on the line between them.
+  static void interpolate(const Kept& a, const Kept& b, uint64_t ticks, Mapped& m);
   // A span's times from its two ends' and the steepest rate error between them.
   SpanTimes finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const;
   Kept merged_without(size_t i) const;
