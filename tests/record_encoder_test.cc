@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/record_normalizer.h"
 #include "jaeger/span_mapper.h"
 #include "litetrace/sampler.h"
 #include "support/bytes.h"
@@ -112,7 +113,7 @@ TEST(RecordEncoder, PlainRecordsAreTheMappersBytesWithinTheBound) {
     const size_t bound = RecordEncoder::plain_bound(record.data());
     ASSERT_NE(bound, 0u) << "record " << i << " has a plain header";
     std::vector<uint8_t> out(bound + 64, 0xAA);
-    const size_t n = encoder.encode(record.data(), out.data(), cache);
+    const size_t n = encoder.encode(record.data(), out.data(), cache, {SIZE_MAX, 0});
     ASSERT_NE(n, 0u) << "record " << i << " is plain";
     ++plain;
     ASSERT_LE(n, bound) << "record " << i;
@@ -121,6 +122,55 @@ TEST(RecordEncoder, PlainRecordsAreTheMappersBytesWithinTheBound) {
     for (size_t j = bound; j < out.size(); ++j) ASSERT_EQ(out[j], 0xAA) << "written past the bound, record " << i;
   }
   EXPECT_EQ(plain, 3000u);
+}
+
+// The encoder checks the span attribute rules as it reads the attributes: a record it
+// encodes must be one the normalizer passes untouched, and every record the normalizer
+// would rewrite (a key set twice, more keys than the limit, a value too long) must be left
+// to it. Keys from a small set, so repeats and filter collisions ("ab"/"bb") are common.
+TEST(RecordEncoder, ChecksTheAttributeRulesAsTheNormalizerDoes) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  std::mt19937_64 rng(7);
+  const auto pick = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
+  const char* const keys[] = {"a", "b", "ab", "bb", "c", "long.key"};
+  size_t encoded = 0;
+  size_t left = 0;
+  for (int i = 0; i < 3000; ++i) {
+    RecordBuilder r;
+    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+    r.header().start = 1764000000000000000u;
+    r.header().end = r.header().start + 1000;
+    r.name("op");
+    const size_t n = pick(6);
+    for (size_t k = 0; k < n; ++k) {
+      const char* key = keys[pick(6)];
+      switch (pick(4)) {
+        case 0: r.integer(key, static_cast<int64_t>(k)); break;
+        case 1: r.string(key, std::string(pick(12), 'x'), ValueType::kBytes); break;
+        case 2: r.string(key, "\xE2\x9C\x93" + std::string(pick(12), 'y')); break;
+        default: r.string(key, std::string(pick(3), 'z'), ValueType::kString, ItemKind::kDeadAttribute); break;
+      }
+    }
+    const std::vector<uint8_t> record = r.build();
+    const size_t max_attributes = pick(5);
+    const size_t max_length = pick(3) * 5;  // 0 (none), 5 or 10
+    RecordNormalizer normalizer(max_attributes, max_length);
+    const uint8_t* const normalized = normalizer.normalize(record.data());
+    std::vector<uint8_t> out(RecordEncoder::plain_bound(record.data()));
+    const size_t size = encoder.encode(record.data(), out.data(), cache, {max_attributes, max_length});
+    ASSERT_EQ(size != 0, normalized == record.data()) << "record " << i;
+    if (size != 0) {
+      ++encoded;
+      ASSERT_EQ(Bytes(out.begin(), out.begin() + static_cast<ptrdiff_t>(size)), mapped_bytes(record.data(), clock));
+    } else {
+      ++left;
+    }
+  }
+  // Both outcomes were met often.
+  EXPECT_GT(encoded, 300u);
+  EXPECT_GT(left, 300u);
 }
 
 // What the encoder leaves to the mapper: from the header (events, links) or from the items
@@ -138,7 +188,8 @@ TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   };
   const auto encoded = [&](const std::vector<uint8_t>& record) {
     std::vector<uint8_t> out(65536);
-    return RecordEncoder::plain_bound(record.data()) != 0 && encoder.encode(record.data(), out.data(), cache) != 0;
+    return RecordEncoder::plain_bound(record.data()) != 0 &&
+           encoder.encode(record.data(), out.data(), cache, {SIZE_MAX, 0}) != 0;
   };
   EXPECT_TRUE(encoded(base().build()));  // the base is plain: each case below changes one thing
 

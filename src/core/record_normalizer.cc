@@ -25,9 +25,9 @@ std::string_view value_of(const uint8_t* item, const AttributeItemHead& head) {
 }
 
 // Whether a string value, or an element of a string array, is longer than `limit`.
-bool too_long(const AttributeItemHead& head, std::string_view value, size_t limit) {
+bool too_long(ValueType type, std::string_view value, size_t limit) {
   if (limit == 0) return false;
-  switch (static_cast<ValueType>(head.type)) {
+  switch (type) {
     case ValueType::kString:
     case ValueType::kBytes: return value.size() > limit;
     case ValueType::kStringArray:
@@ -45,14 +45,20 @@ bool too_long(const AttributeItemHead& head, std::string_view value, size_t limi
 
 }  // namespace
 
+bool AttributeCheck::admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit) {
+  if ((seen_ & bit) != 0) {
+    if (count_ > kKeysChecked) return false;
+    for (size_t i = 0; i < count_; ++i) {
+      if (std::string_view(key_data_[i], key_length_[i]) == key) return false;
+    }
+  }
+  if (too_long(type, value, limits_.max_attribute_length)) return false;
+  note(key, bit);
+  return true;
+}
+
 bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
-  // The keys seen so far, for a filter hit to be checked in full; a span with more
-  // attributes than this is rewritten whenever its filter hits.
-  constexpr size_t kKeysChecked = 64;
-  const char* key_data[kKeysChecked];  // left uninitialized: filled as keys are met
-  uint16_t key_length[kKeysChecked];
-  size_t count = 0;
-  uint64_t seen = 0;
+  AttributeCheck check(limits());
   const uint8_t* const end = items + size;
   for (const uint8_t* p = items; p < end;) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) {
@@ -60,23 +66,7 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
       continue;
     }
     const AttributeItemHead head = head_of(p);
-    const std::string_view key = key_of(p, head);
-    if (count == max_attributes_) return false;
-    // A key filter: a clear bit is a new key; a set one is looked up among the keys seen.
-    const uint64_t bit = attribute_key_bit(key);
-    if ((seen & bit) != 0) {
-      if (count > kKeysChecked) return false;
-      for (size_t i = 0; i < count; ++i) {
-        if (std::string_view(key_data[i], key_length[i]) == key) return false;
-      }
-    }
-    if (max_attribute_length_ != 0 && too_long(head, value_of(p, head), max_attribute_length_)) return false;
-    if (count < kKeysChecked) {
-      key_data[count] = key.data();
-      key_length[count] = head.key_length;
-    }
-    ++count;
-    seen |= bit;
+    if (!check.admit(key_of(p, head), static_cast<ValueType>(head.type), value_of(p, head))) return false;
     p += attribute_item_size(head);
   }
   return true;
@@ -85,7 +75,7 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
 void RecordNormalizer::append_attribute(const uint8_t* item) {
   const AttributeItemHead head = head_of(item);
   const std::string_view value = value_of(item, head);
-  if (!too_long(head, value, max_attribute_length_)) {
+  if (!too_long(static_cast<ValueType>(head.type), value, max_attribute_length_)) {
     const size_t n = attribute_item_size(head);
     out_.insert(out_.end(), item, item + n);
     return;

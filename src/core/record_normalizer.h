@@ -23,6 +23,56 @@
 
 namespace litetrace::detail {
 
+// The limits the rules apply (TracerProviderOptions): max_attributes distinct keys,
+// values cut to max_attribute_length bytes (0: no limit).
+struct AttributeLimits {
+  size_t max_attributes;
+  size_t max_attribute_length;
+};
+
+// The rules' check, one span attribute at a time in the span's order: whether the
+// attributes met so far keep them (no key twice, at most max_attributes, no value too
+// long). RecordNormalizer runs it over a record's items; RecordEncoder as it encodes them,
+// so a span that keeps the rules is read once.
+class AttributeCheck {
+ public:
+  explicit AttributeCheck(AttributeLimits limits) : limits_(limits) {}
+  // Whether the attribute keeps the rules after those admitted before it. `value`: the
+  // value bytes of a string, bytes or array value (of a scalar: anything). A new key with
+  // a value within the limit is admitted inline; a filter hit or a long value is looked at
+  // out of line.
+  bool admit(std::string_view key, ValueType type, std::string_view value) {
+    if (count_ == limits_.max_attributes) return false;
+    const uint64_t bit = attribute_key_bit(key);
+    // An element of an array is never longer than all its bytes.
+    const bool maybe_long = limits_.max_attribute_length != 0 && !is_scalar(type) &&
+                            value.size() > limits_.max_attribute_length;
+    if ((seen_ & bit) != 0 || maybe_long) return admit_looked_at(key, type, value, bit);
+    note(key, bit);
+    return true;
+  }
+
+ private:
+  bool admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit);
+  void note(std::string_view key, uint64_t bit) {
+    if (count_ < kKeysChecked) {
+      key_data_[count_] = key.data();
+      key_length_[count_] = static_cast<uint16_t>(key.size());
+    }
+    ++count_;
+    seen_ |= bit;
+  }
+
+  // The keys met so far, for a filter hit to be checked in full; a span with more
+  // attributes than this fails the check whenever its filter hits.
+  static constexpr size_t kKeysChecked = 64;
+  AttributeLimits limits_;
+  size_t count_ = 0;
+  uint64_t seen_ = 0;  // attribute_key_bit() of each key met
+  const char* key_data_[kKeysChecked];  // left uninitialized: filled as keys are met
+  uint16_t key_length_[kKeysChecked];
+};
+
 class RecordNormalizer {
  public:
   RecordNormalizer(size_t max_attributes = 0, size_t max_attribute_length = 0)
@@ -31,6 +81,8 @@ class RecordNormalizer {
     max_attributes_ = max_attributes;
     max_attribute_length_ = max_attribute_length;
   }
+
+  AttributeLimits limits() const { return {max_attributes_, max_attribute_length_}; }
 
   // `record` (a header and its items, as a ring holds it) when it keeps the rules already,
   // else a copy that does, valid until the next call.

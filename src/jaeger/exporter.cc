@@ -111,7 +111,7 @@ void Exporter::add(const Span& span) {
   add_span(span);
 }
 
-bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder) {
+bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits) {
   if (options_.protocol != ThriftProtocol::kCompact) return false;
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound == 0 || bound > repack_as_bytes_) return false;
@@ -119,7 +119,7 @@ bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder) {
   // At a packet's end, add() fills the last bytes exactly.
   uint8_t* const at = b.room_for_written(bound);
   if (at == nullptr) return false;
-  const size_t size = encoder.encode(record, at, b.tag_runs());
+  const size_t size = encoder.encode(record, at, b.tag_runs(), limits);
   if (size == 0) return false;
   b.commit_written(size);
   bump(spans_added_, 1);

@@ -77,9 +77,9 @@ class Exporter {
 
   void add(const Span& span);
   // Adds a span record as `encoder` writes it straight into the open packet
-  // (record_encoder.h), when it is plain and small enough to need no copy for a re-pack;
-  // false: nothing was added, map it and add() it.
-  bool add_record(const uint8_t* record, const RecordEncoder& encoder);
+  // (record_encoder.h), when it is plain, its attributes keep the rules within `limits`, and it is small
+  // enough to need no copy for a re-pack; false: nothing was added.
+  bool add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits);
   // Sends every pending span.
   void flush();
   // The application side's count of spans dropped on a full ring, carried in ClientStats.
@@ -87,6 +87,7 @@ class Exporter {
 
   ExporterStats stats() const;
   std::string peer() const { return sender_.peer(); }
+  ThriftProtocol protocol() const { return options_.protocol; }
 
  private:
   // A span waiting to be re-packed: its encoded bytes, or (larger than any packet size may

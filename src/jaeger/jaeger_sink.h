@@ -6,6 +6,7 @@
 //
 // Thread: as SpanSink.
 
+#include <cstdint>
 #include <string>
 
 #include "core/diagnostic_reporter.h"
@@ -26,7 +27,15 @@ class JaegerSink final : public SpanSink {
 
   // Plain spans go straight into a packet; the others through the Jaeger view.
   void add(const uint8_t* record) override {
-    if (!exporter_.add_record(record, encoder_)) exporter_.add(mapper_.map(record));
+    // The rules were applied: every key is met once.
+    if (!exporter_.add_record(record, encoder_, {SIZE_MAX, 0})) exporter_.add(mapper_.map(record));
+  }
+  // A plain span is checked against the rules as it is encoded; the others, and those
+  // that do not keep them, are made to keep them first.
+  // (Binary Thrift spans are all mapped.)
+  bool checks_rules() const override { return exporter_.protocol() == ThriftProtocol::kCompact; }
+  void add_unchecked(const uint8_t* record, RecordNormalizer& rules) override {
+    if (!exporter_.add_record(record, encoder_, rules.limits())) add(rules.normalize(record));
   }
   void flush() override { exporter_.flush(); }
   void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }

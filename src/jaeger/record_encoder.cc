@@ -35,8 +35,10 @@ size_t RecordEncoder::plain_bound(const uint8_t* record) {
   return n;
 }
 
-LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache) const {
+LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache,
+                                                 AttributeLimits limits) const {
   RecordReader reader(record);
+  AttributeCheck check(limits);
   const SpanRecordHeader& h = reader.header();
   RecordItem item;
   // The name is the first item, unless update_name() gave it another length (then it is the
@@ -102,6 +104,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     switch (item.kind) {
       case ItemKind::kAttribute:
         if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, has_description)) return 0;
+        if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
         write(scalar_tag(item.attribute));
         break;
       case ItemKind::kName:               // the name, when it was not the first item

@@ -6,13 +6,15 @@
 // sampler and dropped counts; no events, links or arrays, and no attribute giving way to
 // the mapping's tags. Those are "plain"; the others go through SpanMapper and
 // encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
-// equal).
+// equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
+// that keeps them, as most do, is not read a second time.
 //
 // Thread: the batcher's.
 
 #include <cstddef>
 #include <cstdint>
 
+#include "core/record_normalizer.h"
 #include "core/tick_clock.h"
 #include "jaeger/jaeger_encoder.h"
 
@@ -26,9 +28,10 @@ class RecordEncoder {
   // header already says it is not plain.
   static size_t plain_bound(const uint8_t* record);
   // Writes the span at `out`, which has plain_bound() bytes of room, its scope's tags from
-  // `cache`; returns the bytes written, or 0 when the record is not plain after all (what
-  // was written then means nothing).
-  size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache) const;
+  // `cache`; returns the bytes written, or 0 when the record is not plain after all, or
+  // when its span attributes break the rules within `limits` (what was written then means
+  // nothing).
+  size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache, AttributeLimits limits) const;
 
  private:
   const TickConverter* clock_;

@@ -113,6 +113,7 @@ Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
       has_callback_(static_cast<bool>(options.on_diagnostic)),
       reporter_(options.on_diagnostic),
       sink_(make_sink(options, &clock_, &reporter_)),
+      sink_checks_rules_(sink_->checks_rules()),
       normalizer_(options.max_attributes, options.max_attribute_length) {}
 
 Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
@@ -224,7 +225,11 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
       }
       uint32_t size;
       std::memcpy(&size, rec + offsetof(SpanRecordHeader, size), sizeof size);
-      sink_->add(normalizer_.normalize(rec));
+      if (sink_checks_rules_) {
+        sink_->add_unchecked(rec, normalizer_);
+      } else {
+        sink_->add(normalizer_.normalize(rec));
+      }
       ts->ring.advance(size);
       ++spans;
       if (++since_release == kReleaseEvery) {

@@ -70,7 +70,8 @@ class Batcher {
   DiagnosticReporter reporter_;
   TickConverter clock_;              // before the sink, which converts times with it
   std::unique_ptr<SpanSink> sink_;
-  RecordNormalizer normalizer_;      // the span attribute rules, applied before the sink
+  bool sink_checks_rules_;  // sink_->checks_rules()
+  RecordNormalizer normalizer_;      // the span attribute rules, applied before the sink or by it
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
