@@ -105,7 +105,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
       case ItemKind::kAttribute:
         if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, has_description)) return 0;
         if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
-        write(scalar_tag(item.attribute));
+        with_scalar_tag(item.attribute, write);
         break;
       case ItemKind::kName:               // the name, when it was not the first item
       case ItemKind::kTraceState:         // Jaeger has no place for it

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/compiler.h"
 #include "core/record_reader.h"
 #include "core/span_record.h"
 #include "core/tick_clock.h"
@@ -48,16 +49,23 @@ inline bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bo
          mapping_takes(key, h, has_status_description);
 }
 
-// An attribute that is not an array as the Tag of its type.
-inline Tag scalar_tag(const RecordAttribute& a) {
+// An attribute that is not an array as the Tag of its type, handed to f: inlined once per
+// type, so that where f writes the tag its type is a constant (record_encoder.cc).
+template <typename F>
+LITETRACE_ALWAYS_INLINE void with_scalar_tag(const RecordAttribute& a, F f) {
   switch (a.type) {
-    case ValueType::kString: return Tag::string(a.key, a.bytes);
-    case ValueType::kBytes: return Tag::binary(a.key, a.bytes);
-    case ValueType::kBool: return Tag::boolean(a.key, a.integer != 0);
-    case ValueType::kInt64: return Tag::int64(a.key, a.integer);
-    case ValueType::kDouble: return Tag::float64(a.key, a.number);
-    default: return Tag::string(a.key, {});  // arrays: their JSON (SpanMapper)
+    case ValueType::kString: f(Tag::string(a.key, a.bytes)); return;
+    case ValueType::kBytes: f(Tag::binary(a.key, a.bytes)); return;
+    case ValueType::kBool: f(Tag::boolean(a.key, a.integer != 0)); return;
+    case ValueType::kInt64: f(Tag::int64(a.key, a.integer)); return;
+    case ValueType::kDouble: f(Tag::float64(a.key, a.number)); return;
+    default: f(Tag::string(a.key, {})); return;  // arrays: their JSON (SpanMapper)
   }
+}
+inline Tag scalar_tag(const RecordAttribute& a) {
+  Tag tag;
+  with_scalar_tag(a, [&](const Tag& t) { tag = t; });
+  return tag;
 }
 
 // The span's start and duration in Jaeger's microseconds: the start rounded down, the
