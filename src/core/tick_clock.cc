@@ -249,6 +249,22 @@ int64_t TickConverter::to_unix_ns(uint64_t ticks) const {
   return m.mono_ns + m.real_minus_mono_ns;
 }
 
+// Inlined into span_times(): its two ends stay in registers.
+LITETRACE_ALWAYS_INLINE SpanTimes TickConverter::finish_span_times(const Mapped& start, const Mapped& end,
+                                                                  double slope_error) const {
+  const int64_t estimate = std::max<int64_t>(end.mono_ns - start.mono_ns, 0);
+  // The error of a difference: at most the two ends' errors, and at most the steepest
+  // rate error on the way times its length (the error is continuous and linear in each
+  // stretch).
+  const double bound =
+      std::min(start.error_ns + end.error_ns, std::max(slope_error, 0.0) * static_cast<double>(estimate));
+  SpanTimes t;
+  t.start_unix_ns = start.mono_ns + start.real_minus_mono_ns;
+  // + 1 rounds the bound up; + 1 more: each end was cut to whole nanoseconds.
+  t.duration_ns = estimate + (exact_ ? 0 : static_cast<int64_t>(bound) + 2);
+  return t;
+}
+
 SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) const {
   const size_t n = samples_.size();
   if (!exact_ && n >= 2 && end_ticks >= start_ticks && start_ticks >= samples_[n - 2].ticks) {
@@ -281,19 +297,6 @@ SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) co
   return finish_span_times(start, end, slope_error);
 }
 
-SpanTimes TickConverter::finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const {
-  const int64_t estimate = std::max<int64_t>(end.mono_ns - start.mono_ns, 0);
-  // The error of a difference: at most the two ends' errors, and at most the steepest
-  // rate error on the way times its length (the error is continuous and linear in each
-  // stretch).
-  const double bound =
-      std::min(start.error_ns + end.error_ns, std::max(slope_error, 0.0) * static_cast<double>(estimate));
-  SpanTimes t;
-  t.start_unix_ns = start.mono_ns + start.real_minus_mono_ns;
-  // + 1 rounds the bound up; + 1 more: each end was cut to whole nanoseconds.
-  t.duration_ns = estimate + (exact_ ? 0 : static_cast<int64_t>(bound) + 2);
-  return t;
-}
 
 double TickConverter::ns_per_tick() const { return exact_ ? 1.0 : samples_.back().ns_per_tick; }
 
