@@ -10,6 +10,7 @@
 //
 // Thread: one thread only (the batcher). Allocates only in the constructor.
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -43,10 +44,13 @@ class PacketBuilder {
   // A span already encoded by encode_span() (re-packing after EMSGSIZE).
   AddResult add_encoded(std::string_view span_bytes);
 
-  // Room for a span of at most `bound` bytes that the caller writes itself (record_encoder.h),
-  // then hands to commit_written(); nullptr when this packet has not that much room.
+  // Room for a span of at most `bound` bytes that the caller writes itself in compact Thrift
+  // (record_encoder.h), then hands to commit_written(); nullptr when this packet has not
+  // that much room. Inline, with compact Thrift's head size: once per span.
   uint8_t* room_for_written(size_t bound) {
-    return bound <= room_for(span_ends_.size() + 1) ? buf_.get() + head_room_ + spans_size_ : nullptr;
+    assert(protocol_ == ThriftProtocol::kCompact);
+    const size_t used = batch_head_size(encoded_process_.size(), span_ends_.size() + 1) + tail_size_ + spans_size_;
+    return used + bound <= max_packet_size_ ? buf_.get() + head_room_ + spans_size_ : nullptr;
   }
   void commit_written(size_t size) { commit(size, true); }
   TagRunCache& tag_runs() { return tag_runs_; }

@@ -1,5 +1,6 @@
 #include "jaeger/record_encoder.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "core/compiler.h"
@@ -23,15 +24,22 @@ constexpr size_t kScopeTagFrame = 1 + 1 + 20 + 2 + 1 + 5 + 1;
 }  // namespace
 
 size_t RecordEncoder::plain_bound(const uint8_t* record) {
-  SpanRecordHeader h;
-  std::memcpy(&h, record, sizeof h);
-  if ((h.event_count | h.link_count) != 0) return 0;
+  // The fields it needs, not the whole header.
+  uint16_t events;
+  uint16_t links;
+  uint32_t items_size;
+  const TracerScope* scope;
+  std::memcpy(&events, record + offsetof(SpanRecordHeader, event_count), sizeof events);
+  std::memcpy(&links, record + offsetof(SpanRecordHeader, link_count), sizeof links);
+  if ((events | links) != 0) return 0;
+  std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
+  std::memcpy(&scope, record + offsetof(SpanRecordHeader, scope), sizeof scope);
   // Each item encodes to at most twice its size: an attribute item is its 8-byte head, the
   // key, the value (and 8 bytes for a scalar); its tag adds at most 5 bytes of framing to
   // the key and value bytes (13 for a string, less the 8 of the head). The name's field
   // adds one byte to its item.
-  size_t n = kPlainFixedBytes + 2 * size_t{h.items_size};
-  if (h.scope != nullptr) n += 4 * kScopeTagFrame + 2 * (h.scope->name.size() + h.scope->version.size());
+  size_t n = kPlainFixedBytes + 2 * size_t{items_size};
+  if (scope != nullptr) n += 4 * kScopeTagFrame + 2 * (scope->name.size() + scope->version.size());
   return n;
 }
 
