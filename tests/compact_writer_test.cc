@@ -14,6 +14,7 @@
 namespace litetrace::detail {
 namespace {
 
+using test::Bytes;
 using test::encode_bytes;
 using test::hex;
 using test::to_hex;
@@ -35,6 +36,20 @@ TEST(CompactWriter, VarintSizeMatchesEncoding) {
   for (int bits = 0; bits < 64; ++bits) {
     for (uint64_t v : {uint64_t{1} << bits, (uint64_t{1} << bits) - 1}) {
       EXPECT_EQ(varint_size(v), encode_bytes([&](CompactWriter& w) { w.write_varint(v); }).size()) << v;
+    }
+  }
+}
+
+// The unchecked writer's path for wide values writes the same bytes as the loop, at every
+// width and on either side of the 2^49 where it takes over.
+TEST(CompactWriter, WideVarintsAreTheSameBytes) {
+  for (int bits = 0; bits <= 64; ++bits) {
+    const uint64_t top = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits);
+    for (uint64_t v : {top, top - 1, top | 0x5555555555555555u >> (64 - (bits == 0 ? 1 : bits))}) {
+      uint8_t wide[16];
+      CompactRawWriter w(wide);
+      w.write_wide_varint(v);
+      EXPECT_EQ(to_hex(Bytes(wide, wide + w.size())), to_hex(encode_bytes([&](CompactWriter& c) { c.write_varint(v); }))) << v;
     }
   }
 }

@@ -129,6 +129,22 @@ class BasicCompactWriter {
     }
     pos_ += n;
   }
+  // A varint that is likely wide (a random id, a time in microseconds). A value of 2^49 or
+  // more takes eight bytes or more: unchecked, its first seven are written straight, with no
+  // test between them.
+  void write_wide_varint(uint64_t v) {
+    if (kChecked || (v >> 49) == 0) return write_varint(v);
+    uint8_t* p = buf_ + pos_;
+    p[0] = static_cast<uint8_t>(v | 0x80);
+    p[1] = static_cast<uint8_t>((v >> 7) | 0x80);
+    p[2] = static_cast<uint8_t>((v >> 14) | 0x80);
+    p[3] = static_cast<uint8_t>((v >> 21) | 0x80);
+    p[4] = static_cast<uint8_t>((v >> 28) | 0x80);
+    p[5] = static_cast<uint8_t>((v >> 35) | 0x80);
+    p[6] = static_cast<uint8_t>((v >> 42) | 0x80);
+    pos_ += 7;
+    write_varint(v >> 49);
+  }
   void write_i16(int16_t v) { write_varint(zigzag32(v)); }
   void write_i32(int32_t v) { write_varint(zigzag32(v)); }
   void write_i64(int64_t v) { write_varint(zigzag64(v)); }
@@ -213,6 +229,11 @@ class BasicCompactWriter {
   void field_i64(int16_t id, int64_t v) {
     field_header(id, CType::kI64);
     write_i64(v);
+  }
+  // The same bytes as field_i64(), for a value that is likely wide (write_wide_varint).
+  void field_wide_i64(int16_t id, int64_t v) {
+    field_header(id, CType::kI64);
+    write_wide_varint(zigzag64(v));
   }
   void field_double(int16_t id, double v) {
     field_header(id, CType::kDouble);

@@ -73,13 +73,14 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   // Local writers whose addresses never escape stay in registers (jaeger_encoder.cc).
   CompactRawWriter w(out);
   w.struct_begin();
-  w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low));
-  w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high));
-  w.field_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id));
-  w.field_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id));
+  // Random ids, and Unix microseconds, take eight to ten bytes.
+  w.field_wide_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low));
+  w.field_wide_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high));
+  w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id));
+  w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id));
   w.field_binary(/*Span.operationName*/ 5, name);
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
-  w.field_i64(/*Span.startTime*/ 8, times.start_us);
+  w.field_wide_i64(/*Span.startTime*/ 8, times.start_us);
   w.field_i64(/*Span.duration*/ 9, times.duration_us);
 
   // The tags, in one pass over the items: written after room for the list's field header
