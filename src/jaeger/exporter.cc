@@ -66,6 +66,8 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
   lowering_floor_ = std::max(packet_floor_, std::min(packet_size_, kLowestAfterEmsgsize));
   repack_as_bytes_ = lowering_floor_ - batch_head_size(options_.protocol, encoded_process.size(), 1) -
                      max_batch_tail_size(options_.protocol);
+  // Not zero-filled: its pages take memory once a span is written there.
+  record_aside_.reset(new uint8_t[repack_as_bytes_]);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
 
@@ -116,12 +118,19 @@ bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, A
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound == 0 || bound > repack_as_bytes_) return false;
   PacketBuilder& b = current();
-  // At a packet's end, add() fills the last bytes exactly.
-  uint8_t* const at = b.room_for_written(bound);
-  if (at == nullptr) return false;
-  const size_t size = encoder.encode(record, at, b.tag_runs(), limits);
-  if (size == 0) return false;
-  b.commit_written(size);
+  if (uint8_t* const at = b.room_for_written(bound)) {
+    const size_t size = encoder.encode(record, at, b.tag_runs(), limits);
+    if (size == 0) return false;
+    b.commit_written(size);
+  } else {
+    // Near a packet's end, where the bound is more than the room left: written aside, then
+    // placed as re-packed spans are, in this packet's last bytes when it fits them.
+    const size_t size = encoder.encode(record, record_aside_.get(), b.tag_runs(), limits);
+    if (size == 0) return false;
+    bump(spans_added_, 1);
+    add_encoded(std::string_view(reinterpret_cast<const char*>(record_aside_.get()), size));
+    return true;
+  }
   bump(spans_added_, 1);
   return true;
 }

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,8 +78,8 @@ class Exporter {
 
   void add(const Span& span);
   // Adds a span record as `encoder` writes it straight into the open packet
-  // (record_encoder.h), when it is plain, its attributes keep the rules within `limits`, and it is small
-  // enough to need no copy for a re-pack; false: nothing was added.
+  // (record_encoder.h), when it is plain, its attributes keep the rules within `limits`,
+  // and it is small enough to need no copy for a re-pack; false: nothing was added.
   bool add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits);
   // Sends every pending span.
   void flush();
@@ -132,6 +133,8 @@ class Exporter {
   int64_t full_queue_dropped_ = 0;
   // Spans larger than this many encoded bytes are kept (Kept) until their packet is sent.
   size_t repack_as_bytes_ = 0;
+  // repack_as_bytes_ bytes, where add_record() writes a span that may not fit the packet.
+  std::unique_ptr<uint8_t[]> record_aside_;
   std::vector<Kept> kept_;  // one per builder
   // Spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
   std::vector<Repack> repack_;
