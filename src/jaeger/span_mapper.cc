@@ -26,8 +26,6 @@ std::string_view hex_text(std::deque<std::string>& texts, uint64_t high, uint64_
   return text;
 }
 
-int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
-
 }  // namespace
 
 bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
@@ -49,12 +47,6 @@ bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_sta
              (h.dropped_events != 0 && key == kDroppedLogsKey) || (h.dropped_links != 0 && key == kDroppedReferencesKey);
     default: return false;
   }
-}
-
-JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock) {
-  const SpanTimes times = record_times(h, clock);
-  // Durations round up to whole microseconds: never shorter than the span was open.
-  return {to_us(times.start_unix_ns), (times.duration_ns + 999) / 1000};
 }
 
 const Span& SpanMapper::map(const uint8_t* record) {
