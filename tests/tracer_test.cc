@@ -302,6 +302,9 @@ TEST(Tracer, TheLastValueWinsHoweverOftenItIsReplaced) {
     for (int i = 0; i < 20000; ++i) {
       s.set_attribute("progress", i);                                 // same size: in place
       s.set_attribute("phase", std::string(static_cast<size_t>(i % 37), 'x'));  // sizes vary
+      s.set_attribute("even", i % 2 == 0);
+      const uint8_t blob[3] = {static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8), 0};
+      s.set_attribute("blob", Bytes{blob, static_cast<size_t>(1 + i % 3)});
       if (i % 3 == 0) s.update_name("name " + std::to_string(i));
       if (i % 5 == 0) s.set_status(StatusCode::kError, "failure " + std::to_string(i));
     }
@@ -324,6 +327,11 @@ TEST(Tracer, TheLastValueWinsHoweverOftenItIsReplaced) {
   EXPECT_EQ(find_tag(*s, "progress")->vdouble, 0.5);
   ASSERT_NE(find_tag(*s, "phase"), nullptr);
   EXPECT_EQ(std::string(find_tag(*s, "phase")->str), std::string(19999 % 37, 'x'));
+  ASSERT_NE(find_tag(*s, "even"), nullptr);
+  EXPECT_FALSE(find_tag(*s, "even")->vbool);  // 19999
+  ASSERT_NE(find_tag(*s, "blob"), nullptr);
+  EXPECT_EQ(find_tag(*s, "blob")->type, detail::TagType::kBinary);
+  EXPECT_EQ(std::string(find_tag(*s, "blob")->str), std::string("\x1f\x4e", 2));  // 19999 = 0x4e1f, 2 bytes
   ASSERT_NE(find_tag(*s, "otel.status_description"), nullptr);
   EXPECT_EQ(std::string(find_tag(*s, "otel.status_description")->str), "failure 19995");
   EXPECT_EQ(std::string(find_tag(*s, "before")->str), "kept");

@@ -2,12 +2,14 @@
 
 // Inlining the compiler's heuristics would not do where a function's callers need it
 // inlined: a writer kept in registers across a span's fields, a setter's constant type
-// folded away.
+// folded away; or need it not inlined: a setter's general case, kept out of the fast one.
 #if defined(__GNUC__)
 #define LITETRACE_ALWAYS_INLINE inline __attribute__((always_inline))
 #define LITETRACE_INLINE_LAMBDA __attribute__((always_inline))  // after a lambda's parameters
 #define LITETRACE_FLATTEN __attribute__((flatten))  // every call in the function inlined, where it can be
+#define LITETRACE_NOINLINE __attribute__((noinline))
 #else
+#define LITETRACE_NOINLINE
 #define LITETRACE_FLATTEN
 #define LITETRACE_ALWAYS_INLINE inline
 #define LITETRACE_INLINE_LAMBDA

@@ -229,6 +229,40 @@ inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemVa
   if (append_attribute(b, ItemKind::kAttribute, key, v) == 0) ++b.header.dropped_attributes;
 }
 
+// The setters' common case, inline in each, and the general one out of line: a key and a
+// string, bytes or scalar value that need no cut (nothing over 0xFFFF bytes, a value
+// within max_attribute_length) and fit the room left. The setter then keeps nothing across
+// a call, so it saves no registers; the items are the ones append_attribute() writes.
+// Returns false, having done nothing, otherwise.
+LITETRACE_ALWAYS_INLINE bool append_attribute_quickly(SpanBuffer& b, std::string_view key, ValueType type,
+                                                      uint64_t scalar, std::string_view bytes) {
+  const bool is_scalar = detail::is_scalar(type);
+  if ((key.size() | bytes.size()) > 0xFFFF) return false;
+  if (!is_scalar && b.max_attribute_length != 0 && bytes.size() > b.max_attribute_length) return false;
+  const size_t size = sizeof(detail::AttributeItemHead) + (is_scalar ? 8 : 0) + key.size() + bytes.size();
+  if (b.used + size > b.capacity) return false;
+  uint8_t* p = b.items + b.used;
+  b.used += size;
+  p = detail::put(p, detail::AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(type),
+                                               static_cast<uint16_t>(key.size()), static_cast<uint32_t>(bytes.size())});
+  if (is_scalar) p = detail::put(p, scalar);
+  p = detail::put_bytes(p, key);
+  if (!is_scalar) detail::put_bytes(p, bytes);
+  return true;
+}
+
+LITETRACE_NOINLINE void set_string_attribute(SpanBuffer& b, std::string_view key, ValueType type,
+                                             std::string_view value) {
+  set_span_attribute(b, key,
+                     {type, 0,
+                      type == ValueType::kString ? truncate_utf8(value, b.max_attribute_length)
+                                                 : truncate_bytes(value, b.max_attribute_length)});
+}
+
+LITETRACE_NOINLINE void set_scalar_attribute(SpanBuffer& b, std::string_view key, ValueType type, uint64_t value) {
+  set_span_attribute(b, key, {type, value, {}});
+}
+
 void append_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
   uint8_t* p = append_item(b, 3 + text.size());
   if (p == nullptr) return;
@@ -335,30 +369,40 @@ LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, const Attribut
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, std::string_view value) noexcept {
-  if (buffer_ != nullptr) {
-    set_span_attribute(*buffer_, key, {ValueType::kString, 0, truncate_utf8(value, buffer_->max_attribute_length)});
+  SpanBuffer* b = buffer_;
+  if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kString, 0, value)) {
+    set_string_attribute(*b, key, ValueType::kString, value);
   }
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, bool value) noexcept {
-  if (buffer_ != nullptr) set_span_attribute(*buffer_, key, {ValueType::kBool, value ? 1u : 0u, {}});
+  SpanBuffer* b = buffer_;
+  if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kBool, value ? 1u : 0u, {})) {
+    set_scalar_attribute(*b, key, ValueType::kBool, value ? 1u : 0u);
+  }
 }
 
 LITETRACE_HOT_PATH void Span::set_int64_attribute(std::string_view key, int64_t value) noexcept {
-  if (buffer_ != nullptr) set_span_attribute(*buffer_, key, {ValueType::kInt64, static_cast<uint64_t>(value), {}});
+  SpanBuffer* b = buffer_;
+  const auto bits = static_cast<uint64_t>(value);
+  if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kInt64, bits, {})) {
+    set_scalar_attribute(*b, key, ValueType::kInt64, bits);
+  }
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, double value) noexcept {
-  if (buffer_ == nullptr) return;
+  SpanBuffer* b = buffer_;
   uint64_t bits;
   std::memcpy(&bits, &value, sizeof value);
-  set_span_attribute(*buffer_, key, {ValueType::kDouble, bits, {}});
+  if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kDouble, bits, {})) {
+    set_scalar_attribute(*b, key, ValueType::kDouble, bits);
+  }
 }
 
 void Span::set_attribute(std::string_view key, Bytes value) noexcept {
   if (buffer_ == nullptr) return;
-  const std::string_view bytes(static_cast<const char*>(value.data), value.size);
-  set_span_attribute(*buffer_, key, {ValueType::kBytes, 0, truncate_bytes(bytes, buffer_->max_attribute_length)});
+  set_string_attribute(*buffer_, key, ValueType::kBytes,
+                       std::string_view(static_cast<const char*>(value.data), value.size));
 }
 
 void Span::add_event(std::string_view name, SystemTime time, ArrayView<Attribute> attributes) noexcept {
