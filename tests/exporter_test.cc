@@ -129,6 +129,7 @@ TEST(Exporter, RecordsArePackedAsTheirMappedSpansAre) {
   RecordEncoder encoder(&clock);
   SpanMapper mapper(&clock);
   std::mt19937_64 rng(11);
+  const auto pick = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
   std::vector<std::vector<uint8_t>> records;
   for (int i = 0; i < 400; ++i) {
     test::RecordBuilder r;
@@ -138,8 +139,8 @@ TEST(Exporter, RecordsArePackedAsTheirMappedSpansAre) {
     r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
     r.header().start = 1764000000000000000u + rng() % 1000000000;
     r.header().end = r.header().start + rng() % 1000000;
-    r.name(std::string(1 + rng() % 40, 'n'));
-    for (size_t k = 0, n = rng() % 4; k < n; ++k) r.string("key" + std::to_string(k), std::string(rng() % 120, 'v'));
+    r.name(std::string(1 + pick(40), 'n'));
+    for (size_t k = 0, n = pick(4); k < n; ++k) r.string("key" + std::to_string(k), std::string(pick(120), 'v'));
     records.push_back(r.build());
   }
   const auto send = [&](bool as_records) {
