@@ -118,20 +118,18 @@ bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, A
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound == 0 || bound > repack_as_bytes_) return false;
   PacketBuilder& b = current();
-  if (uint8_t* const at = b.room_for_written(bound)) {
-    const size_t size = encoder.encode(record, at, b.tag_runs(), limits);
-    if (size == 0) return false;
+  // Near a packet's end, where the bound is more than the room left, the span is written
+  // aside, then placed as re-packed spans are: in this packet's last bytes when it fits them.
+  uint8_t* const at = b.room_for_written(bound);
+  uint8_t* const out = at != nullptr ? at : record_aside_.get();
+  const size_t size = encoder.encode(record, out, b.tag_runs(), limits);
+  if (size == 0) return false;
+  bump(spans_added_, 1);
+  if (at != nullptr) {
     b.commit_written(size);
   } else {
-    // Near a packet's end, where the bound is more than the room left: written aside, then
-    // placed as re-packed spans are, in this packet's last bytes when it fits them.
-    const size_t size = encoder.encode(record, record_aside_.get(), b.tag_runs(), limits);
-    if (size == 0) return false;
-    bump(spans_added_, 1);
-    add_encoded(std::string_view(reinterpret_cast<const char*>(record_aside_.get()), size));
-    return true;
+    add_encoded(std::string_view(reinterpret_cast<const char*>(out), size));
   }
-  bump(spans_added_, 1);
   return true;
 }
 

@@ -197,6 +197,15 @@ inline uint8_t* append_item(SpanBuffer& b, size_t n) {
   return p;
 }
 
+// An attribute item's head, its 8 value bytes when it is a scalar, and its key; returns
+// where a string's, bytes' or array's value bytes go.
+LITETRACE_ALWAYS_INLINE uint8_t* put_attribute_head(uint8_t* p, const detail::AttributeItemHead& head, uint64_t scalar,
+                                                    std::string_view key) {
+  p = detail::put(p, head);
+  if (detail::is_scalar(static_cast<ValueType>(head.type))) p = detail::put(p, scalar);
+  return detail::put_bytes(p, key);
+}
+
 // Inlined into each typed setter, where `v.type` is a constant and the branches on it fold.
 // Returns the item's size, 0 when there was no room.
 inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view key, const ItemValue& v) {
@@ -205,12 +214,10 @@ inline size_t append_attribute(SpanBuffer& b, ItemKind kind, std::string_view ke
   if (v.value_size() > UINT32_MAX) return 0;  // no item can say its length
   const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(v.type),
                                        static_cast<uint16_t>(key.size()), static_cast<uint32_t>(v.value_size())};
-  const size_t size = sizeof head + (scalar ? 8 : 0) + key.size() + v.value_size();
+  const size_t size = detail::attribute_item_size(head);
   uint8_t* p = append_item(b, size);
   if (p == nullptr) return 0;
-  p = detail::put(p, head);
-  if (scalar) p = detail::put(p, v.scalar);
-  p = detail::put_bytes(p, key);
+  p = put_attribute_head(p, head, v.scalar, key);
   if (!scalar) {
     // A string setter (array: a constant nullptr) inlines the copy alone.
     if (v.array != nullptr) {
@@ -239,14 +246,13 @@ LITETRACE_ALWAYS_INLINE bool append_attribute_quickly(SpanBuffer& b, std::string
   const bool is_scalar = detail::is_scalar(type);
   if ((key.size() | bytes.size()) > 0xFFFF) return false;
   if (!is_scalar && b.max_attribute_length != 0 && bytes.size() > b.max_attribute_length) return false;
-  const size_t size = sizeof(detail::AttributeItemHead) + (is_scalar ? 8 : 0) + key.size() + bytes.size();
+  const detail::AttributeItemHead head{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(type),
+                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(bytes.size())};
+  const size_t size = detail::attribute_item_size(head);
   if (b.used + size > b.capacity) return false;
   uint8_t* p = b.items + b.used;
   b.used += size;
-  p = detail::put(p, detail::AttributeItemHead{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(type),
-                                               static_cast<uint16_t>(key.size()), static_cast<uint32_t>(bytes.size())});
-  if (is_scalar) p = detail::put(p, scalar);
-  p = detail::put_bytes(p, key);
+  p = put_attribute_head(p, head, scalar, key);
   if (!is_scalar) detail::put_bytes(p, bytes);
   return true;
 }
