@@ -36,9 +36,9 @@ UdpSenderOptions sender_options(const ExporterOptions& o) {
 
 Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
     : options_(std::move(options)), reporter_(reporter), sender_(sender_options(options_), reporter) {
-  std::string encoded_process = encode_process(process, options_.protocol);
-  packet_floor_ = std::max(kMinPacketSize, batch_head_size(options_.protocol, encoded_process.size(), 1) +
-                                               max_batch_tail_size(options_.protocol) + kMinSpanRoom);
+  std::string encoded_process = options_.protocol->encode_process(process);
+  packet_floor_ = std::max(kMinPacketSize, options_.protocol->batch_head_size(encoded_process.size(), 1) +
+                                               options_.protocol->max_batch_tail_size() + kMinSpanRoom);
   packet_size_ = options_.max_packet_size;
   if (packet_size_ > kMaxPacketSize) {
     reporter_->report(DiagnosticCode::kInvalidOption,
@@ -55,7 +55,7 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
   options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
   builders_.reserve(options_.packets_per_send);
   for (size_t i = 0; i < options_.packets_per_send; ++i) {
-    builders_.emplace_back(encoded_process, packet_size_, options_.protocol);
+    builders_.emplace_back(encoded_process, packet_size_, *options_.protocol);
   }
   datagrams_.resize(options_.packets_per_send);
   kept_.resize(options_.packets_per_send);
@@ -64,8 +64,8 @@ Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticRe
   // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,
   // when that is less): no socket on a system litetrace runs on refuses so small a datagram.
   lowering_floor_ = std::max(packet_floor_, std::min(packet_size_, kLowestAfterEmsgsize));
-  repack_as_bytes_ = lowering_floor_ - batch_head_size(options_.protocol, encoded_process.size(), 1) -
-                     max_batch_tail_size(options_.protocol);
+  repack_as_bytes_ = lowering_floor_ - options_.protocol->batch_head_size(encoded_process.size(), 1) -
+                     options_.protocol->max_batch_tail_size();
   // Not zero-filled: its pages take memory once a span is written there.
   record_aside_.reset(new uint8_t[repack_as_bytes_]);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
@@ -114,7 +114,7 @@ void Exporter::add(const Span& span) {
 }
 
 bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits) {
-  if (options_.protocol != ThriftProtocol::kCompact) return false;
+  if (!options_.protocol->compact) return false;
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound == 0 || bound > repack_as_bytes_) return false;
   PacketBuilder& b = current();
@@ -138,7 +138,7 @@ void Exporter::add_span(const Span& span) {
   if (r == PacketBuilder::AddResult::kAdded) return;
   // A span that no packet can hold must not close a packet that still has room: trim it
   // first, then place what is left (sizing it costs one more pass, once per packet).
-  if (r == PacketBuilder::AddResult::kTooLarge || encoded_size(span, options_.protocol) > current().max_span_size()) {
+  if (r == PacketBuilder::AddResult::kTooLarge || options_.protocol->span_size(span) > current().max_span_size()) {
     add_trimmed(span);
     return;
   }
@@ -170,7 +170,7 @@ void Exporter::add_encoded(std::string_view span_bytes) {
 void Exporter::add_trimmed(const Span& span) {
   const size_t limit = current().max_span_size();
   Span trimmed;
-  if (!trim_to_fit(span, limit, &trimmed, options_.protocol)) {
+  if (!trim_to_fit(span, limit, &trimmed, *options_.protocol)) {
     bump(spans_too_large_, 1);
     reporter_->report(DiagnosticCode::kSpanTooLarge,
                       formatted("span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
@@ -186,7 +186,7 @@ void Exporter::add_trimmed(const Span& span) {
                     formatted("span %s encodes to %zu bytes, more than the %zu a packet has room for: sent it without "
                               "its last %zu logs and %zu tags (its otel.dropped_* tags say so)%s",
                               quoted_for_diagnostic(span.operation_name).c_str(),
-                              encoded_size(span, options_.protocol), limit, span.logs.size - trimmed.logs.size,
+                              options_.protocol->span_size(span), limit, span.logs.size - trimmed.logs.size,
                               span.tags.size - trimmed.tags.size, name_note.c_str()));
   while (add_to_current(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
 }

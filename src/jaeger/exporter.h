@@ -49,7 +49,7 @@ constexpr size_t kMinPacketSize = 512;
 constexpr size_t kDefaultPacketSize = 65000;
 
 struct ExporterOptions {
-  ThriftProtocol protocol = ThriftProtocol::kCompact;  // binary: for the agent's port 6832
+  const ThriftProtocol* protocol = &kCompactThrift;  // kBinaryThrift: for the agent's port 6832
   std::string agent_host = "localhost";
   uint16_t agent_port = 6831;
   size_t max_packet_size = kDefaultPacketSize;
@@ -88,7 +88,7 @@ class Exporter {
 
   ExporterStats stats() const;
   std::string peer() const { return sender_.peer(); }
-  ThriftProtocol protocol() const { return options_.protocol; }
+  const ThriftProtocol& protocol() const { return *options_.protocol; }
 
  private:
   // A span waiting to be re-packed: its encoded bytes, or (larger than any packet size may

@@ -127,7 +127,7 @@ void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stat
 void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans,
                        int64_t seq_no, const ClientStats& stats);
 
-// ---- the binary protocol: the same structs through BinaryWriter ----
+// ---- the binary protocol: the same structs through BinaryWriter (binary_thrift.cc) ----
 void encode_span(BinaryWriter& w, const Span& span);
 void encode_process(BinaryWriter& w, const Process& process);
 // The envelope as above, in the binary protocol: the packet builder fills a datagram for
@@ -144,12 +144,25 @@ void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> span
                        const ClientStats& stats);
 
 // ---- either protocol, chosen at run time (the UDP exporter's packets) ----
-enum class ThriftProtocol : uint8_t { kCompact, kBinary };
-
-size_t encoded_size(const Span& span, ThriftProtocol protocol);
-std::string encode_process(const Process& process, ThriftProtocol protocol);
-size_t batch_head_size(ThriftProtocol protocol, size_t encoded_process_size, size_t span_count);
-size_t batch_tail_size(ThriftProtocol protocol, int64_t seq_no, const ClientStats& stats);
-size_t max_batch_tail_size(ThriftProtocol protocol);
+// What the exporter and its packet builder need of a protocol, as functions. kCompactThrift
+// is always linked. kBinaryThrift (binary_thrift.cc) comes with the exporters
+// (pipeline/exporters.h): a program linked lean carries no binary Thrift encoder.
+struct ThriftProtocol {
+  bool compact;
+  size_t (*span_size)(const Span& span);
+  std::string (*encode_process)(const Process& process);
+  size_t (*batch_head_size)(size_t encoded_process_size, size_t span_count);
+  size_t (*batch_tail_size)(int64_t seq_no, const ClientStats& stats);
+  size_t (*max_batch_tail_size)();
+  // Writes `span` into the `room` bytes at `at`: the bytes written, or 0 when it does not fit.
+  size_t (*write_span)(uint8_t* at, size_t room, const Span& span);
+  // Writes the batch head (`head_size` bytes, ending right before the first span) and the
+  // tail (`tail_size` bytes, right after the last); the sizes are the two functions' above.
+  void (*write_envelope)(uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size,
+                         std::string_view encoded_process, size_t span_count, int64_t seq_no,
+                         const ClientStats& stats);
+};
+extern const ThriftProtocol kCompactThrift;
+extern const ThriftProtocol kBinaryThrift;
 
 }  // namespace litetrace::detail

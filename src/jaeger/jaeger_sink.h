@@ -33,7 +33,7 @@ class JaegerSink final : public SpanSink {
   // A plain span is checked against the rules as it is encoded; the others, and those
   // that do not keep them, are made to keep them first.
   // (Binary Thrift spans are all mapped.)
-  bool checks_rules() const override { return exporter_.protocol() == ThriftProtocol::kCompact; }
+  bool checks_rules() const override { return exporter_.protocol().compact; }
   void add_unchecked(const uint8_t* record, RecordNormalizer& rules) override {
     if (!exporter_.add_record(record, encoder_, rules.limits())) add(rules.normalize(record));
   }

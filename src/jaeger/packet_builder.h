@@ -33,7 +33,7 @@ class PacketBuilder {
 
   // `capacity` is the largest max_packet_size this builder will ever be given; the process
   // is encoded in `protocol`, as the packets will be.
-  PacketBuilder(std::string encoded_process, size_t capacity, ThriftProtocol protocol = ThriftProtocol::kCompact);
+  PacketBuilder(std::string encoded_process, size_t capacity, const ThriftProtocol& protocol = kCompactThrift);
 
   // Starts an empty packet carrying this seqNo and these stats.
   void begin(int64_t seq_no, const ClientStats& stats, size_t max_packet_size);
@@ -48,7 +48,7 @@ class PacketBuilder {
   // (record_encoder.h), then hands to commit_written(); nullptr when this packet has not
   // that much room. Inline, with compact Thrift's head size: once per span.
   uint8_t* room_for_written(size_t bound) {
-    assert(protocol_ == ThriftProtocol::kCompact);
+    assert(protocol_->compact);
     const size_t used = batch_head_size(encoded_process_.size(), span_ends_.size() + 1) + tail_size_ + spans_size_;
     return used + bound <= max_packet_size_ ? buf_.get() + head_room_ + spans_size_ : nullptr;
   }
@@ -68,12 +68,10 @@ class PacketBuilder {
 
  private:
   size_t room_for(size_t span_count_after) const;
-  template <typename Writer>
-  void write_envelope(uint8_t* head, size_t head_size, uint8_t* tail);
   AddResult commit(size_t written, bool fitted);
 
   std::string encoded_process_;
-  ThriftProtocol protocol_;
+  const ThriftProtocol* protocol_;
   size_t capacity_;
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
   std::unique_ptr<uint8_t[]> buf_;

@@ -34,11 +34,11 @@ size_t largest_fitting(size_t max, Fits fits) {
 
 // `span` with its name cut to the longest prefix, at a UTF-8 boundary, with which it fits.
 // False when even an empty name does not fit.
-bool cut_name_to_fit(Span& span, size_t limit, ThriftProtocol protocol) {
+bool cut_name_to_fit(Span& span, size_t limit, const ThriftProtocol& protocol) {
   const std::string_view name = span.operation_name;
   const auto fits = [&](size_t n) {
     span.operation_name = name.substr(0, n);
-    return encoded_size(span, protocol) <= limit;
+    return protocol.span_size(span) <= limit;
   };
   if (!fits(0)) return false;
   span.operation_name = utf8_prefix(name, largest_fitting(name.size(), fits));
@@ -47,9 +47,9 @@ bool cut_name_to_fit(Span& span, size_t limit, ThriftProtocol protocol) {
 
 }  // namespace
 
-bool trim_to_fit(const Span& span, size_t limit, Span* out, ThriftProtocol protocol) {
+bool trim_to_fit(const Span& span, size_t limit, Span* out, const ThriftProtocol& protocol) {
   const auto fits = [&](size_t tags, size_t logs) {
-    return encoded_size(keep(span, tags, logs), protocol) <= limit;
+    return protocol.span_size(keep(span, tags, logs)) <= limit;
   };
   if (fits(span.tags.size, span.logs.size)) {
     *out = span;
@@ -69,7 +69,7 @@ bool trim_to_fit(const Span& span, size_t limit, Span* out, ThriftProtocol proto
   const auto fits_nameless = [&](size_t tags) {
     Span s = keep(span, tags, 0);
     s.operation_name = std::string_view();
-    return encoded_size(s, protocol) <= limit;
+    return protocol.span_size(s) <= limit;
   };
   if (!fits_nameless(0)) return false;
   Span cut = keep(span, largest_fitting(span.tags.size, fits_nameless), 0);

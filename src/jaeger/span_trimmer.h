@@ -19,6 +19,6 @@ namespace litetrace::detail {
 // On success *out is `span` with trailing logs, then trailing tags, then the name's tail
 // removed, and the fewest removed for its encoding in `protocol` to take at most `limit`
 // bytes. Allocates nothing.
-bool trim_to_fit(const Span& span, size_t limit, Span* out, ThriftProtocol protocol = ThriftProtocol::kCompact);
+bool trim_to_fit(const Span& span, size_t limit, Span* out, const ThriftProtocol& protocol = kCompactThrift);
 
 }  // namespace litetrace::detail

@@ -25,9 +25,12 @@ constexpr size_t kReleaseEvery = 64;
 // most): often enough that the newest sample is close to the spans being converted.
 constexpr auto kClockSampleEvery = std::chrono::milliseconds(10);
 
+// The agent's ports: compact Thrift, binary Thrift.
+constexpr uint16_t kAgentCompactPort = 6831;
+constexpr uint16_t kAgentBinaryPort = 6832;
+
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
-  e.protocol = o.jaeger_protocol == JaegerProtocol::kUdpThriftBinary ? ThriftProtocol::kBinary : ThriftProtocol::kCompact;
   e.agent_host = o.agent_host;
   e.agent_port = o.agent_port;
   e.max_packet_size = o.max_packet_size;
@@ -82,15 +85,29 @@ std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const 
   const bool udp = options.exporter == TracesExporter::kJaeger &&
                    options.jaeger_protocol != JaegerProtocol::kHttpThriftBinary;
   if (options.exporter == TracesExporter::kNone) return std::make_unique<DiscardingSink>();
+  const LinkedExporters* linked = linked_exporters();
   if (!udp) {
-    if (const LinkedExporters* linked = linked_exporters()) return linked->make_sink(options, clock);
+    if (linked != nullptr) return linked->make_sink(options, clock);
     reporter->report(DiagnosticCode::kInvalidOption,
                      std::string("exporter ") + exporter_name(options) +
                          " is not linked into this program (it was linked lean, without "
                          "-Wl,--undefined=litetrace_exporters); sending to Jaeger's agent over UDP instead");
   }
+  ExporterOptions e = exporter_options(options);
+  if (udp && options.jaeger_protocol == JaegerProtocol::kUdpThriftBinary) {
+    if (linked != nullptr) {
+      e.protocol = linked->binary_thrift;
+    } else {
+      if (e.agent_port == kAgentBinaryPort) e.agent_port = kAgentCompactPort;
+      reporter->report(DiagnosticCode::kInvalidOption,
+                       std::string("exporter ") + exporter_name(options) +
+                           " is not linked into this program (it was linked lean, without "
+                           "-Wl,--undefined=litetrace_exporters); sending compact Thrift to Jaeger's agent on port " +
+                           std::to_string(e.agent_port) + " instead");
+    }
+  }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
-  return std::make_unique<JaegerSink>(exporter_options(options),
+  return std::make_unique<JaegerSink>(std::move(e),
                                       ProcessView(options.service_name, process_tags(options)).process, clock,
                                       reporter);
 }

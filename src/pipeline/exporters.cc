@@ -103,5 +103,5 @@ std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, 
 }  // namespace
 }  // namespace litetrace::detail
 
-const litetrace::detail::LinkedExporters litetrace_exporters = {&litetrace::detail::make_other_sink,
-                                                                  &litetrace::detail::check_endpoints};
+const litetrace::detail::LinkedExporters litetrace_exporters = {
+    &litetrace::detail::make_other_sink, &litetrace::detail::check_endpoints, &litetrace::detail::kBinaryThrift};

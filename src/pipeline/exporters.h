@@ -1,16 +1,18 @@
 #pragma once
 
-// The exporters beside Jaeger's agent over UDP (the default) and "none", which the batcher
-// always has: OTLP, Zipkin, the console and Jaeger's collector over HTTP (exporters.cc).
+// The exporters beside Jaeger's agent over UDP in compact Thrift (the default) and "none",
+// which the batcher always has: OTLP, Zipkin, the console, Jaeger's collector over HTTP and
+// the agent's binary Thrift port (exporters.cc).
 //
 // The exporter is chosen at run time (TracerProviderOptions::exporter, OTEL_TRACES_EXPORTER),
 // so a program has them all unless it says otherwise at link time. The batcher reaches
 // exporters.cc through one weak symbol, litetrace_exporters, and the litetrace::litetrace
 // CMake target and litetrace.pc link with -Wl,--undefined=litetrace_exporters, which pulls
 // it in. A program linked without that flag (a target with the LITETRACE_LEAN property,
-// litetrace-lean.pc) gets Jaeger over UDP only, and some 200 KB less: choosing another
-// exporter there is reported (kInvalidOption) and spans go to the agent over UDP; their
-// endpoints are not checked.
+// litetrace-lean.pc) gets Jaeger over UDP in compact Thrift only, and some 200 KB less:
+// choosing another exporter there is reported (kInvalidOption) and spans go to the agent over
+// UDP; their endpoints are not checked. Binary Thrift over UDP falls back the same way, to
+// the compact port 6831 when it was to go to the binary port 6832.
 
 #include <memory>
 #include <string>
@@ -19,6 +21,7 @@
 
 #include "core/span_sink.h"
 #include "core/tick_clock.h"
+#include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
 #include "litetrace/trace.h"
 
@@ -31,6 +34,8 @@ struct LinkedExporters {
   // Each endpoint that is not a well-formed http:// URL is replaced with its default, and
   // a message saying so is added to `errors`.
   void (*check_endpoints)(TracerProviderOptions& options, std::vector<std::string>& errors);
+  // Binary Thrift, for the agent's port 6832 (binary_thrift.cc).
+  const ThriftProtocol* binary_thrift;
 };
 
 // exporters.cc's, or nullptr when the program was linked without it.

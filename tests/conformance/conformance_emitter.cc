@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   options.agent_port = static_cast<uint16_t>(port);
   options.max_packet_size = max_packet;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--binary") == 0) options.protocol = lt::ThriftProtocol::kBinary;
+    if (std::strcmp(argv[i], "--binary") == 0) options.protocol = &lt::kBinaryThrift;
   }
   lt::Exporter exporter(options, process, &reporter);
 

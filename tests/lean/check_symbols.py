@@ -9,7 +9,9 @@ import subprocess
 import sys
 
 # parse_http_url: the HTTP exporters' endpoints are checked by exporters.cc alone.
-OTHERS = ["ZipkinFormat", "OtlpFormat", "ConsoleSink", "JaegerHttpFormat", "HttpExportSink", "parse_http_url"]
+# BinaryWriter: binary Thrift (the collector's HTTP body, the agent's port 6832).
+OTHERS = ["ZipkinFormat", "OtlpFormat", "ConsoleSink", "JaegerHttpFormat", "HttpExportSink", "parse_http_url",
+          "BinaryWriter"]
 
 
 def symbols(binary):

@@ -1,9 +1,12 @@
 // Built twice: linked the default way (every exporter) and lean (LITETRACE_LEAN: Jaeger's
-// agent over UDP only; src/pipeline/exporters.h). Asks for Zipkin, records one span, and
-// says what happened: with every exporter, Zipkin (its server is absent, so the span fails
-// and is counted); lean, a diagnostic that Zipkin is not linked and the span at the agent.
+// agent over UDP in compact Thrift only; src/pipeline/exporters.h). Asks for an exporter the
+// lean build does not have, records one span, and says what happened:
+//  - zipkin: with every exporter, Zipkin (its server is absent, so the span fails and is
+//    counted); lean, a diagnostic that Zipkin is not linked and the span at the agent.
+//  - binary: Jaeger's agent in binary Thrift. With every exporter, a binary emitBatch at the
+//    agent; lean, a diagnostic that it is not linked and a compact emitBatch at the agent.
 //
-//   lean_program lean|full     exits 0 when what happened is what that build should do
+//   lean_program lean|full zipkin|binary     exits 0 when what happened is what that build should do
 
 #include <cstdio>
 #include <string>
@@ -13,15 +16,20 @@
 #include "support/udp_receiver.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) return 2;
+  if (argc != 3) return 2;
   const bool lean = std::string(argv[1]) == "lean";
+  const bool binary = std::string(argv[2]) == "binary";
   litetrace::test::UdpReceiver agent;
   std::vector<std::string> not_linked;
   litetrace::TracerProviderOptions options;
   options.service_name = "lean-test";
-  options.exporter = litetrace::TracesExporter::kZipkin;
-  options.zipkin_endpoint = "http://127.0.0.1:1/api/v2/spans";  // nothing listens there
-  options.zipkin_timeout = std::chrono::milliseconds(200);
+  if (binary) {
+    options.jaeger_protocol = litetrace::JaegerProtocol::kUdpThriftBinary;
+  } else {
+    options.exporter = litetrace::TracesExporter::kZipkin;
+    options.zipkin_endpoint = "http://127.0.0.1:1/api/v2/spans";  // nothing listens there
+    options.zipkin_timeout = std::chrono::milliseconds(200);
+  }
   options.agent_host = "127.0.0.1";
   options.agent_port = agent.port();
   options.on_diagnostic = [&](const litetrace::Diagnostic& d) {
@@ -34,12 +42,17 @@ int main(int argc, char** argv) {
   provider.tracer("lean").start_span("lean-span").end();
   provider.shutdown();
   const litetrace::TracerStats stats = provider.stats();
-  const std::string datagram = agent.receive(std::chrono::milliseconds(lean ? 5000 : 200));
-  std::printf("%s: %zu diagnostic(s) saying not linked, exported %llu, failed %llu, %zu bytes at the agent\n",
-              argv[1], not_linked.size(), static_cast<unsigned long long>(stats.spans_exported),
+  const bool at_agent = lean || binary;
+  const std::string datagram = agent.receive(std::chrono::milliseconds(at_agent ? 5000 : 200));
+  std::printf("%s %s: %zu diagnostic(s) saying not linked, exported %llu, failed %llu, %zu bytes at the agent\n",
+              argv[1], argv[2], not_linked.size(), static_cast<unsigned long long>(stats.spans_exported),
               static_cast<unsigned long long>(stats.spans_failed), datagram.size());
-  if (lean) {
-    return not_linked.size() == 1 && stats.spans_exported == 1 && datagram.find("lean-span") != std::string::npos ? 0 : 1;
-  }
-  return not_linked.empty() && stats.spans_failed == 1 && datagram.empty() ? 0 : 1;
+  for (const std::string& m : not_linked) std::printf("  %s\n", m.c_str());
+  if (!at_agent) return not_linked.empty() && stats.spans_failed == 1 && datagram.empty() ? 0 : 1;
+  const bool spans_there = stats.spans_exported == 1 && datagram.find("lean-span") != std::string::npos;
+  // A binary message begins with its version word, 0x80 0x01; a compact one with 0x82.
+  const bool binary_bytes = datagram.size() > 2 && datagram[0] == '\x80' && datagram[1] == '\x01';
+  const bool compact_bytes = !datagram.empty() && datagram[0] == '\x82';
+  if (!lean) return not_linked.empty() && spans_there && binary_bytes ? 0 : 1;
+  return not_linked.size() == 1 && spans_there && (binary ? compact_bytes : true) ? 0 : 1;
 }

@@ -1,0 +1,105 @@
+// Binary Thrift: Jaeger's structs for the collector's POST /api/traces and for the agent's
+// port 6832. Reached by a program only through the exporters (pipeline/exporters.h), so one
+// linked lean does not carry it.
+
+#include "jaeger/binary_writer.h"
+#include "jaeger/jaeger_encoder.h"
+#include "jaeger/thrift_structs.h"
+
+namespace litetrace::detail {
+
+using namespace thrift_structs;
+
+void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
+void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }
+
+void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans) {
+  w.struct_begin();
+  w.field_header(/*Batch.process*/ 1, CType::kStruct);
+  encode_process(w, process);
+  w.field_list_begin(/*Batch.spans*/ 2, CType::kStruct, spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  w.struct_end();
+}
+
+std::string encode_batch(const Process& process, Slice<Span> spans) {
+  BinaryWriter sizing;
+  encode_batch(sizing, process, spans);
+  std::string bytes(sizing.size(), '\0');
+  BinaryWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
+  encode_batch(w, process, spans);
+  if (!w.ok() || w.size() != bytes.size()) bytes.clear();
+  return bytes;
+}
+
+void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count) {
+  write_batch_head(w, encoded_process, span_count);
+}
+void resume_batch_after_spans(BinaryWriter& w) { resume_batch(w); }
+void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats) {
+  write_batch_tail(w, seq_no, stats);
+}
+
+namespace {
+
+std::string process_bytes(const Process& process) {
+  BinaryWriter sizing;
+  encode_process(sizing, process);
+  std::string bytes(sizing.size(), '\0');
+  BinaryWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
+  encode_process(w, process);
+  return bytes;
+}
+
+// The binary protocol's head and tail have fixed widths: sized once, by the writer itself.
+size_t fixed_head_size() {
+  static const size_t size = [] {
+    BinaryWriter w;
+    encode_batch_head(w, {}, 0);
+    return w.size();
+  }();
+  return size;
+}
+
+size_t fixed_tail_size() {
+  static const size_t size = [] {
+    BinaryWriter w;
+    resume_batch_after_spans(w);
+    encode_batch_tail(w, 0, ClientStats{});
+    return w.size();
+  }();
+  return size;
+}
+
+}  // namespace
+
+void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
+                       const ClientStats& stats) {
+  encode_batch_head(w, process_bytes(process), spans.size);
+  for (const Span& s : spans) encode_span(w, s);
+  encode_batch_tail(w, seq_no, stats);
+}
+
+const ThriftProtocol kBinaryThrift = {
+    /*compact=*/false,
+    [](const Span& span) {
+      BinaryWriter w;
+      encode_span(w, span);
+      return w.size();
+    },
+    process_bytes,
+    [](size_t encoded_process_size, size_t) { return fixed_head_size() + encoded_process_size; },
+    [](int64_t, const ClientStats&) { return fixed_tail_size(); },
+    fixed_tail_size,
+    [](uint8_t* at, size_t room, const Span& span) -> size_t {
+      BinaryWriter w(at, room);
+      encode_span(w, span);
+      return w.ok() ? w.size() : 0;
+    },
+    [](uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size, std::string_view encoded_process,
+       size_t span_count, int64_t seq_no, const ClientStats& stats) {
+      write_envelope<BinaryWriter>(head, head_size, tail, tail_size, encoded_process, span_count, seq_no, stats);
+    },
+};
+
+}  // namespace litetrace::detail
