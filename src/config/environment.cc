@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/compiler.h"
 #include "core/option_rule.h"
 #include "core/text.h"
 #include "litetrace/sampler.h"
@@ -72,7 +73,7 @@ class Reader {
 
 // OTEL_RESOURCE_ATTRIBUTES: key=value pairs separated by commas, values %-encoded. Any
 // malformed pair discards the whole variable (the OpenTelemetry specification's rule).
-bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::string, std::string>>& out,
+LITETRACE_COLD bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::string, std::string>>& out,
                                std::string& why) {
   std::vector<std::pair<std::string, std::string>> result;
   while (!v.empty()) {
@@ -98,7 +99,7 @@ bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::st
 
 // The OTLP exporter's variables; the signal-specific OTEL_EXPORTER_OTLP_TRACES_* form wins
 // over the general OTEL_EXPORTER_OTLP_* one.
-void read_otlp(Reader& env, TracerProviderOptions& o) {
+LITETRACE_COLD void read_otlp(Reader& env, TracerProviderOptions& o) {
   const auto either = [&](const char* traces, const char* general) -> std::pair<const char*, std::string_view> {
     if (const std::string_view v = trim(env.get(traces)); !v.empty()) return {traces, v};
     return {general, trim(env.get(general))};
@@ -142,7 +143,7 @@ void read_otlp(Reader& env, TracerProviderOptions& o) {
 
 // The Jaeger exporter's variables as the specification last had them (it removed them in
 // 2023, with the exporter).
-void read_jaeger(Reader& env, TracerProviderOptions& o) {
+LITETRACE_COLD void read_jaeger(Reader& env, TracerProviderOptions& o) {
   if (const std::string_view v = trim(env.get("OTEL_EXPORTER_JAEGER_PROTOCOL")); !v.empty()) {
     if (v == "udp/thrift.compact") {
       o.jaeger_protocol = JaegerProtocol::kUdpThriftCompact;
@@ -168,7 +169,7 @@ void read_jaeger(Reader& env, TracerProviderOptions& o) {
   }
 }
 
-void read_zipkin(Reader& env, TracerProviderOptions& o) {
+LITETRACE_COLD void read_zipkin(Reader& env, TracerProviderOptions& o) {
   if (const std::string_view v = trim(env.get("OTEL_EXPORTER_ZIPKIN_ENDPOINT")); !v.empty()) {
     o.zipkin_endpoint = std::string(v);
   }
@@ -177,7 +178,7 @@ void read_zipkin(Reader& env, TracerProviderOptions& o) {
 }
 
 // OTEL_TRACES_SAMPLER_ARG for jaeger_remote: endpoint=URL,pollingIntervalMs=N,initialSamplingRate=R.
-bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOptions& o) {
+LITETRACE_COLD bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOptions& o) {
   while (!arg.empty()) {
     const size_t comma = arg.find(',');
     const std::string_view pair = arg.substr(0, comma);
@@ -211,7 +212,7 @@ bool parse_remote_arg(Reader& env, std::string_view arg, JaegerRemoteSamplerOpti
   return true;
 }
 
-void read_sampler(Reader& env, TracerProviderOptions& o) {
+LITETRACE_COLD void read_sampler(Reader& env, TracerProviderOptions& o) {
   const std::string_view name = env.get("OTEL_TRACES_SAMPLER");
   if (name.empty()) return;
   const std::string_view arg = env.get("OTEL_TRACES_SAMPLER_ARG");
@@ -244,13 +245,13 @@ void read_sampler(Reader& env, TracerProviderOptions& o) {
 
 }  // namespace
 
-TracerProviderOptions options_from_environment() {
+LITETRACE_COLD TracerProviderOptions options_from_environment() {
   return options_from_environment([](std::string_view name) -> const char* {
     return std::getenv(std::string(name).c_str());
   });
 }
 
-TracerProviderOptions options_from_environment(FunctionRef<const char*(std::string_view name)> lookup) {
+LITETRACE_COLD TracerProviderOptions options_from_environment(FunctionRef<const char*(std::string_view name)> lookup) {
   TracerProviderOptions o;
   Reader env(lookup, o.configuration_errors);
 

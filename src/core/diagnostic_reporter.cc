@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 
 namespace {
@@ -13,12 +15,12 @@ namespace {
 [[maybe_unused]] const char* strerror_result(const char* text, const char*) { return text; }
 }  // namespace
 
-std::string errno_text(int err) {
+LITETRACE_COLD std::string errno_text(int err) {
   char buf[128] = {};
   return strerror_result(strerror_r(err, buf, sizeof buf), buf);
 }
 
-std::string formatted(const char* format, ...) {
+LITETRACE_COLD std::string formatted(const char* format, ...) {
   char buf[512];
   std::va_list args;
   va_start(args, format);
@@ -33,11 +35,11 @@ std::string formatted(const char* format, ...) {
   return out;
 }
 
-DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,
+LITETRACE_COLD DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,
                                        std::chrono::milliseconds min_interval)
     : callback_(std::move(callback)), min_interval_(min_interval) {}
 
-void DiagnosticReporter::report(DiagnosticCode code, std::string_view message) {
+LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_view message) {
   PerCode unknown;
   PerCode& c = static_cast<size_t>(code) < kCodes ? codes_[static_cast<size_t>(code)] : unknown;
   const auto now = std::chrono::steady_clock::now();

@@ -10,15 +10,17 @@
 #include <sys/random.h>
 #endif
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 
 std::atomic<uint64_t> g_fork_generation{0};
 
 namespace {
 
-void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+LITETRACE_COLD void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
-uint64_t os_entropy() {
+LITETRACE_COLD uint64_t os_entropy() {
   uint64_t v = 0;
 #if defined(__linux__)
   if (getrandom(&v, sizeof v, 0) == static_cast<ssize_t>(sizeof v)) return v;
@@ -36,7 +38,7 @@ uint64_t os_entropy() {
 
 }  // namespace
 
-void IdGenerator::reseed() noexcept {
+LITETRACE_COLD void IdGenerator::reseed() noexcept {
   static std::once_flag atfork_once;
   std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
   generation_ = g_fork_generation.load(std::memory_order_relaxed);

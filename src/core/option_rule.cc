@@ -1,15 +1,16 @@
 #include "core/option_rule.h"
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 
 namespace litetrace::detail {
 
-void note_out_of_range(const char* name, size_t value, size_t min, size_t max, size_t fallback,
+LITETRACE_COLD void note_out_of_range(const char* name, size_t value, size_t min, size_t max, size_t fallback,
                        std::vector<std::string>& errors) {
   errors.push_back(formatted("%s %zu is not from %zu to %zu; using %zu", name, value, min, max, fallback));
 }
 
-void note_out_of_range(const char* name, std::chrono::milliseconds value, std::chrono::milliseconds min,
+LITETRACE_COLD void note_out_of_range(const char* name, std::chrono::milliseconds value, std::chrono::milliseconds min,
                        std::chrono::milliseconds max, std::chrono::milliseconds fallback,
                        std::vector<std::string>& errors) {
   errors.push_back(formatted("%s %lld ms is not from %lld ms to %lld ms; using %lld ms", name,
@@ -17,7 +18,7 @@ void note_out_of_range(const char* name, std::chrono::milliseconds value, std::c
                              static_cast<long long>(max.count()), static_cast<long long>(fallback.count())));
 }
 
-void note_out_of_range(const char* name, double value, double min, double max, double fallback,
+LITETRACE_COLD void note_out_of_range(const char* name, double value, double min, double max, double fallback,
                        std::vector<std::string>& errors) {
   errors.push_back(formatted("%s %g is not from %g to %g; using %g", name, value, min, max, fallback));
 }

@@ -6,15 +6,17 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 
-std::string host_name() {
+LITETRACE_COLD std::string host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "unknown";
   return name;
 }
 
-std::string preferred_ipv4() {
+LITETRACE_COLD std::string preferred_ipv4() {
   ifaddrs* list = nullptr;
   std::string found = "127.0.0.1";
   if (getifaddrs(&list) != 0) return found;

@@ -14,7 +14,7 @@
 namespace litetrace::detail {
 namespace {
 
-TickSource detect_tick_source() {
+LITETRACE_COLD TickSource detect_tick_source() {
 #if defined(__x86_64__) || defined(__i386__)
   // CPUID 0x80000007 EDX bit 8: the TSC ticks at a constant rate in every P-, C- and
   // T-state, and is synchronised across cores (Intel SDM 17.17.1, AMD APM 2.6).
@@ -57,7 +57,7 @@ constexpr int kSampleTries = 7;
 
 const TickSource g_tick_source = detect_tick_source();
 
-ClockSample read_clock_sample() {
+LITETRACE_COLD ClockSample read_clock_sample() {
   ClockSample best;
   best.uncertainty_ns = INT64_MAX;
   int64_t best_offset_window = INT64_MAX;
@@ -85,9 +85,9 @@ ClockSample read_clock_sample() {
   return best;
 }
 
-TickConverter::TickConverter() : TickConverter(read_clock_sample, g_tick_source == TickSource::kMonotonicNs) {}
+LITETRACE_COLD TickConverter::TickConverter() : TickConverter(read_clock_sample, g_tick_source == TickSource::kMonotonicNs) {}
 
-TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns)
+LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns)
     : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {
   samples_.reserve(kMaxSamples + 1);
   samples_.push_back(kept(source_()));
@@ -98,7 +98,7 @@ TickConverter::Kept TickConverter::kept(const ClockSample& s) {
   return Kept{s.ticks, s.mono_ns, s.uncertainty_ns, s.real_minus_mono_ns, 1.0, 0.0, 0.0, false};
 }
 
-void TickConverter::refresh() {
+LITETRACE_COLD void TickConverter::refresh() {
   const ClockSample s = source_();
   const Kept& last = samples_.back();
   if (s.ticks < last.ticks) {
@@ -129,7 +129,7 @@ void TickConverter::refresh() {
   if (samples_.size() > kMaxSamples) thin();
 }
 
-TickConverter::Kept TickConverter::merged_without(size_t i) const {
+LITETRACE_COLD TickConverter::Kept TickConverter::merged_without(size_t i) const {
   // The stretches either side of samples_[i] become one. What the dropped sample knew is
   // kept as error bounds: how far it lay off the new chord, and how far the two old rates
   // were from the chord's.
@@ -146,7 +146,7 @@ TickConverter::Kept TickConverter::merged_without(size_t i) const {
   return k;
 }
 
-void TickConverter::thin() {
+LITETRACE_COLD void TickConverter::thin() {
   // One sample goes: of those before the newest kKeepRecent, the one whose loss adds the
   // least error, never one beside a suspend or a wall-clock step (the history is not a
   // straight line there). Where the rate is steady, samples are on one line and go at no
@@ -173,7 +173,7 @@ void TickConverter::thin() {
   samples_.erase(samples_.begin() + static_cast<std::ptrdiff_t>(best));
 }
 
-void TickConverter::wait_until_ready() {
+LITETRACE_COLD void TickConverter::wait_until_ready() {
   while (!ready()) {
     const int64_t since = static_cast<int64_t>(monotonic_ns()) - samples_.back().mono_ns;
     std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<int64_t>(kMinSegmentNs - since, 1000000)));

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/compiler.h"
 #include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/span_trimmer.h"
@@ -22,7 +23,7 @@ constexpr size_t kLowestAfterEmsgsize = 2048;
 
 size_t clamp_packets_per_send(size_t n) { return std::clamp<size_t>(n, 1, kMaxPacketsPerSend); }
 
-UdpSenderOptions sender_options(const ExporterOptions& o) {
+LITETRACE_COLD UdpSenderOptions sender_options(const ExporterOptions& o) {
   UdpSenderOptions s;
   s.host = o.agent_host;
   s.port = o.agent_port;
@@ -34,7 +35,7 @@ UdpSenderOptions sender_options(const ExporterOptions& o) {
 
 }  // namespace
 
-Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
+LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
     : options_(std::move(options)), reporter_(reporter), sender_(sender_options(options_), reporter) {
   std::string encoded_process = options_.protocol->encode_process(process);
   packet_floor_ = std::max(kMinPacketSize, options_.protocol->batch_head_size(encoded_process.size(), 1) +
@@ -167,7 +168,7 @@ void Exporter::add_encoded(std::string_view span_bytes) {
 }
 
 // For a span larger than any packet can hold.
-void Exporter::add_trimmed(const Span& span) {
+LITETRACE_COLD void Exporter::add_trimmed(const Span& span) {
   const size_t limit = current().max_span_size();
   Span trimmed;
   if (!trim_to_fit(span, limit, &trimmed, *options_.protocol)) {
@@ -270,7 +271,7 @@ void Exporter::send_sealed() {
   }
 }
 
-void Exporter::lower_packet_size(size_t refused_datagram_size) {
+LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) {
   const size_t lowered = std::max(lowering_floor_, std::min(packet_size_, refused_datagram_size) / 2);
   if (lowered >= packet_size_) return;
   reporter_->report(DiagnosticCode::kPacketSizeLowered,

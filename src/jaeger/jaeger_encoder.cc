@@ -1,5 +1,6 @@
 #include "jaeger/jaeger_encoder.h"
 
+#include "core/compiler.h"
 #include "jaeger/thrift_structs.h"
 
 namespace litetrace::detail {
@@ -18,7 +19,7 @@ std::string_view TagRunCache::find_other(const void* scope) {
   return {};
 }
 
-std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
+LITETRACE_COLD std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
   const std::string_view cached = find(scope);
   if (cached.data() != nullptr) return cached;
   CompactWriter sizing;
@@ -45,7 +46,7 @@ size_t encoded_size(const Process& process) {
   return w.size();
 }
 
-std::string encode_process(const Process& process) {
+LITETRACE_COLD std::string encode_process(const Process& process) {
   std::string bytes(encoded_size(process), '\0');
   CompactWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
   encode_process(w, process);

@@ -4,6 +4,8 @@
 #include <new>
 #include <string_view>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 namespace {
 
@@ -41,7 +43,7 @@ class Arena {
 
 }  // namespace
 
-void OwnedSpan::assign(const Span& span) {
+LITETRACE_COLD void OwnedSpan::assign(const Span& span) {
   size_t arrays = round8(span.references.size * sizeof(SpanRef)) + round8(span.tags.size * sizeof(Tag)) +
                   round8(span.logs.size * sizeof(Log));
   size_t strings = span.operation_name.size();

@@ -2,12 +2,13 @@
 
 #include <cassert>
 
+#include "core/compiler.h"
 #include "jaeger/compact_writer.h"
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 
-PacketBuilder::PacketBuilder(std::string encoded_process, size_t capacity, const ThriftProtocol& protocol)
+LITETRACE_COLD PacketBuilder::PacketBuilder(std::string encoded_process, size_t capacity, const ThriftProtocol& protocol)
     : encoded_process_(std::move(encoded_process)),
       protocol_(&protocol),
       capacity_(capacity),

@@ -1,12 +1,13 @@
 #include "jaeger/span_trimmer.h"
 
+#include "core/compiler.h"
 #include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 namespace {
 
-Span keep(const Span& span, size_t tags, size_t logs) {
+LITETRACE_COLD Span keep(const Span& span, size_t tags, size_t logs) {
   Span s = span;
   s.tags = span.tags.first(tags);
   s.logs = span.logs.first(logs);
@@ -34,7 +35,7 @@ size_t largest_fitting(size_t max, Fits fits) {
 
 // `span` with its name cut to the longest prefix, at a UTF-8 boundary, with which it fits.
 // False when even an empty name does not fit.
-bool cut_name_to_fit(Span& span, size_t limit, const ThriftProtocol& protocol) {
+LITETRACE_COLD bool cut_name_to_fit(Span& span, size_t limit, const ThriftProtocol& protocol) {
   const std::string_view name = span.operation_name;
   const auto fits = [&](size_t n) {
     span.operation_name = name.substr(0, n);
@@ -47,7 +48,7 @@ bool cut_name_to_fit(Span& span, size_t limit, const ThriftProtocol& protocol) {
 
 }  // namespace
 
-bool trim_to_fit(const Span& span, size_t limit, Span* out, const ThriftProtocol& protocol) {
+LITETRACE_COLD bool trim_to_fit(const Span& span, size_t limit, Span* out, const ThriftProtocol& protocol) {
   const auto fits = [&](size_t tags, size_t logs) {
     return protocol.span_size(keep(span, tags, logs)) <= limit;
   };

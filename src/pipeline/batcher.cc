@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "core/compiler.h"
 #include "core/process_info.h"
 #include "jaeger/jaeger_sink.h"
 #include "litetrace/version.h"
@@ -39,7 +40,7 @@ ExporterOptions exporter_options(const TracerProviderOptions& o) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
+LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
   std::vector<std::pair<std::string, std::string>> tags = o.resource_attributes;
   const auto add = [&](const char* key, std::string value) {
     for (const auto& t : tags) {
@@ -59,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> process_tags(const TracerProvid
 
 const LinkedExporters* linked_exporters() { return &litetrace_exporters != nullptr ? &litetrace_exporters : nullptr; }
 
-const char* exporter_name(const TracerProviderOptions& options) {
+LITETRACE_COLD const char* exporter_name(const TracerProviderOptions& options) {
   switch (options.exporter) {
     case TracesExporter::kJaeger:
       switch (options.jaeger_protocol) {
@@ -80,7 +81,7 @@ namespace {
 
 // The sink options.exporter names. Jaeger over UDP, the default, and "none" are always
 // here; the others (exporters.cc) when the program links them (exporters.h).
-std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
+LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
                                     DiagnosticReporter* reporter) {
   const bool udp = options.exporter == TracesExporter::kJaeger &&
                    options.jaeger_protocol != JaegerProtocol::kHttpThriftBinary;
@@ -123,7 +124,7 @@ ClockSource clock_source() noexcept {
   return ClockSource::kMonotonicClock;
 }
 
-Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
+LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
     : core_(core),
       flush_interval_(options.flush_interval),
       configuration_errors_(options.configuration_errors),
@@ -133,9 +134,9 @@ Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
       sink_checks_rules_(sink_->checks_rules()),
       normalizer_(options.max_attributes, options.max_attribute_length) {}
 
-Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
+LITETRACE_COLD Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
 
-void Batcher::start() {
+LITETRACE_COLD void Batcher::start() {
   thread_ = std::thread([this] {
 #if defined(__linux__)
     pthread_setname_np(pthread_self(), "litetrace");  // what top -H and gdb show
@@ -144,10 +145,10 @@ void Batcher::start() {
   });
 }
 
-void Batcher::lock_for_fork() { mutex_.lock(); }
-void Batcher::unlock_after_fork() { mutex_.unlock(); }
+LITETRACE_COLD void Batcher::lock_for_fork() { mutex_.lock(); }
+LITETRACE_COLD void Batcher::unlock_after_fork() { mutex_.unlock(); }
 
-std::string Batcher::peer() const {
+LITETRACE_COLD std::string Batcher::peer() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return peer_;
 }
@@ -157,7 +158,7 @@ uint64_t Batcher::losses() const {
   return e.spans_failed + e.spans_too_large + e.spans_rejected + e.spans_dropped_queue + core_->dropped_total();
 }
 
-bool Batcher::flush(std::chrono::milliseconds timeout) {
+LITETRACE_COLD bool Batcher::flush(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok;
   {
@@ -183,7 +184,7 @@ bool Batcher::delivered(std::chrono::steady_clock::time_point deadline) {
   return done && nothing_lost;
 }
 
-bool Batcher::stop(std::chrono::milliseconds timeout) {
+LITETRACE_COLD bool Batcher::stop(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok = true;
   {
@@ -202,7 +203,7 @@ bool Batcher::stop(std::chrono::milliseconds timeout) {
   return ok;
 }
 
-void Batcher::report_clock_source() {
+LITETRACE_COLD void Batcher::report_clock_source() {
   // Said to a callback always; on the default stderr output only when it is the slower
   // fallback, so a healthy start prints nothing.
   const ClockSource source = clock_source();
@@ -214,7 +215,7 @@ void Batcher::report_clock_source() {
   reporter_.report(DiagnosticCode::kClockSource, text);
 }
 
-void Batcher::report_allocation_failures() {
+LITETRACE_COLD void Batcher::report_allocation_failures() {
   size_t bytes = 0;
   const uint64_t failures = core_->allocation_failures(&bytes);
   if (failures == allocation_failures_reported_) return;

@@ -1,5 +1,6 @@
 #include "pipeline/exporters.h"
 
+#include "core/compiler.h"
 #include "core/text.h"
 #include "jaeger/console_sink.h"
 #include "jaeger/jaeger_http_format.h"
@@ -11,7 +12,7 @@ namespace litetrace::detail {
 namespace {
 
 // HTTP basic authentication (RFC 7617): "Basic " and base64 of user:password.
-std::string basic_authorization(const std::string& user, const std::string& password) {
+LITETRACE_COLD std::string basic_authorization(const std::string& user, const std::string& password) {
   std::string out = "Basic ";
   append_base64(out, user + ":" + password);
   return out;
@@ -19,7 +20,7 @@ std::string basic_authorization(const std::string& user, const std::string& pass
 
 // An HTTP exporter's sender: to `endpoint` (checked by the provider), one export within
 // `timeout`, max_export_batch_size spans a request.
-HttpExportOptions http_export_options(const TracerProviderOptions& options, const std::string& endpoint,
+LITETRACE_COLD HttpExportOptions http_export_options(const TracerProviderOptions& options, const std::string& endpoint,
                                       std::chrono::milliseconds timeout, const char* thread_name) {
   HttpExportOptions o;
   std::string unused;
@@ -32,7 +33,7 @@ HttpExportOptions http_export_options(const TracerProviderOptions& options, cons
 }
 
 // An exporter's URL: http:// and well-formed, else the default (TLS is not built in).
-void check_http_endpoint(const char* name, std::string& endpoint, const std::string& fallback,
+LITETRACE_COLD void check_http_endpoint(const char* name, std::string& endpoint, const std::string& fallback,
                          std::vector<std::string>& e) {
   HttpUrl url;
   std::string why;
@@ -47,7 +48,7 @@ void check_http_endpoint(const char* name, std::string& endpoint, const std::str
   }
 }
 
-void check_endpoints(TracerProviderOptions& o, std::vector<std::string>& e) {
+LITETRACE_COLD void check_endpoints(TracerProviderOptions& o, std::vector<std::string>& e) {
   const TracerProviderOptions d;
   check_http_endpoint("otlp_endpoint", o.otlp_endpoint, d.otlp_endpoint, e);
   check_http_endpoint("jaeger_endpoint", o.jaeger_endpoint, d.jaeger_endpoint, e);
@@ -55,7 +56,7 @@ void check_endpoints(TracerProviderOptions& o, std::vector<std::string>& e) {
 }
 
 // Every sink but Jaeger over UDP and "none" (batcher.cc).
-std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, const TickConverter* clock) {
+LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, const TickConverter* clock) {
   switch (options.exporter) {
     case TracesExporter::kNone: break;
     case TracesExporter::kConsole:

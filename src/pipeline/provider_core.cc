@@ -7,6 +7,7 @@
 #include <deque>
 #include <new>
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
 #include "jaeger/exporter.h"  // the packet size limits
@@ -47,7 +48,7 @@ std::vector<std::shared_ptr<ProviderCore>>& parked_cores() {
   return *parked;
 }
 
-void release_registrations(void* p) {
+LITETRACE_COLD void release_registrations(void* p) {
   t_registrations = nullptr;
   // The global core's hold goes with the registrations: a span started later (by another
   // key's destructor) looks it up again, and holds it again.
@@ -63,7 +64,7 @@ void release_registrations(void* p) {
   }
 }
 
-pthread_key_t registrations_key() {
+LITETRACE_COLD pthread_key_t registrations_key() {
   static const pthread_key_t key = [] {
     pthread_key_t k;
     if (pthread_key_create(&k, release_registrations) != 0) std::abort();  // only at PTHREAD_KEYS_MAX
@@ -72,7 +73,7 @@ pthread_key_t registrations_key() {
   return key;
 }
 
-ThreadRegistrations& calling_thread_registrations() {
+LITETRACE_COLD ThreadRegistrations& calling_thread_registrations() {
   if (t_registrations == nullptr) {
     t_registrations = new ThreadRegistrations;
     pthread_setspecific(registrations_key(), t_registrations);
@@ -88,22 +89,22 @@ std::vector<ProviderCore*>& live_cores() {
   return *cores;
 }
 
-void fork_prepare() {
+LITETRACE_COLD void fork_prepare() {
   g_cores_mutex.lock();
   for (ProviderCore* c : live_cores()) c->lock_for_fork();
 }
-void fork_parent() {
+LITETRACE_COLD void fork_parent() {
   for (ProviderCore* c : live_cores()) c->unlock_after_fork(false);
   g_cores_mutex.unlock();
 }
-void fork_child() {
+LITETRACE_COLD void fork_child() {
   for (ProviderCore* c : live_cores()) c->unlock_after_fork(true);
   g_cores_mutex.unlock();
 }
 
 // Consumes every record in `ring` unread (the caller must be its only consumer); returns
 // how many there were.
-uint64_t discard_all(SpanRing& ring) {
+LITETRACE_COLD uint64_t discard_all(SpanRing& ring) {
   uint64_t n = 0;
   for (const uint8_t* rec = ring.peek(); rec != nullptr; rec = ring.peek()) {
     uint32_t size;
@@ -123,7 +124,7 @@ ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
 
 // Lets go of cores that were shut down and have no span open: the calling thread's
 // registrations and the parked cores. A core freed here is freed on this thread.
-void release_finished_cores() {
+LITETRACE_COLD void release_finished_cores() {
   std::vector<std::shared_ptr<ProviderCore>> finished;
   if (ThreadRegistrations* registrations = t_registrations) {
     auto& list = registrations->list;
@@ -151,7 +152,7 @@ void release_finished_cores() {
 }
 
 // The one rule for an option out of range (core/option_rule.h), for every numeric field.
-void check_options(TracerProviderOptions& o) {
+LITETRACE_COLD void check_options(TracerProviderOptions& o) {
   const TracerProviderOptions d;
   auto& e = o.configuration_errors;
   o.agent_port = static_cast<uint16_t>(in_range_or_default<size_t>("agent_port", o.agent_port, 1, 65535, d.agent_port, e));
@@ -185,7 +186,7 @@ void check_options(TracerProviderOptions& o) {
   if (const LinkedExporters* linked = linked_exporters()) linked->check_endpoints(o, e);
 }
 
-bool SpanBuffer::grow(size_t needed, size_t limit) {
+LITETRACE_COLD bool SpanBuffer::grow(size_t needed, size_t limit) {
   if (needed > limit) return false;
   size_t c = capacity * 2;
   while (c < needed) c *= 2;
@@ -202,7 +203,7 @@ bool SpanBuffer::grow(size_t needed, size_t limit) {
   return true;
 }
 
-ThreadState::~ThreadState() {
+LITETRACE_COLD ThreadState::~ThreadState() {
   while (free_buffers != nullptr) {
     SpanBuffer* next = free_buffers->next_free;
     delete free_buffers;
@@ -215,7 +216,7 @@ ThreadCounters ThreadState::counters() const {
           ended.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
 }
 
-ProviderCore::ProviderCore(TracerProviderOptions options)
+LITETRACE_COLD ProviderCore::ProviderCore(TracerProviderOptions options)
     : options_(std::move(options)),
       sampler_(options_.sampler.get()),
       propagator_(options_.propagator) {
@@ -238,7 +239,7 @@ const Propagator& ProviderCore::propagator() const {
   return *propagator_;
 }
 
-ProviderCore::~ProviderCore() {
+LITETRACE_COLD ProviderCore::~ProviderCore() {
   shutdown(std::chrono::seconds(5));
   {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
@@ -248,7 +249,7 @@ ProviderCore::~ProviderCore() {
   for (ThreadState* ts : threads_) delete ts;
 }
 
-void ProviderCore::start() {
+LITETRACE_COLD void ProviderCore::start() {
   static std::once_flag atfork_once;
   std::call_once(atfork_once, [] { pthread_atfork(fork_prepare, fork_parent, fork_child); });
   {
@@ -268,12 +269,12 @@ void ProviderCore::start() {
   batcher_->start();
 }
 
-void ProviderCore::lock_for_fork() {
+LITETRACE_COLD void ProviderCore::lock_for_fork() {
   mutex_.lock();
   if (batcher_) batcher_->lock_for_fork();
 }
 
-void ProviderCore::unlock_after_fork(bool child) {
+LITETRACE_COLD void ProviderCore::unlock_after_fork(bool child) {
   if (child && batcher_running_) {
     // The child is single-threaded here, and the parent's batcher is not in it: whatever
     // the rings hold is the parent's to send, and the counts so far are the parent's.
@@ -290,7 +291,7 @@ void ProviderCore::unlock_after_fork(bool child) {
   mutex_.unlock();
 }
 
-void ProviderCore::restart_after_fork() {
+LITETRACE_COLD void ProviderCore::restart_after_fork() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!forked_) return;
   forked_ = false;
@@ -301,12 +302,12 @@ void ProviderCore::restart_after_fork() {
   batcher_->start();
 }
 
-const TracerScope* ProviderCore::scope(std::string_view name, std::string_view version) {
+LITETRACE_COLD const TracerScope* ProviderCore::scope(std::string_view name, std::string_view version) {
   restart_after_fork();
   return intern_scope(name, version);
 }
 
-const TracerScope* intern_scope(std::string_view name, std::string_view version) {
+LITETRACE_COLD const TracerScope* intern_scope(std::string_view name, std::string_view version) {
   // Never destroyed: records point into the scopes, and tracers are made in static
   // destructors too.
   static auto* mutex = new std::mutex;
@@ -339,7 +340,7 @@ GlobalProvider& global_provider_state() {
   return *state;
 }
 
-void shut_down_global_at_exit() {
+LITETRACE_COLD void shut_down_global_at_exit() {
   std::shared_ptr<TracerProvider> provider;
   {
     GlobalProvider& g = global_provider_state();
@@ -351,7 +352,7 @@ void shut_down_global_at_exit() {
 
 }  // namespace
 
-ProviderCore* global_core_slow() {
+LITETRACE_COLD ProviderCore* global_core_slow() {
   GlobalProvider& g = global_provider_state();
   std::shared_ptr<ProviderCore> previous;  // let go of after the lock: a core's destructor takes others
   std::lock_guard<std::mutex> lock(g.mutex);
@@ -366,13 +367,13 @@ ProviderCore* global_core_slow() {
   return GlobalCache::core;
 }
 
-void register_global_exit_handler() {
+LITETRACE_COLD void register_global_exit_handler() {
   GlobalProvider& g = global_provider_state();
   std::lock_guard<std::mutex> lock(g.mutex);
   if (!g.exit_handler) g.exit_handler = std::atexit(shut_down_global_at_exit) == 0;
 }
 
-std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
+LITETRACE_COLD std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
                                                std::shared_ptr<ProviderCore> core) {
   register_global_exit_handler();
   GlobalProvider& g = global_provider_state();
@@ -389,7 +390,7 @@ std::shared_ptr<TracerProvider> installed_global() {
   return g.provider;
 }
 
-ThreadState* ProviderCore::register_thread() {
+LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
   if (ThreadRegistrations* registrations = t_registrations) {
     for (const ThreadRegistration& r : registrations->list) {
       if (r.core.get() == this) {
@@ -420,12 +421,12 @@ ThreadState* ProviderCore::register_thread() {
   return ts;
 }
 
-void ProviderCore::count_unregistered_start(bool sampled) {
+LITETRACE_COLD void ProviderCore::count_unregistered_start(bool sampled) {
   // Counted as started, ended and dropped at once: the span records nothing.
   (sampled ? unregistered_dropped_ : unregistered_not_sampled_).fetch_add(1, std::memory_order_relaxed);
 }
 
-void ProviderCore::end_unregistered(SpanBuffer* b) {
+LITETRACE_COLD void ProviderCore::end_unregistered(SpanBuffer* b) {
   delete b;
   // Release: the last this thread touches of the core, for open_spans() on another thread.
   unregistered_ended_.fetch_add(1, std::memory_order_release);
@@ -439,7 +440,7 @@ uint64_t ProviderCore::open_spans() const {
   return total.started > ended ? total.started - ended : 0;
 }
 
-void ProviderCore::retire(ThreadState* ts) {
+LITETRACE_COLD void ProviderCore::retire(ThreadState* ts) {
   if (t_context.cache_state == ts) {
     t_context.cache_core = nullptr;
     t_context.cache_state = nullptr;
@@ -461,7 +462,7 @@ void ProviderCore::registered(std::vector<ThreadState*>& out) {
   out.assign(threads_.begin(), threads_.end());
 }
 
-void ProviderCore::reap(ThreadState* ts) {
+LITETRACE_COLD void ProviderCore::reap(ThreadState* ts) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.erase(std::remove(threads_.begin(), threads_.end(), ts), threads_.end());
@@ -476,7 +477,7 @@ void ProviderCore::reap(ThreadState* ts) {
   delete ts;
 }
 
-void ProviderCore::note_allocation_failure(size_t bytes) {
+LITETRACE_COLD void ProviderCore::note_allocation_failure(size_t bytes) {
   allocation_failures_.fetch_add(1, std::memory_order_relaxed);
   failed_allocation_bytes_.store(bytes, std::memory_order_relaxed);
 }
@@ -486,7 +487,7 @@ uint64_t ProviderCore::allocation_failures(size_t* last_bytes) const {
   return allocation_failures_.load(std::memory_order_relaxed);
 }
 
-SpanBuffer* ProviderCore::new_buffer() {
+LITETRACE_COLD SpanBuffer* ProviderCore::new_buffer() {
   auto* b = new (std::nothrow) SpanBuffer;
   if (b == nullptr) {
     note_allocation_failure(sizeof(SpanBuffer));
@@ -499,7 +500,7 @@ SpanBuffer* ProviderCore::new_buffer() {
   return b;
 }
 
-bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
+LITETRACE_COLD bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
   restart_after_fork();
   // Serialized with shutdown(), which frees the batcher.
   std::lock_guard<std::mutex> serial(lifecycle_mutex_);
@@ -511,7 +512,7 @@ bool ProviderCore::force_flush(std::chrono::milliseconds timeout) {
   return b->flush(timeout);
 }
 
-bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
+LITETRACE_COLD bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
   restart_after_fork();
   std::lock_guard<std::mutex> serial(lifecycle_mutex_);
   Batcher* b;
@@ -601,7 +602,7 @@ uint64_t ProviderCore::dropped_total() const {
   return total;
 }
 
-std::string ProviderCore::agent_address() const {
+LITETRACE_COLD std::string ProviderCore::agent_address() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return batcher_ ? batcher_->peer() : final_peer_;
 }

@@ -155,7 +155,7 @@ ItemValue item_value(const AttributeValue& v, size_t max_length) {
 size_t item_size(const uint8_t* p) { return detail::record_item_size(p); }
 
 // Moves the live items together, dropping the dead ones; their order is kept.
-void compact(SpanBuffer& b) {
+LITETRACE_COLD void compact(SpanBuffer& b) {
   uint8_t* out = b.items;
   for (uint8_t* p = b.items; p < b.items + b.used;) {
     const size_t n = item_size(p);
@@ -181,7 +181,7 @@ void kill_item(SpanBuffer& b, uint8_t* p, ItemKind dead_kind) {
 // (record_normalizer.h: replaced values and those over the limit go); then the buffer grows
 // if that did not make room. So a span holds what is live, however often it changes it.
 // Allocates only as the buffer or the thread's normalizer first reach a size.
-uint8_t* append_after_making_room(SpanBuffer& b, size_t n) {
+LITETRACE_COLD uint8_t* append_after_making_room(SpanBuffer& b, size_t n) {
   static thread_local detail::RecordNormalizer normalizer;
   if (b.dead_bytes != 0) compact(b);
   normalizer.set_limits(b.max_attributes, b.max_attribute_length);
@@ -638,23 +638,23 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
 
 // ---- TracerProvider ----
 
-TracerProvider::TracerProvider(TracerProviderOptions options)
+LITETRACE_COLD TracerProvider::TracerProvider(TracerProviderOptions options)
     : core_(std::make_shared<detail::ProviderCore>(std::move(options))) {
   core_->start();
 }
 
-TracerProvider::~TracerProvider() {
+LITETRACE_COLD TracerProvider::~TracerProvider() {
   shutdown();
   // This thread's hold on the core (and any other finished one) goes now, so the core is
   // freed with the provider unless a tracer, a thread or an open span still needs it.
   detail::release_finished_cores();
 }
 
-Tracer TracerProvider::tracer(std::string_view scope_name, std::string_view scope_version) {
+LITETRACE_COLD Tracer TracerProvider::tracer(std::string_view scope_name, std::string_view scope_version) {
   return Tracer(core_, core_->scope(scope_name, scope_version));
 }
 
-void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept {
+LITETRACE_COLD void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept {
   std::shared_ptr<detail::ProviderCore> core = provider ? provider->core_ : nullptr;
   // The one replaced goes here, outside the global's lock (its destructor shuts it down).
   const std::shared_ptr<TracerProvider> replaced = detail::install_global(std::move(provider), std::move(core));
@@ -662,13 +662,13 @@ void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept {
 
 std::shared_ptr<TracerProvider> global_provider() noexcept { return detail::installed_global(); }
 
-Tracer global_tracer(std::string_view scope_name, std::string_view scope_version) {
+LITETRACE_COLD Tracer global_tracer(std::string_view scope_name, std::string_view scope_version) {
   detail::register_global_exit_handler();
   return Tracer(nullptr, detail::intern_scope(scope_name, scope_version), /*global=*/true);
 }
 
-bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return core_->force_flush(timeout); }
-bool TracerProvider::shutdown(std::chrono::milliseconds timeout) { return core_->shutdown(timeout); }
+LITETRACE_COLD bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return core_->force_flush(timeout); }
+LITETRACE_COLD bool TracerProvider::shutdown(std::chrono::milliseconds timeout) { return core_->shutdown(timeout); }
 TracerStats TracerProvider::stats() const { return core_->stats(); }
 
 ClockSource TracerProvider::clock_source() const noexcept { return detail::clock_source(); }
@@ -681,7 +681,7 @@ const char* to_string(ClockSource source) noexcept {
   }
   return "unknown";
 }
-std::string TracerProvider::agent_address() const { return core_->agent_address(); }
+LITETRACE_COLD std::string TracerProvider::agent_address() const { return core_->agent_address(); }
 const Propagator& TracerProvider::propagator() const { return core_->propagator(); }
 
 }  // namespace litetrace

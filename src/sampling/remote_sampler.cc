@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
 #include "core/text.h"
@@ -97,7 +98,7 @@ std::string excerpt(std::string_view body) {
 }
 
 // The one rule for an option out of range (core/option_rule.h), for every numeric field.
-JaegerRemoteSamplerOptions checked(JaegerRemoteSamplerOptions o, std::vector<std::string>& e) {
+LITETRACE_COLD JaegerRemoteSamplerOptions checked(JaegerRemoteSamplerOptions o, std::vector<std::string>& e) {
   using std::chrono::milliseconds;
   const JaegerRemoteSamplerOptions d;
   o.polling_interval = detail::in_range_or_default("polling_interval", o.polling_interval, detail::kMinPollingInterval,
@@ -364,7 +365,7 @@ struct JaegerRemoteSampler::State {
   pid_t owner = ::getpid();
 };
 
-JaegerRemoteSampler::JaegerRemoteSampler(JaegerRemoteSamplerOptions options)
+LITETRACE_COLD JaegerRemoteSampler::JaegerRemoteSampler(JaegerRemoteSamplerOptions options)
     : state_(nullptr) {
   std::vector<std::string> errors;
   JaegerRemoteSamplerOptions valid = checked(std::move(options), errors);
@@ -378,7 +379,7 @@ JaegerRemoteSampler::JaegerRemoteSampler(JaegerRemoteSamplerOptions options)
   });
 }
 
-JaegerRemoteSampler::~JaegerRemoteSampler() {
+LITETRACE_COLD JaegerRemoteSampler::~JaegerRemoteSampler() {
   if (::getpid() != state_->owner) {
     // A fork() child: the poller thread is the parent's, and its lock may have been held
     // at the fork. Leave both alone (a small leak per fork); the state stays valid.
@@ -411,7 +412,7 @@ JaegerRemoteSampler::~JaegerRemoteSampler() {
 
 SamplingResult JaegerRemoteSampler::should_sample(const SamplingParameters& p) noexcept { return state_->decide(p); }
 
-std::string JaegerRemoteSampler::description() const {
+LITETRACE_COLD std::string JaegerRemoteSampler::description() const {
   std::lock_guard<std::mutex> lock(state_->mutex);
   const std::string service = state_->has_service ? state_->options.service_name : "(the provider's)";
   return "JaegerRemote{service=" + service + ", endpoint=" + state_->options.endpoint +
@@ -428,7 +429,7 @@ bool JaegerRemoteSampler::poll_now(std::chrono::milliseconds timeout) {
   return s.completed >= mine && s.last_poll_ok;
 }
 
-void JaegerRemoteSampler::attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) {
+LITETRACE_COLD void JaegerRemoteSampler::attach(const std::string& service_name, const DiagnosticCallback& on_diagnostic) {
   state_->attach(service_name, on_diagnostic);
 }
 

@@ -15,6 +15,7 @@
 #include <new>
 #include <vector>
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"  // errno_text
 #include "core/text.h"
 #include "litetrace/version.h"
@@ -51,7 +52,7 @@ std::string wait_error(Wait w, const char* what) {
 
 // Looks the host up on a helper thread (getaddrinfo has no timeout of its own) within the
 // connect timeout, seeing a cancellation within 100 ms.
-bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clock::time_point deadline,
+LITETRACE_COLD bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clock::time_point deadline,
                     std::vector<SocketAddress>* out, std::string* error) {
   std::unique_ptr<Lookup> lookup(new (std::nothrow) Lookup(o.resolver, url.host, url.port));
   if (lookup == nullptr) {
@@ -86,7 +87,7 @@ void no_delay(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
+LITETRACE_COLD bool connect_any(const HttpUrl& url, const HttpOptions& o, int& fd_out, std::string* error) {
   // The connect timeout bounds the lookup and the connection attempts together.
   const auto deadline = Clock::now() + o.connect_timeout;
   std::vector<SocketAddress> addresses;
@@ -375,7 +376,7 @@ bool send_all(int fd, std::string_view data, Clock::time_point deadline, const s
 
 }  // namespace
 
-bool parse_http_url(std::string_view url, HttpUrl& out, std::string* error) {
+LITETRACE_COLD bool parse_http_url(std::string_view url, HttpUrl& out, std::string* error) {
   constexpr std::string_view kScheme = "http://";
   if (url.substr(0, kScheme.size()) != kScheme) {
     *error = "only http:// URLs are supported: '" + std::string(url) + "'";
@@ -426,12 +427,12 @@ bool parse_http_url(std::string_view url, HttpUrl& out, std::string* error) {
   return true;
 }
 
-HttpConnection::HttpConnection(HttpUrl url, HttpOptions options) : url_(std::move(url)), options_(std::move(options)) {
+LITETRACE_COLD HttpConnection::HttpConnection(HttpUrl url, HttpOptions options) : url_(std::move(url)), options_(std::move(options)) {
   const bool ipv6_literal = url_.host.find(':') != std::string::npos;
   host_header_ = (ipv6_literal ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
 }
 
-HttpConnection::~HttpConnection() { close(); }
+LITETRACE_COLD HttpConnection::~HttpConnection() { close(); }
 
 void HttpConnection::close() {
   if (fd_ >= 0) ::close(fd_);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 namespace {
 
@@ -28,7 +30,7 @@ std::string body_text(const HttpResponse& response, size_t max) {
   return text;
 }
 
-HttpExportSink::HttpExportSink(HttpExportOptions options, std::unique_ptr<HttpRequestFormat> format,
+LITETRACE_COLD HttpExportSink::HttpExportSink(HttpExportOptions options, std::unique_ptr<HttpRequestFormat> format,
                                const DiagnosticCallback& callback)
     : options_(std::move(options)),
       format_(std::move(format)),
@@ -46,9 +48,9 @@ HttpExportSink::HttpExportSink(HttpExportOptions options, std::unique_ptr<HttpRe
   });
 }
 
-HttpExportSink::~HttpExportSink() { close(); }
+LITETRACE_COLD HttpExportSink::~HttpExportSink() { close(); }
 
-void HttpExportSink::close() {
+LITETRACE_COLD void HttpExportSink::close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;

@@ -12,11 +12,12 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"  // errno_text
 
 namespace litetrace::detail {
 
-bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vector<SocketAddress>* out,
+LITETRACE_COLD bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vector<SocketAddress>* out,
                               std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -40,7 +41,7 @@ bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vecto
   return !out->empty();
 }
 
-bool parse_numeric_address(const std::string& host, uint16_t port, SocketAddress* out) {
+LITETRACE_COLD bool parse_numeric_address(const std::string& host, uint16_t port, SocketAddress* out) {
   SocketAddress a;
   auto* in = reinterpret_cast<sockaddr_in*>(&a.storage);
   auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
@@ -84,7 +85,7 @@ struct Lookup::State {
   }
 };
 
-void* Lookup::run(void* arg) {
+LITETRACE_COLD void* Lookup::run(void* arg) {
   auto* state = static_cast<State*>(arg);
 #if defined(__linux__)
   pthread_setname_np(pthread_self(), "litetrace-dns");
@@ -101,7 +102,7 @@ void* Lookup::run(void* arg) {
   return nullptr;
 }
 
-Lookup::Lookup(const Resolver& resolver, const std::string& host, uint16_t port)
+LITETRACE_COLD Lookup::Lookup(const Resolver& resolver, const std::string& host, uint16_t port)
     : state_(new (std::nothrow) State), owner_(::getpid()), started_(std::chrono::steady_clock::now()) {
   if (state_ == nullptr) return;
   SocketAddress literal;
@@ -123,7 +124,7 @@ Lookup::Lookup(const Resolver& resolver, const std::string& host, uint16_t port)
   has_helper_ = true;
 }
 
-Lookup::~Lookup() {
+LITETRACE_COLD Lookup::~Lookup() {
   if (state_ == nullptr) return;
   if (!alive_here()) {
     // A fork() child: the helper thread is the parent's and may have held the state's lock
@@ -148,7 +149,7 @@ Lookup::~Lookup() {
   state_->release();
 }
 
-bool Lookup::wait_until(std::chrono::steady_clock::time_point deadline) {
+LITETRACE_COLD bool Lookup::wait_until(std::chrono::steady_clock::time_point deadline) {
   if (state_ == nullptr) return true;
   if (!alive_here()) return false;
   std::unique_lock<std::mutex> lock(state_->mutex);
@@ -162,14 +163,14 @@ const std::vector<SocketAddress>& Lookup::addresses() const {
   return state_ != nullptr ? state_->addresses : kNone;
 }
 
-const std::string& Lookup::error() const {
+LITETRACE_COLD const std::string& Lookup::error() const {
   static const std::string kNoMemory = "out of memory for the lookup";
   return state_ != nullptr ? state_->error : kNoMemory;
 }
 
 bool Lookup::alive_here() const { return ::getpid() == owner_; }
 
-std::string format_address(const SocketAddress& address) {
+LITETRACE_COLD std::string format_address(const SocketAddress& address) {
   char host[NI_MAXHOST];
   char port[NI_MAXSERV];
   if (getnameinfo(reinterpret_cast<const sockaddr*>(&address.storage), address.length, host, sizeof host,

@@ -10,6 +10,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 namespace {
 
@@ -30,22 +32,22 @@ bool is_peer_unreachable(int err) {
 
 }  // namespace
 
-UdpSender::UdpSender(UdpSenderOptions options, DiagnosticReporter* reporter)
+LITETRACE_COLD UdpSender::UdpSender(UdpSenderOptions options, DiagnosticReporter* reporter)
     : options_(std::move(options)), reporter_(reporter) {}
 
-UdpSender::~UdpSender() { close_socket(); }
+LITETRACE_COLD UdpSender::~UdpSender() { close_socket(); }
 
 void UdpSender::close_socket() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
-std::string UdpSender::peer() const {
+LITETRACE_COLD std::string UdpSender::peer() const {
   if (addresses_.empty()) return {};
   return format_address(addresses_[current_]);
 }
 
-bool UdpSender::ensure_socket() {
+LITETRACE_COLD bool UdpSender::ensure_socket() {
   auto now = std::chrono::steady_clock::now();
   if (lookup_ != nullptr && !lookup_->alive_here()) {
     (void)lookup_.release();  // a fork() child: that lookup's thread is the parent's
@@ -77,7 +79,7 @@ bool UdpSender::ensure_socket() {
   return fd_ >= 0;
 }
 
-void UdpSender::take_answer(const Lookup& lookup) {
+LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) {
   if (!lookup.ok()) {
     std::string msg = "cannot resolve agent host \"" + options_.host + "\": " + lookup.error();
     msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
@@ -110,7 +112,7 @@ void UdpSender::take_answer(const Lookup& lookup) {
   }
 }
 
-bool UdpSender::connect_to(size_t index) {
+LITETRACE_COLD bool UdpSender::connect_to(size_t index) {
   close_socket();
   current_ = index;
   const SocketAddress& addr = addresses_[index];
