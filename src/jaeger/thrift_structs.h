@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/compiler.h"
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/tag_writer.h"
 
@@ -70,8 +71,9 @@ void write_span(W& w, const Span& span) {
   w.struct_end();
 }
 
+// The Process and the envelope are written once a packet at most: sized, not sped up.
 template <typename W>
-void write_process(W& w, const Process& process) {
+LITETRACE_COLD void write_process(W& w, const Process& process) {
   w.struct_begin();
   w.field_binary(/*Process.serviceName*/ 1, process.service_name);
   if (!process.tags.empty()) write_tags(w, /*Process.tags*/ 2, process.tags);
@@ -80,7 +82,7 @@ void write_process(W& w, const Process& process) {
 
 // The emitBatch envelope, the same for both protocols.
 template <typename W>
-void write_batch_head(W& w, std::string_view encoded_process, size_t span_count) {
+LITETRACE_COLD void write_batch_head(W& w, std::string_view encoded_process, size_t span_count) {
   w.message_begin(kEmitBatchMethod, kEmitBatchMessageType, kEmitBatchSeqId);
   w.struct_begin();                                  // emitBatch_args
   w.field_struct_begin(/*emitBatch_args.batch*/ 1);  // Batch
@@ -97,7 +99,7 @@ void resume_batch(W& w) {
 }
 
 template <typename W>
-void write_batch_tail(W& w, int64_t seq_no, const ClientStats& stats) {
+LITETRACE_COLD void write_batch_tail(W& w, int64_t seq_no, const ClientStats& stats) {
   w.field_i64(/*Batch.seqNo*/ 3, seq_no);
   w.field_struct_begin(/*Batch.stats*/ 4);
   w.field_i64(/*ClientStats.fullQueueDroppedSpans*/ 1, stats.full_queue_dropped_spans);
@@ -111,7 +113,7 @@ void write_batch_tail(W& w, int64_t seq_no, const ClientStats& stats) {
 // A packet's head (exactly `head_size` bytes, ending where its first span begins) and tail
 // (`tail_size` bytes, from where its last span ends): PacketBuilder's envelope.
 template <typename W>
-void write_envelope(uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size,
+LITETRACE_COLD void write_envelope(uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size,
                     std::string_view encoded_process, size_t span_count, int64_t seq_no, const ClientStats& stats) {
   W hw(head, head_size);
   write_batch_head(hw, encoded_process, span_count);
