@@ -74,7 +74,7 @@ class Reader {
 // OTEL_RESOURCE_ATTRIBUTES: key=value pairs separated by commas, values %-encoded. Any
 // malformed pair discards the whole variable (the OpenTelemetry specification's rule).
 LITETRACE_COLD bool parse_resource_attributes(std::string_view v, std::vector<std::pair<std::string, std::string>>& out,
-                               std::string& why) {
+                                              std::string& why) {
   std::vector<std::pair<std::string, std::string>> result;
   while (!v.empty()) {
     const size_t comma = v.find(',');

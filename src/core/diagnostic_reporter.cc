@@ -36,7 +36,7 @@ LITETRACE_COLD std::string formatted(const char* format, ...) {
 }
 
 LITETRACE_COLD DiagnosticReporter::DiagnosticReporter(DiagnosticCallback callback,
-                                       std::chrono::milliseconds min_interval)
+                                                      std::chrono::milliseconds min_interval)
     : callback_(std::move(callback)), min_interval_(min_interval) {}
 
 LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_view message) {

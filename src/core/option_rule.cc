@@ -6,20 +6,20 @@
 namespace litetrace::detail {
 
 LITETRACE_COLD void note_out_of_range(const char* name, size_t value, size_t min, size_t max, size_t fallback,
-                       std::vector<std::string>& errors) {
+                                      std::vector<std::string>& errors) {
   errors.push_back(formatted("%s %zu is not from %zu to %zu; using %zu", name, value, min, max, fallback));
 }
 
 LITETRACE_COLD void note_out_of_range(const char* name, std::chrono::milliseconds value, std::chrono::milliseconds min,
-                       std::chrono::milliseconds max, std::chrono::milliseconds fallback,
-                       std::vector<std::string>& errors) {
+                                      std::chrono::milliseconds max, std::chrono::milliseconds fallback,
+                                      std::vector<std::string>& errors) {
   errors.push_back(formatted("%s %lld ms is not from %lld ms to %lld ms; using %lld ms", name,
                              static_cast<long long>(value.count()), static_cast<long long>(min.count()),
                              static_cast<long long>(max.count()), static_cast<long long>(fallback.count())));
 }
 
 LITETRACE_COLD void note_out_of_range(const char* name, double value, double min, double max, double fallback,
-                       std::vector<std::string>& errors) {
+                                      std::vector<std::string>& errors) {
   errors.push_back(formatted("%s %g is not from %g to %g; using %g", name, value, min, max, fallback));
 }
 

@@ -114,7 +114,8 @@ LITETRACE_COLD void write_batch_tail(W& w, int64_t seq_no, const ClientStats& st
 // (`tail_size` bytes, from where its last span ends): PacketBuilder's envelope.
 template <typename W>
 LITETRACE_COLD void write_envelope(uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size,
-                    std::string_view encoded_process, size_t span_count, int64_t seq_no, const ClientStats& stats) {
+                                   std::string_view encoded_process, size_t span_count, int64_t seq_no,
+                                   const ClientStats& stats) {
   W hw(head, head_size);
   write_batch_head(hw, encoded_process, span_count);
   W tw(tail, tail_size);

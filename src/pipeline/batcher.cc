@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "core/compiler.h"
+#include "core/diagnostic_reporter.h"
 #include "core/process_info.h"
 #include "jaeger/jaeger_sink.h"
 #include "litetrace/version.h"
@@ -29,6 +30,8 @@ constexpr auto kClockSampleEvery = std::chrono::milliseconds(10);
 // The agent's ports: compact Thrift, binary Thrift.
 constexpr uint16_t kAgentCompactPort = 6831;
 constexpr uint16_t kAgentBinaryPort = 6832;
+constexpr const char* kNotLinked =
+    "is not linked into this program (it was linked lean, without -Wl,--undefined=litetrace_exporters)";
 
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
@@ -82,7 +85,7 @@ namespace {
 // The sink options.exporter names. Jaeger over UDP, the default, and "none" are always
 // here; the others (exporters.cc) when the program links them (exporters.h).
 LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
-                                    DiagnosticReporter* reporter) {
+                                                   DiagnosticReporter* reporter) {
   const bool udp = options.exporter == TracesExporter::kJaeger &&
                    options.jaeger_protocol != JaegerProtocol::kHttpThriftBinary;
   if (options.exporter == TracesExporter::kNone) return std::make_unique<DiscardingSink>();
@@ -90,9 +93,8 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
   if (!udp) {
     if (linked != nullptr) return linked->make_sink(options, clock);
     reporter->report(DiagnosticCode::kInvalidOption,
-                     std::string("exporter ") + exporter_name(options) +
-                         " is not linked into this program (it was linked lean, without "
-                         "-Wl,--undefined=litetrace_exporters); sending to Jaeger's agent over UDP instead");
+                     formatted("exporter %s %s; sending to Jaeger's agent over UDP instead", exporter_name(options),
+                               kNotLinked));
   }
   ExporterOptions e = exporter_options(options);
   if (udp && options.jaeger_protocol == JaegerProtocol::kUdpThriftBinary) {
@@ -101,10 +103,8 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
     } else {
       if (e.agent_port == kAgentBinaryPort) e.agent_port = kAgentCompactPort;
       reporter->report(DiagnosticCode::kInvalidOption,
-                       std::string("exporter ") + exporter_name(options) +
-                           " is not linked into this program (it was linked lean, without "
-                           "-Wl,--undefined=litetrace_exporters); sending compact Thrift to Jaeger's agent on port " +
-                           std::to_string(e.agent_port) + " instead");
+                       formatted("exporter %s %s; sending compact Thrift to Jaeger's agent on port %u instead",
+                                 exporter_name(options), kNotLinked, static_cast<unsigned>(e.agent_port)));
     }
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
@@ -220,9 +220,9 @@ LITETRACE_COLD void Batcher::report_allocation_failures() {
   const uint64_t failures = core_->allocation_failures(&bytes);
   if (failures == allocation_failures_reported_) return;
   reporter_.report(DiagnosticCode::kOutOfMemory,
-                   std::to_string(failures - allocation_failures_reported_) +
-                       " allocation(s) failed, the last of " + std::to_string(bytes) +
-                       " bytes; the spans or attributes that needed them were dropped and counted");
+                   formatted("%llu allocation(s) failed, the last of %zu bytes; the spans or attributes that "
+                             "needed them were dropped and counted",
+                             static_cast<unsigned long long>(failures - allocation_failures_reported_), bytes));
   allocation_failures_reported_ = failures;
 }
 

@@ -21,7 +21,7 @@ LITETRACE_COLD std::string basic_authorization(const std::string& user, const st
 // An HTTP exporter's sender: to `endpoint` (checked by the provider), one export within
 // `timeout`, max_export_batch_size spans a request.
 LITETRACE_COLD HttpExportOptions http_export_options(const TracerProviderOptions& options, const std::string& endpoint,
-                                      std::chrono::milliseconds timeout, const char* thread_name) {
+                                                     std::chrono::milliseconds timeout, const char* thread_name) {
   HttpExportOptions o;
   std::string unused;
   parse_http_url(endpoint, o.url, &unused);
@@ -34,7 +34,7 @@ LITETRACE_COLD HttpExportOptions http_export_options(const TracerProviderOptions
 
 // An exporter's URL: http:// and well-formed, else the default (TLS is not built in).
 LITETRACE_COLD void check_http_endpoint(const char* name, std::string& endpoint, const std::string& fallback,
-                         std::vector<std::string>& e) {
+                                        std::vector<std::string>& e) {
   HttpUrl url;
   std::string why;
   if (endpoint.rfind("https://", 0) == 0) {
@@ -56,7 +56,8 @@ LITETRACE_COLD void check_endpoints(TracerProviderOptions& o, std::vector<std::s
 }
 
 // Every sink but Jaeger over UDP and "none" (batcher.cc).
-LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options, const TickConverter* clock) {
+LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOptions& options,
+                                                         const TickConverter* clock) {
   switch (options.exporter) {
     case TracesExporter::kNone: break;
     case TracesExporter::kConsole:

@@ -216,7 +216,7 @@ ThreadCounters ThreadState::counters() const {
           ended.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
 }
 
-LITETRACE_COLD ProviderCore::ProviderCore(TracerProviderOptions options)
+LITETRACE_COLD ProviderCore::ProviderCore(TracerProviderOptions&& options)
     : options_(std::move(options)),
       sampler_(options_.sampler.get()),
       propagator_(options_.propagator) {
@@ -374,7 +374,7 @@ LITETRACE_COLD void register_global_exit_handler() {
 }
 
 LITETRACE_COLD std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
-                                               std::shared_ptr<ProviderCore> core) {
+                                                              std::shared_ptr<ProviderCore> core) {
   register_global_exit_handler();
   GlobalProvider& g = global_provider_state();
   std::lock_guard<std::mutex> lock(g.mutex);

@@ -121,7 +121,8 @@ inline ThreadContext& this_thread_context() {
 
 class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
  public:
-  explicit ProviderCore(TracerProviderOptions options);
+  // By reference, moved from once, here: make_shared would move the options twice.
+  explicit ProviderCore(TracerProviderOptions&& options);
   ~ProviderCore();
 
   // Starts the batcher; separate from the constructor because it needs shared_from_this.

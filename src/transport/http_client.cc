@@ -53,7 +53,7 @@ std::string wait_error(Wait w, const char* what) {
 // Looks the host up on a helper thread (getaddrinfo has no timeout of its own) within the
 // connect timeout, seeing a cancellation within 100 ms.
 LITETRACE_COLD bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clock::time_point deadline,
-                    std::vector<SocketAddress>* out, std::string* error) {
+                                   std::vector<SocketAddress>* out, std::string* error) {
   std::unique_ptr<Lookup> lookup(new (std::nothrow) Lookup(o.resolver, url.host, url.port));
   if (lookup == nullptr) {
     *error = "cannot resolve " + url.host + ": out of memory";
@@ -427,7 +427,8 @@ LITETRACE_COLD bool parse_http_url(std::string_view url, HttpUrl& out, std::stri
   return true;
 }
 
-LITETRACE_COLD HttpConnection::HttpConnection(HttpUrl url, HttpOptions options) : url_(std::move(url)), options_(std::move(options)) {
+LITETRACE_COLD HttpConnection::HttpConnection(HttpUrl url, HttpOptions options)
+    : url_(std::move(url)), options_(std::move(options)) {
   const bool ipv6_literal = url_.host.find(':') != std::string::npos;
   host_header_ = (ipv6_literal ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
 }

@@ -31,7 +31,7 @@ std::string body_text(const HttpResponse& response, size_t max) {
 }
 
 LITETRACE_COLD HttpExportSink::HttpExportSink(HttpExportOptions options, std::unique_ptr<HttpRequestFormat> format,
-                               const DiagnosticCallback& callback)
+                                              const DiagnosticCallback& callback)
     : options_(std::move(options)),
       format_(std::move(format)),
       batcher_reporter_(callback),

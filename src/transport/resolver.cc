@@ -18,7 +18,7 @@
 namespace litetrace::detail {
 
 LITETRACE_COLD bool resolve_with_getaddrinfo(const std::string& host, uint16_t port, std::vector<SocketAddress>* out,
-                              std::string* error) {
+                                             std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
