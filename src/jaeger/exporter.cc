@@ -80,16 +80,11 @@ ClientStats Exporter::client_stats() const {
   return s;
 }
 
-PacketBuilder& Exporter::current() {
+PacketBuilder& Exporter::begin_current() {
   PacketBuilder& b = builders_[sealed_];
   // An empty packet takes the stats as they are when its first span arrives.
-  if (!b.open()) {
-    b.begin(next_seq_no_++, client_stats(), packet_size_);
-    kept_[sealed_].count = 0;
-  } else if (b.span_count() == 0) {
-    b.begin(b.seq_no(), client_stats(), packet_size_);
-    kept_[sealed_].count = 0;
-  }
+  b.begin(b.open() ? b.seq_no() : next_seq_no_++, client_stats(), packet_size_);
+  kept_[sealed_].count = 0;
   return b;
 }
 

@@ -105,7 +105,12 @@ class Exporter {
     size_t count = 0;
   };
 
-  PacketBuilder& current();
+  // The open packet: inline while it has spans (once per span), else begun out of line.
+  PacketBuilder& current() {
+    PacketBuilder& b = builders_[sealed_];
+    return b.open() && b.span_count() != 0 ? b : begin_current();
+  }
+  PacketBuilder& begin_current();
   void add_span(const Span& span);
   PacketBuilder::AddResult add_to_current(const Span& span);
   void add_encoded(std::string_view span_bytes);

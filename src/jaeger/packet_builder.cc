@@ -56,13 +56,6 @@ PacketBuilder::AddResult PacketBuilder::add_encoded(std::string_view span_bytes)
   return commit(w.size(), w.ok());
 }
 
-PacketBuilder::AddResult PacketBuilder::commit(size_t written, bool fitted) {
-  if (!fitted) return span_ends_.empty() ? AddResult::kTooLarge : AddResult::kFull;
-  spans_size_ += written;
-  span_ends_.push_back(static_cast<uint32_t>(spans_size_));
-  return AddResult::kAdded;
-}
-
 std::string_view PacketBuilder::span_bytes(size_t i) const {
   const size_t begin = i == 0 ? 0 : span_ends_[i - 1];
   return {reinterpret_cast<const char*>(buf_.get() + head_room_ + begin), span_ends_[i] - begin};

@@ -68,7 +68,13 @@ class PacketBuilder {
 
  private:
   size_t room_for(size_t span_count_after) const;
-  AddResult commit(size_t written, bool fitted);
+  // Inline: commit_written() is once per span.
+  AddResult commit(size_t written, bool fitted) {
+    if (!fitted) return span_ends_.empty() ? AddResult::kTooLarge : AddResult::kFull;
+    spans_size_ += written;
+    span_ends_.push_back(static_cast<uint32_t>(spans_size_));
+    return AddResult::kAdded;
+  }
 
   std::string encoded_process_;
   const ThriftProtocol* protocol_;
