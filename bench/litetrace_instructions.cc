@@ -8,7 +8,8 @@
 // difference of lengths is the cost of one span: the first spans of a thread, the
 // provider's start and its shutdown cancel out.
 //
-// WORKLOAD: span2 (start, a string and an int attribute, end), bare (start, end),
+// WORKLOAD: span2 (start, a string and an int attribute, end), event2 (span2 and an event
+// with one attribute), bare (start, end),
 // unsampled (span2 with an always-off sampler), global2 (span2 through global_tracer()),
 // c2 (span2 through the C API), noprovider (a global tracer's span and an attribute with
 // no provider installed). EXPORTER: jaeger (compact Thrift over UDP, the default),
@@ -50,6 +51,14 @@ LT_MEASURED void lt_measured_span2(const litetrace::Tracer& tracer) {
   s.set_attribute("user.id", ++g_counter);
 }
 
+// span2 and an event with one attribute: on the batcher, a Jaeger log.
+LT_MEASURED void lt_measured_event2(const litetrace::Tracer& tracer) {
+  litetrace::Span s = tracer.start_span("operation");
+  s.set_attribute("http.method", "GET");
+  s.set_attribute("user.id", ++g_counter);
+  s.add_event("cache miss", {{"cache.key", "user:42"}});
+}
+
 LT_MEASURED void lt_measured_bare(const litetrace::Tracer& tracer) { tracer.start_span("operation").end(); }
 
 LT_MEASURED void lt_measured_c2(const litetrace_tracer* tracer) {
@@ -69,7 +78,7 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: litetrace_instructions span2|bare|unsampled|global2|c2|noprovider SPANS "
+               "usage: litetrace_instructions span2|event2|bare|unsampled|global2|c2|noprovider SPANS "
                "[jaeger|jaeger-binary|jaeger-http|otlp|otlp-json|zipkin|console|none]\n");
   return 2;
 }
@@ -142,6 +151,11 @@ int main(int argc, char** argv) {
   if (workload == "span2" || workload == "unsampled") {
     for (long i = 0; i < spans; ++i) {
       lt_measured_span2(tracer);
+      if ((i + 1) % kChunk == 0) provider->force_flush(std::chrono::minutes(10));
+    }
+  } else if (workload == "event2") {
+    for (long i = 0; i < spans; ++i) {
+      lt_measured_event2(tracer);
       if ((i + 1) % kChunk == 0) provider->force_flush(std::chrono::minutes(10));
     }
   } else if (workload == "bare") {

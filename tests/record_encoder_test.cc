@@ -38,7 +38,7 @@ Bytes mapped_bytes(const uint8_t* record, const TickConverter& clock) {
 
 const TracerScope kScopes[] = {{"", ""}, {"lib", ""}, {"my-library", "1.2.3"}};
 
-// A random record of the kinds plain spans are made of, and sometimes one that is not.
+// A random record of the kinds plain spans are made of: attributes, events and links.
 std::vector<uint8_t> random_record(std::mt19937_64& rng) {
   const auto pick = [&](uint64_t n) { return rng() % n; };
   const auto text = [&](size_t max) {
@@ -94,6 +94,32 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
       default: r.string(key, text(5), ValueType::kString, ItemKind::kDeadAttribute); break;  // replaced
     }
   }
+  // Events and links, each with attributes of every scalar kind (sometimes one named as the
+  // dropped count that gives way to it) and sometimes a dropped count.
+  const auto element_attributes = [&](ItemKind kind) {
+    const size_t n = static_cast<size_t>(pick(4));
+    for (size_t i = 0; i < n; ++i) {
+      const std::string key = pick(6) == 0 ? "otel.dropped_attributes_count" : "e" + std::to_string(i) + text(8);
+      switch (pick(5)) {
+        case 0: r.string(key, text(pick(8) == 0 ? 300 : 20), ValueType::kString, kind); break;
+        case 1: r.string(key, text(12), ValueType::kBytes, kind); break;
+        case 2: r.scalar(key, ValueType::kBool, pick(2), kind); break;
+        case 3: r.scalar(key, ValueType::kInt64, rng(), kind); break;
+        default: r.scalar(key, ValueType::kDouble, 0x4059000000000000u + pick(1000), kind); break;
+      }
+    }
+  };
+  const size_t elements = pick(3) == 0 ? static_cast<size_t>(pick(6)) : 0;
+  for (size_t i = 0; i < elements; ++i) {
+    const auto dropped = static_cast<uint16_t>(pick(3) == 0 ? pick(70000) : 0);
+    if (pick(2) == 0) {
+      r.event(text(pick(8) == 0 ? 200 : 12), 1764000000000000000u + pick(1000000000000), dropped);
+      element_attributes(ItemKind::kEventAttribute);
+    } else {
+      r.link(widest | rng(), widest | rng(), rng() >> pick(64), dropped, static_cast<uint8_t>(pick(2)));
+      if (pick(2) == 0) element_attributes(ItemKind::kLinkAttribute);
+    }
+  }
   if (renamed) r.name(name);
   // A description, read with an error status only.
   if (pick(3) == 0) r.text(ItemKind::kStatusDescription, text(pick(8) == 0 ? 200 : 12));
@@ -122,6 +148,38 @@ TEST(RecordEncoder, PlainRecordsAreTheMappersBytesWithinTheBound) {
     for (size_t j = bound; j < out.size(); ++j) ASSERT_EQ(out[j], 0xAA) << "written past the bound, record " << i;
   }
   EXPECT_EQ(plain, 3000u);
+}
+
+// Events and links, whose logs and references take the most bytes beyond their items: each
+// link with a dropped count (so a log), ids of ten varint bytes; events with empty names and
+// dropped counts. Still within the bound, and the mapper's bytes.
+TEST(RecordEncoder, EventsAndLinksStayWithinTheBound) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  for (const int kind : {0, 1, 2}) {
+    RecordBuilder r;
+    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+    r.header().start = 1764000000000000000u;
+    r.header().end = r.header().start + 1000;
+    r.header().parent_span_id = UINT64_MAX;
+    r.name("");
+    for (int i = 0; i < 60; ++i) {
+      if (kind == 0 || (kind == 2 && i % 2 == 0)) {
+        r.link(UINT64_MAX, UINT64_MAX - static_cast<uint64_t>(i), UINT64_MAX, 65535);
+      } else {
+        r.event("", UINT64_MAX - static_cast<uint64_t>(i), 65535);
+      }
+    }
+    const std::vector<uint8_t> record = r.build();
+    const size_t bound = RecordEncoder::plain_bound(record.data());
+    std::vector<uint8_t> out(bound + 64, 0xAA);
+    const size_t n = encoder.encode(record.data(), out.data(), cache, {SIZE_MAX, 0});
+    ASSERT_NE(n, 0u) << "kind " << kind;
+    EXPECT_LE(n, bound) << "kind " << kind;
+    EXPECT_EQ(Bytes(out.begin(), out.begin() + static_cast<ptrdiff_t>(n)), mapped_bytes(record.data(), clock))
+        << "kind " << kind;
+  }
 }
 
 // The encoder checks the span attribute rules as it reads the attributes: a record it
@@ -173,8 +231,8 @@ TEST(RecordEncoder, ChecksTheAttributeRulesAsTheNormalizerDoes) {
   EXPECT_GT(left, 300u);
 }
 
-// What the encoder leaves to the mapper: from the header (events, links) or from the items
-// (an array, a key the mapping's tags take).
+// What the encoder leaves to the mapper: an array (of the span, an event or a link), a key
+// the mapping's tags take.
 TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
@@ -194,11 +252,16 @@ TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   EXPECT_TRUE(encoded(base().build()));  // the base is plain: each case below changes one thing
 
   std::vector<std::vector<uint8_t>> not_plain;
-  not_plain.push_back(base().event("e", 5).build());
+  not_plain.push_back(base().event("e", 5).strings("list", {"a"}).build());
   {
     RecordBuilder r = base();
-    r.header().link_count = 1;
-    not_plain.push_back(r.build());
+    r.event("e", 5).string("k", "v", ValueType::kString, ItemKind::kEventAttribute);
+    not_plain.push_back(r.string("list", "", ValueType::kStringArray, ItemKind::kEventAttribute).build());
+  }
+  {
+    RecordBuilder r = base();
+    r.link(1, 2, 3);
+    not_plain.push_back(r.string("list", "", ValueType::kBoolArray, ItemKind::kLinkAttribute).build());
   }
   {
     RecordBuilder r = base();

@@ -220,6 +220,12 @@ class BasicCompactWriter {
   // a Batch's head and tail separately around the spans): the next field header is then
   // relative to `id`.
   void set_last_field_id(int16_t id) { last_id_ = id; }
+  // Takes `n` bytes that another writer wrote where this one stands, ending with field `id`
+  // (so that this writer's address need not be passed on, and it stays in registers).
+  void advance(size_t n, int16_t id) {
+    pos_ += n;
+    last_id_ = id;
+  }
   // A bool field's value lives in the header's type nibble.
   void field_bool(int16_t id, bool v) { field_header(id, v ? CType::kBoolTrue : CType::kBoolFalse); }
   void field_i32(int16_t id, int32_t v) {

@@ -112,7 +112,7 @@ void Exporter::add(const Span& span) {
 bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits) {
   if (!options_.protocol->compact) return false;
   const size_t bound = RecordEncoder::plain_bound(record);
-  if (bound == 0 || bound > repack_as_bytes_) return false;
+  if (bound > repack_as_bytes_) return false;
   PacketBuilder& b = current();
   // Near a packet's end, where the bound is more than the room left, the span is written
   // aside, then placed as re-packed spans are: in this packet's last bytes when it fits them.

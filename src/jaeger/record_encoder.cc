@@ -20,6 +20,119 @@ constexpr size_t kPlainFixedBytes = 512;
 // Of a scope tag (key < 21 bytes), but for its value: key header, key length (1) and key,
 // vType (2), value header, value length (5), stop byte.
 constexpr size_t kScopeTagFrame = 1 + 1 + 20 + 2 + 1 + 5 + 1;
+// Beyond twice its item's bytes, at most: an event's log (its time 11, the fields' list
+// header 6, the "event" tag's framing 18, its dropped count's tag 46, the stop byte); a
+// link's reference (36) and log (its time, the list header, the "event", "trace_id" and
+// "span_id" tags with their hex 93, the dropped count's tag, the stop byte); and once, the
+// lists' headers (6 each) and the parent's reference.
+constexpr size_t kEventExtra = 96;
+constexpr size_t kLinkExtra = 224;
+constexpr size_t kListsExtra = 64;
+
+// What write_logs() returns for a record it leaves to the mapper.
+constexpr size_t kNotPlain = SIZE_MAX;
+
+// A Jaeger SpanRef.
+void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, uint64_t trace_id_high,
+                     uint64_t span_id) {
+  w.struct_begin();
+  w.field_i32(/*SpanRef.refType*/ 1, static_cast<int32_t>(type));
+  w.field_i64(/*SpanRef.traceIdLow*/ 2, static_cast<int64_t>(trace_id_low));
+  w.field_i64(/*SpanRef.traceIdHigh*/ 3, static_cast<int64_t>(trace_id_high));
+  w.field_i64(/*SpanRef.spanId*/ 4, static_cast<int64_t>(span_id));
+  w.struct_end();
+}
+
+// Span.references (6) at `at`, after the name (5), as SpanMapper makes them: the parent
+// first as CHILD_OF, then each link as FOLLOWS_FROM; nothing when there are no links.
+// Returns the bytes written. Out of line, as write_logs(): spans with links or events are
+// the fewer, and the encoder's own writer stays in registers.
+LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
+  RecordReader reader(record);
+  const SpanRecordHeader& h = reader.header();
+  RecordItem item;
+  size_t links = 0;
+  for (RecordReader scan = reader; scan.next(item);) links += item.kind == ItemKind::kLink ? 1 : 0;
+  if (links == 0) return 0;
+  CompactRawWriter w(at);
+  w.set_last_field_id(/*Span.operationName*/ 5);
+  w.field_list_begin(/*Span.references*/ 6, CType::kStruct, links + (h.parent_span_id != 0 ? 1 : 0));
+  if (h.parent_span_id != 0) write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id);
+  while (reader.next(item)) {
+    if (item.kind == ItemKind::kLink) {
+      write_reference(w, RefType::kFollowsFrom, item.trace_id_low, item.trace_id_high, item.span_id);
+    }
+  }
+  return w.size();
+}
+
+// `v` as lower-case hex, zero-padded to 16 digits, at `out`.
+void put_hex16(char* out, uint64_t v) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kDigits[v & 0xF];
+}
+
+// Span.logs (11) at `at`, after field `last_field`, as SpanMapper makes them: each event at
+// its time with an "event" field, its dropped count and its attributes (one of the count's
+// name gives way to it); each link that has attributes or a dropped count at the span's
+// start with "event" = "link", its ids in hex, its dropped count and attributes. Returns the
+// bytes written (0: no logs), or kNotPlain when an attribute is an array (the mapper's).
+LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint8_t* record,
+                                     const TickConverter& clock, int64_t start_us) {
+  RecordReader reader(record);
+  RecordItem item;
+  RecordItem a;
+  size_t count = 0;
+  for (RecordReader scan = reader; scan.next(item);) {
+    count += item.kind == ItemKind::kEvent ||
+             (item.kind == ItemKind::kLink && (scan.next_is(ItemKind::kLinkAttribute) || item.dropped != 0));
+  }
+  if (count == 0) return 0;
+  CompactRawWriter w(at);
+  w.set_last_field_id(last_field);
+  w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, count);
+  const auto write = [&](const Tag& tag) LITETRACE_INLINE_LAMBDA { write_tag_fields(w, tag); };
+  while (reader.next(item)) {
+    ItemKind attribute_kind;
+    if (item.kind == ItemKind::kEvent) {
+      attribute_kind = ItemKind::kEventAttribute;
+    } else if (item.kind == ItemKind::kLink &&
+               (reader.next_is(ItemKind::kLinkAttribute) || item.dropped != 0)) {
+      attribute_kind = ItemKind::kLinkAttribute;
+    } else {
+      continue;
+    }
+    const bool event = attribute_kind == ItemKind::kEventAttribute;
+    const uint16_t dropped = item.dropped;
+    const auto given_way = [&] { return dropped != 0 && a.attribute.key == kDroppedTagsKey; };
+    size_t fields = (event ? 1 : 3) + (dropped != 0 ? 1 : 0);
+    for (RecordReader look = reader; look.next_is(attribute_kind) && look.next(a);) {
+      if (is_array(a.attribute.type)) return kNotPlain;
+      if (!given_way()) ++fields;
+    }
+    w.struct_begin();
+    w.field_i64(/*Log.timestamp*/ 1, event ? to_us(event_unix_ns(item, clock)) : start_us);
+    w.field_list_begin(/*Log.fields*/ 2, CType::kStruct, fields);
+    if (event) {
+      write(Tag::string("event", item.text));
+    } else {
+      char trace_id[32];
+      char span_id[16];
+      put_hex16(trace_id, item.trace_id_high);
+      put_hex16(trace_id + 16, item.trace_id_low);
+      put_hex16(span_id, item.span_id);
+      write(Tag::string("event", "link"));
+      write(Tag::string("trace_id", std::string_view(trace_id, sizeof trace_id)));
+      write(Tag::string("span_id", std::string_view(span_id, sizeof span_id)));
+    }
+    if (dropped != 0) write(Tag::int64(kDroppedTagsKey, dropped));
+    while (reader.next_is(attribute_kind) && reader.next(a)) {
+      if (!given_way()) with_scalar_tag(a.attribute, write);
+    }
+    w.struct_end();
+  }
+  return w.size();
+}
 
 }  // namespace
 
@@ -31,7 +144,6 @@ size_t RecordEncoder::plain_bound(const uint8_t* record) {
   const TracerScope* scope;
   std::memcpy(&events, record + offsetof(SpanRecordHeader, event_count), sizeof events);
   std::memcpy(&links, record + offsetof(SpanRecordHeader, link_count), sizeof links);
-  if ((events | links) != 0) return 0;
   std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
   std::memcpy(&scope, record + offsetof(SpanRecordHeader, scope), sizeof scope);
   // Each item encodes to at most twice its size: an attribute item is its 8-byte head, the
@@ -40,6 +152,7 @@ size_t RecordEncoder::plain_bound(const uint8_t* record) {
   // adds one byte to its item.
   size_t n = kPlainFixedBytes + 2 * size_t{items_size};
   if (scope != nullptr) n += 4 * kScopeTagFrame + 2 * (scope->name.size() + scope->version.size());
+  if ((events | links) != 0) n += kListsExtra + events * kEventExtra + links * kLinkExtra;
   return n;
 }
 
@@ -79,6 +192,10 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id));
   w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id));
   w.field_binary(/*Span.operationName*/ 5, name);
+  if (h.link_count != 0) {
+    const size_t n = write_references(out + w.size(), record);
+    if (n != 0) w.advance(n, /*Span.references*/ 6);
+  }
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
   w.field_wide_i64(/*Span.startTime*/ 8, times.start_us);
   w.field_i64(/*Span.duration*/ 9, times.duration_us);
@@ -109,34 +226,36 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     count += scope_count;
   }
   sampler_tags(h, write);
+  // The span's attributes. The other items are the name (when it was not the first),
+  // the status description (among the lead tags), the trace state (Jaeger has no place for
+  // it), and the events and links (written as logs and references).
   while (reader.next(item)) {
-    switch (item.kind) {
-      case ItemKind::kAttribute:
-        if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, has_description)) return 0;
-        if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
-        with_scalar_tag(item.attribute, write);
-        break;
-      case ItemKind::kName:               // the name, when it was not the first item
-      case ItemKind::kTraceState:         // Jaeger has no place for it
-      case ItemKind::kStatusDescription:  // its tag is among the lead tags
-        break;
-      default: return 0;  // events and links
-    }
+    if (item.kind != ItemKind::kAttribute) continue;
+    if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, has_description)) return 0;
+    if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
+    with_scalar_tag(item.attribute, write);
   }
   dropped_count_tags(h.dropped_attributes, h.dropped_events, h.dropped_links, write);
-  if (count == 0) {  // no tags field
-    w.struct_end();
-    return w.size();
+  // After the tags (when there are any): the logs, then the Span's stop byte.
+  uint8_t* rest_at = out + w.size();
+  int16_t last_field = kLastField;
+  if (count != 0) {
+    const size_t head_size = field_header_size(kLastField, 10) + list_header_size(count);
+    uint8_t* const head = out + tags_at - kShortHead;
+    if (head_size != kShortHead) std::memmove(head + head_size, out + tags_at, t.size());
+    CompactRawWriter list(head);
+    list.set_last_field_id(kLastField);
+    list.field_list_begin(/*Span.tags*/ 10, CType::kStruct, count);
+    rest_at = head + head_size + t.size();
+    last_field = 10;
   }
-  const size_t head_size = field_header_size(kLastField, 10) + list_header_size(count);
-  uint8_t* const head = out + tags_at - kShortHead;
-  if (head_size != kShortHead) std::memmove(head + head_size, out + tags_at, t.size());
-  CompactRawWriter list(head);
-  list.set_last_field_id(kLastField);
-  list.field_list_begin(/*Span.tags*/ 10, CType::kStruct, count);
-  CompactRawWriter stop(head + head_size + t.size());
-  stop.write_byte(kStop);
-  return static_cast<size_t>(head - out) + head_size + t.size() + stop.size();
+  if ((h.event_count | h.link_count) != 0) {
+    const size_t n = write_logs(rest_at, last_field, record, *clock_, times.start_us);
+    if (n == kNotPlain) return 0;
+    rest_at += n;
+  }
+  *rest_at = kStop;
+  return static_cast<size_t>(rest_at + 1 - out);
 }
 
 }  // namespace litetrace::detail

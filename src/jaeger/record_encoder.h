@@ -2,10 +2,9 @@
 
 // A Jaeger span in compact Thrift straight from its span record, without the Jaeger view
 // that SpanMapper builds (vectors of tags, logs and references), for the spans most are:
-// a name and attributes of scalars, strings or bytes, whatever the kind, status, scope,
-// sampler and dropped counts; no events, links or arrays, and no attribute giving way to
-// the mapping's tags. Those are "plain"; the others go through SpanMapper and
-// encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
+// a name, attributes, events and links of scalars, strings or bytes, whatever the kind,
+// status, scope, sampler and dropped counts; no arrays, and no attribute giving way to the
+// mapping's tags. Those are "plain"; the others go through SpanMapper and encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
 // equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
 // that keeps them, as most do, is not read a second time.
 //
@@ -24,8 +23,7 @@ class RecordEncoder {
  public:
   explicit RecordEncoder(const TickConverter* clock) : clock_(clock) {}
 
-  // At least the bytes encode() writes for `record`, from its header alone; 0 when the
-  // header already says it is not plain.
+  // At least the bytes encode() writes for `record`, from its header alone.
   static size_t plain_bound(const uint8_t* record);
   // Writes the span at `out`, which has plain_bound() bytes of room, its scope's tags from
   // `cache`; returns the bytes written, or 0 when the record is not plain after all, or

@@ -62,14 +62,27 @@ class RecordBuilder {
   }
   // An event with its explicit Unix-ns time and no attributes (add them after it as
   // kEventAttribute items); counted in the header.
-  RecordBuilder& event(std::string_view event_name, uint64_t unix_ns) {
+  RecordBuilder& event(std::string_view event_name, uint64_t unix_ns, uint16_t dropped = 0) {
     put<uint8_t>(static_cast<uint8_t>(ItemKind::kEvent));
     put<uint8_t>(1);
     put<uint64_t>(unix_ns);
-    put<uint16_t>(0);
+    put<uint16_t>(dropped);
     put<uint16_t>(static_cast<uint16_t>(event_name.size()));
     bytes(event_name);
     ++header_.event_count;
+    return *this;
+  }
+  // A link (add its attributes after it as kLinkAttribute items); counted in the header.
+  RecordBuilder& link(uint64_t trace_id_high, uint64_t trace_id_low, uint64_t span_id, uint16_t dropped = 0,
+                      uint8_t trace_flags = 1) {
+    put<uint8_t>(static_cast<uint8_t>(ItemKind::kLink));
+    put<uint8_t>(trace_flags);
+    put<uint8_t>(0);
+    put<uint64_t>(trace_id_high);
+    put<uint64_t>(trace_id_low);
+    put<uint64_t>(span_id);
+    put<uint16_t>(dropped);
+    ++header_.link_count;
     return *this;
   }
   std::vector<uint8_t> build() const {
