@@ -66,6 +66,9 @@ LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   return w.size();
 }
 
+// One field of a log: out of line, once, rather than inlined for each kind of field.
+LITETRACE_NOINLINE void write_log_field(CompactRawWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
+
 // `v` as lower-case hex, zero-padded to 16 digits, at `out`.
 void put_hex16(char* out, uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -91,7 +94,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
   CompactRawWriter w(at);
   w.set_last_field_id(last_field);
   w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, count);
-  const auto write = [&](const Tag& tag) LITETRACE_INLINE_LAMBDA { write_tag_fields(w, tag); };
+  const auto write = [&](const Tag& tag) { write_log_field(w, tag); };
   while (reader.next(item)) {
     ItemKind attribute_kind;
     if (item.kind == ItemKind::kEvent) {
