@@ -91,15 +91,8 @@ const ThriftProtocol kBinaryThrift = {
     [](size_t encoded_process_size, size_t) { return fixed_head_size() + encoded_process_size; },
     [](int64_t, const ClientStats&) { return fixed_tail_size(); },
     fixed_tail_size,
-    [](uint8_t* at, size_t room, const Span& span) -> size_t {
-      BinaryWriter w(at, room);
-      encode_span(w, span);
-      return w.ok() ? w.size() : 0;
-    },
-    [](uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size, std::string_view encoded_process,
-       size_t span_count, int64_t seq_no, const ClientStats& stats) {
-      write_envelope<BinaryWriter>(head, head_size, tail, tail_size, encoded_process, span_count, seq_no, stats);
-    },
+    write_span_at<BinaryWriter>,
+    write_envelope<BinaryWriter>,
 };
 
 }  // namespace litetrace::detail

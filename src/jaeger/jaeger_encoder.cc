@@ -75,15 +75,8 @@ const ThriftProtocol kCompactThrift = {
     [](size_t encoded_process_size, size_t span_count) { return batch_head_size(encoded_process_size, span_count); },
     [](int64_t seq_no, const ClientStats& stats) { return batch_tail_size(seq_no, stats); },
     [] { return kMaxBatchTailSize; },
-    [](uint8_t* at, size_t room, const Span& span) -> size_t {
-      CompactWriter w(at, room);
-      encode_span(w, span);
-      return w.ok() ? w.size() : 0;
-    },
-    [](uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size, std::string_view encoded_process,
-       size_t span_count, int64_t seq_no, const ClientStats& stats) {
-      write_envelope<CompactWriter>(head, head_size, tail, tail_size, encoded_process, span_count, seq_no, stats);
-    },
+    write_span_at<CompactWriter>,
+    write_envelope<CompactWriter>,
 };
 
 }  // namespace litetrace::detail

@@ -71,6 +71,15 @@ void write_span(W& w, const Span& span) {
   w.struct_end();
 }
 
+// `span` into the `room` bytes at `at`: the bytes written, or 0 when it does not fit
+// (ThriftProtocol::write_span).
+template <typename W>
+size_t write_span_at(uint8_t* at, size_t room, const Span& span) {
+  W w(at, room);
+  write_span(w, span);
+  return w.ok() ? w.size() : 0;
+}
+
 // The Process and the envelope are written once a packet at most: sized, not sped up.
 template <typename W>
 LITETRACE_COLD void write_process(W& w, const Process& process) {
