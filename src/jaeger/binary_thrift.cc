@@ -32,14 +32,6 @@ std::string encode_batch(const Process& process, Slice<Span> spans) {
   return bytes;
 }
 
-void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count) {
-  write_batch_head(w, encoded_process, span_count);
-}
-void resume_batch_after_spans(BinaryWriter& w) { resume_batch(w); }
-void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats) {
-  write_batch_tail(w, seq_no, stats);
-}
-
 namespace {
 
 std::string process_bytes(const Process& process) {
@@ -55,7 +47,7 @@ std::string process_bytes(const Process& process) {
 size_t fixed_head_size() {
   static const size_t size = [] {
     BinaryWriter w;
-    encode_batch_head(w, {}, 0);
+    write_batch_head(w, {}, 0);
     return w.size();
   }();
   return size;
@@ -64,8 +56,8 @@ size_t fixed_head_size() {
 size_t fixed_tail_size() {
   static const size_t size = [] {
     BinaryWriter w;
-    resume_batch_after_spans(w);
-    encode_batch_tail(w, 0, ClientStats{});
+    resume_batch(w);
+    write_batch_tail(w, 0, ClientStats{});
     return w.size();
   }();
   return size;
@@ -75,9 +67,7 @@ size_t fixed_tail_size() {
 
 void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
                        const ClientStats& stats) {
-  encode_batch_head(w, process_bytes(process), spans.size);
-  for (const Span& s : spans) encode_span(w, s);
-  encode_batch_tail(w, seq_no, stats);
+  write_emit_batch(w, process_bytes(process), spans, seq_no, stats);
 }
 
 const ThriftProtocol kBinaryThrift = {

@@ -63,9 +63,7 @@ void encode_batch_tail(CompactWriter& w, int64_t seq_no, const ClientStats& stat
 
 void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spans, int64_t seq_no,
                        const ClientStats& stats) {
-  encode_batch_head(w, encode_process(process), spans.size);
-  for (const Span& s : spans) encode_span(w, s);
-  encode_batch_tail(w, seq_no, stats);
+  write_emit_batch(w, encode_process(process), spans, seq_no, stats);
 }
 
 const ThriftProtocol kCompactThrift = {

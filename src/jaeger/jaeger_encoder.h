@@ -130,11 +130,6 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
 // ---- the binary protocol: the same structs through BinaryWriter (binary_thrift.cc) ----
 void encode_span(BinaryWriter& w, const Span& span);
 void encode_process(BinaryWriter& w, const Process& process);
-// The envelope as above, in the binary protocol: the packet builder fills a datagram for
-// the agent's port 6832 the same way, head | spans | tail.
-void encode_batch_head(BinaryWriter& w, std::string_view encoded_process, size_t span_count);
-void resume_batch_after_spans(BinaryWriter& w);
-void encode_batch_tail(BinaryWriter& w, int64_t seq_no, const ClientStats& stats);
 // A bare Batch struct: the body of the Jaeger collector's POST /api/traces (no seqNo, no
 // stats: the collector answers for the batch itself).
 void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans);

@@ -119,6 +119,15 @@ LITETRACE_COLD void write_batch_tail(W& w, int64_t seq_no, const ClientStats& st
   w.struct_end();  // emitBatch_args
 }
 
+// Agent.emitBatch whole, its Process already encoded in the writer's protocol.
+template <typename W>
+void write_emit_batch(W& w, std::string_view encoded_process, Slice<Span> spans, int64_t seq_no,
+                      const ClientStats& stats) {
+  write_batch_head(w, encoded_process, spans.size);
+  for (const Span& s : spans) write_span(w, s);
+  write_batch_tail(w, seq_no, stats);
+}
+
 // A packet's head (exactly `head_size` bytes, ending where its first span begins) and tail
 // (`tail_size` bytes, from where its last span ends): PacketBuilder's envelope.
 template <typename W>
