@@ -10,7 +10,8 @@
 //
 // WORKLOAD: span2 (start, a string and an int attribute, end), event2 (span2 and an event
 // with one attribute), bare (start, end),
-// unsampled (span2 with an always-off sampler), global2 (span2 through global_tracer()),
+// unsampled (span2 with an always-off sampler), child-unsampled (a span and an attribute
+// under an unsampled parent, the default sampler: BM_SpanUnsampled), global2 (span2 through global_tracer()),
 // c2 (span2 through the C API), noprovider (a global tracer's span and an attribute with
 // no provider installed). EXPORTER: jaeger (compact Thrift over UDP, the default),
 // jaeger-binary (binary Thrift over UDP), jaeger-http, otlp, otlp-json, zipkin, console,
@@ -69,6 +70,11 @@ LT_MEASURED void lt_measured_c2(const litetrace_tracer* tracer) {
   litetrace_span_end(&s);
 }
 
+LT_MEASURED void lt_measured_child_unsampled(const litetrace::Tracer& tracer) {
+  litetrace::Span s = tracer.start_span("not sampled");
+  s.set_attribute("user.id", 42);
+}
+
 LT_MEASURED void lt_measured_noprovider(const litetrace::Tracer& tracer) {
   litetrace::Span s = tracer.start_span("no provider");
   s.set_attribute("user.id", 42);
@@ -78,7 +84,7 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: litetrace_instructions span2|event2|bare|unsampled|global2|c2|noprovider SPANS "
+               "usage: litetrace_instructions span2|event2|bare|unsampled|child-unsampled|global2|c2|noprovider SPANS "
                "[jaeger|jaeger-binary|jaeger-http|otlp|otlp-json|zipkin|console|none]\n");
   return 2;
 }
@@ -163,6 +169,13 @@ int main(int argc, char** argv) {
       lt_measured_bare(tracer);
       if ((i + 1) % kChunk == 0) provider->force_flush(std::chrono::minutes(10));
     }
+  } else if (workload == "child-unsampled") {
+    litetrace::SpanContext unsampled;
+    unsampled.trace_id = {1, 2};
+    unsampled.span_id = 3;
+    unsampled.flags = 0;
+    const litetrace::Scope scope(unsampled);
+    for (long i = 0; i < spans; ++i) lt_measured_child_unsampled(tracer);
   } else if (workload == "global2") {
     litetrace::set_global_provider(provider);
     const litetrace::Tracer global = litetrace::global_tracer("instructions", "1");

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "litetrace/version.h"
 #include "support/tracing_fixture.h"
@@ -497,6 +498,80 @@ TEST(Tracer, UnsampledSpansAreNotRecordedButPropagate) {
   EXPECT_TRUE(receiver.drain().empty());
   EXPECT_EQ(provider.stats().spans_not_sampled, 1u);
   EXPECT_EQ(provider.stats().spans_started, 0u);
+}
+
+// A child of an unsampled parent is decided on a shorter path once its thread has recorded
+// for the provider (skip_unsampled_child in trace.cc), by begin() before that. Both must
+// decide alike, and neither may pass over a sampler of the application's or a disabled
+// provider.
+TEST(Tracer, ChildrenOfAnUnsampledParentAreDecidedAlikeOnEveryPath) {
+  SpanContext parent;
+  parent.trace_id = TraceId{7, 8};
+  parent.span_id = 9;
+  parent.flags = 0;  // not sampled upstream
+  parent.remote = true;
+  StartSpanOptions child_of_parent;
+  child_of_parent.parent = parent;
+  std::set<uint64_t> span_ids{parent.span_id};
+  auto expect_unsampled_child = [&](const Span& s) {
+    EXPECT_FALSE(s.is_recording());
+    EXPECT_EQ(s.context().trace_id, parent.trace_id);
+    EXPECT_EQ(s.context().flags, parent.flags);
+    EXPECT_FALSE(s.context().remote) << "started here";
+    EXPECT_NE(s.context().span_id, 0u);
+    EXPECT_TRUE(span_ids.insert(s.context().span_id).second) << "each child has a span id of its own";
+  };
+
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  // On a thread that has not recorded for this provider yet: begin() decides, and registers it.
+  std::thread([&] { expect_unsampled_child(tracer.start_span("first", child_of_parent)); }).join();
+  // On this thread, after a recorded span: the shorter path, through both start_span overloads.
+  tracer.start_span("recorded").end();
+  for (int i = 0; i < 3; ++i) expect_unsampled_child(tracer.start_span("by option", child_of_parent));
+  {
+    Scope scope(parent);
+    for (int i = 0; i < 3; ++i) {
+      Span s = tracer.start_span("in scope");
+      expect_unsampled_child(s);
+      s.set_attribute("ignored", 1);
+    }
+  }
+  ASSERT_TRUE(provider.force_flush());
+  TracerStats stats = provider.stats();
+  EXPECT_EQ(stats.spans_not_sampled, 7u);
+  EXPECT_EQ(stats.spans_started, 1u);
+  ASSERT_EQ(receiver.drain().size(), 1u) << "the recorded span alone";
+
+  // A sampler of the application's decides for every child, whatever its parent says.
+  TracerProviderOptions always_on = options_for(receiver);
+  always_on.sampler = std::make_shared<AlwaysOnSampler>();
+  TracerProvider sampling(always_on);
+  Tracer sampling_tracer = sampling.tracer("t");
+  sampling_tracer.start_span("registers").end();
+  {
+    Scope scope(parent);
+    Span s = sampling_tracer.start_span("sampled child");
+    EXPECT_TRUE(s.is_recording());
+    EXPECT_TRUE(s.context().sampled());
+    EXPECT_EQ(s.context().trace_id, parent.trace_id);
+  }
+  EXPECT_EQ(sampling.stats().spans_not_sampled, 0u);
+  EXPECT_EQ(sampling.stats().spans_started, 2u);
+
+  // A disabled provider counts nothing; contexts still propagate.
+  TracerProviderOptions off = options_for(receiver);
+  off.disabled = true;
+  TracerProvider disabled(off);
+  Tracer disabled_tracer = disabled.tracer("t");
+  disabled_tracer.start_span("root").end();
+  {
+    Scope scope(parent);
+    expect_unsampled_child(disabled_tracer.start_span("child"));
+  }
+  EXPECT_EQ(disabled.stats().spans_not_sampled, 0u);
+  EXPECT_EQ(disabled.stats().spans_started, 0u);
 }
 
 TEST(Tracer, ShutdownFlushesIsIdempotentAndCountsLateSpans) {

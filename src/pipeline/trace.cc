@@ -518,6 +518,12 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
     ctx.trace_id = parent.trace_id;
     ctx.span_id = ids.next_unchecked();
     ctx.flags = parent.flags;
+    // A child of an unsampled parent under the default sampler, on a thread that has
+    // recorded for this core: decided and counted here, ahead of the general path below.
+    if (!parent.sampled() && core->parent_decides() && tc.cache_core == core) {
+      detail::ThreadState::bump(tc.cache_state->not_sampled);
+      return nullptr;
+    }
   } else {
     const detail::IdGenerator::Three three = ids.next3_unchecked();
     ctx.trace_id = TraceId{three.a, three.b};
