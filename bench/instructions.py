@@ -192,7 +192,7 @@ def main():
         if failures:
             print("FAILED:\n  " + "\n  ".join(failures))
             return 1
-        print("every count is within 10 %% of its bound")
+        print("every count is within 10 % of its bound")
     return 0
 
 
