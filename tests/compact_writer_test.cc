@@ -6,8 +6,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "support/bytes.h"
 
@@ -40,16 +44,32 @@ TEST(CompactWriter, VarintSizeMatchesEncoding) {
   }
 }
 
-// The unchecked writer's path for wide values writes the same bytes as the loop, at every
-// width and on either side of the 2^49 where it takes over.
+// The unchecked writer's paths for wide values (unrolled, and with pdep where this CPU runs
+// it fast) write the same bytes as the loop, at every width, on either side of the 2^49
+// where they take over, and for random values; nothing past the ten bytes a varint can take.
 TEST(CompactWriter, WideVarintsAreTheSameBytes) {
+  std::vector<uint64_t> values;
   for (int bits = 0; bits <= 64; ++bits) {
     const uint64_t top = bits == 64 ? UINT64_MAX : (uint64_t{1} << bits);
-    for (uint64_t v : {top, top - 1, top | 0x5555555555555555u >> (64 - (bits == 0 ? 1 : bits))}) {
+    values.insert(values.end(), {top, top - 1, top | 0x5555555555555555u >> (64 - (bits == 0 ? 1 : bits))});
+  }
+  std::mt19937_64 rng(49);
+  for (int i = 0; i < 2000; ++i) values.push_back(rng() >> (rng() % 64));
+  if (!has_fast_bit_deposit()) std::printf("this CPU has no fast pdep: its path is not tested\n");
+  for (const uint64_t v : values) {
+    const Bytes expected = encode_bytes([&](CompactWriter& c) { c.write_varint(v); });
+    for (const bool deposit : {false, true}) {
+      if (deposit && !has_fast_bit_deposit()) continue;
       uint8_t wide[16];
+      std::memset(wide, 0xAA, sizeof wide);
       CompactRawWriter w(wide);
-      w.write_wide_varint(v);
-      EXPECT_EQ(to_hex(Bytes(wide, wide + w.size())), to_hex(encode_bytes([&](CompactWriter& c) { c.write_varint(v); }))) << v;
+      if (deposit) {
+        w.write_wide_varint(v, true);
+      } else {
+        w.write_wide_varint(v);
+      }
+      EXPECT_EQ(to_hex(Bytes(wide, wide + w.size())), to_hex(expected)) << v << (deposit ? " (pdep)" : "");
+      for (size_t j = 10; j < sizeof wide; ++j) EXPECT_EQ(wide[j], 0xAA) << v << (deposit ? " (pdep)" : "");
     }
   }
 }

@@ -3,10 +3,15 @@
 #include <cstddef>
 #include <cstring>
 
+
 #include "core/compiler.h"
 #include "core/record_reader.h"
 #include "jaeger/span_mapper.h"
 #include "jaeger/tag_writer.h"
+
+#if defined(LITETRACE_BIT_DEPOSIT)
+#include <cpuid.h>
+#endif
 
 namespace litetrace::detail {
 namespace {
@@ -34,12 +39,12 @@ constexpr size_t kNotPlain = SIZE_MAX;
 
 // A Jaeger SpanRef.
 void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, uint64_t trace_id_high,
-                     uint64_t span_id) {
+                     uint64_t span_id, bool deposit) {
   w.struct_begin();
   w.field_i32(/*SpanRef.refType*/ 1, static_cast<int32_t>(type));
-  w.field_i64(/*SpanRef.traceIdLow*/ 2, static_cast<int64_t>(trace_id_low));
-  w.field_i64(/*SpanRef.traceIdHigh*/ 3, static_cast<int64_t>(trace_id_high));
-  w.field_i64(/*SpanRef.spanId*/ 4, static_cast<int64_t>(span_id));
+  w.field_wide_i64(/*SpanRef.traceIdLow*/ 2, static_cast<int64_t>(trace_id_low), deposit);
+  w.field_wide_i64(/*SpanRef.traceIdHigh*/ 3, static_cast<int64_t>(trace_id_high), deposit);
+  w.field_wide_i64(/*SpanRef.spanId*/ 4, static_cast<int64_t>(span_id), deposit);
   w.struct_end();
 }
 
@@ -47,7 +52,7 @@ void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, u
 // first as CHILD_OF, then each link as FOLLOWS_FROM; nothing when there are no links.
 // Returns the bytes written. Out of line, as write_logs(): spans with links or events are
 // the fewer, and the encoder's own writer stays in registers.
-LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
+LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record, bool deposit) {
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();
   RecordItem item;
@@ -57,10 +62,12 @@ LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   CompactRawWriter w(at);
   w.set_last_field_id(/*Span.operationName*/ 5);
   w.field_list_begin(/*Span.references*/ 6, CType::kStruct, links + (h.parent_span_id != 0 ? 1 : 0));
-  if (h.parent_span_id != 0) write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id);
+  if (h.parent_span_id != 0) {
+    write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id, deposit);
+  }
   while (reader.next(item)) {
     if (item.kind == ItemKind::kLink) {
-      write_reference(w, RefType::kFollowsFrom, item.trace_id_low, item.trace_id_high, item.span_id);
+      write_reference(w, RefType::kFollowsFrom, item.trace_id_low, item.trace_id_high, item.span_id, deposit);
     }
   }
   return w.size();
@@ -81,7 +88,7 @@ void put_hex16(char* out, uint64_t v) {
 // start with "event" = "link", its ids in hex, its dropped count and attributes. Returns the
 // bytes written (0: no logs), or kNotPlain when an attribute is an array (the mapper's).
 LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint8_t* record,
-                                     const TickConverter& clock, int64_t start_us) {
+                                     const TickConverter& clock, int64_t start_us, bool deposit) {
   RecordReader reader(record);
   RecordItem item;
   RecordItem a;
@@ -114,7 +121,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
       if (!given_way()) ++fields;
     }
     w.struct_begin();
-    w.field_i64(/*Log.timestamp*/ 1, event ? to_us(event_unix_ns(item, clock)) : start_us);
+    w.field_wide_i64(/*Log.timestamp*/ 1, event ? to_us(event_unix_ns(item, clock)) : start_us, deposit);
     w.field_list_begin(/*Log.fields*/ 2, CType::kStruct, fields);
     if (event) {
       write(Tag::string("event", item.text));
@@ -138,6 +145,27 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
 }
 
 }  // namespace
+
+LITETRACE_COLD bool has_fast_bit_deposit() {
+#if defined(LITETRACE_BIT_DEPOSIT)
+  static const bool fast = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || (b & (1u << 8)) == 0) return false;  // BMI2
+    unsigned vendor_b = 0, vendor_c = 0, vendor_d = 0;
+    __get_cpuid(0, &a, &vendor_b, &vendor_c, &vendor_d);
+    // "AuthenticAMD" and "HygonGenuine" begin "Auth" and "Hygo" (EBX, little-endian).
+    const bool amd_or_hygon = vendor_b == 0x68747541u || vendor_b == 0x6F677948u;
+    __get_cpuid(1, &a, &b, &c, &d);
+    const unsigned family = ((a >> 8) & 0xF) == 0xF ? 0xF + ((a >> 20) & 0xFF) : (a >> 8) & 0xF;
+    return !(amd_or_hygon && family < 0x19);  // Zen 3 is family 19h
+  }();
+  return fast;
+#else
+  return false;
+#endif
+}
+
+RecordEncoder::RecordEncoder(const TickConverter* clock) : RecordEncoder(clock, has_fast_bit_deposit()) {}
 
 size_t RecordEncoder::plain_bound(const uint8_t* record) {
   // The fields it needs, not the whole header.
@@ -190,17 +218,18 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   CompactRawWriter w(out);
   w.struct_begin();
   // Random ids, and Unix microseconds, take eight to ten bytes.
-  w.field_wide_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low));
-  w.field_wide_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high));
-  w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id));
-  w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id));
+  const bool deposit = deposit_;
+  w.field_wide_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low), deposit);
+  w.field_wide_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high), deposit);
+  w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id), deposit);
+  w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id), deposit);
   w.field_binary(/*Span.operationName*/ 5, name);
   if (h.link_count != 0) {
-    const size_t n = write_references(out + w.size(), record);
+    const size_t n = write_references(out + w.size(), record, deposit);
     if (n != 0) w.advance(n, /*Span.references*/ 6);
   }
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
-  w.field_wide_i64(/*Span.startTime*/ 8, times.start_us);
+  w.field_wide_i64(/*Span.startTime*/ 8, times.start_us, deposit);
   w.field_i64(/*Span.duration*/ 9, times.duration_us);
 
   // The tags, in one pass over the items: written after room for the list's field header
@@ -253,7 +282,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     last_field = 10;
   }
   if ((h.event_count | h.link_count) != 0) {
-    const size_t n = write_logs(rest_at, last_field, record, *clock_, times.start_us);
+    const size_t n = write_logs(rest_at, last_field, record, *clock_, times.start_us, deposit);
     if (n == kNotPlain) return 0;
     rest_at += n;
   }

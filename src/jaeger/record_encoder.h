@@ -21,7 +21,9 @@ namespace litetrace::detail {
 
 class RecordEncoder {
  public:
-  explicit RecordEncoder(const TickConverter* clock) : clock_(clock) {}
+  // `deposit`: write wide varints with BMI2's pdep (has_fast_bit_deposit(), the default).
+  explicit RecordEncoder(const TickConverter* clock);
+  RecordEncoder(const TickConverter* clock, bool deposit) : clock_(clock), deposit_(deposit) {}
 
   // At least the bytes encode() writes for `record`, from its header alone.
   static size_t plain_bound(const uint8_t* record);
@@ -33,6 +35,7 @@ class RecordEncoder {
 
  private:
   const TickConverter* clock_;
+  bool deposit_;
 };
 
 }  // namespace litetrace::detail
