@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "jaeger/compact_writer.h"
 #include "litetrace/litetrace.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
@@ -208,11 +209,13 @@ int main(int argc, char** argv) {
   litetrace::set_global_provider(nullptr);
   provider->shutdown(std::chrono::minutes(10));
   const litetrace::TracerStats stats = provider->stats();
-  // What the counts are of, for the driver to check: every recorded span delivered.
-  std::printf("{\"ended\": %llu, \"exported\": %llu, \"discarded\": %llu, \"clock\": \"%s\"}\n",
+  // What the counts are of, for the driver to check: every recorded span delivered; and
+  // what they depend on: the clock read, and how compact Thrift writes wide varints.
+  std::printf("{\"ended\": %llu, \"exported\": %llu, \"discarded\": %llu, \"clock\": \"%s\", \"varints\": \"%s\"}\n",
               static_cast<unsigned long long>(stats.spans_ended),
               static_cast<unsigned long long>(stats.spans_exported),
-              static_cast<unsigned long long>(stats.spans_discarded), litetrace::to_string(provider->clock_source()));
+              static_cast<unsigned long long>(stats.spans_discarded), litetrace::to_string(provider->clock_source()),
+              litetrace::detail::has_fast_bit_deposit() ? "pdep" : "loop");
   ::close(udp);
   return 0;
 }
