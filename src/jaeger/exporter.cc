@@ -109,26 +109,6 @@ void Exporter::add(const Span& span) {
   add_span(span);
 }
 
-bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits) {
-  if (!options_.protocol->compact) return false;
-  const size_t bound = RecordEncoder::plain_bound(record);
-  if (bound > repack_as_bytes_) return false;
-  PacketBuilder& b = current();
-  // Near a packet's end, where the bound is more than the room left, the span is written
-  // aside, then placed as re-packed spans are: in this packet's last bytes when it fits them.
-  uint8_t* const at = b.room_for_written(bound);
-  uint8_t* const out = at != nullptr ? at : record_aside_.get();
-  const size_t size = encoder.encode(record, out, b.tag_runs(), limits);
-  if (size == 0) return false;
-  bump(spans_added_, 1);
-  if (at != nullptr) {
-    b.commit_written(size);
-  } else {
-    add_encoded(std::string_view(reinterpret_cast<const char*>(out), size));
-  }
-  return true;
-}
-
 void Exporter::add_span(const Span& span) {
   PacketBuilder::AddResult r = add_to_current(span);
   if (r == PacketBuilder::AddResult::kAdded) return;

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/record_normalizer.h"
 #include "core/tick_clock.h"
@@ -34,8 +35,47 @@ class RecordEncoder {
   size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache, AttributeLimits limits) const;
 
  private:
+  // What a plain span writes beyond its items and its scope's tags, at most: the struct's
+  // fields (four ids of 11 bytes, flags 6, two times of 11), the tags' list header (7), the
+  // lead tags (span.kind=consumer 30, otel.status_code=ERROR 34, error=true 13, the status
+  // description's key and framing 37: its text is an item), the sampler's (sampler.type 38,
+  // sampler.param 27), the dropped counts' (3 x 45) and the stop byte: 411.
+  static constexpr size_t kPlainFixedBytes = 512;
+  // Of a scope tag (key < 21 bytes), but for its value: key header, key length (1) and key,
+  // vType (2), value header, value length (5), stop byte.
+  static constexpr size_t kScopeTagFrame = 1 + 1 + 20 + 2 + 1 + 5 + 1;
+  // Beyond twice its item's bytes, at most: an event's log (its time 11, the fields' list
+  // header 6, the "event" tag's framing 18, its dropped count's tag 46, the stop byte); a
+  // link's reference (36) and log (its time, the list header, the "event", "trace_id" and
+  // "span_id" tags with their hex 93, the dropped count's tag, the stop byte); and once, the
+  // lists' headers (6 each) and the parent's reference.
+  static constexpr size_t kEventExtra = 96;
+  static constexpr size_t kLinkExtra = 224;
+  static constexpr size_t kListsExtra = 64;
+
   const TickConverter* clock_;
   bool deposit_;
 };
+
+// Inline: read per span, before each encode().
+inline size_t RecordEncoder::plain_bound(const uint8_t* record) {
+  // The fields it needs, not the whole header.
+  uint16_t events;
+  uint16_t links;
+  uint32_t items_size;
+  const TracerScope* scope;
+  std::memcpy(&events, record + offsetof(SpanRecordHeader, event_count), sizeof events);
+  std::memcpy(&links, record + offsetof(SpanRecordHeader, link_count), sizeof links);
+  std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
+  std::memcpy(&scope, record + offsetof(SpanRecordHeader, scope), sizeof scope);
+  // Each item encodes to at most twice its size: an attribute item is its 8-byte head, the
+  // key, the value (and 8 bytes for a scalar); its tag adds at most 5 bytes of framing to
+  // the key and value bytes (13 for a string, less the 8 of the head). The name's field
+  // adds one byte to its item.
+  size_t n = kPlainFixedBytes + 2 * size_t{items_size};
+  if (scope != nullptr) n += 4 * kScopeTagFrame + 2 * (scope->name.size() + scope->version.size());
+  if ((events | links) != 0) n += kListsExtra + events * kEventExtra + links * kLinkExtra;
+  return n;
+}
 
 }  // namespace litetrace::detail
