@@ -21,12 +21,12 @@ constexpr size_t kNotPlain = SIZE_MAX;
 
 // A Jaeger SpanRef.
 void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, uint64_t trace_id_high,
-                     uint64_t span_id, bool deposit) {
+                     uint64_t span_id) {
   w.struct_begin();
   w.field_i32(/*SpanRef.refType*/ 1, static_cast<int32_t>(type));
-  w.field_wide_i64(/*SpanRef.traceIdLow*/ 2, static_cast<int64_t>(trace_id_low), deposit);
-  w.field_wide_i64(/*SpanRef.traceIdHigh*/ 3, static_cast<int64_t>(trace_id_high), deposit);
-  w.field_wide_i64(/*SpanRef.spanId*/ 4, static_cast<int64_t>(span_id), deposit);
+  w.field_i64(/*SpanRef.traceIdLow*/ 2, static_cast<int64_t>(trace_id_low));
+  w.field_i64(/*SpanRef.traceIdHigh*/ 3, static_cast<int64_t>(trace_id_high));
+  w.field_i64(/*SpanRef.spanId*/ 4, static_cast<int64_t>(span_id));
   w.struct_end();
 }
 
@@ -34,7 +34,7 @@ void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, u
 // first as CHILD_OF, then each link as FOLLOWS_FROM; nothing when there are no links.
 // Returns the bytes written. Out of line, as write_logs(): spans with links or events are
 // the fewer, and the encoder's own writer stays in registers.
-LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record, bool deposit) {
+LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();
   RecordItem item;
@@ -44,12 +44,10 @@ LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record, b
   CompactRawWriter w(at);
   w.set_last_field_id(/*Span.operationName*/ 5);
   w.field_list_begin(/*Span.references*/ 6, CType::kStruct, links + (h.parent_span_id != 0 ? 1 : 0));
-  if (h.parent_span_id != 0) {
-    write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id, deposit);
-  }
+  if (h.parent_span_id != 0) write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id);
   while (reader.next(item)) {
     if (item.kind == ItemKind::kLink) {
-      write_reference(w, RefType::kFollowsFrom, item.trace_id_low, item.trace_id_high, item.span_id, deposit);
+      write_reference(w, RefType::kFollowsFrom, item.trace_id_low, item.trace_id_high, item.span_id);
     }
   }
   return w.size();
@@ -187,7 +185,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id), deposit);
   w.field_binary(/*Span.operationName*/ 5, name);
   if (h.link_count != 0) {
-    const size_t n = write_references(out + w.size(), record, deposit);
+    const size_t n = write_references(out + w.size(), record);
     if (n != 0) w.advance(n, /*Span.references*/ 6);
   }
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
