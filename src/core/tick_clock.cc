@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <utility>
 
 #include "core/compiler.h"
 
@@ -125,7 +126,7 @@ LITETRACE_COLD void TickConverter::refresh() {
     k.ns_per_tick = last.ns_per_tick;
     k.slope_error = last.slope_error;
   }
-  samples_.push_back(k);
+  samples_.push_back(std::move(k));  // an rvalue, as the other pushes: one growth path
   if (samples_.size() > kMaxSamples) thin();
 }
 

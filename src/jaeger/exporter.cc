@@ -96,7 +96,7 @@ PacketBuilder::AddResult Exporter::add_to_current(const Span& span) {
     Kept& k = kept_[sealed_];
     if (k.count == k.copies.size()) {
       k.copies.emplace_back();
-      k.index.emplace_back();
+      k.index.push_back(0);  // set below
     }
     k.copies[k.count].assign(span);
     k.index[k.count++] = b.span_count() - 1;

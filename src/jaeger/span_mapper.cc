@@ -1,5 +1,7 @@
 #include "jaeger/span_mapper.h"
 
+#include <utility>
+
 #include "core/array_json.h"
 #include "core/record_reader.h"
 #include "core/text.h"
@@ -66,6 +68,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
   std::string_view name;
   std::string_view status_description;
   uint16_t event_dropped = 0;  // of the event being read
+  // Every element below is pushed as an rvalue (std::move on the trivially copyable locals
+  // too), so that a program holds one growth path of std::vector per element type.
   RecordItem item;
   while (reader.next(item)) {
     switch (item.kind) {
@@ -75,7 +79,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
         event_dropped = item.dropped;
         Log log;
         log.timestamp_us = to_us(event_unix_ns(item, *clock_));
-        logs_.push_back(log);
+        logs_.push_back(std::move(log));
         log_field_begin_.push_back(log_fields_.size());
         log_fields_.push_back(Tag::string("event", item.text));
         // An event's own dropped count, as the specification puts it on the entity that
@@ -96,7 +100,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
         ref.trace_id_high = item.trace_id_high;
         ref.trace_id_low = item.trace_id_low;
         ref.span_id = item.span_id;
-        refs_.push_back(ref);
+        refs_.push_back(std::move(ref));
         // Its attributes (which follow it) have no place in a reference: they go to a log
         // of their own, at the span's start, with the link's ids. A link without any gets
         // no log.
@@ -127,13 +131,13 @@ const Span& SpanMapper::map(const uint8_t* record) {
     refs_.insert(refs_.begin(), SpanRef{RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id});
   }
 
-  lead_tags(h, status_description, [&](const Tag& t) { tags_.push_back(t); });
-  scope_tags(h.scope, [&](const Tag& t) { tags_.push_back(t); });
-  sampler_tags(h, [&](const Tag& t) { tags_.push_back(t); });
+  lead_tags(h, status_description, [&](Tag t) { tags_.push_back(std::move(t)); });
+  scope_tags(h.scope, [&](Tag t) { tags_.push_back(std::move(t)); });
+  sampler_tags(h, [&](Tag t) { tags_.push_back(std::move(t)); });
   // The mapping's tags come first, so trimming (which keeps a prefix of the tags) takes the
   // user's attributes before them.
-  for (const Tag& t : user_tags_) {
-    if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(t);
+  for (Tag t : user_tags_) {
+    if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(std::move(t));
   }
 
   const JaegerTimes times = jaeger_times(h, *clock_);
