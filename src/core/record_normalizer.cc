@@ -42,6 +42,12 @@ bool too_long(ValueType type, std::string_view value, size_t limit) {
   }
 }
 
+// Text at the end of `out` as bytes: through the same range insert as the items' bytes, so a
+// program holds one of std::vector's range inserts, not one per pointer type.
+void append_text(std::vector<uint8_t>& out, std::string_view text) {
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  out.insert(out.end(), p, p + text.size());
+}
 
 }  // namespace
 
@@ -86,7 +92,7 @@ void RecordNormalizer::append_attribute(const uint8_t* item) {
   const std::string_view key = key_of(item, head);
   const auto* h = reinterpret_cast<const uint8_t*>(&head);
   out_.insert(out_.end(), h, h + sizeof head);
-  out_.insert(out_.end(), key.begin(), key.end());
+  append_text(out_, key);
   const size_t value_at = out_.size();
   if (type == ValueType::kStringArray) {
     for (size_t at = 0; at + 4 <= value.size();) {
@@ -96,13 +102,13 @@ void RecordNormalizer::append_attribute(const uint8_t* item) {
       const auto kept = static_cast<uint32_t>(element.size());
       const auto* k = reinterpret_cast<const uint8_t*>(&kept);
       out_.insert(out_.end(), k, k + 4);
-      out_.insert(out_.end(), element.begin(), element.end());
+      append_text(out_, element);
       at += 4 + length;
     }
   } else {
     const std::string_view cut = type == ValueType::kString ? utf8_prefix(value, max_attribute_length_)
                                                             : value.substr(0, max_attribute_length_);
-    out_.insert(out_.end(), cut.begin(), cut.end());
+    append_text(out_, cut);
   }
   AttributeItemHead shorter = head;
   shorter.value_length = static_cast<uint32_t>(out_.size() - value_at);
