@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
+#include <thread>
 
 #include "jaeger/jaeger_decoder.h"
 #include "jaeger/jaeger_encoder.h"
@@ -114,6 +116,27 @@ void expect_delivers_all(const std::string& host, int family) {
   EXPECT_EQ(seqs.size(), got.batches.size());
   EXPECT_LE(got.max_datagram, kDefaultPacketSize);
   EXPECT_FALSE(diags.has(DiagnosticCode::kSendFailed));
+}
+
+// Reports of one code closer together than the reporter's interval are held back, and the
+// next one said carries their number. However the scheduler spaces the calls, every report
+// is either said or counted in a later one; the last comes after the interval, so it is said.
+TEST(DiagnosticReporter, HeldBackReportsAreCountedInTheNextOneSaid) {
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback(), std::chrono::milliseconds(100));
+  for (int i = 0; i < 3; ++i) reporter.report(DiagnosticCode::kSendFailed, "send failed");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  reporter.report(DiagnosticCode::kSendFailed, "send failed");
+  const std::regex said(R"(send failed(?: \((\d+) more like this since the last report\))?)");
+  size_t accounted = 0;
+  for (const std::string& m : diags.messages) {
+    std::smatch match;
+    ASSERT_TRUE(std::regex_match(m, match, said)) << m;
+    accounted += 1 + (match[1].matched ? std::stoul(match[1].str()) : 0);
+  }
+  EXPECT_EQ(accounted, 4u);
+  EXPECT_EQ(diags.messages.front(), "send failed");
+  EXPECT_EQ(reporter.reported(), diags.messages.size());
 }
 
 TEST(Exporter, DeliversEverySpanOnceOverIPv4) { expect_delivers_all("127.0.0.1", AF_INET); }

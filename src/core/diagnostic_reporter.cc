@@ -51,7 +51,7 @@ LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_
   }
   std::string text(message);
   if (c.held_back != 0) {
-    text += " (" + std::to_string(c.held_back) + " more like this since the last report)";
+    text += formatted(" (%llu more like this since the last report)", static_cast<unsigned long long>(c.held_back));
   }
   c.held_back = 0;
   c.last = now;

@@ -70,8 +70,8 @@ LITETRACE_COLD bool UdpSender::ensure_socket() {
     } else if (!lookup_reported_slow_ &&
                (now = std::chrono::steady_clock::now()) - lookup_->started() >= options_.resolve_timeout) {
       lookup_reported_slow_ = true;
-      std::string msg = "resolving agent host \"" + options_.host + "\" has taken more than " +
-                        std::to_string(options_.resolve_timeout.count()) + " ms";
+      std::string msg = formatted("resolving agent host \"%s\" has taken more than %lld ms", options_.host.c_str(),
+                                  static_cast<long long>(options_.resolve_timeout.count()));
       msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans count as failed to emit until it answers";
       reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
     }
