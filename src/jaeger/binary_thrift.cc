@@ -10,6 +10,7 @@ namespace litetrace::detail {
 
 using namespace thrift_structs;
 
+void encode_tag(BinaryWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
 void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
 void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }
 

@@ -7,8 +7,9 @@ namespace litetrace::detail {
 
 using namespace thrift_structs;
 
-void encode_tag(CompactWriter& w, const Tag& tag) { write_tag(w, tag); }
-void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
+// Cold: see thrift_structs.h.
+LITETRACE_COLD void encode_tag(CompactWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
+LITETRACE_COLD void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
 std::string_view TagRunCache::find_other(const void* scope) {
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].scope == scope) {

@@ -128,6 +128,7 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
                        int64_t seq_no, const ClientStats& stats);
 
 // ---- the binary protocol: the same structs through BinaryWriter (binary_thrift.cc) ----
+void encode_tag(BinaryWriter& w, const Tag& tag);
 void encode_span(BinaryWriter& w, const Span& span);
 void encode_process(BinaryWriter& w, const Process& process);
 // A bare Batch struct: the body of the Jaeger collector's POST /api/traces (no seqNo, no

@@ -4,6 +4,11 @@
 // they share an interface (binary_writer.h). One code path for both protocols, instantiated
 // where each is encoded: compact in jaeger_encoder.cc, binary in binary_thrift.cc, so that a
 // program that never sends binary Thrift does not link its encoder.
+//
+// A span and a tag are written by each protocol's out-of-line functions, encode_span() and
+// encode_tag() (jaeger_encoder.h), into which the struct bodies below are inlined: compact
+// Thrift's are cold (most compact spans are written from their records, record_encoder.h,
+// so these are for the rest, and are optimized for size), binary Thrift's are not.
 
 #include <cassert>
 #include <cstddef>
@@ -16,20 +21,16 @@
 
 namespace litetrace::detail::thrift_structs {
 
-// A call, not inlined: each writer's span encoder stays small.
+// Each tag through a call to encode_tag(), not inlined: each writer's span encoder stays small.
 template <typename W>
-void write_tag(W& w, const Tag& tag) {
-  write_tag_fields(w, tag);
-}
-
-template <typename W>
-void write_tags(W& w, int16_t field_id, Slice<Tag> tags) {
+LITETRACE_ALWAYS_INLINE void write_tags(W& w, int16_t field_id, Slice<Tag> tags) {
   w.field_list_begin(field_id, CType::kStruct, tags.size);
-  for (const Tag& t : tags) write_tag(w, t);
+  for (const Tag& t : tags) encode_tag(w, t);
 }
 
+// Inlined into encode_span() alone.
 template <typename W>
-void write_span(W& w, const Span& span) {
+LITETRACE_ALWAYS_INLINE void write_span(W& w, const Span& span) {
   w.struct_begin();
   w.field_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(span.trace_id_low));
   w.field_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(span.trace_id_high));
@@ -55,9 +56,9 @@ void write_span(W& w, const Span& span) {
                      [&](const Tag&) { ++dropped_tag_count; });
   if (span.tags.size + dropped_tag_count != 0) {
     w.field_list_begin(/*Span.tags*/ 10, CType::kStruct, span.tags.size + dropped_tag_count);
-    for (const Tag& t : span.tags) write_tag(w, t);
+    for (const Tag& t : span.tags) encode_tag(w, t);
     dropped_count_tags(span.dropped_tags, span.dropped_logs, span.dropped_references,
-                       [&](const Tag& t) { write_tag(w, t); });
+                       [&](const Tag& t) { encode_tag(w, t); });
   }
   if (!span.logs.empty()) {
     w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, span.logs.size);
@@ -76,7 +77,7 @@ void write_span(W& w, const Span& span) {
 template <typename W>
 size_t write_span_at(uint8_t* at, size_t room, const Span& span) {
   W w(at, room);
-  write_span(w, span);
+  encode_span(w, span);
   return w.ok() ? w.size() : 0;
 }
 
@@ -124,7 +125,7 @@ template <typename W>
 void write_emit_batch(W& w, std::string_view encoded_process, Slice<Span> spans, int64_t seq_no,
                       const ClientStats& stats) {
   write_batch_head(w, encoded_process, spans.size);
-  for (const Span& s : spans) write_span(w, s);
+  for (const Span& s : spans) encode_span(w, s);
   write_batch_tail(w, seq_no, stats);
 }
 
