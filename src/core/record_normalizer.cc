@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/compiler.h"
 #include "core/text.h"
 
 namespace litetrace::detail {
@@ -78,7 +79,7 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
   return true;
 }
 
-void RecordNormalizer::append_attribute(const uint8_t* item) {
+LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
   const AttributeItemHead head = head_of(item);
   const std::string_view value = value_of(item, head);
   if (!too_long(static_cast<ValueType>(head.type), value, max_attribute_length_)) {
@@ -115,7 +116,8 @@ void RecordNormalizer::append_attribute(const uint8_t* item) {
   std::memcpy(out_.data() + head_at, &shorter, sizeof shorter);
 }
 
-void RecordNormalizer::rewrite(SpanRecordHeader& header, const uint8_t* items, size_t size) {
+// Cold, as append_attribute(): only a span that breaks the rules is rewritten.
+LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const uint8_t* items, size_t size) {
   attributes_.clear();
   for (const uint8_t* p = items; p < items + size; p += record_item_size(p)) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
