@@ -13,7 +13,7 @@ filter='BM_Floor_TwoTickReads|BM_SpanStartEnd/|BM_SpanStartEnd2Attrs/|BM_SpanUns
 order() { if [ $(($1 % 2)) = 1 ]; then echo "$base $new"; else echo "$new $base"; fi; }
 for round in 1 2 3 4; do
   for build in $(order "$round"); do
-    echo "### $build, round $round (CPU time: the third column)"
+    echo "### $build, round $round (the second time is CPU time)"
     "$build/bench/litetrace_bench" --benchmark_filter="$filter" --benchmark_repetitions=5 \
       --benchmark_report_aggregates_only=true 2>/dev/null | grep median
   done
