@@ -477,33 +477,11 @@ TEST(Tracer, Utf8TruncationNeverSplitsACharacter) {
   EXPECT_EQ(std::string(find_tag(*got.by_name("utf8"), "v")->str), "a\xE2\x9C\x93");
 }
 
-TEST(Tracer, UnsampledSpansAreNotRecordedButPropagate) {
-  UdpReceiver receiver;
-  TracerProvider provider(options_for(receiver));
-  Tracer tracer = provider.tracer("t");
-  SpanContext remote;
-  remote.trace_id = TraceId{1, 2};
-  remote.span_id = 3;
-  remote.flags = 0;  // not sampled upstream
-  remote.remote = true;
-  StartSpanOptions so;
-  so.parent = remote;
-  Span s = tracer.start_span("not sampled", so);
-  EXPECT_FALSE(s.is_recording());
-  EXPECT_TRUE(s.context().valid());
-  EXPECT_EQ(s.context().trace_id, remote.trace_id);
-  s.set_attribute("ignored", 1);
-  s.end();
-  ASSERT_TRUE(provider.force_flush());
-  EXPECT_TRUE(receiver.drain().empty());
-  EXPECT_EQ(provider.stats().spans_not_sampled, 1u);
-  EXPECT_EQ(provider.stats().spans_started, 0u);
-}
-
-// A child of an unsampled parent is decided on a shorter path once its thread has recorded
-// for the provider (skip_unsampled_child in trace.cc), by begin() before that. Both must
-// decide alike, and neither may pass over a sampler of the application's or a disabled
-// provider.
+// Unsampled spans are not recorded, but propagate: a child of an unsampled parent keeps its
+// trace id and gets a span id of its own. Once its thread has recorded for the provider it
+// is decided on a shorter path (in Tracer::begin(), trace.cc), before that on the general
+// one. Both must decide alike, and neither may pass over a sampler of the application's or
+// a disabled provider.
 TEST(Tracer, ChildrenOfAnUnsampledParentAreDecidedAlikeOnEveryPath) {
   SpanContext parent;
   parent.trace_id = TraceId{7, 8};
