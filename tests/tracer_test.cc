@@ -538,7 +538,8 @@ TEST(Tracer, ChildrenOfAnUnsampledParentAreDecidedAlikeOnEveryPath) {
   EXPECT_EQ(sampling.stats().spans_not_sampled, 0u);
   EXPECT_EQ(sampling.stats().spans_started, 2u);
 
-  // A disabled provider counts nothing; contexts still propagate.
+  // A disabled provider counts nothing, and never registers the thread that the shorter
+  // path needs; contexts still propagate.
   TracerProviderOptions off = options_for(receiver);
   off.disabled = true;
   TracerProvider disabled(off);

@@ -219,7 +219,6 @@ ThreadCounters ThreadState::counters() const {
 LITETRACE_COLD ProviderCore::ProviderCore(TracerProviderOptions&& options)
     : options_(std::move(options)),
       sampler_(options_.sampler.get()),
-      parent_decides_(sampler_ == nullptr && !options_.disabled),
       propagator_(options_.propagator) {
   check_options(options_);
   // A span's record must fit in half its ring (SpanRing::max_record()).

@@ -131,8 +131,6 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   const TracerProviderOptions& options() const { return options_; }
   // nullptr: the default, ParentBased(AlwaysOn), which start_span() applies inline.
   Sampler* sampler() const { return sampler_; }
-  // The default sampler on an enabled provider: a child is sampled when its parent is.
-  bool parent_decides() const { return parent_decides_; }
   bool disabled() const { return options_.disabled; }
   const Propagator& propagator() const;
   const TracerScope* scope(std::string_view name, std::string_view version);
@@ -221,7 +219,6 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   TracerProviderOptions options_;
   size_t max_items_bytes_;
   Sampler* sampler_;  // options_.sampler, or nullptr for the default
-  bool parent_decides_;
   mutable std::shared_ptr<const Propagator> propagator_;  // options_.propagator, or the default once asked for
   mutable std::once_flag propagator_once_;
 

@@ -520,7 +520,8 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
     ctx.flags = parent.flags;
     // A child of an unsampled parent under the default sampler, on a thread that has
     // recorded for this core: decided and counted here, ahead of the general path below.
-    if (!parent.sampled() && core->parent_decides() && tc.cache_core == core) {
+    // (A disabled core never has a thread: the general path returns before registering.)
+    if (!parent.sampled() && core->sampler() == nullptr && tc.cache_core == core) {
       detail::ThreadState::bump(tc.cache_state->not_sampled);
       return nullptr;
     }
