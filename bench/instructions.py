@@ -123,14 +123,14 @@ def main():
     only = set(filter(None, args.only.split(",")))
 
     measured = {"app": {}, "background": {}}
-    clock = None
+    depends_on = (None, None)  # the clock read, the way wide varints are written
     with tempfile.TemporaryDirectory() as out_dir:
         for workload in APP_WORKLOADS:
             if only and workload not in only:
                 continue
             n, report = per_span(args.binary, workload, "jaeger", APP, total, lengths, out_dir)
             measured["app"][workload] = n
-            clock = report["clock"], report["varints"]
+            depends_on = report["clock"], report["varints"]
         for exporter in EXPORTERS:
             if only and exporter not in only:
                 continue
@@ -138,18 +138,18 @@ def main():
             if exporter in HTTP_EXPORTERS:
                 n += per_span(args.binary, "span2", exporter, SENDER, sender_count, lengths, out_dir)[0]
             measured["background"][exporter] = n
-            clock = report["clock"], report["varints"]
+            depends_on = report["clock"], report["varints"]
         for name, (workload, exporter) in OTHER_BACKGROUND.items():
             if only and name not in only:
                 continue
             n, report = per_span(args.binary, workload, exporter, BATCHER, total, lengths, out_dir)
             measured["background"][name] = n
-            clock = report["clock"], report["varints"]
+            depends_on = report["clock"], report["varints"]
 
     # The varints' way is named when it is pdep (has_fast_bit_deposit()), the bounds recorded
     # before it existed being the loop's.
-    key = "%s; %s; %s" % (" + ".join(compilers), machine, clock[0])
-    if clock[1] == "pdep":
+    key = "%s; %s; %s" % (" + ".join(compilers), machine, depends_on[0])
+    if depends_on[1] == "pdep":
         key += "; wide varints by pdep"
     try:
         with open(args.bounds, encoding="utf-8") as f:

@@ -3,7 +3,6 @@
 #include <cstddef>
 #include <cstring>
 
-
 #include "core/compiler.h"
 #include "core/record_reader.h"
 #include "jaeger/span_mapper.h"
