@@ -10,27 +10,29 @@ using namespace thrift_structs;
 // Cold: see thrift_structs.h.
 LITETRACE_COLD void encode_tag(CompactWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
 LITETRACE_COLD void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
-std::string_view TagRunCache::find_other(const void* scope) {
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].scope == scope) {
-      last_ = i;
-      return entries_[i].bytes;
-    }
+TagRun TagRunCache::found(const Entry& e) {
+  last_scope_ = e.scope;
+  last_run_ = {e.bytes, e.count};
+  return last_run_;
+}
+
+TagRun TagRunCache::find_other(const void* scope) {
+  for (const Entry& e : entries_) {
+    if (e.scope == scope) return found(e);
   }
   return {};
 }
 
-LITETRACE_COLD std::string_view TagRunCache::bytes(const void* scope, Slice<Tag> run) {
-  const std::string_view cached = find(scope);
-  if (cached.data() != nullptr) return cached;
+LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
+  const TagRun cached = find(scope);
+  if (cached.bytes.data() != nullptr) return cached;
   CompactWriter sizing;
   for (const Tag& t : run) encode_tag(sizing, t);
   std::string encoded(sizing.size(), '\0');
   CompactWriter w(reinterpret_cast<uint8_t*>(encoded.data()), encoded.size());
   for (const Tag& t : run) encode_tag(w, t);
-  entries_.push_back({scope, std::move(encoded)});
-  last_ = entries_.size() - 1;
-  return entries_[last_].bytes;
+  entries_.push_back({scope, std::move(encoded), run.size});
+  return found(entries_.back());
 }
 
 void encode_process(CompactWriter& w, const Process& process) { write_process(w, process); }

@@ -50,13 +50,19 @@ void encode_span(CompactWriter& w, const Span& span);
 // The compact bytes of each instrumentation scope's tags (otel.scope.*, otel.library.*),
 // encoded once: every span of a scope carries the same (record_encoder.h). Scopes are few
 // and never freed (intern_scope), so it only grows.
+// A run's bytes, and how many tags they hold.
+struct TagRun {
+  std::string_view bytes;
+  size_t count = 0;
+};
 class TagRunCache {
  public:
-  // The bytes encode_tag() writes for `run`, one after another.
-  std::string_view bytes(const void* scope, Slice<Tag> run);
-  // The bytes cached for `scope`, or a null view when there are none yet.
-  std::string_view find(const void* scope) {
-    if (last_ < entries_.size() && entries_[last_].scope == scope) return entries_[last_].bytes;
+  // Encodes `run` for `scope` (encode_tag()'s bytes, one tag after another) and keeps it.
+  TagRun add(const void* scope, Slice<Tag> run);
+  // The run cached for `scope`, or one with a null view when there is none yet. Spans come
+  // in runs of one scope: the last one found is at hand without a look at the others.
+  TagRun find(const void* scope) {
+    if (scope == last_scope_) return last_run_;  // none yet: a null view, as for nullptr
     return find_other(scope);
   }
 
@@ -64,11 +70,15 @@ class TagRunCache {
   struct Entry {
     const void* scope;
     std::string bytes;
+    size_t count;
   };
-  std::string_view find_other(const void* scope);
+  TagRun find_other(const void* scope);
+  TagRun found(const Entry& e);
 
   std::vector<Entry> entries_;
-  size_t last_ = 0;  // spans come in runs of one scope
+  // The entry found last (its bytes: a view into it, taken again whenever entries_ grows).
+  const void* last_scope_ = nullptr;
+  TagRun last_run_;
 };
 
 void encode_process(CompactWriter& w, const Process& process);

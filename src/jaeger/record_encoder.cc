@@ -203,18 +203,16 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     ++count;
   };
   lead_tags(h, status_description, write);
-  size_t scope_count = 0;
-  scope_tags(h.scope, [&](const Tag&) { ++scope_count; });
-  if (scope_count != 0) {
-    std::string_view run = cache.find(h.scope);
-    if (run.data() == nullptr) {
+  if (h.scope != nullptr) {
+    TagRun run = cache.find(h.scope);
+    if (run.bytes.data() == nullptr) {
       Tag tags[4];
       size_t n = 0;
       scope_tags(h.scope, [&](const Tag& tag) { tags[n++] = tag; });
-      run = cache.bytes(h.scope, {tags, n});
+      run = cache.add(h.scope, {tags, n});
     }
-    t.write_raw(run.data(), run.size());
-    count += scope_count;
+    t.write_raw(run.bytes.data(), run.bytes.size());
+    count += run.count;
   }
   sampler_tags(h, write);
   // The span's attributes. The other items are the name (when it was not the first),
