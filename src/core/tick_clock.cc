@@ -92,6 +92,32 @@ LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source,
     : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {
   samples_.reserve(kMaxSamples + 1);
   samples_.push_back(kept(source_()));
+  note_newest();
+}
+
+void TickConverter::note_newest() {
+  newest_ = Newest{};
+  if (exact_ || samples_.size() < 2) return;
+  const Kept& a = samples_[samples_.size() - 2];
+  const Kept& b = samples_.back();
+  Newest& n = newest_;
+  n.usable = true;
+  n.from_ticks = b.suspend ? b.ticks : a.ticks;
+  n.a_ticks = a.ticks;
+  n.a_mono_ns = a.mono_ns;
+  n.a_uncertainty_ns = static_cast<double>(a.uncertainty_ns);
+  n.a_real_minus_mono_ns = a.real_minus_mono_ns;
+  n.stretch_ticks = static_cast<double>(b.ticks - a.ticks);
+  n.stretch_ns = static_cast<double>(b.mono_ns - a.mono_ns);
+  n.b_ticks = b.ticks;
+  n.b_mono_ns = b.mono_ns;
+  n.b_uncertainty_ns = static_cast<double>(b.uncertainty_ns);
+  n.b_error_ns = static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
+  n.b_real_minus_mono_ns = b.real_minus_mono_ns;
+  n.ns_per_tick = b.ns_per_tick;
+  n.slope_error = b.slope_error;
+  n.extra_error_ns = b.extra_error_ns;
+  n.slope_bound = std::max(b.slope_error, 0.0);
 }
 
 TickConverter::Kept TickConverter::kept(const ClockSample& s) {
@@ -107,6 +133,7 @@ LITETRACE_COLD void TickConverter::refresh() {
     // cannot be placed against it any more.
     samples_.clear();
     samples_.push_back(kept(s));
+    note_newest();
     return;
   }
   const int64_t mono_delta = s.mono_ns - last.mono_ns;
@@ -128,6 +155,7 @@ LITETRACE_COLD void TickConverter::refresh() {
   }
   samples_.push_back(std::move(k));  // an rvalue, as the other pushes: one growth path
   if (samples_.size() > kMaxSamples) thin();
+  note_newest();
 }
 
 LITETRACE_COLD TickConverter::Kept TickConverter::merged_without(size_t i) const {
@@ -266,7 +294,7 @@ LITETRACE_ALWAYS_INLINE SpanTimes TickConverter::finish_span_times(const Mapped&
   return t;
 }
 
-SpanTimes TickConverter::span_times(uint64_t start_ticks, uint64_t end_ticks) const {
+SpanTimes TickConverter::span_times_elsewhere(uint64_t start_ticks, uint64_t end_ticks) const {
   const size_t n = samples_.size();
   if (!exact_ && n >= 2 && end_ticks >= start_ticks && start_ticks >= samples_[n - 2].ticks) {
     // Most spans lie in the newest stretch, or after the newest sample when the batcher

@@ -5,6 +5,7 @@
 // ticks into span times is left to the batcher thread (TickConverter).
 // Where no such counter exists, ticks are CLOCK_MONOTONIC nanoseconds.
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <functional>
@@ -116,7 +117,20 @@ class TickConverter {
   // Until ready(): sleeps and refreshes. For real clocks only (the default source).
   void wait_until_ready();
 
-  SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const;
+  // Inline for most spans, those in the newest stretch or after it (the batcher takes spans
+  // soon after they end): each end interpolated in the stretch or extrapolated past its
+  // end at its rate, to the nanosecond as the general path (span_times_elsewhere) maps it.
+  SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const {
+    const Newest& n = newest_;
+    if (n.usable && start_ticks >= n.from_ticks && end_ticks >= start_ticks && end_ticks - n.from_ticks < kNearTicks) {
+      const Mapped start = map_near(start_ticks);
+      const Mapped end = map_near(end_ticks);
+      const int64_t estimate = std::max<int64_t>(end.mono_ns - start.mono_ns, 0);
+      const double bound = std::min(start.error_ns + end.error_ns, n.slope_bound * static_cast<double>(estimate));
+      return {start.mono_ns + start.real_minus_mono_ns, estimate + static_cast<int64_t>(bound) + 2};
+    }
+    return span_times_elsewhere(start_ticks, end_ticks);
+  }
   int64_t to_unix_ns(uint64_t ticks) const;
   // The newest stretch's rate (for benchmarks turning tick differences into time).
   double ns_per_tick() const;
@@ -155,10 +169,57 @@ class TickConverter {
   SpanTimes finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const;
   Kept merged_without(size_t i) const;
   void thin();
+  SpanTimes span_times_elsewhere(uint64_t start_ticks, uint64_t end_ticks) const;
+  // Sets newest_ from samples_; after every change of them.
+  void note_newest();
+
+  // What span_times() reads inline: the newest stretch, from sample a to sample b (the
+  // newest), as to_mono() would read them.
+  struct Newest {
+    bool usable = false;      // a rate is known (ready()) and ticks are not nanoseconds already
+    uint64_t from_ticks = 0;  // a's ticks; b's when the stretch is a suspend (not mapped inline)
+    uint64_t a_ticks = 0;
+    int64_t a_mono_ns = 0;
+    double a_uncertainty_ns = 0;
+    int64_t a_real_minus_mono_ns = 0;
+    double stretch_ticks = 0;  // b's ticks - a's
+    double stretch_ns = 0;     // b's monotonic time - a's
+    uint64_t b_ticks = 0;
+    int64_t b_mono_ns = 0;
+    double b_uncertainty_ns = 0;
+    double b_error_ns = 0;  // b's uncertainty and what thinning added to the stretch's error
+    int64_t b_real_minus_mono_ns = 0;
+    double ns_per_tick = 0;  // the stretch's
+    double slope_error = 0;
+    double extra_error_ns = 0;
+    double slope_bound = 0;  // max(slope_error, 0), for the duration's bound
+  };
+  // A time from n.from_ticks on, under 2^62 ticks after it (as int64_t, its tick counts
+  // convert in one instruction): to_mono()'s interpolate() or extrapolate() with the
+  // stretch's numbers at hand.
+  Mapped map_near(uint64_t ticks) const {
+    const Newest& n = newest_;
+    Mapped m;
+    m.stretch = 0;  // not read
+    if (ticks >= n.b_ticks) {
+      const double ns = static_cast<double>(static_cast<int64_t>(ticks - n.b_ticks)) * n.ns_per_tick;
+      m.mono_ns = n.b_mono_ns + static_cast<int64_t>(ns);
+      m.error_ns = n.b_error_ns + n.slope_error * ns;  // ns >= 0: no fabs
+      m.real_minus_mono_ns = n.b_real_minus_mono_ns;
+      return m;
+    }
+    const double f = static_cast<double>(static_cast<int64_t>(ticks - n.a_ticks)) / n.stretch_ticks;
+    m.mono_ns = n.a_mono_ns + static_cast<int64_t>(f * n.stretch_ns);
+    m.error_ns = (1 - f) * n.a_uncertainty_ns + f * n.b_uncertainty_ns + n.extra_error_ns;
+    m.real_minus_mono_ns = n.a_real_minus_mono_ns;
+    return m;
+  }
+  static constexpr uint64_t kNearTicks = uint64_t{1} << 62;
 
   std::function<ClockSample()> source_;
   bool exact_;  // ticks are monotonic nanoseconds
   std::vector<Kept> samples_;
+  Newest newest_;
 };
 
 }  // namespace litetrace::detail

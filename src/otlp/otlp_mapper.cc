@@ -1,5 +1,6 @@
 #include "otlp/otlp_mapper.h"
 
+#include "core/compiler.h"
 #include "core/text.h"
 #include "otlp/otlp_encoder.h"
 #include "otlp/otlp_json.h"
@@ -90,7 +91,7 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
       default: return AnyValue::string({});
     }
   };
-  const auto attribute = [&](const RecordAttribute& a) -> KeyValue {
+  const auto attribute = [&](const RecordAttribute& a) LITETRACE_INLINE_LAMBDA -> KeyValue {
     if (!is_array(a.type)) return {text(a.key), scalar(a)};
     // An ArrayValue: its elements go to array_values_, which may still grow; where they
     // start is kept in `integer` until the lists are final.
