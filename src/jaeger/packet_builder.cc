@@ -25,6 +25,10 @@ void PacketBuilder::begin(int64_t seq_no, const ClientStats& stats, size_t max_p
   seq_no_ = seq_no;
   stats_ = stats;
   tail_size_ = protocol_->batch_tail_size(seq_no, stats);
+  if (protocol_->compact) {
+    const size_t envelope = batch_head_size(encoded_process_.size(), 0) - list_header_size(0) + tail_size_;
+    written_room_ = envelope < max_packet_size_ ? max_packet_size_ - envelope : 0;
+  }
   span_ends_.clear();
   spans_size_ = 0;
   open_ = true;

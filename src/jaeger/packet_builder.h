@@ -49,8 +49,9 @@ class PacketBuilder {
   // that much room. Inline, with compact Thrift's head size: once per span.
   uint8_t* room_for_written(size_t bound) {
     assert(protocol_->compact);
-    const size_t used = batch_head_size(encoded_process_.size(), span_ends_.size() + 1) + tail_size_ + spans_size_;
-    return used + bound <= max_packet_size_ ? buf_.get() + head_room_ + spans_size_ : nullptr;
+    const size_t n = span_ends_.size() + 1;
+    const size_t list_header = n <= 14 ? 1 : n < 128 ? 2 : n < 16384 ? 3 : list_header_size(n);
+    return list_header + spans_size_ + bound <= written_room_ ? buf_.get() + head_room_ + spans_size_ : nullptr;
   }
   void commit_written(size_t size) { commit(size, true); }
   TagRunCache& tag_runs() { return tag_runs_; }
@@ -86,6 +87,9 @@ class PacketBuilder {
   size_t spans_size_ = 0;
   size_t max_packet_size_ = 0;
   size_t tail_size_ = 0;
+  // What compact Thrift's envelope, but for its span list's header, leaves of
+  // max_packet_size_ (0 when nothing): room_for_written()'s limit.
+  size_t written_room_ = 0;
   int64_t seq_no_ = 0;
   ClientStats stats_;
   bool open_ = false;
