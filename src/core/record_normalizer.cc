@@ -82,7 +82,7 @@ bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
 LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
   const AttributeItemHead head = head_of(item);
   const std::string_view value = value_of(item, head);
-  if (!too_long(static_cast<ValueType>(head.type), value, max_attribute_length_)) {
+  if (!too_long(static_cast<ValueType>(head.type), value, limits_.max_attribute_length)) {
     const size_t n = attribute_item_size(head);
     out_.insert(out_.end(), item, item + n);
     return;
@@ -99,7 +99,7 @@ LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
     for (size_t at = 0; at + 4 <= value.size();) {
       uint32_t length;
       std::memcpy(&length, value.data() + at, 4);
-      const std::string_view element = utf8_prefix(value.substr(at + 4, length), max_attribute_length_);
+      const std::string_view element = utf8_prefix(value.substr(at + 4, length), limits_.max_attribute_length);
       const auto kept = static_cast<uint32_t>(element.size());
       const auto* k = reinterpret_cast<const uint8_t*>(&kept);
       out_.insert(out_.end(), k, k + 4);
@@ -107,8 +107,8 @@ LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
       at += 4 + length;
     }
   } else {
-    const std::string_view cut = type == ValueType::kString ? utf8_prefix(value, max_attribute_length_)
-                                                            : value.substr(0, max_attribute_length_);
+    const std::string_view cut = type == ValueType::kString ? utf8_prefix(value, limits_.max_attribute_length)
+                                                            : value.substr(0, limits_.max_attribute_length);
     append_text(out_, cut);
   }
   AttributeItemHead shorter = head;
@@ -149,7 +149,7 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   size_t kept = 0;
   uint32_t dropped = 0;
   for (size_t i = 0; i < attributes_.size(); ++i) {
-    if (first_[i] != 0 && kept < max_attributes_) {
+    if (first_[i] != 0 && kept < limits_.max_attributes) {
       first_[i] = 2;  // kept
       ++kept;
     }

@@ -36,7 +36,7 @@ struct AttributeLimits {
 // so a span that keeps the rules is read once.
 class AttributeCheck {
  public:
-  explicit AttributeCheck(AttributeLimits limits) : limits_(limits) {}
+  explicit AttributeCheck(const AttributeLimits& limits) : limits_(limits) {}
   // Whether the attribute keeps the rules after those admitted before it. `value`: the
   // value bytes of a string, bytes or array value (of a scalar: anything). A new key with
   // a value within the limit is admitted inline; a filter hit or a long value is looked at
@@ -76,13 +76,13 @@ class AttributeCheck {
 class RecordNormalizer {
  public:
   RecordNormalizer(size_t max_attributes = 0, size_t max_attribute_length = 0)
-      : max_attributes_(max_attributes), max_attribute_length_(max_attribute_length) {}
+      : limits_{max_attributes, max_attribute_length} {}
   void set_limits(size_t max_attributes, size_t max_attribute_length) {
-    max_attributes_ = max_attributes;
-    max_attribute_length_ = max_attribute_length;
+    limits_ = {max_attributes, max_attribute_length};
   }
 
-  AttributeLimits limits() const { return {max_attributes_, max_attribute_length_}; }
+  // By reference: the encoder reads them where they are, once per span.
+  const AttributeLimits& limits() const { return limits_; }
 
   // `record` (a header and its items, as a ring holds it) when it keeps the rules already,
   // else a copy that does, valid until the next call.
@@ -106,8 +106,7 @@ class RecordNormalizer {
   void rewrite(SpanRecordHeader& header, const uint8_t* items, size_t size);
   void append_attribute(const uint8_t* item);
 
-  size_t max_attributes_;
-  size_t max_attribute_length_;
+  AttributeLimits limits_;
   std::vector<Attribute> attributes_;
   std::vector<uint32_t> order_;
   std::vector<uint8_t> first_;  // per attribute: 0, or 1 for its key's first, 2 when that key is kept

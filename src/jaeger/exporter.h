@@ -80,7 +80,7 @@ class Exporter {
   // Adds a span record as `encoder` writes it straight into the open packet
   // (record_encoder.h), when it is plain, its attributes keep the rules within `limits`,
   // and it is small enough to need no copy for a re-pack; false: nothing was added.
-  bool add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits);
+  bool add_record(const uint8_t* record, const RecordEncoder& encoder, const AttributeLimits& limits);
   // Sends every pending span.
   void flush();
   // The application side's count of spans dropped on a full ring, carried in ClientStats.
@@ -157,7 +157,8 @@ class Exporter {
 };
 
 // Inline: the Jaeger sink's per-span call, with the encoder the one call out of it.
-inline bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder, AttributeLimits limits) {
+inline bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder,
+                                const AttributeLimits& limits) {
   if (!options_.protocol->compact) return false;
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound > repack_as_bytes_) return false;

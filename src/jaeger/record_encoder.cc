@@ -147,7 +147,7 @@ LITETRACE_COLD bool has_fast_bit_deposit() {
 RecordEncoder::RecordEncoder(const TickConverter* clock) : RecordEncoder(clock, has_fast_bit_deposit()) {}
 
 LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache,
-                                                 AttributeLimits limits) const {
+                                                 const AttributeLimits& limits) const {
   RecordReader reader(record);
   AttributeCheck check(limits);
   const SpanRecordHeader& h = reader.header();

@@ -32,7 +32,7 @@ class RecordEncoder {
   // `cache`; returns the bytes written, or 0 when the record is not plain after all, or
   // when its span attributes break the rules within `limits` (what was written then means
   // nothing).
-  size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache, AttributeLimits limits) const;
+  size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache, const AttributeLimits& limits) const;
 
  private:
   // What a plain span writes beyond its items and its scope's tags, at most: the struct's
