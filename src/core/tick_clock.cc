@@ -96,6 +96,7 @@ LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source,
 }
 
 void TickConverter::note_newest() {
+  ready_ = exact_ || samples_.size() >= 2;
   newest_ = Newest{};
   if (exact_ || samples_.size() < 2) return;
   const Kept& a = samples_[samples_.size() - 2];

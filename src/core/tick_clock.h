@@ -113,7 +113,7 @@ class TickConverter {
   // (and the two are tight enough for the rate). Cheap enough to call every batcher pass.
   void refresh();
   // True once a rate is known; the conversions below need it.
-  bool ready() const { return exact_ || samples_.size() >= 2; }
+  bool ready() const { return ready_; }
   // Until ready(): sleeps and refreshes. For real clocks only (the default source).
   void wait_until_ready();
 
@@ -170,7 +170,7 @@ class TickConverter {
   Kept merged_without(size_t i) const;
   void thin();
   SpanTimes span_times_elsewhere(uint64_t start_ticks, uint64_t end_ticks) const;
-  // Sets newest_ from samples_; after every change of them.
+  // Sets ready_ and newest_ from samples_; after every change of them.
   void note_newest();
 
   // What span_times() reads inline: the newest stretch, from sample a to sample b (the
@@ -219,6 +219,7 @@ class TickConverter {
   std::function<ClockSample()> source_;
   bool exact_;  // ticks are monotonic nanoseconds
   std::vector<Kept> samples_;
+  bool ready_ = false;  // exact_ or two samples: ready(), asked once per span
   Newest newest_;
 };
 
