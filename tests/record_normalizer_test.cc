@@ -56,6 +56,26 @@ TEST(RecordNormalizer, PassesAConformingRecordThroughUntouched) {
   b.integer("q1", 0);  // and a real repeat still is
   const std::vector<uint8_t> repeated = b.build();
   EXPECT_NE(many.normalize(repeated.data()), repeated.data());
+  // On a filter hit ("ak" and "bk" share a bit), a repeat is looked for among the span's
+  // live attributes before it: the same key in a replaced attribute or in an event's is
+  // none, wherever they are.
+  const std::vector<uint8_t> others = RecordBuilder()
+                                          .name("span")
+                                          .integer("ak", 1)
+                                          .string("bk", "old", ValueType::kString, ItemKind::kDeadAttribute)
+                                          .event("e", 1)
+                                          .scalar("bk", ValueType::kInt64, 2, ItemKind::kEventAttribute)
+                                          .integer("bk", 3)
+                                          .build();
+  EXPECT_EQ(n.normalize(others.data()), others.data());
+  const std::vector<uint8_t> later = RecordBuilder()
+                                         .name("span")
+                                         .string("bk", "first")
+                                         .event("e", 1)
+                                         .scalar("j", ValueType::kInt64, 2, ItemKind::kEventAttribute)
+                                         .integer("bk", 3)
+                                         .build();
+  EXPECT_NE(n.normalize(later.data()), later.data());
 }
 
 TEST(RecordNormalizer, KeepsFirstPlacesLastValuesAndCountsWhatIsOverTheLimit) {

@@ -52,20 +52,27 @@ void append_text(std::vector<uint8_t>& out, std::string_view text) {
 
 }  // namespace
 
-bool AttributeCheck::admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit) {
-  if ((seen_ & bit) != 0) {
-    if (count_ > kKeysChecked) return false;
-    for (size_t i = 0; i < count_; ++i) {
-      if (std::string_view(key_data_[i], key_length_[i]) == key) return false;
-    }
+bool AttributeCheck::met_before(std::string_view key) const {
+  // The items that end before the key's own item, which holds `at`.
+  const auto* const at = reinterpret_cast<const uint8_t*>(key.data());
+  for (const uint8_t* p = items_;;) {
+    const size_t n = record_item_size(p);
+    if (p + n > at) return false;
+    if (static_cast<ItemKind>(*p) == ItemKind::kAttribute && key_of(p, head_of(p)) == key) return true;
+    p += n;
   }
+}
+
+bool AttributeCheck::admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit) {
+  if ((seen_ & bit) != 0 && (count_ > kKeysChecked || met_before(key))) return false;
   if (too_long(type, value, limits_.max_attribute_length)) return false;
-  note(key, bit);
+  ++count_;
+  seen_ |= bit;
   return true;
 }
 
 bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {
-  AttributeCheck check(limits());
+  AttributeCheck check(limits(), items);
   const uint8_t* const end = items + size;
   for (const uint8_t* p = items; p < end;) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) {

@@ -36,7 +36,9 @@ struct AttributeLimits {
 // so a span that keeps the rules is read once.
 class AttributeCheck {
  public:
-  explicit AttributeCheck(const AttributeLimits& limits) : limits_(limits) {}
+  // `items`: the span's first item. The keys admit() is given are views into the items
+  // after it, so a key met before is found among them.
+  AttributeCheck(const AttributeLimits& limits, const uint8_t* items) : limits_(limits), items_(items) {}
   // Whether the attribute keeps the rules after those admitted before it. `value`: the
   // value bytes of a string, bytes or array value (of a scalar: anything). A new key with
   // a value within the limit is admitted inline; a filter hit or a long value is looked at
@@ -48,29 +50,23 @@ class AttributeCheck {
     const bool maybe_long = limits_.max_attribute_length != 0 && !is_scalar(type) &&
                             value.size() > limits_.max_attribute_length;
     if ((seen_ & bit) != 0 || maybe_long) return admit_looked_at(key, type, value, bit);
-    note(key, bit);
+    ++count_;
+    seen_ |= bit;
     return true;
   }
 
  private:
   bool admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit);
-  void note(std::string_view key, uint64_t bit) {
-    if (count_ < kKeysChecked) {
-      key_data_[count_] = key.data();
-      key_length_[count_] = static_cast<uint16_t>(key.size());
-    }
-    ++count_;
-    seen_ |= bit;
-  }
+  // Whether a span attribute among the items before the one of `key` has that key.
+  bool met_before(std::string_view key) const;
 
-  // The keys met so far, for a filter hit to be checked in full; a span with more
-  // attributes than this fails the check whenever its filter hits.
+  // A filter hit past this many attributes fails the check (the normalizer then applies the
+  // rules), so a span's check never takes more than this many key comparisons per attribute.
   static constexpr size_t kKeysChecked = 64;
   AttributeLimits limits_;
+  const uint8_t* items_;
   size_t count_ = 0;
   uint64_t seen_ = 0;  // attribute_key_bit() of each key met
-  const char* key_data_[kKeysChecked];  // left uninitialized: filled as keys are met
-  uint16_t key_length_[kKeysChecked];
 };
 
 class RecordNormalizer {

@@ -149,7 +149,7 @@ RecordEncoder::RecordEncoder(const TickConverter* clock) : RecordEncoder(clock, 
 LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache,
                                                  const AttributeLimits& limits) const {
   RecordReader reader(record);
-  AttributeCheck check(limits);
+  AttributeCheck check(limits, record + sizeof(SpanRecordHeader));
   const SpanRecordHeader& h = reader.header();
   RecordItem item;
   // The name is the first item, unless update_name() gave it another length (then it is the
