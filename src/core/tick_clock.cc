@@ -95,7 +95,7 @@ LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source,
   note_newest();
 }
 
-void TickConverter::note_newest() {
+LITETRACE_COLD void TickConverter::note_newest() {
   ready_ = exact_ || samples_.size() >= 2;
   newest_ = Newest{};
   if (exact_ || samples_.size() < 2) return;
@@ -295,28 +295,9 @@ LITETRACE_ALWAYS_INLINE SpanTimes TickConverter::finish_span_times(const Mapped&
   return t;
 }
 
-SpanTimes TickConverter::span_times_elsewhere(uint64_t start_ticks, uint64_t end_ticks) const {
-  const size_t n = samples_.size();
-  if (!exact_ && n >= 2 && end_ticks >= start_ticks && start_ticks >= samples_[n - 2].ticks) {
-    // Most spans lie in the newest stretch, or after the newest sample when the batcher
-    // takes them: mapped as to_mono() maps them, without its search and the stretch loop
-    // below (one stretch, the newest).
-    const Kept& a = samples_[n - 2];
-    const Kept& b = samples_[n - 1];
-    Mapped start{0, 0.0, n - 1, b.real_minus_mono_ns};
-    Mapped end = start;
-    if (start_ticks >= b.ticks) {  // after the newest sample: at the newest stretch's rate
-      extrapolate(b, b, static_cast<double>(start_ticks - b.ticks) * b.ns_per_tick, start);
-      extrapolate(b, b, static_cast<double>(end_ticks - b.ticks) * b.ns_per_tick, end);
-      return finish_span_times(start, end, b.slope_error);
-    }
-    if (end_ticks < b.ticks && !b.suspend) {  // within the newest stretch
-      start.real_minus_mono_ns = end.real_minus_mono_ns = a.real_minus_mono_ns;
-      interpolate(a, b, start_ticks, start);
-      interpolate(a, b, end_ticks, end);
-      return finish_span_times(start, end, b.slope_error);
-    }
-  }
+SpanTimes TickConverter::span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const {
+  // span_times() maps the spans in or after the newest stretch inline; here, any span, as
+  // to_mono() maps its two ends.
   const Mapped start = to_mono(start_ticks, Role::kStart);
   const Mapped end = to_mono(end_ticks, Role::kEnd);
   // The steepest rate error on the way. Most spans lie in one or two stretches.

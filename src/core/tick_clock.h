@@ -119,7 +119,7 @@ class TickConverter {
 
   // Inline for most spans, those in the newest stretch or after it (the batcher takes spans
   // soon after they end): each end interpolated in the stretch or extrapolated past its
-  // end at its rate, to the nanosecond as the general path (span_times_elsewhere) maps it.
+  // end at its rate, to the nanosecond as the general path (span_times_out_of_line) maps it.
   SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const {
     const Newest& n = newest_;
     if (n.usable && start_ticks >= n.from_ticks && end_ticks >= start_ticks && end_ticks - n.from_ticks < kNearTicks) {
@@ -129,8 +129,11 @@ class TickConverter {
       const double bound = std::min(start.error_ns + end.error_ns, n.slope_bound * static_cast<double>(estimate));
       return {start.mono_ns + start.real_minus_mono_ns, estimate + static_cast<int64_t>(bound) + 2};
     }
-    return span_times_elsewhere(start_ticks, end_ticks);
+    return span_times_out_of_line(start_ticks, end_ticks);
   }
+  // The same times, every path out of line: for callers where code matters more than the
+  // instructions of a call (a span with array attributes, mapped).
+  SpanTimes span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const;
   int64_t to_unix_ns(uint64_t ticks) const;
   // The newest stretch's rate (for benchmarks turning tick differences into time).
   double ns_per_tick() const;
@@ -169,7 +172,6 @@ class TickConverter {
   SpanTimes finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const;
   Kept merged_without(size_t i) const;
   void thin();
-  SpanTimes span_times_elsewhere(uint64_t start_ticks, uint64_t end_ticks) const;
   // Sets ready_ and newest_ from samples_; after every change of them.
   void note_newest();
 

@@ -140,7 +140,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
     if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(std::move(t));
   }
 
-  const JaegerTimes times = jaeger_times(h, *clock_);
+  // The record encoder takes most spans; the ones mapped here have arrays.
+  const JaegerTimes times = jaeger_times(h, *clock_, /*inline_common_case=*/false);
 
   span_.trace_id_low = h.trace_id_low;
   span_.trace_id_high = h.trace_id_high;
