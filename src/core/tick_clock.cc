@@ -104,20 +104,13 @@ LITETRACE_COLD void TickConverter::note_newest() {
   Newest& n = newest_;
   n.usable = true;
   n.from_ticks = b.suspend ? b.ticks : a.ticks;
-  n.a_ticks = a.ticks;
-  n.a_mono_ns = a.mono_ns;
-  n.a_uncertainty_ns = static_cast<double>(a.uncertainty_ns);
-  n.a_real_minus_mono_ns = a.real_minus_mono_ns;
+  n.a = a;
+  n.b = b;
   n.stretch_ticks = static_cast<double>(b.ticks - a.ticks);
   n.stretch_ns = static_cast<double>(b.mono_ns - a.mono_ns);
-  n.b_ticks = b.ticks;
-  n.b_mono_ns = b.mono_ns;
+  n.a_uncertainty_ns = static_cast<double>(a.uncertainty_ns);
   n.b_uncertainty_ns = static_cast<double>(b.uncertainty_ns);
   n.b_error_ns = static_cast<double>(b.uncertainty_ns) + b.extra_error_ns;
-  n.b_real_minus_mono_ns = b.real_minus_mono_ns;
-  n.ns_per_tick = b.ns_per_tick;
-  n.slope_error = b.slope_error;
-  n.extra_error_ns = b.extra_error_ns;
   n.slope_bound = std::max(b.slope_error, 0.0);
 }
 
@@ -296,8 +289,10 @@ LITETRACE_ALWAYS_INLINE SpanTimes TickConverter::finish_span_times(const Mapped&
 }
 
 SpanTimes TickConverter::span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const {
-  // span_times() maps the spans in or after the newest stretch inline; here, any span, as
-  // to_mono() maps its two ends.
+  return span_times(start_ticks, end_ticks);
+}
+
+SpanTimes TickConverter::span_times_general(uint64_t start_ticks, uint64_t end_ticks) const {
   const Mapped start = to_mono(start_ticks, Role::kStart);
   const Mapped end = to_mono(end_ticks, Role::kEnd);
   // The steepest rate error on the way. Most spans lie in one or two stretches.

@@ -119,7 +119,7 @@ class TickConverter {
 
   // Inline for most spans, those in the newest stretch or after it (the batcher takes spans
   // soon after they end): each end interpolated in the stretch or extrapolated past its
-  // end at its rate, to the nanosecond as the general path (span_times_out_of_line) maps it.
+  // end at its rate, to the nanosecond as the general path (span_times_general) maps it.
   SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const {
     const Newest& n = newest_;
     if (n.usable && start_ticks >= n.from_ticks && end_ticks >= start_ticks && end_ticks - n.from_ticks < kNearTicks) {
@@ -129,10 +129,9 @@ class TickConverter {
       const double bound = std::min(start.error_ns + end.error_ns, n.slope_bound * static_cast<double>(estimate));
       return {start.mono_ns + start.real_minus_mono_ns, estimate + static_cast<int64_t>(bound) + 2};
     }
-    return span_times_out_of_line(start_ticks, end_ticks);
+    return span_times_general(start_ticks, end_ticks);
   }
-  // The same times, every path out of line: for callers where code matters more than the
-  // instructions of a call (a span with array attributes, mapped).
+  // The same, out of line: for a caller whose code matters more than a call's instructions.
   SpanTimes span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const;
   int64_t to_unix_ns(uint64_t ticks) const;
   // The newest stretch's rate (for benchmarks turning tick differences into time).
@@ -172,6 +171,8 @@ class TickConverter {
   SpanTimes finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const;
   Kept merged_without(size_t i) const;
   void thin();
+  // Any span, as to_mono() maps its two ends.
+  SpanTimes span_times_general(uint64_t start_ticks, uint64_t end_ticks) const;
   // Sets ready_ and newest_ from samples_; after every change of them.
   void note_newest();
 
@@ -180,20 +181,13 @@ class TickConverter {
   struct Newest {
     bool usable = false;      // a rate is known (ready()) and ticks are not nanoseconds already
     uint64_t from_ticks = 0;  // a's ticks; b's when the stretch is a suspend (not mapped inline)
-    uint64_t a_ticks = 0;
-    int64_t a_mono_ns = 0;
-    double a_uncertainty_ns = 0;
-    int64_t a_real_minus_mono_ns = 0;
+    Kept a{};
+    Kept b{};  // the newest sample
     double stretch_ticks = 0;  // b's ticks - a's
     double stretch_ns = 0;     // b's monotonic time - a's
-    uint64_t b_ticks = 0;
-    int64_t b_mono_ns = 0;
+    double a_uncertainty_ns = 0;
     double b_uncertainty_ns = 0;
-    double b_error_ns = 0;  // b's uncertainty and what thinning added to the stretch's error
-    int64_t b_real_minus_mono_ns = 0;
-    double ns_per_tick = 0;  // the stretch's
-    double slope_error = 0;
-    double extra_error_ns = 0;
+    double b_error_ns = 0;   // b's uncertainty and what thinning added to the stretch's error
     double slope_bound = 0;  // max(slope_error, 0), for the duration's bound
   };
   // A time from n.from_ticks on, under 2^62 ticks after it (as int64_t, its tick counts
@@ -203,17 +197,17 @@ class TickConverter {
     const Newest& n = newest_;
     Mapped m;
     m.stretch = 0;  // not read
-    if (ticks >= n.b_ticks) {
-      const double ns = static_cast<double>(static_cast<int64_t>(ticks - n.b_ticks)) * n.ns_per_tick;
-      m.mono_ns = n.b_mono_ns + static_cast<int64_t>(ns);
-      m.error_ns = n.b_error_ns + n.slope_error * ns;  // ns >= 0: no fabs
-      m.real_minus_mono_ns = n.b_real_minus_mono_ns;
+    if (ticks >= n.b.ticks) {
+      const double ns = static_cast<double>(static_cast<int64_t>(ticks - n.b.ticks)) * n.b.ns_per_tick;
+      m.mono_ns = n.b.mono_ns + static_cast<int64_t>(ns);
+      m.error_ns = n.b_error_ns + n.b.slope_error * ns;  // ns >= 0: no fabs
+      m.real_minus_mono_ns = n.b.real_minus_mono_ns;
       return m;
     }
-    const double f = static_cast<double>(static_cast<int64_t>(ticks - n.a_ticks)) / n.stretch_ticks;
-    m.mono_ns = n.a_mono_ns + static_cast<int64_t>(f * n.stretch_ns);
-    m.error_ns = (1 - f) * n.a_uncertainty_ns + f * n.b_uncertainty_ns + n.extra_error_ns;
-    m.real_minus_mono_ns = n.a_real_minus_mono_ns;
+    const double f = static_cast<double>(static_cast<int64_t>(ticks - n.a.ticks)) / n.stretch_ticks;
+    m.mono_ns = n.a.mono_ns + static_cast<int64_t>(f * n.stretch_ns);
+    m.error_ns = (1 - f) * n.a_uncertainty_ns + f * n.b_uncertainty_ns + n.b.extra_error_ns;
+    m.real_minus_mono_ns = n.a.real_minus_mono_ns;
     return m;
   }
   static constexpr uint64_t kNearTicks = uint64_t{1} << 62;

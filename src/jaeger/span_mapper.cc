@@ -140,7 +140,8 @@ const Span& SpanMapper::map(const uint8_t* record) {
     if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(std::move(t));
   }
 
-  // The record encoder takes most spans; the ones mapped here have arrays.
+  // Out of line: in a lean program the record encoder takes most spans (the ones mapped
+  // here have arrays); binary Thrift and HTTP map every span.
   const JaegerTimes times = jaeger_times(h, *clock_, /*inline_common_case=*/false);
 
   span_.trace_id_low = h.trace_id_low;
