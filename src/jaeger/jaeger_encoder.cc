@@ -12,7 +12,7 @@ LITETRACE_COLD void encode_tag(CompactWriter& w, const Tag& tag) { write_tag_fie
 LITETRACE_COLD void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
 TagRun TagRunCache::found(const Entry& e) {
   last_scope_ = e.scope;
-  last_run_ = {e.bytes, e.count};
+  last_run_ = {std::string_view(bytes_).substr(e.at, e.size), e.count};
   return last_run_;
 }
 
@@ -28,10 +28,11 @@ LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
   if (cached.bytes.data() != nullptr) return cached;
   CompactWriter sizing;
   for (const Tag& t : run) encode_tag(sizing, t);
-  std::string encoded(sizing.size(), '\0');
-  CompactWriter w(reinterpret_cast<uint8_t*>(encoded.data()), encoded.size());
+  const size_t at = bytes_.size();
+  bytes_.resize(at + sizing.size());
+  CompactWriter w(reinterpret_cast<uint8_t*>(bytes_.data() + at), sizing.size());
   for (const Tag& t : run) encode_tag(w, t);
-  entries_.push_back({scope, std::move(encoded), run.size});
+  entries_.push_back({scope, at, sizing.size(), run.size});
   return found(entries_.back());
 }
 

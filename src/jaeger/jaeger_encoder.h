@@ -69,14 +69,16 @@ class TagRunCache {
  private:
   struct Entry {
     const void* scope;
-    std::string bytes;
+    size_t at;  // its bytes: bytes_[at, at + size)
+    size_t size;
     size_t count;
   };
   TagRun find_other(const void* scope);
   TagRun found(const Entry& e);
 
+  std::string bytes_;  // every run's, one after another
   std::vector<Entry> entries_;
-  // The entry found last (its bytes: a view into it, taken again whenever entries_ grows).
+  // The entry found last (its bytes: a view into bytes_, taken again whenever it grows).
   const void* last_scope_ = nullptr;
   TagRun last_run_;
 };
