@@ -56,7 +56,7 @@ LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& proces
   options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
   builders_.reserve(options_.packets_per_send);
   for (size_t i = 0; i < options_.packets_per_send; ++i) {
-    builders_.emplace_back(encoded_process, packet_size_, *options_.protocol);
+    builders_.push_back(std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol));
   }
   datagrams_.resize(options_.packets_per_send);
   kept_.resize(options_.packets_per_send);
@@ -81,7 +81,7 @@ ClientStats Exporter::client_stats() const {
 }
 
 PacketBuilder& Exporter::begin_current() {
-  PacketBuilder& b = builders_[sealed_];
+  PacketBuilder& b = *builders_[sealed_];
   // An empty packet takes the stats as they are when its first span arrives.
   b.begin(b.open() ? b.seq_no() : next_seq_no_++, client_stats(), packet_size_);
   kept_[sealed_].count = 0;
@@ -168,7 +168,7 @@ LITETRACE_COLD void Exporter::add_trimmed(const Span& span) {
 }
 
 void Exporter::seal_current() {
-  PacketBuilder& b = builders_[sealed_];
+  PacketBuilder& b = *builders_[sealed_];
   if (!b.open() || b.span_count() == 0) return;
   const ClientStats now = client_stats();
   datagrams_[sealed_++] = b.finish(&now);
@@ -178,7 +178,7 @@ void Exporter::seal_current() {
 void Exporter::flush() {
   // Re-packing after EMSGSIZE can leave spans in a new open packet; go until none is left.
   for (;;) {
-    PacketBuilder& b = builders_[sealed_];
+    PacketBuilder& b = *builders_[sealed_];
     if (b.open() && b.span_count() != 0) {
       const ClientStats now = client_stats();
       datagrams_[sealed_++] = b.finish(&now);
@@ -194,12 +194,12 @@ void Exporter::send_sealed() {
     int err = 0;
     const size_t k = sender_.send(&datagrams_[i], sealed_ - i, &err);
     for (const size_t end = i + k; i < end; ++i) {
-      bump(spans_sent_, builders_[i].span_count());
+      bump(spans_sent_, builders_[i]->span_count());
       bump(packets_sent_, 1);
       bump(bytes_sent_, datagrams_[i].size());
     }
     if (i == sealed_) break;
-    const PacketBuilder& refused = builders_[i];
+    const PacketBuilder& refused = *builders_[i];
     if (err == EMSGSIZE && packet_size_ > lowering_floor_) {
       // The refused packet and those sealed after it go out again, smaller, under the
       // refused packet's seqNo and on: the agent sees no gap, as no datagram was lost.
@@ -208,13 +208,13 @@ void Exporter::send_sealed() {
       for (; i < sealed_; ++i) {
         Kept& kept = kept_[i];
         size_t next_kept = 0;
-        for (size_t s = 0; s < builders_[i].span_count(); ++s) {
+        for (size_t s = 0; s < builders_[i]->span_count(); ++s) {
           Repack& r = repack_.emplace_back();
           if (next_kept < kept.count && kept.index[next_kept] == s) {
             r.copy = std::move(kept.copies[next_kept++]);
             r.copied = true;
           } else {
-            r.bytes = builders_[i].span_bytes(s);
+            r.bytes = builders_[i]->span_bytes(s);
           }
         }
         kept.count = 0;

@@ -107,7 +107,7 @@ class Exporter {
 
   // The open packet: inline while it has spans (once per span), else begun out of line.
   PacketBuilder& current() {
-    PacketBuilder& b = builders_[sealed_];
+    PacketBuilder& b = *builders_[sealed_];
     return b.open() && b.span_count() != 0 ? b : begin_current();
   }
   PacketBuilder& begin_current();
@@ -128,7 +128,9 @@ class Exporter {
   ExporterOptions options_;
   DiagnosticReporter* reporter_;
   UdpSender sender_;
-  std::vector<PacketBuilder> builders_;
+  // Behind pointers: a vector of the builders themselves would link its growth and its
+  // moves of PacketBuilder (2 KB) for a vector sized once.
+  std::vector<std::unique_ptr<PacketBuilder>> builders_;
   std::vector<std::string_view> datagrams_;
   size_t sealed_ = 0;         // builders_[0, sealed_) hold finished datagrams
   size_t packet_size_ = 0;    // the working limit
