@@ -58,8 +58,8 @@ LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& proces
   for (size_t i = 0; i < options_.packets_per_send; ++i) {
     builders_.push_back(std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol));
   }
-  datagrams_.resize(options_.packets_per_send);
-  kept_.resize(options_.packets_per_send);
+  datagrams_.reset(new std::string_view[options_.packets_per_send]);
+  kept_.reset(new Kept[options_.packets_per_send]);
   // What fits an empty packet of the least size with the widest tail fits every packet a
   // re-pack may use.
   // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,

@@ -131,7 +131,8 @@ class Exporter {
   // Behind pointers: a vector of the builders themselves would link its growth and its
   // moves of PacketBuilder (2 KB) for a vector sized once.
   std::vector<std::unique_ptr<PacketBuilder>> builders_;
-  std::vector<std::string_view> datagrams_;
+  // Sized once, one per builder (arrays: no vector growth linked for them).
+  std::unique_ptr<std::string_view[]> datagrams_;
   size_t sealed_ = 0;         // builders_[0, sealed_) hold finished datagrams
   size_t packet_size_ = 0;    // the working limit
   size_t packet_floor_ = 0;   // the least a packet may be (room for the envelope, the Process and a span)
@@ -142,7 +143,7 @@ class Exporter {
   size_t repack_as_bytes_ = 0;
   // repack_as_bytes_ bytes, where add_record() writes a span that may not fit the packet.
   std::unique_ptr<uint8_t[]> record_aside_;
-  std::vector<Kept> kept_;  // one per builder
+  std::unique_ptr<Kept[]> kept_;  // one per builder
   // Spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
   std::vector<Repack> repack_;
 
