@@ -133,8 +133,10 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   }
   // Group by key, each group in the span's order: its first is where the key goes, its
   // last the value it takes.
-  order_.resize(attributes_.size());
-  for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  // Pushed, and first_ resized: the vector growths a program links anyway (span ends and
+  // byte buffers), not one more of each kind.
+  order_.clear();
+  for (uint32_t i = 0; i < attributes_.size(); ++i) order_.push_back(i);
   // A heap sort with the index as the tie-break: std::stable_sort would allocate, and
   // std::sort's introsort links three times the code for no gain at these sizes.
   const auto before = [&](uint32_t a, uint32_t b) {
@@ -142,7 +144,8 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   };
   std::make_heap(order_.begin(), order_.end(), before);
   std::sort_heap(order_.begin(), order_.end(), before);
-  first_.assign(attributes_.size(), 0);
+  first_.clear();
+  first_.resize(attributes_.size());  // zeros
   for (size_t g = 0; g < order_.size();) {
     size_t end = g + 1;
     while (end < order_.size() && attributes_[order_[end]].key == attributes_[order_[g]].key) ++end;

@@ -53,8 +53,11 @@ LITETRACE_COLD void OwnedSpan::assign(const Span& span) {
     for (const Tag& t : log.fields) strings += string_bytes(t);
   }
   const size_t words = (arrays + strings + 7) / 8;
-  if (buffer_.size() < words) buffer_.resize(words);
-  Arena arena(reinterpret_cast<uint8_t*>(buffer_.data()));
+  if (buffer_ == nullptr || buffer_words_ < words) {  // what it held is written anew
+    buffer_.reset(new uint64_t[words]);
+    buffer_words_ = words;
+  }
+  Arena arena(reinterpret_cast<uint8_t*>(buffer_.get()));
 
   span_ = span;
   SpanRef* refs = arena.array<SpanRef>(span.references.size);

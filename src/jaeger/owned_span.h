@@ -6,7 +6,7 @@
 // those it held before.
 
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "jaeger/jaeger_model.h"
 
@@ -25,7 +25,10 @@ class OwnedSpan {
   const Span& span() const { return span_; }
 
  private:
-  std::vector<uint64_t> buffer_;  // the Tag, Log and SpanRef arrays, then the strings (8-byte aligned)
+  // The Tag, Log and SpanRef arrays, then the strings (8-byte aligned); an array, not a
+  // vector: it is never grown in place, and no vector growth of words is linked for it.
+  std::unique_ptr<uint64_t[]> buffer_;
+  size_t buffer_words_ = 0;  // of buffer_, when it is not null (a move leaves it null, not 0)
   Span span_;
 };
 
