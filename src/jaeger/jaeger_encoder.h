@@ -47,14 +47,14 @@ void dropped_count_tags(uint32_t attributes, uint32_t events, uint32_t links, Ad
 void encode_tag(CompactWriter& w, const Tag& tag);
 // A struct body, stop byte included: the same bytes as a list element or after a field header.
 void encode_span(CompactWriter& w, const Span& span);
-// The compact bytes of each instrumentation scope's tags (otel.scope.*, otel.library.*),
-// encoded once: every span of a scope carries the same (record_encoder.h). Scopes are few
-// and never freed (intern_scope), so it only grows.
-// A run's bytes, and how many tags they hold.
+// A run of encoded tags: its bytes, and how many tags they hold.
 struct TagRun {
   std::string_view bytes;
   size_t count = 0;
 };
+// The compact bytes of each instrumentation scope's tags (otel.scope.*, otel.library.*),
+// encoded once: every span of a scope carries the same (record_encoder.h). Scopes are few
+// and never freed (intern_scope), so it only grows.
 class TagRunCache {
  public:
   // Encodes `run` for `scope` (encode_tag()'s bytes, one tag after another) and keeps it.
