@@ -133,6 +133,9 @@ class TickConverter {
   }
   // The same, out of line: for a caller whose code matters more than a call's instructions.
   SpanTimes span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const;
+  // Any span, as to_mono() maps its two ends: what span_times() takes for the spans it does
+  // not map inline, and gives the same for those it does (tick_clock_test holds it to that).
+  SpanTimes span_times_general(uint64_t start_ticks, uint64_t end_ticks) const;
   int64_t to_unix_ns(uint64_t ticks) const;
   // The newest stretch's rate (for benchmarks turning tick differences into time).
   double ns_per_tick() const;
@@ -171,8 +174,6 @@ class TickConverter {
   SpanTimes finish_span_times(const Mapped& start, const Mapped& end, double slope_error) const;
   Kept merged_without(size_t i) const;
   void thin();
-  // Any span, as to_mono() maps its two ends.
-  SpanTimes span_times_general(uint64_t start_ticks, uint64_t end_ticks) const;
   // Sets ready_ and newest_ from samples_; after every change of them.
   void note_newest();
 
