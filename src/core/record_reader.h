@@ -188,14 +188,12 @@ class RecordReader {
 // A span's start in Unix ns and its duration. Counter times become both together
 // (TickConverter::span_times): the duration from the monotonic clock, never shorter than
 // the time the span was open. Given times are taken as they are; a duration is never
-// negative. `inline_common_case`: TickConverter::span_times() inline, else out of line.
-inline SpanTimes record_times(const SpanRecordHeader& h, const TickConverter& clock, bool inline_common_case = true) {
+// negative.
+inline SpanTimes record_times(const SpanRecordHeader& h, const TickConverter& clock) {
   SpanTimes times;
   const bool start_ticks = (h.time_flags & kStartIsUnixNs) == 0;
   const bool end_ticks = (h.time_flags & kEndIsUnixNs) == 0;
-  if (start_ticks && end_ticks) {
-    return inline_common_case ? clock.span_times(h.start, h.end) : clock.span_times_out_of_line(h.start, h.end);
-  }
+  if (start_ticks && end_ticks) return clock.span_times(h.start, h.end);
   times.start_unix_ns = start_ticks ? clock.to_unix_ns(h.start) : static_cast<int64_t>(h.start);
   const int64_t end_ns = end_ticks ? clock.to_unix_ns(h.end) : static_cast<int64_t>(h.end);
   times.duration_ns = std::max<int64_t>(end_ns - times.start_unix_ns, 0);

@@ -288,10 +288,6 @@ LITETRACE_ALWAYS_INLINE SpanTimes TickConverter::finish_span_times(const Mapped&
   return t;
 }
 
-SpanTimes TickConverter::span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const {
-  return span_times(start_ticks, end_ticks);
-}
-
 SpanTimes TickConverter::span_times_general(uint64_t start_ticks, uint64_t end_ticks) const {
   const Mapped start = to_mono(start_ticks, Role::kStart);
   const Mapped end = to_mono(end_ticks, Role::kEnd);

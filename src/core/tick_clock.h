@@ -131,8 +131,6 @@ class TickConverter {
     }
     return span_times_general(start_ticks, end_ticks);
   }
-  // The same, out of line: for a caller whose code matters more than a call's instructions.
-  SpanTimes span_times_out_of_line(uint64_t start_ticks, uint64_t end_ticks) const;
   // Any span, as to_mono() maps its two ends: what span_times() takes for the spans it does
   // not map inline, and gives the same for those it does (tick_clock_test holds it to that).
   SpanTimes span_times_general(uint64_t start_ticks, uint64_t end_ticks) const;

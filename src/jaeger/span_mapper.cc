@@ -140,9 +140,7 @@ const Span& SpanMapper::map(const uint8_t* record) {
     if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(std::move(t));
   }
 
-  // Out of line: in a lean program the record encoder takes most spans (the ones mapped
-  // here have arrays); binary Thrift and HTTP map every span.
-  const JaegerTimes times = jaeger_times(h, *clock_, /*inline_common_case=*/false);
+  const JaegerTimes times = jaeger_times(h, *clock_);
 
   span_.trace_id_low = h.trace_id_low;
   span_.trace_id_high = h.trace_id_high;

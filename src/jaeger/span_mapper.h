@@ -79,9 +79,8 @@ struct JaegerTimes {
   int64_t start_us = 0;
   int64_t duration_us = 0;
 };
-LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock,
-                                                 bool inline_common_case = true) {
-  const SpanTimes times = record_times(h, clock, inline_common_case);
+LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock) {
+  const SpanTimes times = record_times(h, clock);
   return {to_us(times.start_unix_ns), (times.duration_ns + 999) / 1000};
 }
 
