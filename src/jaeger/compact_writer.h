@@ -271,6 +271,9 @@ class BasicCompactWriter {
     pos_ += n;
     last_id_ = id;
   }
+  // Takes whole list elements (structs) that another writer wrote where this one stands: the
+  // last field id stays as it was.
+  void advance(size_t n) { pos_ += n; }
   // A bool field's value lives in the header's type nibble.
   void field_bool(int16_t id, bool v) { field_header(id, v ? CType::kBoolTrue : CType::kBoolFalse); }
   void field_i32(int16_t id, int32_t v) {

@@ -52,8 +52,45 @@ LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   return w.size();
 }
 
-// One field of a log: out of line, once, rather than inlined for each kind of field.
-LITETRACE_NOINLINE void write_log_field(CompactRawWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
+// One Tag struct at `at`; returns its size. Out of line, once, for the tags the encoder
+// need not inline: a log's fields, and the span tags few spans have (a kind, a status, a
+// sampler's, a dropped count). The caller's writer takes the bytes with advance(), so that
+// its address never escapes.
+LITETRACE_NOINLINE size_t put_tag(uint8_t* at, const Tag& tag) {
+  CompactRawWriter w(at);
+  write_tag_fields(w, tag);
+  return w.size();
+}
+
+// Tags written out of line (below): their bytes, and how many.
+struct Written {
+  size_t bytes = 0;
+  size_t count = 0;
+};
+
+// The tags few spans have, out of line and called only for a span that has some, so that
+// the encoder's hot path keeps its registers (a call per tag, inlined there, spilled them:
+// +15 instructions a span on spans that have none). `which` says which of the three kinds:
+// one function rather than three, each with its unwind entry (the lean program's size is
+// page-granular, and this one brought it under a page).
+enum class RareTags { kLead, kSampler, kDroppedCounts };
+LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags which,
+                                                           const SpanRecordHeader& h,
+                                                           std::string_view status_description) {
+  Written r;
+  const auto put = [&](const Tag& tag) {
+    r.bytes += put_tag(at + r.bytes, tag);
+    ++r.count;
+  };
+  switch (which) {
+    case RareTags::kLead: lead_tags(h, status_description, put); break;
+    case RareTags::kSampler: sampler_tags(h, put); break;
+    case RareTags::kDroppedCounts:
+      dropped_count_tags(h.dropped_attributes, h.dropped_events, h.dropped_links, put);
+      break;
+  }
+  return r;
+}
 
 // `v` as lower-case hex, zero-padded to 16 digits, at `out`.
 void put_hex16(char* out, uint64_t v) {
@@ -80,7 +117,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
   CompactRawWriter w(at);
   w.set_last_field_id(last_field);
   w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, count);
-  const auto write = [&](const Tag& tag) { write_log_field(w, tag); };
+  const auto write = [&](const Tag& tag) { w.advance(put_tag(at + w.size(), tag)); };
   while (reader.next(item)) {
     ItemKind attribute_kind;
     if (item.kind == ItemKind::kEvent) {
@@ -202,7 +239,13 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     write_tag_fields(t, tag);
     ++count;
   };
-  lead_tags(h, status_description, write);
+  const auto take = [&](Written written) LITETRACE_INLINE_LAMBDA {
+    t.advance(written.bytes);
+    count += written.count;
+  };
+  if (h.kind != static_cast<uint8_t>(SpanKind::kInternal) || h.status != static_cast<uint8_t>(StatusCode::kUnset)) {
+    take(put_rare_tags(out + tags_at, RareTags::kLead, h, status_description));
+  }
   if (h.scope != nullptr) {
     TagRun run = cache.find(h.scope);
     if (run.bytes.data() == nullptr) {
@@ -214,7 +257,9 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     t.write_raw(run.bytes.data(), run.bytes.size());
     count += run.count;
   }
-  sampler_tags(h, write);
+  if (h.sampler_type != static_cast<uint8_t>(SamplerType::kNone)) {
+    take(put_rare_tags(out + tags_at + t.size(), RareTags::kSampler, h, {}));
+  }
   // The span's attributes. The other items are the name (when it was not the first),
   // the status description (among the lead tags), the trace state (Jaeger has no place for
   // it), and the events and links (written as logs and references).
@@ -224,7 +269,9 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
     with_scalar_tag(item.attribute, write);
   }
-  dropped_count_tags(h.dropped_attributes, h.dropped_events, h.dropped_links, write);
+  if ((h.dropped_attributes | h.dropped_events | h.dropped_links) != 0) {
+    take(put_rare_tags(out + tags_at + t.size(), RareTags::kDroppedCounts, h, {}));
+  }
   // After the tags (when there are any): the logs, then the Span's stop byte.
   uint8_t* rest_at = out + w.size();
   int16_t last_field = kLastField;
