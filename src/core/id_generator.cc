@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <mutex>
 #if defined(__linux__)
 #include <sys/random.h>
 #endif
@@ -39,8 +38,10 @@ LITETRACE_COLD uint64_t os_entropy() {
 }  // namespace
 
 LITETRACE_COLD void IdGenerator::reseed() noexcept {
-  static std::once_flag atfork_once;
-  std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
+  // Once per process, by a static's initialization (std::call_once imports four more
+  // symbols from the C and C++ runtimes, which a lean program pays for in its size).
+  static const bool atfork_registered = [] { return pthread_atfork(nullptr, nullptr, on_fork_child) == 0; }();
+  static_cast<void>(atfork_registered);
   generation_ = g_fork_generation.load(std::memory_order_relaxed);
   state_ = os_entropy();
 }

@@ -45,7 +45,7 @@ ExporterOptions exporter_options(const TracerProviderOptions& o) {
 
 LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
   std::vector<std::pair<std::string, std::string>> tags = o.resource_attributes;
-  const auto add = [&](const char* key, std::string value) {
+  const auto add = [&](std::string_view key, std::string value) {
     for (const auto& t : tags) {
       if (t.first == key) return;
     }

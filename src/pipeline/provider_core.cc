@@ -250,8 +250,10 @@ LITETRACE_COLD ProviderCore::~ProviderCore() {
 }
 
 LITETRACE_COLD void ProviderCore::start() {
-  static std::once_flag atfork_once;
-  std::call_once(atfork_once, [] { pthread_atfork(fork_prepare, fork_parent, fork_child); });
+  // Once per process, by a static's initialization (std::call_once imports four more
+  // symbols from the C and C++ runtimes, which a lean program pays for in its size).
+  static const bool atfork_registered = [] { return pthread_atfork(fork_prepare, fork_parent, fork_child) == 0; }();
+  static_cast<void>(atfork_registered);
   {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
     live_cores().push_back(this);
