@@ -291,9 +291,8 @@ void litetrace_span_start_n(const litetrace_tracer* tracer, litetrace_span* span
     new (span->opaque) Span();
     return;
   }
-  if (options == nullptr) {  // the common case: nothing to build
-    static const litetrace::StartSpanOptions kDefaults;
-    new (span->opaque) Span(tracer->tracer.start_span(text(name, name_length), kDefaults));
+  if (options == nullptr) {  // the common case: the defaults, C++'s start_span(name)
+    new (span->opaque) Span(tracer->tracer.start_span(text(name, name_length)));
     return;
   }
   litetrace::StartSpanOptions so;
