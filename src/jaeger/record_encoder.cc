@@ -71,8 +71,8 @@ struct Written {
 // The tags few spans have, out of line and called only for a span that has some, so that
 // the encoder's hot path keeps its registers (a call per tag, inlined there, spilled them:
 // +15 instructions a span on spans that have none). `which` says which of the three kinds:
-// one function rather than three, each with its unwind entry (the lean program's size is
-// page-granular, and this one brought it under a page).
+// one function rather than three, whose code and unwind entries cost the lean program a
+// page (bench/footprint.py).
 enum class RareTags { kLead, kSampler, kDroppedCounts };
 LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags which,
                                                            const SpanRecordHeader& h,
