@@ -30,8 +30,10 @@ LITETRACE_COLD uint64_t os_entropy() {
     ::close(fd);
     if (n == static_cast<ssize_t>(sizeof v)) return v;
   }
-  // Last resort: time, pid and the generator's address differ between threads/processes.
-  return static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count()) ^
+  // Last resort: time, pid and a stack address differ between threads and processes. (The
+  // steady clock, which the library links anyway: the system clock's would be one more
+  // imported symbol in every program.)
+  return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
          (static_cast<uint64_t>(::getpid()) << 32) ^ reinterpret_cast<uintptr_t>(&v);
 }
 
