@@ -13,6 +13,7 @@
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "litetrace/version.h"
+#include "pipeline/provider_core.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
 
@@ -137,6 +138,25 @@ TEST(Tracer, SpanFieldsAndTheJaegerMapping) {
   ASSERT_NE(l, nullptr);
   EXPECT_EQ(find_tag(*l, "span.kind"), nullptr);  // internal: no tag
   EXPECT_NE(l->trace_id_low, p->trace_id_low);    // root: a trace of its own
+}
+
+// Scopes are interned once per name and version for the whole process: records and the
+// encoders' tag cache hold them by address, and a tracer made again must not add one.
+TEST(Tracer, ScopesAreInternedOncePerNameAndVersion) {
+  using detail::intern_scope;
+  const detail::TracerScope* a = intern_scope("interning.test", "1");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->name, "interning.test");
+  EXPECT_EQ(a->version, "1");
+  const detail::TracerScope* b = intern_scope("interning.test", "2");
+  const detail::TracerScope* c = intern_scope("interning.test.other", "1");
+  EXPECT_NE(b, a);
+  EXPECT_NE(c, a);
+  EXPECT_NE(c, b);
+  EXPECT_EQ(intern_scope("interning.test", "1"), a);
+  EXPECT_EQ(intern_scope(std::string("interning.") + "test", "2"), b);  // by value
+  EXPECT_EQ(intern_scope("interning.test.other", "1"), c);
+  EXPECT_EQ(b->version, "2");
 }
 
 TEST(Tracer, TimesAreWallClockMicroseconds) {

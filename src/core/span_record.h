@@ -22,10 +22,12 @@ namespace litetrace::detail {
 
 class ProviderCore;
 
-// An instrumentation scope; lives as long as its ProviderCore.
+// An instrumentation scope: one per name and version in the process, never freed
+// (intern_scope).
 struct TracerScope {
   std::string name;
   std::string version;
+  const TracerScope* previous = nullptr;  // interned before it (intern_scope's list)
 };
 
 enum class ItemKind : uint8_t {

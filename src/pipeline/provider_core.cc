@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <deque>
 #include <new>
 
 #include "core/compiler.h"
@@ -312,14 +311,15 @@ LITETRACE_COLD const TracerScope* ProviderCore::scope(std::string_view name, std
 LITETRACE_COLD const TracerScope* intern_scope(std::string_view name, std::string_view version) {
   // Never destroyed: records point into the scopes, and tracers are made in static
   // destructors too.
+  // A list from the newest (scopes are few and interned once per tracer made).
   static auto* mutex = new std::mutex;
-  static auto* scopes = new std::deque<TracerScope>;
+  static const TracerScope* newest = nullptr;
   std::lock_guard<std::mutex> lock(*mutex);
-  for (const TracerScope& s : *scopes) {
-    if (s.name == name && s.version == version) return &s;
+  for (const TracerScope* s = newest; s != nullptr; s = s->previous) {
+    if (s->name == name && s->version == version) return s;
   }
-  scopes->push_back({std::string(name), std::string(version)});
-  return &scopes->back();
+  newest = new TracerScope{std::string(name), std::string(version), newest};
+  return newest;
 }
 
 namespace {
