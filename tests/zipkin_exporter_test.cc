@@ -67,7 +67,9 @@ TEST(ZipkinExporter, PostsTheSpecificationsMappingExactly) {
   server.set_reply(reply("202 Accepted"));
   Said said;
   TracerProviderOptions o = zipkin_options(server, said);
-  o.resource_attributes = {{"deployment.environment", "ci"}, {"shadowed", "by the span"}};
+  // service.name is the endpoint's serviceName (service_name wins), never a tag.
+  o.resource_attributes = {
+      {"deployment.environment", "ci"}, {"service.name", "not a tag"}, {"shadowed", "by the span"}};
   o.max_attributes = 9;
   o.max_attributes_per_event = 2;
   TracerProvider provider(o);
