@@ -16,8 +16,9 @@
 #endif
 
 // Code that runs when a provider starts or stops, a thread first traces or exits, the agent
-// is resolved, or something is reported: never per span. The compiler optimizes it for size
-// (at -O2 it is about half as large) and predicts the paths that lead to it as not taken.
+// is resolved, an HTTP request is exchanged (once per batch), or something is reported:
+// never per span. The compiler optimizes it for size (at -O2 it is about half as large) and
+// predicts the paths that lead to it as not taken.
 #if defined(__GNUC__)
 #define LITETRACE_COLD __attribute__((cold))
 #else

@@ -42,7 +42,7 @@ Wait wait_for(int fd, short events, Clock::time_point deadline, const std::atomi
   }
 }
 
-std::string wait_error(Wait w, const char* what) {
+LITETRACE_COLD std::string wait_error(Wait w, const char* what) {
   switch (w) {
     case Wait::kTimeout: return std::string("timed out ") + what;
     case Wait::kCancelled: return "cancelled";
@@ -134,7 +134,7 @@ class ResponseReader {
   explicit ResponseReader(size_t max_body) : max_body_(max_body) {}
 
   // Consumes `data`; kDone once the response is complete (anything after it is ignored).
-  Parse feed(std::string_view data, std::string* error) {
+  LITETRACE_COLD Parse feed(std::string_view data, std::string* error) {
     while (!data.empty() && state_ != State::kDone) {
       if (state_ == State::kBody || state_ == State::kChunkData) {
         const size_t n = std::min(data.size(), left_);
@@ -451,8 +451,11 @@ bool HttpConnection::request(std::string_view method, Slice<HttpHeader> headers,
   return exchange(method, headers, body, out, error, &closed_unanswered);
 }
 
-bool HttpConnection::exchange(std::string_view method, Slice<HttpHeader> headers, std::string_view body,
-                              HttpResponse& out, std::string* error, bool* closed_unanswered) {
+// Cold, as is all of a request's handling here and in the export sink's sender: it runs
+// once per request (a batch of up to 512 spans), never per span (src/core/compiler.h).
+LITETRACE_COLD bool HttpConnection::exchange(std::string_view method, Slice<HttpHeader> headers,
+                                             std::string_view body, HttpResponse& out, std::string* error,
+                                             bool* closed_unanswered) {
   *closed_unanswered = false;
   bool answered = false;  // a byte of the response arrived
   if (fd_ < 0) {

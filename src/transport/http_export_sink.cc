@@ -102,7 +102,7 @@ void HttpExportSink::flush() {
   if (format_->spans() != 0) enqueue();
 }
 
-void HttpExportSink::drop(uint64_t spans) {
+LITETRACE_COLD void HttpExportSink::drop(uint64_t spans) {
   spans_pending_.fetch_sub(spans, std::memory_order_relaxed);
   bump(spans_dropped_queue_, spans);
   batcher_reporter_.report(DiagnosticCode::kExportFailed,
@@ -145,7 +145,9 @@ bool HttpExportSink::wait_delivered(std::chrono::steady_clock::time_point deadli
   return delivered_.wait_until(lock, deadline, [&] { return delivered_sequence_ >= target; });
 }
 
-void HttpExportSink::run() {
+// The sender thread: per request, never per span, so cold (with the answer's handling and
+// the HTTP exchange), the compiler's size over speed.
+LITETRACE_COLD void HttpExportSink::run() {
   HttpOptions http;
   http.connect_timeout = options_.timeout;
   http.read_timeout = options_.timeout;
@@ -197,7 +199,8 @@ void HttpExportSink::run() {
   }
 }
 
-HttpExportSink::Outcome HttpExportSink::answer(const HttpResponse& response, const Request& request, std::string* why) {
+LITETRACE_COLD HttpExportSink::Outcome HttpExportSink::answer(const HttpResponse& response, const Request& request,
+                                                              std::string* why) {
   if (response.status >= 200 && response.status < 300) {
     std::string message;
     const uint64_t rejected = std::min<uint64_t>(format_->rejected(response, &message), request.spans);
