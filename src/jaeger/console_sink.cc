@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "core/compiler.h"
 #include "jaeger/span_printer.h"
 
 namespace litetrace::detail {
@@ -14,7 +15,7 @@ void add_to(std::atomic<uint64_t>& counter, uint64_t n) {
 
 }  // namespace
 
-ConsoleSink::ConsoleSink(const Process& process, const TickConverter* clock, std::FILE* out)
+LITETRACE_COLD ConsoleSink::ConsoleSink(const Process& process, const TickConverter* clock, std::FILE* out)
     : mapper_(clock), out_(out), source_("pid " + std::to_string(::getpid())) {
   const auto own = [&](std::string_view s) -> std::string_view { return process_strings_.emplace_back(s); };
   for (const Tag& t : process.tags) {

@@ -1,11 +1,13 @@
 #include "jaeger/jaeger_http_format.h"
 
+#include "core/compiler.h"
 #include "jaeger/binary_writer.h"
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
 
-JaegerHttpFormat::JaegerHttpFormat(const Process& process, const TickConverter* clock, size_t max_request_bytes)
+LITETRACE_COLD JaegerHttpFormat::JaegerHttpFormat(const Process& process, const TickConverter* clock,
+                                                  size_t max_request_bytes)
     : mapper_(clock), max_request_bytes_(max_request_bytes) {
   BinaryWriter sizing;
   encode_process(sizing, process);

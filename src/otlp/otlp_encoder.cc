@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail::otlp {
 namespace {
 
@@ -321,7 +323,7 @@ bool append_span_field(ByteBuffer& out, const Span& s) {
   });
 }
 
-bool append_request(ByteBuffer& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
+LITETRACE_COLD bool append_request(ByteBuffer& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
   const size_t resource_spans = resource_spans_body_size(resource, scopes);
   const size_t size = length_delimited_field_size(f::kRequestResourceSpans, resource_spans);
   return append_exactly(out, size, [&](ProtoWriter& w) {

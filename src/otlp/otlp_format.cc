@@ -2,13 +2,14 @@
 
 #include <charconv>
 
+#include "core/compiler.h"
 #include "core/json_reader.h"
 #include "litetrace/version.h"
 #include "otlp/proto_reader.h"
 
 namespace litetrace::detail::otlp {
 
-OtlpFormat::OtlpFormat(const FormatOptions& options, const TickConverter* clock)
+LITETRACE_COLD OtlpFormat::OtlpFormat(const FormatOptions& options, const TickConverter* clock)
     : json_(options.json), builder_(clock, options.json) {
   // The Resource: service.name, the application's attributes, what this SDK is.
   resource_strings_.reserve(2 * (options.resource_attributes.size() + 4));
