@@ -153,7 +153,7 @@ ZipkinFormat::ZipkinFormat(FormatOptions options, const TickConverter* clock)
   // service.name is the endpoint's; the rest are tags.
   std::vector<std::pair<std::string, std::string>> resource;
   for (auto& kv : options_.resource_attributes) {
-    if (std::string_view(kv.first) == "service.name") continue;
+    if (std::string_view(kv.first) == "service.name") continue;  // a view: no out-of-line compare linked
     resource_bound_ += json_string_bound(kv.first.size()) + json_string_bound(kv.second.size()) + 2;
     resource.push_back(std::move(kv));
   }
