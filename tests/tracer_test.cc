@@ -13,6 +13,7 @@
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "litetrace/version.h"
+#include "pipeline/batcher.h"
 #include "pipeline/provider_core.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
@@ -755,6 +756,24 @@ TEST(Tracer, AForkChildSendsItsOwnSpansAndNotTheParents) {
   }
   EXPECT_EQ(parent, 50);
   EXPECT_EQ(child, 1);
+}
+
+// The batcher's wait before its next pass: none after a large haul, nor while rings have
+// lately overflowed (a pass that caught up with a producer waiting for room finds few
+// spans, and a sleep then would drop what the ring cannot hold meanwhile); 1 ms while
+// spans trickle; doubling to 50 ms while there are none.
+TEST(Batcher, PollsAtOnceAfterALargeHaulOrWhileRingsOverflow) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(detail::next_poll(milliseconds(1), 256, false), milliseconds(0));
+  EXPECT_EQ(detail::next_poll(milliseconds(0), 5000, false), milliseconds(0));
+  EXPECT_EQ(detail::next_poll(milliseconds(0), 10, false), milliseconds(1));
+  EXPECT_EQ(detail::next_poll(milliseconds(0), 10, true), milliseconds(0));
+  EXPECT_EQ(detail::next_poll(milliseconds(1), 1, true), milliseconds(0));
+  // An empty pass backs off whatever came before: nothing is there to lose.
+  EXPECT_EQ(detail::next_poll(milliseconds(0), 0, true), milliseconds(1));
+  EXPECT_EQ(detail::next_poll(milliseconds(1), 0, false), milliseconds(2));
+  EXPECT_EQ(detail::next_poll(milliseconds(32), 0, false), milliseconds(50));
+  EXPECT_EQ(detail::next_poll(milliseconds(50), 0, false), milliseconds(50));
 }
 
 }  // namespace

@@ -16,10 +16,14 @@
 namespace litetrace::detail {
 namespace {
 
-// Spans flowing: look again in 1 ms, or at once after a large haul; idle: back off to 50 ms.
+// Spans flowing: look again in 1 ms, or at once after a large haul or an overflow; idle: back
+// off to 50 ms.
 constexpr auto kBusyPoll = std::chrono::milliseconds(1);
 constexpr auto kIdlePoll = std::chrono::milliseconds(50);
 constexpr size_t kLargeHaul = 256;
+// How long after a ring last overflowed the batcher looks again at once whenever a pass
+// found spans (next_poll()): producers that filled a ring once are likely to again.
+constexpr auto kOverflowBusy = std::chrono::milliseconds(100);
 // Records read before the space is handed back to the producer: often enough that a full
 // ring refills quickly, rarely enough that the shared index is not written per record.
 constexpr size_t kReleaseEvery = 64;
@@ -226,6 +230,15 @@ LITETRACE_COLD void Batcher::report_allocation_failures() {
   allocation_failures_reported_ = failures;
 }
 
+std::chrono::milliseconds next_poll(std::chrono::milliseconds previous, size_t spans, bool overflowed) {
+  // A pass that finds few spans soon after a ring overflowed has merely caught up with a
+  // producer that was waiting for room: sleeping then drops what the ring cannot hold
+  // meanwhile (a 256 KiB ring takes some 60 us to fill at full speed), pass after pass.
+  if (spans >= kLargeHaul || (spans != 0 && overflowed)) return std::chrono::milliseconds(0);
+  if (spans != 0) return kBusyPoll;
+  return std::clamp<std::chrono::milliseconds>(previous * 2, kBusyPoll, kIdlePoll);
+}
+
 size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
   size_t spans = 0;
   for (ThreadState* ts : threads) {
@@ -266,6 +279,8 @@ void Batcher::run() {
   report_clock_source();
   std::vector<ThreadState*> threads;
   auto poll = kBusyPoll;
+  uint64_t dropped_before = core_->dropped_total();
+  auto last_overflow = std::chrono::steady_clock::now() - kOverflowBusy;  // none yet
   auto last_flush = std::chrono::steady_clock::now();
   auto last_clock_sample = last_flush;
   {
@@ -291,11 +306,12 @@ void Batcher::run() {
     }
     core_->registered(threads);
     report_allocation_failures();
-    sink_->set_full_queue_dropped(core_->dropped_total());
+    const uint64_t dropped = core_->dropped_total();
+    sink_->set_full_queue_dropped(dropped);
     const size_t spans = drain(threads);
-    poll = spans >= kLargeHaul ? std::chrono::milliseconds(0)
-           : spans != 0        ? kBusyPoll
-                               : std::clamp<std::chrono::milliseconds>(poll * 2, kBusyPoll, kIdlePoll);
+    if (dropped != dropped_before) last_overflow = now;
+    dropped_before = dropped;
+    poll = next_poll(poll, spans, now - last_overflow < kOverflowBusy);
 
     const bool requested_flush = requested != flush_completed_;  // only this thread writes it
     if (requested_flush || stopping || now - last_flush >= flush_interval_) {

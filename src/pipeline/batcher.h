@@ -4,8 +4,9 @@
 // record to the provider's sink (core/span_sink.h), which maps and delivers it.
 //
 // Wake-ups: application threads never signal the batcher (that would be a system call on
-// the hot path). The batcher polls instead: at once again after a large haul, in 1 ms
-// while spans trickle, backing off to 50 ms when idle; it sends a partial packet once per
+// the hot path). The batcher polls instead: at once again after a large haul or when a
+// ring overflowed since its last pass (next_poll()), in 1 ms while spans trickle, backing
+// off to 50 ms when idle; it sends a partial packet once per
 // flush interval. A burst from idle therefore has up to 50 ms to fit in the ring
 // (256 KiB per thread by default, some 1,500 spans with a few attributes).
 // force_flush() and shutdown() wake it at once through the condition variable.
@@ -34,6 +35,12 @@ struct ThreadState;
 
 // The public name of g_tick_source.
 ClockSource clock_source() noexcept;
+
+// How long the batcher waits before its next pass, after one that found `spans` spans,
+// `previous` having been the last wait. `overflowed`: a ring was full lately (a span was
+// dropped for want of room), so the next pass starts at once, however few spans this one
+// found.
+std::chrono::milliseconds next_poll(std::chrono::milliseconds previous, size_t spans, bool overflowed);
 
 class Batcher {
  public:
