@@ -776,5 +776,21 @@ TEST(Batcher, PollsAtOnceAfterALargeHaulOrWhileRingsOverflow) {
   EXPECT_EQ(detail::next_poll(milliseconds(50), 0, false), milliseconds(50));
 }
 
+// The batcher counts as behind for a window after a ring overflowed, unless the sink's
+// own queue overflowed within the window too (then its sender is the limit).
+TEST(Batcher, IsBehindForAWhileAfterARingOverflowedUnlessTheSinksQueueDid) {
+  using std::chrono::milliseconds;
+  const detail::OverflowWatch::Clock::time_point t0{std::chrono::seconds(1000)};
+  detail::OverflowWatch watch(t0, milliseconds(100), 7, 3);
+  EXPECT_FALSE(watch.batcher_behind(t0 + milliseconds(1), 7, 3));   // nothing new
+  EXPECT_TRUE(watch.batcher_behind(t0 + milliseconds(2), 9, 3));    // a ring overflowed
+  EXPECT_TRUE(watch.batcher_behind(t0 + milliseconds(101), 9, 3));  // still within the window
+  EXPECT_FALSE(watch.batcher_behind(t0 + milliseconds(102), 9, 3));  // the window is over
+  EXPECT_TRUE(watch.batcher_behind(t0 + milliseconds(200), 10, 3));
+  EXPECT_FALSE(watch.batcher_behind(t0 + milliseconds(201), 11, 4));  // the sink's queue too
+  EXPECT_FALSE(watch.batcher_behind(t0 + milliseconds(300), 12, 4));  // its window is not over
+  EXPECT_TRUE(watch.batcher_behind(t0 + milliseconds(301), 13, 4));
+}
+
 }  // namespace
 }  // namespace litetrace

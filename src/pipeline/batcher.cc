@@ -22,7 +22,8 @@ constexpr auto kBusyPoll = std::chrono::milliseconds(1);
 constexpr auto kIdlePoll = std::chrono::milliseconds(50);
 constexpr size_t kLargeHaul = 256;
 // How long after a ring last overflowed the batcher looks again at once whenever a pass
-// found spans (next_poll()): producers that filled a ring once are likely to again.
+// found spans (next_poll(), OverflowWatch): producers that filled a ring once are likely
+// to again.
 constexpr auto kOverflowBusy = std::chrono::milliseconds(100);
 // Records read before the space is handed back to the producer: often enough that a full
 // ring refills quickly, rarely enough that the shared index is not written per record.
@@ -279,8 +280,8 @@ void Batcher::run() {
   report_clock_source();
   std::vector<ThreadState*> threads;
   auto poll = kBusyPoll;
-  uint64_t dropped_before = core_->dropped_total();
-  auto last_overflow = std::chrono::steady_clock::now() - kOverflowBusy;  // none yet
+  OverflowWatch overflows(std::chrono::steady_clock::now(), kOverflowBusy, core_->dropped_total(),
+                          sink_->stats().spans_dropped_queue);
   auto last_flush = std::chrono::steady_clock::now();
   auto last_clock_sample = last_flush;
   {
@@ -309,9 +310,7 @@ void Batcher::run() {
     const uint64_t dropped = core_->dropped_total();
     sink_->set_full_queue_dropped(dropped);
     const size_t spans = drain(threads);
-    if (dropped != dropped_before) last_overflow = now;
-    dropped_before = dropped;
-    poll = next_poll(poll, spans, now - last_overflow < kOverflowBusy);
+    poll = next_poll(poll, spans, overflows.batcher_behind(now, dropped, sink_->stats().spans_dropped_queue));
 
     const bool requested_flush = requested != flush_completed_;  // only this thread writes it
     if (requested_flush || stopping || now - last_flush >= flush_interval_) {

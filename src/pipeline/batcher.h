@@ -42,6 +42,32 @@ ClockSource clock_source() noexcept;
 // found.
 std::chrono::milliseconds next_poll(std::chrono::milliseconds previous, size_t spans, bool overflowed);
 
+// Whether the batcher is what loses spans: a ring overflowed within `window`, and the
+// sink's own queue did not (when an HTTP sink's queue is full, its sender is the limit, and
+// a batcher that never slept would only take the CPU the sender needs).
+class OverflowWatch {
+ public:
+  using Clock = std::chrono::steady_clock;
+  OverflowWatch(Clock::time_point now, Clock::duration window, uint64_t ring_dropped, uint64_t queue_dropped)
+      : window_(window), ring_dropped_(ring_dropped), queue_dropped_(queue_dropped), ring_full_(now - window),
+        queue_full_(now - window) {}
+  // The counts as they are `now` (they only grow).
+  bool batcher_behind(Clock::time_point now, uint64_t ring_dropped, uint64_t queue_dropped) {
+    if (ring_dropped != ring_dropped_) ring_full_ = now;
+    if (queue_dropped != queue_dropped_) queue_full_ = now;
+    ring_dropped_ = ring_dropped;
+    queue_dropped_ = queue_dropped;
+    return now - ring_full_ < window_ && now - queue_full_ >= window_;
+  }
+
+ private:
+  Clock::duration window_;
+  uint64_t ring_dropped_;
+  uint64_t queue_dropped_;
+  Clock::time_point ring_full_;
+  Clock::time_point queue_full_;
+};
+
 class Batcher {
  public:
   Batcher(ProviderCore* core, const TracerProviderOptions& options);
