@@ -265,8 +265,11 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   // it), and the events and links (written as logs and references).
   while (reader.next(item)) {
     if (item.kind != ItemKind::kAttribute) continue;
-    if (is_array(item.attribute.type) || taken_by_mapping(item.attribute.key, h, has_description)) return 0;
+    if (is_array(item.attribute.type)) return 0;
     if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
+    // One tag per key: an attribute named as one of the mapping's tags gives way to it (the
+    // rules still count it, as above).
+    if (taken_by_mapping(item.attribute.key, h, has_description)) continue;
     with_scalar_tag(item.attribute, write);
   }
   if ((h.dropped_attributes | h.dropped_events | h.dropped_links) != 0) {

@@ -3,8 +3,9 @@
 // A Jaeger span in compact Thrift straight from its span record, without the Jaeger view
 // that SpanMapper builds (vectors of tags, logs and references), for the spans most are:
 // a name, attributes, events and links of scalars, strings or bytes, whatever the kind,
-// status, scope, sampler and dropped counts; no arrays, and no attribute giving way to the
-// mapping's tags. Those are "plain"; the others go through SpanMapper and encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
+// status, scope, sampler and dropped counts (an attribute named as one of the mapping's tags
+// giving way to it); no arrays. Those are "plain"; the others go through SpanMapper and
+// encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
 // equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
 // that keeps them, as most do, is not read a second time.
 //
