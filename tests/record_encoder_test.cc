@@ -252,18 +252,20 @@ TEST(RecordEncoder, ChecksTheAttributeRulesAsTheNormalizerDoes) {
   EXPECT_GT(left, 300u);
 }
 
+// A plain record that the cases below change one thing of: a named scope, an attribute.
+RecordBuilder base() {
+  RecordBuilder r;
+  r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+  r.header().scope = &kScopes[2];
+  r.name("op").integer("n", 1);
+  return r;
+}
+
 // What the encoder leaves to the mapper: an array (of the span, an event or a link).
 TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
   TagRunCache cache;
-  const auto base = [] {
-    RecordBuilder r;
-    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
-    r.header().scope = &kScopes[2];
-    r.name("op").integer("n", 1);
-    return r;
-  };
   const auto encoded = [&](const std::vector<uint8_t>& record) {
     std::vector<uint8_t> out(65536);
     return RecordEncoder::plain_bound(record.data()) != 0 &&
@@ -292,13 +294,6 @@ TEST(RecordEncoder, AnAttributeTheMappingTakesGivesWayToItsTag) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
   TagRunCache cache;
-  const auto base = [] {
-    RecordBuilder r;
-    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
-    r.header().scope = &kScopes[2];
-    r.name("op").integer("n", 1);
-    return r;
-  };
   // The encoded bytes, which must be the mapper's; has_mine(): whether "mine" is among them.
   const auto encoded = [&](const std::vector<uint8_t>& record) {
     std::vector<uint8_t> out(RecordEncoder::plain_bound(record.data()));
