@@ -4,9 +4,9 @@
 // record to the provider's sink (core/span_sink.h), which maps and delivers it.
 //
 // Wake-ups: application threads never signal the batcher (that would be a system call on
-// the hot path). The batcher polls instead: at once again after a large haul or when a
-// ring overflowed since its last pass (next_poll()), in 1 ms while spans trickle, backing
-// off to 50 ms when idle; it sends a partial packet once per
+// the hot path). The batcher polls instead: at once again after a large haul, or while
+// rings have lately overflowed and the sink keeps up (next_poll(), OverflowWatch), in 1 ms
+// while spans trickle, backing off to 50 ms when idle; it sends a partial packet once per
 // flush interval. A burst from idle therefore has up to 50 ms to fit in the ring
 // (256 KiB per thread by default, some 1,500 spans with a few attributes).
 // force_flush() and shutdown() wake it at once through the condition variable.
