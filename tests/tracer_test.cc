@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -671,6 +673,30 @@ TEST(Tracer, AFullRingDropsAndCountsNeverBlocks) {
   // The agent hears about it too.
   EXPECT_EQ(static_cast<uint64_t>(got.batches.back().stats.full_queue_dropped_spans), s.spans_dropped_queue);
   // And the next flush with nothing lost since is clean again.
+  tracer.start_span("after").end();
+  EXPECT_TRUE(provider.force_flush());
+}
+
+// Spans dropped before the batcher's thread first runs count as lost for the first flush:
+// the batcher's first diagnostic (the clock source, said to a callback always) is held here
+// until a burst has overflowed the ring, so its thread starts its work as late as a loaded
+// machine may start it.
+TEST(Tracer, AFlushReportsSpansLostBeforeTheBatcherThreadRan) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.ring_bytes_per_thread = 4096;  // a few dozen spans
+  std::promise<void> burst_done;
+  const std::shared_future<void> go = burst_done.get_future().share();
+  std::atomic<bool> first{true};
+  o.on_diagnostic = [go, &first](const Diagnostic&) {
+    if (first.exchange(false)) go.wait();
+  };
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("t");
+  for (int i = 0; i < 1000; ++i) tracer.start_span("burst").end();
+  ASSERT_GT(provider.stats().spans_dropped_queue, 0u);
+  burst_done.set_value();
+  EXPECT_FALSE(provider.force_flush());  // something was lost, and force_flush says so
   tracer.start_span("after").end();
   EXPECT_TRUE(provider.force_flush());
 }

@@ -129,7 +129,7 @@ ClockSource clock_source() noexcept {
   return ClockSource::kMonotonicClock;
 }
 
-LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options)
+LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions& options, uint64_t dropped_before)
     : core_(core),
       flush_interval_(options.flush_interval),
       configuration_errors_(options.configuration_errors),
@@ -137,7 +137,8 @@ LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions&
       reporter_(options.on_diagnostic),
       sink_(make_sink(options, &clock_, &reporter_)),
       sink_checks_rules_(sink_->checks_rules()),
-      normalizer_(options.max_attributes, options.max_attribute_length) {}
+      normalizer_(options.max_attributes, options.max_attribute_length),
+      losses_seen_(dropped_before) {}  // the new sink has lost nothing
 
 LITETRACE_COLD Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
 
@@ -284,11 +285,6 @@ void Batcher::run() {
                           sink_->stats().spans_dropped_queue);
   auto last_flush = std::chrono::steady_clock::now();
   auto last_clock_sample = last_flush;
-  {
-    const uint64_t lost = losses();
-    std::lock_guard<std::mutex> lock(mutex_);
-    losses_seen_ = lost;
-  }
   for (;;) {
     uint64_t requested;
     bool stopping;

@@ -70,7 +70,10 @@ class OverflowWatch {
 
 class Batcher {
  public:
-  Batcher(ProviderCore* core, const TracerProviderOptions& options);
+  // `dropped_before`: the core's dropped_total() as the batcher is made (with the core's
+  // lock held, so before any span can find a ring without a batcher to drain it): the
+  // first flush reports what is lost after it, however late the thread starts.
+  Batcher(ProviderCore* core, const TracerProviderOptions& options, uint64_t dropped_before);
   ~Batcher();
 
   void start();

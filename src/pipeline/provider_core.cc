@@ -265,7 +265,7 @@ LITETRACE_COLD void ProviderCore::start() {
     return;
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  batcher_ = std::make_unique<Batcher>(this, options_);
+  batcher_ = std::make_unique<Batcher>(this, options_, dropped_total_locked());
   batcher_running_ = true;
   batcher_->start();
 }
@@ -299,7 +299,7 @@ LITETRACE_COLD void ProviderCore::restart_after_fork() {
   // The parent's batcher: its thread does not exist here, so it can be neither joined nor
   // destroyed (a joinable std::thread); it is left as it is, a small leak per fork.
   (void)batcher_.release();
-  batcher_ = std::make_unique<Batcher>(this, options_);
+  batcher_ = std::make_unique<Batcher>(this, options_, dropped_total_locked());
   batcher_->start();
 }
 
@@ -597,6 +597,10 @@ TracerStats ProviderCore::stats() {
 
 uint64_t ProviderCore::dropped_total() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  return dropped_total_locked();
+}
+
+uint64_t ProviderCore::dropped_total_locked() const {
   uint64_t total = retired_counters_.dropped + unsent_after_stop_ - fork_baseline_.dropped +
                    unregistered_dropped_.load(std::memory_order_relaxed) +
                    unregistered_ended_.load(std::memory_order_relaxed);

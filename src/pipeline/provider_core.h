@@ -198,6 +198,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   void registered(std::vector<ThreadState*>& out);
   // Spans dropped on full rings (or after shutdown), for ClientStats.
   uint64_t dropped_total() const;
+  // The same, with mutex_ held by the caller.
+  uint64_t dropped_total_locked() const;
   void reap(ThreadState* drained_and_retired);
   // A thread exits: its state is handed to the batcher, or freed now when none runs.
   void retire(ThreadState* ts);
