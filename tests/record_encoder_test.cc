@@ -92,9 +92,9 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
       "span.kind", "error", "otel.status_code", "otel.status_description", "otel.scope.name", "otel.library.name",
       "otel.scope.version", "otel.library.version", "sampler.type", "sampler.param", "otel.dropped_attributes_count",
       "otel.dropped_events_count", "otel.dropped_links_count"};
-  const size_t mapping_key_at = pick(3) == 0 ? pick(attributes + 1) : attributes;
+  const size_t mapping_key_at = pick(3) == 0 ? static_cast<size_t>(pick(attributes + 1)) : attributes;
   for (size_t i = 0; i < attributes; ++i) {
-    const std::string key = i == mapping_key_at ? kMappingKeys[pick(std::size(kMappingKeys))]
+    const std::string key = i == mapping_key_at ? kMappingKeys[static_cast<size_t>(pick(std::size(kMappingKeys)))]
                                                 : "k" + std::to_string(i) + text(pick(8) == 0 ? 200 : 10);
     switch (pick(6)) {
       case 0: r.string(key, text(pick(8) == 0 ? 400 : 30)); break;
