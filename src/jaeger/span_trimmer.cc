@@ -11,26 +11,9 @@ LITETRACE_COLD Span keep(const Span& span, size_t tags, size_t logs) {
   Span s = span;
   s.tags = span.tags.first(tags);
   s.logs = span.logs.first(logs);
-  s.dropped_tags = span.dropped_tags + static_cast<uint32_t>(span.tags.size - s.tags.size);
-  s.dropped_logs = span.dropped_logs + static_cast<uint32_t>(span.logs.size - s.logs.size);
+  s.dropped_tags = saturated_add(span.dropped_tags, span.tags.size - s.tags.size);
+  s.dropped_logs = saturated_add(span.dropped_logs, span.logs.size - s.logs.size);
   return s;
-}
-
-// The largest n in [0, max] with fits(n), given fits(0) and that fits is monotone
-// (keeping fewer elements never makes a span larger). O(log max) encodings in sizing mode.
-template <typename Fits>
-size_t largest_fitting(size_t max, Fits fits) {
-  size_t lo = 0;
-  size_t hi = max;
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo + 1) / 2;
-    if (fits(mid)) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
 }
 
 // `span` with its name cut to the longest prefix, at a UTF-8 boundary, with which it fits.
