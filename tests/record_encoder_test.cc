@@ -1,6 +1,7 @@
 // Plain span records straight to compact Thrift (jaeger/record_encoder.h): the same bytes
 // as mapping them to a Jaeger span and encoding that, never more than the bound, and every
-// record that is not plain left to the mapper.
+// record that is not plain left to the mapper. The others made plain (jaeger/record_rewriter.h):
+// arrays as the mapper's string tags, and trimmed as the view trimmer trims (span_trimmer.h).
 
 #include "jaeger/record_encoder.h"
 
@@ -16,7 +17,9 @@
 #include <vector>
 
 #include "core/record_normalizer.h"
+#include "jaeger/record_rewriter.h"
 #include "jaeger/span_mapper.h"
+#include "jaeger/span_trimmer.h"
 #include "litetrace/sampler.h"
 #include "support/bytes.h"
 #include "support/record_builder.h"
@@ -41,8 +44,10 @@ Bytes mapped_bytes(const uint8_t* record, const TickConverter& clock) {
 
 const TracerScope kScopes[] = {{"", ""}, {"lib", ""}, {"my-library", "1.2.3"}};
 
-// A random record of the kinds plain spans are made of: attributes, events and links.
-std::vector<uint8_t> random_record(std::mt19937_64& rng) {
+// A random record of the kinds plain spans are made of: attributes, events and links; with
+// `arrays`, arrays among the attributes of each; without `mapping_keys`, no span attribute
+// named as one of the mapping's tags.
+std::vector<uint8_t> random_record(std::mt19937_64& rng, bool arrays = false, bool mapping_keys = true) {
   const auto pick = [&](uint64_t n) { return rng() % n; };
   const auto text = [&](size_t max) {
     std::string s(static_cast<size_t>(pick(max + 1)), 'a');
@@ -92,10 +97,35 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
       "span.kind", "error", "otel.status_code", "otel.status_description", "otel.scope.name", "otel.library.name",
       "otel.scope.version", "otel.library.version", "sampler.type", "sampler.param", "otel.dropped_attributes_count",
       "otel.dropped_events_count", "otel.dropped_links_count"};
-  const size_t mapping_key_at = pick(3) == 0 ? static_cast<size_t>(pick(attributes + 1)) : attributes;
+  const size_t mapping_key_at =
+      mapping_keys && pick(3) == 0 ? static_cast<size_t>(pick(attributes + 1)) : attributes;
+  // An array of each kind, its elements as an item holds them (span_record.h).
+  const auto array = [&](const std::string& key, ItemKind kind) {
+    std::string elements;
+    const size_t n = static_cast<size_t>(pick(4));
+    const auto type = static_cast<ValueType>(static_cast<uint8_t>(ValueType::kStringArray) + pick(4));
+    for (size_t i = 0; i < n; ++i) {
+      if (type == ValueType::kStringArray) {
+        const std::string e = pick(4) == 0 ? "q\"\\\xff" : text(6);
+        const auto length = static_cast<uint32_t>(e.size());
+        elements.append(reinterpret_cast<const char*>(&length), 4);
+        elements += e;
+      } else if (type == ValueType::kBoolArray) {
+        elements += static_cast<char>(pick(2));
+      } else {
+        const uint64_t bits = type == ValueType::kInt64Array ? rng() : 0x4059000000000000u + pick(1000);
+        elements.append(reinterpret_cast<const char*>(&bits), 8);
+      }
+    }
+    r.string(key, elements, type, kind);
+  };
   for (size_t i = 0; i < attributes; ++i) {
     const std::string key = i == mapping_key_at ? kMappingKeys[static_cast<size_t>(pick(std::size(kMappingKeys)))]
                                                 : "k" + std::to_string(i) + text(pick(8) == 0 ? 200 : 10);
+    if (arrays && pick(4) == 0) {
+      array(key, ItemKind::kAttribute);
+      continue;
+    }
     switch (pick(6)) {
       case 0: r.string(key, text(pick(8) == 0 ? 400 : 30)); break;
       case 1: r.string(key, text(16), ValueType::kBytes); break;
@@ -111,6 +141,10 @@ std::vector<uint8_t> random_record(std::mt19937_64& rng) {
     const size_t n = static_cast<size_t>(pick(4));
     for (size_t i = 0; i < n; ++i) {
       const std::string key = pick(6) == 0 ? "otel.dropped_attributes_count" : "e" + std::to_string(i) + text(8);
+      if (arrays && pick(4) == 0) {
+        array(key, kind);
+        continue;
+      }
       switch (pick(5)) {
         case 0: r.string(key, text(pick(8) == 0 ? 300 : 20), ValueType::kString, kind); break;
         case 1: r.string(key, text(12), ValueType::kBytes, kind); break;
@@ -261,7 +295,8 @@ RecordBuilder base() {
   return r;
 }
 
-// What the encoder leaves to the mapper: an array (of the span, an event or a link).
+// What the encoder leaves to the rewriter (record_rewriter.h) or the mapper: an array (of
+// the span, an event or a link).
 TEST(RecordEncoder, RecordsThatAreNotPlainAreLeftToTheMapper) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
@@ -338,6 +373,83 @@ TEST(RecordEncoder, AnAttributeTheMappingTakesGivesWayToItsTag) {
     r.header().status = static_cast<uint8_t>(StatusCode::kError);  // no description
     EXPECT_TRUE(has_mine(encoded(r.string("otel.status_description", "mine").build())));
   }
+}
+
+// A record with arrays made plain: each array a string attribute of its JSON list, which the
+// encoder writes as the mapper writes the array (a string tag of that list).
+TEST(RecordRewriter, ArraysBecomeTheMappersStringTags) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  RecordRewriter rewriter;
+  std::mt19937_64 rng(31);
+  size_t with_arrays = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::vector<uint8_t> record = random_record(rng, /*arrays=*/true);
+    const uint8_t* plain = rewriter.without_arrays(record.data());
+    ASSERT_FALSE(RecordRewriter::has_arrays(plain)) << "record " << i;
+    with_arrays += RecordRewriter::has_arrays(record.data()) ? 1 : 0;
+    std::vector<uint8_t> out(RecordEncoder::plain_bound(plain));
+    const size_t n = encoder.encode(plain, out.data(), cache, kRulesApplied);
+    ASSERT_NE(n, 0u) << "record " << i;
+    out.resize(n);
+    ASSERT_EQ(out, mapped_bytes(record.data(), clock)) << "record " << i;
+  }
+  EXPECT_GT(with_arrays, 400u);
+}
+
+// Trimming a record to a limit gives the bytes the view trimmer gives, whenever the view
+// trimmer cut no tag of the mapping's own (the record trimmer never does: it cuts attributes,
+// logs and the name, and drops a span those tags alone make too large). Every branch met:
+// logs cut, attributes cut, the name cut, too large.
+TEST(RecordRewriter, TrimsAsTheViewTrimmerDoes) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  RecordRewriter rewriter;
+  SpanMapper mapper(&clock);
+  std::mt19937_64 rng(47);
+  std::vector<uint8_t> out;
+  const auto size = [&](const uint8_t* r) {
+    out.resize(RecordEncoder::plain_bound(r));
+    return encoder.encode(r, out.data(), cache, kRulesApplied);
+  };
+  size_t compared = 0, logs_cut = 0, attributes_cut = 0, names_cut = 0, too_large = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::vector<uint8_t> record = random_record(rng, /*arrays=*/false, /*mapping_keys=*/false);
+    const size_t whole = size(record.data());
+    ASSERT_NE(whole, 0u);
+    const size_t limit = 40 + static_cast<size_t>(rng() % whole);
+    const RecordRewriter::Counts all = RecordRewriter::counts(record.data());
+    RecordRewriter::Counts kept;
+    const bool fitted = rewriter.trim(record.data(), limit, size, &kept);
+    Bytes trimmed;
+    if (fitted) {
+      const size_t n = size(rewriter.keep(record.data(), kept));
+      ASSERT_LE(n, limit) << "record " << i;
+      trimmed.assign(out.begin(), out.begin() + static_cast<ptrdiff_t>(n));
+    }
+    const Span& span = mapper.map(record.data());
+    const size_t own_tags = span.tags.size - all.attributes;  // the mapping's
+    Span view;
+    if (!trim_to_fit(span, limit, &view)) {
+      ASSERT_FALSE(fitted) << "record " << i << ": the view trimmer found no fit";
+      ++too_large;
+      continue;
+    }
+    if (view.tags.size < own_tags) continue;  // the view trimmer cut a tag of the mapping's
+    ASSERT_TRUE(fitted) << "record " << i;
+    ASSERT_EQ(trimmed, encode_bytes([&](CompactWriter& w) { encode_span(w, view); })) << "record " << i;
+    ++compared;
+    logs_cut += kept.logs < all.logs ? 1 : 0;
+    attributes_cut += kept.attributes < all.attributes ? 1 : 0;
+    names_cut += kept.name < all.name ? 1 : 0;
+  }
+  EXPECT_GT(compared, 1000u);
+  EXPECT_GT(logs_cut, 50u);
+  EXPECT_GT(attributes_cut, 200u);
+  EXPECT_GT(names_cut, 10u);
+  EXPECT_GT(too_large, 10u);
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ bool AttributeCheck::met_before(std::string_view key) const {
 }
 
 bool AttributeCheck::admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit) {
-  if ((seen_ & bit) != 0 && (count_ > kKeysChecked || met_before(key))) return false;
+  const bool applied = limits_.max_attributes == kRulesApplied.max_attributes;
+  if (!applied && (seen_ & bit) != 0 && (count_ > kKeysChecked || met_before(key))) return false;
   if (too_long(type, value, limits_.max_attribute_length)) return false;
   ++count_;
   seen_ |= bit;

@@ -29,6 +29,9 @@ struct AttributeLimits {
   size_t max_attributes;
   size_t max_attribute_length;
 };
+// For a record that keeps the rules already (RecordNormalizer made it so): every attribute
+// is admitted, however many share a filter bit.
+constexpr AttributeLimits kRulesApplied = {SIZE_MAX, 0};
 
 // The rules' check, one span attribute at a time in the span's order: whether the
 // attributes met so far keep them (no key twice, at most max_attributes, no value too

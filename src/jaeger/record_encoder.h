@@ -4,9 +4,10 @@
 // that SpanMapper builds (vectors of tags, logs and references), for the spans most are:
 // a name, attributes, events and links of scalars, strings or bytes, whatever the kind,
 // status, scope, sampler and dropped counts (an attribute named as one of the mapping's tags
-// giving way to it); no arrays. Those are "plain"; the others go through SpanMapper and
-// encode_span(). The bytes are the same either way (record_encoder_test.cc holds them
-// equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
+// giving way to it); no arrays. Those are "plain"; the others are made plain first
+// (record_rewriter.h: arrays as the JSON strings the mapping makes of them), or for binary
+// Thrift go through SpanMapper. The bytes are the same either way (record_encoder_test.cc
+// holds them equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
 // that keeps them, as most do, is not read a second time.
 //
 // Thread: the batcher's.
