@@ -15,7 +15,9 @@
 
 #include "jaeger/jaeger_decoder.h"
 #include "jaeger/jaeger_encoder.h"
+#include "jaeger/jaeger_sink.h"
 #include "jaeger/record_encoder.h"
+#include "jaeger/record_rewriter.h"
 #include "jaeger/span_mapper.h"
 #include "support/record_builder.h"
 #include "support/span_compare.h"
@@ -285,6 +287,100 @@ TEST(Exporter, EmsgsizeTrimsSpansTooLargeForTheLoweredSize) {
   for (const Span& s : small) {
     ASSERT_EQ(got.by_id.count(s.span_id), 1u);
     test::expect_same_span(s, *got.by_id[s.span_id]);
+  }
+  // seqNo 1, 2, ...: no gap, as no datagram was lost.
+  std::set<int64_t> seqs;
+  for (const DecodedBatch& b : got.batches) seqs.insert(b.seq_no);
+  EXPECT_EQ(seqs.size(), got.batches.size());
+  EXPECT_EQ(*seqs.begin(), 1);
+  EXPECT_EQ(*seqs.rbegin(), static_cast<int64_t>(got.batches.size()));
+}
+
+// The Jaeger sink over compact Thrift writes every record with the record encoder, the
+// Jaeger view unused: records larger than a re-pack may hold as bytes are kept as record
+// copies, and after EMSGSIZE added again from them (the one too large for the lowered
+// size trimmed), under the refused packet's seqNo and on; arrays go as the JSON lists the
+// mapping makes of them.
+TEST(Exporter, RecordsLargerThanARepackGoAgainFromTheirCopiesAfterEmsgsize) {
+  test::UdpReceiver receiver(AF_INET);
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback(), std::chrono::milliseconds(0));
+  const TickConverter clock([] { return ClockSample{1000, 1000, 0, 1764000000000000000}; }, true);
+  ExporterOptions o = options_for("127.0.0.1", receiver.port(), kMaxPacketSize);
+  o.packets_per_send = 1;
+  JaegerSink sink(o, kProcess, &clock, &reporter);
+  const auto record = [](uint64_t id, size_t attributes, size_t value_bytes) {
+    test::RecordBuilder r;
+    r.header().trace_id_low = 7;
+    r.header().span_id = id;
+    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+    r.header().start = 1764000000000000000u;
+    r.header().end = r.header().start + 1000;
+    r.name("op" + std::to_string(id));
+    for (size_t k = 0; k < attributes; ++k) {
+      r.string("key" + std::to_string(k), std::string(value_bytes, static_cast<char>('a' + k % 26)));
+    }
+    r.strings("list", {"x", "y\""});
+    return r.build();
+  };
+  // A first packet of exactly 65520 bytes (over IPv4's 65507, under the 65527 asked for):
+  // one record of some 48 KB, which fits that packet and not the halved size, three of
+  // some 4.5 KB and one sized to fill it; then 30 more of 4.5 KB.
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  const auto encoded_size = [&](const std::vector<uint8_t>& r) {
+    std::vector<uint8_t> out(RecordEncoder::plain_bound(r.data()));
+    RecordRewriter rewriter;
+    return encoder.encode(rewriter.without_arrays(r.data()), out.data(), cache, kRulesApplied);
+  };
+  std::vector<std::vector<uint8_t>> first = {record(1, 200, 240), record(2, 20, 220), record(3, 20, 220),
+                                             record(4, 20, 220)};
+  size_t first_bytes = 0;
+  for (const std::vector<uint8_t>& r : first) first_bytes += encoded_size(r);
+  constexpr size_t kPacket = 65520;
+  const size_t filler_bytes = kPacket - batch_head_size(encode_process(kProcess).size(), first.size() + 1) -
+                              batch_tail_size(1, ClientStats{}) - first_bytes;
+  for (size_t n = 0; n < 8000; ++n) {
+    first.push_back(record(5, 1, n));
+    if (encoded_size(first.back()) == filler_bytes) break;
+    first.pop_back();
+  }
+  ASSERT_EQ(first.size(), 5u) << "no filler of " << filler_bytes << " bytes";
+  std::vector<uint64_t> ids;
+  for (const std::vector<uint8_t>& r : first) sink.add(r.data());
+  for (uint64_t id = 1; id <= 5; ++id) ids.push_back(id);
+  for (uint64_t id = 6; id <= 35; ++id) {
+    sink.add(record(id, 20, 220).data());
+    ids.push_back(id);
+  }
+  sink.flush();
+  const SinkStats st = sink.stats();
+  EXPECT_TRUE(diags.has(DiagnosticCode::kPacketSizeLowered));
+  EXPECT_TRUE(diags.has(DiagnosticCode::kSpanTrimmed));
+  EXPECT_EQ(st.spans_exported, ids.size());
+  EXPECT_EQ(st.spans_trimmed, 1u);
+  EXPECT_EQ(st.spans_failed + st.spans_too_large + st.spans_pending, 0u);
+
+  Received got;
+  decode_all(receiver.receive_all(static_cast<size_t>(st.packets_sent)), got);
+  ASSERT_EQ(got.span_count, ids.size());
+  EXPECT_LE(got.max_datagram, 65507u);
+  for (const uint64_t id : ids) {
+    ASSERT_EQ(got.by_id.count(id), 1u) << id;
+    const Span& s = *got.by_id[id];
+    EXPECT_EQ(s.operation_name, "op" + std::to_string(id));
+    const size_t attributes = id == 1 ? 200 : id == 5 ? 1 : 20;
+    // The attributes kept are the first ones, in order; the list last, as JSON.
+    const size_t kept = s.tags.size;
+    EXPECT_EQ(s.dropped_tags, attributes + 1 - kept) << id;  // otel.dropped_attributes_count
+    for (size_t k = 0; k < kept && k < attributes; ++k) EXPECT_EQ(s.tags[k].key, "key" + std::to_string(k));
+    if (id != 1) {
+      ASSERT_EQ(kept, attributes + 1);
+      EXPECT_EQ(s.tags[attributes].key, "list");
+      EXPECT_EQ(s.tags[attributes].str, "[\"x\",\"y\\\"\"]");
+    } else {
+      EXPECT_LT(kept, attributes);
+    }
   }
   // seqNo 1, 2, ...: no gap, as no datagram was lost.
   std::set<int64_t> seqs;

@@ -5,9 +5,9 @@
 // While a span is open its data lives in a SpanBuffer (pooled per thread, reused, so a
 // warm thread allocates nothing): a fixed header and a byte stream of items - the name,
 // attributes, events with their attributes, links, the status description. end() copies
-// header and items into the thread's SpanRing as one record. The batcher turns records
-// into Jaeger spans (span_mapper.h); all interpretation (kind and status tags, time
-// conversion, scope tags) happens there, off the application thread.
+// header and items into the thread's SpanRing as one record. The batcher's sinks interpret
+// records (kind and status tags, time conversion, scope tags: record_encoder.h,
+// span_mapper.h, the OTLP and Zipkin formats), off the application thread.
 
 #include <cstddef>
 #include <cstdint>

@@ -7,7 +7,6 @@
 #include "core/compiler.h"
 #include "core/text.h"
 #include "jaeger/jaeger_encoder.h"
-#include "jaeger/span_trimmer.h"
 
 namespace litetrace::detail {
 namespace {
@@ -88,51 +87,35 @@ PacketBuilder& Exporter::begin_current() {
   return b;
 }
 
-// Adds to the open packet, keeping a copy of a span too large to go out again as its bytes.
-PacketBuilder::AddResult Exporter::add_to_current(const Span& span) {
-  PacketBuilder& b = current();
-  const PacketBuilder::AddResult r = b.add(span);
-  if (r == PacketBuilder::AddResult::kAdded && b.span_bytes(b.span_count() - 1).size() > repack_as_bytes_) {
-    Kept& k = kept_[sealed_];
-    if (k.count == k.copies.size()) {
-      k.copies.emplace_back();
-      k.index.push_back(0);  // set below
-    }
-    k.copies[k.count].assign(span);
-    k.index[k.count++] = b.span_count() - 1;
+Exporter::Copy& Exporter::keep_last() {
+  Kept& k = kept_[sealed_];
+  if (k.count == k.copies.size()) {
+    k.copies.emplace_back();
+    k.index.push_back(0);  // set below
   }
-  return r;
+  k.index[k.count] = builders_[sealed_]->span_count() - 1;
+  return k.copies[k.count++];
 }
 
-void Exporter::add(const Span& span) {
-  bump(spans_added_, 1);
-  add_span(span);
+void Exporter::add_record_again(Exporter& exporter, const Copy& copy) {
+  exporter.place_record(reinterpret_cast<const uint8_t*>(copy.record.data()));
 }
 
-void Exporter::add_span(const Span& span) {
-  PacketBuilder::AddResult r = add_to_current(span);
-  if (r == PacketBuilder::AddResult::kAdded) return;
-  // A span that no packet can hold must not close a packet that still has room: trim it
-  // first, then place what is left (sizing it costs one more pass, once per packet).
-  if (r == PacketBuilder::AddResult::kTooLarge || options_.protocol->span_size(span) > current().max_span_size()) {
-    add_trimmed(span);
-    return;
-  }
-  // Sealing may send, and sending may re-pack spans into the next packet, so "full" can
-  // come more than once; every round seals a non-empty packet, so this ends.
-  do {
-    seal_current();
-  } while ((r = add_to_current(span)) == PacketBuilder::AddResult::kFull);
-}
-
-// A span that fits a packet of the least size (repack_as_bytes_), as it was encoded.
-void Exporter::add_encoded(std::string_view span_bytes) {
+// A span as it was encoded: one that fits a packet of the least size (repack_as_bytes_), or
+// a record's that fits the packet, whose record is kept.
+void Exporter::add_encoded(std::string_view span_bytes, std::string* record) {
   PacketBuilder::AddResult r = current().add_encoded(span_bytes);
-  if (r == PacketBuilder::AddResult::kAdded) return;
   if (r == PacketBuilder::AddResult::kFull && span_bytes.size() <= current().max_span_size()) {
     do {
       seal_current();
     } while ((r = current().add_encoded(span_bytes)) == PacketBuilder::AddResult::kFull);
+  }
+  if (r == PacketBuilder::AddResult::kAdded) {
+    if (record != nullptr && span_bytes.size() > repack_as_bytes_) {
+      Copy& copy = keep_last();
+      copy.record = std::move(*record);
+      copy.add_again = &Exporter::add_record_again;
+    }
     return;
   }
   // Cannot happen: the packet size is never lowered below what such a span needs. Counted
@@ -142,29 +125,72 @@ void Exporter::add_encoded(std::string_view span_bytes) {
                                                            span_bytes.size(), packet_size_));
 }
 
-// For a span larger than any packet can hold.
-LITETRACE_COLD void Exporter::add_trimmed(const Span& span) {
-  const size_t limit = current().max_span_size();
-  Span trimmed;
-  if (!trim_to_fit(span, limit, &trimmed, *options_.protocol)) {
-    bump(spans_too_large_, 1);
-    reporter_->report(DiagnosticCode::kSpanTooLarge,
-                      formatted("span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
-                                "(tooLargeDroppedSpans)",
-                                quoted_for_diagnostic(span.operation_name).c_str(), packet_size_));
+LITETRACE_COLD void Exporter::add_record_aside(const uint8_t* record) {
+  bump(spans_added_, 1);
+  place_record(record);
+}
+
+size_t Exporter::encode_aside(const uint8_t* record) {
+  const size_t bound = RecordEncoder::plain_bound(record);
+  if (aside_.size() < bound) aside_.resize(bound);
+  return record_encoder_->encode(record, aside_.data(), current().tag_runs(), kRulesApplied);
+}
+
+// The bytes and the record go into strings of their own before they are placed: sealing a
+// packet may re-pack spans (EMSGSIZE), and those use aside_ and rewriter_ again.
+LITETRACE_COLD void Exporter::place_record(const uint8_t* record) {
+  if (RecordRewriter::has_arrays(record)) record = rewriter_.without_arrays(record);
+  const size_t size = encode_aside(record);
+  if (size == 0) {  // cannot happen: its arrays are strings and it keeps the rules
+    bump(spans_failed_, 1);
+    reporter_->report(DiagnosticCode::kSendFailed,
+                      formatted("cannot encode span %s", quoted_for_diagnostic(RecordRewriter::name(record)).c_str()));
     return;
   }
+  const size_t limit = current().max_span_size();
+  if (size > limit) {
+    place_trimmed_record(record, size, limit);
+    return;
+  }
+  std::string bytes(reinterpret_cast<const char*>(aside_.data()), size);
+  std::string copy(RecordRewriter::whole(record));
+  add_encoded(bytes, &copy);
+}
+
+// Trimmed as RecordRewriter::trim() says; a copy of the trimmed record is what is kept.
+LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t size, size_t limit) {
+  RecordRewriter::Counts kept;
+  if (!rewriter_.trim(record, limit, [&](const uint8_t* r) { return encode_aside(r); }, &kept)) {
+    report_too_large(RecordRewriter::name(record));
+    return;
+  }
+  const RecordRewriter::Counts all = RecordRewriter::counts(record);
+  report_trimmed(RecordRewriter::name(record), size, limit, all.logs - kept.logs, all.attributes - kept.attributes,
+                 kept.name);
+  const uint8_t* trimmed = rewriter_.keep(record, kept);
+  const size_t trimmed_size = encode_aside(trimmed);
+  std::string bytes(reinterpret_cast<const char*>(aside_.data()), trimmed_size);
+  std::string copy(RecordRewriter::whole(trimmed));
+  add_encoded(bytes, &copy);
+}
+
+LITETRACE_COLD void Exporter::report_too_large(std::string_view name) {
+  bump(spans_too_large_, 1);
+  reporter_->report(DiagnosticCode::kSpanTooLarge,
+                    formatted("span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
+                              "(tooLargeDroppedSpans)",
+                              quoted_for_diagnostic(name).c_str(), packet_size_));
+}
+
+LITETRACE_COLD void Exporter::report_trimmed(std::string_view name, size_t size, size_t limit, size_t logs_cut,
+                                             size_t tags_cut, size_t name_kept) {
   bump(spans_trimmed_, 1);
-  const size_t name_cut = span.operation_name.size() - trimmed.operation_name.size();
   const std::string name_note =
-      name_cut == 0 ? std::string() : formatted(" and with its name cut to %zu bytes", trimmed.operation_name.size());
+      name_kept == name.size() ? std::string() : formatted(" and with its name cut to %zu bytes", name_kept);
   reporter_->report(DiagnosticCode::kSpanTrimmed,
                     formatted("span %s encodes to %zu bytes, more than the %zu a packet has room for: sent it without "
                               "its last %zu logs and %zu tags (its otel.dropped_* tags say so)%s",
-                              quoted_for_diagnostic(span.operation_name).c_str(),
-                              options_.protocol->span_size(span), limit, span.logs.size - trimmed.logs.size,
-                              span.tags.size - trimmed.tags.size, name_note.c_str()));
-  while (add_to_current(trimmed) == PacketBuilder::AddResult::kFull) seal_current();
+                              quoted_for_diagnostic(name).c_str(), size, limit, logs_cut, tags_cut, name_note.c_str()));
 }
 
 void Exporter::seal_current() {
@@ -239,7 +265,7 @@ void Exporter::send_sealed() {
   queue.swap(repack_);
   for (const Repack& r : queue) {
     if (r.copied) {
-      add_span(r.copy.span());
+      r.copy.add_again(*this, r.copy);
     } else {
       add_encoded(r.bytes);
     }

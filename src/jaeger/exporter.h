@@ -18,8 +18,13 @@
 // packet and those sealed after it are re-packed under the refused packet's seqNo and on,
 // so seqNo has a gap only where a datagram was really lost. A span that fits a packet of the
 // least size goes out again as the bytes it was encoded to; a larger one may need trimming
-// for the lowered size, so the exporter keeps a copy of it (OwnedSpan) until its packet is
-// sent, and adds that copy again.
+// for the lowered size, so the exporter keeps a copy of it until its packet is sent (its
+// record, or for a span added as a view an OwnedSpan), and adds that copy again.
+//
+// Spans come as records (add_record, add_record_aside: compact Thrift, written by the
+// record encoder without the Jaeger view) or as views (add: SpanMapper's, in either
+// protocol). A program that adds records only does not link the view's code: the copies
+// are added again through a function each copy names.
 //
 // Thread: add(), flush() and set_full_queue_dropped() from one thread only (the batcher);
 // stats() from any thread.
@@ -35,12 +40,14 @@
 #include "core/diagnostic_reporter.h"
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
-#include "jaeger/owned_span.h"
 #include "jaeger/packet_builder.h"
 #include "jaeger/record_encoder.h"
+#include "jaeger/record_rewriter.h"
 #include "transport/udp_sender.h"
 
 namespace litetrace::detail {
+
+class OwnedSpan;
 
 // The IPv6 UDP payload maximum; IPv4's is 65507, and a larger packet to an IPv4 agent
 // simply takes the EMSGSIZE path once.
@@ -81,6 +88,12 @@ class Exporter {
   // (record_encoder.h), when it is plain, its attributes keep the rules within `limits`,
   // and it is small enough to need no copy for a re-pack; false: nothing was added.
   bool add_record(const uint8_t* record, const RecordEncoder& encoder, const AttributeLimits& limits);
+  // Adds a compact Thrift span record that add_record() did not take (larger than a re-pack
+  // may hold as bytes, or with arrays), its span attributes keeping the rules: its arrays
+  // made strings and it encoded aside, then trimmed as a view would be (span_trimmer.h) when
+  // no packet holds it. Needs set_record_encoder().
+  void add_record_aside(const uint8_t* record);
+  void set_record_encoder(const RecordEncoder* encoder) { record_encoder_ = encoder; }
   // Sends every pending span.
   void flush();
   // The application side's count of spans dropped on a full ring, carried in ClientStats.
@@ -91,17 +104,23 @@ class Exporter {
   const ThriftProtocol& protocol() const { return *options_.protocol; }
 
  private:
-  // A span waiting to be re-packed: its encoded bytes, or (larger than any packet size may
-  // hold untrimmed) a copy of it.
+  // A copy of a span larger than any packet size may hold untrimmed, for a re-pack: its
+  // record, or a copy of its view; add_again() (add_record_again or add_view_again) adds it.
+  struct Copy {
+    std::string record;
+    std::shared_ptr<OwnedSpan> view;  // reused while its slot is
+    void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
+  };
+  // A span waiting to be re-packed: its encoded bytes, or a copy of it.
   struct Repack {
     std::string bytes;
-    OwnedSpan copy;
+    Copy copy;
     bool copied = false;
   };
   // The copies of the larger spans in one builder's packet.
   struct Kept {
     std::vector<size_t> index;  // of the span in the packet
-    std::vector<OwnedSpan> copies;
+    std::vector<Copy> copies;
     size_t count = 0;
   };
 
@@ -113,7 +132,20 @@ class Exporter {
   PacketBuilder& begin_current();
   void add_span(const Span& span);
   PacketBuilder::AddResult add_to_current(const Span& span);
-  void add_encoded(std::string_view span_bytes);
+  // Adds encoded bytes; keeps `record` (moved from) as the span's copy when they are more
+  // than a re-pack may add as bytes.
+  void add_encoded(std::string_view span_bytes, std::string* record = nullptr);
+  // The slot for a copy of the span just added to the open packet.
+  Copy& keep_last();
+  static void add_record_again(Exporter& exporter, const Copy& copy);
+  static void add_view_again(Exporter& exporter, const Copy& copy);
+  void place_record(const uint8_t* record);
+  void place_trimmed_record(const uint8_t* record, size_t size, size_t limit);
+  // Encodes `record` into aside_: its size, or 0 when the record encoder does not take it.
+  size_t encode_aside(const uint8_t* record);
+  void report_trimmed(std::string_view name, size_t size, size_t limit, size_t logs_cut, size_t tags_cut,
+                      size_t name_kept);
+  void report_too_large(std::string_view name);
   void seal_current();
   void send_sealed();
   void add_trimmed(const Span& span);
@@ -144,6 +176,10 @@ class Exporter {
   // repack_as_bytes_ bytes, where add_record() writes a span that may not fit the packet.
   std::unique_ptr<uint8_t[]> record_aside_;
   std::unique_ptr<Kept[]> kept_;  // one per builder
+  // add_record_aside()'s: the encoder, its rewrites, and the bytes it encodes.
+  const RecordEncoder* record_encoder_ = nullptr;
+  RecordRewriter rewriter_;
+  std::vector<uint8_t> aside_;
   // Spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
   std::vector<Repack> repack_;
 

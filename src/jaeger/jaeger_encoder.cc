@@ -72,13 +72,22 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
 
 const ThriftProtocol kCompactThrift = {
     /*compact=*/true,
-    [](const Span& span) { return encoded_size(span); },
+    nullptr,
     [](const Process& process) { return encode_process(process); },
     [](size_t encoded_process_size, size_t span_count) { return batch_head_size(encoded_process_size, span_count); },
     [](int64_t seq_no, const ClientStats& stats) { return batch_tail_size(seq_no, stats); },
     [] { return kMaxBatchTailSize; },
-    write_span_at<CompactWriter>,
+    nullptr,
     write_envelope<CompactWriter>,
 };
+
+size_t view_span_size(const ThriftProtocol& protocol, const Span& span) {
+  return protocol.span_size != nullptr ? protocol.span_size(span) : encoded_size(span);
+}
+
+size_t view_write_span(const ThriftProtocol& protocol, uint8_t* at, size_t room, const Span& span) {
+  return protocol.write_span != nullptr ? protocol.write_span(at, room, span)
+                                        : write_span_at<CompactWriter>(at, room, span);
+}
 
 }  // namespace litetrace::detail

@@ -153,10 +153,13 @@ void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> span
 
 // ---- either protocol, chosen at run time (the UDP exporter's packets) ----
 // What the exporter and its packet builder need of a protocol, as functions. kCompactThrift
-// is always linked. kBinaryThrift (binary_thrift.cc) comes with the exporters
+// is always linked, its view encoder only with the view path (exporter_view.cc). kBinaryThrift (binary_thrift.cc) comes with the exporters
 // (pipeline/exporters.h): a program linked lean carries no binary Thrift encoder.
 struct ThriftProtocol {
   bool compact;
+  // A view's size and bytes (view_span_size and view_write_span, below, read them):
+  // nullptr in kCompactThrift, whose spans are mostly written by the record encoder, so that
+  // a program that never adds a view does not link compact Thrift's view encoder.
   size_t (*span_size)(const Span& span);
   std::string (*encode_process)(const Process& process);
   size_t (*batch_head_size)(size_t encoded_process_size, size_t span_count);
@@ -172,5 +175,8 @@ struct ThriftProtocol {
 };
 extern const ThriftProtocol kCompactThrift;
 extern const ThriftProtocol kBinaryThrift;
+
+size_t view_span_size(const ThriftProtocol& protocol, const Span& span);
+size_t view_write_span(const ThriftProtocol& protocol, uint8_t* at, size_t room, const Span& span);
 
 }  // namespace litetrace::detail

@@ -1,8 +1,12 @@
 #pragma once
 
-// The Jaeger sink: span records -> Jaeger spans (span_mapper.h) -> emitBatch datagrams of
-// compact (or binary) Thrift over UDP to the agent (exporter.h); plain records straight to
-// compact Thrift (record_encoder.h).
+// The Jaeger sinks over UDP: span records -> emitBatch datagrams to the agent (exporter.h).
+//
+// JaegerSink, compact Thrift (the agent's port 6831, the default): every record is written
+// by the record encoder (record_encoder.h), straight into a packet when it can, else aside
+// (arrays as strings, trimmed to fit a packet); the Jaeger view is not used, so a program
+// linked lean does not link it. JaegerViewSink, binary Thrift (port 6832, linked with the
+// other exporters, exporters.cc): every record mapped to a Jaeger view (span_mapper.h).
 //
 // Thread: as SpanSink.
 
@@ -14,50 +18,57 @@
 #include "core/tick_clock.h"
 #include "jaeger/exporter.h"
 #include "jaeger/record_encoder.h"
-#include "jaeger/span_mapper.h"
 
 namespace litetrace::detail {
+
+class SpanMapper;
+
+// What both sinks say of their exporter.
+inline SinkStats sink_stats(const ExporterStats& e) {
+  SinkStats s;
+  s.spans_exported = e.spans_sent;
+  s.spans_failed = e.spans_failed;
+  s.spans_too_large = e.spans_too_large;
+  s.spans_pending = e.spans_pending;
+  s.spans_trimmed = e.spans_trimmed;
+  s.packets_sent = e.packets_sent;
+  s.packets_failed = e.packets_failed;
+  s.bytes_sent = e.bytes_sent;
+  return s;
+}
 
 class JaegerSink final : public SpanSink {
  public:
   // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
+  // `options.protocol` must be compact Thrift.
   JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
              DiagnosticReporter* reporter)
-      : exporter_(std::move(options), process, reporter), encoder_(clock), mapper_(clock) {}
-
-  // Plain spans go straight into a packet; the others through the Jaeger view.
-  void add(const uint8_t* record) override {
-    // The rules were applied: every key is met once.
-    if (!exporter_.add_record(record, encoder_, {SIZE_MAX, 0})) exporter_.add(mapper_.map(record));
+      : exporter_(std::move(options), process, reporter), encoder_(clock) {
+    exporter_.set_record_encoder(&encoder_);
   }
-  // A plain span is checked against the rules as it is encoded; the others, and those
-  // that do not keep them, are made to keep them first.
-  // (Binary Thrift spans are all mapped.)
-  bool checks_rules() const override { return exporter_.protocol().compact; }
+
+  // The rules were applied: every key is met once.
+  void add(const uint8_t* record) override {
+    if (!exporter_.add_record(record, encoder_, kRulesApplied)) exporter_.add_record_aside(record);
+  }
+  // A record is checked against the rules as it is encoded; one that does not keep them is
+  // made to keep them, then written aside.
+  bool checks_rules() const override { return true; }
   void add_unchecked(const uint8_t* record, RecordNormalizer& rules) override {
-    if (!exporter_.add_record(record, encoder_, rules.limits())) add(rules.normalize(record));
+    if (!exporter_.add_record(record, encoder_, rules.limits())) exporter_.add_record_aside(rules.normalize(record));
   }
   void flush() override { exporter_.flush(); }
   void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
-  SinkStats stats() const override {
-    const ExporterStats e = exporter_.stats();
-    SinkStats s;
-    s.spans_exported = e.spans_sent;
-    s.spans_failed = e.spans_failed;
-    s.spans_too_large = e.spans_too_large;
-    s.spans_pending = e.spans_pending;
-    s.spans_trimmed = e.spans_trimmed;
-    s.packets_sent = e.packets_sent;
-    s.packets_failed = e.packets_failed;
-    s.bytes_sent = e.bytes_sent;
-    return s;
-  }
+  SinkStats stats() const override { return sink_stats(exporter_.stats()); }
   std::string peer() const override { return exporter_.peer(); }
 
  private:
   Exporter exporter_;
   RecordEncoder encoder_;
-  SpanMapper mapper_;
 };
+
+// Binary Thrift over UDP (exporters.cc makes it).
+std::unique_ptr<SpanSink> make_jaeger_view_sink(ExporterOptions options, const Process& process,
+                                                const TickConverter* clock, DiagnosticReporter* reporter);
 
 }  // namespace litetrace::detail

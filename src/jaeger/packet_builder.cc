@@ -49,7 +49,7 @@ PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
   assert(open_);
   uint8_t* const at = buf_.get() + head_room_ + spans_size_;
   const size_t room = room_for(span_ends_.size() + 1);
-  const size_t written = protocol_->write_span(at, room, span);
+  const size_t written = view_write_span(*protocol_, at, room, span);
   return commit(written, written != 0);
 }
 

@@ -162,6 +162,29 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
 
 }  // namespace
 
+// Here, not in span_mapper.cc: the encoder is in every program, the mapper only in those
+// that link a view sink (jaeger_sink.h).
+bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
+  const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
+  const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
+  switch (key[0]) {
+    case 's':
+      return (key == "span.kind" && h.kind != static_cast<uint8_t>(SpanKind::kInternal)) ||
+             ((key == "sampler.type" || key == "sampler.param") &&
+              h.sampler_type != static_cast<uint8_t>(SamplerType::kNone));
+    case 'e': return error && key == "error";
+    case 'o':
+      return (key == "otel.status_code" && h.status != static_cast<uint8_t>(StatusCode::kUnset)) ||
+             (key == "otel.status_description" && error && has_status_description) ||
+             (named_scope && (key == "otel.scope.name" || key == "otel.library.name")) ||
+             (named_scope && !h.scope->version.empty() &&
+              (key == "otel.scope.version" || key == "otel.library.version")) ||
+             (h.dropped_attributes != 0 && key == kDroppedTagsKey) ||
+             (h.dropped_events != 0 && key == kDroppedLogsKey) || (h.dropped_links != 0 && key == kDroppedReferencesKey);
+    default: return false;
+  }
+}
+
 LITETRACE_COLD bool has_fast_bit_deposit() {
 #if defined(LITETRACE_BIT_DEPOSIT)
   static const bool fast = [] {

@@ -30,27 +30,6 @@ std::string_view hex_text(std::deque<std::string>& texts, uint64_t high, uint64_
 
 }  // namespace
 
-bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
-  const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
-  const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
-  switch (key[0]) {
-    case 's':
-      return (key == "span.kind" && h.kind != static_cast<uint8_t>(SpanKind::kInternal)) ||
-             ((key == "sampler.type" || key == "sampler.param") &&
-              h.sampler_type != static_cast<uint8_t>(SamplerType::kNone));
-    case 'e': return error && key == "error";
-    case 'o':
-      return (key == "otel.status_code" && h.status != static_cast<uint8_t>(StatusCode::kUnset)) ||
-             (key == "otel.status_description" && error && has_status_description) ||
-             (named_scope && (key == "otel.scope.name" || key == "otel.library.name")) ||
-             (named_scope && !h.scope->version.empty() &&
-              (key == "otel.scope.version" || key == "otel.library.version")) ||
-             (h.dropped_attributes != 0 && key == kDroppedTagsKey) ||
-             (h.dropped_events != 0 && key == kDroppedLogsKey) || (h.dropped_links != 0 && key == kDroppedReferencesKey);
-    default: return false;
-  }
-}
-
 const Span& SpanMapper::map(const uint8_t* record) {
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();

@@ -22,7 +22,7 @@ LITETRACE_COLD bool cut_name_to_fit(Span& span, size_t limit, const ThriftProtoc
   const std::string_view name = span.operation_name;
   const auto fits = [&](size_t n) {
     span.operation_name = name.substr(0, n);
-    return protocol.span_size(span) <= limit;
+    return view_span_size(protocol, span) <= limit;
   };
   if (!fits(0)) return false;
   span.operation_name = utf8_prefix(name, largest_fitting(name.size(), fits));
@@ -33,7 +33,7 @@ LITETRACE_COLD bool cut_name_to_fit(Span& span, size_t limit, const ThriftProtoc
 
 LITETRACE_COLD bool trim_to_fit(const Span& span, size_t limit, Span* out, const ThriftProtocol& protocol) {
   const auto fits = [&](size_t tags, size_t logs) {
-    return protocol.span_size(keep(span, tags, logs)) <= limit;
+    return view_span_size(protocol, keep(span, tags, logs)) <= limit;
   };
   if (fits(span.tags.size, span.logs.size)) {
     *out = span;
@@ -53,7 +53,7 @@ LITETRACE_COLD bool trim_to_fit(const Span& span, size_t limit, Span* out, const
   const auto fits_nameless = [&](size_t tags) {
     Span s = keep(span, tags, 0);
     s.operation_name = std::string_view();
-    return protocol.span_size(s) <= limit;
+    return view_span_size(protocol, s) <= limit;
   };
   if (!fits_nameless(0)) return false;
   Span cut = keep(span, largest_fitting(span.tags.size, fits_nameless), 0);

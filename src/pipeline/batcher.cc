@@ -113,9 +113,9 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
     }
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
-  return std::make_unique<JaegerSink>(std::move(e),
-                                      ProcessView(options.service_name, process_tags(options)).process, clock,
-                                      reporter);
+  const ProcessView process(options.service_name, process_tags(options));
+  if (!e.protocol->compact) return linked->make_view_sink(std::move(e), process.process, clock, reporter);
+  return std::make_unique<JaegerSink>(std::move(e), process.process, clock, reporter);
 }
 
 }  // namespace

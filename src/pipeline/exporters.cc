@@ -4,6 +4,7 @@
 #include "core/text.h"
 #include "jaeger/console_sink.h"
 #include "jaeger/jaeger_http_format.h"
+#include "jaeger/jaeger_sink.h"
 #include "otlp/otlp_format.h"
 #include "transport/http_export_sink.h"
 #include "zipkin/zipkin_format.h"
@@ -106,4 +107,5 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOpt
 }  // namespace litetrace::detail
 
 const litetrace::detail::LinkedExporters litetrace_exporters = {
-    &litetrace::detail::make_other_sink, &litetrace::detail::check_endpoints, &litetrace::detail::kBinaryThrift};
+    &litetrace::detail::make_other_sink, &litetrace::detail::check_endpoints, &litetrace::detail::kBinaryThrift,
+    &litetrace::detail::make_jaeger_view_sink};

@@ -27,6 +27,9 @@
 
 namespace litetrace::detail {
 
+class DiagnosticReporter;
+struct ExporterOptions;
+
 // What exporters.cc brings: the maker of every other sink, and the check of their options
 // (the HTTP endpoints: a program linked lean has no use for them, nor for the URL parser).
 struct LinkedExporters {
@@ -34,8 +37,11 @@ struct LinkedExporters {
   // Each endpoint that is not a well-formed http:// URL is replaced with its default, and
   // a message saying so is added to `errors`.
   void (*check_endpoints)(TracerProviderOptions& options, std::vector<std::string>& errors);
-  // Binary Thrift, for the agent's port 6832 (binary_thrift.cc).
+  // Binary Thrift, for the agent's port 6832 (binary_thrift.cc), and the sink that sends
+  // it: records through the Jaeger view (jaeger_sink.h).
   const ThriftProtocol* binary_thrift;
+  std::unique_ptr<SpanSink> (*make_view_sink)(ExporterOptions options, const Process& process,
+                                              const TickConverter* clock, DiagnosticReporter* reporter);
 };
 
 // exporters.cc's, or nullptr when the program was linked without it.

@@ -10,8 +10,10 @@ import sys
 
 # parse_http_url: the HTTP exporters' endpoints are checked by exporters.cc alone.
 # BinaryWriter: binary Thrift (the collector's HTTP body, the agent's port 6832).
+# SpanMapper, OwnedSpan, trim_to_fit: the Jaeger view, which binary Thrift and the console use;
+# compact Thrift over UDP writes every span with the record encoder.
 OTHERS = ["ZipkinFormat", "OtlpFormat", "ConsoleSink", "JaegerHttpFormat", "HttpExportSink", "parse_http_url",
-          "BinaryWriter"]
+          "BinaryWriter", "SpanMapper", "OwnedSpan", "trim_to_fit"]
 
 
 def symbols(binary):
