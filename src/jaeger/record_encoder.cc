@@ -164,7 +164,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
 
 // Here, not in span_mapper.cc: the encoder is in every program, the mapper only in those
 // that link a view sink (jaeger_sink.h).
-bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
+LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
   const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
   const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
   switch (key[0]) {
