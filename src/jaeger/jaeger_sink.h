@@ -23,27 +23,39 @@ namespace litetrace::detail {
 
 class SpanMapper;
 
-// What both sinks say of their exporter.
-inline SinkStats sink_stats(const ExporterStats& e) {
-  SinkStats s;
-  s.spans_exported = e.spans_sent;
-  s.spans_failed = e.spans_failed;
-  s.spans_too_large = e.spans_too_large;
-  s.spans_pending = e.spans_pending;
-  s.spans_trimmed = e.spans_trimmed;
-  s.packets_sent = e.packets_sent;
-  s.packets_failed = e.packets_failed;
-  s.bytes_sent = e.bytes_sent;
-  return s;
-}
+// What both sinks share: their exporter, and what the batcher asks of it.
+class ExporterSink : public SpanSink {
+ public:
+  void flush() override { exporter_.flush(); }
+  void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
+  SinkStats stats() const override {
+    const ExporterStats e = exporter_.stats();
+    SinkStats s;
+    s.spans_exported = e.spans_sent;
+    s.spans_failed = e.spans_failed;
+    s.spans_too_large = e.spans_too_large;
+    s.spans_pending = e.spans_pending;
+    s.spans_trimmed = e.spans_trimmed;
+    s.packets_sent = e.packets_sent;
+    s.packets_failed = e.packets_failed;
+    s.bytes_sent = e.bytes_sent;
+    return s;
+  }
+  std::string peer() const override { return exporter_.peer(); }
 
-class JaegerSink final : public SpanSink {
+ protected:
+  ExporterSink(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
+      : exporter_(std::move(options), process, reporter) {}
+  Exporter exporter_;
+};
+
+class JaegerSink final : public ExporterSink {
  public:
   // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
   // `options.protocol` must be compact Thrift.
   JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
              DiagnosticReporter* reporter)
-      : exporter_(std::move(options), process, reporter), encoder_(clock) {
+      : ExporterSink(std::move(options), process, reporter), encoder_(clock) {
     exporter_.set_record_encoder(&encoder_);
   }
 
@@ -57,13 +69,8 @@ class JaegerSink final : public SpanSink {
   void add_unchecked(const uint8_t* record, RecordNormalizer& rules) override {
     if (!exporter_.add_record(record, encoder_, rules.limits())) exporter_.add_record_aside(rules.normalize(record));
   }
-  void flush() override { exporter_.flush(); }
-  void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
-  SinkStats stats() const override { return sink_stats(exporter_.stats()); }
-  std::string peer() const override { return exporter_.peer(); }
 
  private:
-  Exporter exporter_;
   RecordEncoder encoder_;
 };
 
