@@ -21,8 +21,6 @@
 
 namespace litetrace::detail {
 
-class SpanMapper;
-
 // What both sinks share: their exporter, and what the batcher asks of it.
 class ExporterSink : public SpanSink {
  public:
