@@ -97,11 +97,12 @@ LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* reco
   arrays_.assign(sizeof(SpanRecordHeader), 0);
   std::string json;
   for_each_item(record, [&](const uint8_t* p, size_t n) {
-    const AttributeItemHead head = head_of(p);
-    if (!is_attribute(static_cast<ItemKind>(*p)) || !is_array(static_cast<ValueType>(head.type))) {
+    // Only an attribute item is as long as its head: a name or an event may end the record sooner.
+    if (!is_attribute(static_cast<ItemKind>(*p)) || !is_array(static_cast<ValueType>(head_of(p).type))) {
       append(arrays_, p, n);
       return;
     }
+    const AttributeItemHead head = head_of(p);
     RecordAttribute a;
     a.type = static_cast<ValueType>(head.type);
     a.key = std::string_view(reinterpret_cast<const char*>(p + sizeof head), head.key_length);
