@@ -12,8 +12,10 @@ import sys
 # BinaryWriter: binary Thrift (the collector's HTTP body, the agent's port 6832).
 # SpanMapper, OwnedSpan, trim_to_fit: the Jaeger view, which binary Thrift and the console use;
 # compact Thrift over UDP writes every span with the record encoder.
-OTHERS = ["ZipkinFormat", "OtlpFormat", "ConsoleSink", "JaegerHttpFormat", "HttpExportSink", "parse_http_url",
-          "BinaryWriter", "SpanMapper", "OwnedSpan", "trim_to_fit"]
+# A class counts by its members ("OwnedSpan::"), a function by its definition ("trim_to_fit("):
+# an unoptimized build keeps std::shared_ptr<OwnedSpan>'s own members, which are not the view.
+OTHERS = ["ZipkinFormat::", "OtlpFormat::", "ConsoleSink::", "JaegerHttpFormat::", "HttpExportSink::",
+          "parse_http_url(", "BinaryWriter::", "SpanMapper::", "OwnedSpan::", "trim_to_fit("]
 
 
 def symbols(binary):
@@ -22,8 +24,11 @@ def symbols(binary):
 
 def main():
     full, lean = symbols(sys.argv[1]), symbols(sys.argv[2])
-    problems = [f"{name} missing from the default link" for name in OTHERS if name not in full]
-    problems += [f"{name} linked into the lean program" for name in OTHERS if name in lean]
+    def linked(name, text):
+        return any(line.split(" ", 2)[-1].startswith(name) or f"::{name}" in line for line in text.splitlines())
+
+    problems = [f"{name} missing from the default link" for name in OTHERS if not linked(name, full)]
+    problems += [f"{name} linked into the lean program" for name in OTHERS if linked(name, lean)]
     for p in problems:
         print(p)
     print("ok" if not problems else "FAILED")
