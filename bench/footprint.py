@@ -58,15 +58,28 @@ def build(cxx, extra, work, jobs):
                              "-o", out, "-Wl,--gc-sections"] + extra_link + [library, "-pthread"])
         run(["cp", out, out + ".unstripped"])
         run(["strip", out])
-        sizes[name] = os.path.getsize(out)
+        sizes[name] = (os.path.getsize(out), section_bytes(out))
     return sizes
+
+
+def section_bytes(binary):
+    """The bytes of the sections loaded from the file, without the padding that aligns its
+    segments to pages: the file size moves by 4 KB steps when code crosses a page boundary."""
+    total = 0
+    for line in run(["readelf", "-SW", binary]).splitlines():
+        parts = line.replace("[ ", "[").split()
+        if len(parts) >= 8 and parts[0].startswith("[") and parts[2] != "NOBITS" and "A" in parts[7]:
+            total += int(parts[5], 16)
+    return total
 
 
 def largest(binary, top):
     rows = []
+    seen = set()  # a constructor's or destructor's two names share one address: counted once
     for line in run(["nm", "-C", "--size-sort", "-S", binary]).splitlines():
         parts = line.split(None, 3)
-        if len(parts) == 4 and "litetrace" in parts[3]:
+        if len(parts) == 4 and "litetrace" in parts[3] and parts[0] not in seen:
+            seen.add(parts[0])
             rows.append((int(parts[1], 16), parts[3]))
     rows.sort(reverse=True)
     return sum(n for n, _ in rows), rows[:top]
@@ -83,11 +96,13 @@ def main():
     for name, extra in CONFIGS:
         with tempfile.TemporaryDirectory() as work:
             sizes = build(args.cxx, extra, work, args.jobs)
-            print("  %s: baseline %d B" % (name, sizes["baseline"]))
+            print("  %s: baseline %d B (sections %d B)" % ((name,) + sizes["baseline"]))
             for link, _ in LINKS:
-                added = sizes["minimal " + link] - sizes["baseline"]
-                print("    minimal, %-15s %7d B: litetrace adds %7d B (%.0f KB)" %
-                      (link, sizes["minimal " + link], added, added / 1024))
+                size, sections = sizes["minimal " + link]
+                added = size - sizes["baseline"][0]
+                added_sections = sections - sizes["baseline"][1]
+                print("    minimal, %-15s %7d B: litetrace adds %7d B (%.0f KB); its sections %7d B (%.1f KB)" %
+                      (link, size, added, added / 1024, added_sections, added_sections / 1024))
             if args.top and name == "default":
                 total, rows = largest(os.path.join(work, "minimal_lean.unstripped"), args.top)
                 print("    litetrace symbols linked: %d B; the largest:" % total)
