@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/byte_copy.h"
+#include "core/compiler.h"
 
 namespace litetrace::detail {
 
@@ -115,6 +116,7 @@ class BasicCompactWriter {
 
   // ---- raw values ----
   void write_byte(uint8_t b) {
+    if constexpr (kChecked) return put(&b, 1);
     if (reserve(1)) {
       if (!sizing()) buf_[pos_] = b;
       ++pos_;
@@ -122,6 +124,18 @@ class BasicCompactWriter {
   }
   // Unsigned LEB128.
   void write_varint(uint64_t v) {
+    if constexpr (kChecked) {
+      // The checked writer serves cold paths (a Process, a batch's head and tail, sizing):
+      // one loop and write_raw's bound, fewer bytes of code in every field it writes.
+      uint8_t bytes[kMaxVarint];
+      size_t n = 0;
+      while (v >= 0x80) {
+        bytes[n++] = static_cast<uint8_t>(v | 0x80);
+        v >>= 7;
+      }
+      bytes[n++] = static_cast<uint8_t>(v);
+      return put(bytes, n);
+    }
     if (!sizing() && (!kChecked || capacity_ - pos_ >= kMaxVarint)) {
       // Room for the longest varint: write and count in one pass.
       uint8_t* p = buf_ + pos_;
@@ -197,6 +211,11 @@ class BasicCompactWriter {
   void write_double(double v) {
     uint64_t bits = 0;
     std::memcpy(&bits, &v, sizeof bits);
+    if constexpr (kChecked) {
+      uint8_t bytes[8];
+      for (size_t i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(bits >> (8 * i));
+      return put(bytes, sizeof bytes);
+    }
     if (!reserve(8)) return;
     if (!sizing()) {
       for (size_t i = 0; i < 8; ++i) buf_[pos_ + i] = static_cast<uint8_t>(bits >> (8 * i));
@@ -210,6 +229,7 @@ class BasicCompactWriter {
   }
   // Bytes that are already compact-encoded (a cached Process, a span being re-packed).
   void write_raw(const void* data, size_t n) {
+    if constexpr (kChecked) return put(data, n);
     if (!reserve(n)) return;
     if (!sizing()) {
       // Keys and short values without a call into libc; longer runs with memcpy.
@@ -321,6 +341,20 @@ class BasicCompactWriter {
 
  private:
   static constexpr size_t kMaxVarint = 10;
+
+  // Every byte the checked writer writes goes through here, out of line: its callers are
+  // cold (a Process, a batch's head and tail, sizing), and each field it writes stays a few calls.
+  LITETRACE_NOINLINE void put(const void* data, size_t n) {
+    if (!reserve(n)) return;
+    if (!sizing()) {
+      if (n <= 16) {
+        move_bytes(buf_ + pos_, data, n);
+      } else {
+        std::memcpy(buf_ + pos_, data, n);
+      }
+    }
+    pos_ += n;
+  }
 
   // One comparison per write: after an error the capacity is cut to the position, so every
   // later write fails here too (sizing mode has unbounded capacity).
