@@ -229,17 +229,11 @@ class BasicCompactWriter {
   }
   // Bytes that are already compact-encoded (a cached Process, a span being re-packed).
   void write_raw(const void* data, size_t n) {
-    if constexpr (kChecked) return put(data, n);
-    if (!reserve(n)) return;
-    if (!sizing()) {
-      // Keys and short values without a call into libc; longer runs with memcpy.
-      if (n <= 16) {
-        move_bytes(buf_ + pos_, data, n);
-      } else {
-        std::memcpy(buf_ + pos_, data, n);
-      }
+    if constexpr (kChecked) {
+      put(data, n);
+    } else {
+      copy_in(data, n);
     }
-    pos_ += n;
   }
 
   // ---- message ----
@@ -344,9 +338,11 @@ class BasicCompactWriter {
 
   // Every byte the checked writer writes goes through here, out of line: its callers are
   // cold (a Process, a batch's head and tail, sizing), and each field it writes stays a few calls.
-  LITETRACE_NOINLINE void put(const void* data, size_t n) {
+  LITETRACE_NOINLINE void put(const void* data, size_t n) { copy_in(data, n); }
+  void copy_in(const void* data, size_t n) {
     if (!reserve(n)) return;
     if (!sizing()) {
+      // Keys and short values without a call into libc; longer runs with memcpy.
       if (n <= 16) {
         move_bytes(buf_ + pos_, data, n);
       } else {
