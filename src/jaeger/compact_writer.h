@@ -117,16 +117,13 @@ class BasicCompactWriter {
   // ---- raw values ----
   void write_byte(uint8_t b) {
     if constexpr (kChecked) return put(&b, 1);
-    if (reserve(1)) {
-      if (!sizing()) buf_[pos_] = b;
-      ++pos_;
-    }
+    buf_[pos_++] = b;
   }
   // Unsigned LEB128.
   void write_varint(uint64_t v) {
     if constexpr (kChecked) {
       // The checked writer serves cold paths (a Process, a batch's head and tail, sizing):
-      // one loop and write_raw's bound, fewer bytes of code in every field it writes.
+      // one loop and put()'s bound, fewer bytes of code in every field it writes.
       uint8_t bytes[kMaxVarint];
       size_t n = 0;
       while (v >= 0x80) {
@@ -136,28 +133,14 @@ class BasicCompactWriter {
       bytes[n++] = static_cast<uint8_t>(v);
       return put(bytes, n);
     }
-    if (!sizing() && (!kChecked || capacity_ - pos_ >= kMaxVarint)) {
-      // Room for the longest varint: write and count in one pass.
-      uint8_t* p = buf_ + pos_;
-      while (v >= 0x80) {
-        *p++ = static_cast<uint8_t>(v | 0x80);
-        v >>= 7;
-      }
-      *p++ = static_cast<uint8_t>(v);
-      pos_ = static_cast<size_t>(p - buf_);
-      return;
+    // Unchecked: the caller's bound holds the longest varint.
+    uint8_t* p = buf_ + pos_;
+    while (v >= 0x80) {
+      *p++ = static_cast<uint8_t>(v | 0x80);
+      v >>= 7;
     }
-    const size_t n = varint_size(v);
-    if (!reserve(n)) return;
-    if (!sizing()) {
-      uint8_t* p = buf_ + pos_;
-      while (v >= 0x80) {
-        *p++ = static_cast<uint8_t>(v | 0x80);
-        v >>= 7;
-      }
-      *p = static_cast<uint8_t>(v);
-    }
-    pos_ += n;
+    *p++ = static_cast<uint8_t>(v);
+    pos_ = static_cast<size_t>(p - buf_);
   }
   // A varint that is likely wide (a random id, a time in microseconds). A value of 2^49 or
   // more takes eight bytes or more: unchecked, its first seven are written straight, with no
@@ -216,10 +199,7 @@ class BasicCompactWriter {
       for (size_t i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(bits >> (8 * i));
       return put(bytes, sizeof bytes);
     }
-    if (!reserve(8)) return;
-    if (!sizing()) {
-      for (size_t i = 0; i < 8; ++i) buf_[pos_ + i] = static_cast<uint8_t>(bits >> (8 * i));
-    }
+    for (size_t i = 0; i < 8; ++i) buf_[pos_ + i] = static_cast<uint8_t>(bits >> (8 * i));
     pos_ += 8;
   }
   // Varint length, then the bytes (strings are UTF-8 by contract, not checked here).
