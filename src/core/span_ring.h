@@ -49,9 +49,17 @@ class SpanRing {
 
   // ---- producer (the owning thread) ----
 
-  // Room for a record of `size` bytes (a multiple of kAlign), or nullptr when the ring is
-  // full. The caller writes the record, its size in the first 4 bytes, then commit().
-  uint8_t* try_reserve(size_t size) noexcept {
+  // Where a reserved record goes, and the write position that publishes it.
+  struct Room {
+    uint8_t* at;
+    uint64_t next;
+  };
+
+  // Room for a record of `size` bytes (a multiple of kAlign), or false when the ring is
+  // full. The caller writes the record, its size in the first 4 bytes, then publish().
+  // The room is handed back rather than kept in the ring: kept there, its stores and the
+  // record's might alias, and publish() would read them back.
+  bool try_reserve(size_t size, Room& room) noexcept {
     const uint64_t w = write_.load(std::memory_order_relaxed);
     const size_t offset = static_cast<size_t>(w) & mask_;
     const size_t to_end = capacity_ - offset;
@@ -59,22 +67,22 @@ class SpanRing {
     if (w + needed - cached_read_ > capacity_) {
       // Acquire pairs with the release in release(): the batcher is done with those bytes.
       cached_read_ = read_.load(std::memory_order_acquire);
-      if (w + needed - cached_read_ > capacity_) return nullptr;
+      if (w + needed - cached_read_ > capacity_) return false;
     }
+    room.next = w + needed;
     if (to_end < size) {
       const uint32_t pad = static_cast<uint32_t>(to_end) | kPadding;
       std::memcpy(buf_.get() + offset, &pad, sizeof pad);
-      pending_padding_ = to_end;
-      return buf_.get();
+      room.at = buf_.get();
+    } else {
+      room.at = buf_.get() + offset;
     }
-    pending_padding_ = 0;
-    return buf_.get() + offset;
+    return true;
   }
 
-  void commit(size_t size) noexcept {
-    const uint64_t w = write_.load(std::memory_order_relaxed);
+  void publish(const Room& room) noexcept {
     // Release pairs with the acquire in peek(): the record's bytes are visible first.
-    write_.store(w + pending_padding_ + size, std::memory_order_release);
+    write_.store(room.next, std::memory_order_release);
   }
 
   // ---- consumer (the batcher) ----
@@ -87,7 +95,7 @@ class SpanRing {
   const uint8_t* peek() noexcept {
     for (;;) {
       if (consumed_ == cached_write_) {
-        // Acquire pairs with the release in commit().
+        // Acquire pairs with the release in publish().
         cached_write_ = write_.load(std::memory_order_acquire);
         if (consumed_ == cached_write_) return nullptr;
       }
@@ -115,7 +123,6 @@ class SpanRing {
 
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
-  size_t pending_padding_ = 0;
 
   alignas(64) std::atomic<uint64_t> read_{0};
   uint64_t consumed_ = 0;  // consumer only: read_ runs behind it until release()

@@ -159,15 +159,16 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   void submit(SpanBuffer* b) {
     ThreadState* ts = thread_state();
     if (ts == nullptr) return end_unregistered(b);
-    const size_t size = (sizeof(SpanRecordHeader) + b->used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
-    uint8_t* dst = accepting() ? ts->ring.try_reserve(size) : nullptr;
-    if (dst != nullptr) {
+    const size_t used = b->used;  // read once: the stores into the ring might alias it
+    const size_t size = (sizeof(SpanRecordHeader) + used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
+    SpanRing::Room room{nullptr, 0};
+    if (accepting() && ts->ring.try_reserve(size, room)) {
       b->header.size = static_cast<uint32_t>(size);
-      b->header.items_size = static_cast<uint32_t>(b->used);
+      b->header.items_size = static_cast<uint32_t>(used);
       // The header's size is a constant: the compiler copies it with a few wide moves.
-      std::memcpy(dst, &b->header, sizeof b->header);
-      move_bytes(dst + sizeof b->header, b->items, b->used);
-      ts->ring.commit(size);
+      std::memcpy(room.at, &b->header, sizeof b->header);
+      move_bytes(room.at + sizeof b->header, b->items, used);
+      ts->ring.publish(room);
     } else {
       ThreadState::bump(ts->dropped);
     }
