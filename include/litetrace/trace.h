@@ -306,6 +306,7 @@ class Span {
 
  private:
   friend class Tracer;
+  Span(detail::SpanBuffer* buffer, const SpanContext& context) noexcept : buffer_(buffer), context_(context) {}
   void set_int64_attribute(std::string_view key, int64_t value) noexcept;
 
   detail::SpanBuffer* buffer_ = nullptr;
@@ -351,7 +352,7 @@ class Tracer {
   // Ids, sampling, counting, and the recording span's buffer with its header and name:
   // what both start_span paths share. nullptr when the span does not record.
   detail::SpanBuffer* begin(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
-                            std::string_view name, SpanKind kind, Span& span) const noexcept;
+                            bool has_parent, std::string_view name, SpanKind kind, SpanContext& ctx) const noexcept;
   // This tracer's provider's core, or for a global tracer the global one's; nullptr: none.
   detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;

@@ -508,12 +508,10 @@ inline detail::ProviderCore* Tracer::recording_core() const noexcept {
 }
 
 LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, detail::ProviderCore* core,
-                                                  const SpanContext& parent, std::string_view name, SpanKind kind,
-                                                  Span& span) const noexcept {
+                                                  const SpanContext& parent, bool has_parent, std::string_view name,
+                                                  SpanKind kind, SpanContext& ctx) const noexcept {
   detail::IdGenerator& ids = tc.ids;
   ids.check_fork();
-  SpanContext& ctx = span.context_;
-  const bool has_parent = parent.valid();
   if (has_parent) {
     ctx.trace_id = parent.trace_id;
     ctx.span_id = ids.next_unchecked();
@@ -537,7 +535,9 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
   }
   SamplingResult decision;
   if (Sampler* sampler = core->sampler()) {
-    decision = sampler->should_sample({parent, ctx.trace_id, name, kind});
+    // A copy of the trace id is what escapes into the call: the span's ids stay in registers.
+    const TraceId trace_id = ctx.trace_id;
+    decision = sampler->should_sample({parent, trace_id, name, kind});
     if (has_parent) decision.type = SamplerType::kNone;  // Jaeger tags the root only
   } else {
     // The default: the parent's decision, else sampled. It tags nothing: "const, true" would
@@ -595,23 +595,24 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
   } else {
     append_text(*b, ItemKind::kName, name);
   }
-  span.buffer_ = b;
   return b;
 }
 
+// The span's context is built in a local and the Span made from it at the end: built in the
+// returned Span, whose memory the header's stores might alias, it was read back from memory.
 LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept {
-  Span span;
   detail::ThreadContext& tc = detail::this_thread_context();
   const SpanContext& parent = tc.current;
   detail::ProviderCore* core = recording_core();
-  if (core == nullptr) {
-    // No provider (yet): a no-op span that carries its parent's context on, so the trace
-    // continues through this process (OpenTelemetry's non-recording span).
-    span.context_ = parent;
-    return span;
-  }
-  begin(tc, core, parent, name, SpanKind::kInternal, span);
-  return span;
+  // No provider (yet): a no-op span that carries its parent's context on, so the trace
+  // continues through this process (OpenTelemetry's non-recording span).
+  if (core == nullptr) return Span(nullptr, parent);
+  SpanContext ctx;
+  // A root and a child each take their own copy of begin(), in which has_parent is a
+  // constant: the header's parent fields and the sampling decision become plain stores.
+  SpanBuffer* b = parent.valid() ? begin(tc, core, parent, true, name, SpanKind::kInternal, ctx)
+                                 : begin(tc, core, parent, false, name, SpanKind::kInternal, ctx);
+  return Span(b, ctx);
 }
 
 Span Tracer::start_span(std::string_view name, Attributes attributes, Links links,
@@ -627,7 +628,8 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
     span.context_ = parent;  // as above
     return span;
   }
-  SpanBuffer* b = begin(tc, core, parent, name, options.kind, span);
+  SpanBuffer* b = begin(tc, core, parent, parent.valid(), name, options.kind, span.context_);
+  span.buffer_ = b;
   if (b == nullptr) return span;
   if (options.start_time != SystemTime{}) {
     b->header.start = unix_ns(options.start_time);
