@@ -137,7 +137,8 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   // Pushed, and first_ resized: the vector growths a program links anyway (span ends and
   // byte buffers), not one more of each kind.
   order_.clear();
-  for (uint32_t i = 0; i < attributes_.size(); ++i) order_.push_back(i);
+  // A prvalue, as the span ends are pushed: push_back(const T&) would be a second growth.
+  for (uint32_t i = 0; i < attributes_.size(); ++i) order_.push_back(uint32_t{i});
   // A heap sort with the index as the tie-break: std::stable_sort would allocate, and
   // std::sort's introsort links three times the code for no gain at these sizes.
   const auto before = [&](uint32_t a, uint32_t b) {

@@ -93,7 +93,7 @@ Exporter::Copy& Exporter::keep_last() {
     k.copies.emplace_back();
     k.index.push_back(0);  // set below
   }
-  k.index[k.count] = builders_[sealed_]->span_count() - 1;
+  k.index[k.count] = static_cast<uint32_t>(builders_[sealed_]->span_count() - 1);
   return k.copies[k.count++];
 }
 

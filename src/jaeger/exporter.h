@@ -119,7 +119,9 @@ class Exporter {
   };
   // The copies of the larger spans in one builder's packet.
   struct Kept {
-    std::vector<size_t> index;  // of the span in the packet
+    // Of the span in the packet. uint32_t: a packet holds far fewer, and the packet's span
+    // ends are a vector of it too, whose growth is linked anyway.
+    std::vector<uint32_t> index;
     std::vector<Copy> copies;
     size_t count = 0;
   };
