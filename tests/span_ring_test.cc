@@ -111,15 +111,15 @@ TEST(SpanRing, AWrappingRecordNeedsRoomForItsPaddingToo) {
 
 TEST(SpanRing, OneProducerAndOneConsumerOnTwoThreads) {
   SpanRing ring(4096);
-  constexpr int kRecords = 20000;
+  constexpr size_t kRecords = 20000;
   std::thread producer([&] {
-    for (int i = 0; i < kRecords; ++i) {
+    for (size_t i = 0; i < kRecords; ++i) {
       const size_t size = 8 * (1 + i % 60);  // 8 to 480 bytes: many wraps
       while (!put_record(ring, size, static_cast<uint8_t>(i))) std::this_thread::yield();
     }
   });
   // Every record is taken, whatever is found: the producer must finish to be joined.
-  int taken = 0;
+  size_t taken = 0;
   int wrong = 0;
   while (taken < kRecords) {
     size_t size = 0;
@@ -130,7 +130,7 @@ TEST(SpanRing, OneProducerAndOneConsumerOnTwoThreads) {
       std::this_thread::yield();
       continue;
     }
-    if (!intact || size != 8 * (1 + taken % 60u) || fill != static_cast<uint8_t>(taken)) ++wrong;
+    if (!intact || size != 8 * (1 + taken % 60) || fill != static_cast<uint8_t>(taken)) ++wrong;
     ++taken;
     if (taken % 7 == 0) ring.release();
   }
