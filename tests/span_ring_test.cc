@@ -6,7 +6,6 @@
 
 #include <cstring>
 #include <thread>
-#include <vector>
 
 namespace litetrace::detail {
 namespace {
