@@ -61,13 +61,43 @@ class SpanRing {
   // record's might alias, and publish() would read them back.
   bool try_reserve(size_t size, Room& room) noexcept {
     const uint64_t w = write_.load(std::memory_order_relaxed);
+    // The common case: the record fits before the buffer's end and within the room the
+    // consumer was last seen to leave, so it needs neither padding nor a look at read_.
+    if (w + size <= fast_end_) {
+      room.at = buf_.get() + (static_cast<size_t>(w) & mask_);
+      room.next = w + size;
+      return true;
+    }
+    return try_reserve_slowly(w, size, room);
+  }
+
+  void publish(const Room& room) noexcept {
+    // Release pairs with the acquire in peek(): the record's bytes are visible first.
+    write_.store(room.next, std::memory_order_release);
+  }
+
+ private:
+  // The write position up to which a record needs no check but its own end: the end of the
+  // buffer's lap that `w` is in, or the room the consumer left as last seen, the nearer.
+  uint64_t fast_end_for(uint64_t w) const {
+    const uint64_t lap_end = (w & ~static_cast<uint64_t>(mask_)) + capacity_;
+    const uint64_t room_end = cached_read_ + capacity_;
+    return lap_end < room_end ? lap_end : room_end;
+  }
+
+  // A record that wraps (a padding record fills the buffer's end first), or that needs a
+  // fresh look at what the consumer has released.
+  bool try_reserve_slowly(uint64_t w, size_t size, Room& room) noexcept {
     const size_t offset = static_cast<size_t>(w) & mask_;
     const size_t to_end = capacity_ - offset;
     const size_t needed = to_end < size ? to_end + size : size;
     if (w + needed - cached_read_ > capacity_) {
       // Acquire pairs with the release in release(): the batcher is done with those bytes.
       cached_read_ = read_.load(std::memory_order_acquire);
-      if (w + needed - cached_read_ > capacity_) return false;
+      if (w + needed - cached_read_ > capacity_) {
+        fast_end_ = fast_end_for(w);
+        return false;
+      }
     }
     room.next = w + needed;
     if (to_end < size) {
@@ -77,13 +107,11 @@ class SpanRing {
     } else {
       room.at = buf_.get() + offset;
     }
+    fast_end_ = fast_end_for(room.next);
     return true;
   }
 
-  void publish(const Room& room) noexcept {
-    // Release pairs with the acquire in peek(): the record's bytes are visible first.
-    write_.store(room.next, std::memory_order_release);
-  }
+ public:
 
   // ---- consumer (the batcher) ----
   //
@@ -123,6 +151,7 @@ class SpanRing {
 
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
+  uint64_t fast_end_ = 0;  // fast_end_for(write_), as of the last slow reservation
 
   alignas(64) std::atomic<uint64_t> read_{0};
   uint64_t consumed_ = 0;  // consumer only: read_ runs behind it until release()
@@ -134,6 +163,7 @@ inline SpanRing::SpanRing(size_t capacity) {
   buf_.reset(new (std::nothrow) uint8_t[c]);
   capacity_ = buf_ ? c : 0;  // with no capacity, try_reserve() fails before it writes
   mask_ = buf_ ? c - 1 : 0;
+  fast_end_ = capacity_;
 }
 
 }  // namespace litetrace::detail
