@@ -167,7 +167,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
       b->header.items_size = static_cast<uint32_t>(used);
       // The header's size is a constant: the compiler copies it with a few wide moves.
       std::memcpy(room.at, &b->header, sizeof b->header);
-      move_bytes(room.at + sizeof b->header, b->items, used);
+      move_long_bytes(room.at + sizeof b->header, b->items, used);
       ts->ring.publish(room);
     } else {
       ThreadState::bump(ts->dropped);
