@@ -76,6 +76,37 @@ class SpanRing {
     write_.store(room.next, std::memory_order_release);
   }
 
+  // ---- consumer (the batcher) ----
+  //
+  // The consumer reads ahead of what it has released: advance() moves its own cursor,
+  // release() publishes it. Publishing once per batch instead of once per record keeps the
+  // shared cache line from bouncing between the two threads when the ring runs full.
+
+  // The next record (its size is in its first 4 bytes), or nullptr when there is none.
+  const uint8_t* peek() noexcept {
+    for (;;) {
+      if (consumed_ == cached_write_) {
+        // Acquire pairs with the release in publish().
+        cached_write_ = write_.load(std::memory_order_acquire);
+        if (consumed_ == cached_write_) return nullptr;
+      }
+      const uint8_t* p = buf_.get() + (static_cast<size_t>(consumed_) & mask_);
+      uint32_t size;
+      std::memcpy(&size, p, sizeof size);
+      if ((size & kPadding) == 0) return p;
+      consumed_ += size & ~kPadding;
+    }
+  }
+
+  // Done with the record peek() returned.
+  void advance(size_t size) noexcept { consumed_ += size; }
+
+  // Gives everything advanced over back to the producer.
+  void release() noexcept {
+    // Release pairs with the acquire in try_reserve(): we are done reading these bytes.
+    read_.store(consumed_, std::memory_order_release);
+  }
+
  private:
   // The write position up to which a record needs no check but its own end: the end of the
   // buffer's lap that `w` is in, or the room the consumer left as last seen, the nearer.
@@ -111,40 +142,6 @@ class SpanRing {
     return true;
   }
 
- public:
-
-  // ---- consumer (the batcher) ----
-  //
-  // The consumer reads ahead of what it has released: advance() moves its own cursor,
-  // release() publishes it. Publishing once per batch instead of once per record keeps the
-  // shared cache line from bouncing between the two threads when the ring runs full.
-
-  // The next record (its size is in its first 4 bytes), or nullptr when there is none.
-  const uint8_t* peek() noexcept {
-    for (;;) {
-      if (consumed_ == cached_write_) {
-        // Acquire pairs with the release in publish().
-        cached_write_ = write_.load(std::memory_order_acquire);
-        if (consumed_ == cached_write_) return nullptr;
-      }
-      const uint8_t* p = buf_.get() + (static_cast<size_t>(consumed_) & mask_);
-      uint32_t size;
-      std::memcpy(&size, p, sizeof size);
-      if ((size & kPadding) == 0) return p;
-      consumed_ += size & ~kPadding;
-    }
-  }
-
-  // Done with the record peek() returned.
-  void advance(size_t size) noexcept { consumed_ += size; }
-
-  // Gives everything advanced over back to the producer.
-  void release() noexcept {
-    // Release pairs with the acquire in try_reserve(): we are done reading these bytes.
-    read_.store(consumed_, std::memory_order_release);
-  }
-
- private:
   size_t capacity_;
   size_t mask_;
   std::unique_ptr<uint8_t[]> buf_;
