@@ -39,6 +39,12 @@ LITETRACE_COLD uint64_t os_entropy() {
 
 }  // namespace
 
+LITETRACE_COLD IdGenerator::Three IdGenerator::redraw_zeros(Three ids) noexcept {
+  if ((ids.a | ids.b) == 0) ids.a = next_unchecked();
+  if (ids.c == 0) ids.c = next_unchecked();
+  return ids;
+}
+
 LITETRACE_COLD void IdGenerator::reseed() noexcept {
   // Once per process, by a static's initialization (std::call_once imports four more
   // symbols from the C and C++ runtimes, which a lean program pays for in its size).

@@ -21,8 +21,10 @@ class IdGenerator {
   }
   // For several ids in a row: one check_fork(), then next_unchecked() for each.
   void check_fork() noexcept {
-    if (generation_ != g_fork_generation.load(std::memory_order_relaxed)) reseed();
+    if (!seeded()) reseed();
   }
+  // Seeded, and not since forked: ids may be drawn without check_fork().
+  bool seeded() const noexcept { return generation_ == g_fork_generation.load(std::memory_order_relaxed); }
   uint64_t next_unchecked() noexcept {
     for (;;) {
       const uint64_t z = mix(state_ += kStep);
@@ -38,13 +40,14 @@ class IdGenerator {
     Three ids{mix(s + kStep), mix(s + 2 * kStep), mix(s + 3 * kStep)};
     state_ = s + 3 * kStep;
     // A trace id is invalid only when all of it is 0; a span id, when it is 0.
-    if ((ids.a | ids.b) == 0) ids.a = next_unchecked();
-    if (ids.c == 0) ids.c = next_unchecked();
+    if ((ids.a | ids.b) == 0 || ids.c == 0) ids = redraw_zeros(ids);
     return ids;
   }
 
  private:
   void reseed() noexcept;
+  // `ids` with an invalid trace id or span id drawn again (1 in 2^64: out of line).
+  Three redraw_zeros(Three ids) noexcept;
 
 #if defined(__SIZEOF_INT128__)
   // wyrand (Wang Yi's): one 64 x 64 -> 128-bit multiply, its halves folded; passes
