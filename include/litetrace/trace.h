@@ -350,9 +350,15 @@ class Tracer {
 
  private:
   // Ids, sampling, counting, and the recording span's buffer with its header and name:
-  // what both start_span paths share. nullptr when the span does not record.
+  // what both start_span paths share, for a thread that has recorded for `core` (its
+  // ThreadContext caches it). nullptr when the span does not record.
   detail::SpanBuffer* begin(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
                             bool has_parent, std::string_view name, SpanKind kind, SpanContext& ctx) const noexcept;
+  // begin() for a thread that has not recorded for `core` (or that fork() made anew).
+  detail::SpanBuffer* begin_uncached(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
+                                     bool has_parent, std::string_view name, SpanKind kind,
+                                     SpanContext& ctx) const noexcept;
+  Span start_span_uncached(std::string_view name) const noexcept;  // start_span(name) with begin_uncached()
   // This tracer's provider's core, or for a global tracer the global one's; nullptr: none.
   detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;

@@ -60,15 +60,17 @@ class SpanRing {
   // The room is handed back rather than kept in the ring: kept there, its stores and the
   // record's might alias, and publish() would read them back.
   bool try_reserve(size_t size, Room& room) noexcept {
+    return try_reserve_quickly(size, room) || try_reserve_slowly(write_.load(std::memory_order_relaxed), size, room);
+  }
+  // The common case alone: the record fits before the buffer's end and within the room the
+  // consumer was last seen to leave, so it needs neither padding nor a look at read_. False
+  // (nothing done) otherwise, where try_reserve() would look further.
+  bool try_reserve_quickly(size_t size, Room& room) noexcept {
     const uint64_t w = write_.load(std::memory_order_relaxed);
-    // The common case: the record fits before the buffer's end and within the room the
-    // consumer was last seen to leave, so it needs neither padding nor a look at read_.
-    if (w + size <= fast_end_) {
-      room.at = buf_.get() + (static_cast<size_t>(w) & mask_);
-      room.next = w + size;
-      return true;
-    }
-    return try_reserve_slowly(w, size, room);
+    if (w + size > fast_end_) return false;
+    room.at = buf_.get() + (static_cast<size_t>(w) & mask_);
+    room.next = w + size;
+    return true;
   }
 
   void publish(const Room& room) noexcept {

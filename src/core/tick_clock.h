@@ -34,19 +34,33 @@ inline uint64_t realtime_ns() noexcept {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Thread: any. The hot path's only clock.
-inline uint64_t read_ticks() noexcept {
+// Whether the ticks are a CPU counter's, read inline by read_counter(): no call, so the hot
+// path's common case can be a function that calls nothing (trace.cc).
+inline bool ticks_are_counter() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
-  if (g_tick_source == TickSource::kTsc) return __rdtsc();
+  return g_tick_source == TickSource::kTsc;
 #elif defined(__aarch64__)
-  if (g_tick_source == TickSource::kArmCounter) {
-    uint64_t v;
-    asm volatile("mrs %0, cntvct_el0" : "=r"(v));
-    return v;
-  }
+  return g_tick_source == TickSource::kArmCounter;
+#else
+  return false;
 #endif
-  return monotonic_ns();
 }
+
+// The counter; only where ticks_are_counter().
+inline uint64_t read_counter() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  return __rdtsc();
+#elif defined(__aarch64__)
+  uint64_t v;
+  asm volatile("mrs %0, cntvct_el0" : "=r"(v));
+  return v;
+#else
+  return 0;
+#endif
+}
+
+// Thread: any. The hot path's only clock.
+inline uint64_t read_ticks() noexcept { return ticks_are_counter() ? read_counter() : monotonic_ns(); }
 
 // The three clocks read at (nearly) one instant.
 struct ClockSample {

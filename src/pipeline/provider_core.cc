@@ -99,6 +99,10 @@ LITETRACE_COLD void fork_parent() {
 LITETRACE_COLD void fork_child() {
   for (ProviderCore* c : live_cores()) c->unlock_after_fork(true);
   g_cores_mutex.unlock();
+  // The child's one thread forked: its next span takes the general way, which reseeds its
+  // ids (IdGenerator::check_fork) before it draws any; the common way does not check.
+  t_context.cache_core = nullptr;
+  t_context.cache_state = nullptr;
 }
 
 // Consumes every record in `ring` unread (the caller must be its only consumer); returns

@@ -29,6 +29,7 @@
 #include "core/span_record.h"
 #include "core/span_ring.h"
 #include "core/span_sink.h"
+#include "core/tick_clock.h"
 #include "litetrace/trace.h"
 
 namespace litetrace::detail {
@@ -144,14 +145,12 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   }
   bool accepting() const { return !shut_down_.load(std::memory_order_relaxed); }
 
-  // A SpanBuffer from the calling thread's pool; the caller fills in every header field.
-  // nullptr when a new one cannot be allocated.
+  // A SpanBuffer from the calling thread's pool; the caller fills in every header field and
+  // sets its items (trace.cc: start_record). nullptr when a new one cannot be allocated.
   SpanBuffer* acquire_buffer(ThreadState* ts) {
     SpanBuffer* b = ts->free_buffers;
     if (b == nullptr) return new_buffer();  // warming up, or more spans open than ever before
     ts->free_buffers = b->next_free;
-    b->used = 0;
-    b->dead_bytes = 0;
     return b;
   }
   // Ends a span: copies it into the calling thread's ring or counts it dropped; the buffer
@@ -160,23 +159,47 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
     ThreadState* ts = thread_state();
     if (ts == nullptr) return end_unregistered(b);
     const size_t used = b->used;  // read once: the stores into the ring might alias it
-    const size_t size = (sizeof(SpanRecordHeader) + used + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
     SpanRing::Room room{nullptr, 0};
-    if (accepting() && ts->ring.try_reserve(size, room)) {
-      b->header.size = static_cast<uint32_t>(size);
-      b->header.items_size = static_cast<uint32_t>(used);
-      // The header's size is a constant: the compiler copies it with a few wide moves.
-      std::memcpy(room.at, &b->header, sizeof b->header);
-      move_long_bytes(room.at + sizeof b->header, b->items, used);
-      ts->ring.publish(room);
+    if (accepting() && ts->ring.try_reserve(record_size(used), room)) {
+      write_record(ts, b, used, room);
     } else {
       ThreadState::bump(ts->dropped);
+      ThreadState::bump(ts->ended);
+      release_buffer(ts, b);
     }
+  }
+  // submit()'s common case, for the thread whose state is `ts`: the core takes spans and the
+  // ring has room without a look at the batcher's side (SpanRing::try_reserve_quickly). The
+  // span's end is the counter's reading (tick_clock.h: only where ticks_are_counter()).
+  // False, having done nothing, otherwise.
+  bool try_submit_quickly(ThreadState* ts, SpanBuffer* b) {
+    const size_t used = b->used;
+    SpanRing::Room room{nullptr, 0};
+    if (!accepting() || !ts->ring.try_reserve_quickly(record_size(used), room)) return false;
+    b->header.end = read_counter();
+    write_record(ts, b, used, room);
+    return true;
+  }
+  size_t max_items_bytes() const { return max_items_bytes_; }
+  // A record's size in the ring for `items_size` bytes of items.
+  static size_t record_size(size_t items_size) {
+    return (sizeof(SpanRecordHeader) + items_size + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
+  }
+  // Copies the span into the room reserved for it, publishes it, and gives the buffer back.
+  static void write_record(ThreadState* ts, SpanBuffer* b, size_t used, const SpanRing::Room& room) {
+    b->header.size = static_cast<uint32_t>(record_size(used));
+    b->header.items_size = static_cast<uint32_t>(used);
+    // The header's size is a constant: the compiler copies it with a few wide moves.
+    std::memcpy(room.at, &b->header, sizeof b->header);
+    move_long_bytes(room.at + sizeof b->header, b->items, used);
+    ts->ring.publish(room);
     ThreadState::bump(ts->ended);
+    release_buffer(ts, b);
+  }
+  static void release_buffer(ThreadState* ts, SpanBuffer* b) {
     b->next_free = ts->free_buffers;
     ts->free_buffers = b;
   }
-  size_t max_items_bytes() const { return max_items_bytes_; }
   // For a thread that has no state and gets none (the core is shut down).
   void count_unregistered_start(bool sampled);
   void end_unregistered(SpanBuffer* b);

@@ -354,6 +354,114 @@ void append_link(SpanBuffer& b, const SpanContext& link, ArrayView<Attribute> at
   }
 }
 
+// A name that, as the first item, fits the inline bytes: written with no room check.
+bool fits_inline(std::string_view name) { return 3 + name.size() <= SpanBuffer::kInlineBytes; }
+
+// What a recording span's start writes: every header field start decides, in layout order
+// (the buffer is reused; end() sets the rest), and the name as the first item (fits_inline).
+LITETRACE_ALWAYS_INLINE void start_record(SpanBuffer& b, const detail::TracerScope* scope, const SpanContext& ctx,
+                                          uint64_t parent_span_id, bool parent_remote, SpanKind kind,
+                                          const SamplingResult& decision, uint64_t start, std::string_view name) {
+  detail::SpanRecordHeader& h = b.header;
+  h.scope = scope;
+  h.trace_id_high = ctx.trace_id.high;
+  h.trace_id_low = ctx.trace_id.low;
+  h.span_id = ctx.span_id;
+  h.parent_span_id = parent_span_id;
+  h.start = start;
+  h.sampler_param = decision.param;
+  h.dropped_attributes = 0;
+  h.dropped_events = 0;
+  h.dropped_links = 0;
+  h.attribute_count = 0;
+  h.event_count = 0;
+  h.link_count = 0;
+  h.status = 0;
+  h.time_flags = 0;
+  h.trace_flags = ctx.flags;
+  h.kind = static_cast<uint8_t>(kind);
+  h.sampler_type = static_cast<uint8_t>(decision.type);
+  h.parent_remote = parent_remote ? 1 : 0;
+  uint8_t* p = detail::put(b.items, static_cast<uint8_t>(ItemKind::kName));
+  p = detail::put(p, static_cast<uint16_t>(name.size()));
+  detail::put_bytes(p, name);
+  b.used = 3 + name.size();
+  b.dead_bytes = 0;
+}
+
+// What Span::end() does beyond its common case.
+LITETRACE_NOINLINE void end_generally(SpanBuffer* b) {
+  b->header.end = detail::read_ticks();
+  b->core->submit(b);
+}
+
+// The ids of a span that starts now: its parent's trace, or a new one.
+LITETRACE_ALWAYS_INLINE void draw_ids(detail::IdGenerator& ids, const SpanContext& parent, bool has_parent,
+                                      SpanContext& ctx) {
+  if (has_parent) {
+    ctx.trace_id = parent.trace_id;
+    ctx.span_id = ids.next_unchecked();
+    ctx.flags = parent.flags;
+  } else {
+    const detail::IdGenerator::Three three = ids.next3_unchecked();
+    ctx.trace_id = TraceId{three.a, three.b};
+    ctx.span_id = three.c;
+    ctx.flags = 0;
+  }
+}
+
+// Whether the span records, by the core's sampler; its context's flags say so after.
+LITETRACE_ALWAYS_INLINE SamplingResult decide(const detail::ProviderCore* core, const SpanContext& parent,
+                                              bool has_parent, std::string_view name, SpanKind kind,
+                                              SpanContext& ctx) {
+  SamplingResult decision;
+  if (Sampler* sampler = core->sampler()) {
+    // A copy of the trace id is what escapes into the call: the span's ids stay in registers.
+    const TraceId trace_id = ctx.trace_id;
+    decision = sampler->should_sample({parent, trace_id, name, kind});
+    if (has_parent) decision.type = SamplerType::kNone;  // Jaeger tags the root only
+  } else {
+    // The default: the parent's decision, else sampled. It tags nothing: "const, true" would
+    // add some 40 bytes to every root span and tells Jaeger nothing (its adaptive sampling
+    // reads the tags of probabilistic decisions only).
+    decision = {!has_parent || parent.sampled(), SamplerType::kNone, 0};
+  }
+  ctx.flags = decision.sampled ? static_cast<uint8_t>(ctx.flags | kTraceFlagSampled)
+                               : static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
+  return decision;
+}
+
+// A name longer than the inline bytes, as the first item: cut to what an item can say, and
+// appended with a room check.
+LITETRACE_COLD void set_long_name(SpanBuffer& b, std::string_view name) {
+  b.used = 0;
+  append_text(b, ItemKind::kName, name.substr(0, clamp16(name.size())));
+}
+
+// A sampled span on a thread with state `ts`: counted, and its buffer, with its header and
+// name. nullptr when no buffer can be had.
+LITETRACE_ALWAYS_INLINE SpanBuffer* start_recording(detail::ThreadState* ts, detail::ProviderCore* core,
+                                                    const detail::TracerScope* scope, const SpanContext& parent,
+                                                    bool has_parent, std::string_view name, SpanKind kind,
+                                                    const SamplingResult& decision, const SpanContext& ctx) {
+  detail::ThreadState::bump(ts->started);
+  SpanBuffer* b = core->acquire_buffer(ts);
+  if (b == nullptr) {  // out of memory: counted as ended and dropped at once
+    detail::ThreadState::bump(ts->ended);
+    detail::ThreadState::bump(ts->dropped);
+    return nullptr;
+  }
+  const uint64_t parent_span_id = has_parent ? parent.span_id : 0;
+  const bool parent_remote = has_parent && parent.remote;
+  if (!fits_inline(name)) {
+    start_record(*b, scope, ctx, parent_span_id, parent_remote, kind, decision, detail::read_ticks(), {});
+    set_long_name(*b, name);
+    return b;
+  }
+  start_record(*b, scope, ctx, parent_span_id, parent_remote, kind, decision, detail::read_ticks(), name);
+  return b;
+}
+
 }  // namespace
 
 // ---- Span ----
@@ -474,12 +582,17 @@ void Span::update_name(std::string_view name) noexcept {
   if (buffer_ != nullptr) set_text(*buffer_, ItemKind::kName, name);
 }
 
+// The common case makes no call: the span ends on a thread that records for its core, timed
+// by the CPU's counter, into room its ring is known to have.
 LITETRACE_HOT_PATH void Span::end() noexcept {
   SpanBuffer* b = buffer_;
   if (b == nullptr) return;
   buffer_ = nullptr;
-  b->header.end = detail::read_ticks();
-  b->core->submit(b);
+  detail::ThreadContext& tc = detail::this_thread_context();
+  detail::ProviderCore* core = b->core;
+  if (core != tc.cache_core || !detail::ticks_are_counter() || !core->try_submit_quickly(tc.cache_state, b)) {
+    end_generally(b);
+  }
 }
 
 void Span::end(SystemTime end_time) noexcept {
@@ -507,46 +620,36 @@ inline detail::ProviderCore* Tracer::recording_core() const noexcept {
   return core;
 }
 
+// The common case: a thread that has recorded for `core` finds its state cached. Its ids
+// need no fork() check: a fork() child's thread finds no core cached (provider_core.cc:
+// fork_child), so its first span is begin_uncached()'s, which reseeds them. (A disabled core
+// never has a thread: begin_uncached() returns before registering one.)
 LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, detail::ProviderCore* core,
                                                   const SpanContext& parent, bool has_parent, std::string_view name,
                                                   SpanKind kind, SpanContext& ctx) const noexcept {
-  detail::IdGenerator& ids = tc.ids;
-  ids.check_fork();
-  if (has_parent) {
-    ctx.trace_id = parent.trace_id;
-    ctx.span_id = ids.next_unchecked();
-    ctx.flags = parent.flags;
-    // A child of an unsampled parent under the default sampler, on a thread that has
-    // recorded for this core: decided and counted here, ahead of the general path below.
-    // (A disabled core never has a thread: the general path returns before registering.)
-    if (!parent.sampled() && core->sampler() == nullptr && tc.cache_core == core) {
-      detail::ThreadState::bump(tc.cache_state->not_sampled);
-      return nullptr;
-    }
-  } else {
-    const detail::IdGenerator::Three three = ids.next3_unchecked();
-    ctx.trace_id = TraceId{three.a, three.b};
-    ctx.span_id = three.c;
-    ctx.flags = 0;
+  detail::ThreadState* ts = tc.cache_state;
+  draw_ids(tc.ids, parent, has_parent, ctx);
+  const SamplingResult decision = decide(core, parent, has_parent, name, kind, ctx);
+  if (!ctx.sampled()) {
+    detail::ThreadState::bump(ts->not_sampled);
+    return nullptr;
   }
+  return start_recording(ts, core, scope_, parent, has_parent, name, kind, decision, ctx);
+}
+
+// A thread's first span for `core`, a fork() child's first span, and any span of a disabled
+// or shut-down core.
+LITETRACE_NOINLINE SpanBuffer* Tracer::begin_uncached(detail::ThreadContext& tc, detail::ProviderCore* core,
+                                                      const SpanContext& parent, bool has_parent,
+                                                      std::string_view name, SpanKind kind,
+                                                      SpanContext& ctx) const noexcept {
+  tc.ids.check_fork();
+  draw_ids(tc.ids, parent, has_parent, ctx);
   if (core->disabled()) {
     ctx.flags = static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
     return nullptr;  // OTEL_SDK_DISABLED: not even counted
   }
-  SamplingResult decision;
-  if (Sampler* sampler = core->sampler()) {
-    // A copy of the trace id is what escapes into the call: the span's ids stay in registers.
-    const TraceId trace_id = ctx.trace_id;
-    decision = sampler->should_sample({parent, trace_id, name, kind});
-    if (has_parent) decision.type = SamplerType::kNone;  // Jaeger tags the root only
-  } else {
-    // The default: the parent's decision, else sampled. It tags nothing: "const, true" would
-    // add some 40 bytes to every root span and tells Jaeger nothing (its adaptive sampling
-    // reads the tags of probabilistic decisions only).
-    decision = {!has_parent || parent.sampled(), SamplerType::kNone, 0};
-  }
-  ctx.flags = decision.sampled ? static_cast<uint8_t>(ctx.flags | kTraceFlagSampled)
-                               : static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
+  const SamplingResult decision = decide(core, parent, has_parent, name, kind, ctx);
   detail::ThreadState* ts = core->thread_state(tc);
   if (ts == nullptr) {  // shut down, and this thread never recorded for it
     core->count_unregistered_start(ctx.sampled());
@@ -556,46 +659,7 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
     detail::ThreadState::bump(ts->not_sampled);
     return nullptr;
   }
-  detail::ThreadState::bump(ts->started);
-  SpanBuffer* b = core->acquire_buffer(ts);
-  if (b == nullptr) {  // out of memory: counted as ended and dropped at once
-    detail::ThreadState::bump(ts->ended);
-    detail::ThreadState::bump(ts->dropped);
-    return nullptr;
-  }
-  // Every field start decides is set here, in layout order (the buffer is reused); end()
-  // sets the rest.
-  detail::SpanRecordHeader& h = b->header;
-  h.scope = scope_;
-  h.trace_id_high = ctx.trace_id.high;
-  h.trace_id_low = ctx.trace_id.low;
-  h.span_id = ctx.span_id;
-  h.parent_span_id = has_parent ? parent.span_id : 0;
-  h.start = detail::read_ticks();
-  h.sampler_param = decision.param;
-  h.dropped_attributes = 0;
-  h.dropped_events = 0;
-  h.dropped_links = 0;
-  h.attribute_count = 0;
-  h.event_count = 0;
-  h.link_count = 0;
-  h.status = 0;
-  h.time_flags = 0;
-  h.trace_flags = ctx.flags;
-  h.kind = static_cast<uint8_t>(kind);
-  h.sampler_type = static_cast<uint8_t>(decision.type);
-  h.parent_remote = has_parent && parent.remote ? 1 : 0;
-  // The name is the first item: a name that fits the inline bytes needs no room check.
-  name = name.substr(0, clamp16(name.size()));
-  if (3 + name.size() <= SpanBuffer::kInlineBytes) {
-    uint8_t* p = detail::put(b->items, static_cast<uint8_t>(ItemKind::kName));
-    p = detail::put(p, static_cast<uint16_t>(name.size()));
-    detail::put_bytes(p, name);
-    b->used = 3 + name.size();
-  } else {
-    append_text(*b, ItemKind::kName, name);
-  }
-  return b;
+  return start_recording(ts, core, scope_, parent, has_parent, name, kind, decision, ctx);
 }
 
 // The span's context is built in a local and the Span made from it at the end: built in the
@@ -607,12 +671,22 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
   // No provider (yet): a no-op span that carries its parent's context on, so the trace
   // continues through this process (OpenTelemetry's non-recording span).
   if (core == nullptr) return Span(nullptr, parent);
+  if (core != tc.cache_core) return start_span_uncached(name);
   SpanContext ctx;
   // A root and a child each take their own copy of begin(), in which has_parent is a
   // constant: the header's parent fields and the sampling decision become plain stores.
   SpanBuffer* b = parent.valid() ? begin(tc, core, parent, true, name, SpanKind::kInternal, ctx)
                                  : begin(tc, core, parent, false, name, SpanKind::kInternal, ctx);
   return Span(b, ctx);
+}
+
+// Out of line, so that the common case's context never has its address taken.
+LITETRACE_NOINLINE Span Tracer::start_span_uncached(std::string_view name) const noexcept {
+  detail::ThreadContext& tc = detail::this_thread_context();
+  const SpanContext& parent = tc.current;
+  Span span;
+  span.buffer_ = begin_uncached(tc, recording_core(), parent, parent.valid(), name, SpanKind::kInternal, span.context_);
+  return span;
 }
 
 Span Tracer::start_span(std::string_view name, Attributes attributes, Links links,
@@ -628,7 +702,9 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
     span.context_ = parent;  // as above
     return span;
   }
-  SpanBuffer* b = begin(tc, core, parent, parent.valid(), name, options.kind, span.context_);
+  SpanBuffer* b = core == tc.cache_core ? begin(tc, core, parent, parent.valid(), name, options.kind, span.context_)
+                                        : begin_uncached(tc, core, parent, parent.valid(), name, options.kind,
+                                                         span.context_);
   span.buffer_ = b;
   if (b == nullptr) return span;
   if (options.start_time != SystemTime{}) {
