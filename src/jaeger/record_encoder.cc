@@ -1,5 +1,6 @@
 #include "jaeger/record_encoder.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 
@@ -162,6 +163,19 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
 
 }  // namespace
 
+// The writers link_jaeger_logs() links in.
+struct LogWriters {
+  size_t (*references)(uint8_t* at, const uint8_t* record);
+  size_t (*logs)(uint8_t* at, int16_t last_field, const uint8_t* record, const TickConverter& clock, int64_t start_us,
+                 bool deposit);
+};
+std::atomic<const LogWriters*> g_log_writers{nullptr};
+
+LITETRACE_COLD void link_jaeger_logs() {
+  static constexpr LogWriters kLogWriters{&write_references, &write_logs};
+  g_log_writers.store(&kLogWriters, std::memory_order_relaxed);
+}
+
 // Here, not in span_mapper.cc: the encoder is in every program, the mapper only in those
 // that link a view sink (jaeger_sink.h).
 LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
@@ -243,8 +257,12 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id), deposit);
   w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id), deposit);
   w.field_binary(/*Span.operationName*/ 5, name);
+  // Relaxed: the ring's acquire of the record orders it after the store (use_jaeger_logs).
+  const LogWriters* const log_writers =
+      (h.event_count | h.link_count) != 0 ? g_log_writers.load(std::memory_order_relaxed) : nullptr;
+  if ((h.event_count | h.link_count) != 0 && log_writers == nullptr) return 0;
   if (h.link_count != 0) {
-    const size_t n = write_references(out + w.size(), record);
+    const size_t n = log_writers->references(out + w.size(), record);
     if (n != 0) w.advance(n, /*Span.references*/ 6);
   }
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
@@ -312,7 +330,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     last_field = 10;
   }
   if ((h.event_count | h.link_count) != 0) {
-    const size_t n = write_logs(rest_at, last_field, record, *clock_, times.start_us, deposit);
+    const size_t n = log_writers->logs(rest_at, last_field, record, *clock_, times.start_us, deposit);
     if (n == kNotPlain) return 0;
     rest_at += n;
   }

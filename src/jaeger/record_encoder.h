@@ -12,6 +12,7 @@
 //
 // Thread: the batcher's.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -21,6 +22,20 @@
 #include "jaeger/jaeger_encoder.h"
 
 namespace litetrace::detail {
+
+// Span.references and Span.logs, which a span's links and events become, are written out of
+// the encoder and linked into a program only when it records links or events: the calls that
+// add them (trace.cc) call use_jaeger_logs() first, so the batcher, which takes the record
+// after it is published, finds the writers. Until then encode() takes no record with links
+// or events (it returns 0), which no record of the program has.
+struct LogWriters;
+extern std::atomic<const LogWriters*> g_log_writers;
+void link_jaeger_logs();
+// Inline, and a load first: threads that add events find it set and write nothing, so its
+// cache line does not bounce between them.
+inline void use_jaeger_logs() {
+  if (g_log_writers.load(std::memory_order_relaxed) == nullptr) link_jaeger_logs();
+}
 
 class RecordEncoder {
  public:

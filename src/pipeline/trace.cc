@@ -12,6 +12,7 @@
 #include "core/span_record.h"
 #include "core/text.h"
 #include "core/tick_clock.h"
+#include "jaeger/record_encoder.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "pipeline/batcher.h"
@@ -335,6 +336,7 @@ void append_owned_attributes(SpanBuffer& b, ItemKind kind, ArrayView<Attribute> 
 
 void append_link(SpanBuffer& b, const SpanContext& link, ArrayView<Attribute> attributes) {
   if (!link.valid()) return;
+  detail::use_jaeger_logs();
   uint8_t* p = b.header.link_count < b.core->options().max_links ? append_item(b, kLinkItemSize) : nullptr;
   if (p == nullptr) {
     ++b.header.dropped_links;
@@ -521,6 +523,7 @@ void Span::set_attribute(std::string_view key, Bytes value) noexcept {
 
 void Span::add_event(std::string_view name, SystemTime time, ArrayView<Attribute> attributes) noexcept {
   if (buffer_ == nullptr) return;
+  detail::use_jaeger_logs();
   SpanBuffer& b = *buffer_;
   const TracerProviderOptions& o = b.core->options();
   name = name.substr(0, clamp16(name.size()));
@@ -639,10 +642,11 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
 
 // A thread's first span for `core`, a fork() child's first span, and any span of a disabled
 // or shut-down core.
-LITETRACE_NOINLINE SpanBuffer* Tracer::begin_uncached(detail::ThreadContext& tc, detail::ProviderCore* core,
-                                                      const SpanContext& parent, bool has_parent,
-                                                      std::string_view name, SpanKind kind,
-                                                      SpanContext& ctx) const noexcept {
+LITETRACE_COLD LITETRACE_NOINLINE SpanBuffer* Tracer::begin_uncached(detail::ThreadContext& tc,
+                                                                     detail::ProviderCore* core,
+                                                                     const SpanContext& parent, bool has_parent,
+                                                                     std::string_view name, SpanKind kind,
+                                                                     SpanContext& ctx) const noexcept {
   tc.ids.check_fork();
   draw_ids(tc.ids, parent, has_parent, ctx);
   if (core->disabled()) {
@@ -681,7 +685,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
 }
 
 // Out of line, so that the common case's context never has its address taken.
-LITETRACE_NOINLINE Span Tracer::start_span_uncached(std::string_view name) const noexcept {
+LITETRACE_COLD LITETRACE_NOINLINE Span Tracer::start_span_uncached(std::string_view name) const noexcept {
   detail::ThreadContext& tc = detail::this_thread_context();
   const SpanContext& parent = tc.current;
   Span span;

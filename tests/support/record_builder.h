@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/span_record.h"
+#include "jaeger/record_encoder.h"
 
 namespace litetrace::test {
 
@@ -63,6 +64,7 @@ class RecordBuilder {
   // An event with its explicit Unix-ns time and no attributes (add them after it as
   // kEventAttribute items); counted in the header.
   RecordBuilder& event(std::string_view event_name, uint64_t unix_ns, uint16_t dropped = 0) {
+    detail::use_jaeger_logs();  // as Span::add_event does
     put<uint8_t>(static_cast<uint8_t>(ItemKind::kEvent));
     put<uint8_t>(1);
     put<uint64_t>(unix_ns);
@@ -75,6 +77,7 @@ class RecordBuilder {
   // A link (add its attributes after it as kLinkAttribute items); counted in the header.
   RecordBuilder& link(uint64_t trace_id_high, uint64_t trace_id_low, uint64_t span_id, uint16_t dropped = 0,
                       uint8_t trace_flags = 1) {
+    detail::use_jaeger_logs();  // as Span::add_link does
     put<uint8_t>(static_cast<uint8_t>(ItemKind::kLink));
     put<uint8_t>(trace_flags);
     put<uint8_t>(0);
