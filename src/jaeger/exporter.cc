@@ -139,7 +139,10 @@ size_t Exporter::encode_aside(const uint8_t* record) {
 // The bytes and the record go into strings of their own before they are placed: sealing a
 // packet may re-pack spans (EMSGSIZE), and those use aside_ and rewriter_ again.
 LITETRACE_COLD void Exporter::place_record(const uint8_t* record) {
-  if (RecordRewriter::has_arrays(record)) record = rewriter_.without_arrays(record);
+  if (RecordRewriter::has_arrays(record)) {
+    // Relaxed: the ring's acquire of the record orders it after the store (trace.cc).
+    if (const RecordRewriter::ArrayRewrite rewrite = RecordRewriter::array_rewrite()) record = rewrite(rewriter_, record);
+  }
   const size_t size = encode_aside(record);
   if (size == 0) {  // cannot happen: its arrays are strings and it keeps the rules
     bump(spans_failed_, 1);

@@ -118,6 +118,13 @@ LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* reco
   return finish(arrays_, reader.header());
 }
 
+std::atomic<RecordRewriter::ArrayRewrite> RecordRewriter::g_array_rewrite{nullptr};
+
+LITETRACE_COLD void RecordRewriter::link_array_rewrites() {
+  g_array_rewrite.store([](RecordRewriter& r, const uint8_t* record) { return r.without_arrays(record); },
+                        std::memory_order_relaxed);
+}
+
 LITETRACE_COLD const uint8_t* RecordRewriter::keep(const uint8_t* record, const Counts& kept) {
   SpanRecordHeader h = RecordReader(record).header();
   const uint8_t* const end = record + sizeof h + h.items_size;

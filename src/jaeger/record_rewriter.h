@@ -8,6 +8,7 @@
 //
 // Thread: the batcher's; cold paths only.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,6 +44,14 @@ class RecordRewriter {
   // `record` with every array attribute a string attribute holding its JSON list
   // (array_json.h), as the Jaeger mapping tags it. Valid until the next call.
   const uint8_t* without_arrays(const uint8_t* record);
+  // without_arrays() as the exporter reaches it: linked into a program only when it records
+  // an array attribute, whose setters (trace.cc) call use_array_rewrites() first; nullptr
+  // until then, when no record of the program has an array.
+  using ArrayRewrite = const uint8_t* (*)(RecordRewriter& rewriter, const uint8_t* record);
+  static ArrayRewrite array_rewrite() { return g_array_rewrite.load(std::memory_order_relaxed); }
+  static void use_array_rewrites() {
+    if (array_rewrite() == nullptr) link_array_rewrites();
+  }
   // `record` with its first `kept.attributes` span attributes, its first `kept.logs` logs and
   // its name's first `kept.name` bytes; what goes is counted in its dropped counts as the
   // trimmer counts it (a log in dropped_events, its link staying a reference; an attribute
@@ -58,6 +67,8 @@ class RecordRewriter {
   bool trim(const uint8_t* record, size_t limit, Size size, Counts* kept);
 
  private:
+  static std::atomic<ArrayRewrite> g_array_rewrite;
+  static void link_array_rewrites();
   // 8-byte aligned (operator new): a record's header is read from them.
   std::vector<uint8_t> arrays_;
   std::vector<uint8_t> kept_;

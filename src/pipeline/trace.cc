@@ -13,6 +13,7 @@
 #include "core/text.h"
 #include "core/tick_clock.h"
 #include "jaeger/record_encoder.h"
+#include "jaeger/record_rewriter.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "pipeline/batcher.h"
@@ -103,6 +104,7 @@ size_t array_bytes(const AttributeValue& v, size_t max_length) {
 
 // Writes an array's elements as array_bytes() sized them.
 uint8_t* put_array(uint8_t* p, const AttributeValue& v, size_t max_length) {
+  detail::RecordRewriter::use_array_rewrites();  // Jaeger tags an array as its JSON
   const size_t n = v.array_size();
   switch (v.elements()) {
     case AttributeValue::Elements::kBools:

@@ -11,6 +11,7 @@
 
 #include "core/span_record.h"
 #include "jaeger/record_encoder.h"
+#include "jaeger/record_rewriter.h"
 
 namespace litetrace::test {
 
@@ -106,6 +107,7 @@ class RecordBuilder {
   }
   void bytes(std::string_view s) { items_.insert(items_.end(), s.begin(), s.end()); }
   void head(ItemKind kind, ValueType type, std::string_view key, size_t value_length) {
+    if (detail::is_array(type)) detail::RecordRewriter::use_array_rewrites();  // as Span's setters do
     put(detail::AttributeItemHead{static_cast<uint8_t>(kind), static_cast<uint8_t>(type),
                                   static_cast<uint16_t>(key.size()), static_cast<uint32_t>(value_length)});
   }
