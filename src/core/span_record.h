@@ -155,6 +155,9 @@ struct SpanBuffer {
   // The core's limits, copied here so the hot path reads one cache line (constant).
   size_t max_attributes = 0;
   size_t max_attribute_length = 0;
+  // The longest string value the setters' common case takes: max_attribute_length, or with
+  // none, the most an item can say (trace.cc: append_attribute_quickly).
+  size_t max_quick_value = 0;
   size_t max_items_bytes = 0;
   uint8_t* items = inline_items;
   size_t used = 0;

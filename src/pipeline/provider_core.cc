@@ -502,6 +502,7 @@ LITETRACE_COLD SpanBuffer* ProviderCore::new_buffer() {
   b->core = this;
   b->max_attributes = options_.max_attributes;
   b->max_attribute_length = options_.max_attribute_length;
+  b->max_quick_value = options_.max_attribute_length != 0 ? options_.max_attribute_length : UINT32_MAX;
   b->max_items_bytes = max_items_bytes_;
   return b;
 }
