@@ -529,6 +529,7 @@ LITETRACE_COLD bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
     b = batcher_.get();
   }
   shut_down_.store(true, std::memory_order_relaxed);
+  quick_ends_.store(false, std::memory_order_relaxed);
   const bool ok = b->stop(timeout);
   std::vector<ThreadState*> retired;
   std::unique_ptr<Batcher> stopped;

@@ -168,14 +168,16 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
       release_buffer(ts, b);
     }
   }
-  // submit()'s common case, for the thread whose state is `ts`: the core takes spans and the
-  // ring has room without a look at the batcher's side (SpanRing::try_reserve_quickly). The
-  // span's end is the counter's reading (tick_clock.h: only where ticks_are_counter()).
+  // submit()'s common case, for the thread whose state is `ts`: the core takes spans, its
+  // ticks are the CPU counter's (quick_ends_), and the ring has room without a look at the
+  // batcher's side (SpanRing::try_reserve_quickly). The span's end is the counter's reading.
   // False, having done nothing, otherwise.
   bool try_submit_quickly(ThreadState* ts, SpanBuffer* b) {
     const size_t used = b->used;
     SpanRing::Room room{nullptr, 0};
-    if (!accepting() || !ts->ring.try_reserve_quickly(record_size(used), room)) return false;
+    if (!quick_ends_.load(std::memory_order_relaxed) || !ts->ring.try_reserve_quickly(record_size(used), room)) {
+      return false;
+    }
     b->header.end = read_counter();
     write_record(ts, b, used, room);
     return true;
@@ -261,6 +263,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
 
   std::mutex lifecycle_mutex_;  // serializes shutdown() and force_flush()
   std::atomic<bool> shut_down_{false};
+  // Not shut down, and the ticks are a CPU counter's (tick_clock.h): one test for both in
+  // try_submit_quickly(). Cleared with shut_down_.
+  std::atomic<bool> quick_ends_{ticks_are_counter()};
   std::atomic<uint64_t> unregistered_dropped_{0};
   std::atomic<uint64_t> unregistered_not_sampled_{0};
   std::atomic<uint64_t> unregistered_ended_{0};

@@ -594,7 +594,7 @@ LITETRACE_HOT_PATH void Span::end() noexcept {
   buffer_ = nullptr;
   detail::ThreadContext& tc = detail::this_thread_context();
   detail::ProviderCore* core = b->core;
-  if (core != tc.cache_core || !detail::ticks_are_counter() || !core->try_submit_quickly(tc.cache_state, b)) {
+  if (core != tc.cache_core || !core->try_submit_quickly(tc.cache_state, b)) {
     end_generally(b);
   }
 }
