@@ -257,11 +257,12 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id), deposit);
   w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id), deposit);
   w.field_binary(/*Span.operationName*/ 5, name);
-  // Relaxed: the ring's acquire of the record orders it after the store (use_jaeger_logs).
-  const LogWriters* const log_writers =
-      (h.event_count | h.link_count) != 0 ? g_log_writers.load(std::memory_order_relaxed) : nullptr;
-  if ((h.event_count | h.link_count) != 0 && log_writers == nullptr) return 0;
+  // The writers, read where they are called (held across the encoder, they cost it a
+  // register). Relaxed: the ring's acquire of the record orders it after the store
+  // (use_jaeger_logs).
   if (h.link_count != 0) {
+    const LogWriters* const log_writers = g_log_writers.load(std::memory_order_relaxed);
+    if (log_writers == nullptr) return 0;
     const size_t n = log_writers->references(out + w.size(), record);
     if (n != 0) w.advance(n, /*Span.references*/ 6);
   }
@@ -330,6 +331,8 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     last_field = 10;
   }
   if ((h.event_count | h.link_count) != 0) {
+    const LogWriters* const log_writers = g_log_writers.load(std::memory_order_relaxed);
+    if (log_writers == nullptr) return 0;
     const size_t n = log_writers->logs(rest_at, last_field, record, *clock_, times.start_us, deposit);
     if (n == kNotPlain) return 0;
     rest_at += n;
