@@ -56,7 +56,22 @@ constexpr int kSampleTries = 7;
 
 }  // namespace
 
-const TickSource g_tick_source = detect_tick_source();
+TickSource g_tick_source = TickSource::kMonotonicNs;
+
+LITETRACE_COLD void decide_tick_source() noexcept {
+  // A function-local static: stored once, by whichever call comes first. Readers run later on
+  // threads that use a provider made after a call returned.
+  static const bool decided = [] {
+    g_tick_source = detect_tick_source();
+    return true;
+  }();
+  static_cast<void>(decided);
+}
+
+namespace {
+// For a program whose first reader comes before any provider.
+const bool g_decided_at_start = (decide_tick_source(), true);
+}  // namespace
 
 LITETRACE_COLD ClockSample read_clock_sample() {
   ClockSample best;
@@ -86,7 +101,8 @@ LITETRACE_COLD ClockSample read_clock_sample() {
   return best;
 }
 
-LITETRACE_COLD TickConverter::TickConverter() : TickConverter(read_clock_sample, g_tick_source == TickSource::kMonotonicNs) {}
+LITETRACE_COLD TickConverter::TickConverter()
+    : TickConverter(read_clock_sample, (decide_tick_source(), g_tick_source == TickSource::kMonotonicNs)) {}
 
 LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns)
     : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {

@@ -19,8 +19,14 @@ namespace litetrace::detail {
 
 enum class TickSource : uint8_t { kMonotonicNs, kTsc, kArmCounter };
 
-// Decided once, before main (static initialization); read-only afterwards.
-extern const TickSource g_tick_source;
+// What read_ticks() reads. Decided once (decide_tick_source()), before litetrace reads it: by
+// a static's initialization, and before that, where a provider is made first (a namespace-
+// scope provider in the program's own file is constructed before litetrace's statics), by
+// the provider's constructor, so that its batcher and its threads agree on the source.
+// Read-only once decided.
+extern TickSource g_tick_source;
+// Thread-safe; once decided, a guard's test.
+void decide_tick_source() noexcept;
 
 inline uint64_t monotonic_ns() noexcept {
   timespec ts;

@@ -121,6 +121,7 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
 }  // namespace
 
 ClockSource clock_source() noexcept {
+  decide_tick_source();
   switch (g_tick_source) {
     case TickSource::kTsc: return ClockSource::kTsc;
     case TickSource::kArmCounter: return ClockSource::kArmCounter;

@@ -223,6 +223,8 @@ LITETRACE_COLD ProviderCore::ProviderCore(TracerProviderOptions&& options)
     : options_(std::move(options)),
       sampler_(options_.sampler.get()),
       propagator_(options_.propagator) {
+  decide_tick_source();  // before the batcher's clock, or any span, reads it
+  quick_ends_.store(ticks_are_counter(), std::memory_order_relaxed);
   check_options(options_);
   // A span's record must fit in half its ring (SpanRing::max_record()).
   max_items_bytes_ = SpanRing::rounded_capacity(options_.ring_bytes_per_thread) / 2 - sizeof(SpanRecordHeader) -

@@ -264,8 +264,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::mutex lifecycle_mutex_;  // serializes shutdown() and force_flush()
   std::atomic<bool> shut_down_{false};
   // Not shut down, and the ticks are a CPU counter's (tick_clock.h): one test for both in
-  // try_submit_quickly(). Cleared with shut_down_.
-  std::atomic<bool> quick_ends_{ticks_are_counter()};
+  // try_submit_quickly(). Set when the core is made, cleared with shut_down_.
+  std::atomic<bool> quick_ends_{false};
   std::atomic<uint64_t> unregistered_dropped_{0};
   std::atomic<uint64_t> unregistered_not_sampled_{0};
   std::atomic<uint64_t> unregistered_ended_{0};
