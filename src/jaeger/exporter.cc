@@ -141,7 +141,8 @@ size_t Exporter::encode_aside(const uint8_t* record) {
 LITETRACE_COLD void Exporter::place_record(const uint8_t* record) {
   if (RecordRewriter::has_arrays(record)) {
     // Relaxed: the ring's acquire of the record orders it after the store (trace.cc).
-    if (const RecordRewriter::ArrayRewrite rewrite = RecordRewriter::array_rewrite()) record = rewrite(rewriter_, record);
+    const RecordRewriter::ArrayRewrite rewrite = RecordRewriter::array_rewrite();
+    if (rewrite != nullptr) record = rewrite(rewriter_, record);
   }
   const size_t size = encode_aside(record);
   if (size == 0) {  // cannot happen: its arrays are strings and it keeps the rules
