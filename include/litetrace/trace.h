@@ -358,7 +358,8 @@ class Tracer {
   detail::SpanBuffer* begin_uncached(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
                                      bool has_parent, std::string_view name, SpanKind kind,
                                      SpanContext& ctx) const noexcept;
-  Span start_span_uncached(std::string_view name) const noexcept;  // start_span(name) with begin_uncached()
+  // start_span(name) with begin_uncached(), for the core start_span(name) found.
+  Span start_span_uncached(detail::ProviderCore* core, std::string_view name) const noexcept;
   // This tracer's provider's core, or for a global tracer the global one's; nullptr: none.
   detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;

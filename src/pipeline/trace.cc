@@ -676,7 +676,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
   // No provider (yet): a no-op span that carries its parent's context on, so the trace
   // continues through this process (OpenTelemetry's non-recording span).
   if (core == nullptr) return Span(nullptr, parent);
-  if (core != tc.cache_core) return start_span_uncached(name);
+  if (core != tc.cache_core) return start_span_uncached(core, name);
   SpanContext ctx;
   // A root and a child each take their own copy of begin(), in which has_parent is a
   // constant: the header's parent fields and the sampling decision become plain stores.
@@ -685,12 +685,15 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
   return Span(b, ctx);
 }
 
-// Out of line, so that the common case's context never has its address taken.
-LITETRACE_COLD LITETRACE_NOINLINE Span Tracer::start_span_uncached(std::string_view name) const noexcept {
+// Out of line, so that the common case's context never has its address taken. `core` is the
+// one start_span() found: for a global tracer, asking again could find another provider
+// installed meanwhile, or none.
+LITETRACE_COLD LITETRACE_NOINLINE Span Tracer::start_span_uncached(detail::ProviderCore* core,
+                                                                   std::string_view name) const noexcept {
   detail::ThreadContext& tc = detail::this_thread_context();
   const SpanContext& parent = tc.current;
   Span span;
-  span.buffer_ = begin_uncached(tc, recording_core(), parent, parent.valid(), name, SpanKind::kInternal, span.context_);
+  span.buffer_ = begin_uncached(tc, core, parent, parent.valid(), name, SpanKind::kInternal, span.context_);
   return span;
 }
 
