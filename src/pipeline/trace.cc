@@ -641,8 +641,8 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
   return start_recording(ts, core, scope_, parent, has_parent, name, kind, decision, ctx);
 }
 
-// A thread's first span for `core`, a fork() child's first span, and any span of a disabled
-// or shut-down core.
+// A thread's first span for `core`, a fork() child's first span, any span of a disabled core,
+// and those of a shut-down core on a thread that never recorded for it.
 LITETRACE_COLD LITETRACE_NOINLINE SpanBuffer* Tracer::begin_uncached(detail::ThreadContext& tc,
                                                                      detail::ProviderCore* core,
                                                                      const SpanContext& parent, bool has_parent,
