@@ -21,10 +21,8 @@ class IdGenerator {
   }
   // For several ids in a row: one check_fork(), then next_unchecked() for each.
   void check_fork() noexcept {
-    if (!seeded()) reseed();
+    if (generation_ != g_fork_generation.load(std::memory_order_relaxed)) reseed();
   }
-  // Seeded, and not since forked: ids may be drawn without check_fork().
-  bool seeded() const noexcept { return generation_ == g_fork_generation.load(std::memory_order_relaxed); }
   uint64_t next_unchecked() noexcept {
     for (;;) {
       const uint64_t z = mix(state_ += kStep);

@@ -40,8 +40,8 @@ inline uint64_t realtime_ns() noexcept {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Whether the ticks are a CPU counter's, read inline by read_counter(): no call, so the hot
-// path's common case can be a function that calls nothing (trace.cc).
+// Whether the ticks are a CPU counter's, read inline by read_counter(): no call, so that
+// Span::end()'s common case makes none (trace.cc).
 inline bool ticks_are_counter() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   return g_tick_source == TickSource::kTsc;

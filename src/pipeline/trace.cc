@@ -241,9 +241,9 @@ inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemVa
 
 // The setters' common case, inline in each, and the general one out of line: a key and a
 // string, bytes or scalar value that need no cut (a key within 0xFFFF bytes, a value within
-// max_attribute_length and what an item can say) and fit the room left. The setter then keeps nothing across
-// a call, so it saves no registers; the items are the ones append_attribute() writes.
-// Returns false, having done nothing, otherwise.
+// max_attribute_length and what an item can say) and fit the room left. The setter then
+// keeps nothing across a call, so it saves no registers; the items are the ones
+// append_attribute() writes. Returns false, having done nothing, otherwise.
 LITETRACE_ALWAYS_INLINE bool append_attribute_quickly(SpanBuffer& b, std::string_view key, ValueType type,
                                                       uint64_t scalar, std::string_view bytes) {
   const bool is_scalar = detail::is_scalar(type);
