@@ -93,6 +93,26 @@ LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags
   return r;
 }
 
+// The text of the last live item of `kind` from `from` on: the name when update_name() gave
+// it another length, an error's description. Out of line: few spans need either, and
+// inlined into the flattened encoder each scan was a copy of the item reader.
+LITETRACE_COLD LITETRACE_NOINLINE std::string_view last_text(RecordReader from, ItemKind kind) {
+  std::string_view text;
+  RecordItem item;
+  while (from.next(item)) {
+    if (item.kind == kind) text = item.text;
+  }
+  return text;
+}
+
+// The scope's tags encoded and cached: once per scope, out of line.
+LITETRACE_COLD LITETRACE_NOINLINE TagRun cache_scope_tags(TagRunCache& cache, const TracerScope* scope) {
+  Tag tags[4];
+  size_t n = 0;
+  scope_tags(scope, [&](const Tag& tag) { tags[n++] = tag; });
+  return cache.add(scope, {tags, n});
+}
+
 // `v` as lower-case hex, zero-padded to 16 digits, at `out`.
 void put_hex16(char* out, uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -233,16 +253,12 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     reader.next(item);
     name = item.text;
   } else {
-    for (RecordReader scan = reader; scan.next(item);) {
-      if (item.kind == ItemKind::kName) name = item.text;
-    }
+    name = last_text(reader, ItemKind::kName);
   }
   // An error's description, wherever it is among the items: its tag comes first.
   std::string_view status_description;
   if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
-    for (RecordReader scan = reader; scan.next(item);) {
-      if (item.kind == ItemKind::kStatusDescription) status_description = item.text;
-    }
+    status_description = last_text(reader, ItemKind::kStatusDescription);
   }
   const bool has_description = !status_description.empty();
   const JaegerTimes times = jaeger_times(h, *clock_);
@@ -290,12 +306,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   }
   if (h.scope != nullptr) {
     TagRun run = cache.find(h.scope);
-    if (run.bytes.data() == nullptr) {
-      Tag tags[4];
-      size_t n = 0;
-      scope_tags(h.scope, [&](const Tag& tag) { tags[n++] = tag; });
-      run = cache.add(h.scope, {tags, n});
-    }
+    if (run.bytes.data() == nullptr) run = cache_scope_tags(cache, h.scope);
     t.write_raw(run.bytes.data(), run.bytes.size());
     count += run.count;
   }
