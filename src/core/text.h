@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 
 // 0-15 for a hex digit of either case, else -1.
@@ -130,7 +132,7 @@ inline std::string to_valid_utf8(std::string_view s) {
 }
 
 // A name for a diagnostic: at most 64 bytes of it, cut at a UTF-8 boundary, "..." when cut.
-inline std::string quoted_for_diagnostic(std::string_view name) {
+LITETRACE_COLD inline std::string quoted_for_diagnostic(std::string_view name) {
   const std::string_view head = utf8_prefix(name, 64);
   return "\"" + std::string(head) + (head.size() < name.size() ? "...\"" : "\"");
 }

@@ -71,6 +71,10 @@ LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& proces
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
 
+// Out of line, and cold as the constructor is: implicit, it was inlined where the sink is
+// destroyed, built for speed.
+LITETRACE_COLD Exporter::~Exporter() = default;
+
 ClientStats Exporter::client_stats() const {
   ClientStats s;
   s.full_queue_dropped_spans = full_queue_dropped_;

@@ -82,6 +82,7 @@ class Exporter {
  public:
   // `reporter` must outlive the exporter. Invalid options are corrected and reported.
   Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter);
+  ~Exporter();
 
   void add(const Span& span);
   // Adds a span record as `encoder` writes it straight into the open packet

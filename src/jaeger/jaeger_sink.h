@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/span_sink.h"
 #include "core/tick_clock.h"
@@ -42,7 +43,7 @@ class ExporterSink : public SpanSink {
   std::string peer() const override { return exporter_.peer(); }
 
  protected:
-  ExporterSink(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
+  LITETRACE_COLD ExporterSink(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
       : exporter_(std::move(options), process, reporter) {}
   Exporter exporter_;
 };
@@ -51,8 +52,8 @@ class JaegerSink final : public ExporterSink {
  public:
   // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
   // `options.protocol` must be compact Thrift.
-  JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
-             DiagnosticReporter* reporter)
+  LITETRACE_COLD JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
+                            DiagnosticReporter* reporter)
       : ExporterSink(std::move(options), process, reporter), encoder_(clock) {
     exporter_.set_record_encoder(&encoder_);
   }
