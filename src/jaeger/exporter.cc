@@ -101,6 +101,8 @@ Exporter::Copy& Exporter::keep_last() {
   return k.copies[k.count++];
 }
 
+void Exporter::add_bytes_again(Exporter& exporter, const Copy& copy) { exporter.add_encoded(copy.record); }
+
 void Exporter::add_record_again(Exporter& exporter, const Copy& copy) {
   exporter.place_record(reinterpret_cast<const uint8_t*>(copy.record.data()));
 }
@@ -243,12 +245,12 @@ void Exporter::send_sealed() {
         Kept& kept = kept_[i];
         size_t next_kept = 0;
         for (size_t s = 0; s < builders_[i]->span_count(); ++s) {
-          Repack& r = repack_.emplace_back();
+          Copy& r = repack_.emplace_back();
           if (next_kept < kept.count && kept.index[next_kept] == s) {
-            r.copy = std::move(kept.copies[next_kept++]);
-            r.copied = true;
+            r = std::move(kept.copies[next_kept++]);
           } else {
-            r.bytes = builders_[i]->span_bytes(s);
+            r.record = builders_[i]->span_bytes(s);
+            r.add_again = &Exporter::add_bytes_again;
           }
         }
         kept.count = 0;
@@ -269,15 +271,9 @@ void Exporter::send_sealed() {
   sealed_ = 0;
   send_calls_.store(sender_.send_calls(), std::memory_order_relaxed);
   if (repack_.empty()) return;
-  std::vector<Repack> queue;
+  std::vector<Copy> queue;
   queue.swap(repack_);
-  for (const Repack& r : queue) {
-    if (r.copied) {
-      r.copy.add_again(*this, r.copy);
-    } else {
-      add_encoded(r.bytes);
-    }
-  }
+  for (const Copy& r : queue) r.add_again(*this, r);
 }
 
 LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) {

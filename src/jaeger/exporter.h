@@ -107,16 +107,12 @@ class Exporter {
  private:
   // A copy of a span larger than any packet size may hold untrimmed, for a re-pack: its
   // record, or a copy of its view; add_again() (add_record_again or add_view_again) adds it.
+  // A span waiting to be re-packed is one too: that copy, or its encoded bytes in `record`
+  // (add_bytes_again), so both lists share one vector's code.
   struct Copy {
     std::string record;
     std::shared_ptr<OwnedSpan> view;  // reused while its slot is
     void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
-  };
-  // A span waiting to be re-packed: its encoded bytes, or a copy of it.
-  struct Repack {
-    std::string bytes;
-    Copy copy;
-    bool copied = false;
   };
   // The copies of the larger spans in one builder's packet.
   struct Kept {
@@ -140,6 +136,7 @@ class Exporter {
   void add_encoded(std::string_view span_bytes, std::string* record = nullptr);
   // The slot for a copy of the span just added to the open packet.
   Copy& keep_last();
+  static void add_bytes_again(Exporter& exporter, const Copy& copy);
   static void add_record_again(Exporter& exporter, const Copy& copy);
   static void add_view_again(Exporter& exporter, const Copy& copy);
   void place_record(const uint8_t* record);
@@ -184,7 +181,7 @@ class Exporter {
   RecordRewriter rewriter_;
   std::vector<uint8_t> aside_;
   // Spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
-  std::vector<Repack> repack_;
+  std::vector<Copy> repack_;
 
   std::atomic<uint64_t> spans_added_{0};
   std::atomic<uint64_t> spans_sent_{0};
