@@ -49,20 +49,31 @@ ExporterOptions exporter_options(const TracerProviderOptions& o) {
 }  // namespace
 
 LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
-  std::vector<std::pair<std::string, std::string>> tags = o.resource_attributes;
-  const auto add = [&](std::string_view key, std::string value) {
-    for (const auto& t : tags) {
-      if (t.first == key) return;
-    }
-    tags.emplace_back(key, std::move(value));
+  // The SDK's own resource attributes, which every OpenTelemetry SDK provides by default,
+  // each unless the resource gives its key.
+  std::pair<std::string_view, std::string> sdk[] = {
+      {"telemetry.sdk.name", "litetrace"},
+      {"telemetry.sdk.language", "cpp"},
+      {"telemetry.sdk.version", LITETRACE_VERSION_STRING},
+      {"jaeger.version", std::string("litetrace-cpp-") + LITETRACE_VERSION_STRING},
+      {"hostname", host_name()},
+      {"ip", preferred_ipv4()},
   };
-  // The SDK's own resource attributes, which every OpenTelemetry SDK provides by default.
-  add("telemetry.sdk.name", "litetrace");
-  add("telemetry.sdk.language", "cpp");
-  add("telemetry.sdk.version", LITETRACE_VERSION_STRING);
-  add("jaeger.version", std::string("litetrace-cpp-") + LITETRACE_VERSION_STRING);
-  add("hostname", host_name());
-  add("ip", preferred_ipv4());
+  const auto given = [&](std::string_view key) {
+    for (const auto& t : o.resource_attributes) {
+      if (t.first == key) return true;
+    }
+    return false;
+  };
+  size_t n = o.resource_attributes.size();
+  for (const auto& [key, value] : sdk) n += given(key) ? 0 : 1;
+  // Sized once: no vector growth linked for it.
+  std::vector<std::pair<std::string, std::string>> tags(n);
+  size_t i = 0;
+  for (const auto& t : o.resource_attributes) tags[i++] = t;
+  for (auto& [key, value] : sdk) {
+    if (!given(key)) tags[i++] = {std::string(key), std::move(value)};
+  }
   return tags;
 }
 

@@ -60,8 +60,8 @@ struct ProcessView {
   std::vector<Tag> tags;
   Process process;
   ProcessView(const std::string& service, std::vector<std::pair<std::string, std::string>> tag_strings)
-      : strings(std::move(tag_strings)) {
-    for (const auto& [k, v] : strings) tags.push_back(Tag::string(k, v));
+      : strings(std::move(tag_strings)), tags(strings.size()) {  // sized once: no growth linked
+    for (size_t i = 0; i < strings.size(); ++i) tags[i] = Tag::string(strings[i].first, strings[i].second);
     process = Process{service, {tags.data(), tags.size()}};
   }
 };
