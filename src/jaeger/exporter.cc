@@ -83,7 +83,7 @@ ClientStats Exporter::client_stats() const {
   return s;
 }
 
-PacketBuilder& Exporter::begin_current() {
+PacketBuilder& Exporter::begin_current() noexcept {
   PacketBuilder& b = *builders_[sealed_];
   // An empty packet takes the stats as they are when its first span arrives.
   b.begin(b.open() ? b.seq_no() : next_seq_no_++, client_stats(), packet_size_);
@@ -91,7 +91,7 @@ PacketBuilder& Exporter::begin_current() {
   return b;
 }
 
-Exporter::Copy& Exporter::keep_last() {
+Exporter::Copy& Exporter::keep_last() noexcept {
   Kept& k = kept_[sealed_];
   if (k.count == k.copies.size()) {
     k.copies.emplace_back();
@@ -109,7 +109,7 @@ void Exporter::add_record_again(Exporter& exporter, const Copy& copy) {
 
 // A span as it was encoded: one that fits a packet of the least size (repack_as_bytes_), or
 // a record's that fits the packet, whose record is kept.
-void Exporter::add_encoded(std::string_view span_bytes, std::string* record) {
+void Exporter::add_encoded(std::string_view span_bytes, std::string* record) noexcept {
   PacketBuilder::AddResult r = current().add_encoded(span_bytes);
   if (r == PacketBuilder::AddResult::kFull && span_bytes.size() <= current().max_span_size()) {
     do {
@@ -131,12 +131,12 @@ void Exporter::add_encoded(std::string_view span_bytes, std::string* record) {
                                                            span_bytes.size(), packet_size_));
 }
 
-LITETRACE_COLD void Exporter::add_record_aside(const uint8_t* record) {
+LITETRACE_COLD void Exporter::add_record_aside(const uint8_t* record) noexcept {
   bump(spans_added_, 1);
   place_record(record);
 }
 
-size_t Exporter::encode_aside(const uint8_t* record) {
+size_t Exporter::encode_aside(const uint8_t* record) noexcept {
   const size_t bound = RecordEncoder::plain_bound(record);
   if (aside_.size() < bound) aside_.resize(bound);
   return record_encoder_->encode(record, aside_.data(), current().tag_runs(), kRulesApplied);
@@ -144,7 +144,7 @@ size_t Exporter::encode_aside(const uint8_t* record) {
 
 // The bytes and the record go into strings of their own before they are placed: sealing a
 // packet may re-pack spans (EMSGSIZE), and those use aside_ and rewriter_ again.
-LITETRACE_COLD void Exporter::place_record(const uint8_t* record) {
+LITETRACE_COLD void Exporter::place_record(const uint8_t* record) noexcept {
   if (RecordRewriter::has_arrays(record)) {
     // Relaxed: the ring's acquire of the record orders it after the store (trace.cc).
     const RecordRewriter::ArrayRewrite rewrite = RecordRewriter::array_rewrite();
@@ -168,7 +168,7 @@ LITETRACE_COLD void Exporter::place_record(const uint8_t* record) {
 }
 
 // Trimmed as RecordRewriter::trim() says; a copy of the trimmed record is what is kept.
-LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t size, size_t limit) {
+LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t size, size_t limit) noexcept {
   RecordRewriter::Counts kept;
   if (!rewriter_.trim(record, limit, [&](const uint8_t* r) { return encode_aside(r); }, &kept)) {
     report_too_large(RecordRewriter::name(record));
@@ -184,7 +184,7 @@ LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t
   add_encoded(bytes, &copy);
 }
 
-LITETRACE_COLD void Exporter::report_too_large(std::string_view name) {
+LITETRACE_COLD void Exporter::report_too_large(std::string_view name) noexcept {
   bump(spans_too_large_, 1);
   reporter_->report(DiagnosticCode::kSpanTooLarge,
                     formatted("span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
@@ -193,7 +193,7 @@ LITETRACE_COLD void Exporter::report_too_large(std::string_view name) {
 }
 
 LITETRACE_COLD void Exporter::report_trimmed(std::string_view name, size_t size, size_t limit, size_t logs_cut,
-                                             size_t tags_cut, size_t name_kept) {
+                                             size_t tags_cut, size_t name_kept) noexcept {
   bump(spans_trimmed_, 1);
   const std::string name_note =
       name_kept == name.size() ? std::string() : formatted(" and with its name cut to %zu bytes", name_kept);
@@ -203,7 +203,7 @@ LITETRACE_COLD void Exporter::report_trimmed(std::string_view name, size_t size,
                               quoted_for_diagnostic(name).c_str(), size, limit, logs_cut, tags_cut, name_note.c_str()));
 }
 
-void Exporter::seal_current() {
+void Exporter::seal_current() noexcept {
   PacketBuilder& b = *builders_[sealed_];
   if (!b.open() || b.span_count() == 0) return;
   const ClientStats now = client_stats();
@@ -211,7 +211,7 @@ void Exporter::seal_current() {
   if (sealed_ == builders_.size()) send_sealed();
 }
 
-void Exporter::flush() {
+void Exporter::flush() noexcept {
   // Re-packing after EMSGSIZE can leave spans in a new open packet; go until none is left.
   for (;;) {
     PacketBuilder& b = *builders_[sealed_];
@@ -224,7 +224,7 @@ void Exporter::flush() {
   }
 }
 
-void Exporter::send_sealed() {
+void Exporter::send_sealed() noexcept {
   size_t i = 0;
   while (i < sealed_) {
     int err = 0;
@@ -276,7 +276,7 @@ void Exporter::send_sealed() {
   for (const Copy& r : queue) r.add_again(*this, r);
 }
 
-LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) {
+LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) noexcept {
   const size_t lowered = std::max(lowering_floor_, std::min(packet_size_, refused_datagram_size) / 2);
   if (lowered >= packet_size_) return;
   reporter_->report(DiagnosticCode::kPacketSizeLowered,

@@ -93,10 +93,10 @@ class Exporter {
   // may hold as bytes, or with arrays), its span attributes keeping the rules: its arrays
   // made strings and it encoded aside, then trimmed as a view would be (span_trimmer.h) when
   // no packet holds it. Needs set_record_encoder().
-  void add_record_aside(const uint8_t* record);
+  void add_record_aside(const uint8_t* record) noexcept;
   void set_record_encoder(const RecordEncoder* encoder) { record_encoder_ = encoder; }
   // Sends every pending span.
-  void flush();
+  void flush() noexcept;
   // The application side's count of spans dropped on a full ring, carried in ClientStats.
   void set_full_queue_dropped(int64_t n) { full_queue_dropped_ = n; }
 
@@ -128,28 +128,28 @@ class Exporter {
     PacketBuilder& b = *builders_[sealed_];
     return b.open() && b.span_count() != 0 ? b : begin_current();
   }
-  PacketBuilder& begin_current();
+  PacketBuilder& begin_current() noexcept;
   void add_span(const Span& span);
   PacketBuilder::AddResult add_to_current(const Span& span);
   // Adds encoded bytes; keeps `record` (moved from) as the span's copy when they are more
   // than a re-pack may add as bytes.
-  void add_encoded(std::string_view span_bytes, std::string* record = nullptr);
+  void add_encoded(std::string_view span_bytes, std::string* record = nullptr) noexcept;
   // The slot for a copy of the span just added to the open packet.
-  Copy& keep_last();
+  Copy& keep_last() noexcept;
   static void add_bytes_again(Exporter& exporter, const Copy& copy);
   static void add_record_again(Exporter& exporter, const Copy& copy);
   static void add_view_again(Exporter& exporter, const Copy& copy);
-  void place_record(const uint8_t* record);
-  void place_trimmed_record(const uint8_t* record, size_t size, size_t limit);
+  void place_record(const uint8_t* record) noexcept;
+  void place_trimmed_record(const uint8_t* record, size_t size, size_t limit) noexcept;
   // Encodes `record` into aside_: its size, or 0 when the record encoder does not take it.
-  size_t encode_aside(const uint8_t* record);
+  size_t encode_aside(const uint8_t* record) noexcept;
   void report_trimmed(std::string_view name, size_t size, size_t limit, size_t logs_cut, size_t tags_cut,
-                      size_t name_kept);
-  void report_too_large(std::string_view name);
-  void seal_current();
-  void send_sealed();
+                      size_t name_kept) noexcept;
+  void report_too_large(std::string_view name) noexcept;
+  void seal_current() noexcept;
+  void send_sealed() noexcept;
   void add_trimmed(const Span& span);
-  void lower_packet_size(size_t refused_datagram_size);
+  void lower_packet_size(size_t refused_datagram_size) noexcept;
   ClientStats client_stats() const;
 
   static void bump(std::atomic<uint64_t>& counter, uint64_t n) {

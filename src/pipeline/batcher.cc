@@ -223,7 +223,7 @@ LITETRACE_COLD bool Batcher::stop(std::chrono::milliseconds timeout) {
   return ok;
 }
 
-LITETRACE_COLD void Batcher::report_clock_source() {
+LITETRACE_COLD void Batcher::report_clock_source() noexcept {
   // Said to a callback always; on the default stderr output only when it is the slower
   // fallback, so a healthy start prints nothing.
   const ClockSource source = clock_source();
@@ -235,7 +235,7 @@ LITETRACE_COLD void Batcher::report_clock_source() {
   reporter_.report(DiagnosticCode::kClockSource, text);
 }
 
-LITETRACE_COLD void Batcher::report_allocation_failures() {
+LITETRACE_COLD void Batcher::report_allocation_failures() noexcept {
   size_t bytes = 0;
   const uint64_t failures = core_->allocation_failures(&bytes);
   if (failures == allocation_failures_reported_) return;
@@ -255,7 +255,7 @@ std::chrono::milliseconds next_poll(std::chrono::milliseconds previous, size_t s
   return std::clamp<std::chrono::milliseconds>(previous * 2, kBusyPoll, kIdlePoll);
 }
 
-size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
+size_t Batcher::drain(const std::vector<ThreadState*>& threads) noexcept {
   size_t spans = 0;
   for (ThreadState* ts : threads) {
     // Acquire pairs with the release in ProviderCore::retire(): a retired thread's last
@@ -290,7 +290,7 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) {
   return spans;
 }
 
-void Batcher::run() {
+void Batcher::run() noexcept {
   for (const std::string& e : configuration_errors_) reporter_.report(DiagnosticCode::kInvalidOption, e);
   report_clock_source();
   std::vector<ThreadState*> threads;

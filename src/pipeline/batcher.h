@@ -91,10 +91,12 @@ class Batcher {
   std::string peer() const;
 
  private:
-  void run();
-  void report_clock_source();
-  void report_allocation_failures();
-  size_t drain(const std::vector<ThreadState*>& threads);
+  // The batcher thread's: an exception there ends the program whether or not they say so
+  // (std::thread). Saying it spares the code that would unwind their frames.
+  void run() noexcept;
+  void report_clock_source() noexcept;
+  void report_allocation_failures() noexcept;
+  size_t drain(const std::vector<ThreadState*>& threads) noexcept;
   bool delivered(std::chrono::steady_clock::time_point deadline);
   uint64_t losses() const;
 

@@ -37,7 +37,7 @@ LITETRACE_COLD UdpSender::UdpSender(UdpSenderOptions options, DiagnosticReporter
 
 LITETRACE_COLD UdpSender::~UdpSender() { close_socket(); }
 
-void UdpSender::close_socket() {
+void UdpSender::close_socket() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -47,7 +47,7 @@ LITETRACE_COLD std::string UdpSender::peer() const {
   return format_address(addresses_[current_]);
 }
 
-LITETRACE_COLD bool UdpSender::ensure_socket() {
+LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
   auto now = std::chrono::steady_clock::now();
   if (lookup_ != nullptr && !lookup_->alive_here()) {
     (void)lookup_.release();  // a fork() child: that lookup's thread is the parent's
@@ -79,7 +79,7 @@ LITETRACE_COLD bool UdpSender::ensure_socket() {
   return fd_ >= 0;
 }
 
-LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) {
+LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
   if (!lookup.ok()) {
     std::string msg = "cannot resolve agent host \"" + options_.host + "\": " + lookup.error();
     msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
@@ -112,7 +112,7 @@ LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) {
   }
 }
 
-LITETRACE_COLD bool UdpSender::connect_to(size_t index) {
+LITETRACE_COLD bool UdpSender::connect_to(size_t index) noexcept {
   close_socket();
   current_ = index;
   const SocketAddress& addr = addresses_[index];
@@ -142,7 +142,7 @@ LITETRACE_COLD bool UdpSender::connect_to(size_t index) {
   return true;
 }
 
-size_t UdpSender::send_some(const std::string_view* datagrams, size_t n, int* error) {
+size_t UdpSender::send_some(const std::string_view* datagrams, size_t n, int* error) noexcept {
 #if defined(__linux__)
   constexpr size_t kMaxBatch = 64;
   mmsghdr msgs[kMaxBatch];
@@ -177,7 +177,7 @@ size_t UdpSender::send_some(const std::string_view* datagrams, size_t n, int* er
 #endif
 }
 
-size_t UdpSender::send(const std::string_view* datagrams, size_t n, int* error) {
+size_t UdpSender::send(const std::string_view* datagrams, size_t n, int* error) noexcept {
   if (!ensure_socket()) {
     *error = EDESTADDRREQ;
     return 0;

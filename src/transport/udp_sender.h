@@ -54,7 +54,7 @@ class UdpSender {
 
   // Sends datagrams[0..n) in order. Returns how many from the front went out; when that is
   // less than n, *error holds the errno that stopped datagrams[result] (which was not sent).
-  size_t send(const std::string_view* datagrams, size_t n, int* error);
+  size_t send(const std::string_view* datagrams, size_t n, int* error) noexcept;
 
   // The address datagrams go to, e.g. "127.0.0.1:6831" or "[::1]:6831"; empty before the
   // first successful resolution.
@@ -63,11 +63,11 @@ class UdpSender {
   uint64_t send_calls() const { return send_calls_; }
 
  private:
-  bool ensure_socket();
-  void take_answer(const Lookup& lookup);
-  bool connect_to(size_t index);
-  void close_socket();
-  size_t send_some(const std::string_view* datagrams, size_t n, int* error);
+  bool ensure_socket() noexcept;
+  void take_answer(const Lookup& lookup) noexcept;
+  bool connect_to(size_t index) noexcept;
+  void close_socket() noexcept;
+  size_t send_some(const std::string_view* datagrams, size_t n, int* error) noexcept;
 
   UdpSenderOptions options_;
   DiagnosticReporter* reporter_;
