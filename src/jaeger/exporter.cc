@@ -53,9 +53,9 @@ LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& proces
     packet_size_ = packet_floor_;
   }
   options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
-  builders_.reserve(options_.packets_per_send);
+  builders_.reset(new std::unique_ptr<PacketBuilder>[options_.packets_per_send]);
   for (size_t i = 0; i < options_.packets_per_send; ++i) {
-    builders_.push_back(std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol));
+    builders_[i] = std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol);
   }
   datagrams_.reset(new std::string_view[options_.packets_per_send]);
   kept_.reset(new Kept[options_.packets_per_send]);
@@ -208,7 +208,7 @@ void Exporter::seal_current() noexcept {
   if (!b.open() || b.span_count() == 0) return;
   const ClientStats now = client_stats();
   datagrams_[sealed_++] = b.finish(&now);
-  if (sealed_ == builders_.size()) send_sealed();
+  if (sealed_ == options_.packets_per_send) send_sealed();
 }
 
 void Exporter::flush() noexcept {
