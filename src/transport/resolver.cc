@@ -29,14 +29,17 @@ LITETRACE_COLD bool resolve_with_getaddrinfo(const std::string& host, uint16_t p
     *error = rc == EAI_SYSTEM ? errno_text(errno) : gai_strerror(rc);
     return false;
   }
+  size_t n = 0;
+  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) n += ai->ai_addrlen <= sizeof(sockaddr_storage);
+  std::vector<SocketAddress> all(n);  // sized once: no vector growth linked for it
+  n = 0;
   for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
-    SocketAddress a;
-    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
-    a.length = ai->ai_addrlen;
-    out->push_back(a);
+    std::memcpy(&all[n].storage, ai->ai_addr, ai->ai_addrlen);
+    all[n++].length = ai->ai_addrlen;
   }
   freeaddrinfo(found);
+  *out = std::move(all);
   if (out->empty()) *error = "no address";
   return !out->empty();
 }
@@ -107,7 +110,7 @@ LITETRACE_COLD Lookup::Lookup(const Resolver& resolver, const std::string& host,
   if (state_ == nullptr) return;
   SocketAddress literal;
   if (parse_numeric_address(host, port, &literal)) {
-    state_->addresses.push_back(literal);
+    state_->addresses = std::vector<SocketAddress>(1, literal);
     state_->finish(true, {});
     return;
   }

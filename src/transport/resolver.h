@@ -21,7 +21,8 @@ struct SocketAddress {
   socklen_t length = 0;
 };
 
-// Turns host and port into addresses, in the order to try them; on failure says why.
+// Turns host and port into addresses (into *out, which the library passes empty), in the
+// order to try them; on failure says why.
 using Resolver = std::function<bool(const std::string& host, uint16_t port,
                                     std::vector<SocketAddress>* out, std::string* error)>;
 
