@@ -43,11 +43,22 @@ SocketAddress loopback(int family, uint16_t port) {
 
 struct Recorded {
   std::vector<DiagnosticCode> codes;
-  DiagnosticReporter reporter{[this](const Diagnostic& d) { codes.push_back(d.code); },
+  std::vector<std::string> messages;
+  DiagnosticReporter reporter{[this](const Diagnostic& d) {
+                                codes.push_back(d.code);
+                                messages.emplace_back(d.message);
+                              },
                               std::chrono::milliseconds(0)};
   bool has(DiagnosticCode c) const {
     for (DiagnosticCode x : codes) {
       if (x == c) return true;
+    }
+    return false;
+  }
+  // Whether a diagnostic with code `c` said `text`.
+  bool said(DiagnosticCode c, const std::string& text) const {
+    for (size_t i = 0; i < codes.size(); ++i) {
+      if (codes[i] == c && messages[i] == text) return true;
     }
     return false;
   }
@@ -165,7 +176,9 @@ TEST(UdpSender, FindsAnAgentThatMoved) {
   std::string got;
   do got = new_home.receive(); while (got == "probe");
   EXPECT_EQ(got, "after the move");
-  EXPECT_TRUE(diags.has(DiagnosticCode::kAgentAddressChanged));
+  EXPECT_TRUE(diags.said(DiagnosticCode::kAgentAddressChanged, "agent \"agent.example\" moved from 127.0.0.1:" +
+                                                                    std::to_string(old_home.port()) + " to " +
+                                                                    new_address));
 }
 
 TEST(UdpSender, FailedResolutionKeepsTheLastGoodAddress) {
@@ -180,15 +193,18 @@ TEST(UdpSender, FailedResolutionKeepsTheLastGoodAddress) {
   EXPECT_EQ(agent.receive(), "one");
   dns.set_answer({});  // DNS goes away
   // Every send starts a lookup (interval 0) or takes a failed answer; all of them go out.
+  // (A lookup slower than resolve_timeout would say so first, under the same code.)
+  const std::string failed = "cannot resolve agent host \"agent.example\": fake: no such host; still sending to "
+                             "127.0.0.1:" + std::to_string(agent.port());
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   int sent = 0;
-  while (!diags.has(DiagnosticCode::kAgentUnresolved) && std::chrono::steady_clock::now() < give_up) {
+  while (!diags.said(DiagnosticCode::kAgentUnresolved, failed) && std::chrono::steady_clock::now() < give_up) {
     const std::string_view two[] = {"two"};
     ASSERT_EQ(sender.send(two, 1, &error), 1u);
     ++sent;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  EXPECT_TRUE(diags.has(DiagnosticCode::kAgentUnresolved));
+  EXPECT_TRUE(diags.said(DiagnosticCode::kAgentUnresolved, failed));
   for (int i = 0; i < sent; ++i) EXPECT_EQ(agent.receive(), "two");
   EXPECT_EQ(sender.peer(), "127.0.0.1:" + std::to_string(agent.port()));
 }

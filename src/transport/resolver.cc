@@ -76,7 +76,7 @@ struct Lookup::State {
   std::vector<SocketAddress> addresses;
   std::string error;
 
-  void finish(bool result, std::string why) {
+  LITETRACE_COLD void finish(bool result, std::string why) {
     std::lock_guard<std::mutex> lock(mutex);
     ok = result;
     error = std::move(why);

@@ -70,10 +70,12 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
     } else if (!lookup_reported_slow_ &&
                (now = std::chrono::steady_clock::now()) - lookup_->started() >= options_.resolve_timeout) {
       lookup_reported_slow_ = true;
-      std::string msg = formatted("resolving agent host \"%s\" has taken more than %lld ms", options_.host.c_str(),
-                                  static_cast<long long>(options_.resolve_timeout.count()));
-      msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans count as failed to emit until it answers";
-      reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
+      const std::string now_sending = fd_ >= 0 ? peer() : std::string();
+      reporter_->report(DiagnosticCode::kAgentUnresolved,
+                        formatted("resolving agent host \"%s\" has taken more than %lld ms; %s%s",
+                                  options_.host.c_str(), static_cast<long long>(options_.resolve_timeout.count()),
+                                  fd_ >= 0 ? "still sending to " : "spans count as failed to emit until it answers",
+                                  now_sending.c_str()));
     }
   }
   return fd_ >= 0;
@@ -81,9 +83,12 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
 
 LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
   if (!lookup.ok()) {
-    std::string msg = "cannot resolve agent host \"" + options_.host + "\": " + lookup.error();
-    msg += fd_ >= 0 ? "; still sending to " + peer() : "; spans will count as failed to emit";
-    reporter_->report(DiagnosticCode::kAgentUnresolved, msg);
+    const std::string now_sending = fd_ >= 0 ? peer() : std::string();
+    reporter_->report(DiagnosticCode::kAgentUnresolved,
+                      formatted("cannot resolve agent host \"%s\": %s; %s%s", options_.host.c_str(),
+                                lookup.error().c_str(),
+                                fd_ >= 0 ? "still sending to " : "spans will count as failed to emit",
+                                now_sending.c_str()));
     return;
   }
   const std::vector<SocketAddress>& addresses = lookup.addresses();
@@ -105,7 +110,8 @@ LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
     if (connect_to(i)) {
       if (!before.empty() && before != peer()) {
         reporter_->report(DiagnosticCode::kAgentAddressChanged,
-                          "agent \"" + options_.host + "\" moved from " + before + " to " + peer());
+                          formatted("agent \"%s\" moved from %s to %s", options_.host.c_str(), before.c_str(),
+                                    peer().c_str()));
       }
       return;
     }
@@ -119,7 +125,7 @@ LITETRACE_COLD bool UdpSender::connect_to(size_t index) noexcept {
   int fd = ::socket(addr.storage.ss_family, SOCK_DGRAM, 0);
   if (fd < 0) {
     reporter_->report(DiagnosticCode::kSendFailed,
-                      std::string("cannot create a UDP socket: ") + errno_text(errno));
+                      formatted("cannot create a UDP socket: %s", errno_text(errno).c_str()));
     return false;
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -133,8 +139,9 @@ LITETRACE_COLD bool UdpSender::connect_to(size_t index) noexcept {
   }
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length) != 0) {
-    reporter_->report(DiagnosticCode::kSendFailed,
-                      "cannot connect a UDP socket to " + format_address(addr) + ": " + errno_text(errno));
+    const std::string why = errno_text(errno);  // before format_address() can change errno
+    reporter_->report(DiagnosticCode::kSendFailed, formatted("cannot connect a UDP socket to %s: %s",
+                                                             format_address(addr).c_str(), why.c_str()));
     ::close(fd);
     return false;
   }
