@@ -72,7 +72,8 @@ class Batcher {
  public:
   // `dropped_before`: the core's dropped_total() as the batcher is made (with the core's
   // lock held, so before any span can find a ring without a batcher to drain it): the
-  // first flush reports what is lost after it, however late the thread starts.
+  // first flush reports what is lost after it, however late the thread starts. `options`
+  // (the core's) must outlive the batcher.
   Batcher(ProviderCore* core, const TracerProviderOptions& options, uint64_t dropped_before);
   ~Batcher();
 
@@ -102,7 +103,8 @@ class Batcher {
 
   ProviderCore* core_;
   std::chrono::milliseconds flush_interval_;
-  std::vector<std::string> configuration_errors_;  // reported when the thread starts
+  // Reported when the thread starts: the core's options', which outlive the batcher.
+  const std::vector<std::string>& configuration_errors_;
   uint64_t allocation_failures_reported_ = 0;
   bool has_callback_;
   DiagnosticReporter reporter_;
