@@ -51,13 +51,15 @@ ExporterOptions exporter_options(const TracerProviderOptions& o) {
 LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
   // The SDK's own resource attributes, which every OpenTelemetry SDK provides by default,
   // each unless the resource gives its key.
-  std::pair<std::string_view, std::string> sdk[] = {
+  const std::string host = host_name();
+  const std::string ip = preferred_ipv4();
+  const std::pair<std::string_view, std::string_view> sdk[] = {
       {"telemetry.sdk.name", "litetrace"},
       {"telemetry.sdk.language", "cpp"},
       {"telemetry.sdk.version", LITETRACE_VERSION_STRING},
-      {"jaeger.version", std::string("litetrace-cpp-") + LITETRACE_VERSION_STRING},
-      {"hostname", host_name()},
-      {"ip", preferred_ipv4()},
+      {"jaeger.version", "litetrace-cpp-" LITETRACE_VERSION_STRING},
+      {"hostname", host},
+      {"ip", ip},
   };
   const auto given = [&](std::string_view key) {
     for (const auto& t : o.resource_attributes) {
@@ -71,8 +73,8 @@ LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(con
   std::vector<std::pair<std::string, std::string>> tags(n);
   size_t i = 0;
   for (const auto& t : o.resource_attributes) tags[i++] = t;
-  for (auto& [key, value] : sdk) {
-    if (!given(key)) tags[i++] = {std::string(key), std::move(value)};
+  for (const auto& [key, value] : sdk) {
+    if (!given(key)) tags[i++] = {std::string(key), std::string(value)};
   }
   return tags;
 }
