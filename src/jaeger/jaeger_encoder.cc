@@ -1,5 +1,7 @@
 #include "jaeger/jaeger_encoder.h"
 
+#include <cstring>
+
 #include "core/compiler.h"
 #include "jaeger/thrift_structs.h"
 
@@ -10,15 +12,18 @@ using namespace thrift_structs;
 // Cold: see thrift_structs.h.
 LITETRACE_COLD void encode_tag(CompactWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
 LITETRACE_COLD void encode_span(CompactWriter& w, const Span& span) { write_span(w, span); }
-TagRun TagRunCache::found(const Entry& e) {
-  last_scope_ = e.scope;
-  last_run_ = {std::string_view(bytes_).substr(e.at, e.size), e.count};
+// `head` is the run's at bytes_[at]; its bytes follow it.
+TagRun TagRunCache::found(size_t at, const Head& head) {
+  last_scope_ = head.scope;
+  last_run_ = {std::string_view(bytes_).substr(at + sizeof head, head.size), head.count};
   return last_run_;
 }
 
 TagRun TagRunCache::find_other(const void* scope) {
-  for (const Entry& e : entries_) {
-    if (e.scope == scope) return found(e);
+  Head head;
+  for (size_t at = 0; at < bytes_.size(); at += sizeof head + head.size) {
+    std::memcpy(&head, bytes_.data() + at, sizeof head);
+    if (head.scope == scope) return found(at, head);
   }
   return {};
 }
@@ -28,12 +33,13 @@ LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
   if (cached.bytes.data() != nullptr) return cached;
   CompactWriter sizing;
   for (const Tag& t : run) encode_tag(sizing, t);
+  const Head head{scope, sizing.size(), run.size};
   const size_t at = bytes_.size();
-  bytes_.resize(at + sizing.size());
-  CompactWriter w(reinterpret_cast<uint8_t*>(bytes_.data() + at), sizing.size());
+  bytes_.resize(at + sizeof head + head.size);
+  std::memcpy(bytes_.data() + at, &head, sizeof head);
+  CompactWriter w(reinterpret_cast<uint8_t*>(bytes_.data() + at + sizeof head), head.size);
   for (const Tag& t : run) encode_tag(w, t);
-  entries_.push_back({scope, at, sizing.size(), run.size});
-  return found(entries_.back());
+  return found(at, head);
 }
 
 void encode_process(CompactWriter& w, const Process& process) { write_process(w, process); }

@@ -67,17 +67,18 @@ class TagRunCache {
   }
 
  private:
-  struct Entry {
+  // What precedes each run's bytes in bytes_.
+  struct Head {
     const void* scope;
-    size_t at;  // its bytes: bytes_[at, at + size)
     size_t size;
     size_t count;
   };
   TagRun find_other(const void* scope);
-  TagRun found(const Entry& e);
+  TagRun found(size_t at, const Head& head);
 
-  std::string bytes_;  // every run's, one after another
-  std::vector<Entry> entries_;
+  // Every run's head and bytes, one after another: no vector of entries beside them, whose
+  // growth a program would link for a handful of scopes.
+  std::string bytes_;
   // The entry found last (its bytes: a view into bytes_, taken again whenever it grows).
   const void* last_scope_ = nullptr;
   TagRun last_run_;
