@@ -43,14 +43,15 @@ bool too_long(ValueType type, std::string_view value, size_t limit) {
   }
 }
 
-// Text at the end of `out` as bytes: through the same range insert as the items' bytes, so a
-// program holds one of std::vector's range inserts, not one per pointer type.
-void append_text(std::vector<uint8_t>& out, std::string_view text) {
-  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
-  out.insert(out.end(), p, p + text.size());
-}
+void append_text(std::vector<uint8_t>& out, std::string_view text) { append_bytes(out, text.data(), text.size()); }
 
 }  // namespace
+
+LITETRACE_COLD void append_bytes(std::vector<uint8_t>& out, const void* bytes, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + n);
+  if (n != 0) std::memcpy(out.data() + at, bytes, n);
+}
 
 bool AttributeCheck::met_before(std::string_view key) const {
   // The items that end before the key's own item, which holds `at`.
@@ -92,15 +93,14 @@ LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
   const std::string_view value = value_of(item, head);
   if (!too_long(static_cast<ValueType>(head.type), value, limits_.max_attribute_length)) {
     const size_t n = attribute_item_size(head);
-    out_.insert(out_.end(), item, item + n);
+    append_bytes(out_, item, n);
     return;
   }
   // Cut: the head with the new length, the key, the shorter value.
   const auto type = static_cast<ValueType>(head.type);
   const size_t head_at = out_.size();
   const std::string_view key = key_of(item, head);
-  const auto* h = reinterpret_cast<const uint8_t*>(&head);
-  out_.insert(out_.end(), h, h + sizeof head);
+  append_bytes(out_, &head, sizeof head);
   append_text(out_, key);
   const size_t value_at = out_.size();
   if (type == ValueType::kStringArray) {
@@ -109,8 +109,7 @@ LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
       std::memcpy(&length, value.data() + at, 4);
       const std::string_view element = utf8_prefix(value.substr(at + 4, length), limits_.max_attribute_length);
       const auto kept = static_cast<uint32_t>(element.size());
-      const auto* k = reinterpret_cast<const uint8_t*>(&kept);
-      out_.insert(out_.end(), k, k + 4);
+      append_bytes(out_, &kept, 4);
       append_text(out_, element);
       at += 4 + length;
     }
@@ -169,7 +168,7 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   size_t a = 0;
   for (const uint8_t* p = items; p < items + size; p += record_item_size(p)) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) {
-      if (!is_dead(static_cast<ItemKind>(*p))) out_.insert(out_.end(), p, p + record_item_size(p));
+      if (!is_dead(static_cast<ItemKind>(*p))) append_bytes(out_, p, record_item_size(p));
       continue;
     }
     const size_t i = a++;

@@ -33,6 +33,11 @@ struct AttributeLimits {
 // is admitted, however many share a filter bit.
 constexpr AttributeLimits kRulesApplied = {SIZE_MAX, 0};
 
+// `n` bytes appended to `out`, for the records the normalizer and the rewriter build: by
+// resize (the growth every byte vector here links) and a copy, not by a range insert, one
+// more growth path of std::vector built for speed for code that seldom runs.
+void append_bytes(std::vector<uint8_t>& out, const void* bytes, size_t n);
+
 // The rules' check, one span attribute at a time in the span's order: whether the
 // attributes met so far keep them (no key twice, at most max_attributes, no value too
 // long). RecordNormalizer runs it over a record's items; RecordEncoder as it encodes them,

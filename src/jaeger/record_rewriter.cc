@@ -4,6 +4,7 @@
 
 #include "core/array_json.h"
 #include "core/compiler.h"
+#include "core/record_normalizer.h"  // append_bytes
 #include "core/record_reader.h"
 
 namespace litetrace::detail {
@@ -45,10 +46,7 @@ bool link_has_log(const uint8_t* item, size_t size, const uint8_t* end) {
          (item + size < end && static_cast<ItemKind>(item[size]) == ItemKind::kLinkAttribute);
 }
 
-void append(std::vector<uint8_t>& out, const void* bytes, size_t n) {
-  const auto* b = static_cast<const uint8_t*>(bytes);
-  out.insert(out.end(), b, b + n);
-}
+void append(std::vector<uint8_t>& out, const void* bytes, size_t n) { append_bytes(out, bytes, n); }
 
 // Sets the header at the front of `out` (its items after it) for those items.
 const uint8_t* finish(std::vector<uint8_t>& out, SpanRecordHeader h) {
@@ -94,7 +92,8 @@ LITETRACE_COLD bool RecordRewriter::has_arrays(const uint8_t* record) {
 
 LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* record) {
   const RecordReader reader(record);
-  arrays_.assign(sizeof(SpanRecordHeader), 0);
+  arrays_.clear();
+  arrays_.resize(sizeof(SpanRecordHeader));  // zeros: resize, the growth linked anyway
   std::string json;
   for_each_item(record, [&](const uint8_t* p, size_t n) {
     // Only an attribute item is as long as its head: a name or an event may end the record sooner.
@@ -128,7 +127,8 @@ LITETRACE_COLD void RecordRewriter::link_array_rewrites() {
 LITETRACE_COLD const uint8_t* RecordRewriter::keep(const uint8_t* record, const Counts& kept) {
   SpanRecordHeader h = RecordReader(record).header();
   const uint8_t* const end = record + sizeof h + h.items_size;
-  kept_.assign(sizeof h, 0);
+  kept_.clear();
+  kept_.resize(sizeof h);  // zeros
   size_t attributes = 0;
   size_t logs = 0;
   size_t events = 0;
