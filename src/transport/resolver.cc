@@ -23,8 +23,18 @@ LITETRACE_COLD bool resolve_with_getaddrinfo(const std::string& host, uint16_t p
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_NUMERICSERV;
+  // The port as decimal digits (AI_NUMERICSERV), written here: std::to_string() would bring
+  // its digit tables for this one use.
+  char service[6];
+  char* digits = service + sizeof service;
+  *--digits = '\0';
+  unsigned rest = port;
+  do {
+    *--digits = static_cast<char>('0' + rest % 10);
+    rest /= 10;
+  } while (rest != 0);
   addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  const int rc = getaddrinfo(host.c_str(), digits, &hints, &found);
   if (rc != 0) {
     *error = rc == EAI_SYSTEM ? errno_text(errno) : gai_strerror(rc);
     return false;
