@@ -40,7 +40,8 @@ def main():
     assert span.operationName == "demo-operation", span.operationName
     assert "%016x%016x" % (span.traceIdHigh & (2 ** 64 - 1), span.traceIdLow & (2 ** 64 - 1)) == trace_id
     assert span.parentSpanId == 0 and span.flags == 1
-    assert 1000000 <= span.duration < 5000000, span.duration  # slept for a second
+    # It slept for a second; a loaded machine may wake it later (by how much is luck).
+    assert 1000000 <= span.duration < 60000000, span.duration
     tags = {t.key: t.vStr for t in span.tags}
     assert tags["otel.scope.name"] == a.scope, tags
     print("%s's datagram decodes as Apache Thrift expects\nPASSED" % a.scope)

@@ -237,7 +237,8 @@ def test_demo(a):
     (span,) = batch["spans"]
     assert span["operationName"] == "demo-operation" and span["traceId"] == trace_id, span
     assert span["parentSpanId"] == "0" * 16 and span["flags"] == 1
-    assert 1000000 <= span["duration"] < 5000000, span["duration"]  # slept for a second
+    # It slept for a second; a loaded machine may wake it later (by how much is luck).
+    assert 1000000 <= span["duration"] < 60000000, span["duration"]
 
 
 def replay_to_dump(a, sock, *extra):
@@ -556,6 +557,15 @@ def test_otlp_js(a):
     print(json.dumps(batches[0]["spans"][0], indent=1)[:1500])
 
 
+def assert_demo_span(out, trace_id):
+    """The demo's span printed in its trace, lasting at least the second the demo sleeps (and
+    not absurdly longer: a loaded machine wakes the demo late, by how much is luck)."""
+    m = re.search(r"  trace %s\n  - demo-operation  \[[0-9a-f]{16}\]  ([0-9.]+) (s|ms|us)  " % trace_id, out)
+    assert m, out
+    seconds = float(m.group(1)) / {"s": 1, "ms": 1e3, "us": 1e6}[m.group(2)]
+    assert 1.0 <= seconds < 60, out
+
+
 def test_demo_otlp(a):
     """The README's demo over OTLP, as a user sees it."""
     dump = Dump(a.dump, "--count", "1", udp=False, otlp=True, json_lines=False)
@@ -569,7 +579,7 @@ def test_demo_otlp(a):
     assert "(the collector took it)" in run.stdout, run.stdout
     assert re.match(r'batch from 127\.0\.0\.1:\d+ over OTLP/HTTP protobuf, \d+ bytes: service "demo-app", 1 span\n',
                     out), out
-    assert "  trace %s\n  - demo-operation  [" % trace_id in out and "1.00" in out, out
+    assert_demo_span(out, trace_id)
 
 
 def span_entries(text):
@@ -865,7 +875,7 @@ def test_demo_zipkin(a):
     assert "over Zipkin JSON" in run.stdout and "(the collector took it)" in run.stdout, run.stdout
     assert re.match(r'batch from 127\.0\.0\.1:\d+ over Zipkin JSON, \d+ bytes: service "demo-app", 1 span\n',
                     out), out
-    assert "  trace %s\n  - demo-operation  [" % trace_id in out and "1.00" in out, out
+    assert_demo_span(out, trace_id)
 
 
 def main():
