@@ -46,8 +46,6 @@ bool link_has_log(const uint8_t* item, size_t size, const uint8_t* end) {
          (item + size < end && static_cast<ItemKind>(item[size]) == ItemKind::kLinkAttribute);
 }
 
-void append(std::vector<uint8_t>& out, const void* bytes, size_t n) { append_bytes(out, bytes, n); }
-
 // Sets the header at the front of `out` (its items after it) for those items.
 const uint8_t* finish(std::vector<uint8_t>& out, SpanRecordHeader h) {
   h.items_size = static_cast<uint32_t>(out.size() - sizeof h);
@@ -98,7 +96,7 @@ LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* reco
   for_each_item(record, [&](const uint8_t* p, size_t n) {
     // Only an attribute item is as long as its head: a name or an event may end the record sooner.
     if (!is_attribute(static_cast<ItemKind>(*p)) || !is_array(static_cast<ValueType>(head_of(p).type))) {
-      append(arrays_, p, n);
+      append_bytes(arrays_, p, n);
       return;
     }
     const AttributeItemHead head = head_of(p);
@@ -110,9 +108,9 @@ LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* reco
     append_array_json(json, a);
     const AttributeItemHead text{head.kind, static_cast<uint8_t>(ValueType::kString), head.key_length,
                                  static_cast<uint32_t>(json.size())};
-    append(arrays_, &text, sizeof text);
-    append(arrays_, a.key.data(), a.key.size());
-    append(arrays_, json.data(), json.size());
+    append_bytes(arrays_, &text, sizeof text);
+    append_bytes(arrays_, a.key.data(), a.key.size());
+    append_bytes(arrays_, json.data(), json.size());
   });
   return finish(arrays_, reader.header());
 }
@@ -137,16 +135,16 @@ LITETRACE_COLD const uint8_t* RecordRewriter::keep(const uint8_t* record, const 
     switch (static_cast<ItemKind>(*p)) {
       case ItemKind::kAttribute:
         if (attributes++ < kept.attributes) {
-          append(kept_, p, n);
+          append_bytes(kept_, p, n);
         } else {
           h.dropped_attributes = saturated_add(h.dropped_attributes, 1);
         }
         return;
       case ItemKind::kName: {
         const uint16_t length = static_cast<uint16_t>(std::min<size_t>(kept.name, n - 3));
-        append(kept_, p, 1);
-        append(kept_, &length, sizeof length);
-        append(kept_, p + 3, length);
+        append_bytes(kept_, p, 1);
+        append_bytes(kept_, &length, sizeof length);
+        append_bytes(kept_, p + 3, length);
         return;
       }
       case ItemKind::kEvent:
@@ -154,13 +152,13 @@ LITETRACE_COLD const uint8_t* RecordRewriter::keep(const uint8_t* record, const 
         if (cut_log) {
           h.dropped_events = saturated_add(h.dropped_events, 1);
         } else {
-          append(kept_, p, n);
+          append_bytes(kept_, p, n);
           ++events;
         }
         return;
       case ItemKind::kLink: {
         cut_log = link_has_log(p, n, end) && logs++ >= kept.logs;
-        append(kept_, p, n);  // its reference stays
+        append_bytes(kept_, p, n);  // its reference stays
         if (cut_log) {
           h.dropped_events = saturated_add(h.dropped_events, 1);
           const uint16_t none = 0;
@@ -170,12 +168,12 @@ LITETRACE_COLD const uint8_t* RecordRewriter::keep(const uint8_t* record, const 
       }
       case ItemKind::kEventAttribute:
       case ItemKind::kLinkAttribute:
-        if (!cut_log) append(kept_, p, n);
+        if (!cut_log) append_bytes(kept_, p, n);
         return;
       case ItemKind::kDeadAttribute:
       case ItemKind::kDeadText: return;
       case ItemKind::kStatusDescription:
-      case ItemKind::kTraceState: append(kept_, p, n); return;
+      case ItemKind::kTraceState: append_bytes(kept_, p, n); return;
     }
   });
   h.attribute_count = static_cast<uint16_t>(std::min<size_t>(h.attribute_count, kept.attributes));

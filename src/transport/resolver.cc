@@ -23,8 +23,9 @@ LITETRACE_COLD bool resolve_with_getaddrinfo(const std::string& host, uint16_t p
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_NUMERICSERV;
-  // The port as decimal digits (AI_NUMERICSERV), written here: std::to_string() would bring
-  // its digit tables for this one use.
+  // The port as decimal digits (AI_NUMERICSERV), written here: std::to_string(), and
+  // write_decimal() (core/json_text.h, which a lean program does not link), bring a table of
+  // digit pairs for this one use.
   char service[6];
   char* digits = service + sizeof service;
   *--digits = '\0';
