@@ -10,12 +10,17 @@ against it with -Wl,--gc-sections, strips them, and prints their sizes and the d
 the bytes litetrace adds, linked lean (Jaeger's agent over UDP, the default exporter, alone)
 and the default way (every exporter). Twice: with the default flags and with
 -fno-exceptions -fno-rtti. --top lists the largest functions and objects litetrace brings
-into the lean minimal program.
+into the lean minimal program; --files, the bytes each source file brings into it (from the
+linker's map: code, read-only data and exception tables, which is all but the unwind tables
+and the dynamic linking's sections), and a rough sort of the library's bytes by the README's
+promises they keep (told by the functions' names).
 """
 
 import argparse
+import collections
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,6 +47,7 @@ def build(cxx, extra, work, jobs):
 
     def compile_one(source):
         obj = os.path.join(work, os.path.relpath(source, ROOT).replace(os.sep, "_") + ".o")
+        SOURCE_OF[os.path.basename(obj)] = os.path.relpath(source, ROOT)
         run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), "-I" + os.path.join(ROOT, "src"),
                              "-c", source, "-o", obj])
         return obj
@@ -52,10 +58,14 @@ def build(cxx, extra, work, jobs):
     run(["ar", "rcs", library] + objects)
     sizes = {}
     programs = [("baseline", "baseline", [])] + [("minimal " + link, "minimal", extra_link) for link, extra_link in LINKS]
+    for program in ("baseline", "minimal"):
+        run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), "-c",
+                             os.path.join(ROOT, "bench", "footprint", program + ".cc"), "-o",
+                             os.path.join(work, program + ".o")])
     for name, program, extra_link in programs:
         out = os.path.join(work, name.replace(" ", "_"))
-        run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), os.path.join(ROOT, "bench", "footprint", program + ".cc"),
-                             "-o", out, "-Wl,--gc-sections"] + extra_link + [library, "-pthread"])
+        run([cxx] + flags + [os.path.join(work, program + ".o"), "-o", out, "-Wl,--gc-sections",
+                             "-Wl,-Map," + out + ".map"] + extra_link + [library, "-pthread"])
         run(["cp", out, out + ".unstripped"])
         run(["strip", out])
         sizes[name] = (os.path.getsize(out), section_bytes(out))
@@ -71,6 +81,71 @@ def section_bytes(binary):
         if len(parts) >= 8 and parts[0].startswith("[") and parts[2] != "NOBITS" and "A" in parts[7]:
             total += int(parts[5], 16)
     return total
+
+
+# An input section in the map of what was linked: its name, address, size and file, on one
+# line, or the name alone when it is long and the rest on the next line.
+MAP_SECTION = re.compile(r"^ (\.\S+)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+))?$")
+MAP_REST = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)$")
+COUNTED = (".text", ".rodata", ".gcc_except_table", ".data.rel.ro")
+SOURCE_OF = {}  # an object's name in the archive -> its source file (build() fills it)
+
+
+def linked_sections(map_path):
+    """[(section, object, bytes)]: the code, read-only data and exception tables linked, each
+    input section with the object it came from (litetrace's by archive member)."""
+    rows = []
+    with open(map_path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("Linker script and memory map"))
+    for i in range(start, len(lines)):
+        m = MAP_SECTION.match(lines[i])
+        if not m or not m.group(1).startswith(COUNTED):
+            continue
+        if m.group(2) is not None:
+            address, size, where = m.group(2), m.group(3), m.group(4)
+        else:
+            rest = MAP_REST.match(lines[i + 1]) if i + 1 < len(lines) else None
+            if rest is None:
+                continue
+            address, size, where = rest.groups()
+        if int(address, 16) != 0 and int(size, 16) != 0:
+            member = re.search(r"\(([^()]+)\)$", where)
+            rows.append((m.group(1), member.group(1) if member else os.path.basename(where), int(size, 16)))
+    return rows
+
+
+# Promises of the README whose code the lean program carries, told by the names of the
+# functions (and the files) it is in: the first that matches takes a function. Approximate
+# by nature (a function that serves two is counted once), it says what the lean path's
+# robustness costs.
+PROMISES = [
+    ("diagnostics", r"report_|formatted|quoted_for_diagnostic|DiagnosticReporter|@src/core/diagnostic"),
+    ("attribute limits (normalizer, rewriter)", r"RecordNormalizer|AttributeCheck|RecordRewriter"
+                                                r"|@src/core/record_normalizer|@src/jaeger/record_rewriter"),
+    ("EMSGSIZE re-pack and trim", r"place_trimmed_record|place_record|keep_last|encode_aside|add_bytes_again"
+                                  r"|add_record_aside|lower_packet_size|Exporter::Copy|Exporter::Kept"),
+    ("name lookup on its own thread", r"Lookup|resolve_with_getaddrinfo|parse_numeric_address|format_address"
+                                      r"|@src/transport/resolver"),
+    ("thread registration, exit, fork, global provider", r"register_thread|retire|reap|release_finished"
+                                                         r"|[Rr]egistration|fork|global|live_cores|parked_cores"
+                                                         r"|GlobalCache"),
+    ("option checks", r"check_options|in_range_or_default|note_out_of_range|@src/core/option_rule"),
+]
+
+
+def bytes_by_promise(rows):
+    """[(promise, bytes)] of litetrace's sections in `rows` (linked_sections())."""
+    ours = [(section, SOURCE_OF[obj], n) for section, obj, n in rows if obj in SOURCE_OF]
+    mangled = [re.sub(r"^\.[a-z_.]+?\.(?=_Z)", "", section) for section, _, _ in ours]
+    names = run(["c++filt"] + mangled).splitlines() if mangled else []
+    totals = collections.Counter()
+    for (_, source, n), name in zip(ours, names):
+        key = name.split("(")[0] + " @" + source  # the function's name, not its parameters' types
+        promise = next((p for p, pattern in PROMISES if re.search(pattern, key)), None)
+        if promise is not None:
+            totals[promise] += n
+    return [(p, totals[p]) for p, _ in PROMISES], sum(n for _, _, n in ours)
 
 
 def largest(binary, top):
@@ -89,6 +164,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cxx", default="g++")
     parser.add_argument("--top", type=int, default=0, help="list the largest litetrace symbols linked")
+    parser.add_argument("--files", action="store_true", help="list the bytes each source file brings")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     version = run([args.cxx, "--version"]).splitlines()[0]
@@ -103,6 +179,23 @@ def main():
                 added_sections = sections - sizes["baseline"][1]
                 print("    minimal, %-15s %7d B: litetrace adds %7d B (%.0f KB); its sections %7d B (%.1f KB)" %
                       (link, size, added, added / 1024, added_sections, added_sections / 1024))
+            if args.files and name == "default":
+                # litetrace's archive members, and the program's own object: what the headers
+                # inline into it. The C runtime's objects, which the baseline links too, are left out.
+                sections = linked_sections(os.path.join(work, "minimal_lean.map"))
+                linked = collections.Counter()
+                for _, obj, n in sections:
+                    linked[obj] += n
+                rows = [(n, SOURCE_OF[obj]) for obj, n in linked.items() if obj in SOURCE_OF]
+                rows.append((linked.get("minimal.o", 0), "bench/footprint/minimal.cc (from litetrace's headers)"))
+                rows.sort(reverse=True)
+                print("    by source file (code, read-only data, exception tables): %d B" % sum(n for n, _ in rows))
+                for n, source in rows:
+                    print("    %7d  %s" % (n, source))
+                promises, library = bytes_by_promise(sections)
+                print("    of the library's %d B, by promise (told by function names, approximate):" % library)
+                for promise, n in promises:
+                    print("    %7d  %s" % (n, promise))
             if args.top and name == "default":
                 total, rows = largest(os.path.join(work, "minimal_lean.unstripped"), args.top)
                 print("    litetrace symbols linked: %d B; the largest:" % total)
