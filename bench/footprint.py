@@ -40,20 +40,23 @@ def run(command):
     return done.stdout
 
 
+SOURCES = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "src", "**", "*.cc"), recursive=True))
+# A source's object, by its name in the archive, and back.
+OBJECT = {source: source.replace(os.sep, "_") + ".o" for source in SOURCES}
+SOURCE_OF = {obj: source for source, obj in OBJECT.items()}
+
+
 def build(cxx, extra, work, jobs):
     flags = ["-O2", "-std=c++17", "-DNDEBUG", "-ffunction-sections", "-fdata-sections"] + extra
-    sources = sorted(glob.glob(os.path.join(ROOT, "src", "**", "*.cc"), recursive=True))
-    objects = []
 
     def compile_one(source):
-        obj = os.path.join(work, os.path.relpath(source, ROOT).replace(os.sep, "_") + ".o")
-        SOURCE_OF[os.path.basename(obj)] = os.path.relpath(source, ROOT)
+        obj = os.path.join(work, OBJECT[source])
         run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), "-I" + os.path.join(ROOT, "src"),
-                             "-c", source, "-o", obj])
+                             "-c", os.path.join(ROOT, source), "-o", obj])
         return obj
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        objects = list(pool.map(compile_one, sources))
+        objects = list(pool.map(compile_one, SOURCES))
     library = os.path.join(work, "liblitetrace.a")
     run(["ar", "rcs", library] + objects)
     sizes = {}
@@ -88,7 +91,6 @@ def section_bytes(binary):
 MAP_SECTION = re.compile(r"^ (\.\S+)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+))?$")
 MAP_REST = re.compile(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)$")
 COUNTED = (".text", ".rodata", ".gcc_except_table", ".data.rel.ro")
-SOURCE_OF = {}  # an object's name in the archive -> its source file (build() fills it)
 
 
 def linked_sections(map_path):
