@@ -398,6 +398,15 @@ enum class OtlpProtocol : uint8_t { kHttpProtobuf, kHttpJson };
 // not used: the default is kept and a kInvalidOption diagnostic says which value and why
 // (the same rule as for OTEL_* variables, environment.h).
 struct TracerProviderOptions {
+  // Out of line, optimized for size: a program that sets options once does not carry an
+  // inline copy of every member's construction, copy and destruction.
+  TracerProviderOptions();
+  ~TracerProviderOptions();
+  TracerProviderOptions(const TracerProviderOptions& other);
+  TracerProviderOptions(TracerProviderOptions&& other) noexcept;
+  TracerProviderOptions& operator=(const TracerProviderOptions& other);
+  TracerProviderOptions& operator=(TracerProviderOptions&& other) noexcept;
+
   std::string service_name = "unknown_service";
   // More Process tags; jaeger.version, hostname and ip are added unless given here.
   std::vector<std::pair<std::string, std::string>> resource_attributes;

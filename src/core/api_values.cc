@@ -1,8 +1,10 @@
 // The public API's plain values that lower layers use: SpanContext's hex forms
-// (propagation writes them) and SamplerType's names (the Jaeger mapping tags spans with
-// them). They depend on nothing, so they live in the base rather than beside the tracer
-// and the samplers, which sit higher.
+// (propagation writes them), SamplerType's names (the Jaeger mapping tags spans with
+// them) and TracerProviderOptions' construction, copies and destruction (the environment
+// fills options in). They depend on nothing, so they live in the base rather than beside
+// the tracer and the samplers, which sit higher.
 
+#include "core/compiler.h"
 #include "core/text.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
@@ -32,5 +34,14 @@ const char* to_string(SamplerType type) noexcept {
   }
   return "";
 }
+
+// Out of line and cold (trace.h says why).
+LITETRACE_COLD TracerProviderOptions::TracerProviderOptions() = default;
+LITETRACE_COLD TracerProviderOptions::~TracerProviderOptions() = default;
+LITETRACE_COLD TracerProviderOptions::TracerProviderOptions(const TracerProviderOptions& other) = default;
+LITETRACE_COLD TracerProviderOptions::TracerProviderOptions(TracerProviderOptions&& other) noexcept = default;
+LITETRACE_COLD TracerProviderOptions& TracerProviderOptions::operator=(const TracerProviderOptions& other) = default;
+LITETRACE_COLD TracerProviderOptions& TracerProviderOptions::operator=(TracerProviderOptions&& other) noexcept =
+    default;
 
 }  // namespace litetrace
