@@ -3,6 +3,14 @@
 // Inlining the compiler's heuristics would not do where a function's callers need it
 // inlined: a writer kept in registers across a span's fields, a setter's constant type
 // folded away; or need it not inlined: a setter's general case, kept out of the fast one.
+// A branch the compiler is told is taken: its code stays on the hot path's line, the other
+// branch's moves out of it.
+#if defined(__GNUC__)
+#define LITETRACE_LIKELY(condition) __builtin_expect(!!(condition), 1)
+#else
+#define LITETRACE_LIKELY(condition) (condition)
+#endif
+
 #if defined(__GNUC__)
 #define LITETRACE_ALWAYS_INLINE inline __attribute__((always_inline))
 #define LITETRACE_INLINE_LAMBDA __attribute__((always_inline))  // after a lambda's parameters

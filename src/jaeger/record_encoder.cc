@@ -54,9 +54,9 @@ LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
 }
 
 // One Tag struct at `at`; returns its size. Out of line, once, for the tags the encoder
-// need not inline: a log's fields, and the span tags few spans have (a kind, a status, a
-// sampler's, a dropped count). The caller's writer takes the bytes with advance(), so that
-// its address never escapes.
+// need not inline: a log's fields, the span tags few spans have (a kind, a status, a
+// sampler's, a dropped count), and attributes of the rarer types. The caller's writer takes
+// the bytes with advance(), so that its address never escapes.
 LITETRACE_NOINLINE size_t put_tag(uint8_t* at, const Tag& tag) {
   CompactRawWriter w(at);
   write_tag_fields(w, tag);
@@ -323,7 +323,18 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     // One tag per key: an attribute named as one of the mapping's tags gives way to it (the
     // rules still count it, as above).
     if (taken_by_mapping(item.attribute.key, h, has_description)) continue;
-    with_scalar_tag(item.attribute, write);
+    // Strings and integers inline; bytes, bools and doubles through put_tag() (inlined, each
+    // type was a copy of the tag writer: 0.9 KB). Without the hint that an integer is likely
+    // the encoder's registers fall out differently: +9 instructions a span.
+    const RecordAttribute& a = item.attribute;
+    if (a.type == ValueType::kString) {
+      write(Tag::string(a.key, a.bytes));
+    } else if (LITETRACE_LIKELY(a.type == ValueType::kInt64)) {
+      write(Tag::int64(a.key, a.integer));
+    } else {
+      t.advance(put_tag(out + tags_at + t.size(), scalar_tag(a)));
+      ++count;
+    }
   }
   if ((h.dropped_attributes | h.dropped_events | h.dropped_links) != 0) {
     take(put_rare_tags(out + tags_at + t.size(), RareTags::kDroppedCounts, h, {}));
