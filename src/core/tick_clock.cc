@@ -102,12 +102,17 @@ LITETRACE_COLD ClockSample read_clock_sample() {
 }
 
 LITETRACE_COLD TickConverter::TickConverter()
-    : TickConverter(read_clock_sample, (decide_tick_source(), g_tick_source == TickSource::kMonotonicNs)) {}
+    : read_(read_clock_sample), exact_((decide_tick_source(), g_tick_source == TickSource::kMonotonicNs)) {
+  start();
+}
 
 LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns)
     : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {
-  samples_.reserve(kMaxSamples + 1);
-  samples_.push_back(kept(source_()));
+  start();
+}
+
+LITETRACE_COLD void TickConverter::start() {
+  samples_.push_back(kept(sample()));
   note_newest();
 }
 
@@ -136,7 +141,7 @@ TickConverter::Kept TickConverter::kept(const ClockSample& s) {
 }
 
 LITETRACE_COLD void TickConverter::refresh() {
-  const ClockSample s = source_();
+  const ClockSample s = sample();
   const Kept& last = samples_.back();
   if (s.ticks < last.ticks) {
     // The counter went backwards (reset by a resume, or a migration): what came before
@@ -163,7 +168,7 @@ LITETRACE_COLD void TickConverter::refresh() {
     k.ns_per_tick = last.ns_per_tick;
     k.slope_error = last.slope_error;
   }
-  samples_.push_back(std::move(k));  // an rvalue, as the other pushes: one growth path
+  samples_.push_back(k);
   if (samples_.size() > kMaxSamples) thin();
   note_newest();
 }
@@ -205,11 +210,11 @@ LITETRACE_COLD void TickConverter::thin() {
     }
   }
   if (best == 0) {  // nothing can merge: forget the oldest
-    samples_.erase(samples_.begin());
+    samples_.erase(0);
     return;
   }
   samples_[best + 1] = best_merged;
-  samples_.erase(samples_.begin() + static_cast<std::ptrdiff_t>(best));
+  samples_.erase(best);
 }
 
 LITETRACE_COLD void TickConverter::wait_until_ready() {

@@ -8,8 +8,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <ctime>
+#include <cstring>
 #include <functional>
-#include <vector>
+#include <memory>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -181,7 +182,34 @@ class TickConverter {
     int64_t real_minus_mono_ns;
   };
 
+  // The kept samples, oldest first: at most kMaxSamples + 1 (refresh() thins past
+  // kMaxSamples), in one allocation made with the converter (a vector linked its growth,
+  // which never ran).
+  class Samples {
+   public:
+    Samples() : at_(new Kept[kMaxSamples + 1]) {}
+    size_t size() const { return n_; }
+    Kept& operator[](size_t i) { return at_[i]; }
+    const Kept& operator[](size_t i) const { return at_[i]; }
+    const Kept& back() const { return at_[n_ - 1]; }
+    const Kept* begin() const { return at_.get(); }
+    const Kept* end() const { return at_.get() + n_; }
+    void push_back(const Kept& k) { at_[n_++] = k; }
+    void clear() { n_ = 0; }
+    void erase(size_t i) {
+      std::memmove(&at_[i], &at_[i + 1], (n_ - i - 1) * sizeof(Kept));
+      --n_;
+    }
+
+   private:
+    std::unique_ptr<Kept[]> at_;
+    size_t n_ = 0;
+  };
+
   static Kept kept(const ClockSample& s);
+  // The first sample, and what it tells.
+  void start();
+  ClockSample sample() const { return read_ != nullptr ? read_() : source_(); }
   Mapped to_mono(uint64_t ticks, Role role) const;
   // Sets m's time and error: `ns` after sample `from` (before it when negative), at the rate
   // of the stretch that sample `rate` ends.
@@ -231,9 +259,12 @@ class TickConverter {
   }
   static constexpr uint64_t kNearTicks = uint64_t{1} << 62;
 
+  // The real clocks' (read_clock_sample), or the one given (tests): a plain pointer for
+  // the real ones, so that a program without tests links no std::function of its own.
+  ClockSample (*read_)() = nullptr;
   std::function<ClockSample()> source_;
   bool exact_;  // ticks are monotonic nanoseconds
-  std::vector<Kept> samples_;
+  Samples samples_;
   bool ready_ = false;  // exact_ or two samples: ready(), asked once per span
   Newest newest_;
 };
