@@ -83,7 +83,7 @@ ClientStats Exporter::client_stats() const {
   return s;
 }
 
-PacketBuilder& Exporter::begin_current() noexcept {
+LITETRACE_COLD PacketBuilder& Exporter::begin_current() noexcept {
   PacketBuilder& b = *builders_[sealed_];
   // An empty packet takes the stats as they are when its first span arrives.
   b.begin(b.open() ? b.seq_no() : next_seq_no_++, client_stats(), packet_size_);
@@ -109,7 +109,7 @@ void Exporter::add_record_again(Exporter& exporter, const Copy& copy) {
 
 // A span as it was encoded: one that fits a packet of the least size (repack_as_bytes_), or
 // a record's that fits the packet, whose record is kept.
-void Exporter::add_encoded(std::string_view span_bytes, std::string* record) noexcept {
+LITETRACE_COLD void Exporter::add_encoded(std::string_view span_bytes, std::string* record) noexcept {
   PacketBuilder::AddResult r = current().add_encoded(span_bytes);
   if (r == PacketBuilder::AddResult::kFull && span_bytes.size() <= current().max_span_size()) {
     do {
@@ -203,7 +203,7 @@ LITETRACE_COLD void Exporter::report_trimmed(std::string_view name, size_t size,
                               quoted_for_diagnostic(name).c_str(), size, limit, logs_cut, tags_cut, name_note.c_str()));
 }
 
-void Exporter::seal_current() noexcept {
+LITETRACE_COLD void Exporter::seal_current() noexcept {
   PacketBuilder& b = *builders_[sealed_];
   if (!b.open() || b.span_count() == 0) return;
   const ClientStats now = client_stats();
@@ -211,7 +211,7 @@ void Exporter::seal_current() noexcept {
   if (sealed_ == options_.packets_per_send) send_sealed();
 }
 
-void Exporter::flush() noexcept {
+LITETRACE_COLD void Exporter::flush() noexcept {
   // Re-packing after EMSGSIZE can leave spans in a new open packet; go until none is left.
   for (;;) {
     PacketBuilder& b = *builders_[sealed_];
@@ -224,7 +224,7 @@ void Exporter::flush() noexcept {
   }
 }
 
-void Exporter::send_sealed() noexcept {
+LITETRACE_COLD void Exporter::send_sealed() noexcept {
   size_t i = 0;
   while (i < sealed_) {
     int err = 0;

@@ -19,7 +19,7 @@ LITETRACE_COLD PacketBuilder::PacketBuilder(std::string encoded_process, size_t 
   span_ends_.reserve(capacity / 16 + 1);
 }
 
-void PacketBuilder::begin(int64_t seq_no, const ClientStats& stats, size_t max_packet_size) {
+LITETRACE_COLD void PacketBuilder::begin(int64_t seq_no, const ClientStats& stats, size_t max_packet_size) {
   assert(max_packet_size <= capacity_);
   max_packet_size_ = max_packet_size < capacity_ ? max_packet_size : capacity_;
   seq_no_ = seq_no;
@@ -65,7 +65,7 @@ std::string_view PacketBuilder::span_bytes(size_t i) const {
   return {reinterpret_cast<const char*>(buf_.get() + head_room_ + begin), span_ends_[i] - begin};
 }
 
-std::string_view PacketBuilder::finish(const ClientStats* fresh) {
+LITETRACE_COLD std::string_view PacketBuilder::finish(const ClientStats* fresh) {
   assert(open_);
   open_ = false;
   const size_t head_size = protocol_->batch_head_size(encoded_process_.size(), span_ends_.size());
