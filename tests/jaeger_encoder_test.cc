@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <deque>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "jaeger/jaeger_decoder.h"
 #include "support/bytes.h"
@@ -130,6 +133,68 @@ TEST(JaegerEncoder, EnvelopeSizesAreExact) {
     });
     EXPECT_EQ(tail.size(), batch_tail_size(seq, stats));
     EXPECT_LE(tail.size(), kMaxBatchTailSize);
+  }
+}
+
+// Tags of every type, with keys and strings from empty to past a one-byte length (128),
+// whose texts live in `texts`.
+std::vector<Tag> random_tags(std::mt19937_64& rng, std::deque<std::string>& texts, size_t count) {
+  std::vector<Tag> tags;
+  const auto text = [&]() -> std::string_view {
+    texts.emplace_back(static_cast<size_t>(rng() % 300), static_cast<char>('a' + rng() % 26));
+    return texts.back();
+  };
+  for (size_t i = 0; i < count; ++i) {
+    const std::string_view key = text();
+    switch (rng() % 5) {
+      case 0: tags.push_back(Tag::string(key, text())); break;
+      case 1: tags.push_back(Tag::binary(key, text())); break;
+      case 2: tags.push_back(Tag::float64(key, static_cast<double>(rng()) / 3)); break;
+      case 3: tags.push_back(Tag::boolean(key, rng() % 2 == 0)); break;
+      default: tags.push_back(Tag::int64(key, rng() % 2 == 0 ? INT64_MIN : static_cast<int64_t>(rng()))); break;
+    }
+  }
+  return tags;
+}
+
+// What a lean program links writes the Process, a scope's tags and the envelope with the
+// unchecked writer, into room it bounds; the checked writer's bytes are the reference.
+TEST(JaegerEncoder, TheUncheckedWritersBytesAreTheCheckedOnes) {
+  std::mt19937_64 rng(23);
+  for (int i = 0; i < 300; ++i) {
+    std::deque<std::string> texts;
+    // Up to 20 tags: a list header of one byte (14 or fewer) and of two.
+    const std::vector<Tag> tags = random_tags(rng, texts, static_cast<size_t>(rng() % 21));
+    const Slice<Tag> run{tags.data(), tags.size()};
+    const std::string name(static_cast<size_t>(rng() % 300), 's');
+    const Process process{name, run};
+    const std::string unchecked = encode_process(process);
+    EXPECT_EQ(to_hex(Bytes(unchecked.begin(), unchecked.end())),
+              to_hex(encode_bytes([&](CompactWriter& w) { encode_process(w, process); })));
+
+    TagRunCache cache;
+    const int scope = 0;
+    const TagRun cached = cache.add(&scope, run);
+    EXPECT_EQ(cached.count, tags.size());
+    Bytes expected;
+    for (const Tag& t : tags) {
+      const Bytes one = tag_bytes(t);
+      expected.insert(expected.end(), one.begin(), one.end());
+    }
+    EXPECT_EQ(to_hex(Bytes(cached.bytes.begin(), cached.bytes.end())), to_hex(expected));
+    EXPECT_EQ(cache.find(&scope).bytes.data(), cached.bytes.data());
+
+    const int64_t seq = rng() % 2 == 0 ? INT64_MIN : static_cast<int64_t>(rng() >> (rng() % 64));
+    const ClientStats stats{static_cast<int64_t>(rng()), INT64_MIN, static_cast<int64_t>(rng() % 1000)};
+    const size_t count = static_cast<size_t>(rng() % 5000);
+    Bytes head(batch_head_size(unchecked.size(), count));
+    Bytes tail(batch_tail_size(seq, stats));
+    kCompactThrift.write_envelope(head.data(), head.size(), tail.data(), tail.size(), unchecked, count, seq, stats);
+    EXPECT_EQ(to_hex(head), to_hex(encode_bytes([&](CompactWriter& w) { encode_batch_head(w, unchecked, count); })));
+    EXPECT_EQ(to_hex(tail), to_hex(encode_bytes([&](CompactWriter& w) {
+                resume_batch_after_spans(w);
+                encode_batch_tail(w, seq, stats);
+              })));
   }
 }
 

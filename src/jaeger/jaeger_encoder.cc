@@ -1,5 +1,6 @@
 #include "jaeger/jaeger_encoder.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "core/compiler.h"
@@ -8,6 +9,30 @@
 namespace litetrace::detail {
 
 using namespace thrift_structs;
+
+namespace {
+
+// The most bytes a tag's struct takes: beside its key's and its string's bytes, three field
+// headers (3), the type (a varint of at most 5), the key's length and the value's length or
+// integer (varints of at most 10 each; a double takes 8) and the stop byte: at most 29.
+size_t tag_size_bound(const Tag& tag) { return 32 + tag.key.size() + tag.str.size(); }
+
+// kCompactThrift's envelope: the checked writer's, write_envelope(), by the unchecked one
+// (the sizes are exact).
+LITETRACE_COLD LITETRACE_FLATTEN void write_raw_envelope(uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size,
+                                       std::string_view encoded_process, size_t span_count, int64_t seq_no,
+                                       const ClientStats& stats) {
+  CompactRawWriter hw(head);
+  write_batch_head(hw, encoded_process, span_count);
+  CompactRawWriter tw(tail);
+  resume_batch(tw);
+  write_batch_tail(tw, seq_no, stats);
+  assert(hw.ok() && hw.size() == head_size && tw.ok() && tw.size() == tail_size);
+  static_cast<void>(head_size);
+  static_cast<void>(tail_size);
+}
+
+}  // namespace
 
 // Cold: see thrift_structs.h.
 LITETRACE_COLD void encode_tag(CompactWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
@@ -31,14 +56,16 @@ TagRun TagRunCache::find_other(const void* scope) {
 LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
   const TagRun cached = find(scope);
   if (cached.bytes.data() != nullptr) return cached;
-  CompactWriter sizing;
-  for (const Tag& t : run) encode_tag(sizing, t);
-  const Head head{scope, sizing.size(), run.size};
+  size_t bound = 0;
+  for (const Tag& t : run) bound += tag_size_bound(t);
   const size_t at = bytes_.size();
-  bytes_.resize(at + sizeof head + head.size);
+  bytes_.resize(at + sizeof(Head) + bound);
+  uint8_t* const out = reinterpret_cast<uint8_t*>(bytes_.data() + at + sizeof(Head));
+  size_t size = 0;
+  for (const Tag& t : run) size += encode_tag_at(out + size, t);
+  const Head head{scope, size, run.size};
   std::memcpy(bytes_.data() + at, &head, sizeof head);
-  CompactWriter w(reinterpret_cast<uint8_t*>(bytes_.data() + at + sizeof head), head.size);
-  for (const Tag& t : run) encode_tag(w, t);
+  bytes_.resize(at + sizeof head + size);
   return found(at, head);
 }
 
@@ -56,10 +83,23 @@ size_t encoded_size(const Process& process) {
   return w.size();
 }
 
-LITETRACE_COLD std::string encode_process(const Process& process) {
-  std::string bytes(encoded_size(process), '\0');
-  CompactWriter w(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
-  encode_process(w, process);
+// The same bytes as encode_process(CompactWriter&), by the unchecked writer into room
+// bounded as tags are: beside the name and the tags, two field headers, the name's length
+// (at most 10), the list's header (at most 11) and the stop byte take at most 24.
+LITETRACE_COLD LITETRACE_FLATTEN std::string encode_process(const Process& process) {
+  size_t bound = 32 + process.service_name.size();
+  for (const Tag& t : process.tags) bound += tag_size_bound(t);
+  std::string bytes(bound, '\0');
+  uint8_t* const out = reinterpret_cast<uint8_t*>(bytes.data());
+  CompactRawWriter w(out);
+  w.struct_begin();
+  w.field_binary(/*Process.serviceName*/ 1, process.service_name);
+  if (!process.tags.empty()) {
+    w.field_list_begin(/*Process.tags*/ 2, CType::kStruct, process.tags.size);
+    for (const Tag& t : process.tags) w.advance(encode_tag_at(out + w.size(), t));
+  }
+  w.struct_end();
+  bytes.resize(w.size());
   return bytes;
 }
 
@@ -84,7 +124,7 @@ const ThriftProtocol kCompactThrift = {
     [](int64_t seq_no, const ClientStats& stats) { return batch_tail_size(seq_no, stats); },
     [] { return kMaxBatchTailSize; },
     nullptr,
-    write_envelope<CompactWriter>,
+    write_raw_envelope,
 };
 
 size_t view_span_size(const ThriftProtocol& protocol, const Span& span) {

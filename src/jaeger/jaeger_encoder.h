@@ -45,6 +45,11 @@ void dropped_count_tags(uint32_t attributes, uint32_t events, uint32_t links, Ad
 }
 
 void encode_tag(CompactWriter& w, const Tag& tag);
+// One Tag struct at `at` by the unchecked writer; returns its size (at most 32 bytes beside
+// the key's and the string's). The record encoder's tag writer (record_encoder.cc), for a
+// scope's tags and the Process: a caller's writer takes the bytes with advance(), so that
+// its address never escapes.
+size_t encode_tag_at(uint8_t* at, const Tag& tag);
 // A struct body, stop byte included: the same bytes as a list element or after a field header.
 void encode_span(CompactWriter& w, const Span& span);
 // A run of encoded tags: its bytes, and how many tags they hold.

@@ -1,6 +1,7 @@
 #include "jaeger/packet_builder.h"
 
 #include <cassert>
+#include <cstring>
 
 #include "core/compiler.h"
 #include "jaeger/compact_writer.h"
@@ -55,9 +56,9 @@ PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
 
 PacketBuilder::AddResult PacketBuilder::add_encoded(std::string_view span_bytes) {
   assert(open_);
-  CompactWriter w(buf_.get() + head_room_ + spans_size_, room_for(span_ends_.size() + 1));
-  w.write_raw(span_bytes.data(), span_bytes.size());
-  return commit(w.size(), w.ok());
+  if (span_bytes.size() > room_for(span_ends_.size() + 1)) return commit(0, false);
+  std::memcpy(buf_.get() + head_room_ + spans_size_, span_bytes.data(), span_bytes.size());
+  return commit(span_bytes.size(), true);
 }
 
 std::string_view PacketBuilder::span_bytes(size_t i) const {
