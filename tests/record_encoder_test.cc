@@ -375,6 +375,66 @@ TEST(RecordEncoder, AnAttributeTheMappingTakesGivesWayToItsTag) {
   }
 }
 
+// Each key of the mapping, on a span whose header gives that tag and on one whose header
+// differs in that alone: the attribute gives way on the first, stays on the second. (The
+// mapper decides with the same function, so the encoder's bytes are held to the rule here.)
+TEST(RecordEncoder, EachKeyOfTheMappingGivesWayExactlyWhenTheSpanHasItsTag) {
+  struct Case {
+    const char* key;
+    // Makes the header carry the tag (yes) or not (no): the same span otherwise.
+    void (*set)(SpanRecordHeader& h, bool yes);
+  };
+  const auto error = [](SpanRecordHeader& h, bool yes) {
+    h.status = static_cast<uint8_t>(yes ? StatusCode::kError : StatusCode::kOk);
+  };
+  const auto kind = [](SpanRecordHeader& h, bool yes) {
+    h.kind = static_cast<uint8_t>(yes ? SpanKind::kClient : SpanKind::kInternal);
+  };
+  const auto sampler = [](SpanRecordHeader& h, bool yes) {
+    h.sampler_type = static_cast<uint8_t>(yes ? SamplerType::kProbabilistic : SamplerType::kNone);
+  };
+  const auto status = [](SpanRecordHeader& h, bool yes) {
+    h.status = static_cast<uint8_t>(yes ? StatusCode::kOk : StatusCode::kUnset);
+  };
+  const auto named = [](SpanRecordHeader& h, bool yes) { h.scope = &kScopes[yes ? 1 : 0]; };
+  const auto versioned = [](SpanRecordHeader& h, bool yes) { h.scope = &kScopes[yes ? 2 : 1]; };
+  const Case cases[] = {
+      {"span.kind", kind},
+      {"sampler.type", sampler},
+      {"sampler.param", sampler},
+      {"error", error},
+      {"otel.status_code", status},
+      {"otel.status_description", error},  // with a description: below
+      {"otel.scope.name", named},
+      {"otel.library.name", named},
+      {"otel.scope.version", versioned},
+      {"otel.library.version", versioned},
+      {"otel.dropped_attributes_count", [](SpanRecordHeader& h, bool yes) { h.dropped_attributes = yes ? 1 : 0; }},
+      {"otel.dropped_events_count", [](SpanRecordHeader& h, bool yes) { h.dropped_events = yes ? 1 : 0; }},
+      {"otel.dropped_links_count", [](SpanRecordHeader& h, bool yes) { h.dropped_links = yes ? 1 : 0; }},
+  };
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock);
+  TagRunCache cache;
+  for (const Case& c : cases) {
+    for (const bool yes : {true, false}) {
+      RecordBuilder r;
+      r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+      r.header().scope = &kScopes[0];
+      c.set(r.header(), yes);
+      r.name("op");
+      if (std::string_view(c.key) == "otel.status_description") r.text(ItemKind::kStatusDescription, "it broke");
+      const std::vector<uint8_t> record = r.string(c.key, "mine").build();
+      std::vector<uint8_t> out(RecordEncoder::plain_bound(record.data()));
+      const size_t n = encoder.encode(record.data(), out.data(), cache, {SIZE_MAX, 0});
+      ASSERT_NE(n, 0u) << c.key;
+      out.resize(n);
+      const bool kept = std::search(out.begin(), out.end(), std::begin("mine"), std::end("mine") - 1) != out.end();
+      EXPECT_EQ(kept, !yes) << c.key << (yes ? " on a span with its tag" : " on a span without it");
+    }
+  }
+}
+
 // A record with arrays made plain: each array a string attribute of its JSON list, which the
 // encoder writes as the mapper writes the array (a string tag of that list).
 TEST(RecordRewriter, ArraysBecomeTheMappersStringTags) {
