@@ -287,7 +287,7 @@ LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) no
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
 
-ExporterStats Exporter::stats() const {
+LITETRACE_COLD ExporterStats Exporter::stats() const {
   ExporterStats s;
   const auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   s.spans_sent = get(spans_sent_);

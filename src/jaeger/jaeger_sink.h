@@ -27,7 +27,7 @@ class ExporterSink : public SpanSink {
  public:
   void flush() override { exporter_.flush(); }
   void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
-  SinkStats stats() const override {
+  LITETRACE_COLD SinkStats stats() const override {
     const ExporterStats e = exporter_.stats();
     SinkStats s;
     s.spans_exported = e.spans_sent;

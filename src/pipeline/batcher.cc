@@ -175,7 +175,7 @@ LITETRACE_COLD std::string Batcher::peer() const {
   return peer_;
 }
 
-uint64_t Batcher::losses() const {
+LITETRACE_COLD uint64_t Batcher::losses() const {
   const SinkStats e = sink_->stats();
   return e.spans_failed + e.spans_too_large + e.spans_rejected + e.spans_dropped_queue + core_->dropped_total();
 }
@@ -197,7 +197,7 @@ LITETRACE_COLD bool Batcher::flush(std::chrono::milliseconds timeout) {
 
 // After a flush pass: waits for the sink to deliver what the pass handed it (an HTTP
 // sink's answers), and whether anything was lost on the way.
-bool Batcher::delivered(std::chrono::steady_clock::time_point deadline) {
+LITETRACE_COLD bool Batcher::delivered(std::chrono::steady_clock::time_point deadline) {
   const bool done = sink_->wait_delivered(deadline);
   const uint64_t lost = losses();  // before mutex_: losses() takes the core's lock
   std::lock_guard<std::mutex> lock(mutex_);

@@ -249,8 +249,15 @@ LITETRACE_COLD ProviderCore::~ProviderCore() {
   shutdown(std::chrono::seconds(5));
   {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
-    auto& cores = live_cores();
-    cores.erase(std::remove(cores.begin(), cores.end(), this), cores.end());
+    // Its place goes to the last: the fork handlers' order is no matter.
+    std::vector<ProviderCore*>& cores = live_cores();
+    for (ProviderCore*& c : cores) {
+      if (c == this) {
+        c = cores.back();
+        cores.pop_back();
+        break;
+      }
+    }
   }
   for (ThreadState* ts : threads_) delete ts;
 }
@@ -344,7 +351,7 @@ struct GlobalProvider {
   std::shared_ptr<ProviderCore> core;
   bool exit_handler = false;
 };
-GlobalProvider& global_provider_state() {
+LITETRACE_COLD GlobalProvider& global_provider_state() {
   static auto* state = new GlobalProvider;
   return *state;
 }
@@ -441,7 +448,7 @@ LITETRACE_COLD void ProviderCore::end_unregistered(SpanBuffer* b) {
   unregistered_ended_.fetch_add(1, std::memory_order_release);
 }
 
-uint64_t ProviderCore::open_spans() const {
+LITETRACE_COLD uint64_t ProviderCore::open_spans() const {
   std::lock_guard<std::mutex> lock(mutex_);
   ThreadCounters total = retired_counters_;
   for (const ThreadState* ts : threads_) total = sum(total, ts->counters());
@@ -474,7 +481,14 @@ void ProviderCore::registered(std::vector<ThreadState*>& out) {
 LITETRACE_COLD void ProviderCore::reap(ThreadState* ts) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    threads_.erase(std::remove(threads_.begin(), threads_.end(), ts), threads_.end());
+    // Its place goes to the last: the batcher drains rings in no particular order.
+    for (ThreadState*& t : threads_) {
+      if (t == ts) {
+        t = threads_.back();
+        threads_.pop_back();
+        break;
+      }
+    }
     // Whatever is still in the ring will never be sent: the batcher has stopped.
     const uint64_t left = discard_all(ts->ring);
     const ThreadCounters c = ts->counters();
@@ -609,7 +623,7 @@ uint64_t ProviderCore::dropped_total() const {
   return dropped_total_locked();
 }
 
-uint64_t ProviderCore::dropped_total_locked() const {
+LITETRACE_COLD uint64_t ProviderCore::dropped_total_locked() const {
   uint64_t total = retired_counters_.dropped + unsent_after_stop_ - fork_baseline_.dropped +
                    unregistered_dropped_.load(std::memory_order_relaxed) +
                    unregistered_ended_.load(std::memory_order_relaxed);

@@ -94,7 +94,7 @@ struct Lookup::State {
     done = true;
     answered.notify_all();
   }
-  void release() {
+  LITETRACE_COLD void release() {
     if (references.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 };
@@ -172,7 +172,7 @@ LITETRACE_COLD bool Lookup::wait_until(std::chrono::steady_clock::time_point dea
 
 bool Lookup::ok() const { return state_ != nullptr && state_->ok; }
 
-const std::vector<SocketAddress>& Lookup::addresses() const {
+LITETRACE_COLD const std::vector<SocketAddress>& Lookup::addresses() const {
   static const std::vector<SocketAddress> kNone;
   return state_ != nullptr ? state_->addresses : kNone;
 }
