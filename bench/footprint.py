@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What litetrace adds to a program's size.
 
-    bench/footprint.py [--cxx g++] [--top 25]
+    bench/footprint.py [--cxx g++] [--opt=-Os] [--top 25] [--files]
 
 Builds litetrace's sources as a static library the way a vendoring project would
 (-O2 -ffunction-sections -fdata-sections), links bench/footprint/minimal.cc (one provider,
@@ -9,11 +9,12 @@ one span, shutdown) and bench/footprint/baseline.cc (a thread, strings, a vector
 against it with -Wl,--gc-sections, strips them, and prints their sizes and the difference:
 the bytes litetrace adds, linked lean (Jaeger's agent over UDP, the default exporter, alone)
 and the default way (every exporter). Twice: with the default flags and with
--fno-exceptions -fno-rtti. --top lists the largest functions and objects litetrace brings
-into the lean minimal program; --files, the bytes each source file brings into it (from the
-linker's map: code, read-only data and exception tables, which is all but the unwind tables
-and the dynamic linking's sections), and a rough sort of the library's bytes by the README's
-promises they keep (told by the functions' names).
+-fno-exceptions -fno-rtti. --opt builds everything (the baseline too) at another level
+than -O2 (--opt=-Os: what a build for size gets). --top lists the largest functions and objects
+litetrace brings into the lean minimal program; --files, the bytes each source file brings
+into it (from the linker's map: code, read-only data and exception tables, which is all but
+the unwind tables and the dynamic linking's sections), and a rough sort of the library's
+bytes by the README's promises they keep (told by the functions' names).
 """
 
 import argparse
@@ -46,8 +47,8 @@ OBJECT = {source: source.replace(os.sep, "_") + ".o" for source in SOURCES}
 SOURCE_OF = {obj: source for source, obj in OBJECT.items()}
 
 
-def build(cxx, extra, work, jobs):
-    flags = ["-O2", "-std=c++17", "-DNDEBUG", "-ffunction-sections", "-fdata-sections"] + extra
+def build(cxx, opt, extra, work, jobs):
+    flags = [opt, "-std=c++17", "-DNDEBUG", "-ffunction-sections", "-fdata-sections"] + extra
 
     def compile_one(source):
         obj = os.path.join(work, OBJECT[source])
@@ -165,15 +166,16 @@ def largest(binary, top):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cxx", default="g++")
+    parser.add_argument("--opt", default="-O2", help="the optimization level of every build (-O2, -Os, ...)")
     parser.add_argument("--top", type=int, default=0, help="list the largest litetrace symbols linked")
     parser.add_argument("--files", action="store_true", help="list the bytes each source file brings")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     version = run([args.cxx, "--version"]).splitlines()[0]
-    print("footprint, %s, -O2, -Wl,--gc-sections, stripped" % version)
+    print("footprint, %s, %s, -Wl,--gc-sections, stripped" % (version, args.opt))
     for name, extra in CONFIGS:
         with tempfile.TemporaryDirectory() as work:
-            sizes = build(args.cxx, extra, work, args.jobs)
+            sizes = build(args.cxx, args.opt, extra, work, args.jobs)
             print("  %s: baseline %d B (sections %d B)" % ((name,) + sizes["baseline"]))
             for link, _ in LINKS:
                 size, sections = sizes["minimal " + link]
