@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <memory>
 
