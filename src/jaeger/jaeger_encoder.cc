@@ -78,12 +78,6 @@ size_t encoded_size(const Span& span) {
   return w.size();
 }
 
-size_t encoded_size(const Process& process) {
-  CompactWriter w;
-  encode_process(w, process);
-  return w.size();
-}
-
 // The same bytes as encode_process(CompactWriter&), by the unchecked writer into room
 // bounded as tags are: beside the name and the tags, two field headers, the name's length
 // (at most 10), the list's header (at most 11) and the stop byte take at most 24.

@@ -92,7 +92,6 @@ class TagRunCache {
 void encode_process(CompactWriter& w, const Process& process);
 
 size_t encoded_size(const Span& span);
-size_t encoded_size(const Process& process);
 std::string encode_process(const Process& process);
 
 // ---- the envelope ----
