@@ -354,12 +354,12 @@ class Tracer {
   // ThreadContext caches it). nullptr when the span does not record.
   detail::SpanBuffer* begin(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
                             bool has_parent, std::string_view name, SpanKind kind, SpanContext& ctx) const noexcept;
-  // begin() for a thread that has not recorded for `core` (or that fork() made anew).
-  detail::SpanBuffer* begin_uncached(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
-                                     bool has_parent, std::string_view name, SpanKind kind,
-                                     SpanContext& ctx) const noexcept;
-  // start_span(name) with begin_uncached(), for the core start_span(name) found.
-  Span start_span_uncached(detail::ProviderCore* core, std::string_view name) const noexcept;
+  // For a thread that has no state for `core`, which cannot have one (trace.cc:
+  // cache_thread_state): the span's ids and sampling decision, counted; it records nothing.
+  void begin_without_state(detail::ThreadContext& tc, detail::ProviderCore* core, const SpanContext& parent,
+                           bool has_parent, std::string_view name, SpanKind kind, SpanContext& ctx) const noexcept;
+  // start_span(name) with begin_without_state(), for the core start_span(name) found.
+  Span start_span_without_state(detail::ProviderCore* core, std::string_view name) const noexcept;
   // This tracer's provider's core, or for a global tracer the global one's; nullptr: none.
   detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;

@@ -100,7 +100,7 @@ LITETRACE_COLD void fork_child() {
   for (ProviderCore* c : live_cores()) c->unlock_after_fork(true);
   g_cores_mutex.unlock();
   // The forking thread is the child's only one: with its cache cleared, its next span takes
-  // the uncached way (trace.cc: begin_uncached), which reseeds its ids (check_fork) before it
+  // the uncached way (trace.cc: cache_thread_state), which reseeds its ids (check_fork) before it
   // draws any; the cached way does not check.
   t_context.cache_core = nullptr;
   t_context.cache_state = nullptr;

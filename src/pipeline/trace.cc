@@ -626,8 +626,8 @@ inline detail::ProviderCore* Tracer::recording_core() const noexcept {
 
 // The common case: a thread that has recorded for `core` finds its state cached. Its ids
 // need no fork() check: a fork() child's thread finds no core cached (provider_core.cc:
-// fork_child), so its first span is begin_uncached()'s, which reseeds them. (A disabled core
-// never has a thread: begin_uncached() returns before registering one.)
+// fork_child), so its first span goes through cache_thread_state(), which reseeds them. (A
+// disabled core never has a thread: cache_thread_state() refuses it.)
 LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, detail::ProviderCore* core,
                                                   const SpanContext& parent, bool has_parent, std::string_view name,
                                                   SpanKind kind, SpanContext& ctx) const noexcept {
@@ -641,30 +641,33 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* Tracer::begin(detail::ThreadContext& tc, det
   return start_recording(ts, core, scope_, parent, has_parent, name, kind, decision, ctx);
 }
 
-// A thread's first span for `core`, a fork() child's first span, any span of a disabled core,
-// and those of a shut-down core on a thread that never recorded for it.
-LITETRACE_COLD LITETRACE_NOINLINE SpanBuffer* Tracer::begin_uncached(detail::ThreadContext& tc,
-                                                                     detail::ProviderCore* core,
-                                                                     const SpanContext& parent, bool has_parent,
-                                                                     std::string_view name, SpanKind kind,
-                                                                     SpanContext& ctx) const noexcept {
+namespace {
+
+// A thread's first span for `core`, or a fork() child's first span: registers the thread
+// (or finds it registered) and caches its state, after which begin() serves the span. False
+// for a disabled core, and for a shut-down one this thread never recorded for (or when its
+// state could not be allocated): begin_without_state() serves those.
+LITETRACE_COLD LITETRACE_NOINLINE bool cache_thread_state(detail::ThreadContext& tc,
+                                                           detail::ProviderCore* core) noexcept {
   tc.ids.check_fork();
+  if (core->disabled()) return false;
+  return core->thread_state(tc) != nullptr;
+}
+
+}  // namespace
+
+LITETRACE_COLD LITETRACE_NOINLINE void Tracer::begin_without_state(detail::ThreadContext& tc,
+                                                                   detail::ProviderCore* core,
+                                                                   const SpanContext& parent, bool has_parent,
+                                                                   std::string_view name, SpanKind kind,
+                                                                   SpanContext& ctx) const noexcept {
   draw_ids(tc.ids, parent, has_parent, ctx);
   if (core->disabled()) {
     ctx.flags = static_cast<uint8_t>(ctx.flags & ~(kTraceFlagSampled | kTraceFlagDebug));
-    return nullptr;  // OTEL_SDK_DISABLED: not even counted
+    return;  // OTEL_SDK_DISABLED: not even counted
   }
-  const SamplingResult decision = decide(core, parent, has_parent, name, kind, ctx);
-  detail::ThreadState* ts = core->thread_state(tc);
-  if (ts == nullptr) {  // shut down, and this thread never recorded for it
-    core->count_unregistered_start(ctx.sampled());
-    return nullptr;
-  }
-  if (!ctx.sampled()) {
-    detail::ThreadState::bump(ts->not_sampled);
-    return nullptr;
-  }
-  return start_recording(ts, core, scope_, parent, has_parent, name, kind, decision, ctx);
+  decide(core, parent, has_parent, name, kind, ctx);
+  core->count_unregistered_start(ctx.sampled());
 }
 
 // The span's context is built in a local and the Span made from it at the end: built in the
@@ -676,7 +679,7 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
   // No provider (yet): a no-op span that carries its parent's context on, so the trace
   // continues through this process (OpenTelemetry's non-recording span).
   if (core == nullptr) return Span(nullptr, parent);
-  if (core != tc.cache_core) return start_span_uncached(core, name);
+  if (core != tc.cache_core && !cache_thread_state(tc, core)) return start_span_without_state(core, name);
   SpanContext ctx;
   // A root and a child each take their own copy of begin(), in which has_parent is a
   // constant: the header's parent fields and the sampling decision become plain stores.
@@ -688,12 +691,12 @@ LITETRACE_HOT_PATH Span Tracer::start_span(std::string_view name) const noexcept
 // Out of line, so that the common case's context never has its address taken. `core` is the
 // one start_span() found: for a global tracer, asking again could find another provider
 // installed meanwhile, or none.
-LITETRACE_COLD LITETRACE_NOINLINE Span Tracer::start_span_uncached(detail::ProviderCore* core,
-                                                                   std::string_view name) const noexcept {
+LITETRACE_COLD LITETRACE_NOINLINE Span Tracer::start_span_without_state(detail::ProviderCore* core,
+                                                                        std::string_view name) const noexcept {
   detail::ThreadContext& tc = detail::this_thread_context();
   const SpanContext& parent = tc.current;
   Span span;
-  span.buffer_ = begin_uncached(tc, core, parent, parent.valid(), name, SpanKind::kInternal, span.context_);
+  begin_without_state(tc, core, parent, parent.valid(), name, SpanKind::kInternal, span.context_);
   return span;
 }
 
@@ -710,9 +713,11 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
     span.context_ = parent;  // as above
     return span;
   }
-  SpanBuffer* b = core == tc.cache_core ? begin(tc, core, parent, parent.valid(), name, options.kind, span.context_)
-                                        : begin_uncached(tc, core, parent, parent.valid(), name, options.kind,
-                                                         span.context_);
+  if (core != tc.cache_core && !cache_thread_state(tc, core)) {
+    begin_without_state(tc, core, parent, parent.valid(), name, options.kind, span.context_);
+    return span;
+  }
+  SpanBuffer* b = begin(tc, core, parent, parent.valid(), name, options.kind, span.context_);
   span.buffer_ = b;
   if (b == nullptr) return span;
   if (options.start_time != SystemTime{}) {
