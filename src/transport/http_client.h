@@ -40,7 +40,7 @@ struct HttpOptions {
   std::chrono::milliseconds read_timeout{5000};  // for the whole response once connected
   size_t max_body = 1 << 20;
   const std::atomic<bool>* cancel = nullptr;     // true: give up now
-  Resolver resolver = resolve_with_getaddrinfo;  // tests replace it
+  Resolver resolver;                             // empty: getaddrinfo; tests replace it
 };
 
 struct HttpResponse {

@@ -85,7 +85,7 @@ struct HttpExportOptions {
   // half.
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{5000};
-  Resolver resolver = resolve_with_getaddrinfo;
+  Resolver resolver;  // empty: getaddrinfo (resolver.h)
   const char* thread_name = "litetrace-http";  // at most 15 characters
 };
 

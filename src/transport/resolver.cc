@@ -106,7 +106,8 @@ LITETRACE_COLD void* Lookup::run(void* arg) {
 #endif
   std::vector<SocketAddress> found;
   std::string why;
-  const bool result = state->resolver(state->host, state->port, &found, &why);
+  const bool result = state->resolver ? state->resolver(state->host, state->port, &found, &why)
+                                      : resolve_with_getaddrinfo(state->host, state->port, &found, &why);
   {
     std::lock_guard<std::mutex> lock(state->mutex);
     state->addresses = std::move(found);

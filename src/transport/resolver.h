@@ -22,7 +22,8 @@ struct SocketAddress {
 };
 
 // Turns host and port into addresses (into *out, which the library passes empty), in the
-// order to try them; on failure says why.
+// order to try them; on failure says why. An empty one is resolve_with_getaddrinfo (called
+// directly: a std::function holding it linked a handler of its own).
 using Resolver = std::function<bool(const std::string& host, uint16_t port,
                                     std::vector<SocketAddress>* out, std::string* error)>;
 

@@ -41,8 +41,8 @@ struct UdpSenderOptions {
   std::chrono::milliseconds resolve_timeout{2000};
   // SO_SNDBUF is raised to at least this (room for one sendmmsg batch of full packets).
   size_t send_buffer_bytes = 0;
-  // Tests replace it to make an agent move; everyone else keeps getaddrinfo.
-  Resolver resolver = resolve_with_getaddrinfo;
+  // Tests replace it to make an agent move; everyone else keeps getaddrinfo (empty).
+  Resolver resolver;
 };
 
 class UdpSender {
