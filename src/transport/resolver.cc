@@ -173,14 +173,11 @@ LITETRACE_COLD bool Lookup::wait_until(std::chrono::steady_clock::time_point dea
 
 bool Lookup::ok() const { return state_ != nullptr && state_->ok; }
 
-LITETRACE_COLD const std::vector<SocketAddress>& Lookup::addresses() const {
-  static const std::vector<SocketAddress> kNone;
-  return state_ != nullptr ? state_->addresses : kNone;
-}
+// ok() is true only with a state.
+const std::vector<SocketAddress>& Lookup::addresses() const { return state_->addresses; }
 
-LITETRACE_COLD const std::string& Lookup::error() const {
-  static const std::string kNoMemory = "out of memory for the lookup";
-  return state_ != nullptr ? state_->error : kNoMemory;
+LITETRACE_COLD const char* Lookup::error() const {
+  return state_ != nullptr ? state_->error.c_str() : "out of memory for the lookup";
 }
 
 bool Lookup::alive_here() const { return ::getpid() == owner_; }

@@ -86,7 +86,7 @@ LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
     const std::string now_sending = fd_ >= 0 ? peer() : std::string();
     reporter_->report(DiagnosticCode::kAgentUnresolved,
                       formatted("cannot resolve agent host \"%s\": %s; %s%s", options_.host.c_str(),
-                                lookup.error().c_str(),
+                                lookup.error(),
                                 fd_ >= 0 ? "still sending to " : "spans will count as failed to emit",
                                 now_sending.c_str()));
     return;
