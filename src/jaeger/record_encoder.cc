@@ -279,20 +279,18 @@ LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const SpanRecordHead
   return false;
 }
 
+// Asked once per encoder: no static to guard, as the answer is the same every time.
 LITETRACE_COLD bool has_fast_bit_deposit() {
 #if defined(LITETRACE_BIT_DEPOSIT)
-  static const bool fast = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || (b & (1u << 8)) == 0) return false;  // BMI2
-    unsigned vendor_b = 0, vendor_c = 0, vendor_d = 0;
-    __get_cpuid(0, &a, &vendor_b, &vendor_c, &vendor_d);
-    // "AuthenticAMD" and "HygonGenuine" begin "Auth" and "Hygo" (EBX, little-endian).
-    const bool amd_or_hygon = vendor_b == 0x68747541u || vendor_b == 0x6F677948u;
-    __get_cpuid(1, &a, &b, &c, &d);
-    const unsigned family = ((a >> 8) & 0xF) == 0xF ? 0xF + ((a >> 20) & 0xFF) : (a >> 8) & 0xF;
-    return !(amd_or_hygon && family < 0x19);  // Zen 3 is family 19h
-  }();
-  return fast;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0 || (b & (1u << 8)) == 0) return false;  // BMI2
+  unsigned vendor_b = 0, vendor_c = 0, vendor_d = 0;
+  __get_cpuid(0, &a, &vendor_b, &vendor_c, &vendor_d);
+  // "AuthenticAMD" and "HygonGenuine" begin "Auth" and "Hygo" (EBX, little-endian).
+  const bool amd_or_hygon = vendor_b == 0x68747541u || vendor_b == 0x6F677948u;
+  __get_cpuid(1, &a, &b, &c, &d);
+  const unsigned family = ((a >> 8) & 0xF) == 0xF ? 0xF + ((a >> 20) & 0xFF) : (a >> 8) & 0xF;
+  return !(amd_or_hygon && family < 0x19);  // Zen 3 is family 19h
 #else
   return false;
 #endif
