@@ -47,7 +47,15 @@
 
 namespace litetrace::detail {
 
-class OwnedSpan;
+// A kept copy of a span added as a view (exporter_view.cc holds its OwnedSpan): owned
+// through this base, whose destructor is virtual and defined there, so that a program that
+// adds records only links none of the view's code to destroy one.
+struct KeptView {
+  KeptView() = default;
+  KeptView(const KeptView&) = delete;
+  KeptView& operator=(const KeptView&) = delete;
+  virtual ~KeptView();
+};
 
 // The IPv6 UDP payload maximum; IPv4's is 65507, and a larger packet to an IPv4 agent
 // simply takes the EMSGSIZE path once.
@@ -111,7 +119,7 @@ class Exporter {
   // (add_bytes_again), so both lists share one vector's code.
   struct Copy {
     std::string record;
-    std::shared_ptr<OwnedSpan> view;  // reused while its slot is
+    std::unique_ptr<KeptView> view;  // reused while its slot is
     void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
   };
   // The copies of the larger spans in one builder's packet.

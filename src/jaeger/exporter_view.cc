@@ -11,7 +11,19 @@
 
 namespace litetrace::detail {
 
-void Exporter::add_view_again(Exporter& exporter, const Copy& copy) { exporter.add_span(copy.view->span()); }
+namespace {
+
+struct OwnedView final : KeptView {
+  OwnedSpan span;
+};
+
+}  // namespace
+
+KeptView::~KeptView() = default;
+
+void Exporter::add_view_again(Exporter& exporter, const Copy& copy) {
+  exporter.add_span(static_cast<const OwnedView&>(*copy.view).span.span());
+}
 
 // Adds to the open packet, keeping a copy of a span too large to go out again as its bytes.
 PacketBuilder::AddResult Exporter::add_to_current(const Span& span) {
@@ -19,8 +31,8 @@ PacketBuilder::AddResult Exporter::add_to_current(const Span& span) {
   const PacketBuilder::AddResult r = b.add(span);
   if (r == PacketBuilder::AddResult::kAdded && b.span_bytes(b.span_count() - 1).size() > repack_as_bytes_) {
     Copy& copy = keep_last();
-    if (copy.view == nullptr) copy.view = std::make_shared<OwnedSpan>();
-    copy.view->assign(span);
+    if (copy.view == nullptr) copy.view.reset(new OwnedView);
+    static_cast<OwnedView&>(*copy.view).span.assign(span);
     copy.add_again = &Exporter::add_view_again;
   }
   return r;
