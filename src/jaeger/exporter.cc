@@ -58,7 +58,6 @@ LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& proces
     builders_[i] = std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol);
   }
   datagrams_.reset(new std::string_view[options_.packets_per_send]);
-  kept_.reset(new Kept[options_.packets_per_send]);
   // What fits an empty packet of the least size with the widest tail fits every packet a
   // re-pack may use.
   // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,
@@ -87,18 +86,20 @@ LITETRACE_COLD PacketBuilder& Exporter::begin_current() noexcept {
   PacketBuilder& b = *builders_[sealed_];
   // An empty packet takes the stats as they are when its first span arrives.
   b.begin(b.open() ? b.seq_no() : next_seq_no_++, client_stats(), packet_size_);
-  kept_[sealed_].count = 0;
+  forget_kept(sealed_);
   return b;
 }
 
 Exporter::Copy& Exporter::keep_last() noexcept {
-  Kept& k = kept_[sealed_];
-  if (k.count == k.copies.size()) {
-    k.copies.emplace_back();
-    k.index.push_back(0);  // set below
-  }
-  k.index[k.count] = static_cast<uint32_t>(builders_[sealed_]->span_count() - 1);
-  return k.copies[k.count++];
+  if (kept_count_ == kept_.size()) kept_.emplace_back();
+  Copy& copy = kept_[kept_count_++];
+  copy.builder = static_cast<uint32_t>(sealed_);
+  copy.span = static_cast<uint32_t>(builders_[sealed_]->span_count() - 1);
+  return copy;
+}
+
+void Exporter::forget_kept(size_t from) noexcept {
+  while (kept_count_ != 0 && kept_[kept_count_ - 1].builder >= from) --kept_count_;
 }
 
 void Exporter::add_bytes_again(Exporter& exporter, const Copy& copy) { exporter.add_encoded(copy.record); }
@@ -241,19 +242,20 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
       // refused packet's seqNo and on: the agent sees no gap, as no datagram was lost.
       lower_packet_size(datagrams_[i].size());
       next_seq_no_ = refused.seq_no();
+      // The copies of these packets' spans are kept_[next_kept, end_kept), in order.
+      const size_t end_kept = kept_count_;
+      forget_kept(i);
+      size_t next_kept = kept_count_;
       for (; i < sealed_; ++i) {
-        Kept& kept = kept_[i];
-        size_t next_kept = 0;
         for (size_t s = 0; s < builders_[i]->span_count(); ++s) {
           Copy& r = repack_.emplace_back();
-          if (next_kept < kept.count && kept.index[next_kept] == s) {
-            r = std::move(kept.copies[next_kept++]);
+          if (next_kept < end_kept && kept_[next_kept].builder == i && kept_[next_kept].span == s) {
+            r = std::move(kept_[next_kept++]);
           } else {
             r.record = builders_[i]->span_bytes(s);
             r.add_again = &Exporter::add_bytes_again;
           }
         }
-        kept.count = 0;
       }
       break;
     } else {

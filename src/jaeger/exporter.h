@@ -121,14 +121,9 @@ class Exporter {
     std::string record;
     std::unique_ptr<KeptView> view;  // reused while its slot is
     void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
-  };
-  // The copies of the larger spans in one builder's packet.
-  struct Kept {
-    // Of the span in the packet. uint32_t: a packet holds far fewer, and the packet's span
-    // ends are a vector of it too, whose growth is linked anyway.
-    std::vector<uint32_t> index;
-    std::vector<Copy> copies;
-    size_t count = 0;
+    // In kept_: the builder whose packet holds the span, and the span's place in it.
+    uint32_t builder = 0;
+    uint32_t span = 0;
   };
 
   // The open packet: inline while it has spans (once per span), else begun out of line.
@@ -144,6 +139,8 @@ class Exporter {
   void add_encoded(std::string_view span_bytes, std::string* record = nullptr) noexcept;
   // The slot for a copy of the span just added to the open packet.
   Copy& keep_last() noexcept;
+  // Forgets the copies of the spans in builders_[from, ...).
+  void forget_kept(size_t from) noexcept;
   static void add_bytes_again(Exporter& exporter, const Copy& copy);
   static void add_record_again(Exporter& exporter, const Copy& copy);
   static void add_view_again(Exporter& exporter, const Copy& copy);
@@ -184,7 +181,10 @@ class Exporter {
   size_t repack_as_bytes_ = 0;
   // repack_as_bytes_ bytes, where add_record() writes a span that may not fit the packet.
   std::unique_ptr<uint8_t[]> record_aside_;
-  std::unique_ptr<Kept[]> kept_;  // one per builder
+  // The copies of the larger spans in the open and sealed packets, kept_[0, kept_count_),
+  // in the order their builders fill; the slots past it are reused.
+  std::vector<Copy> kept_;
+  size_t kept_count_ = 0;
   // add_record_aside()'s: the encoder, its rewrites, and the bytes it encodes.
   const RecordEncoder* record_encoder_ = nullptr;
   RecordRewriter rewriter_;
