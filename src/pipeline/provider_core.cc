@@ -81,23 +81,21 @@ LITETRACE_COLD ThreadRegistrations& calling_thread_registrations() {
 }
 
 
-// The live cores, for the fork handlers.
+// The live cores, for the fork handlers: a list through the cores themselves, which needs
+// no allocation to join and no static to guard.
 std::mutex g_cores_mutex;
-std::vector<ProviderCore*>& live_cores() {
-  static auto* cores = new std::vector<ProviderCore*>;  // never destroyed: used at exit
-  return *cores;
-}
+ProviderCore* g_live_cores = nullptr;  // the first; guarded by g_cores_mutex
 
 LITETRACE_COLD void fork_prepare() {
   g_cores_mutex.lock();
-  for (ProviderCore* c : live_cores()) c->lock_for_fork();
+  for (ProviderCore* c = g_live_cores; c != nullptr; c = c->next_live()) c->lock_for_fork();
 }
 LITETRACE_COLD void fork_parent() {
-  for (ProviderCore* c : live_cores()) c->unlock_after_fork(false);
+  for (ProviderCore* c = g_live_cores; c != nullptr; c = c->next_live()) c->unlock_after_fork(false);
   g_cores_mutex.unlock();
 }
 LITETRACE_COLD void fork_child() {
-  for (ProviderCore* c : live_cores()) c->unlock_after_fork(true);
+  for (ProviderCore* c = g_live_cores; c != nullptr; c = c->next_live()) c->unlock_after_fork(true);
   g_cores_mutex.unlock();
   // The forking thread is the child's only one: with its cache cleared, its next span takes
   // the uncached way (trace.cc: cache_thread_state), which reseeds its ids (check_fork) before it
@@ -249,15 +247,12 @@ LITETRACE_COLD ProviderCore::~ProviderCore() {
   shutdown(std::chrono::seconds(5));
   {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
-    // Its place goes to the last: the fork handlers' order is no matter.
-    std::vector<ProviderCore*>& cores = live_cores();
-    for (ProviderCore*& c : cores) {
-      if (c == this) {
-        c = cores.back();
-        cores.pop_back();
-        break;
-      }
+    if (prev_live_ != nullptr) {
+      prev_live_->next_live_ = next_live_;
+    } else if (g_live_cores == this) {  // else start() never ran
+      g_live_cores = next_live_;
     }
+    if (next_live_ != nullptr) next_live_->prev_live_ = prev_live_;
   }
   for (ThreadState* ts : threads_) delete ts;
 }
@@ -269,7 +264,9 @@ LITETRACE_COLD void ProviderCore::start() {
   static_cast<void>(atfork_registered);
   {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
-    live_cores().push_back(this);
+    next_live_ = g_live_cores;
+    if (next_live_ != nullptr) next_live_->prev_live_ = this;
+    g_live_cores = this;
   }
   if (options_.disabled) {
     // No batcher, no socket: nothing is ever recorded. The configuration's problems are

@@ -237,6 +237,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   // rings held at the fork to the parent, which sends it.
   void lock_for_fork();
   void unlock_after_fork(bool child);
+  // The next in the list of live cores (provider_core.cc), which the fork handlers walk.
+  ProviderCore* next_live() const { return next_live_; }
 
  private:
   ThreadState* register_thread();
@@ -271,6 +273,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   std::atomic<uint64_t> unregistered_ended_{0};
   std::atomic<uint64_t> allocation_failures_{0};
   std::atomic<size_t> failed_allocation_bytes_{0};
+  // In the list of live cores from start() to the destructor; guarded by its mutex.
+  ProviderCore* prev_live_ = nullptr;
+  ProviderCore* next_live_ = nullptr;
 };
 
 }  // namespace litetrace::detail
