@@ -162,6 +162,9 @@ Tally run_and_judge(SimulatedClocks& clocks, const std::vector<SimSpan>& spans) 
       // A span's start is its start read as to_unix_ns() maps it, on every path span_times()
       // takes (the newest stretch and after the newest sample have paths of their own).
       EXPECT_EQ(t.start_unix_ns, converter.to_unix_ns(clocks.ticks(s.start)));
+      // One time (an event's) maps inline as the general path maps it, wherever it lies.
+      EXPECT_EQ(converter.to_unix_ns(clocks.ticks(s.start)), converter.to_unix_ns_general(clocks.ticks(s.start)));
+      EXPECT_EQ(converter.to_unix_ns(clocks.ticks(s.end)), converter.to_unix_ns_general(clocks.ticks(s.end)));
       const int64_t truth = clocks.mono(s.end) - clocks.mono(s.start);
       const std::string where = "span [" + std::to_string(s.start) + ", " + std::to_string(s.end) + "] true ns";
 

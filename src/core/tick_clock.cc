@@ -225,7 +225,9 @@ LITETRACE_COLD void TickConverter::wait_until_ready() {
   }
 }
 
-TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
+// Cold: the batcher's spans and events in the newest stretch or after it (nearly all) are
+// mapped inline (span_times(), to_unix_ns()).
+LITETRACE_COLD TickConverter::Mapped TickConverter::to_mono(uint64_t ticks, Role role) const {
   // The sample after `ticks`: most spans are converted soon after they end, so look at
   // the newest stretch before searching.
   const size_t n = samples_.size();
@@ -289,6 +291,15 @@ LITETRACE_ALWAYS_INLINE void TickConverter::interpolate(const Kept& a, const Kep
 }
 
 int64_t TickConverter::to_unix_ns(uint64_t ticks) const {
+  const Newest& n = newest_;
+  if (n.usable && ticks >= n.from_ticks && ticks - n.from_ticks < kNearTicks) {
+    const Mapped m = map_near(ticks);
+    return m.mono_ns + m.real_minus_mono_ns;
+  }
+  return to_unix_ns_general(ticks);
+}
+
+LITETRACE_COLD int64_t TickConverter::to_unix_ns_general(uint64_t ticks) const {
   const Mapped m = to_mono(ticks, Role::kStart);
   return m.mono_ns + m.real_minus_mono_ns;
 }

@@ -155,7 +155,11 @@ class TickConverter {
   // Any span, as to_mono() maps its two ends: what span_times() takes for the spans it does
   // not map inline, and gives the same for those it does (tick_clock_test holds it to that).
   SpanTimes span_times_general(uint64_t start_ticks, uint64_t end_ticks) const;
+  // One time (an event's, or a span end beside one the caller gave in Unix ns): in the
+  // newest stretch or after it as span_times() maps a span's ends, else to_unix_ns_general().
   int64_t to_unix_ns(uint64_t ticks) const;
+  // Any time, as to_mono() maps it; the same as to_unix_ns() (tick_clock_test holds it to that).
+  int64_t to_unix_ns_general(uint64_t ticks) const;
   // The newest stretch's rate (for benchmarks turning tick differences into time).
   double ns_per_tick() const;
   size_t samples() const { return samples_.size(); }
