@@ -47,14 +47,16 @@
 
 namespace litetrace::detail {
 
-// A kept copy of a span added as a view (exporter_view.cc holds its OwnedSpan): owned
-// through this base, whose destructor is virtual and defined there, so that a program that
-// adds records only links none of the view's code to destroy one.
+// A kept copy of a span added as a view (exporter_view.cc derives the one that holds its
+// OwnedSpan), freed by the function it was made with, so that a program that adds records
+// only links none of the view's code. (A virtual destructor linked some: defined inline,
+// GCC's speculative devirtualization of the delete; defined in exporter_view.cc, UBSan's
+// vptr checks through the typeinfo that file then held.)
 struct KeptView {
-  KeptView() = default;
-  KeptView(const KeptView&) = delete;
-  KeptView& operator=(const KeptView&) = delete;
-  virtual ~KeptView();
+  void (*destroy)(KeptView* self) noexcept = nullptr;
+  struct Delete {
+    void operator()(KeptView* view) const noexcept { view->destroy(view); }
+  };
 };
 
 // The IPv6 UDP payload maximum; IPv4's is 65507, and a larger packet to an IPv4 agent
@@ -119,7 +121,7 @@ class Exporter {
   // (add_bytes_again), so both lists share one vector's code.
   struct Copy {
     std::string record;
-    std::unique_ptr<KeptView> view;  // reused while its slot is
+    std::unique_ptr<KeptView, KeptView::Delete> view;  // reused while its slot is
     void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
     // In kept_: the builder whose packet holds the span, and the span's place in it.
     uint32_t builder = 0;

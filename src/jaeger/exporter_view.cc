@@ -14,12 +14,11 @@ namespace litetrace::detail {
 namespace {
 
 struct OwnedView final : KeptView {
+  OwnedView() { destroy = [](KeptView* self) noexcept { delete static_cast<OwnedView*>(self); }; }
   OwnedSpan span;
 };
 
 }  // namespace
-
-KeptView::~KeptView() = default;
 
 void Exporter::add_view_again(Exporter& exporter, const Copy& copy) {
   exporter.add_span(static_cast<const OwnedView&>(*copy.view).span.span());
