@@ -39,7 +39,8 @@ LITETRACE_COLD uint64_t os_entropy() {
 
 }  // namespace
 
-LITETRACE_COLD IdGenerator::Three IdGenerator::redraw_zeros(Three ids) noexcept {
+LITETRACE_COLD IdGenerator::Three IdGenerator::redraw_zeros(uint64_t a, uint64_t b, uint64_t c) noexcept {
+  Three ids{a, b, c};
   if ((ids.a | ids.b) == 0) ids.a = next_unchecked();
   if (ids.c == 0) ids.c = next_unchecked();
   return ids;

@@ -5,6 +5,7 @@
 // id. A fork() child reseeds (pthread_atfork bumps a generation the generator checks), so
 // parent and child never hand out the same ids.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -37,15 +38,18 @@ class IdGenerator {
     const uint64_t s = state_;
     Three ids{mix(s + kStep), mix(s + 2 * kStep), mix(s + 3 * kStep)};
     state_ = s + 3 * kStep;
-    // A trace id is invalid only when all of it is 0; a span id, when it is 0.
-    if ((ids.a | ids.b) == 0 || ids.c == 0) ids = redraw_zeros(ids);
+    // A trace id is invalid only when all of it is 0; a span id, when it is 0. One test for
+    // both: the ids were spilled to the stack for the span id's, which GCC 12 makes on the
+    // product's two halves.
+    if (std::min(ids.a | ids.b, ids.c) == 0) ids = redraw_zeros(ids.a, ids.b, ids.c);
     return ids;
   }
 
  private:
   void reseed() noexcept;
-  // `ids` with an invalid trace id or span id drawn again (1 in 2^64: out of line).
-  Three redraw_zeros(Three ids) noexcept;
+  // The ids with an invalid trace id or span id drawn again (1 in 2^64: out of line). As
+  // three values: a Three is passed in memory, which kept the ids on the stack.
+  Three redraw_zeros(uint64_t a, uint64_t b, uint64_t c) noexcept;
 
 #if defined(__SIZEOF_INT128__)
   // wyrand (Wang Yi's): one 64 x 64 -> 128-bit multiply, its halves folded; passes
