@@ -157,7 +157,7 @@ TEST(SpanTimes, TheProviderSaysWhatItTimesSpansWith) {
   o.on_diagnostic = [&](const Diagnostic& d) {
     if (d.code == DiagnosticCode::kClockSource) said.emplace_back(d.message);
   };
-  TracerProvider provider(std::move(o));
+  TracerProvider provider(o);
   EXPECT_TRUE(provider.force_flush());  // the batcher has started and spoken
   provider.shutdown();
   ASSERT_EQ(said.size(), 1u);

@@ -513,7 +513,8 @@ const char* to_string(ClockSource source) noexcept;
 // shutdown() (or the destructor) flushes and stops it.
 class TracerProvider {
  public:
-  explicit TracerProvider(TracerProviderOptions options = {});
+  // The provider keeps a copy of `options`.
+  explicit TracerProvider(const TracerProviderOptions& options = {});
   ~TracerProvider();
   TracerProvider(const TracerProvider&) = delete;
   TracerProvider& operator=(const TracerProvider&) = delete;

@@ -222,7 +222,7 @@ litetrace_provider* litetrace_provider_new(const litetrace_options* options) {
   }
   auto* p = new (std::nothrow) litetrace_provider;
   if (p == nullptr) return nullptr;
-  p->provider = std::make_shared<litetrace::TracerProvider>(std::move(o));
+  p->provider = std::make_shared<litetrace::TracerProvider>(o);
   return p;
 }
 

@@ -218,8 +218,8 @@ ThreadCounters ThreadState::counters() const {
           ended.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
 }
 
-LITETRACE_COLD ProviderCore::ProviderCore(TracerProviderOptions&& options)
-    : options_(std::move(options)),
+LITETRACE_COLD ProviderCore::ProviderCore(const TracerProviderOptions& options)
+    : options_(options),
       sampler_(options_.sampler.get()),
       propagator_(options_.propagator) {
   decide_tick_source();  // before the batcher's clock, or any span, reads it

@@ -122,8 +122,9 @@ inline ThreadContext& this_thread_context() {
 
 class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
  public:
-  // By reference, moved from once, here: make_shared would move the options twice.
-  explicit ProviderCore(TracerProviderOptions&& options);
+  // Copied once, here. (Taken by value and moved, they linked TracerProviderOptions' move
+  // constructor into every program, beside the copy a program makes of its own options.)
+  explicit ProviderCore(const TracerProviderOptions& options);
   ~ProviderCore();
 
   // Starts the batcher; separate from the constructor because it needs shared_from_this.

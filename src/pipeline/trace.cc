@@ -736,8 +736,8 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
 
 // ---- TracerProvider ----
 
-LITETRACE_COLD TracerProvider::TracerProvider(TracerProviderOptions options)
-    : core_(std::make_shared<detail::ProviderCore>(std::move(options))) {
+LITETRACE_COLD TracerProvider::TracerProvider(const TracerProviderOptions& options)
+    : core_(std::make_shared<detail::ProviderCore>(options)) {
   core_->start();
 }
 
