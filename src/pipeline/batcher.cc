@@ -48,11 +48,8 @@ ExporterOptions exporter_options(const TracerProviderOptions& o) {
 
 }  // namespace
 
-LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o) {
-  // The SDK's own resource attributes, which every OpenTelemetry SDK provides by default,
-  // each unless the resource gives its key.
-  const std::string host = host_name();
-  const std::string ip = preferred_ipv4();
+LITETRACE_COLD ProcessView::ProcessView(const TracerProviderOptions& o) : host(host_name()), ip(preferred_ipv4()) {
+  // The SDK's own resource attributes, which every OpenTelemetry SDK provides by default.
   const std::pair<std::string_view, std::string_view> sdk[] = {
       {"telemetry.sdk.name", "litetrace"},
       {"telemetry.sdk.language", "cpp"},
@@ -69,14 +66,13 @@ LITETRACE_COLD std::vector<std::pair<std::string, std::string>> process_tags(con
   };
   size_t n = o.resource_attributes.size();
   for (const auto& [key, value] : sdk) n += given(key) ? 0 : 1;
-  // Sized once: no vector growth linked for it.
-  std::vector<std::pair<std::string, std::string>> tags(n);
+  tags = std::vector<Tag>(n);  // sized once: no vector growth linked for it
   size_t i = 0;
-  for (const auto& t : o.resource_attributes) tags[i++] = t;
+  for (const auto& t : o.resource_attributes) tags[i++] = Tag::string(t.first, t.second);
   for (const auto& [key, value] : sdk) {
-    if (!given(key)) tags[i++] = {std::string(key), std::string(value)};
+    if (!given(key)) tags[i++] = Tag::string(key, value);
   }
-  return tags;
+  process = Process{o.service_name, {tags.data(), tags.size()}};
 }
 
 const LinkedExporters* linked_exporters() { return &litetrace_exporters != nullptr ? &litetrace_exporters : nullptr; }
@@ -126,7 +122,7 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
     }
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
-  const ProcessView process(options.service_name, process_tags(options));
+  const ProcessView process(options);
   if (!e.protocol->compact) return linked->make_view_sink(std::move(e), process.process, clock, reporter);
   // new, not make_unique: the constructor is inlined here, built for size, instead of into
   // make_unique's instantiation, built for speed.

@@ -62,7 +62,7 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOpt
   switch (options.exporter) {
     case TracesExporter::kNone: break;
     case TracesExporter::kConsole:
-      return std::make_unique<ConsoleSink>(ProcessView(options.service_name, process_tags(options)).process, clock,
+      return std::make_unique<ConsoleSink>(ProcessView(options).process, clock,
                                            stderr);
     case TracesExporter::kOtlp: {
       HttpExportOptions o =
@@ -93,7 +93,7 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOpt
           o.headers.emplace_back("Authorization",
                                  basic_authorization(options.jaeger_user, options.jaeger_password));
         }
-        const ProcessView process(options.service_name, process_tags(options));
+        const ProcessView process(options);
         return std::make_unique<HttpExportSink>(
             std::move(o), std::make_unique<JaegerHttpFormat>(process.process, clock, options.jaeger_max_request_bytes),
             options.on_diagnostic);

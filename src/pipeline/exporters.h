@@ -50,20 +50,16 @@ const LinkedExporters* linked_exporters();
 // "otlp", "zipkin", "console", "jaeger (http/thrift.binary)", ...: for diagnostics.
 const char* exporter_name(const TracerProviderOptions& options);
 
-// Process tags: the resource attributes, then what the Jaeger clients add about the host
-// unless the application set it.
-std::vector<std::pair<std::string, std::string>> process_tags(const TracerProviderOptions& o);
-
-// A Process and the strings it points into, for a sink to encode once.
+// A provider's Process, for a sink to encode once: its service, its resource's attributes,
+// then the SDK's own and what the Jaeger clients add about the host, each unless the
+// resource gives its key. The tags point into `o`, which outlives the view, and into the
+// host's name and address, which it keeps.
 struct ProcessView {
-  std::vector<std::pair<std::string, std::string>> strings;
+  std::string host;
+  std::string ip;
   std::vector<Tag> tags;
   Process process;
-  ProcessView(const std::string& service, std::vector<std::pair<std::string, std::string>> tag_strings)
-      : strings(std::move(tag_strings)), tags(strings.size()) {  // sized once: no growth linked
-    for (size_t i = 0; i < strings.size(); ++i) tags[i] = Tag::string(strings[i].first, strings[i].second);
-    process = Process{service, {tags.data(), tags.size()}};
-  }
+  explicit ProcessView(const TracerProviderOptions& o);
 };
 
 }  // namespace litetrace::detail
