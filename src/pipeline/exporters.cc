@@ -62,8 +62,7 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOpt
   switch (options.exporter) {
     case TracesExporter::kNone: break;
     case TracesExporter::kConsole:
-      return std::make_unique<ConsoleSink>(ProcessView(options).process, clock,
-                                           stderr);
+      return std::make_unique<ConsoleSink>(ProcessView(options).process, clock, stderr);
     case TracesExporter::kOtlp: {
       HttpExportOptions o =
           http_export_options(options, options.otlp_endpoint, options.otlp_timeout, "litetrace-otlp");
