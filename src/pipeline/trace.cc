@@ -456,12 +456,13 @@ LITETRACE_ALWAYS_INLINE SpanBuffer* start_recording(detail::ThreadState* ts, det
   }
   const uint64_t parent_span_id = has_parent ? parent.span_id : 0;
   const bool parent_remote = has_parent && parent.remote;
+  const uint64_t start = detail::read_ticks();
   if (!fits_inline(name)) {
-    start_record(*b, scope, ctx, parent_span_id, parent_remote, kind, decision, detail::read_ticks(), {});
+    start_record(*b, scope, ctx, parent_span_id, parent_remote, kind, decision, start, {});
     set_long_name(*b, name);
     return b;
   }
-  start_record(*b, scope, ctx, parent_span_id, parent_remote, kind, decision, detail::read_ticks(), name);
+  start_record(*b, scope, ctx, parent_span_id, parent_remote, kind, decision, start, name);
   return b;
 }
 
