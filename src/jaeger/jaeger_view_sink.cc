@@ -8,16 +8,22 @@
 namespace litetrace::detail {
 namespace {
 
-class JaegerViewSink final : public ExporterSink {
+class JaegerViewSink final : public SpanSink {
  public:
   JaegerViewSink(ExporterOptions options, const Process& process, const TickConverter* clock,
                  DiagnosticReporter* reporter)
-      : ExporterSink(std::move(options), process, reporter), mapper_(clock) {}
+      : exporter_(std::move(options), process, reporter), mapper_(clock) {}
 
   // The rules were applied (the batcher applies them: checks_rules() is false).
   void add(const uint8_t* record) override { exporter_.add(mapper_.map(record)); }
+  // As JaegerSink's (jaeger_sink.h).
+  void flush() override { exporter_.flush(); }
+  void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
+  SinkStats stats() const override { return sink_stats(exporter_); }
+  std::string peer() const override { return exporter_.peer(); }
 
  private:
+  Exporter exporter_;
   SpanMapper mapper_;
 };
 
