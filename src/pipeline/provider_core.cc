@@ -18,6 +18,8 @@
 namespace litetrace::detail {
 namespace {
 
+// Also the element of the parked cores and of those being released (`state` nullptr): one
+// vector type, whose growth a program links once.
 struct ThreadRegistration {
   std::shared_ptr<ProviderCore> core;
   ThreadState* state;
@@ -42,8 +44,8 @@ thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destr
 // Cores a thread let go of at exit while one of their spans was still open (ended later on
 // another thread, or never); released once no span of theirs is open.
 std::mutex g_parked_mutex;
-std::vector<std::shared_ptr<ProviderCore>>& parked_cores() {
-  static auto* parked = new std::vector<std::shared_ptr<ProviderCore>>;  // used at exit
+std::vector<ThreadRegistration>& parked_cores() {
+  static auto* parked = new std::vector<ThreadRegistration>;  // used at exit
   return *parked;
 }
 
@@ -58,7 +60,7 @@ LITETRACE_COLD void release_registrations(void* p) {
     r.core->retire(r.state);
     if (r.core->open_spans() != 0) {
       std::lock_guard<std::mutex> lock(g_parked_mutex);
-      parked_cores().push_back(std::move(r.core));
+      parked_cores().push_back({std::move(r.core), nullptr});
     }
   }
 }
@@ -127,7 +129,7 @@ ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
 // Lets go of cores that were shut down and have no span open: the calling thread's
 // registrations and the parked cores. A core freed here is freed on this thread.
 LITETRACE_COLD void release_finished_cores() {
-  std::vector<std::shared_ptr<ProviderCore>> finished;
+  std::vector<ThreadRegistration> finished;
   if (ThreadRegistrations* registrations = t_registrations) {
     auto& list = registrations->list;
     for (auto it = list.begin(); it != list.end();) {
@@ -136,14 +138,14 @@ LITETRACE_COLD void release_finished_cores() {
         continue;
       }
       it->core->retire(it->state);
-      finished.push_back(std::move(it->core));
+      finished.push_back({std::move(it->core), nullptr});
       it = list.erase(it);
     }
   }
   std::lock_guard<std::mutex> lock(g_parked_mutex);
   auto& parked = parked_cores();
   for (auto it = parked.begin(); it != parked.end();) {
-    if ((*it)->open_spans() == 0) {
+    if (it->core->open_spans() == 0) {
       finished.push_back(std::move(*it));
       it = parked.erase(it);
     } else {
