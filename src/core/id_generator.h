@@ -39,8 +39,8 @@ class IdGenerator {
     Three ids{mix(s + kStep), mix(s + 2 * kStep), mix(s + 3 * kStep)};
     state_ = s + 3 * kStep;
     // A trace id is invalid only when all of it is 0; a span id, when it is 0. One test for
-    // both: the ids were spilled to the stack for the span id's, which GCC 12 makes on the
-    // product's two halves.
+    // both: GCC 12 made the span id's on the multiply's two halves, which it kept on the
+    // stack for it.
     if (std::min(ids.a | ids.b, ids.c) == 0) ids = redraw_zeros(ids.a, ids.b, ids.c);
     return ids;
   }
