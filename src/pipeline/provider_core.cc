@@ -430,7 +430,9 @@ LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.push_back(ts);
   }
-  calling_thread_registrations().list.push_back({shared_from_this(), ts});
+  // lock(), not shared_from_this(): the same pointer (every core is made by make_shared, in
+  // TracerProvider), without the bad_weak_ptr throw that linked exception code (-472 B).
+  calling_thread_registrations().list.push_back({weak_from_this().lock(), ts});
   t_context.cache_core = this;
   t_context.cache_state = ts;
   return ts;

@@ -127,7 +127,8 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   explicit ProviderCore(const TracerProviderOptions& options);
   ~ProviderCore();
 
-  // Starts the batcher; separate from the constructor because it needs shared_from_this.
+  // Joins the live cores (the fork handlers' list) and starts the batcher: separate from
+  // the constructor, so that neither the handlers nor the batcher meet a core half made.
   void start();
 
   const TracerProviderOptions& options() const { return options_; }
