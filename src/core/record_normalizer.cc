@@ -107,7 +107,9 @@ LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
     for (size_t at = 0; at + 4 <= value.size();) {
       uint32_t length;
       std::memcpy(&length, value.data() + at, 4);
-      const std::string_view element = utf8_prefix(value.substr(at + 4, length), limits_.max_attribute_length);
+      // Not substr(), whose range check (never failing here) linked an exception's throw.
+      const std::string_view whole(value.data() + at + 4, std::min<size_t>(length, value.size() - at - 4));
+      const std::string_view element = utf8_prefix(whole, limits_.max_attribute_length);
       const auto kept = static_cast<uint32_t>(element.size());
       append_bytes(out_, &kept, 4);
       append_text(out_, element);
