@@ -102,12 +102,14 @@ LITETRACE_COLD ClockSample read_clock_sample() {
 }
 
 LITETRACE_COLD TickConverter::TickConverter()
-    : read_(read_clock_sample), exact_((decide_tick_source(), g_tick_source == TickSource::kMonotonicNs)) {
+    : read_([](const void*) { return read_clock_sample(); }),
+      exact_((decide_tick_source(), g_tick_source == TickSource::kMonotonicNs)) {
   start();
 }
 
-LITETRACE_COLD TickConverter::TickConverter(std::function<ClockSample()> source, bool ticks_are_monotonic_ns)
-    : source_(std::move(source)), exact_(ticks_are_monotonic_ns) {
+LITETRACE_COLD TickConverter::TickConverter(void* source, ClockSample (*read)(const void*), void (*drop)(void*),
+                                            bool ticks_are_monotonic_ns)
+    : read_(read), source_(source), drop_(drop), exact_(ticks_are_monotonic_ns) {
   start();
 }
 
