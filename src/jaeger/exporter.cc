@@ -34,8 +34,8 @@ LITETRACE_COLD UdpSenderOptions sender_options(const ExporterOptions& o) {
 
 }  // namespace
 
-LITETRACE_COLD Exporter::Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter)
-    : options_(std::move(options)), reporter_(reporter), sender_(sender_options(options_), reporter) {
+LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process& process, DiagnosticReporter* reporter)
+    : options_(options), reporter_(reporter), sender_(sender_options(options_), reporter) {
   std::string encoded_process = options_.protocol->encode_process(process);
   packet_floor_ = std::max(kMinPacketSize, options_.protocol->batch_head_size(encoded_process.size(), 1) +
                                                options_.protocol->max_batch_tail_size() + kMinSpanRoom);

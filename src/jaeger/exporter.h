@@ -91,7 +91,9 @@ struct ExporterStats {
 class Exporter {
  public:
   // `reporter` must outlive the exporter. Invalid options are corrected and reported.
-  Exporter(ExporterOptions options, const Process& process, DiagnosticReporter* reporter);
+  // The options are copied once, here (taken by value and moved, they linked their move
+  // constructor into every program).
+  Exporter(const ExporterOptions& options, const Process& process, DiagnosticReporter* reporter);
   ~Exporter();
 
   void add(const Span& span);

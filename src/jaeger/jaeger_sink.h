@@ -44,9 +44,9 @@ class JaegerSink final : public SpanSink {
  public:
   // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
   // `options.protocol` must be compact Thrift.
-  LITETRACE_COLD JaegerSink(ExporterOptions options, const Process& process, const TickConverter* clock,
+  LITETRACE_COLD JaegerSink(const ExporterOptions& options, const Process& process, const TickConverter* clock,
                             DiagnosticReporter* reporter)
-      : exporter_(std::move(options), process, reporter), encoder_(clock) {
+      : exporter_(options, process, reporter), encoder_(clock) {
     exporter_.set_record_encoder(&encoder_);
   }
 
@@ -71,7 +71,7 @@ class JaegerSink final : public SpanSink {
 };
 
 // Binary Thrift over UDP (exporters.cc makes it).
-std::unique_ptr<SpanSink> make_jaeger_view_sink(ExporterOptions options, const Process& process,
+std::unique_ptr<SpanSink> make_jaeger_view_sink(const ExporterOptions& options, const Process& process,
                                                 const TickConverter* clock, DiagnosticReporter* reporter);
 
 }  // namespace litetrace::detail

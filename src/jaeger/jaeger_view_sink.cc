@@ -10,9 +10,9 @@ namespace {
 
 class JaegerViewSink final : public SpanSink {
  public:
-  JaegerViewSink(ExporterOptions options, const Process& process, const TickConverter* clock,
+  JaegerViewSink(const ExporterOptions& options, const Process& process, const TickConverter* clock,
                  DiagnosticReporter* reporter)
-      : exporter_(std::move(options), process, reporter), mapper_(clock) {}
+      : exporter_(options, process, reporter), mapper_(clock) {}
 
   // The rules were applied (the batcher applies them: checks_rules() is false).
   void add(const uint8_t* record) override { exporter_.add(mapper_.map(record)); }
@@ -29,9 +29,9 @@ class JaegerViewSink final : public SpanSink {
 
 }  // namespace
 
-std::unique_ptr<SpanSink> make_jaeger_view_sink(ExporterOptions options, const Process& process,
+std::unique_ptr<SpanSink> make_jaeger_view_sink(const ExporterOptions& options, const Process& process,
                                                 const TickConverter* clock, DiagnosticReporter* reporter) {
-  return std::make_unique<JaegerViewSink>(std::move(options), process, clock, reporter);
+  return std::make_unique<JaegerViewSink>(options, process, clock, reporter);
 }
 
 }  // namespace litetrace::detail

@@ -40,7 +40,7 @@ struct LinkedExporters {
   // Binary Thrift, for the agent's port 6832 (binary_thrift.cc), and the sink that sends
   // it: records through the Jaeger view (jaeger_sink.h).
   const ThriftProtocol* binary_thrift;
-  std::unique_ptr<SpanSink> (*make_view_sink)(ExporterOptions options, const Process& process,
+  std::unique_ptr<SpanSink> (*make_view_sink)(const ExporterOptions& options, const Process& process,
                                               const TickConverter* clock, DiagnosticReporter* reporter);
 };
 
