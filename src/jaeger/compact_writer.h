@@ -85,6 +85,9 @@ inline uint64_t deposit_7_bits_a_byte(uint64_t v) {
 }
 #endif
 
+// write_wide_varint(v) of an unchecked writer at `at`, out of line; returns the bytes written.
+size_t put_wide_varint(uint8_t* at, uint64_t v);
+
 enum class WriteError : uint8_t {
   kNone = 0,
   kOverflow,        // the buffer is full
@@ -182,6 +185,12 @@ class BasicCompactWriter {
       pos_ += 9 + static_cast<size_t>(top >> 7);
       return;
     }
+    // Without pdep: a one-byte value (a root's parent id) inline, a longer one out of line.
+    if (!kChecked && v >= 0x80) {
+      pos_ += put_wide_varint(buf_ + pos_, v);
+      return;
+    }
+    return write_varint(v);
 #else
     static_cast<void>(deposit);
 #endif
