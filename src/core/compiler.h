@@ -32,3 +32,14 @@
 #else
 #define LITETRACE_COLD
 #endif
+
+// ThreadSanitizer builds (GCC says so by a macro, clang by a feature): code that the
+// sanitizer cannot see into (assembly) takes its portable way there, so that every access
+// it checks is one it can see.
+#if defined(__SANITIZE_THREAD__)
+#define LITETRACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LITETRACE_TSAN 1
+#endif
+#endif

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/counter.h"
 #include "core/id_generator.h"
 #include "core/span_record.h"
 #include "core/span_ring.h"
@@ -80,7 +81,7 @@ struct ThreadState {
   ~ThreadState();
 
   SpanRing ring;
-  // Written by the owning thread only (relaxed load + store, no read-modify-write), read
+  // Written by the owning thread only (add_single_writer: no locked read-modify-write), read
   // by stats() from any thread.
   std::atomic<uint64_t> started{0};
   std::atomic<uint64_t> not_sampled{0};
@@ -92,9 +93,7 @@ struct ThreadState {
   // Owning thread only.
   SpanBuffer* free_buffers = nullptr;
 
-  static void bump(std::atomic<uint64_t>& c) {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  static void bump(std::atomic<uint64_t>& c) { add_single_writer(c, 1); }
   ThreadCounters counters() const;
 };
 
