@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -162,7 +163,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
     const size_t used = b->used;  // read once: the stores into the ring might alias it
     SpanRing::Room room{nullptr, 0};
     if (accepting() && ts->ring.try_reserve(record_size(used), room)) {
-      write_record(ts, b, used, room);
+      write_record(ts, b, used, room, b->header.end);
     } else {
       ThreadState::bump(ts->dropped);
       ThreadState::bump(ts->ended);
@@ -179,8 +180,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
     if (!quick_ends_.load(std::memory_order_relaxed) || !ts->ring.try_reserve_quickly(record_size(used), room)) {
       return false;
     }
-    b->header.end = read_counter();
-    write_record(ts, b, used, room);
+    write_record(ts, b, used, room, read_counter());
     return true;
   }
   size_t max_items_bytes() const { return max_items_bytes_; }
@@ -188,12 +188,19 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   static size_t record_size(size_t items_size) {
     return (sizeof(SpanRecordHeader) + items_size + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
   }
-  // Copies the span into the room reserved for it, publishes it, and gives the buffer back.
-  static void write_record(ThreadState* ts, SpanBuffer* b, size_t used, const SpanRing::Room& room) {
-    b->header.size = static_cast<uint32_t>(record_size(used));
-    b->header.items_size = static_cast<uint32_t>(used);
-    // The header's size is a constant: the compiler copies it with a few wide moves.
+  // Copies the span into the room reserved for it, with its end, publishes it, and gives the
+  // buffer back.
+  static void write_record(ThreadState* ts, SpanBuffer* b, size_t used, const SpanRing::Room& room, uint64_t end) {
+    // The header's size is a constant: the compiler copies it with a few wide moves. The
+    // fields end() sets (the sizes, the end) are then stored in the ring, not in the buffer
+    // first: a narrow store read back at once by a wide load stalls the CPU's forwarding of
+    // stores to loads (as many instructions either way).
     std::memcpy(room.at, &b->header, sizeof b->header);
+    const auto size = static_cast<uint32_t>(record_size(used));
+    const auto items_size = static_cast<uint32_t>(used);
+    std::memcpy(room.at + offsetof(SpanRecordHeader, size), &size, sizeof size);
+    std::memcpy(room.at + offsetof(SpanRecordHeader, items_size), &items_size, sizeof items_size);
+    std::memcpy(room.at + offsetof(SpanRecordHeader, end), &end, sizeof end);
     move_long_bytes(room.at + sizeof b->header, b->items, used);
     ts->ring.publish(room);
     ThreadState::bump(ts->ended);
