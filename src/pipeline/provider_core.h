@@ -82,8 +82,8 @@ struct ThreadState {
   ~ThreadState();
 
   SpanRing ring;
-  // Written by the owning thread only (add_single_writer: no locked read-modify-write), read
-  // by stats() from any thread.
+  // Written by the owning thread only (increment_single_writer: no locked read-modify-write),
+  // read by stats() from any thread.
   std::atomic<uint64_t> started{0};
   std::atomic<uint64_t> not_sampled{0};
   std::atomic<uint64_t> ended{0};
@@ -94,7 +94,7 @@ struct ThreadState {
   // Owning thread only.
   SpanBuffer* free_buffers = nullptr;
 
-  static void bump(std::atomic<uint64_t>& c) { add_single_writer(c, 1); }
+  static void bump(std::atomic<uint64_t>& c) { increment_single_writer(c); }
   ThreadCounters counters() const;
 };
 
