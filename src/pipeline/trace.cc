@@ -394,7 +394,7 @@ LITETRACE_ALWAYS_INLINE void start_record(SpanBuffer& b, const detail::TracerSco
 }
 
 // What Span::end() does beyond its common case.
-LITETRACE_NOINLINE void end_generally(SpanBuffer* b) {
+LITETRACE_NOINLINE void end_generally(SpanBuffer* b) noexcept {
   b->header.end = detail::read_ticks();
   b->core->submit(b);
 }
