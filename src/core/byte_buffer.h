@@ -16,6 +16,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/raw_array.h"
+
 namespace litetrace::detail {
 
 class ByteBuffer {
@@ -43,7 +45,7 @@ class ByteBuffer {
       if (n > SIZE_MAX / 2 - size_) return nullptr;
       size_t capacity = capacity_ < 4096 ? 4096 : capacity_;
       while (capacity < size_ + n) capacity *= 2;
-      std::unique_ptr<uint8_t[]> bigger(new (std::nothrow) uint8_t[capacity]);
+      RawArray<uint8_t> bigger = make_raw_array<uint8_t>(capacity, std::nothrow);
       if (bigger == nullptr) return nullptr;
       if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
       data_ = std::move(bigger);
@@ -71,7 +73,7 @@ class ByteBuffer {
   std::string_view view() const { return {reinterpret_cast<const char*>(data_.get()), size_}; }
 
  private:
-  std::unique_ptr<uint8_t[]> data_;
+  RawArray<uint8_t> data_;
   size_t size_ = 0;
   size_t capacity_ = 0;
 };

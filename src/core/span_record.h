@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/byte_copy.h"
+#include "core/raw_array.h"
 
 namespace litetrace::detail {
 
@@ -163,7 +164,7 @@ struct SpanBuffer {
   size_t used = 0;
   size_t capacity = kInlineBytes;
   size_t dead_bytes = 0;  // items replaced and not yet reclaimed
-  std::unique_ptr<uint8_t[]> heap;  // kept for reuse once a span needed more
+  RawArray<uint8_t> heap;  // kept for reuse once a span needed more
   SpanRecordHeader header;
   uint8_t inline_items[kInlineBytes];
 

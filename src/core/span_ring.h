@@ -20,6 +20,8 @@
 #include <memory>
 #include <new>
 
+#include "core/raw_array.h"
+
 namespace litetrace::detail {
 
 class SpanRing {
@@ -146,7 +148,7 @@ class SpanRing {
 
   size_t capacity_;
   size_t mask_;
-  std::unique_ptr<uint8_t[]> buf_;
+  RawArray<uint8_t> buf_;
 
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
@@ -159,7 +161,7 @@ class SpanRing {
 
 inline SpanRing::SpanRing(size_t capacity) {
   const size_t c = rounded_capacity(capacity);
-  buf_.reset(new (std::nothrow) uint8_t[c]);
+  buf_ = make_raw_array<uint8_t>(c, std::nothrow);
   capacity_ = buf_ ? c : 0;  // with no capacity, try_reserve() fails before it writes
   mask_ = buf_ ? c - 1 : 0;
   fast_end_ = capacity_;

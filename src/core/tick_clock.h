@@ -15,6 +15,8 @@
 #include <x86intrin.h>
 #endif
 
+#include "core/raw_array.h"
+
 namespace litetrace::detail {
 
 enum class TickSource : uint8_t { kMonotonicNs, kTsc, kArmCounter };
@@ -204,7 +206,7 @@ class TickConverter {
   // which never ran).
   class Samples {
    public:
-    Samples() : at_(new Kept[kMaxSamples + 1]) {}
+    Samples() : at_(make_raw_array<Kept>(kMaxSamples + 1)) {}
     size_t size() const { return n_; }
     Kept& operator[](size_t i) { return at_[i]; }
     const Kept& operator[](size_t i) const { return at_[i]; }
@@ -219,7 +221,7 @@ class TickConverter {
     }
 
    private:
-    std::unique_ptr<Kept[]> at_;
+    RawArray<Kept> at_;
     size_t n_ = 0;
   };
 

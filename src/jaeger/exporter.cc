@@ -53,11 +53,11 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
     packet_size_ = packet_floor_;
   }
   options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
-  builders_.reset(new std::unique_ptr<PacketBuilder>[options_.packets_per_send]);
+  builders_ = std::vector<std::unique_ptr<PacketBuilder>>(options_.packets_per_send);
   for (size_t i = 0; i < options_.packets_per_send; ++i) {
     builders_[i] = std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol);
   }
-  datagrams_.reset(new std::string_view[options_.packets_per_send]);
+  datagrams_ = make_raw_array<std::string_view>(options_.packets_per_send);
   // What fits an empty packet of the least size with the widest tail fits every packet a
   // re-pack may use.
   // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,
@@ -66,7 +66,7 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
   repack_as_bytes_ = lowering_floor_ - options_.protocol->batch_head_size(encoded_process.size(), 1) -
                      options_.protocol->max_batch_tail_size();
   // Not zero-filled: its pages take memory once a span is written there.
-  record_aside_.reset(new uint8_t[repack_as_bytes_]);
+  record_aside_ = make_raw_array<uint8_t>(repack_as_bytes_);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }
 

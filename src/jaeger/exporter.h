@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/diagnostic_reporter.h"
+#include "core/raw_array.h"
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
 #include "jaeger/packet_builder.h"
@@ -172,9 +173,9 @@ class Exporter {
   // One per datagram of a send (options_.packets_per_send), sized once: an array of
   // pointers, as a vector would link its growth (and, of the builders themselves, their
   // moves: 2 KB) for nothing.
-  std::unique_ptr<std::unique_ptr<PacketBuilder>[]> builders_;
+  std::vector<std::unique_ptr<PacketBuilder>> builders_;
   // Sized once, one per builder (arrays: no vector growth linked for them).
-  std::unique_ptr<std::string_view[]> datagrams_;
+  RawArray<std::string_view> datagrams_;
   size_t sealed_ = 0;         // builders_[0, sealed_) hold finished datagrams
   size_t packet_size_ = 0;    // the working limit
   size_t packet_floor_ = 0;   // the least a packet may be (room for the envelope, the Process and a span)
@@ -184,7 +185,7 @@ class Exporter {
   // Spans larger than this many encoded bytes are kept (Kept) until their packet is sent.
   size_t repack_as_bytes_ = 0;
   // repack_as_bytes_ bytes, where add_record() writes a span that may not fit the packet.
-  std::unique_ptr<uint8_t[]> record_aside_;
+  RawArray<uint8_t> record_aside_;
   // The copies of the larger spans in the open and sealed packets, kept_[0, kept_count_),
   // in the order their builders fill; the slots past it are reused.
   std::vector<Copy> kept_;

@@ -54,7 +54,7 @@ LITETRACE_COLD void OwnedSpan::assign(const Span& span) {
   }
   const size_t words = (arrays + strings + 7) / 8;
   if (buffer_ == nullptr || buffer_words_ < words) {  // what it held is written anew
-    buffer_.reset(new uint64_t[words]);
+    buffer_ = make_raw_array<uint64_t>(words);
     buffer_words_ = words;
   }
   Arena arena(reinterpret_cast<uint8_t*>(buffer_.get()));

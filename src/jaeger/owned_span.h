@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/raw_array.h"
 #include "jaeger/jaeger_model.h"
 
 namespace litetrace::detail {
@@ -27,7 +28,7 @@ class OwnedSpan {
  private:
   // The Tag, Log and SpanRef arrays, then the strings (8-byte aligned); an array, not a
   // vector: it is never grown in place, and no vector growth of words is linked for it.
-  std::unique_ptr<uint64_t[]> buffer_;
+  RawArray<uint64_t> buffer_;
   size_t buffer_words_ = 0;  // of buffer_, when it is not null (a move leaves it null, not 0)
   Span span_;
 };

@@ -16,7 +16,7 @@ LITETRACE_COLD PacketBuilder::PacketBuilder(std::string encoded_process, size_t 
       // A list can never hold more spans than the packet has bytes.
       head_room_(protocol.batch_head_size(encoded_process_.size(), capacity)),
       // Not zeroed: a page is touched (and takes memory) only once a packet reaches it.
-      buf_(new uint8_t[head_room_ + capacity]) {
+      buf_(make_raw_array<uint8_t>(head_room_ + capacity)) {
   span_ends_.reserve(capacity / 16 + 1);
 }
 

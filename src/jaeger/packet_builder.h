@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/raw_array.h"
 #include "jaeger/jaeger_encoder.h"  // ThriftProtocol
 #include "jaeger/jaeger_model.h"
 
@@ -81,7 +82,7 @@ class PacketBuilder {
   const ThriftProtocol* protocol_;
   size_t capacity_;
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
-  std::unique_ptr<uint8_t[]> buf_;
+  RawArray<uint8_t> buf_;
   std::vector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
   TagRunCache tag_runs_;
   size_t spans_size_ = 0;

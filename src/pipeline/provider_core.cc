@@ -195,7 +195,7 @@ LITETRACE_COLD bool SpanBuffer::grow(size_t needed, size_t limit) {
   size_t c = capacity * 2;
   while (c < needed) c *= 2;
   c = std::min(c, limit);
-  std::unique_ptr<uint8_t[]> bigger(new (std::nothrow) uint8_t[c]);
+  RawArray<uint8_t> bigger = make_raw_array<uint8_t>(c, std::nothrow);
   if (!bigger) {
     core->note_allocation_failure(c);  // the item is dropped and counted on the span
     return false;
