@@ -47,10 +47,11 @@ LITETRACE_COLD IdGenerator::Three IdGenerator::redraw_zeros(uint64_t a, uint64_t
 }
 
 LITETRACE_COLD void IdGenerator::reseed() noexcept {
-  // Once per process, by a static's initialization (std::call_once imports four more
-  // symbols from the C and C++ runtimes, which a lean program pays for in its size).
-  static const bool atfork_registered = [] { return pthread_atfork(nullptr, nullptr, on_fork_child) == 0; }();
-  static_cast<void>(atfork_registered);
+  // Once per process. By pthread_once: std::call_once imports four more symbols from the C
+  // and C++ runtimes, a guarded static three (for every one in the library), which a lean
+  // program pays for in its size.
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
   generation_ = g_fork_generation.load(std::memory_order_relaxed);
   state_ = os_entropy();
 }

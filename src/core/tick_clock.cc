@@ -1,5 +1,7 @@
 #include "core/tick_clock.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -59,13 +61,10 @@ constexpr int kSampleTries = 7;
 TickSource g_tick_source = TickSource::kMonotonicNs;
 
 LITETRACE_COLD void decide_tick_source() noexcept {
-  // A function-local static: stored once, by whichever call comes first. Readers run later on
-  // threads that use a provider made after a call returned.
-  static const bool decided = [] {
-    g_tick_source = detect_tick_source();
-    return true;
-  }();
-  static_cast<void>(decided);
+  // Stored once, by whichever call comes first (pthread_once: IdGenerator::reseed says why).
+  // Readers run later on threads that use a provider made after a call returned.
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, [] { g_tick_source = detect_tick_source(); });
 }
 
 namespace {

@@ -44,9 +44,11 @@ thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destr
 // Cores a thread let go of at exit while one of their spans was still open (ended later on
 // another thread, or never); released once no span of theirs is open.
 std::mutex g_parked_mutex;
+std::vector<ThreadRegistration>* g_parked = nullptr;  // made on first use; never destroyed (used at exit)
+// The caller holds g_parked_mutex.
 std::vector<ThreadRegistration>& parked_cores() {
-  static auto* parked = new std::vector<ThreadRegistration>;  // used at exit
-  return *parked;
+  if (g_parked == nullptr) g_parked = new std::vector<ThreadRegistration>;
+  return *g_parked;
 }
 
 LITETRACE_COLD void release_registrations(void* p) {
@@ -66,11 +68,11 @@ LITETRACE_COLD void release_registrations(void* p) {
 }
 
 LITETRACE_COLD pthread_key_t registrations_key() {
-  static const pthread_key_t key = [] {
-    pthread_key_t k;
-    if (pthread_key_create(&k, release_registrations) != 0) std::abort();  // only at PTHREAD_KEYS_MAX
-    return k;
-  }();
+  static pthread_key_t key;  // set once, by pthread_once (IdGenerator::reseed says why)
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, [] {
+    if (pthread_key_create(&key, release_registrations) != 0) std::abort();  // only at PTHREAD_KEYS_MAX
+  });
   return key;
 }
 
@@ -260,10 +262,9 @@ LITETRACE_COLD ProviderCore::~ProviderCore() {
 }
 
 LITETRACE_COLD void ProviderCore::start() {
-  // Once per process, by a static's initialization (std::call_once imports four more
-  // symbols from the C and C++ runtimes, which a lean program pays for in its size).
-  static const bool atfork_registered = [] { return pthread_atfork(fork_prepare, fork_parent, fork_child) == 0; }();
-  static_cast<void>(atfork_registered);
+  // Once per process, by pthread_once (IdGenerator::reseed says why).
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, [] { pthread_atfork(fork_prepare, fork_parent, fork_child); });
   {
     std::lock_guard<std::mutex> lock(g_cores_mutex);
     next_live_ = g_live_cores;
@@ -325,7 +326,9 @@ LITETRACE_COLD const TracerScope* intern_scope(std::string_view name, std::strin
   // Never destroyed: records point into the scopes, and tracers are made in static
   // destructors too.
   // A list from the newest (scopes are few and interned once per tracer made).
-  static auto* mutex = new std::mutex;
+  static std::mutex* mutex = nullptr;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;  // IdGenerator::reseed says why
+  pthread_once(&once, [] { mutex = new std::mutex; });
   static const TracerScope* newest = nullptr;
   std::lock_guard<std::mutex> lock(*mutex);
   for (const TracerScope* s = newest; s != nullptr; s = s->previous) {
@@ -351,7 +354,9 @@ struct GlobalProvider {
   bool exit_handler = false;
 };
 LITETRACE_COLD GlobalProvider& global_provider_state() {
-  static auto* state = new GlobalProvider;
+  static GlobalProvider* state = nullptr;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;  // IdGenerator::reseed says why
+  pthread_once(&once, [] { state = new GlobalProvider; });
   return *state;
 }
 
