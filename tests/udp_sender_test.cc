@@ -136,6 +136,24 @@ bool send_until_peer_is(UdpSender& sender, const std::string& address) {
   return sender.peer() == address;
 }
 
+// The peer as diagnostics and TracerProvider::agent_address() show it.
+TEST(UdpSender, FormatsAddressesWithTheirPort) {
+  EXPECT_EQ(format_address(loopback(AF_INET, 6831)), "127.0.0.1:6831");
+  EXPECT_EQ(format_address(loopback(AF_INET6, 14250)), "[::1]:14250");
+  SocketAddress a;
+  ASSERT_TRUE(parse_numeric_address("192.0.2.200", 65535, &a));
+  EXPECT_EQ(format_address(a), "192.0.2.200:65535");
+  ASSERT_TRUE(parse_numeric_address("2001:db8::ff00:42:8329", 1, &a));
+  EXPECT_EQ(format_address(a), "[2001:db8::ff00:42:8329]:1");
+  // A link-local address keeps its zone, as the interface's index.
+  SocketAddress link_local = loopback(AF_INET6, 6831);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&link_local.storage);
+  ASSERT_EQ(inet_pton(AF_INET6, "fe80::1", &in6->sin6_addr), 1);
+  in6->sin6_scope_id = 3;
+  EXPECT_EQ(format_address(link_local), "[fe80::1%3]:6831");
+  EXPECT_EQ(format_address(SocketAddress{}), "?");  // no family
+}
+
 TEST(UdpSender, SendsManyDatagramsPerSystemCall) {
   test::UdpReceiver receiver(AF_INET);
   Recorded diags;

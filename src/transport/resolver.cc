@@ -183,14 +183,21 @@ LITETRACE_COLD const char* Lookup::error() const {
 bool Lookup::alive_here() const { return ::getpid() == owner_; }
 
 LITETRACE_COLD std::string format_address(const SocketAddress& address) {
-  char host[NI_MAXHOST];
-  char port[NI_MAXSERV];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&address.storage), address.length, host, sizeof host,
-                  port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    return "?";
+  // inet_ntop and formatted(), which a program links anyway, rather than getnameinfo: one
+  // import fewer. A link-local IPv6 address's zone is its interface's index ("%2"), where
+  // getnameinfo gave the interface's name.
+  char host[INET6_ADDRSTRLEN];
+  if (address.storage.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&address.storage);
+    if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host) == nullptr) return "?";
+    const unsigned port = ntohs(a->sin6_port);
+    return a->sin6_scope_id != 0 ? formatted("[%s%%%u]:%u", host, static_cast<unsigned>(a->sin6_scope_id), port)
+                                 : formatted("[%s]:%u", host, port);
   }
-  if (address.storage.ss_family == AF_INET6) return std::string("[") + host + "]:" + port;
-  return std::string(host) + ":" + port;
+  if (address.storage.ss_family != AF_INET) return "?";
+  const auto* a = reinterpret_cast<const sockaddr_in*>(&address.storage);
+  if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof host) == nullptr) return "?";
+  return formatted("%s:%u", host, static_cast<unsigned>(ntohs(a->sin_port)));
 }
 
 }  // namespace litetrace::detail
