@@ -226,11 +226,12 @@ LITETRACE_COLD void Batcher::report_clock_source() noexcept {
   // fallback, so a healthy start prints nothing.
   const ClockSource source = clock_source();
   if (!has_callback_ && source != ClockSource::kMonotonicClock) return;
-  std::string text = std::string("span times are read from ") + to_string(source);
-  text += source == ClockSource::kMonotonicClock
-              ? " (no constant-rate CPU counter found; each span reads clock_gettime twice)"
-              : ", converted on this thread against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME (start times)";
-  reporter_.report(DiagnosticCode::kClockSource, text);
+  reporter_.report(
+      DiagnosticCode::kClockSource,
+      formatted("span times are read from %s%s", to_string(source),
+                source == ClockSource::kMonotonicClock
+                    ? " (no constant-rate CPU counter found; each span reads clock_gettime twice)"
+                    : ", converted on this thread against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME (start times)"));
 }
 
 LITETRACE_COLD void Batcher::report_allocation_failures() noexcept {
