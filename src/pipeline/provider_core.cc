@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <new>
 
 #include "core/compiler.h"
@@ -71,7 +72,8 @@ LITETRACE_COLD pthread_key_t registrations_key() {
   static pthread_key_t key;  // set once, by pthread_once (IdGenerator::reseed says why)
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, [] {
-    if (pthread_key_create(&key, release_registrations) != 0) std::abort();  // only at PTHREAD_KEYS_MAX
+    // Only at PTHREAD_KEYS_MAX. terminate(), which aborts, is imported by any C++ program.
+    if (pthread_key_create(&key, release_registrations) != 0) std::terminate();
   });
   return key;
 }
@@ -435,8 +437,8 @@ LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.push_back(ts);
   }
-  // lock(), not shared_from_this(): the same pointer (every core is made by make_shared, in
-  // TracerProvider), without the bad_weak_ptr throw that linked exception code (-472 B).
+  // lock(), not shared_from_this(): the same pointer (every core is owned by a shared_ptr,
+  // made in TracerProvider's constructor), without the bad_weak_ptr throw that linked exception code (-472 B).
   calling_thread_registrations().list.push_back({weak_from_this().lock(), ts});
   t_context.cache_core = this;
   t_context.cache_state = ts;
