@@ -40,5 +40,18 @@ TEST(Utf8, EveryLengthAndEveryPositionOfANonAsciiByte) {
   EXPECT_FALSE(is_valid_utf8("xxxxxxx\xC1\xBF"));    // overlong
 }
 
+// A name in a diagnostic: quoted whole up to 64 bytes; longer, cut at a UTF-8 boundary at
+// or before 64 bytes and marked.
+TEST(QuotedForDiagnostic, QuotesShortNamesAndCutsLongOnes) {
+  EXPECT_EQ(quoted_for_diagnostic(""), "\"\"");
+  EXPECT_EQ(quoted_for_diagnostic("http.method"), "\"http.method\"");
+  const std::string exact(64, 'k');
+  EXPECT_EQ(quoted_for_diagnostic(exact), "\"" + exact + "\"");
+  EXPECT_EQ(quoted_for_diagnostic(exact + "x"), "\"" + exact + "...\"");
+  // 63 ASCII bytes and a two-byte character across the 64th: the character goes whole.
+  const std::string across = std::string(63, 'k') + "\xC3\xBC";
+  EXPECT_EQ(quoted_for_diagnostic(across), "\"" + std::string(63, 'k') + "...\"");
+}
+
 }  // namespace
 }  // namespace litetrace::detail
