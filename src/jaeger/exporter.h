@@ -170,9 +170,9 @@ class Exporter {
   ExporterOptions options_;
   DiagnosticReporter* reporter_;
   UdpSender sender_;
-  // One per datagram of a send (options_.packets_per_send), sized once: an array of
-  // pointers, as a vector would link its growth (and, of the builders themselves, their
-  // moves: 2 KB) for nothing.
+  // One per datagram of a send (options_.packets_per_send), sized once, when made: pointers,
+  // as a vector of the builders themselves would link their moves (2 KB); never grown, so no
+  // growth is linked.
   std::vector<std::unique_ptr<PacketBuilder>> builders_;
   // Sized once, one per builder (arrays: no vector growth linked for them).
   RawArray<std::string_view> datagrams_;

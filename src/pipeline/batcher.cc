@@ -231,7 +231,8 @@ LITETRACE_COLD void Batcher::report_clock_source() noexcept {
       formatted("span times are read from %s%s", to_string(source),
                 source == ClockSource::kMonotonicClock
                     ? " (no constant-rate CPU counter found; each span reads clock_gettime twice)"
-                    : ", converted on this thread against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME (start times)"));
+                    : ", converted on this thread against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME "
+                      "(start times)"));
 }
 
 LITETRACE_COLD void Batcher::report_allocation_failures() noexcept {
