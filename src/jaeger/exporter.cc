@@ -102,15 +102,21 @@ void Exporter::forget_kept(size_t from) noexcept {
   while (kept_count_ != 0 && kept_[kept_count_ - 1].builder >= from) --kept_count_;
 }
 
-void Exporter::add_bytes_again(Exporter& exporter, const Copy& copy) { exporter.add_encoded(copy.record); }
+void Exporter::Copy::keep(std::string_view from) {
+  bytes = make_raw_array<char>(from.size());
+  std::memcpy(bytes.get(), from.data(), from.size());
+  size = from.size();
+}
+
+void Exporter::add_bytes_again(Exporter& exporter, const Copy& copy) { exporter.add_encoded(copy.held()); }
 
 void Exporter::add_record_again(Exporter& exporter, const Copy& copy) {
-  exporter.place_record(reinterpret_cast<const uint8_t*>(copy.record.data()));
+  exporter.place_record(reinterpret_cast<const uint8_t*>(copy.bytes.get()));
 }
 
 // A span as it was encoded: one that fits a packet of the least size (repack_as_bytes_), or
 // a record's that fits the packet, whose record is kept.
-LITETRACE_COLD void Exporter::add_encoded(std::string_view span_bytes, std::string* record) noexcept {
+LITETRACE_COLD void Exporter::add_encoded(std::string_view span_bytes, Copy* record) noexcept {
   PacketBuilder::AddResult r = current().add_encoded(span_bytes);
   if (r == PacketBuilder::AddResult::kFull && span_bytes.size() <= current().max_span_size()) {
     do {
@@ -120,7 +126,8 @@ LITETRACE_COLD void Exporter::add_encoded(std::string_view span_bytes, std::stri
   if (r == PacketBuilder::AddResult::kAdded) {
     if (record != nullptr && span_bytes.size() > repack_as_bytes_) {
       Copy& copy = keep_last();
-      copy.record = std::move(*record);
+      copy.bytes = std::move(record->bytes);
+      copy.size = record->size;
       copy.add_again = &Exporter::add_record_again;
     }
     return;
@@ -143,7 +150,7 @@ size_t Exporter::encode_aside(const uint8_t* record) noexcept {
   return record_encoder_->encode(record, aside_.data(), current().tag_runs(), kRulesApplied);
 }
 
-// The bytes and the record go into strings of their own before they are placed: sealing a
+// The bytes and the record go into copies of their own before they are placed: sealing a
 // packet may re-pack spans (EMSGSIZE), and those use aside_ and rewriter_ again.
 LITETRACE_COLD void Exporter::place_record(const uint8_t* record) noexcept {
   if (RecordRewriter::has_arrays(record)) {
@@ -163,9 +170,11 @@ LITETRACE_COLD void Exporter::place_record(const uint8_t* record) noexcept {
     place_trimmed_record(record, size, limit);
     return;
   }
-  std::string bytes(reinterpret_cast<const char*>(aside_.data()), size);
-  std::string copy(RecordRewriter::whole(record));
-  add_encoded(bytes, &copy);
+  Copy bytes;
+  bytes.keep({reinterpret_cast<const char*>(aside_.data()), size});
+  Copy copy;
+  copy.keep(RecordRewriter::whole(record));
+  add_encoded(bytes.held(), &copy);
 }
 
 // Trimmed as RecordRewriter::trim() says; a copy of the trimmed record is what is kept.
@@ -180,9 +189,11 @@ LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t
                  kept.name);
   const uint8_t* trimmed = rewriter_.keep(record, kept);
   const size_t trimmed_size = encode_aside(trimmed);
-  std::string bytes(reinterpret_cast<const char*>(aside_.data()), trimmed_size);
-  std::string copy(RecordRewriter::whole(trimmed));
-  add_encoded(bytes, &copy);
+  Copy bytes;
+  bytes.keep({reinterpret_cast<const char*>(aside_.data()), trimmed_size});
+  Copy copy;
+  copy.keep(RecordRewriter::whole(trimmed));
+  add_encoded(bytes.held(), &copy);
 }
 
 LITETRACE_COLD void Exporter::report_too_large(std::string_view name) noexcept {
@@ -252,7 +263,7 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
           if (next_kept < end_kept && kept_[next_kept].builder == i && kept_[next_kept].span == s) {
             r = std::move(kept_[next_kept++]);
           } else {
-            r.record = builders_[i]->span_bytes(s);
+            r.keep(builders_[i]->span_bytes(s));
             r.add_again = &Exporter::add_bytes_again;
           }
         }

@@ -120,10 +120,15 @@ class Exporter {
  private:
   // A copy of a span larger than any packet size may hold untrimmed, for a re-pack: its
   // record, or a copy of its view; add_again() (add_record_again or add_view_again) adds it.
-  // A span waiting to be re-packed is one too: that copy, or its encoded bytes in `record`
+  // A span waiting to be re-packed is one too: that copy, or its encoded bytes in `bytes`
   // (add_bytes_again), so both lists share one vector's code.
   struct Copy {
-    std::string record;
+    // The record or the encoded bytes: owned plain bytes, not a string, so that a Copy moves
+    // as pointers and words (the vectors' growth is half the code).
+    RawArray<char> bytes;
+    size_t size = 0;
+    std::string_view held() const { return {bytes.get(), size}; }
+    void keep(std::string_view from);  // bytes and size become a copy of `from`
     std::unique_ptr<KeptView, KeptView::Delete> view;  // reused while its slot is
     void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
     // In kept_: the builder whose packet holds the span, and the span's place in it.
@@ -139,9 +144,9 @@ class Exporter {
   PacketBuilder& begin_current() noexcept;
   void add_span(const Span& span);
   PacketBuilder::AddResult add_to_current(const Span& span);
-  // Adds encoded bytes; keeps `record` (moved from) as the span's copy when they are more
+  // Adds encoded bytes; keeps `record`'s bytes (moved from) as the span's copy when they are more
   // than a re-pack may add as bytes.
-  void add_encoded(std::string_view span_bytes, std::string* record = nullptr) noexcept;
+  void add_encoded(std::string_view span_bytes, Copy* record = nullptr) noexcept;
   // The slot for a copy of the span just added to the open packet.
   Copy& keep_last() noexcept;
   // Forgets the copies of the spans in builders_[from, ...).
