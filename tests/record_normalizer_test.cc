@@ -97,6 +97,36 @@ TEST(RecordNormalizer, KeepsFirstPlacesLastValuesAndCountsWhatIsOverTheLimit) {
   EXPECT_EQ(h.size % 8, 0u);
 }
 
+// One normalizer rewrites span after span (the batcher's): its room for attributes grows for
+// a span with more than any before and is reused by smaller ones, each rewritten alone.
+TEST(RecordNormalizer, RewritesSpansOfEverySizeInTurn) {
+  RecordNormalizer n(3, 0);
+  const auto repeated = [](int keys, int times) {
+    RecordBuilder b;
+    b.name("span");
+    for (int t = 0; t < times; ++t) {
+      for (int k = 0; k < keys; ++k) b.integer("k" + std::to_string(k), t * 100 + k);
+    }
+    return b.build();
+  };
+  const auto rewritten = [&](const std::vector<uint8_t>& r, SpanRecordHeader* h) {
+    const uint8_t* out = n.normalize(r.data());
+    EXPECT_NE(out, r.data());
+    return attributes(out, h);
+  };
+  SpanRecordHeader h;
+  EXPECT_EQ(rewritten(repeated(1, 2), &h), (std::vector<std::string>{"k0=100"}));
+  EXPECT_EQ(h.dropped_attributes, 0u);
+  // 5 keys set 40 times: 200 attributes, the first three keys' last values kept.
+  EXPECT_EQ(rewritten(repeated(5, 40), &h), (std::vector<std::string>{"k0=3900", "k1=3901", "k2=3902"}));
+  EXPECT_EQ(h.attribute_count, 3u);
+  EXPECT_EQ(h.dropped_attributes, 80u);
+  EXPECT_EQ(rewritten(repeated(2, 3), &h), (std::vector<std::string>{"k0=200", "k1=201"}));
+  EXPECT_EQ(h.dropped_attributes, 0u);
+  EXPECT_EQ(rewritten(repeated(4, 300), &h), (std::vector<std::string>{"k0=29900", "k1=29901", "k2=29902"}));
+  EXPECT_EQ(h.dropped_attributes, 300u);
+}
+
 TEST(RecordNormalizer, CutsStringsAtUtf8BoundariesAndBytesAnywhere) {
   RecordNormalizer n(10, 4);
   const std::vector<uint8_t> r = RecordBuilder()

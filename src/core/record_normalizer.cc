@@ -127,11 +127,19 @@ LITETRACE_COLD void RecordNormalizer::append_attribute(const uint8_t* item) {
 
 // Cold, as append_attribute(): only a span that breaks the rules is rewritten.
 LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const uint8_t* items, size_t size) {
-  attributes_.clear();
+  uint32_t count = 0;
+  for (const uint8_t* p = items; p < items + size; p += record_item_size(p)) {
+    count += static_cast<ItemKind>(*p) == ItemKind::kAttribute ? 1 : 0;
+  }
+  if (count > attribute_room_) {
+    attribute_room_ = std::max<size_t>(count, 2 * attribute_room_);
+    attributes_ = make_raw_array<Attribute>(attribute_room_);
+  }
+  uint32_t index = 0;
   for (const uint8_t* p = items; p < items + size; p += record_item_size(p)) {
     if (static_cast<ItemKind>(*p) != ItemKind::kAttribute) continue;
-    const auto index = static_cast<uint32_t>(attributes_.size());
-    attributes_.push_back({key_of(p, head_of(p)), p, index, index});
+    attributes_[index] = {key_of(p, head_of(p)), p, index, index};
+    ++index;
   }
   // Group by key, each group in the span's order: its first is where the key goes, its
   // last the value it takes.
@@ -139,7 +147,7 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   // byte buffers), not one more of each kind.
   order_.clear();
   // A prvalue, as the span ends are pushed: push_back(const T&) would be a second growth.
-  for (uint32_t i = 0; i < attributes_.size(); ++i) order_.push_back(uint32_t{i});
+  for (uint32_t i = 0; i < count; ++i) order_.push_back(uint32_t{i});
   // A heap sort with the index as the tie-break: std::stable_sort would allocate, and
   // std::sort's introsort links three times the code for no gain at these sizes.
   const auto before = [&](uint32_t a, uint32_t b) {
@@ -148,7 +156,7 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   std::make_heap(order_.begin(), order_.end(), before);
   std::sort_heap(order_.begin(), order_.end(), before);
   first_.clear();
-  first_.resize(attributes_.size());  // zeros
+  first_.resize(count);  // zeros
   for (size_t g = 0; g < order_.size();) {
     size_t end = g + 1;
     while (end < order_.size() && attributes_[order_[end]].key == attributes_[order_[g]].key) ++end;
@@ -161,7 +169,7 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   // set for another key is dropped.
   size_t kept = 0;
   uint32_t dropped = 0;
-  for (size_t i = 0; i < attributes_.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     if (first_[i] != 0 && kept < limits_.max_attributes) {
       first_[i] = 2;  // kept
       ++kept;

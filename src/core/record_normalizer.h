@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/raw_array.h"
 #include "core/span_record.h"
 
 namespace litetrace::detail {
@@ -111,7 +112,10 @@ class RecordNormalizer {
   void append_attribute(const uint8_t* item);
 
   AttributeLimits limits_;
-  std::vector<Attribute> attributes_;
+  // Room for attribute_room_ (an array, grown only by a span with more attributes than
+  // any before it: no vector growth is linked for it).
+  RawArray<Attribute> attributes_;
+  size_t attribute_room_ = 0;
   std::vector<uint32_t> order_;
   std::vector<uint8_t> first_;  // per attribute: 0, or 1 for its key's first, 2 when that key is kept
   std::vector<uint8_t> out_;  // 8-byte aligned (a record's header is read from it)
