@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/compiler.h"
-#include "core/diagnostic_reporter.h"  // errno_text
+#include "core/diagnostic_reporter.h"  // errno_text, formatted
 
 namespace litetrace::detail {
 
@@ -133,7 +133,7 @@ LITETRACE_COLD Lookup::Lookup(const Resolver& resolver, const std::string& host,
   const int rc = pthread_create(&helper_, nullptr, &Lookup::run, state_);
   if (rc != 0) {
     state_->references.store(1, std::memory_order_relaxed);
-    state_->finish(false, "cannot start a thread for the lookup: " + errno_text(rc));
+    state_->finish(false, formatted("cannot start a thread for the lookup: %s", errno_text(rc).c_str()));
     return;
   }
   has_helper_ = true;
