@@ -66,13 +66,13 @@ LITETRACE_COLD ProcessView::ProcessView(const TracerProviderOptions& o) : host(h
   };
   size_t n = o.resource_attributes.size();
   for (const auto& [key, value] : sdk) n += given(key) ? 0 : 1;
-  tags = std::vector<Tag>(n);  // sized once: no vector growth linked for it
+  tags = make_raw_array<Tag>(n);
   size_t i = 0;
   for (const auto& t : o.resource_attributes) tags[i++] = Tag::string(t.first, t.second);
   for (const auto& [key, value] : sdk) {
     if (!given(key)) tags[i++] = Tag::string(key, value);
   }
-  process = Process{o.service_name, {tags.data(), tags.size()}};
+  process = Process{o.service_name, {tags.get(), n}};
 }
 
 const LinkedExporters* linked_exporters() { return &litetrace_exporters != nullptr ? &litetrace_exporters : nullptr; }

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/raw_array.h"
 #include "core/span_sink.h"
 #include "core/tick_clock.h"
 #include "jaeger/jaeger_encoder.h"
@@ -57,7 +58,7 @@ const char* exporter_name(const TracerProviderOptions& options);
 struct ProcessView {
   std::string host;
   std::string ip;
-  std::vector<Tag> tags;
+  RawArray<Tag> tags;  // sized once: no vector code linked for it
   Process process;
   explicit ProcessView(const TracerProviderOptions& o);
 };
