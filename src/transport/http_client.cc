@@ -76,7 +76,7 @@ LITETRACE_COLD bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clo
     *error = "cannot resolve " + url.host + ": " + lookup->error();
     return false;
   }
-  *out = lookup->addresses();
+  *out = lookup->take_addresses();
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -174,7 +175,7 @@ LITETRACE_COLD bool Lookup::wait_until(std::chrono::steady_clock::time_point dea
 bool Lookup::ok() const { return state_ != nullptr && state_->ok; }
 
 // ok() is true only with a state.
-const std::vector<SocketAddress>& Lookup::addresses() const { return state_->addresses; }
+std::vector<SocketAddress> Lookup::take_addresses() { return std::move(state_->addresses); }
 
 LITETRACE_COLD const char* Lookup::error() const {
   return state_ != nullptr ? state_->error.c_str() : "out of memory for the lookup";

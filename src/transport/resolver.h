@@ -59,10 +59,10 @@ class Lookup {
   // True once the answer is in; waits for it until `deadline` at most (a deadline in the
   // past only looks).
   bool wait_until(std::chrono::steady_clock::time_point deadline);
-  // The answer, once wait_until() returned true: the addresses (only when ok()), or why
-  // there are none.
+  // The answer, once wait_until() returned true: the addresses (only when ok(); moved out,
+  // so taken once), or why there are none.
   bool ok() const;
-  const std::vector<SocketAddress>& addresses() const;
+  std::vector<SocketAddress> take_addresses();
   const char* error() const;
   // False in a fork() child of the process that started the lookup: it will never end.
   bool alive_here() const;

@@ -81,7 +81,7 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
   return fd_ >= 0;
 }
 
-LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
+LITETRACE_COLD void UdpSender::take_answer(Lookup& lookup) noexcept {
   if (!lookup.ok()) {
     const std::string now_sending = fd_ >= 0 ? peer() : std::string();
     reporter_->report(DiagnosticCode::kAgentUnresolved,
@@ -91,7 +91,7 @@ LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
                                 now_sending.c_str()));
     return;
   }
-  const std::vector<SocketAddress>& addresses = lookup.addresses();
+  std::vector<SocketAddress> addresses = lookup.take_addresses();
   const auto same = [&] {
     if (addresses.size() != addresses_.size()) return false;
     for (size_t i = 0; i < addresses.size(); ++i) {
@@ -105,7 +105,7 @@ LITETRACE_COLD void UdpSender::take_answer(const Lookup& lookup) noexcept {
   if (fd_ >= 0 && same()) return;
 
   const std::string before = fd_ >= 0 ? peer() : std::string();
-  addresses_ = addresses;
+  addresses_.swap(addresses);
   for (size_t i = 0; i < addresses_.size(); ++i) {
     if (connect_to(i)) {
       if (!before.empty() && before != peer()) {

@@ -64,7 +64,7 @@ class UdpSender {
 
  private:
   bool ensure_socket() noexcept;
-  void take_answer(const Lookup& lookup) noexcept;
+  void take_answer(Lookup& lookup) noexcept;
   bool connect_to(size_t index) noexcept;
   void close_socket() noexcept;
   size_t send_some(const std::string_view* datagrams, size_t n, int* error) noexcept;
