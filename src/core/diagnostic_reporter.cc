@@ -27,7 +27,13 @@ LITETRACE_COLD std::string formatted(const char* format, ...) {
   const int n = std::vsnprintf(buf, sizeof buf, format, args);
   va_end(args);
   if (n < 0) return format;
-  if (static_cast<size_t>(n) < sizeof buf) return std::string(buf, static_cast<size_t>(n));
+  // Strings are assigned, here and in report(), not constructed from a pointer and a length: the
+  // string's replace, which every program links, instead of a construction of its own.
+  if (static_cast<size_t>(n) < sizeof buf) {
+    std::string out;
+    out.assign(buf, static_cast<size_t>(n));
+    return out;
+  }
   std::string out(static_cast<size_t>(n), '\0');
   va_start(args, format);
   std::vsnprintf(out.data(), out.size() + 1, format, args);
@@ -49,7 +55,8 @@ LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_
     ++c.held_back;
     return;
   }
-  std::string text(message);
+  std::string text;
+  text.assign(message.data(), message.size());
   if (c.held_back != 0) {
     text += formatted(" (%llu more like this since the last report)", static_cast<unsigned long long>(c.held_back));
   }

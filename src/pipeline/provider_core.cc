@@ -336,7 +336,12 @@ LITETRACE_COLD const TracerScope* intern_scope(std::string_view name, std::strin
   for (const TracerScope* s = newest; s != nullptr; s = s->previous) {
     if (s->name == name && s->version == version) return s;
   }
-  newest = new TracerScope{std::string(name), std::string(version), newest};
+  // Assigned, not constructed from the views: the string's replace, which the program links
+  // anyway, instead of a construction from a range of its own (with one more import).
+  std::unique_ptr<TracerScope> scope(new TracerScope{{}, {}, newest});
+  scope->name.assign(name.data(), name.size());
+  scope->version.assign(version.data(), version.size());
+  newest = scope.release();
   return newest;
 }
 
