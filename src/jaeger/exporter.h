@@ -124,7 +124,7 @@ class Exporter {
   // (add_bytes_again), so both lists share one vector's code.
   struct Copy {
     // The record or the encoded bytes: owned plain bytes, not a string, so that a Copy moves
-    // as pointers and words (the vectors' growth is half the code).
+    // as pointers and words (and the vectors' growth links less code).
     RawArray<char> bytes;
     size_t size = 0;
     std::string_view held() const { return {bytes.get(), size}; }
