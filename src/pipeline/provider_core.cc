@@ -443,7 +443,8 @@ LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
     threads_.push_back(ts);
   }
   // lock(), not shared_from_this(): the same pointer (every core is owned by a shared_ptr,
-  // made in TracerProvider's constructor), without the bad_weak_ptr throw that linked exception code (-472 B).
+  // made in TracerProvider's constructor), without the bad_weak_ptr throw that linked
+  // exception code (-472 B).
   calling_thread_registrations().list.push_back({weak_from_this().lock(), ts});
   t_context.cache_core = this;
   t_context.cache_state = ts;
