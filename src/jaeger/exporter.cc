@@ -35,11 +35,14 @@ LITETRACE_COLD UdpSenderOptions sender_options(const ExporterOptions& o) {
 }  // namespace
 
 LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process& process, DiagnosticReporter* reporter)
-    : options_(options), reporter_(reporter), sender_(sender_options(options_), reporter) {
-  std::string encoded_process = options_.protocol->encode_process(process);
-  packet_floor_ = std::max(kMinPacketSize, options_.protocol->batch_head_size(encoded_process.size(), 1) +
-                                               options_.protocol->max_batch_tail_size() + kMinSpanRoom);
-  packet_size_ = options_.max_packet_size;
+    : protocol_(options.protocol),
+      packets_per_send_(clamp_packets_per_send(options.packets_per_send)),
+      reporter_(reporter),
+      sender_(sender_options(options), reporter) {
+  std::string encoded_process = protocol_->encode_process(process);
+  packet_floor_ = std::max(kMinPacketSize, protocol_->batch_head_size(encoded_process.size(), 1) +
+                                               protocol_->max_batch_tail_size() + kMinSpanRoom);
+  packet_size_ = options.max_packet_size;
   if (packet_size_ > kMaxPacketSize) {
     reporter_->report(DiagnosticCode::kInvalidOption,
                       formatted("max_packet_size %zu exceeds the largest UDP payload; using %zu", packet_size_,
@@ -52,19 +55,20 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
                                 packet_size_, packet_floor_));
     packet_size_ = packet_floor_;
   }
-  options_.packets_per_send = clamp_packets_per_send(options_.packets_per_send);
-  builders_ = std::vector<std::unique_ptr<PacketBuilder>>(options_.packets_per_send);
-  for (size_t i = 0; i < options_.packets_per_send; ++i) {
-    builders_[i] = std::make_unique<PacketBuilder>(encoded_process, packet_size_, *options_.protocol);
+  builders_ = std::vector<std::unique_ptr<PacketBuilder>>(packets_per_send_);
+  // new, not make_unique: the builder's constructor is inlined here, cold, not into an
+  // instantiation of make_unique of its own.
+  for (size_t i = 0; i < packets_per_send_; ++i) {
+    builders_[i].reset(new PacketBuilder(encoded_process, packet_size_, *protocol_));
   }
-  datagrams_ = make_raw_array<std::string_view>(options_.packets_per_send);
+  datagrams_ = make_raw_array<std::string_view>(packets_per_send_);
   // What fits an empty packet of the least size with the widest tail fits every packet a
   // re-pack may use.
   // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,
   // when that is less): no socket on a system litetrace runs on refuses so small a datagram.
   lowering_floor_ = std::max(packet_floor_, std::min(packet_size_, kLowestAfterEmsgsize));
-  repack_as_bytes_ = lowering_floor_ - options_.protocol->batch_head_size(encoded_process.size(), 1) -
-                     options_.protocol->max_batch_tail_size();
+  repack_as_bytes_ = lowering_floor_ - protocol_->batch_head_size(encoded_process.size(), 1) -
+                     protocol_->max_batch_tail_size();
   // Not zero-filled: its pages take memory once a span is written there.
   record_aside_ = make_raw_array<uint8_t>(repack_as_bytes_);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
@@ -220,7 +224,7 @@ LITETRACE_COLD void Exporter::seal_current() noexcept {
   if (!b.open() || b.span_count() == 0) return;
   const ClientStats now = client_stats();
   datagrams_[sealed_++] = b.finish(&now);
-  if (sealed_ == options_.packets_per_send) send_sealed();
+  if (sealed_ == packets_per_send_) send_sealed();
 }
 
 LITETRACE_COLD void Exporter::flush() noexcept {
@@ -275,8 +279,8 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
       const std::string peer = sender_.peer();
       reporter_->report(DiagnosticCode::kSendFailed,
                         formatted("cannot send %zu spans (%zu bytes) to agent %s:%u%s%s: %s", refused.span_count(),
-                                  datagrams_[i].size(), options_.agent_host.c_str(),
-                                  static_cast<unsigned>(options_.agent_port), peer.empty() ? "" : " at ", peer.c_str(),
+                                  datagrams_[i].size(), sender_.host().c_str(),
+                                  static_cast<unsigned>(sender_.port()), peer.empty() ? "" : " at ", peer.c_str(),
                                   errno_text(err).c_str()));
     }
     ++i;

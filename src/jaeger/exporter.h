@@ -92,8 +92,8 @@ struct ExporterStats {
 class Exporter {
  public:
   // `reporter` must outlive the exporter. Invalid options are corrected and reported.
-  // The options are copied once, here (taken by value and moved, they linked their move
-  // constructor into every program).
+  // By reference (taken by value and moved, they linked their move constructor into every
+  // program); the sender copies what it needs of them, the exporter keeps two words.
   Exporter(const ExporterOptions& options, const Process& process, DiagnosticReporter* reporter);
   ~Exporter();
 
@@ -115,7 +115,7 @@ class Exporter {
 
   ExporterStats stats() const;
   std::string peer() const { return sender_.peer(); }
-  const ThriftProtocol& protocol() const { return *options_.protocol; }
+  const ThriftProtocol& protocol() const { return *protocol_; }
 
  private:
   // A copy of a span larger than any packet size may hold untrimmed, for a re-pack: its
@@ -172,10 +172,12 @@ class Exporter {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
-  ExporterOptions options_;
+  // Of the options, what is needed after the constructor (the sender keeps its own).
+  const ThriftProtocol* protocol_;
+  size_t packets_per_send_;
   DiagnosticReporter* reporter_;
   UdpSender sender_;
-  // One per datagram of a send (options_.packets_per_send), sized once, when made: pointers,
+  // One per datagram of a send (packets_per_send_), sized once, when made: pointers,
   // as a vector of the builders themselves would link their moves (2 KB); never grown, so no
   // growth is linked.
   std::vector<std::unique_ptr<PacketBuilder>> builders_;
@@ -217,7 +219,7 @@ class Exporter {
 // Inline: the Jaeger sink's per-span call, with the encoder the one call out of it.
 inline bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder,
                                 const AttributeLimits& limits) {
-  if (!options_.protocol->compact) return false;
+  if (!protocol_->compact) return false;
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound > repack_as_bytes_) return false;
   PacketBuilder& b = current();

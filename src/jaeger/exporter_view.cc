@@ -48,7 +48,7 @@ void Exporter::add_span(const Span& span) {
   // A span that no packet can hold must not close a packet that still has room: trim it
   // first, then place what is left (sizing it costs one more pass, once per packet).
   if (r == PacketBuilder::AddResult::kTooLarge ||
-      view_span_size(*options_.protocol, span) > current().max_span_size()) {
+      view_span_size(*protocol_, span) > current().max_span_size()) {
     add_trimmed(span);
     return;
   }
@@ -63,11 +63,11 @@ void Exporter::add_span(const Span& span) {
 LITETRACE_COLD void Exporter::add_trimmed(const Span& span) {
   const size_t limit = current().max_span_size();
   Span trimmed;
-  if (!trim_to_fit(span, limit, &trimmed, *options_.protocol)) {
+  if (!trim_to_fit(span, limit, &trimmed, *protocol_)) {
     report_too_large(span.operation_name);
     return;
   }
-  report_trimmed(span.operation_name, view_span_size(*options_.protocol, span), limit,
+  report_trimmed(span.operation_name, view_span_size(*protocol_, span), limit,
                  span.logs.size - trimmed.logs.size, span.tags.size - trimmed.tags.size,
                  trimmed.operation_name.size());
   while (add_to_current(trimmed) == PacketBuilder::AddResult::kFull) seal_current();

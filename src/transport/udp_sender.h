@@ -59,6 +59,9 @@ class UdpSender {
   // The address datagrams go to, e.g. "127.0.0.1:6831" or "[::1]:6831"; empty before the
   // first successful resolution.
   std::string peer() const;
+  // Where datagrams are meant to go, as given.
+  const std::string& host() const { return options_.host; }
+  uint16_t port() const { return options_.port; }
   // System calls made by send() (sendmmsg batches several datagrams into one).
   uint64_t send_calls() const { return send_calls_; }
 
