@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/byte_copy.h"
+#include "core/compiler.h"
 #include "core/raw_array.h"
 
 namespace litetrace::detail {
@@ -145,6 +146,25 @@ static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in
 // Whether mapping the record reads counter ticks (its start, its end, or an event time).
 inline bool has_tick_times(const SpanRecordHeader& h) {
   return (h.time_flags & (kStartIsUnixNs | kEndIsUnixNs)) != (kStartIsUnixNs | kEndIsUnixNs) || h.event_count != 0;
+}
+
+// The text of the last live item of `kind` (kName, kStatusDescription, kTraceState) among
+// a record's items; empty when it has none. For the few spans that need it (a name that
+// update_name() gave another length, an error's description, a diagnostic's span name):
+// cold and out of line, one copy for every caller, stepping over items by their sizes
+// alone rather than with a RecordReader, whose out-of-line copy was 0.7 KB.
+LITETRACE_COLD LITETRACE_NOINLINE inline std::string_view last_text(const uint8_t* record, ItemKind kind) {
+  SpanRecordHeader h;
+  std::memcpy(&h, record, sizeof h);
+  std::string_view text;
+  const uint8_t* const end = record + sizeof h + h.items_size;
+  for (const uint8_t* p = record + sizeof h; p < end; p += record_item_size(p)) {
+    if (static_cast<ItemKind>(*p) != kind) continue;
+    uint16_t n;
+    std::memcpy(&n, p + 1, sizeof n);
+    text = std::string_view(reinterpret_cast<const char*>(p + 3), n);
+  }
+  return text;
 }
 
 // Per-span scratch. Thread: whichever thread holds the Span.

@@ -101,18 +101,6 @@ LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags
   return r;
 }
 
-// The text of the last live item of `kind` from `from` on: the name when update_name() gave
-// it another length, an error's description. Out of line: few spans need either, and
-// inlined into the flattened encoder each scan was a copy of the item reader.
-LITETRACE_COLD LITETRACE_NOINLINE std::string_view last_text(RecordReader from, ItemKind kind) {
-  std::string_view text;
-  RecordItem item;
-  while (from.next(item)) {
-    if (item.kind == kind) text = item.text;
-  }
-  return text;
-}
-
 // The scope's tags encoded and cached: once per scope, out of line.
 LITETRACE_COLD LITETRACE_NOINLINE TagRun cache_scope_tags(TagRunCache& cache, const TracerScope* scope) {
   Tag tags[4];
@@ -320,12 +308,12 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     reader.next(item);
     name = item.text;
   } else {
-    name = last_text(reader, ItemKind::kName);
+    name = last_text(record, ItemKind::kName);
   }
   // An error's description, wherever it is among the items: its tag comes first.
   std::string_view status_description;
   if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
-    status_description = last_text(reader, ItemKind::kStatusDescription);
+    status_description = last_text(record, ItemKind::kStatusDescription);
   }
   const bool has_description = !status_description.empty();
   const JaegerTimes times = jaeger_times(h, *clock_);

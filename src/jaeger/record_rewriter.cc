@@ -71,15 +71,6 @@ LITETRACE_COLD RecordRewriter::Counts RecordRewriter::counts(const uint8_t* reco
   return c;
 }
 
-LITETRACE_COLD std::string_view RecordRewriter::name(const uint8_t* record) {
-  RecordReader reader(record);
-  RecordItem item;
-  while (reader.next(item)) {
-    if (item.kind == ItemKind::kName) return item.text;  // the one live name
-  }
-  return {};
-}
-
 LITETRACE_COLD bool RecordRewriter::has_arrays(const uint8_t* record) {
   bool found = false;
   for_each_item(record, [&](const uint8_t* p, size_t) {

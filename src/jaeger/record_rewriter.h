@@ -31,7 +31,7 @@ class RecordRewriter {
     size_t name = 0;  // bytes
   };
   static Counts counts(const uint8_t* record);
-  static std::string_view name(const uint8_t* record);
+  static std::string_view name(const uint8_t* record) { return last_text(record, ItemKind::kName); }
   // The record's bytes: its header and items.
   static std::string_view whole(const uint8_t* record) {
     SpanRecordHeader h;
