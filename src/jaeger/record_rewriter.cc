@@ -26,11 +26,18 @@ uint16_t dropped_of_link(const uint8_t* item) {
   return n;
 }
 
+// A record's header, copied out (a RecordReader's constructor, out of line in these cold
+// functions, linked a copy of its own).
+SpanRecordHeader header_of(const uint8_t* record) {
+  SpanRecordHeader h;
+  std::memcpy(&h, record, sizeof h);
+  return h;
+}
+
 // Walks a record's items: f(item, size) for each, in order.
 template <typename F>
 void for_each_item(const uint8_t* record, F f) {
-  SpanRecordHeader h;
-  std::memcpy(&h, record, sizeof h);
+  const SpanRecordHeader h = header_of(record);
   const uint8_t* p = record + sizeof h;
   const uint8_t* const end = p + h.items_size;
   while (p < end) {
@@ -58,7 +65,7 @@ const uint8_t* finish(std::vector<uint8_t>& out, SpanRecordHeader h) {
 
 LITETRACE_COLD RecordRewriter::Counts RecordRewriter::counts(const uint8_t* record) {
   Counts c;
-  const uint8_t* const end = record + sizeof(SpanRecordHeader) + RecordReader(record).header().items_size;
+  const uint8_t* const end = record + sizeof(SpanRecordHeader) + header_of(record).items_size;
   for_each_item(record, [&](const uint8_t* p, size_t n) {
     switch (static_cast<ItemKind>(*p)) {
       case ItemKind::kAttribute: ++c.attributes; break;
@@ -80,7 +87,6 @@ LITETRACE_COLD bool RecordRewriter::has_arrays(const uint8_t* record) {
 }
 
 LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* record) {
-  const RecordReader reader(record);
   arrays_.clear();
   arrays_.resize(sizeof(SpanRecordHeader));  // zeros: resize, the growth linked anyway
   std::string json;
@@ -103,7 +109,7 @@ LITETRACE_COLD const uint8_t* RecordRewriter::without_arrays(const uint8_t* reco
     append_bytes(arrays_, a.key.data(), a.key.size());
     append_bytes(arrays_, json.data(), json.size());
   });
-  return finish(arrays_, reader.header());
+  return finish(arrays_, header_of(record));
 }
 
 std::atomic<RecordRewriter::ArrayRewrite> RecordRewriter::g_array_rewrite{nullptr};
@@ -114,7 +120,7 @@ LITETRACE_COLD void RecordRewriter::link_array_rewrites() {
 }
 
 LITETRACE_COLD const uint8_t* RecordRewriter::keep(const uint8_t* record, const Counts& kept) {
-  SpanRecordHeader h = RecordReader(record).header();
+  SpanRecordHeader h = header_of(record);
   const uint8_t* const end = record + sizeof h + h.items_size;
   kept_.clear();
   kept_.resize(sizeof h);  // zeros
