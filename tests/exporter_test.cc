@@ -141,6 +141,19 @@ TEST(DiagnosticReporter, HeldBackReportsAreCountedInTheNextOneSaid) {
   EXPECT_EQ(reporter.reported(), diags.messages.size());
 }
 
+TEST(DiagnosticReporter, FormattedTextIsSaidWholeAtEveryLength) {
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback(), std::chrono::milliseconds(0));
+  // Around the 512-byte buffer the text is formatted into first, and far past it.
+  for (const size_t n : {0u, 10u, 499u, 500u, 501u, 511u, 512u, 3000u}) {
+    const std::string long_text(n, 'x');
+    reporter.report_formatted(DiagnosticCode::kInvalidOption, "[%s] %zu %s", long_text.c_str(), n, "end");
+    EXPECT_EQ(diags.messages.back(), "[" + long_text + "] " + std::to_string(n) + " end");
+    EXPECT_EQ(formatted("%s|%d", long_text.c_str(), 7), long_text + "|7");
+  }
+  EXPECT_EQ(diags.messages.size(), 8u);
+}
+
 TEST(Exporter, DeliversEverySpanOnceOverIPv4) { expect_delivers_all("127.0.0.1", AF_INET); }
 TEST(Exporter, DeliversEverySpanOnceOverIPv6) { expect_delivers_all("::1", AF_INET6); }
 TEST(Exporter, ResolvesHostNames) { expect_delivers_all("localhost", AF_INET); }

@@ -20,24 +20,36 @@ LITETRACE_COLD std::string errno_text(int err) {
   return strerror_result(strerror_r(err, buf, sizeof buf), buf);
 }
 
+namespace {
+
+// printf of `format` into `buf` when it fits, else into `spill`; the text, wherever it is.
+// `args` is read twice when the text does not fit: the caller starts it, and starts
+// `again` as well.
+std::string_view format_into(char (&buf)[512], std::string& spill, const char* format, std::va_list args,
+                             std::va_list again) {
+  const int n = std::vsnprintf(buf, sizeof buf, format, args);
+  if (n < 0) return format;
+  if (static_cast<size_t>(n) < sizeof buf) return {buf, static_cast<size_t>(n)};
+  spill.resize(static_cast<size_t>(n));
+  std::vsnprintf(spill.data(), spill.size() + 1, format, again);
+  return spill;
+}
+
+}  // namespace
+
 LITETRACE_COLD std::string formatted(const char* format, ...) {
   char buf[512];
+  std::string out;
   std::va_list args;
+  std::va_list again;
   va_start(args, format);
-  const int n = std::vsnprintf(buf, sizeof buf, format, args);
+  va_start(again, format);
+  const std::string_view text = format_into(buf, out, format, args, again);
+  va_end(again);
   va_end(args);
-  if (n < 0) return format;
   // Strings are assigned, here and in report(), not constructed from a pointer and a length: the
   // string's replace, which every program links, instead of a construction of its own.
-  if (static_cast<size_t>(n) < sizeof buf) {
-    std::string out;
-    out.assign(buf, static_cast<size_t>(n));
-    return out;
-  }
-  std::string out(static_cast<size_t>(n), '\0');
-  va_start(args, format);
-  std::vsnprintf(out.data(), out.size() + 1, format, args);
-  va_end(args);
+  if (text.data() != out.data()) out.assign(text.data(), text.size());
   return out;
 }
 
@@ -69,6 +81,19 @@ LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_
   } else {
     std::fprintf(stderr, "litetrace: %s: %s\n", to_string(code), text.c_str());
   }
+}
+
+LITETRACE_COLD void DiagnosticReporter::report_formatted(DiagnosticCode code, const char* format, ...) {
+  char buf[512];
+  std::string spill;
+  std::va_list args;
+  std::va_list again;
+  va_start(args, format);
+  va_start(again, format);
+  const std::string_view text = format_into(buf, spill, format, args, again);
+  va_end(again);
+  va_end(args);
+  report(code, text);
 }
 
 }  // namespace litetrace::detail

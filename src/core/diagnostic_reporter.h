@@ -35,6 +35,12 @@ class DiagnosticReporter {
                               std::chrono::milliseconds min_interval = std::chrono::seconds(1));
 
   void report(DiagnosticCode code, std::string_view message);
+  // report(code, formatted(format, ...)) without the string between them: each call site
+  // then carries neither its construction nor its destruction.
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  void report_formatted(DiagnosticCode code, const char* format, ...);
   uint64_t reported() const { return reported_; }
 
  private:

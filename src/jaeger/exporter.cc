@@ -44,15 +44,15 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
                                                protocol_->max_batch_tail_size() + kMinSpanRoom);
   packet_size_ = options.max_packet_size;
   if (packet_size_ > kMaxPacketSize) {
-    reporter_->report(DiagnosticCode::kInvalidOption,
-                      formatted("max_packet_size %zu exceeds the largest UDP payload; using %zu", packet_size_,
-                                kMaxPacketSize));
+    reporter_->report_formatted(DiagnosticCode::kInvalidOption,
+                                "max_packet_size %zu exceeds the largest UDP payload; using %zu", packet_size_,
+                                kMaxPacketSize);
     packet_size_ = kMaxPacketSize;
   }
   if (packet_size_ < packet_floor_) {
-    reporter_->report(DiagnosticCode::kInvalidOption,
-                      formatted("max_packet_size %zu leaves no room for spans beside the process; using %zu",
-                                packet_size_, packet_floor_));
+    reporter_->report_formatted(DiagnosticCode::kInvalidOption,
+                                "max_packet_size %zu leaves no room for spans beside the process; using %zu",
+                                packet_size_, packet_floor_);
     packet_size_ = packet_floor_;
   }
   builders_ = std::vector<std::unique_ptr<PacketBuilder>>(packets_per_send_);
@@ -139,8 +139,8 @@ LITETRACE_COLD void Exporter::add_encoded(std::string_view span_bytes, Copy* rec
   // Cannot happen: the packet size is never lowered below what such a span needs. Counted
   // rather than lost.
   bump(spans_failed_, 1);
-  reporter_->report(DiagnosticCode::kSendFailed, formatted("cannot re-pack a span of %zu bytes into a %zu-byte packet",
-                                                           span_bytes.size(), packet_size_));
+  reporter_->report_formatted(DiagnosticCode::kSendFailed, "cannot re-pack a span of %zu bytes into a %zu-byte packet",
+                              span_bytes.size(), packet_size_);
 }
 
 LITETRACE_COLD void Exporter::add_record_aside(const uint8_t* record) noexcept {
@@ -165,8 +165,8 @@ LITETRACE_COLD void Exporter::place_record(const uint8_t* record) noexcept {
   const size_t size = encode_aside(record);
   if (size == 0) {  // cannot happen: its arrays are strings and it keeps the rules
     bump(spans_failed_, 1);
-    reporter_->report(DiagnosticCode::kSendFailed,
-                      formatted("cannot encode span %s", quoted_for_diagnostic(RecordRewriter::name(record)).c_str()));
+    reporter_->report_formatted(DiagnosticCode::kSendFailed,
+                                "cannot encode span %s", quoted_for_diagnostic(RecordRewriter::name(record)).c_str());
     return;
   }
   const size_t limit = current().max_span_size();
@@ -202,10 +202,10 @@ LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t
 
 LITETRACE_COLD void Exporter::report_too_large(std::string_view name) noexcept {
   bump(spans_too_large_, 1);
-  reporter_->report(DiagnosticCode::kSpanTooLarge,
-                    formatted("span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
+  reporter_->report_formatted(DiagnosticCode::kSpanTooLarge,
+                              "span %s does not fit a %zu-byte packet even without logs, tags and name; dropped "
                               "(tooLargeDroppedSpans)",
-                              quoted_for_diagnostic(name).c_str(), packet_size_));
+                              quoted_for_diagnostic(name).c_str(), packet_size_);
 }
 
 LITETRACE_COLD void Exporter::report_trimmed(std::string_view name, size_t size, size_t limit, size_t logs_cut,
@@ -213,10 +213,10 @@ LITETRACE_COLD void Exporter::report_trimmed(std::string_view name, size_t size,
   bump(spans_trimmed_, 1);
   const std::string name_note =
       name_kept == name.size() ? std::string() : formatted(" and with its name cut to %zu bytes", name_kept);
-  reporter_->report(DiagnosticCode::kSpanTrimmed,
-                    formatted("span %s encodes to %zu bytes, more than the %zu a packet has room for: sent it without "
+  reporter_->report_formatted(DiagnosticCode::kSpanTrimmed,
+                              "span %s encodes to %zu bytes, more than the %zu a packet has room for: sent it without "
                               "its last %zu logs and %zu tags (its otel.dropped_* tags say so)%s",
-                              quoted_for_diagnostic(name).c_str(), size, limit, logs_cut, tags_cut, name_note.c_str()));
+                              quoted_for_diagnostic(name).c_str(), size, limit, logs_cut, tags_cut, name_note.c_str());
 }
 
 LITETRACE_COLD void Exporter::seal_current() noexcept {
@@ -277,11 +277,11 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
       bump(spans_failed_, refused.span_count());
       bump(packets_failed_, 1);
       const std::string peer = sender_.peer();
-      reporter_->report(DiagnosticCode::kSendFailed,
-                        formatted("cannot send %zu spans (%zu bytes) to agent %s:%u%s%s: %s", refused.span_count(),
+      reporter_->report_formatted(DiagnosticCode::kSendFailed,
+                                  "cannot send %zu spans (%zu bytes) to agent %s:%u%s%s: %s", refused.span_count(),
                                   datagrams_[i].size(), sender_.host().c_str(),
                                   static_cast<unsigned>(sender_.port()), peer.empty() ? "" : " at ", peer.c_str(),
-                                  errno_text(err).c_str()));
+                                  errno_text(err).c_str());
     }
     ++i;
   }
@@ -296,10 +296,10 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
 LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) noexcept {
   const size_t lowered = std::max(lowering_floor_, std::min(packet_size_, refused_datagram_size) / 2);
   if (lowered >= packet_size_) return;
-  reporter_->report(DiagnosticCode::kPacketSizeLowered,
-                    formatted("a %zu-byte datagram was refused as too large (EMSGSIZE); packets are now at most "
+  reporter_->report_formatted(DiagnosticCode::kPacketSizeLowered,
+                              "a %zu-byte datagram was refused as too large (EMSGSIZE); packets are now at most "
                               "%zu bytes and its spans go out again",
-                              refused_datagram_size, lowered));
+                              refused_datagram_size, lowered);
   packet_size_ = lowered;
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);
 }

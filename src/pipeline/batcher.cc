@@ -106,9 +106,9 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
   const LinkedExporters* linked = linked_exporters();
   if (!udp) {
     if (linked != nullptr) return linked->make_sink(options, clock);
-    reporter->report(DiagnosticCode::kInvalidOption,
-                     formatted("exporter %s %s; sending to Jaeger's agent over UDP instead", exporter_name(options),
-                               kNotLinked));
+    reporter->report_formatted(DiagnosticCode::kInvalidOption,
+                               "exporter %s %s; sending to Jaeger's agent over UDP instead", exporter_name(options),
+                               kNotLinked);
   }
   ExporterOptions e = exporter_options(options);
   if (udp && options.jaeger_protocol == JaegerProtocol::kUdpThriftBinary) {
@@ -116,9 +116,9 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
       e.protocol = linked->binary_thrift;
     } else {
       if (e.agent_port == kAgentBinaryPort) e.agent_port = kAgentCompactPort;
-      reporter->report(DiagnosticCode::kInvalidOption,
-                       formatted("exporter %s %s; sending compact Thrift to Jaeger's agent on port %u instead",
-                                 exporter_name(options), kNotLinked, static_cast<unsigned>(e.agent_port)));
+      reporter->report_formatted(DiagnosticCode::kInvalidOption,
+                                 "exporter %s %s; sending compact Thrift to Jaeger's agent on port %u instead",
+                                 exporter_name(options), kNotLinked, static_cast<unsigned>(e.agent_port));
     }
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
@@ -226,23 +226,21 @@ LITETRACE_COLD void Batcher::report_clock_source() noexcept {
   // fallback, so a healthy start prints nothing.
   const ClockSource source = clock_source();
   if (!has_callback_ && source != ClockSource::kMonotonicClock) return;
-  reporter_.report(
-      DiagnosticCode::kClockSource,
-      formatted("span times are read from %s%s", to_string(source),
-                source == ClockSource::kMonotonicClock
-                    ? " (no constant-rate CPU counter found; each span reads clock_gettime twice)"
-                    : ", converted on this thread against CLOCK_MONOTONIC (durations) and CLOCK_REALTIME "
-                      "(start times)"));
+  reporter_.report_formatted(DiagnosticCode::kClockSource, "span times are read from %s%s", to_string(source),
+                             source == ClockSource::kMonotonicClock
+                                 ? " (no constant-rate CPU counter found; each span reads clock_gettime twice)"
+                                 : ", converted on this thread against CLOCK_MONOTONIC (durations) and "
+                                   "CLOCK_REALTIME (start times)");
 }
 
 LITETRACE_COLD void Batcher::report_allocation_failures() noexcept {
   size_t bytes = 0;
   const uint64_t failures = core_->allocation_failures(&bytes);
   if (failures == allocation_failures_reported_) return;
-  reporter_.report(DiagnosticCode::kOutOfMemory,
-                   formatted("%llu allocation(s) failed, the last of %zu bytes; the spans or attributes that "
+  reporter_.report_formatted(DiagnosticCode::kOutOfMemory,
+                             "%llu allocation(s) failed, the last of %zu bytes; the spans or attributes that "
                              "needed them were dropped and counted",
-                             static_cast<unsigned long long>(failures - allocation_failures_reported_), bytes));
+                             static_cast<unsigned long long>(failures - allocation_failures_reported_), bytes);
   allocation_failures_reported_ = failures;
 }
 

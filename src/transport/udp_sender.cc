@@ -71,11 +71,11 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
                (now = std::chrono::steady_clock::now()) - lookup_->started() >= options_.resolve_timeout) {
       lookup_reported_slow_ = true;
       const std::string now_sending = fd_ >= 0 ? peer() : std::string();
-      reporter_->report(DiagnosticCode::kAgentUnresolved,
-                        formatted("resolving agent host \"%s\" has taken more than %lld ms; %s%s",
+      reporter_->report_formatted(DiagnosticCode::kAgentUnresolved,
+                                  "resolving agent host \"%s\" has taken more than %lld ms; %s%s",
                                   options_.host.c_str(), static_cast<long long>(options_.resolve_timeout.count()),
                                   fd_ >= 0 ? "still sending to " : "spans count as failed to emit until it answers",
-                                  now_sending.c_str()));
+                                  now_sending.c_str());
     }
   }
   return fd_ >= 0;
@@ -84,11 +84,11 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
 LITETRACE_COLD void UdpSender::take_answer(Lookup& lookup) noexcept {
   if (!lookup.ok()) {
     const std::string now_sending = fd_ >= 0 ? peer() : std::string();
-    reporter_->report(DiagnosticCode::kAgentUnresolved,
-                      formatted("cannot resolve agent host \"%s\": %s; %s%s", options_.host.c_str(),
+    reporter_->report_formatted(DiagnosticCode::kAgentUnresolved,
+                                "cannot resolve agent host \"%s\": %s; %s%s", options_.host.c_str(),
                                 lookup.error(),
                                 fd_ >= 0 ? "still sending to " : "spans will count as failed to emit",
-                                now_sending.c_str()));
+                                now_sending.c_str());
     return;
   }
   std::vector<SocketAddress> addresses = lookup.take_addresses();
@@ -109,9 +109,9 @@ LITETRACE_COLD void UdpSender::take_answer(Lookup& lookup) noexcept {
   for (size_t i = 0; i < addresses_.size(); ++i) {
     if (connect_to(i)) {
       if (!before.empty() && before != peer()) {
-        reporter_->report(DiagnosticCode::kAgentAddressChanged,
-                          formatted("agent \"%s\" moved from %s to %s", options_.host.c_str(), before.c_str(),
-                                    peer().c_str()));
+        reporter_->report_formatted(DiagnosticCode::kAgentAddressChanged,
+                                    "agent \"%s\" moved from %s to %s", options_.host.c_str(), before.c_str(),
+                                    peer().c_str());
       }
       return;
     }
@@ -124,8 +124,8 @@ LITETRACE_COLD bool UdpSender::connect_to(size_t index) noexcept {
   const SocketAddress& addr = addresses_[index];
   int fd = ::socket(addr.storage.ss_family, SOCK_DGRAM, 0);
   if (fd < 0) {
-    reporter_->report(DiagnosticCode::kSendFailed,
-                      formatted("cannot create a UDP socket: %s", errno_text(errno).c_str()));
+    reporter_->report_formatted(DiagnosticCode::kSendFailed,
+                                "cannot create a UDP socket: %s", errno_text(errno).c_str());
     return false;
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -140,8 +140,8 @@ LITETRACE_COLD bool UdpSender::connect_to(size_t index) noexcept {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.length) != 0) {
     const std::string why = errno_text(errno);  // before format_address() can change errno
-    reporter_->report(DiagnosticCode::kSendFailed, formatted("cannot connect a UDP socket to %s: %s",
-                                                             format_address(addr).c_str(), why.c_str()));
+    reporter_->report_formatted(DiagnosticCode::kSendFailed, "cannot connect a UDP socket to %s: %s",
+                                format_address(addr).c_str(), why.c_str());
     ::close(fd);
     return false;
   }
