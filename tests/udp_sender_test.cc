@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 
 #include <sys/wait.h>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -172,6 +174,42 @@ TEST(UdpSender, SendsManyDatagramsPerSystemCall) {
   for (const std::string& p : payloads) EXPECT_EQ(receiver.receive(), p);
   EXPECT_EQ(sender.peer(), "127.0.0.1:" + std::to_string(receiver.port()));
 }
+
+#if defined(__linux__)
+// The open descriptors of this process that are sockets.
+std::set<int> open_sockets() {
+  std::set<int> fds;
+  for (int fd = 0; fd < 1024; ++fd) {
+    char link[64];
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    const ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+    if (n > 0 && std::string_view(link, static_cast<size_t>(n)).substr(0, 7) == "socket:") fds.insert(fd);
+  }
+  return fds;
+}
+
+// A program that fork()s and exec()s from a traced thread does not hand its child the socket.
+TEST(UdpSender, ItsSocketIsClosedOnExec) {
+  test::UdpReceiver receiver(AF_INET);
+  Recorded diags;
+  UdpSenderOptions o;
+  o.host = "127.0.0.1";
+  o.port = receiver.port();
+  const std::set<int> before = open_sockets();
+  UdpSender sender(o, &diags.reporter);
+  const std::string_view datagram = "one";
+  int error = 0;
+  ASSERT_EQ(sender.send(&datagram, 1, &error), 1u);
+  EXPECT_EQ(receiver.receive(), "one");
+  size_t made = 0;
+  for (const int fd : open_sockets()) {
+    if (before.count(fd) != 0) continue;
+    ++made;
+    EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "socket " << fd;
+  }
+  EXPECT_EQ(made, 1u);
+}
+#endif
 
 TEST(UdpSender, FindsAnAgentThatMoved) {
   test::UdpReceiver old_home(AF_INET);

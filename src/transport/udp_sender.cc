@@ -4,7 +4,6 @@
 #include <cstring>
 #include <new>
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -122,13 +121,13 @@ LITETRACE_COLD bool UdpSender::connect_to(size_t index) noexcept {
   close_socket();
   current_ = index;
   const SocketAddress& addr = addresses_[index];
-  int fd = ::socket(addr.storage.ss_family, SOCK_DGRAM, 0);
+  // Closed on exec as it is made (as the HTTP client's are): no fcntl() after it.
+  int fd = ::socket(addr.storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     reporter_->report_formatted(DiagnosticCode::kSendFailed,
                                 "cannot create a UDP socket: %s", errno_text(errno).c_str());
     return false;
   }
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   if (options_.send_buffer_bytes != 0) {
     int current = 0;
     socklen_t len = sizeof current;
