@@ -1,5 +1,7 @@
 #include "core/diagnostic_reporter.h"
 
+#include <algorithm>
+#include <climits>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +37,9 @@ std::string_view format_into(char (&buf)[512], std::string& spill, const char* f
   return spill;
 }
 
+// A length for printf's "%.*s".
+int clamped_length(std::string_view text) { return static_cast<int>(std::min<size_t>(text.size(), INT_MAX)); }
+
 }  // namespace
 
 LITETRACE_COLD std::string formatted(const char* format, ...) {
@@ -67,11 +72,11 @@ LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_
     ++c.held_back;
     return;
   }
-  std::string text;
-  text.assign(message.data(), message.size());
-  if (c.held_back != 0) {
-    text += formatted(" (%llu more like this since the last report)", static_cast<unsigned long long>(c.held_back));
-  }
+  // Formatted whole, not appended to: no import of the string's append for this alone.
+  std::string text = c.held_back == 0
+                         ? formatted("%.*s", clamped_length(message), message.data())
+                         : formatted("%.*s (%llu more like this since the last report)", clamped_length(message),
+                                     message.data(), static_cast<unsigned long long>(c.held_back));
   c.held_back = 0;
   c.last = now;
   c.ever = true;
@@ -79,7 +84,8 @@ LITETRACE_COLD void DiagnosticReporter::report(DiagnosticCode code, std::string_
   if (callback_) {
     callback_(Diagnostic{code, text});
   } else {
-    std::fprintf(stderr, "litetrace: %s: %s\n", to_string(code), text.c_str());
+    // Straight to descriptor 2, which is unbuffered stderr's: no import of the stream's object.
+    ::dprintf(2, "litetrace: %s: %s\n", to_string(code), text.c_str());
   }
 }
 

@@ -1,5 +1,7 @@
 #include "core/option_rule.h"
 
+#include <utility>
+
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 
@@ -11,8 +13,9 @@ namespace {
 // few, rather than through std::vector's growth, built for speed for each element type.
 LITETRACE_COLD void append(std::vector<std::string>& errors, std::string error) {
   std::vector<std::string> longer(errors.size() + 1);
-  for (size_t i = 0; i < errors.size(); ++i) longer[i].swap(errors[i]);
-  longer.back().swap(error);
+  // Moved (inline), not swapped: the string's swap is one more import from the C++ runtime.
+  for (size_t i = 0; i < errors.size(); ++i) longer[i] = std::move(errors[i]);
+  longer.back() = std::move(error);
   errors.swap(longer);
 }
 
