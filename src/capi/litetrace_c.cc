@@ -21,6 +21,8 @@
 #include "litetrace/trace.h"
 #include "litetrace/version.h"
 
+#include "core/raw_array.h"  // kNoThrow
+
 struct litetrace_options {
   bool from_environment = false;
   std::vector<std::pair<std::string, std::string>> variables;  // set_variable(), the last one wins
@@ -119,7 +121,7 @@ extern "C" {
 
 // ---- options ----
 
-litetrace_options* litetrace_options_new(void) { return new (std::nothrow) litetrace_options; }
+litetrace_options* litetrace_options_new(void) { return new (litetrace::detail::kNoThrow) litetrace_options; }
 
 litetrace_options* litetrace_options_from_environment(void) {
   litetrace_options* o = litetrace_options_new();
@@ -220,7 +222,7 @@ litetrace_provider* litetrace_provider_new(const litetrace_options* options) {
     });
     for (const auto& set : options->setters) set(o);
   }
-  auto* p = new (std::nothrow) litetrace_provider;
+  auto* p = new (litetrace::detail::kNoThrow) litetrace_provider;
   if (p == nullptr) return nullptr;
   p->provider = std::make_shared<litetrace::TracerProvider>(o);
   return p;
@@ -244,7 +246,7 @@ int litetrace_provider_shutdown(litetrace_provider* provider, uint32_t timeout_m
 
 litetrace_tracer* litetrace_provider_tracer(litetrace_provider* provider, const char* name, const char* version) {
   if (provider == nullptr) return nullptr;
-  return new (std::nothrow) litetrace_tracer{provider->provider->tracer(text(name), text(version))};
+  return new (litetrace::detail::kNoThrow) litetrace_tracer{provider->provider->tracer(text(name), text(version))};
 }
 
 void litetrace_tracer_free(litetrace_tracer* tracer) { delete tracer; }
@@ -254,7 +256,7 @@ void litetrace_set_global_provider(litetrace_provider* provider) {
 }
 
 litetrace_tracer* litetrace_global_tracer(const char* name, const char* version) {
-  return new (std::nothrow) litetrace_tracer{litetrace::global_tracer(text(name), text(version))};
+  return new (litetrace::detail::kNoThrow) litetrace_tracer{litetrace::global_tracer(text(name), text(version))};
 }
 
 uint64_t litetrace_provider_stat(const litetrace_provider* provider, int which) {

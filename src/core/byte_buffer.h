@@ -45,7 +45,7 @@ class ByteBuffer {
       if (n > SIZE_MAX / 2 - size_) return nullptr;
       size_t capacity = capacity_ < 4096 ? 4096 : capacity_;
       while (capacity < size_ + n) capacity *= 2;
-      RawArray<uint8_t> bigger = make_raw_array<uint8_t>(capacity, std::nothrow);
+      RawArray<uint8_t> bigger = make_raw_array<uint8_t>(capacity, kNoThrow);
       if (bigger == nullptr) return nullptr;
       if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
       data_ = std::move(bigger);

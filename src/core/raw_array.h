@@ -14,6 +14,10 @@
 
 namespace litetrace::detail {
 
+// The tag of new's nothrow forms, made here: the C++ runtime's std::nothrow is an object, and
+// naming it imports it (a symbol and a copy relocation in every program).
+inline constexpr std::nothrow_t kNoThrow{};
+
 struct FreeRawArray {
   void operator()(void* p) const noexcept { ::operator delete(p); }
 };
@@ -33,7 +37,7 @@ RawArray<T> make_raw_array(size_t n) {
 template <typename T>
 RawArray<T> make_raw_array(size_t n, const std::nothrow_t&) noexcept {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>, "plain elements only");
-  return RawArray<T>(static_cast<T*>(::operator new(n * sizeof(T), std::nothrow)));
+  return RawArray<T>(static_cast<T*>(::operator new(n * sizeof(T), kNoThrow)));
 }
 
 }  // namespace litetrace::detail

@@ -161,7 +161,7 @@ class SpanRing {
 
 inline SpanRing::SpanRing(size_t capacity) {
   const size_t c = rounded_capacity(capacity);
-  buf_ = make_raw_array<uint8_t>(c, std::nothrow);
+  buf_ = make_raw_array<uint8_t>(c, kNoThrow);
   capacity_ = buf_ ? c : 0;  // with no capacity, try_reserve() fails before it writes
   mask_ = buf_ ? c - 1 : 0;
   fast_end_ = capacity_;

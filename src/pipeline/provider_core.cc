@@ -199,7 +199,7 @@ LITETRACE_COLD bool SpanBuffer::grow(size_t needed, size_t limit) {
   size_t c = capacity * 2;
   while (c < needed) c *= 2;
   c = std::min(c, limit);
-  RawArray<uint8_t> bigger = make_raw_array<uint8_t>(c, std::nothrow);
+  RawArray<uint8_t> bigger = make_raw_array<uint8_t>(c, kNoThrow);
   if (!bigger) {
     core->note_allocation_failure(c);  // the item is dropped and counted on the span
     return false;
@@ -430,7 +430,7 @@ LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
   // A provider that will never send again gets no ring; the caller counts the span here.
   if (!accepting()) return nullptr;
   release_finished_cores();
-  auto* ts = new (std::nothrow) ThreadState(options_.ring_bytes_per_thread);
+  auto* ts = new (kNoThrow) ThreadState(options_.ring_bytes_per_thread);
   if (ts == nullptr) {
     note_allocation_failure(sizeof(ThreadState));
     return nullptr;  // this span is counted on the core; the next one tries again
@@ -525,7 +525,7 @@ uint64_t ProviderCore::allocation_failures(size_t* last_bytes) const {
 }
 
 LITETRACE_COLD SpanBuffer* ProviderCore::new_buffer() {
-  auto* b = new (std::nothrow) SpanBuffer;
+  auto* b = new (kNoThrow) SpanBuffer;
   if (b == nullptr) {
     note_allocation_failure(sizeof(SpanBuffer));
     return nullptr;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/compiler.h"
+#include "core/raw_array.h"  // kNoThrow
 #include "core/diagnostic_reporter.h"  // errno_text
 #include "core/text.h"
 #include "litetrace/version.h"
@@ -54,7 +55,7 @@ LITETRACE_COLD std::string wait_error(Wait w, const char* what) {
 // connect timeout, seeing a cancellation within 100 ms.
 LITETRACE_COLD bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clock::time_point deadline,
                                    std::vector<SocketAddress>* out, std::string* error) {
-  std::unique_ptr<Lookup> lookup(new (std::nothrow) Lookup(o.resolver, url.host, url.port));
+  std::unique_ptr<Lookup> lookup(new (kNoThrow) Lookup(o.resolver, url.host, url.port));
   if (lookup == nullptr) {
     *error = "cannot resolve " + url.host + ": out of memory";
     return false;

@@ -15,6 +15,7 @@
 
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"  // errno_text, formatted
+#include "core/raw_array.h"  // kNoThrow
 
 namespace litetrace::detail {
 
@@ -119,7 +120,7 @@ LITETRACE_COLD void* Lookup::run(void* arg) {
 }
 
 LITETRACE_COLD Lookup::Lookup(const Resolver& resolver, const std::string& host, uint16_t port)
-    : state_(new (std::nothrow) State), owner_(::getpid()), started_(std::chrono::steady_clock::now()) {
+    : state_(new (kNoThrow) State), owner_(::getpid()), started_(std::chrono::steady_clock::now()) {
   if (state_ == nullptr) return;
   SocketAddress literal;
   if (parse_numeric_address(host, port, &literal)) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/compiler.h"
+#include "core/raw_array.h"  // kNoThrow
 
 namespace litetrace::detail {
 namespace {
@@ -52,7 +53,7 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
     (void)lookup_.release();  // a fork() child: that lookup's thread is the parent's
   }
   if (lookup_ == nullptr && (fd_ < 0 || now >= next_resolve_)) {
-    lookup_.reset(new (std::nothrow) Lookup(options_.resolver, options_.host, options_.port));
+    lookup_.reset(new (kNoThrow) Lookup(options_.resolver, options_.host, options_.port));
     if (lookup_ == nullptr) {
       reporter_->report(DiagnosticCode::kOutOfMemory, "no memory to look up the agent's address");
       return fd_ >= 0;
