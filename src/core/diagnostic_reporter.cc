@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/compiler.h"
+#include "core/text.h"
 
 namespace litetrace::detail {
 
@@ -52,9 +53,7 @@ LITETRACE_COLD std::string formatted(const char* format, ...) {
   const std::string_view text = format_into(buf, out, format, args, again);
   va_end(again);
   va_end(args);
-  // Strings are assigned, here and in report(), not constructed from a pointer and a length: the
-  // string's replace, which every program links, instead of a construction of its own.
-  if (text.data() != out.data()) out.assign(text.data(), text.size());
+  if (text.data() != out.data()) copy_text(out, text);
   return out;
 }
 

@@ -12,6 +12,11 @@
 
 namespace litetrace::detail {
 
+// `to` made a copy of `from`, through the string's replace, which every program links:
+// a copy assignment would import the string's _M_assign from the C++ runtime, and a
+// construction from a pointer and a length would link a construction of its own.
+inline void copy_text(std::string& to, std::string_view from) { to.assign(from.data(), from.size()); }
+
 // 0-15 for a hex digit of either case, else -1.
 inline int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -24,7 +24,7 @@ size_t clamp_packets_per_send(size_t n) { return std::clamp<size_t>(n, 1, kMaxPa
 
 LITETRACE_COLD UdpSenderOptions sender_options(const ExporterOptions& o) {
   UdpSenderOptions s;
-  s.host = o.agent_host;
+  copy_text(s.host, o.agent_host);
   s.port = o.agent_port;
   s.resolve_interval = o.resolve_interval;
   s.send_buffer_bytes = std::min(o.max_packet_size, kMaxPacketSize) *

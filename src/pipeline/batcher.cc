@@ -8,6 +8,7 @@
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/process_info.h"
+#include "core/text.h"
 #include "jaeger/jaeger_sink.h"
 #include "litetrace/version.h"
 #include "pipeline/exporters.h"
@@ -40,7 +41,7 @@ constexpr const char* kNotLinked =
 
 ExporterOptions exporter_options(const TracerProviderOptions& o) {
   ExporterOptions e;
-  e.agent_host = o.agent_host;
+  copy_text(e.agent_host, o.agent_host);
   e.agent_port = o.agent_port;
   e.max_packet_size = o.max_packet_size;
   return e;

@@ -10,6 +10,7 @@
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
+#include "core/text.h"
 #include "jaeger/exporter.h"  // the packet size limits
 #include "litetrace/propagation.h"
 #include "litetrace/sampler.h"
@@ -336,11 +337,10 @@ LITETRACE_COLD const TracerScope* intern_scope(std::string_view name, std::strin
   for (const TracerScope* s = newest; s != nullptr; s = s->previous) {
     if (s->name == name && s->version == version) return s;
   }
-  // Assigned, not constructed from the views: the string's replace, which the program links
-  // anyway, instead of a construction from a range of its own (with one more import).
+  // Copied in (copy_text), not constructed from the views.
   std::unique_ptr<TracerScope> scope(new TracerScope{{}, {}, newest});
-  scope->name.assign(name.data(), name.size());
-  scope->version.assign(version.data(), version.size());
+  copy_text(scope->name, name);
+  copy_text(scope->version, version);
   newest = scope.release();
   return newest;
 }

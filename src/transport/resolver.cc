@@ -16,6 +16,7 @@
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"  // errno_text, formatted
 #include "core/raw_array.h"  // kNoThrow
+#include "core/text.h"
 
 namespace litetrace::detail {
 
@@ -129,7 +130,7 @@ LITETRACE_COLD Lookup::Lookup(const Resolver& resolver, const std::string& host,
     return;
   }
   state_->resolver = resolver;
-  state_->host = host;
+  copy_text(state_->host, host);
   state_->port = port;
   state_->references.store(2, std::memory_order_relaxed);  // this object and the helper
   const int rc = pthread_create(&helper_, nullptr, &Lookup::run, state_);
