@@ -156,13 +156,18 @@ TEST(UdpSender, FormatsAddressesWithTheirPort) {
   EXPECT_EQ(format_address(SocketAddress{}), "?");  // no family
 }
 
-TEST(UdpSender, SendsManyDatagramsPerSystemCall) {
-  test::UdpReceiver receiver(AF_INET);
-  Recorded diags;
+// Options that send to `receiver` at its IPv4 literal.
+UdpSenderOptions options_to(const test::UdpReceiver& receiver) {
   UdpSenderOptions o;
   o.host = "127.0.0.1";
   o.port = receiver.port();
-  UdpSender sender(o, &diags.reporter);
+  return o;
+}
+
+TEST(UdpSender, SendsManyDatagramsPerSystemCall) {
+  test::UdpReceiver receiver(AF_INET);
+  Recorded diags;
+  UdpSender sender(options_to(receiver), &diags.reporter);
   std::vector<std::string> payloads;
   for (int i = 0; i < 10; ++i) payloads.push_back("datagram " + std::to_string(i));
   std::vector<std::string_view> views(payloads.begin(), payloads.end());
@@ -192,11 +197,8 @@ std::set<int> open_sockets() {
 TEST(UdpSender, ItsSocketIsClosedOnExec) {
   test::UdpReceiver receiver(AF_INET);
   Recorded diags;
-  UdpSenderOptions o;
-  o.host = "127.0.0.1";
-  o.port = receiver.port();
   const std::set<int> before = open_sockets();
-  UdpSender sender(o, &diags.reporter);
+  UdpSender sender(options_to(receiver), &diags.reporter);
   const std::string_view datagram = "one";
   int error = 0;
   ASSERT_EQ(sender.send(&datagram, 1, &error), 1u);
