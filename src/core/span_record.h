@@ -152,7 +152,7 @@ inline bool has_tick_times(const SpanRecordHeader& h) {
 // a record's items; empty when it has none. For the few spans that need it (a name that
 // update_name() gave another length, an error's description, a diagnostic's span name):
 // cold and out of line, one copy for every caller, stepping over items by their sizes
-// alone rather than with a RecordReader, whose out-of-line copy was 0.7 KB.
+// alone rather than with a RecordReader, whose out-of-line copy is several times larger.
 LITETRACE_COLD LITETRACE_NOINLINE inline std::string_view last_text(const uint8_t* record, ItemKind kind) {
   SpanRecordHeader h;
   std::memcpy(&h, record, sizeof h);
