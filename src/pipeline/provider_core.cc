@@ -220,6 +220,22 @@ LITETRACE_COLD ThreadState::~ThreadState() {
   }
 }
 
+// The block is `alignof(ThreadState)` bytes longer; the state starts at the first aligned
+// byte past its start, and the block's start is kept in the word before the state. (new's
+// blocks are aligned for a pointer at least, so that word is inside the block.)
+static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= sizeof(void*), "the word before the state is in its block");
+LITETRACE_COLD void* ThreadState::operator new(size_t bytes, const std::nothrow_t&) noexcept {
+  void* block = ::operator new(bytes + alignof(ThreadState), kNoThrow);
+  if (block == nullptr) return nullptr;
+  const uintptr_t at = (reinterpret_cast<uintptr_t>(block) + alignof(ThreadState)) & ~(alignof(ThreadState) - 1);
+  reinterpret_cast<void**>(at)[-1] = block;
+  return reinterpret_cast<void*>(at);
+}
+
+LITETRACE_COLD void ThreadState::operator delete(void* p) noexcept {
+  if (p != nullptr) ::operator delete(static_cast<void**>(p)[-1]);
+}
+
 ThreadCounters ThreadState::counters() const {
   return {started.load(std::memory_order_relaxed), not_sampled.load(std::memory_order_relaxed),
           ended.load(std::memory_order_relaxed), dropped.load(std::memory_order_relaxed)};
