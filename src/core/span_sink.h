@@ -3,8 +3,8 @@
 // Where finished spans go. The batcher hands every span record (span_record.h) to one
 // sink, chosen by TracerProviderOptions::exporter; the sink maps it to its wire format and
 // delivers it: jaeger/jaeger_sink.h (Thrift over UDP to the agent), the HTTP exporters'
-// transport/http_export_sink.h (OTLP, Jaeger's collector), jaeger/console_sink.h (stderr),
-// or DiscardingSink below ("none").
+// transport/http_export_sink.h (OTLP, Jaeger's collector) or jaeger/console_sink.h (stderr).
+// With the exporter "none" there is none: the batcher counts the spans as discarded.
 //
 // Every span handed to add() ends up counted exactly once in SinkStats: exported, failed,
 // too large or discarded, or still pending until the sink has delivered it.
@@ -66,24 +66,6 @@ class SpanSink {
   virtual SinkStats stats() const = 0;
   // Where spans go, e.g. "127.0.0.1:6831"; empty when nowhere (yet).
   virtual std::string peer() const { return {}; }
-};
-
-// OTEL_TRACES_EXPORTER=none: spans are recorded (their contexts propagate, samplers run)
-// and then dropped here, counted as discarded.
-class DiscardingSink final : public SpanSink {
- public:
-  void add(const uint8_t*) override {
-    discarded_.store(discarded_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
-  void flush() override {}
-  SinkStats stats() const override {
-    SinkStats s;
-    s.spans_discarded = discarded_.load(std::memory_order_relaxed);
-    return s;
-  }
-
- private:
-  std::atomic<uint64_t> discarded_{0};  // one writer (the batcher); relaxed readers
 };
 
 }  // namespace litetrace::detail

@@ -97,13 +97,14 @@ LITETRACE_COLD const char* exporter_name(const TracerProviderOptions& options) {
 
 namespace {
 
-// The sink options.exporter names. Jaeger over UDP, the default, and "none" are always
-// here; the others (exporters.cc) when the program links them (exporters.h).
+// The sink options.exporter names. Jaeger over UDP, the default, is always here; the others
+// (exporters.cc) when the program links them (exporters.h). "none" has no sink: the batcher
+// counts its spans as discarded (a sink of its own linked its methods into every program).
 LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& options, const TickConverter* clock,
                                                    DiagnosticReporter* reporter) {
   const bool udp = options.exporter == TracesExporter::kJaeger &&
                    options.jaeger_protocol != JaegerProtocol::kHttpThriftBinary;
-  if (options.exporter == TracesExporter::kNone) return std::make_unique<DiscardingSink>();
+  if (options.exporter == TracesExporter::kNone) return nullptr;
   const LinkedExporters* linked = linked_exporters();
   if (!udp) {
     if (linked != nullptr) return linked->make_sink(options, clock);
@@ -149,7 +150,7 @@ LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions&
       has_callback_(static_cast<bool>(options.on_diagnostic)),
       reporter_(options.on_diagnostic),
       sink_(make_sink(options, &clock_, &reporter_)),
-      sink_checks_rules_(sink_->checks_rules()),
+      sink_checks_rules_(sink_ != nullptr && sink_->checks_rules()),
       normalizer_(options.max_attributes, options.max_attribute_length),
       losses_seen_(dropped_before) {}  // the new sink has lost nothing
 
@@ -172,8 +173,15 @@ LITETRACE_COLD std::string Batcher::peer() const {
   return peer_;
 }
 
+LITETRACE_COLD SinkStats Batcher::sink_stats() const {
+  if (sink_ != nullptr) return sink_->stats();
+  SinkStats s;
+  s.spans_discarded = discarded_.load(std::memory_order_relaxed);
+  return s;
+}
+
 LITETRACE_COLD uint64_t Batcher::losses() const {
-  const SinkStats e = sink_->stats();
+  const SinkStats e = sink_stats();
   return e.spans_failed + e.spans_too_large + e.spans_rejected + e.spans_dropped_queue + core_->dropped_total();
 }
 
@@ -195,7 +203,7 @@ LITETRACE_COLD bool Batcher::flush(std::chrono::milliseconds timeout) {
 // After a flush pass: waits for the sink to deliver what the pass handed it (an HTTP
 // sink's answers), and whether anything was lost on the way.
 LITETRACE_COLD bool Batcher::delivered(std::chrono::steady_clock::time_point deadline) {
-  const bool done = sink_->wait_delivered(deadline);
+  const bool done = sink_ == nullptr || sink_->wait_delivered(deadline);
   const uint64_t lost = losses();  // before mutex_: losses() takes the core's lock
   std::lock_guard<std::mutex> lock(mutex_);
   const bool nothing_lost = lost == losses_seen_;
@@ -216,7 +224,7 @@ LITETRACE_COLD bool Batcher::stop(std::chrono::milliseconds timeout) {
   }
   ok = delivered(deadline) && ok;
   thread_.join();   // the last pass is done or bounded by the socket's send timeout
-  sink_->close();   // whatever is still undelivered is given up and counted, now
+  if (sink_ != nullptr) sink_->close();  // whatever is still undelivered is given up and counted, now
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
   return ok;
@@ -273,8 +281,10 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) noexcept {
       std::memcpy(&size, rec + offsetof(SpanRecordHeader, size), sizeof size);
       if (sink_checks_rules_) {
         sink_->add_unchecked(rec, normalizer_);
-      } else {
+      } else if (sink_ != nullptr) {
         sink_->add(normalizer_.normalize(rec));
+      } else {
+        increment_single_writer(discarded_);
       }
       ts->ring.advance(size);
       ++spans;
@@ -295,7 +305,7 @@ void Batcher::run() noexcept {
   std::vector<ThreadState*> threads;
   auto poll = kBusyPoll;
   OverflowWatch overflows(std::chrono::steady_clock::now(), kOverflowBusy, core_->dropped_total(),
-                          sink_->stats().spans_dropped_queue);
+                          sink_stats().spans_dropped_queue);
   auto last_flush = std::chrono::steady_clock::now();
   auto last_clock_sample = last_flush;
   for (;;) {
@@ -317,12 +327,12 @@ void Batcher::run() noexcept {
     core_->registered(threads);
     report_allocation_failures();
     const uint64_t dropped = core_->dropped_total();
-    sink_->set_full_queue_dropped(dropped);
+    if (sink_ != nullptr) sink_->set_full_queue_dropped(dropped);
     const size_t spans = drain(threads);
-    poll = next_poll(poll, spans, overflows.batcher_behind(now, dropped, sink_->stats().spans_dropped_queue));
+    poll = next_poll(poll, spans, overflows.batcher_behind(now, dropped, sink_stats().spans_dropped_queue));
 
     const bool requested_flush = requested != flush_completed_;  // only this thread writes it
-    if (requested_flush || stopping || now - last_flush >= flush_interval_) {
+    if (sink_ != nullptr && (requested_flush || stopping || now - last_flush >= flush_interval_)) {
       sink_->set_full_queue_dropped(core_->dropped_total());
       sink_->flush();
       last_flush = now;
@@ -332,7 +342,7 @@ void Batcher::run() noexcept {
     const uint64_t lost = requested_flush ? losses() : 0;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      peer_ = sink_->peer();
+      if (sink_ != nullptr) peer_ = sink_->peer();
       if (requested_flush) {
         flush_ok_ = lost == losses_seen_;
         losses_seen_ = std::max(losses_seen_, lost);

@@ -13,6 +13,7 @@
 //
 // Thread: flush()/stop() from any thread; everything else on the batcher thread.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -85,7 +86,7 @@ class Batcher {
   // flush(), then end the thread. Idempotent.
   bool stop(std::chrono::milliseconds timeout);
 
-  SinkStats sink_stats() const { return sink_->stats(); }
+  SinkStats sink_stats() const;
   // Held across fork() (ProviderCore's atfork handlers), so the child's copy is unlocked.
   void lock_for_fork();
   void unlock_after_fork();
@@ -109,8 +110,9 @@ class Batcher {
   bool has_callback_;
   DiagnosticReporter reporter_;
   TickConverter clock_;              // before the sink, which converts times with it
-  std::unique_ptr<SpanSink> sink_;
-  bool sink_checks_rules_;  // sink_->checks_rules()
+  std::unique_ptr<SpanSink> sink_;  // null when the exporter is "none"
+  bool sink_checks_rules_;          // sink_->checks_rules()
+  std::atomic<uint64_t> discarded_{0};  // with no sink: the spans drained (one writer: the batcher)
   RecordNormalizer normalizer_;      // the span attribute rules, applied before the sink or by it
 
   mutable std::mutex mutex_;

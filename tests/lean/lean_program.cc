@@ -5,8 +5,10 @@
 //    counted); lean, a diagnostic that Zipkin is not linked and the span at the agent.
 //  - binary: Jaeger's agent in binary Thrift. With every exporter, a binary emitBatch at the
 //    agent; lean, a diagnostic that it is not linked and a compact emitBatch at the agent.
+//  - none: in both builds, the span counted as discarded and nothing at the agent (the
+//    batcher discards without a sink; no build falls back to sending).
 //
-//   lean_program lean|full zipkin|binary     exits 0 when what happened is what that build should do
+//   lean_program lean|full zipkin|binary|none     exits 0 when what happened is what that build should do
 
 #include <cstdio>
 #include <string>
@@ -19,12 +21,15 @@ int main(int argc, char** argv) {
   if (argc != 3) return 2;
   const bool lean = std::string(argv[1]) == "lean";
   const bool binary = std::string(argv[2]) == "binary";
+  const bool none = std::string(argv[2]) == "none";
   litetrace::test::UdpReceiver agent;
   std::vector<std::string> not_linked;
   litetrace::TracerProviderOptions options;
   options.service_name = "lean-test";
   if (binary) {
     options.jaeger_protocol = litetrace::JaegerProtocol::kUdpThriftBinary;
+  } else if (none) {
+    options.exporter = litetrace::TracesExporter::kNone;
   } else {
     options.exporter = litetrace::TracesExporter::kZipkin;
     options.zipkin_endpoint = "http://127.0.0.1:1/api/v2/spans";  // nothing listens there
@@ -42,12 +47,20 @@ int main(int argc, char** argv) {
   provider.tracer("lean").start_span("lean-span").end();
   provider.shutdown();
   const litetrace::TracerStats stats = provider.stats();
-  const bool at_agent = lean || binary;
+  const bool at_agent = (lean || binary) && !none;
   const std::string datagram = agent.receive(std::chrono::milliseconds(at_agent ? 5000 : 200));
-  std::printf("%s %s: %zu diagnostic(s) saying not linked, exported %llu, failed %llu, %zu bytes at the agent\n",
+  std::printf("%s %s: %zu diagnostic(s) saying not linked, exported %llu, failed %llu, discarded %llu, "
+              "%zu bytes at the agent\n",
               argv[1], argv[2], not_linked.size(), static_cast<unsigned long long>(stats.spans_exported),
-              static_cast<unsigned long long>(stats.spans_failed), datagram.size());
+              static_cast<unsigned long long>(stats.spans_failed),
+              static_cast<unsigned long long>(stats.spans_discarded), datagram.size());
   for (const std::string& m : not_linked) std::printf("  %s\n", m.c_str());
+  if (none) {
+    return not_linked.empty() && stats.spans_ended == 1 && stats.spans_discarded == 1 && stats.spans_exported == 0 &&
+                   stats.spans_pending == 0 && stats.packets_sent == 0 && datagram.empty()
+               ? 0
+               : 1;
+  }
   if (!at_agent) return not_linked.empty() && stats.spans_failed == 1 && datagram.empty() ? 0 : 1;
   const bool spans_there = stats.spans_exported == 1 && datagram.find("lean-span") != std::string::npos;
   // A binary message begins with its version word, 0x80 0x01; a compact one with 0x82.
