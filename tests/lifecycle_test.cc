@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -224,17 +226,23 @@ TEST(ThreadExit, SpansEndedAndStartedByThreadLocalDestructorsAreExported) {
 struct ExitRun {
   int status;
   std::set<std::string> names;
+  std::map<std::string, std::map<std::string, std::string>> tags;  // each span's string tags
+  std::map<std::string, uint32_t> dropped_tags;
 };
 
-ExitRun run_exit_program(const std::string& mode, std::string* output = nullptr) {
+// Runs exit_program in `mode`; under `runner` (a program and its arguments) when given.
+ExitRun run_exit_program(const std::string& mode, std::string* output = nullptr,
+                         const std::vector<std::string>& runner = {}) {
   test::UdpReceiver receiver;
   const std::string port = std::to_string(receiver.port());
-  std::vector<std::string> args = {LITETRACE_EXIT_PROGRAM, mode, port};
+  std::vector<std::string> args = runner;
+  for (const char* a : {LITETRACE_EXIT_PROGRAM, mode.c_str(), port.c_str()}) args.emplace_back(a);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid;
-  ExitRun run{-1, {}};
+  ExitRun run{};
+  run.status = -1;
   char out_path[] = "/tmp/litetrace-exit-XXXXXX";
   const int out_fd = mkstemp(out_path);
   posix_spawn_file_actions_t actions;
@@ -259,7 +267,14 @@ ExitRun run_exit_program(const std::string& mode, std::string* output = nullptr)
     std::string error;
     EXPECT_TRUE(detail::decode_emit_batch(reinterpret_cast<const uint8_t*>(d.data()), d.size(), batch, &error))
         << error;
-    for (const detail::Span& span : batch.spans) run.names.insert(std::string(span.operation_name));
+    for (const detail::Span& span : batch.spans) {
+      const std::string name(span.operation_name);
+      run.names.insert(name);
+      for (const detail::Tag& tag : span.tags) {
+        if (tag.type == detail::TagType::kString) run.tags[name][std::string(tag.key)] = std::string(tag.str);
+      }
+      run.dropped_tags[name] = span.dropped_tags;
+    }
   }
   return run;
 }
@@ -291,6 +306,50 @@ TEST(ProcessExit, SpansOfAProviderAlreadyDestroyedAtExitAreDroppedWithoutACrash)
   ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
   EXPECT_EQ(WEXITSTATUS(run.status), 0);
   EXPECT_EQ(run.names, (std::set<std::string>{"main"}));
+}
+
+// ---- attributes set as a thread exits ----
+
+// What exit_program thread-local-attributes records, both spans alike: the first 128 of
+// its 300 attributes (the default limit; later ones are dropped), whole.
+void expect_many_attributes_kept(const ExitRun& run) {
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  const std::set<std::string> names = {"set by the thread", "set by a thread_local destructor"};
+  EXPECT_EQ(run.names, names);
+  for (const std::string& name : names) {
+    const auto tags = run.tags.find(name);
+    ASSERT_NE(tags, run.tags.end()) << name;
+    size_t kept = 0;
+    for (int i = 0; i < 300; ++i) {
+      const auto tag = tags->second.find("key" + std::to_string(i));
+      if (tag == tags->second.end()) continue;
+      ++kept;
+      EXPECT_LT(i, 128) << name;
+      EXPECT_EQ(tag->second, "a value long enough to fill the items " + std::to_string(i)) << name;
+    }
+    EXPECT_EQ(kept, 128u) << name;
+  }
+}
+
+TEST(ThreadExit, AThreadLocalDestructorSetsMoreAttributesThanTheLimitOnASpan) {
+  expect_many_attributes_kept(run_exit_program("thread-local-attributes"));
+}
+
+// The same under valgrind's memory check: a span's items made to keep the limits in a
+// thread_local destructor used a normalizer that was itself a thread_local, destroyed by
+// then (a write to freed memory that the run above cannot see).
+TEST(ThreadExit, AThreadLocalDestructorSettingAttributesTouchesNoFreedMemory) {
+  if (kSanitized) GTEST_SKIP() << "valgrind does not run sanitized programs";
+  const std::string valgrind = LITETRACE_VALGRIND;
+  if (valgrind.empty()) {
+    if (const char* required = std::getenv("LITETRACE_REQUIRE_CONFORMANCE"); required && std::string(required) == "1") {
+      FAIL() << "valgrind is not installed (Debian: apt-get install valgrind)";
+    }
+    GTEST_SKIP() << "valgrind is not installed";
+  }
+  expect_many_attributes_kept(
+      run_exit_program("thread-local-attributes", nullptr, {valgrind, "-q", "--error-exitcode=7"}));
 }
 
 // ---- memory that cannot be had ----

@@ -10,6 +10,7 @@
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/option_rule.h"
+#include "core/record_normalizer.h"
 #include "core/text.h"
 #include "jaeger/exporter.h"  // the packet size limits
 #include "litetrace/propagation.h"
@@ -39,6 +40,7 @@ struct ThreadRegistration {
 struct ThreadRegistrations {
   std::vector<ThreadRegistration> list;
   std::shared_ptr<ProviderCore> global_core;  // what GlobalCache::core points to
+  RecordNormalizer normalizer;                // calling_thread_normalizer()
 };
 
 thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destructible
@@ -87,6 +89,11 @@ LITETRACE_COLD ThreadRegistrations& calling_thread_registrations() {
   return *t_registrations;
 }
 
+}  // namespace
+
+LITETRACE_COLD RecordNormalizer& calling_thread_normalizer() { return calling_thread_registrations().normalizer; }
+
+namespace {
 
 // The live cores, for the fork handlers: a list through the cores themselves, which needs
 // no allocation to join and no static to guard.

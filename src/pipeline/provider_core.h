@@ -38,6 +38,7 @@
 namespace litetrace::detail {
 
 class Batcher;
+class RecordNormalizer;
 
 // Lets go of shut-down cores with no span open that the calling thread still holds, and of
 // those parked by exited threads. Called as threads register and as providers are destroyed.
@@ -47,6 +48,11 @@ void release_finished_cores();
 // global tracers share them, so a scope is one pointer on every wire (OTLP groups spans by
 // it) and a record's scope outlives any provider.
 const TracerScope* intern_scope(std::string_view name, std::string_view version);
+
+// The calling thread's normalizer for the items of the spans it records (trace.cc), made
+// with its registrations and freed with them: after every C++ thread_local destructor, so
+// one that sets attributes on a span as its thread exits still finds it whole.
+RecordNormalizer& calling_thread_normalizer();
 
 // The global provider (set_global_provider) as the calling thread sees it: its core, or
 // nullptr when none is installed. The thread holds the core (a shared_ptr kept with its

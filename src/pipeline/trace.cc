@@ -186,7 +186,7 @@ void kill_item(SpanBuffer& b, uint8_t* p, ItemKind dead_kind) {
 // if that did not make room. So a span holds what is live, however often it changes it.
 // Allocates only as the buffer or the thread's normalizer first reach a size.
 LITETRACE_COLD uint8_t* append_after_making_room(SpanBuffer& b, size_t n) {
-  static thread_local detail::RecordNormalizer normalizer;
+  detail::RecordNormalizer& normalizer = detail::calling_thread_normalizer();
   if (b.dead_bytes != 0) compact(b);
   normalizer.set_limits(b.max_attributes, b.max_attribute_length);
   b.used = normalizer.normalize_items(b.header, b.items, b.used);

@@ -10,6 +10,11 @@
 //                                       objects constructed after that tracer
 //   exit_program provider-gone PORT     the provider is destroyed at the end of main; spans
 //                                       ended or started by static destructors are dropped
+//   exit_program thread-local-attributes PORT
+//                                       a thread_local destructor sets more attributes on a
+//                                       span than it has room and limits for, after the
+//                                       thread's other thread_locals are destroyed (the
+//                                       memory check runs this mode under valgrind)
 //   exit_program out-of-memory PORT     under an address-space limit no 1 GiB ring fits in:
 //                                       spans are dropped and counted, kOutOfMemory is said,
 //                                       nothing aborts; prints the counts and the diagnostic
@@ -17,6 +22,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -57,6 +63,25 @@ thread_local LateUser t_main_thread_local;
 LateUser g_global_after;
 const Tracer g_library_tracer = litetrace::global_tracer("exit.library", "1.0");
 LateUser g_global_before;
+
+// Past the default limit of 128 attributes, and past the items' room, so that recording
+// them makes the span's items keep the limits (trace.cc: append_after_making_room).
+constexpr int kManyAttributes = 300;
+void set_many_attributes(Span& span) {
+  for (int i = 0; i < kManyAttributes; ++i) {
+    span.set_attribute("key" + std::to_string(i), "a value long enough to fill the items " + std::to_string(i));
+  }
+}
+
+// Records a span with many attributes when destroyed.
+struct SetsAttributesAtExit {
+  std::optional<Tracer> tracer;
+  ~SetsAttributesAtExit() {
+    Span span = tracer->start_span("set by a thread_local destructor");
+    set_many_attributes(span);
+    span.end();
+  }
+};
 
 litetrace::TracerProviderOptions options(const char* port) {
   litetrace::TracerProviderOptions o;
@@ -105,6 +130,21 @@ int main(int argc, char** argv) {
     g_before_provider.started_name = "dropped: started by a static destructor";
     tracer.start_span("main").end();
     return 0;  // the provider goes here, before any static destructor
+  }
+  if (mode == "thread-local-attributes") {
+    TracerProvider provider(options(argv[2]));
+    Tracer tracer = provider.tracer("exit");
+    std::thread([&] {
+      // Constructed before the thread's first span: destroyed after what that span and its
+      // attributes set up for the thread as thread_locals.
+      thread_local SetsAttributesAtExit at_exit;
+      at_exit.tracer = tracer;
+      Span span = tracer.start_span("set by the thread");
+      set_many_attributes(span);
+      span.end();
+    }).join();
+    // Time enough under valgrind on a loaded machine.
+    return provider.shutdown(std::chrono::seconds(60)) && provider.stats().spans_exported == 2 ? 0 : 5;
   }
   if (mode == "out-of-memory") {
     rlimit limit{};
