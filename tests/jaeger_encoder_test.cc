@@ -189,7 +189,8 @@ TEST(JaegerEncoder, TheUncheckedWritersBytesAreTheCheckedOnes) {
     const size_t count = static_cast<size_t>(rng() % 5000);
     Bytes head(batch_head_size(unchecked.size(), count));
     Bytes tail(batch_tail_size(seq, stats));
-    kCompactThrift.write_envelope(head.data(), head.size(), tail.data(), tail.size(), unchecked, count, seq, stats);
+    protocol_write_envelope(kCompactThrift, head.data(), head.size(), tail.data(), tail.size(), unchecked, count, seq,
+                            stats);
     EXPECT_EQ(to_hex(head), to_hex(encode_bytes([&](CompactWriter& w) { encode_batch_head(w, unchecked, count); })));
     EXPECT_EQ(to_hex(tail), to_hex(encode_bytes([&](CompactWriter& w) {
                 resume_batch_after_spans(w);

@@ -39,9 +39,9 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
       packets_per_send_(clamp_packets_per_send(options.packets_per_send)),
       reporter_(reporter),
       sender_(sender_options(options), reporter) {
-  std::string encoded_process = protocol_->encode_process(process);
-  packet_floor_ = std::max(kMinPacketSize, protocol_->batch_head_size(encoded_process.size(), 1) +
-                                               protocol_->max_batch_tail_size() + kMinSpanRoom);
+  std::string encoded_process = protocol_encode_process(*protocol_, process);
+  packet_floor_ = std::max(kMinPacketSize, protocol_batch_head_size(*protocol_, encoded_process.size(), 1) +
+                                               protocol_max_batch_tail_size(*protocol_) + kMinSpanRoom);
   packet_size_ = options.max_packet_size;
   if (packet_size_ > kMaxPacketSize) {
     reporter_->report_formatted(DiagnosticCode::kInvalidOption,
@@ -67,8 +67,8 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
   // EMSGSIZE lowers the size to kLowestAfterEmsgsize at the least (or what was asked for,
   // when that is less): no socket on a system litetrace runs on refuses so small a datagram.
   lowering_floor_ = std::max(packet_floor_, std::min(packet_size_, kLowestAfterEmsgsize));
-  repack_as_bytes_ = lowering_floor_ - protocol_->batch_head_size(encoded_process.size(), 1) -
-                     protocol_->max_batch_tail_size();
+  repack_as_bytes_ = lowering_floor_ - protocol_batch_head_size(*protocol_, encoded_process.size(), 1) -
+                     protocol_max_batch_tail_size(*protocol_);
   // Not zero-filled: its pages take memory once a span is written there.
   record_aside_ = make_raw_array<uint8_t>(repack_as_bytes_);
   working_packet_size_.store(packet_size_, std::memory_order_relaxed);

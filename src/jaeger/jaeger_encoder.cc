@@ -112,24 +112,42 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
   write_emit_batch(w, encode_process(process), spans, seq_no, stats);
 }
 
-const ThriftProtocol kCompactThrift = {
-    /*compact=*/true,
-    nullptr,
-    [](const Process& process) { return encode_process(process); },
-    [](size_t encoded_process_size, size_t span_count) { return batch_head_size(encoded_process_size, span_count); },
-    [](int64_t seq_no, const ClientStats& stats) { return batch_tail_size(seq_no, stats); },
-    [] { return kMaxBatchTailSize; },
-    nullptr,
-    write_raw_envelope,
-};
+const ThriftProtocol kCompactThrift = {/*compact=*/true, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
 size_t view_span_size(const ThriftProtocol& protocol, const Span& span) {
-  return protocol.span_size != nullptr ? protocol.span_size(span) : encoded_size(span);
+  return protocol.compact ? encoded_size(span) : protocol.span_size(span);
 }
 
 size_t view_write_span(const ThriftProtocol& protocol, uint8_t* at, size_t room, const Span& span) {
-  return protocol.write_span != nullptr ? protocol.write_span(at, room, span)
-                                        : write_span_at<CompactWriter>(at, room, span);
+  return protocol.compact ? write_span_at<CompactWriter>(at, room, span) : protocol.write_span(at, room, span);
+}
+
+LITETRACE_COLD std::string protocol_encode_process(const ThriftProtocol& protocol, const Process& process) {
+  return protocol.compact ? encode_process(process) : protocol.encode_process(process);
+}
+
+size_t protocol_batch_head_size(const ThriftProtocol& protocol, size_t encoded_process_size, size_t span_count) {
+  return protocol.compact ? batch_head_size(encoded_process_size, span_count)
+                          : protocol.batch_head_size(encoded_process_size, span_count);
+}
+
+LITETRACE_COLD size_t protocol_batch_tail_size(const ThriftProtocol& protocol, int64_t seq_no,
+                                               const ClientStats& stats) {
+  return protocol.compact ? batch_tail_size(seq_no, stats) : protocol.batch_tail_size(seq_no, stats);
+}
+
+LITETRACE_COLD size_t protocol_max_batch_tail_size(const ThriftProtocol& protocol) {
+  return protocol.compact ? kMaxBatchTailSize : protocol.max_batch_tail_size();
+}
+
+LITETRACE_COLD void protocol_write_envelope(const ThriftProtocol& protocol, uint8_t* head, size_t head_size,
+                                            uint8_t* tail, size_t tail_size, std::string_view encoded_process,
+                                            size_t span_count, int64_t seq_no, const ClientStats& stats) {
+  if (protocol.compact) {
+    write_raw_envelope(head, head_size, tail, tail_size, encoded_process, span_count, seq_no, stats);
+  } else {
+    protocol.write_envelope(head, head_size, tail, tail_size, encoded_process, span_count, seq_no, stats);
+  }
 }
 
 }  // namespace litetrace::detail

@@ -157,14 +157,14 @@ void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> span
                        const ClientStats& stats);
 
 // ---- either protocol, chosen at run time (the UDP exporter's packets) ----
-// What the exporter and its packet builder need of a protocol, as functions. kCompactThrift
-// is always linked, its view encoder only with the view path (exporter_view.cc). kBinaryThrift (binary_thrift.cc) comes with the exporters
-// (pipeline/exporters.h): a program linked lean carries no binary Thrift encoder.
+// What the exporter and its packet builder need of a protocol, as functions, called through
+// the protocol_ functions below. kCompactThrift holds none: they call compact Thrift's own,
+// so its table is not one that a position-independent program relocates as it starts (five
+// relocations), and a program that never adds a view does not link compact Thrift's view
+// encoder. kBinaryThrift (binary_thrift.cc) comes with the exporters (pipeline/exporters.h):
+// a program linked lean carries no binary Thrift encoder.
 struct ThriftProtocol {
   bool compact;
-  // A view's size and bytes (view_span_size and view_write_span, below, read them):
-  // nullptr in kCompactThrift, whose spans are mostly written by the record encoder, so that
-  // a program that never adds a view does not link compact Thrift's view encoder.
   size_t (*span_size)(const Span& span);
   std::string (*encode_process)(const Process& process);
   size_t (*batch_head_size)(size_t encoded_process_size, size_t span_count);
@@ -181,7 +181,15 @@ struct ThriftProtocol {
 extern const ThriftProtocol kCompactThrift;
 extern const ThriftProtocol kBinaryThrift;
 
+// Each the protocol's function of the same name.
 size_t view_span_size(const ThriftProtocol& protocol, const Span& span);
 size_t view_write_span(const ThriftProtocol& protocol, uint8_t* at, size_t room, const Span& span);
+std::string protocol_encode_process(const ThriftProtocol& protocol, const Process& process);
+size_t protocol_batch_head_size(const ThriftProtocol& protocol, size_t encoded_process_size, size_t span_count);
+size_t protocol_batch_tail_size(const ThriftProtocol& protocol, int64_t seq_no, const ClientStats& stats);
+size_t protocol_max_batch_tail_size(const ThriftProtocol& protocol);
+void protocol_write_envelope(const ThriftProtocol& protocol, uint8_t* head, size_t head_size, uint8_t* tail,
+                             size_t tail_size, std::string_view encoded_process, size_t span_count, int64_t seq_no,
+                             const ClientStats& stats);
 
 }  // namespace litetrace::detail

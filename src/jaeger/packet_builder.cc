@@ -14,7 +14,7 @@ LITETRACE_COLD PacketBuilder::PacketBuilder(std::string encoded_process, size_t 
       protocol_(&protocol),
       capacity_(capacity),
       // A list can never hold more spans than the packet has bytes.
-      head_room_(protocol.batch_head_size(encoded_process_.size(), capacity)),
+      head_room_(protocol_batch_head_size(protocol, encoded_process_.size(), capacity)),
       // Not zeroed: a page is touched (and takes memory) only once a packet reaches it.
       buf_(make_raw_array<uint8_t>(head_room_ + capacity)) {
   span_ends_.reserve(capacity / 16 + 1);
@@ -25,7 +25,7 @@ LITETRACE_COLD void PacketBuilder::begin(int64_t seq_no, const ClientStats& stat
   max_packet_size_ = max_packet_size < capacity_ ? max_packet_size : capacity_;
   seq_no_ = seq_no;
   stats_ = stats;
-  tail_size_ = protocol_->batch_tail_size(seq_no, stats);
+  tail_size_ = protocol_batch_tail_size(*protocol_, seq_no, stats);
   if (protocol_->compact) {
     const size_t envelope = batch_head_size(encoded_process_.size(), 0) - list_header_size(0) + tail_size_;
     written_room_ = envelope < max_packet_size_ ? max_packet_size_ - envelope : 0;
@@ -37,12 +37,12 @@ LITETRACE_COLD void PacketBuilder::begin(int64_t seq_no, const ClientStats& stat
 
 size_t PacketBuilder::room_for(size_t span_count_after) const {
   const size_t used =
-      protocol_->batch_head_size(encoded_process_.size(), span_count_after) + tail_size_ + spans_size_;
+      protocol_batch_head_size(*protocol_, encoded_process_.size(), span_count_after) + tail_size_ + spans_size_;
   return used < max_packet_size_ ? max_packet_size_ - used : 0;
 }
 
 size_t PacketBuilder::max_span_size() const {
-  const size_t envelope = protocol_->batch_head_size(encoded_process_.size(), 1) + tail_size_;
+  const size_t envelope = protocol_batch_head_size(*protocol_, encoded_process_.size(), 1) + tail_size_;
   return envelope < max_packet_size_ ? max_packet_size_ - envelope : 0;
 }
 
@@ -69,15 +69,16 @@ std::string_view PacketBuilder::span_bytes(size_t i) const {
 LITETRACE_COLD std::string_view PacketBuilder::finish(const ClientStats* fresh) {
   assert(open_);
   open_ = false;
-  const size_t head_size = protocol_->batch_head_size(encoded_process_.size(), span_ends_.size());
+  const size_t head_size = protocol_batch_head_size(*protocol_, encoded_process_.size(), span_ends_.size());
   if (fresh != nullptr &&
-      head_size + spans_size_ + protocol_->batch_tail_size(seq_no_, *fresh) <= max_packet_size_) {
+      head_size + spans_size_ + protocol_batch_tail_size(*protocol_, seq_no_, *fresh) <= max_packet_size_) {
     stats_ = *fresh;
-    tail_size_ = protocol_->batch_tail_size(seq_no_, stats_);
+    tail_size_ = protocol_batch_tail_size(*protocol_, seq_no_, stats_);
   }
   uint8_t* const head = buf_.get() + head_room_ - head_size;
   uint8_t* const tail = buf_.get() + head_room_ + spans_size_;
-  protocol_->write_envelope(head, head_size, tail, tail_size_, encoded_process_, span_ends_.size(), seq_no_, stats_);
+  protocol_write_envelope(*protocol_, head, head_size, tail, tail_size_, encoded_process_, span_ends_.size(), seq_no_,
+                          stats_);
   return {reinterpret_cast<const char*>(head), head_size + spans_size_ + tail_size_};
 }
 
