@@ -33,7 +33,7 @@ std::string_view format_into(char (&buf)[512], std::string& spill, const char* f
   const int n = std::vsnprintf(buf, sizeof buf, format, args);
   if (n < 0) return format;
   if (static_cast<size_t>(n) < sizeof buf) return {buf, static_cast<size_t>(n)};
-  spill.resize(static_cast<size_t>(n));
+  spill = std::string(static_cast<size_t>(n), '\0');  // not resize(): not imported by every program
   std::vsnprintf(spill.data(), spill.size() + 1, format, again);
   return spill;
 }

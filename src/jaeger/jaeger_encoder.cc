@@ -42,7 +42,8 @@ LITETRACE_COLD void encode_span(CompactWriter& w, const Span& span) { write_span
 TagRun TagRunCache::found(size_t at, const Head& head) {
   last_scope_ = head.scope;
   // A view made directly: substr()'s range check (never failing here) linked a throw.
-  last_run_ = {std::string_view(bytes_.data() + at + sizeof head, head.size), head.count};
+  const char* const bytes = reinterpret_cast<const char*>(bytes_.data()) + at + sizeof head;
+  last_run_ = {std::string_view(bytes, head.size), head.count};
   return last_run_;
 }
 
@@ -62,7 +63,7 @@ LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
   for (const Tag& t : run) bound += tag_size_bound(t);
   const size_t at = bytes_.size();
   bytes_.resize(at + sizeof(Head) + bound);
-  uint8_t* const out = reinterpret_cast<uint8_t*>(bytes_.data() + at + sizeof(Head));
+  uint8_t* const out = bytes_.data() + at + sizeof(Head);
   size_t size = 0;
   for (const Tag& t : run) size += encode_tag_at(out + size, t);
   const Head head{scope, size, run.size};
@@ -95,7 +96,7 @@ LITETRACE_COLD LITETRACE_FLATTEN std::string encode_process(const Process& proce
     for (const Tag& t : process.tags) w.advance(encode_tag_at(out + w.size(), t));
   }
   w.struct_end();
-  bytes.resize(w.size());
+  bytes.assign(bytes.data(), w.size());  // shrunk by the replace every program links, not resize()
   return bytes;
 }
 
