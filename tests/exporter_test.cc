@@ -360,10 +360,11 @@ TEST(Exporter, RecordsLargerThanARepackGoAgainFromTheirCopiesAfterEmsgsize) {
   }
   ASSERT_EQ(first.size(), 5u) << "no filler of " << filler_bytes << " bytes";
   std::vector<uint64_t> ids;
-  for (const std::vector<uint8_t>& r : first) sink.add(r.data());
+  RecordNormalizer rules(kRulesApplied.max_attributes, kRulesApplied.max_attribute_length);  // every attribute kept
+  for (const std::vector<uint8_t>& r : first) sink.add(r.data(), rules);
   for (uint64_t id = 1; id <= 5; ++id) ids.push_back(id);
   for (uint64_t id = 6; id <= 35; ++id) {
-    sink.add(record(id, 20, 220).data());
+    sink.add(record(id, 20, 220).data(), rules);
     ids.push_back(id);
   }
   sink.flush();

@@ -41,16 +41,10 @@ struct SinkStats {
 class SpanSink {
  public:
   virtual ~SpanSink() = default;
-  // One span record, valid during the call.
-  virtual void add(const uint8_t* record) = 0;
-  // Whether the sink checks the span attribute rules itself as it reads a record
-  // (JaegerSink), so that a span keeping them, as most do, is not read twice: then the
-  // batcher hands records to add_unchecked(), else it applies the rules and calls add().
-  // Asked once.
-  virtual bool checks_rules() const { return false; }
-  // One span record as a ring holds it, the rules not applied yet: `rules` applies them
-  // when the record does not keep them.
-  virtual void add_unchecked(const uint8_t* record, RecordNormalizer& rules) { add(rules.normalize(record)); }
+  // One span record as a ring holds it, valid during the call, the span attribute rules not
+  // applied yet: the sink applies them (rules.normalize(record)), or checks them as it reads
+  // the record (JaegerSink), so that a span keeping them, as most do, is not read twice.
+  virtual void add(const uint8_t* record, RecordNormalizer& rules) = 0;
   // Hands on whatever add() holds back (a partly filled packet or request).
   virtual void flush() = 0;
   // Waits until everything handed on by flush() so far is delivered or given up, or until

@@ -37,9 +37,9 @@ Slice<Tag> ConsoleSink::keep(Slice<Tag> tags) {
   return {out.data(), out.size()};
 }
 
-void ConsoleSink::add(const uint8_t* record) {
+void ConsoleSink::add(const uint8_t* record, RecordNormalizer& rules) {
   // The mapped span points into the record and the mapper, both reused: copy it whole.
-  Span s = mapper_.map(record);
+  Span s = mapper_.map(rules.normalize(record));
   s.operation_name = keep(s.operation_name);
   s.tags = keep(s.tags);
   std::vector<Log>& logs = logs_.emplace_back(s.logs.begin(), s.logs.end());

@@ -29,7 +29,7 @@ class ConsoleSink final : public SpanSink {
   // The Process is copied; `clock` must outlive the sink; `out` is stderr but in tests.
   ConsoleSink(const Process& process, const TickConverter* clock, std::FILE* out);
 
-  void add(const uint8_t* record) override;
+  void add(const uint8_t* record, RecordNormalizer& rules) override;
   void flush() override;
   SinkStats stats() const override;
   std::string peer() const override { return "stderr"; }

@@ -50,14 +50,9 @@ class JaegerSink final : public SpanSink {
     exporter_.set_record_encoder(&encoder_);
   }
 
-  // The rules were applied: every key is met once.
-  void add(const uint8_t* record) override {
-    if (!exporter_.add_record(record, encoder_, kRulesApplied)) exporter_.add_record_aside(record);
-  }
   // A record is checked against the rules as it is encoded; one that does not keep them is
   // made to keep them, then written aside.
-  bool checks_rules() const override { return true; }
-  void add_unchecked(const uint8_t* record, RecordNormalizer& rules) override {
+  void add(const uint8_t* record, RecordNormalizer& rules) override {
     if (!exporter_.add_record(record, encoder_, rules.limits())) exporter_.add_record_aside(rules.normalize(record));
   }
   void flush() override { exporter_.flush(); }

@@ -14,8 +14,9 @@ class JaegerViewSink final : public SpanSink {
                  DiagnosticReporter* reporter)
       : exporter_(options, process, reporter), mapper_(clock) {}
 
-  // The rules were applied (the batcher applies them: checks_rules() is false).
-  void add(const uint8_t* record) override { exporter_.add(mapper_.map(record)); }
+  void add(const uint8_t* record, RecordNormalizer& rules) override {
+    exporter_.add(mapper_.map(rules.normalize(record)));
+  }
   // As JaegerSink's (jaeger_sink.h).
   void flush() override { exporter_.flush(); }
   void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }

@@ -150,7 +150,6 @@ LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions&
       has_callback_(static_cast<bool>(options.on_diagnostic)),
       reporter_(options.on_diagnostic),
       sink_(make_sink(options, &clock_, &reporter_)),
-      sink_checks_rules_(sink_ != nullptr && sink_->checks_rules()),
       normalizer_(options.max_attributes, options.max_attribute_length),
       losses_seen_(dropped_before) {}  // the new sink has lost nothing
 
@@ -279,10 +278,8 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) noexcept {
       }
       uint32_t size;
       std::memcpy(&size, rec + offsetof(SpanRecordHeader, size), sizeof size);
-      if (sink_checks_rules_) {
-        sink_->add_unchecked(rec, normalizer_);
-      } else if (sink_ != nullptr) {
-        sink_->add(normalizer_.normalize(rec));
+      if (sink_ != nullptr) {
+        sink_->add(rec, normalizer_);
       } else {
         increment_single_writer(discarded_);
       }

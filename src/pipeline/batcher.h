@@ -111,9 +111,8 @@ class Batcher {
   DiagnosticReporter reporter_;
   TickConverter clock_;              // before the sink, which converts times with it
   std::unique_ptr<SpanSink> sink_;  // null when the exporter is "none"
-  bool sink_checks_rules_;          // sink_->checks_rules()
   std::atomic<uint64_t> discarded_{0};  // with no sink: the spans drained (one writer: the batcher)
-  RecordNormalizer normalizer_;      // the span attribute rules, applied before the sink or by it
+  RecordNormalizer normalizer_;      // the span attribute rules, which the sink applies
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -65,7 +65,7 @@ bool HttpExportSink::queue_full() {
   return queue_.size() >= options_.max_queued_requests;
 }
 
-void HttpExportSink::add(const uint8_t* record) {
+void HttpExportSink::add(const uint8_t* ring_record, RecordNormalizer& rules) {
   bump(spans_pending_, 1);
   // A request that would find the queue full is not built at all: under overload the
   // batcher's time goes to draining the rings, not to encoding what will be dropped.
@@ -74,6 +74,7 @@ void HttpExportSink::add(const uint8_t* record) {
     if (++skipped_ >= options_.max_batch_spans) drop_skipped();
     return;
   }
+  const uint8_t* const record = rules.normalize(ring_record);
   HttpRequestFormat::Added added = format_->add(record);
   if (added == HttpRequestFormat::Added::kFull) {
     enqueue();

@@ -100,7 +100,7 @@ class HttpExportSink final : public SpanSink {
                  const DiagnosticCallback& callback);
   ~HttpExportSink() override;
 
-  void add(const uint8_t* record) override;
+  void add(const uint8_t* record, RecordNormalizer& rules) override;
   void flush() override;
   bool wait_delivered(std::chrono::steady_clock::time_point deadline) override;
   void close() override;
