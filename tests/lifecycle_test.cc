@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -368,6 +370,24 @@ TEST(OutOfMemory, ARingThatCannotBeAllocatedDropsAndCountsSpans) {
             "started=3 ended=3 dropped=3 exported=0\n"
             "1 allocation(s) failed, the last of 1073741824 bytes; the spans or attributes that needed them were "
             "dropped and counted\n");
+}
+
+// The batcher's thread cannot be made (no room for its stack under an address-space
+// limit): the provider is still made, kOutOfMemory says that nothing will be exported, the
+// spans stay pending until shutdown, then count as dropped, and flush and shutdown say
+// false, at once. (std::thread threw out of the provider's constructor.)
+TEST(OutOfMemory, ABatcherThreadThatCannotStartIsReportedAndItsSpansCounted) {
+  if (kSanitized) GTEST_SKIP() << "an address-space limit and a sanitizer's shadow memory do not mix";
+  std::string output;
+  const ExitRun run = run_exit_program("no-batcher-thread", &output);
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  EXPECT_TRUE(run.names.empty());
+  EXPECT_EQ(output,
+            "flush=0 started=3 ended=3 pending=3\n"
+            "shutdown=0 pending=0 dropped=3 exported=0\n"
+            "cannot start the batcher thread: " + std::string(std::strerror(EAGAIN)) +
+                "; no span will be exported\n");
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ enum class DiagnosticCode {
   kClockSource,  // at start: what span times are read from (TracerProvider::clock_source());
                  // on the default stderr output only when it is the clock_gettime fallback
   kOutOfMemory,  // a thread's ring or a span's buffer could not be allocated; those spans
-                 // or attributes are dropped and counted
+                 // or attributes are dropped and counted. Or the batcher's thread could not
+                 // be started: nothing is exported, every span is counted (pending, then
+                 // dropped at shutdown)
   kExportFailed,    // an HTTP export failed for good (refused, or retried until its timeout);
                     // its spans count as failed
   kExportRejected,  // the server took a request but rejected some of its spans

@@ -155,13 +155,24 @@ LITETRACE_COLD Batcher::Batcher(ProviderCore* core, const TracerProviderOptions&
 
 LITETRACE_COLD Batcher::~Batcher() { stop(std::chrono::seconds(5)); }
 
-LITETRACE_COLD void Batcher::start() {
-  thread_ = std::thread([this] {
+LITETRACE_COLD void* Batcher::thread_main(void* batcher) noexcept {
 #if defined(__linux__)
-    pthread_setname_np(pthread_self(), "litetrace");  // what top -H and gdb show
+  pthread_setname_np(pthread_self(), "litetrace");  // what top -H and gdb show
 #endif
-    run();
-  });
+  static_cast<Batcher*>(batcher)->run();
+  return nullptr;
+}
+
+LITETRACE_COLD void Batcher::start() {
+  const int rc = pthread_create(&thread_, nullptr, &Batcher::thread_main, this);
+  started_ = rc == 0;
+  if (!started_) {
+    // Nothing drains the rings: the spans stay pending until they fill, then each is
+    // dropped and counted; flush() and shutdown() say false.
+    reporter_.report_formatted(DiagnosticCode::kOutOfMemory,
+                               "cannot start the batcher thread: %s; no span will be exported",
+                               errno_text(rc).c_str());
+  }
 }
 
 LITETRACE_COLD void Batcher::lock_for_fork() { mutex_.lock(); }
@@ -189,7 +200,7 @@ LITETRACE_COLD bool Batcher::flush(std::chrono::milliseconds timeout) {
   bool ok;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (stopped_) return false;
+    if (stopped_ || !started_) return false;
     const uint64_t ticket = ++flush_requested_;
     // Notified with the lock held: the batcher may be between its predicate check and its
     // wait; holding the lock makes that impossible (it waits on the same mutex).
@@ -215,14 +226,15 @@ LITETRACE_COLD bool Batcher::stop(std::chrono::milliseconds timeout) {
   bool ok = true;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (stopped_ || !thread_.joinable()) return true;
+    if (stopped_) return true;
+    if (!started_) return false;  // nothing was exported (start() reported why)
     const uint64_t ticket = ++flush_requested_;
     stopping_ = true;
     wake_.notify_one();
     ok = flushed_.wait_until(lock, deadline, [&] { return flush_completed_ >= ticket; }) && flush_ok_;
   }
   ok = delivered(deadline) && ok;
-  thread_.join();   // the last pass is done or bounded by the socket's send timeout
+  pthread_join(thread_, nullptr);  // the last pass is done or bounded by the socket's send timeout
   if (sink_ != nullptr) sink_->close();  // whatever is still undelivered is given up and counted, now
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;

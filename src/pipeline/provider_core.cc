@@ -337,7 +337,7 @@ LITETRACE_COLD void ProviderCore::restart_after_fork() {
   if (!forked_) return;
   forked_ = false;
   // The parent's batcher: its thread does not exist here, so it can be neither joined nor
-  // destroyed (a joinable std::thread); it is left as it is, a small leak per fork.
+  // stopped; it is left as it is, a small leak per fork.
   (void)batcher_.release();
   batcher_ = std::make_unique<Batcher>(this, options_, dropped_total_locked());
   batcher_->start();

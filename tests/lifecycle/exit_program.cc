@@ -18,7 +18,13 @@
 //   exit_program out-of-memory PORT     under an address-space limit no 1 GiB ring fits in:
 //                                       spans are dropped and counted, kOutOfMemory is said,
 //                                       nothing aborts; prints the counts and the diagnostic
+//   exit_program no-batcher-thread PORT under an address-space limit no thread's stack fits
+//                                       in: the provider is made, kOutOfMemory says its
+//                                       batcher did not start, spans stay pending, then
+//                                       count as dropped at shutdown, which says false;
+//                                       prints all of that
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -168,6 +174,50 @@ int main(int argc, char** argv) {
     std::printf("started=%llu ended=%llu dropped=%llu exported=%llu\n%s\n", (unsigned long long)s.spans_started,
                 (unsigned long long)s.spans_ended, (unsigned long long)s.spans_dropped_queue,
                 (unsigned long long)s.spans_exported, said.c_str());
+    return 0;
+  }
+  if (mode == "no-batcher-thread") {
+    // Threads made without attributes (the batcher's) ask for a 256 MiB stack; the address
+    // space has 64 MiB more than is mapped now: room for the provider, not for its thread.
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, 256u << 20) != 0 ||
+        pthread_setattr_default_np(&attr) != 0) {
+      return 3;
+    }
+    pthread_attr_destroy(&attr);
+    unsigned long long mapped_kb = 0;
+    if (FILE* status = std::fopen("/proc/self/status", "r")) {
+      char line[256];
+      while (std::fgets(line, sizeof line, status) != nullptr) {
+        if (std::sscanf(line, "VmSize: %llu kB", &mapped_kb) == 1) break;
+      }
+      std::fclose(status);
+    }
+    if (mapped_kb == 0) return 3;
+    rlimit limit{};
+    getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = (mapped_kb << 10) + (64ull << 20);
+    if (setrlimit(RLIMIT_AS, &limit) != 0) return 3;
+    litetrace::TracerProviderOptions o = options(argv[2]);
+    std::mutex mutex;
+    std::string said;
+    o.on_diagnostic = [&](const litetrace::Diagnostic& d) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (d.code == litetrace::DiagnosticCode::kOutOfMemory) said += std::string(d.message) + "\n";
+    };
+    TracerProvider provider(o);
+    Tracer tracer = provider.tracer("no batcher");
+    for (int i = 0; i < 3; ++i) tracer.start_span("never exported").end();
+    const bool flushed = provider.force_flush(std::chrono::seconds(1));
+    const litetrace::TracerStats before = provider.stats();
+    const bool shut_down = provider.shutdown(std::chrono::seconds(1));
+    const litetrace::TracerStats after = provider.stats();
+    std::lock_guard<std::mutex> lock(mutex);
+    std::printf("flush=%d started=%llu ended=%llu pending=%llu\n", flushed, (unsigned long long)before.spans_started,
+                (unsigned long long)before.spans_ended, (unsigned long long)before.spans_pending);
+    std::printf("shutdown=%d pending=%llu dropped=%llu exported=%llu\n%s", shut_down,
+                (unsigned long long)after.spans_pending, (unsigned long long)after.spans_dropped_queue,
+                (unsigned long long)after.spans_exported, said.c_str());
     return 0;
   }
   return 2;
