@@ -384,10 +384,43 @@ TEST(OutOfMemory, ABatcherThreadThatCannotStartIsReportedAndItsSpansCounted) {
   EXPECT_EQ(WEXITSTATUS(run.status), 0);
   EXPECT_TRUE(run.names.empty());
   EXPECT_EQ(output,
-            "flush=0 started=3 ended=3 pending=3\n"
-            "shutdown=0 pending=0 dropped=3 exported=0\n"
+            "flush=0 started=3 ended=3 pending=3 failed=0\n"
+            "shutdown=0 pending=0 dropped=3 failed=0 exported=0\n"
             "cannot start the batcher thread: " + std::string(std::strerror(EAGAIN)) +
                 "; no span will be exported\n");
+}
+
+// The same with an HTTP exporter (OTLP), whose sender thread is made first and cannot
+// start either: both are said, and nothing is thrown.
+TEST(OutOfMemory, AnHttpSenderThreadThatCannotStartIsReported) {
+  if (kSanitized) GTEST_SKIP() << "an address-space limit and a sanitizer's shadow memory do not mix";
+  std::string output;
+  const ExitRun run = run_exit_program("no-threads-otlp", &output);
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  const std::string eagain = std::strerror(EAGAIN);
+  EXPECT_EQ(output,
+            "flush=0 started=3 ended=3 pending=3 failed=0\n"
+            "shutdown=0 pending=0 dropped=3 failed=0 exported=0\n"
+            "cannot start the thread that sends to http://127.0.0.1:9/v1/traces: " + eagain +
+                "; every request will count as failed\n"
+                "cannot start the batcher thread: " + eagain + "; no span will be exported\n");
+}
+
+// The OTLP exporter's sender thread cannot start, the batcher's then can (the exit program
+// lifts the limit when the first is said): each request the batcher builds counts its
+// spans as failed, and a flush says false.
+TEST(OutOfMemory, RequestsWithNoSenderThreadCountTheirSpansAsFailed) {
+  if (kSanitized) GTEST_SKIP() << "an address-space limit and a sanitizer's shadow memory do not mix";
+  std::string output;
+  const ExitRun run = run_exit_program("no-sender-thread", &output);
+  ASSERT_TRUE(WIFEXITED(run.status)) << "status " << run.status;
+  EXPECT_EQ(WEXITSTATUS(run.status), 0);
+  EXPECT_EQ(output,
+            "flush=0 started=3 ended=3 pending=0 failed=3\n"
+            "shutdown=1 pending=0 dropped=0 failed=3 exported=0\n"
+            "cannot start the thread that sends to http://127.0.0.1:9/v1/traces: " +
+                std::string(std::strerror(EAGAIN)) + "; every request will count as failed\n");
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ enum class DiagnosticCode {
   kOutOfMemory,  // a thread's ring or a span's buffer could not be allocated; those spans
                  // or attributes are dropped and counted. Or the batcher's thread could not
                  // be started: nothing is exported, every span is counted (pending, then
-                 // dropped at shutdown)
+                 // dropped at shutdown); or an HTTP exporter's sender thread: its requests'
+                 // spans count as failed
   kExportFailed,    // an HTTP export failed for good (refused, or retried until its timeout);
                     // its spans count as failed
   kExportRejected,  // the server took a request but rejected some of its spans

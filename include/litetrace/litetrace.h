@@ -125,7 +125,9 @@ int litetrace_options_set_diagnostic_handler(litetrace_options* options, litetra
 
 /* ---- provider and tracers ---- */
 
-/* Starts the batcher thread. NULL options: the defaults. NULL only when out of memory. */
+/* Starts the batcher thread. NULL options: the defaults. NULL only when out of memory. A
+ * thread that cannot start is said to the handler (code 10, out of memory), not fatal:
+ * its spans are counted, as dropped or failed. */
 litetrace_provider* litetrace_provider_new(const litetrace_options* options);
 /* Flushes and stops (as litetrace_provider_shutdown with 5 s), then frees. Tracers and
  * spans of the provider stay safe to use: their spans are dropped and counted. */

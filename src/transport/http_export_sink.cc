@@ -40,12 +40,22 @@ LITETRACE_COLD HttpExportSink::HttpExportSink(HttpExportOptions options, std::un
   headers_.push_back({"Content-Type", format_->content_type()});
   for (const auto& [k, v] : options_.headers) headers_.push_back({k, v});
 
-  sender_ = std::thread([this] {
+  const int rc = pthread_create(&sender_, nullptr, &HttpExportSink::sender_main, this);
+  sender_running_ = rc == 0;
+  if (!sender_running_) {
+    batcher_reporter_.report(DiagnosticCode::kOutOfMemory, "cannot start the thread that sends to " +
+                                                               options_.endpoint + ": " + errno_text(rc) +
+                                                               "; every request will count as failed");
+  }
+}
+
+LITETRACE_COLD void* HttpExportSink::sender_main(void* sink) {
+  auto* self = static_cast<HttpExportSink*>(sink);
 #if defined(__linux__)
-    pthread_setname_np(pthread_self(), options_.thread_name);
+  pthread_setname_np(pthread_self(), self->options_.thread_name);
 #endif
-    run();
-  });
+  self->run();
+  return nullptr;
 }
 
 LITETRACE_COLD HttpExportSink::~HttpExportSink() { close(); }
@@ -57,7 +67,8 @@ LITETRACE_COLD void HttpExportSink::close() {
   }
   cancel_.store(true);
   work_.notify_all();
-  if (sender_.joinable()) sender_.join();
+  if (sender_running_) pthread_join(sender_, nullptr);
+  sender_running_ = false;
 }
 
 bool HttpExportSink::queue_full() {
@@ -120,6 +131,13 @@ void HttpExportSink::drop_skipped() {
 void HttpExportSink::enqueue() {
   Request r;
   r.spans = format_->spans();
+  if (!sender_running_) {  // no thread to send it (the constructor reported why)
+    format_->clear();
+    spans_pending_.fetch_sub(r.spans, std::memory_order_relaxed);
+    bump(spans_failed_, r.spans);
+    bump(requests_failed_, 1);
+    return;
+  }
   const bool built = format_->build(r.body);
   format_->clear();
   if (!built) {

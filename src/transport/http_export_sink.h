@@ -23,6 +23,8 @@
 //
 // Thread: as SpanSink; the sender thread is internal.
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -32,7 +34,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -119,6 +120,7 @@ class HttpExportSink final : public SpanSink {
   void enqueue();
   void drop(uint64_t spans);  // counted and reported: the export queue was full
   void drop_skipped();
+  static void* sender_main(void* sink);
   void run();
   void deliver(Request& request);
   Outcome answer(const HttpResponse& response, const Request& request, std::string* why);
@@ -142,7 +144,10 @@ class HttpExportSink final : public SpanSink {
   uint64_t delivered_sequence_ = 0;  // requests up to this one are answered or given up
   bool stopping_ = false;
   std::atomic<bool> cancel_{false};  // aborts a request in flight
-  std::thread sender_;
+  // pthread_create(), not std::thread: a thread that cannot start is reported, and its
+  // requests counted as failed, not thrown out of the provider's constructor.
+  pthread_t sender_{};
+  bool sender_running_ = false;  // until close() joins it
 
   std::atomic<uint64_t> spans_exported_{0};
   std::atomic<uint64_t> spans_failed_{0};

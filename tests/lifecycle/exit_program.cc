@@ -23,6 +23,10 @@
 //                                       batcher did not start, spans stay pending, then
 //                                       count as dropped at shutdown, which says false;
 //                                       prints all of that
+//   exit_program no-threads-otlp PORT   the same with the OTLP exporter, whose sender thread
+//                                       cannot start either: both are said
+//   exit_program no-sender-thread PORT  the OTLP exporter's sender thread cannot start, the
+//                                       batcher's then can: spans count as failed
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -176,7 +180,7 @@ int main(int argc, char** argv) {
                 (unsigned long long)s.spans_exported, said.c_str());
     return 0;
   }
-  if (mode == "no-batcher-thread") {
+  if (mode == "no-batcher-thread" || mode == "no-threads-otlp" || mode == "no-sender-thread") {
     // Threads made without attributes (the batcher's) ask for a 256 MiB stack; the address
     // space has 64 MiB more than is mapped now: room for the provider, not for its thread.
     pthread_attr_t attr;
@@ -194,16 +198,25 @@ int main(int argc, char** argv) {
       std::fclose(status);
     }
     if (mapped_kb == 0) return 3;
-    rlimit limit{};
-    getrlimit(RLIMIT_AS, &limit);
+    rlimit original{};
+    getrlimit(RLIMIT_AS, &original);
+    rlimit limit = original;
     limit.rlim_cur = (mapped_kb << 10) + (64ull << 20);
     if (setrlimit(RLIMIT_AS, &limit) != 0) return 3;
     litetrace::TracerProviderOptions o = options(argv[2]);
+    if (mode != "no-batcher-thread") {  // the sender thread, made first, cannot start either
+      o.exporter = litetrace::TracesExporter::kOtlp;
+      o.otlp_endpoint = "http://127.0.0.1:9/v1/traces";
+    }
     std::mutex mutex;
     std::string said;
     o.on_diagnostic = [&](const litetrace::Diagnostic& d) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (d.code == litetrace::DiagnosticCode::kOutOfMemory) said += std::string(d.message) + "\n";
+      if (d.code != litetrace::DiagnosticCode::kOutOfMemory) return;
+      said += std::string(d.message) + "\n";
+      // Said on the thread making the provider, before the batcher's thread is made: that
+      // one, with room again, starts.
+      if (mode == "no-sender-thread") setrlimit(RLIMIT_AS, &original);
     };
     TracerProvider provider(o);
     Tracer tracer = provider.tracer("no batcher");
@@ -213,11 +226,12 @@ int main(int argc, char** argv) {
     const bool shut_down = provider.shutdown(std::chrono::seconds(1));
     const litetrace::TracerStats after = provider.stats();
     std::lock_guard<std::mutex> lock(mutex);
-    std::printf("flush=%d started=%llu ended=%llu pending=%llu\n", flushed, (unsigned long long)before.spans_started,
-                (unsigned long long)before.spans_ended, (unsigned long long)before.spans_pending);
-    std::printf("shutdown=%d pending=%llu dropped=%llu exported=%llu\n%s", shut_down,
+    std::printf("flush=%d started=%llu ended=%llu pending=%llu failed=%llu\n", flushed,
+                (unsigned long long)before.spans_started, (unsigned long long)before.spans_ended,
+                (unsigned long long)before.spans_pending, (unsigned long long)before.spans_failed);
+    std::printf("shutdown=%d pending=%llu dropped=%llu failed=%llu exported=%llu\n%s", shut_down,
                 (unsigned long long)after.spans_pending, (unsigned long long)after.spans_dropped_queue,
-                (unsigned long long)after.spans_exported, said.c_str());
+                (unsigned long long)after.spans_failed, (unsigned long long)after.spans_exported, said.c_str());
     return 0;
   }
   return 2;
