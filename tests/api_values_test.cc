@@ -38,6 +38,22 @@ const detail::Tag* field(const detail::Log& log, std::string_view key) {
   return nullptr;
 }
 
+// Every code's name, in the enum's order (the stderr output and the C API's handler show
+// them), and "unknown" past the last.
+TEST(ApiValues, EachDiagnosticCodeHasItsName) {
+  const std::vector<std::string> names = {
+      "invalid option", "agent unresolved", "agent address changed", "send failed", "packet size lowered",
+      "span trimmed", "span too large", "sampling strategy failed", "sampling strategy changed", "clock source",
+      "out of memory", "export failed", "export rejected"};
+  ASSERT_EQ(names.size(), static_cast<size_t>(DiagnosticCode::kExportRejected) + 1);
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(to_string(static_cast<DiagnosticCode>(i)), names[i]) << i;
+  }
+  EXPECT_STREQ(to_string(static_cast<DiagnosticCode>(names.size())), "unknown");
+  EXPECT_STREQ(to_string(static_cast<DiagnosticCode>(-1)), "unknown");
+  EXPECT_STREQ(to_string(static_cast<DiagnosticCode>(1000)), "unknown");
+}
+
 TEST(ApiValues, ArraysBecomeJsonListsInJaegerTags) {
   UdpReceiver receiver;
   TracerProviderOptions o = options_for(receiver);
