@@ -49,7 +49,7 @@ LITETRACE_COLD HttpExportSink::HttpExportSink(HttpExportOptions options, std::un
   }
 }
 
-LITETRACE_COLD void* HttpExportSink::sender_main(void* sink) {
+LITETRACE_COLD void* HttpExportSink::sender_main(void* sink) noexcept {
   auto* self = static_cast<HttpExportSink*>(sink);
 #if defined(__linux__)
   pthread_setname_np(pthread_self(), self->options_.thread_name);

@@ -120,7 +120,7 @@ class HttpExportSink final : public SpanSink {
   void enqueue();
   void drop(uint64_t spans);  // counted and reported: the export queue was full
   void drop_skipped();
-  static void* sender_main(void* sink);
+  static void* sender_main(void* sink) noexcept;  // an exception there ends the program, as under std::thread
   void run();
   void deliver(Request& request);
   Outcome answer(const HttpResponse& response, const Request& request, std::string* why);
