@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     rlimit original{};
     getrlimit(RLIMIT_AS, &original);
     rlimit limit = original;
-    limit.rlim_cur = (mapped_kb << 10) + (64ull << 20);
+    limit.rlim_cur = static_cast<rlim_t>((mapped_kb << 10) + (64ull << 20));  // rlim_t is 32-bit on armhf
     if (setrlimit(RLIMIT_AS, &limit) != 0) return 3;
     litetrace::TracerProviderOptions o = options(argv[2]);
     if (mode != "no-batcher-thread") {  // the sender thread, made first, cannot start either
