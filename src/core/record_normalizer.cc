@@ -43,14 +43,12 @@ bool too_long(ValueType type, std::string_view value, size_t limit) {
   }
 }
 
-void append_text(std::vector<uint8_t>& out, std::string_view text) { append_bytes(out, text.data(), text.size()); }
+void append_text(PlainVector<uint8_t>& out, std::string_view text) { append_bytes(out, text.data(), text.size()); }
 
 }  // namespace
 
-LITETRACE_COLD void append_bytes(std::vector<uint8_t>& out, const void* bytes, size_t n) {
-  const size_t at = out.size();
-  out.resize(at + n);
-  if (n != 0) std::memcpy(out.data() + at, bytes, n);
+LITETRACE_COLD void append_bytes(PlainVector<uint8_t>& out, const void* bytes, size_t n) {
+  out.append(static_cast<const uint8_t*>(bytes), n);
 }
 
 bool AttributeCheck::met_before(std::string_view key) const {
@@ -143,11 +141,8 @@ LITETRACE_COLD void RecordNormalizer::rewrite(SpanRecordHeader& header, const ui
   }
   // Group by key, each group in the span's order: its first is where the key goes, its
   // last the value it takes.
-  // Pushed, and first_ resized: the vector growths a program links anyway (span ends and
-  // byte buffers), not one more of each kind.
-  order_.clear();
-  // A prvalue, as the span ends are pushed: push_back(const T&) would be a second growth.
-  for (uint32_t i = 0; i < count; ++i) order_.push_back(uint32_t{i});
+  order_.resize(count);
+  for (uint32_t i = 0; i < count; ++i) order_[i] = i;
   // A heap sort with the index as the tie-break: std::stable_sort would allocate, and
   // std::sort's introsort links three times the code for no gain at these sizes.
   const auto before = [&](uint32_t a, uint32_t b) {

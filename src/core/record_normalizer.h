@@ -17,8 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <vector>
-
+#include "core/plain_vector.h"
 #include "core/raw_array.h"
 #include "core/span_record.h"
 
@@ -34,10 +33,9 @@ struct AttributeLimits {
 // is admitted, however many share a filter bit.
 constexpr AttributeLimits kRulesApplied = {SIZE_MAX, 0};
 
-// `n` bytes appended to `out`, for the records the normalizer and the rewriter build: by
-// resize (the growth every byte vector here links) and a copy, not by a range insert, one
-// more growth path of std::vector built for speed for code that seldom runs.
-void append_bytes(std::vector<uint8_t>& out, const void* bytes, size_t n);
+// `n` bytes appended to `out`, for the records the normalizer and the rewriter build (out
+// of line: code that seldom runs, called from many places).
+void append_bytes(PlainVector<uint8_t>& out, const void* bytes, size_t n);
 
 // The rules' check, one span attribute at a time in the span's order: whether the
 // attributes met so far keep them (no key twice, at most max_attributes, no value too
@@ -116,9 +114,9 @@ class RecordNormalizer {
   // any before it: no vector growth is linked for it).
   RawArray<Attribute> attributes_;
   size_t attribute_room_ = 0;
-  std::vector<uint32_t> order_;
-  std::vector<uint8_t> first_;  // per attribute: 0, or 1 for its key's first, 2 when that key is kept
-  std::vector<uint8_t> out_;  // 8-byte aligned (a record's header is read from it)
+  PlainVector<uint32_t> order_;
+  PlainVector<uint8_t> first_;  // per attribute: 0, or 1 for its key's first, 2 when that key is kept
+  PlainVector<uint8_t> out_;  // 8-byte aligned (a record's header is read from it)
 };
 
 }  // namespace litetrace::detail

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/plain_vector.h"
 #include "jaeger/binary_writer.h"
 #include "jaeger/compact_writer.h"
 #include "jaeger/jaeger_model.h"
@@ -82,9 +83,9 @@ class TagRunCache {
   TagRun found(size_t at, const Head& head);
 
   // Every run's head and bytes, one after another: no vector of entries beside them, whose
-  // growth a program would link for a handful of scopes. Bytes, not a string: the byte
-  // vector's growth is linked anyway, a string's resize would be imported.
-  std::vector<uint8_t> bytes_;
+  // growth a program would link for a handful of scopes. Bytes, not a string: a string's
+  // resize would be imported.
+  PlainVector<uint8_t> bytes_;
   // The entry found last (its bytes: a view into bytes_, taken again whenever it grows).
   const void* last_scope_ = nullptr;
   TagRun last_run_;

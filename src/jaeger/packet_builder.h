@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/plain_vector.h"
 #include "core/raw_array.h"
 #include "jaeger/jaeger_encoder.h"  // ThriftProtocol
 #include "jaeger/jaeger_model.h"
@@ -83,7 +84,7 @@ class PacketBuilder {
   size_t capacity_;
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
   RawArray<uint8_t> buf_;
-  std::vector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
+  PlainVector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
   TagRunCache tag_runs_;
   size_t spans_size_ = 0;
   size_t max_packet_size_ = 0;

@@ -54,7 +54,7 @@ bool link_has_log(const uint8_t* item, size_t size, const uint8_t* end) {
 }
 
 // Sets the header at the front of `out` (its items after it) for those items.
-const uint8_t* finish(std::vector<uint8_t>& out, SpanRecordHeader h) {
+const uint8_t* finish(PlainVector<uint8_t>& out, SpanRecordHeader h) {
   h.items_size = static_cast<uint32_t>(out.size() - sizeof h);
   h.size = static_cast<uint32_t>((out.size() + 7) & ~size_t{7});
   std::memcpy(out.data(), &h, sizeof h);

@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
-#include <vector>
 
+#include "core/plain_vector.h"
 #include "core/span_record.h"
 #include "core/text.h"
 #include "jaeger/span_trimmer.h"  // largest_fitting
@@ -70,8 +70,8 @@ class RecordRewriter {
   static std::atomic<ArrayRewrite> g_array_rewrite;
   static void link_array_rewrites();
   // 8-byte aligned (operator new): a record's header is read from them.
-  std::vector<uint8_t> arrays_;
-  std::vector<uint8_t> kept_;
+  PlainVector<uint8_t> arrays_;
+  PlainVector<uint8_t> kept_;
 };
 
 template <typename Size>

@@ -273,7 +273,7 @@ std::chrono::milliseconds next_poll(std::chrono::milliseconds previous, size_t s
   return std::clamp<std::chrono::milliseconds>(previous * 2, kBusyPoll, kIdlePoll);
 }
 
-size_t Batcher::drain(const std::vector<ThreadState*>& threads) noexcept {
+size_t Batcher::drain(const PlainVector<ThreadState*>& threads) noexcept {
   size_t spans = 0;
   for (ThreadState* ts : threads) {
     // Acquire pairs with the release in ProviderCore::retire(): a retired thread's last
@@ -311,7 +311,7 @@ size_t Batcher::drain(const std::vector<ThreadState*>& threads) noexcept {
 void Batcher::run() noexcept {
   for (const std::string& e : configuration_errors_) reporter_.report(DiagnosticCode::kInvalidOption, e);
   report_clock_source();
-  std::vector<ThreadState*> threads;
+  PlainVector<ThreadState*> threads;
   auto poll = kBusyPoll;
   OverflowWatch overflows(std::chrono::steady_clock::now(), kOverflowBusy, core_->dropped_total(),
                           sink_stats().spans_dropped_queue);

@@ -100,7 +100,7 @@ class Batcher {
   void run() noexcept;
   void report_clock_source() noexcept;
   void report_allocation_failures() noexcept;
-  size_t drain(const std::vector<ThreadState*>& threads) noexcept;
+  size_t drain(const PlainVector<ThreadState*>& threads) noexcept;
   bool delivered(std::chrono::steady_clock::time_point deadline);
   uint64_t losses() const;
 

@@ -510,7 +510,7 @@ LITETRACE_COLD void ProviderCore::retire(ThreadState* ts) {
   reap(ts);
 }
 
-void ProviderCore::registered(std::vector<ThreadState*>& out) {
+void ProviderCore::registered(PlainVector<ThreadState*>& out) {
   std::lock_guard<std::mutex> lock(mutex_);
   out.assign(threads_.begin(), threads_.end());
 }
@@ -585,7 +585,7 @@ LITETRACE_COLD bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
   shut_down_.store(true, std::memory_order_relaxed);
   quick_ends_.store(false, std::memory_order_relaxed);
   const bool ok = b->stop(timeout);
-  std::vector<ThreadState*> retired;
+  PlainVector<ThreadState*> retired;
   std::unique_ptr<Batcher> stopped;
   {
     std::lock_guard<std::mutex> lock(mutex_);

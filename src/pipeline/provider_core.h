@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/counter.h"
+#include "core/plain_vector.h"
 #include "core/id_generator.h"
 #include "core/span_record.h"
 #include "core/span_ring.h"
@@ -243,7 +244,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   // ---- for the batcher ----
   // Snapshot of the registered thread states; retired ones drained by the caller are
   // removed and freed with reap().
-  void registered(std::vector<ThreadState*>& out);
+  void registered(PlainVector<ThreadState*>& out);
   // Spans dropped on full rings (or after shutdown), for ClientStats.
   uint64_t dropped_total() const;
   // The same, with mutex_ held by the caller.
@@ -275,7 +276,7 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   mutable std::once_flag propagator_once_;
 
   mutable std::mutex mutex_;  // guards everything below until the atomics
-  std::vector<ThreadState*> threads_;
+  PlainVector<ThreadState*> threads_;
   ThreadCounters retired_counters_;
   uint64_t unsent_after_stop_ = 0;  // committed to a ring after the batcher's last pass
   bool batcher_running_ = false;
