@@ -55,11 +55,11 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
                                 packet_size_, packet_floor_);
     packet_size_ = packet_floor_;
   }
-  builders_ = std::vector<std::unique_ptr<PacketBuilder>>(packets_per_send_);
-  // new, not make_unique: the builder's constructor is inlined here, cold, not into an
-  // instantiation of make_unique of its own.
+  builders_.at = make_raw_array<PacketBuilder*>(packets_per_send_);
+  // The builder's constructor is inlined here, cold.
   for (size_t i = 0; i < packets_per_send_; ++i) {
-    builders_[i].reset(new PacketBuilder(encoded_process, packet_size_, *protocol_));
+    builders_.at[i] = new PacketBuilder(encoded_process, packet_size_, *protocol_);
+    builders_.made = i + 1;
   }
   datagrams_ = make_raw_array<std::string_view>(packets_per_send_);
   // What fits an empty packet of the least size with the widest tail fits every packet a
