@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -84,7 +85,8 @@ TEST(PlainVector, StorageIsAlignedForARecordHeader) {
   PlainVector<uint8_t> v;
   for (size_t n = 1; n < 4096; n = n * 3 + 1) {
     v.resize(n);
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % 16, 0u) << n;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % alignof(std::max_align_t), 0u) << n;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % 8, 0u) << n;
   }
 }
 

@@ -7,7 +7,8 @@
 // type, in every program, for code that runs a few times in a provider's life. Memory as
 // make_raw_array (raw_array.h): operator new; growth throws std::bad_alloc when memory is
 // short, as std::vector's does. New elements from resize() are zeros; the storage is
-// 16-byte aligned (operator new's), so a record's header may be read from a byte buffer.
+// aligned as operator new aligns (16 bytes on 64-bit targets, 8 on 32-bit ARM), so a
+// record's header may be read from a byte buffer.
 
 #include <cstddef>
 #include <cstring>
