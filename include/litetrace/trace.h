@@ -37,6 +37,36 @@ class ProviderCore;
 struct SpanBuffer;
 struct ThreadContext;
 struct TracerScope;
+
+// A counted hold on a provider's core: the provider's, each tracer's, and each thread's
+// that records for it (src/pipeline/provider_core.cc). The last hold to go destroys the
+// core. A count in the core rather than a shared_ptr, whose control block, weak count and
+// enable_shared_from_this every program linked.
+void hold_core(ProviderCore* core) noexcept;
+void let_go_of_core(ProviderCore* core) noexcept;
+class CoreHold {
+ public:
+  CoreHold() noexcept = default;
+  explicit CoreHold(ProviderCore* core) noexcept : core_(core) {  // a new hold (none for nullptr)
+    if (core_ != nullptr) hold_core(core_);
+  }
+  CoreHold(const CoreHold& other) noexcept : CoreHold(other.core_) {}
+  CoreHold(CoreHold&& other) noexcept : core_(other.core_) { other.core_ = nullptr; }
+  CoreHold& operator=(CoreHold other) noexcept {
+    ProviderCore* const previous = core_;
+    core_ = other.core_;
+    other.core_ = previous;  // let go of by `other`
+    return *this;
+  }
+  ~CoreHold() {
+    if (core_ != nullptr) let_go_of_core(core_);
+  }
+  ProviderCore* get() const noexcept { return core_; }
+  ProviderCore* operator->() const noexcept { return core_; }
+
+ private:
+  ProviderCore* core_ = nullptr;
+};
 }  // namespace detail
 
 class Sampler;
@@ -364,9 +394,9 @@ class Tracer {
   detail::ProviderCore* recording_core() const noexcept;
   friend class TracerProvider;
   friend Tracer global_tracer(std::string_view scope_name, std::string_view scope_version);
-  Tracer(std::shared_ptr<detail::ProviderCore> core, const detail::TracerScope* scope, bool global = false)
+  Tracer(detail::CoreHold core, const detail::TracerScope* scope, bool global = false)
       : core_(std::move(core)), scope_(scope), global_(global) {}
-  std::shared_ptr<detail::ProviderCore> core_;
+  detail::CoreHold core_;
   const detail::TracerScope* scope_ = nullptr;
   bool global_ = false;  // core_ is empty: spans go to the global provider of the moment
 };
@@ -540,7 +570,7 @@ class TracerProvider {
 
  private:
   friend void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept;
-  std::shared_ptr<detail::ProviderCore> core_;
+  detail::CoreHold core_;
 };
 
 // ---- the global provider ----

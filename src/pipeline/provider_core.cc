@@ -21,10 +21,10 @@
 namespace litetrace::detail {
 namespace {
 
-// Also the element of the parked cores and of those being released (`state` nullptr): one
-// vector type, whose growth a program links once.
+// Also the element of the parked cores (`state` nullptr). Each holds its core (hold_core()),
+// let go of as it leaves the lists: plain, for a PlainVector.
 struct ThreadRegistration {
-  std::shared_ptr<ProviderCore> core;
+  ProviderCore* core;
   ThreadState* state;
 };
 
@@ -38,8 +38,8 @@ struct ThreadRegistration {
 // repeats it while values are set, up to PTHREAD_DESTRUCTOR_ITERATIONS). The main thread
 // never runs key destructors at exit(), so spans ended by static destructors find theirs.
 struct ThreadRegistrations {
-  std::vector<ThreadRegistration> list;
-  std::shared_ptr<ProviderCore> global_core;  // what GlobalCache::core points to
+  PlainVector<ThreadRegistration> list;
+  CoreHold global_core;  // what GlobalCache::core points to
   RecordNormalizer normalizer;                // calling_thread_normalizer()
 };
 
@@ -48,10 +48,10 @@ thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destr
 // Cores a thread let go of at exit while one of their spans was still open (ended later on
 // another thread, or never); released once no span of theirs is open.
 std::mutex g_parked_mutex;
-std::vector<ThreadRegistration>* g_parked = nullptr;  // made on first use; never destroyed (used at exit)
+PlainVector<ThreadRegistration>* g_parked = nullptr;  // made on first use; never destroyed (used at exit)
 // The caller holds g_parked_mutex.
-std::vector<ThreadRegistration>& parked_cores() {
-  if (g_parked == nullptr) g_parked = new std::vector<ThreadRegistration>;
+PlainVector<ThreadRegistration>& parked_cores() {
+  if (g_parked == nullptr) g_parked = new PlainVector<ThreadRegistration>;
   return *g_parked;
 }
 
@@ -62,11 +62,13 @@ LITETRACE_COLD void release_registrations(void* p) {
   GlobalCache::seen = 0;
   GlobalCache::core = nullptr;
   std::unique_ptr<ThreadRegistrations> registrations(static_cast<ThreadRegistrations*>(p));
-  for (ThreadRegistration& r : registrations->list) {
+  for (const ThreadRegistration& r : registrations->list) {
     r.core->retire(r.state);
     if (r.core->open_spans() != 0) {
       std::lock_guard<std::mutex> lock(g_parked_mutex);
-      parked_cores().push_back({std::move(r.core), nullptr});
+      parked_cores().push_back({r.core, nullptr});  // the hold goes with it
+    } else {
+      let_go_of_core(r.core);
     }
   }
 }
@@ -138,33 +140,46 @@ ThreadCounters sum(const ThreadCounters& a, const ThreadCounters& b) {
 
 }  // namespace
 
+void hold_core(ProviderCore* core) noexcept { core->holds_.fetch_add(1, std::memory_order_relaxed); }
+
+// As shared_ptr's count: the last hold's release orders every other holder's use of the core
+// before its destruction.
+LITETRACE_COLD void let_go_of_core(ProviderCore* core) noexcept {
+  if (core->holds_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete core;
+}
+
 // Lets go of cores that were shut down and have no span open: the calling thread's
 // registrations and the parked cores. A core freed here is freed on this thread.
 LITETRACE_COLD void release_finished_cores() {
-  std::vector<ThreadRegistration> finished;
+  PlainVector<ProviderCore*> finished;
   if (ThreadRegistrations* registrations = t_registrations) {
     auto& list = registrations->list;
-    for (auto it = list.begin(); it != list.end();) {
-      if (it->core->accepting() || it->core->open_spans() != 0) {
-        ++it;
-        continue;
+    size_t kept = 0;
+    for (const ThreadRegistration& r : list) {
+      if (r.core->accepting() || r.core->open_spans() != 0) {
+        list[kept++] = r;
+      } else {
+        r.core->retire(r.state);
+        finished.push_back(r.core);
       }
-      it->core->retire(it->state);
-      finished.push_back({std::move(it->core), nullptr});
-      it = list.erase(it);
     }
+    list.resize(kept);
   }
-  std::lock_guard<std::mutex> lock(g_parked_mutex);
-  auto& parked = parked_cores();
-  for (auto it = parked.begin(); it != parked.end();) {
-    if (it->core->open_spans() == 0) {
-      finished.push_back(std::move(*it));
-      it = parked.erase(it);
-    } else {
-      ++it;
+  {
+    std::lock_guard<std::mutex> lock(g_parked_mutex);
+    auto& parked = parked_cores();
+    size_t kept = 0;
+    for (const ThreadRegistration& r : parked) {
+      if (r.core->open_spans() != 0) {
+        parked[kept++] = r;
+      } else {
+        finished.push_back(r.core);
+      }
     }
+    parked.resize(kept);
   }
-  // `finished` goes out of scope after the lock: a core's destructor takes other locks.
+  // After the lock: a core's destructor takes other locks.
+  for (ProviderCore* core : finished) let_go_of_core(core);
 }
 
 // The one rule for an option out of range (core/option_rule.h), for every numeric field.
@@ -380,7 +395,7 @@ namespace {
 struct GlobalProvider {
   std::mutex mutex;
   std::shared_ptr<TracerProvider> provider;
-  std::shared_ptr<ProviderCore> core;
+  CoreHold core;
   bool exit_handler = false;
 };
 LITETRACE_COLD GlobalProvider& global_provider_state() {
@@ -404,12 +419,12 @@ LITETRACE_COLD void shut_down_global_at_exit() {
 
 LITETRACE_COLD ProviderCore* global_core_slow() {
   GlobalProvider& g = global_provider_state();
-  std::shared_ptr<ProviderCore> previous;  // let go of after the lock: a core's destructor takes others
+  CoreHold previous;  // let go of after the lock: a core's destructor takes others
   std::lock_guard<std::mutex> lock(g.mutex);
   // The generation is read under the lock that orders it with the core: the pair is one
   // installation's.
   const uint64_t generation = GlobalCache::generation.load(std::memory_order_relaxed);
-  std::shared_ptr<ProviderCore>& held = calling_thread_registrations().global_core;
+  CoreHold& held = calling_thread_registrations().global_core;
   previous = std::move(held);
   held = g.core;
   GlobalCache::core = held.get();
@@ -423,8 +438,7 @@ LITETRACE_COLD void register_global_exit_handler() {
   if (!g.exit_handler) g.exit_handler = std::atexit(shut_down_global_at_exit) == 0;
 }
 
-LITETRACE_COLD std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
-                                                              std::shared_ptr<ProviderCore> core) {
+LITETRACE_COLD std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider, CoreHold core) {
   register_global_exit_handler();
   GlobalProvider& g = global_provider_state();
   std::lock_guard<std::mutex> lock(g.mutex);
@@ -443,7 +457,7 @@ std::shared_ptr<TracerProvider> installed_global() {
 LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
   if (ThreadRegistrations* registrations = t_registrations) {
     for (const ThreadRegistration& r : registrations->list) {
-      if (r.core.get() == this) {
+      if (r.core == this) {
         t_context.cache_core = this;
         t_context.cache_state = r.state;
         return r.state;
@@ -465,10 +479,9 @@ LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.push_back(ts);
   }
-  // lock(), not shared_from_this(): the same pointer (every core is owned by a shared_ptr,
-  // made in TracerProvider's constructor), without the bad_weak_ptr throw that linked
-  // exception code (-472 B).
-  calling_thread_registrations().list.push_back({weak_from_this().lock(), ts});
+  // The caller holds the core too (a tracer, or the thread's global hold).
+  calling_thread_registrations().list.push_back({this, ts});
+  hold_core(this);
   t_context.cache_core = this;
   t_context.cache_state = ts;
   return ts;

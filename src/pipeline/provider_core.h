@@ -8,7 +8,7 @@
 // again through a thread_local cache, so the hot path takes no lock. When the thread exits
 // its ThreadState is retired: the batcher sends what is left in its ring, then frees it.
 //
-// Lifetime: tracers and thread registrations hold the core with shared_ptr. shutdown()
+// Lifetime: tracers and thread registrations hold the core (CoreHold, a count). shutdown()
 // stops the batcher and frees it (thread, socket); the core itself goes when the last
 // holder lets go. A thread lets go of a shut-down core with no span open at its next
 // registration, when the provider is destroyed on it, or when it exits
@@ -56,7 +56,7 @@ const TracerScope* intern_scope(std::string_view name, std::string_view version)
 RecordNormalizer& calling_thread_normalizer();
 
 // The global provider (set_global_provider) as the calling thread sees it: its core, or
-// nullptr when none is installed. The thread holds the core (a shared_ptr kept with its
+// nullptr when none is installed. The thread holds the core (a CoreHold kept with its
 // registrations) from the first span it starts through a global tracer after each change
 // until the next change it sees, so a core it uses cannot go while it does: no lock and
 // no reference count per span, one atomic load.
@@ -68,8 +68,7 @@ struct GlobalCache {
 ProviderCore* global_core_slow();
 // Installs `provider` (its core: `core`) as the global one, or none; returns the one it
 // replaces. Thread-safe.
-std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider,
-                                               std::shared_ptr<ProviderCore> core);
+std::shared_ptr<TracerProvider> install_global(std::shared_ptr<TracerProvider> provider, CoreHold core);
 std::shared_ptr<TracerProvider> installed_global();
 // At exit, the global provider is shut down (flushed); registered once, by the first call.
 void register_global_exit_handler();
@@ -135,7 +134,9 @@ inline ThreadContext& this_thread_context() {
   return *tc;
 }
 
-class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
+// Held by CoreHolds (litetrace/trace.h) and by the threads that record for it; the last
+// hold to go deletes it.
+class ProviderCore {
  public:
   // Copied once, here. (Taken by value and moved, they linked TracerProviderOptions' move
   // constructor into every program, beside the copy a program makes of its own options.)
@@ -299,6 +300,9 @@ class ProviderCore : public std::enable_shared_from_this<ProviderCore> {
   // In the list of live cores from start() to the destructor; guarded by its mutex.
   ProviderCore* prev_live_ = nullptr;
   ProviderCore* next_live_ = nullptr;
+  std::atomic<size_t> holds_{0};  // hold_core(), let_go_of_core()
+  friend void hold_core(ProviderCore* core) noexcept;
+  friend void let_go_of_core(ProviderCore* core) noexcept;
 };
 
 }  // namespace litetrace::detail

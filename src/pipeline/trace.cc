@@ -738,8 +738,6 @@ Span Tracer::start_span(std::string_view name, Attributes attributes, Links link
 
 // ---- TracerProvider ----
 
-// The core and its count in two allocations, once per provider: make_shared's single block
-// links a deleter lookup by type name (strcmp, one import more, and ~0.3 KB in all).
 LITETRACE_COLD TracerProvider::TracerProvider(const TracerProviderOptions& options)
     : core_(new detail::ProviderCore(options)) {
   core_->start();
@@ -757,7 +755,7 @@ LITETRACE_COLD Tracer TracerProvider::tracer(std::string_view scope_name, std::s
 }
 
 LITETRACE_COLD void set_global_provider(std::shared_ptr<TracerProvider> provider) noexcept {
-  std::shared_ptr<detail::ProviderCore> core = provider ? provider->core_ : nullptr;
+  detail::CoreHold core = provider ? provider->core_ : detail::CoreHold();
   // The one replaced goes here, outside the global's lock (its destructor shuts it down).
   const std::shared_ptr<TracerProvider> replaced = detail::install_global(std::move(provider), std::move(core));
 }
@@ -766,7 +764,7 @@ std::shared_ptr<TracerProvider> global_provider() noexcept { return detail::inst
 
 LITETRACE_COLD Tracer global_tracer(std::string_view scope_name, std::string_view scope_version) {
   detail::register_global_exit_handler();
-  return Tracer(nullptr, detail::intern_scope(scope_name, scope_version), /*global=*/true);
+  return Tracer(detail::CoreHold(), detail::intern_scope(scope_name, scope_version), /*global=*/true);
 }
 
 LITETRACE_COLD bool TracerProvider::force_flush(std::chrono::milliseconds timeout) { return core_->force_flush(timeout); }
