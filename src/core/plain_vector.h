@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "core/compiler.h"
 
@@ -64,6 +65,11 @@ class PlainVector {
   void assign(const T* first, const T* last) {
     clear();
     append(first, static_cast<size_t>(last - first));
+  }
+  void swap(PlainVector& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
   }
   void reserve(size_t n) {
     if (n <= capacity_) return;

@@ -76,7 +76,10 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
 
 // Out of line, and cold as the constructor is: implicit, it was inlined where the sink is
 // destroyed, built for speed.
-LITETRACE_COLD Exporter::~Exporter() = default;
+LITETRACE_COLD Exporter::~Exporter() {
+  for (Copy& copy : kept_) copy.let_go();
+  for (Copy& copy : repack_) copy.let_go();
+}
 
 ClientStats Exporter::client_stats() const {
   ClientStats s;
@@ -95,7 +98,7 @@ LITETRACE_COLD PacketBuilder& Exporter::begin_current() noexcept {
 }
 
 Exporter::Copy& Exporter::keep_last() noexcept {
-  if (kept_count_ == kept_.size()) kept_.emplace_back();
+  if (kept_count_ == kept_.size()) kept_.push_back(Copy{});
   Copy& copy = kept_[kept_count_++];
   copy.builder = static_cast<uint32_t>(sealed_);
   copy.span = static_cast<uint32_t>(builders_[sealed_]->span_count() - 1);
@@ -107,15 +110,24 @@ void Exporter::forget_kept(size_t from) noexcept {
 }
 
 void Exporter::Copy::keep(std::string_view from) {
-  bytes = make_raw_array<char>(from.size());
-  std::memcpy(bytes.get(), from.data(), from.size());
+  char* const made = make_raw_array<char>(from.size()).release();
+  std::memcpy(made, from.data(), from.size());
+  ::operator delete(bytes);
+  bytes = made;
   size = from.size();
+}
+
+void Exporter::Copy::let_go() noexcept {
+  ::operator delete(bytes);
+  bytes = nullptr;
+  if (view != nullptr) view->destroy(view);
+  view = nullptr;
 }
 
 void Exporter::add_bytes_again(Exporter& exporter, const Copy& copy) { exporter.add_encoded(copy.held()); }
 
 void Exporter::add_record_again(Exporter& exporter, const Copy& copy) {
-  exporter.place_record(reinterpret_cast<const uint8_t*>(copy.bytes.get()));
+  exporter.place_record(reinterpret_cast<const uint8_t*>(copy.bytes));
 }
 
 // A span as it was encoded: one that fits a packet of the least size (repack_as_bytes_), or
@@ -130,7 +142,9 @@ LITETRACE_COLD void Exporter::add_encoded(std::string_view span_bytes, Copy* rec
   if (r == PacketBuilder::AddResult::kAdded) {
     if (record != nullptr && span_bytes.size() > repack_as_bytes_) {
       Copy& copy = keep_last();
-      copy.bytes = std::move(record->bytes);
+      ::operator delete(copy.bytes);
+      copy.bytes = record->bytes;  // taken: the caller lets go of none
+      record->bytes = nullptr;
       copy.size = record->size;
       copy.add_again = &Exporter::add_record_again;
     }
@@ -179,6 +193,8 @@ LITETRACE_COLD void Exporter::place_record(const uint8_t* record) noexcept {
   Copy copy;
   copy.keep(RecordRewriter::whole(record));
   add_encoded(bytes.held(), &copy);
+  bytes.let_go();
+  copy.let_go();
 }
 
 // Trimmed as RecordRewriter::trim() says; a copy of the trimmed record is what is kept.
@@ -198,6 +214,8 @@ LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t
   Copy copy;
   copy.keep(RecordRewriter::whole(trimmed));
   add_encoded(bytes.held(), &copy);
+  bytes.let_go();
+  copy.let_go();
 }
 
 LITETRACE_COLD void Exporter::report_too_large(std::string_view name) noexcept {
@@ -263,9 +281,13 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
       size_t next_kept = kept_count_;
       for (; i < sealed_; ++i) {
         for (size_t s = 0; s < builders_[i]->span_count(); ++s) {
-          Copy& r = repack_.emplace_back();
+          repack_.push_back(Copy{});
+          Copy& r = repack_.back();
           if (next_kept < end_kept && kept_[next_kept].builder == i && kept_[next_kept].span == s) {
-            r = std::move(kept_[next_kept++]);
+            Copy& kept = kept_[next_kept++];
+            r = kept;  // moved: the slot is left with neither bytes nor view
+            kept.bytes = nullptr;
+            kept.view = nullptr;
           } else {
             r.keep(builders_[i]->span_bytes(s));
             r.add_again = &Exporter::add_bytes_again;
@@ -288,9 +310,10 @@ LITETRACE_COLD void Exporter::send_sealed() noexcept {
   sealed_ = 0;
   send_calls_.store(sender_.send_calls(), std::memory_order_relaxed);
   if (repack_.empty()) return;
-  std::vector<Copy> queue;
+  PlainVector<Copy> queue;
   queue.swap(repack_);
   for (const Copy& r : queue) r.add_again(*this, r);
+  for (Copy& r : queue) r.let_go();
 }
 
 LITETRACE_COLD void Exporter::lower_packet_size(size_t refused_datagram_size) noexcept {

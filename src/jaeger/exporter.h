@@ -56,9 +56,6 @@ namespace litetrace::detail {
 // vptr checks through the typeinfo that file then held.)
 struct KeptView {
   void (*destroy)(KeptView* self) noexcept = nullptr;
-  struct Delete {
-    void operator()(KeptView* view) const noexcept { view->destroy(view); }
-  };
 };
 
 // The IPv6 UDP payload maximum; IPv4's is 65507, and a larger packet to an IPv4 agent
@@ -123,14 +120,17 @@ class Exporter {
   // record, or a copy of its view; add_again() (add_record_again or add_view_again) adds it.
   // A span waiting to be re-packed is one too: that copy, or its encoded bytes in `bytes`
   // (add_bytes_again), so both lists share one vector's code.
+  //
+  // Plain, for a PlainVector (std::vector linked a growth of its own for it): it owns its
+  // bytes and view, which let_go() frees; whoever holds it calls that (kept_'s and repack_'s
+  // slots: the destructor), and a Copy moved from is left with neither.
   struct Copy {
-    // The record or the encoded bytes: owned plain bytes, not a string, so that a Copy moves
-    // as pointers and words (and the vectors' growth links less code).
-    RawArray<char> bytes;
+    char* bytes = nullptr;  // the record or the encoded bytes, from operator new
     size_t size = 0;
-    std::string_view held() const { return {bytes.get(), size}; }
-    void keep(std::string_view from);  // bytes and size become a copy of `from`
-    std::unique_ptr<KeptView, KeptView::Delete> view;  // reused while its slot is
+    std::string_view held() const { return {bytes, size}; }
+    void keep(std::string_view from);  // bytes (the old let go of) and size become a copy of `from`
+    void let_go() noexcept;
+    KeptView* view = nullptr;  // reused while its slot is
     void (*add_again)(Exporter& exporter, const Copy& copy) = nullptr;
     // In kept_: the builder whose packet holds the span, and the span's place in it.
     uint32_t builder = 0;
@@ -204,14 +204,14 @@ class Exporter {
   RawArray<uint8_t> record_aside_;
   // The copies of the larger spans in the open and sealed packets, kept_[0, kept_count_),
   // in the order their builders fill; the slots past it are reused.
-  std::vector<Copy> kept_;
+  PlainVector<Copy> kept_;
   size_t kept_count_ = 0;
   // add_record_aside()'s: the encoder, its rewrites, and the bytes it encodes.
   const RecordEncoder* record_encoder_ = nullptr;
   RecordRewriter rewriter_;
   PlainVector<uint8_t> aside_;
   // Spans of packets refused with EMSGSIZE, waiting to be re-packed smaller.
-  std::vector<Copy> repack_;
+  PlainVector<Copy> repack_;
 
   std::atomic<uint64_t> spans_added_{0};
   std::atomic<uint64_t> spans_sent_{0};

@@ -30,7 +30,7 @@ PacketBuilder::AddResult Exporter::add_to_current(const Span& span) {
   const PacketBuilder::AddResult r = b.add(span);
   if (r == PacketBuilder::AddResult::kAdded && b.span_bytes(b.span_count() - 1).size() > repack_as_bytes_) {
     Copy& copy = keep_last();
-    if (copy.view == nullptr) copy.view.reset(new OwnedView);
+    if (copy.view == nullptr) copy.view = new OwnedView;
     static_cast<OwnedView&>(*copy.view).span.assign(span);
     copy.add_again = &Exporter::add_view_again;
   }
