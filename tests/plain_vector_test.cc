@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace litetrace::detail {
@@ -88,6 +89,42 @@ TEST(PlainVector, StorageIsAlignedForARecordHeader) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % alignof(std::max_align_t), 0u) << n;
     EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % 8, 0u) << n;
   }
+}
+
+
+// The exporter's re-pack queue is taken by a swap: each side keeps the other's elements and
+// room, and growing either afterwards keeps them.
+TEST(PlainVector, SwapExchangesElementsAndStorage) {
+  PlainVector<uint64_t> a;
+  PlainVector<uint64_t> b;
+  std::vector<uint64_t> want_a;
+  std::vector<uint64_t> want_b;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    a.push_back(i);
+    want_a.push_back(i);
+  }
+  b.push_back(7);
+  want_b.push_back(7);
+  const uint64_t* a_storage = a.data();
+  a.swap(b);
+  std::swap(want_a, want_b);
+  expect_same(a, want_a);
+  expect_same(b, want_b);
+  EXPECT_EQ(b.data(), a_storage);
+  for (uint64_t i = 0; i < 100; ++i) {
+    a.push_back(i + 5000);
+    want_a.push_back(i + 5000);
+    b.push_back(i + 9000);
+    want_b.push_back(i + 9000);
+  }
+  expect_same(a, want_a);
+  expect_same(b, want_b);
+  PlainVector<uint64_t> empty;
+  empty.swap(b);
+  expect_same(empty, want_b);
+  EXPECT_TRUE(b.empty());
+  b.push_back(1);
+  EXPECT_EQ(b[0], 1u);
 }
 
 }  // namespace

@@ -39,8 +39,8 @@ struct ThreadRegistration {
 // never runs key destructors at exit(), so spans ended by static destructors find theirs.
 struct ThreadRegistrations {
   PlainVector<ThreadRegistration> list;
-  CoreHold global_core;  // what GlobalCache::core points to
-  RecordNormalizer normalizer;                // calling_thread_normalizer()
+  CoreHold global_core;         // what GlobalCache::core points to
+  RecordNormalizer normalizer;  // calling_thread_normalizer()
 };
 
 thread_local ThreadRegistrations* t_registrations = nullptr;  // trivially destructible
