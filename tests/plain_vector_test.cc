@@ -91,7 +91,6 @@ TEST(PlainVector, StorageIsAlignedForARecordHeader) {
   }
 }
 
-
 // The exporter's re-pack queue is taken by a swap: each side keeps the other's elements and
 // room, and growing either afterwards keeps them.
 TEST(PlainVector, SwapExchangesElementsAndStorage) {

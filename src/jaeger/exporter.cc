@@ -188,6 +188,11 @@ LITETRACE_COLD void Exporter::place_record(const uint8_t* record) noexcept {
     place_trimmed_record(record, size, limit);
     return;
   }
+  add_aside_with_copy(size, record);
+}
+
+// Adds the first `size` bytes of aside_, encoded from `record`, keeping a copy of the record.
+LITETRACE_COLD void Exporter::add_aside_with_copy(size_t size, const uint8_t* record) noexcept {
   Copy bytes;
   bytes.keep({reinterpret_cast<const char*>(aside_.data()), size});
   Copy copy;
@@ -208,14 +213,7 @@ LITETRACE_COLD void Exporter::place_trimmed_record(const uint8_t* record, size_t
   report_trimmed(RecordRewriter::name(record), size, limit, all.logs - kept.logs, all.attributes - kept.attributes,
                  kept.name);
   const uint8_t* trimmed = rewriter_.keep(record, kept);
-  const size_t trimmed_size = encode_aside(trimmed);
-  Copy bytes;
-  bytes.keep({reinterpret_cast<const char*>(aside_.data()), trimmed_size});
-  Copy copy;
-  copy.keep(RecordRewriter::whole(trimmed));
-  add_encoded(bytes.held(), &copy);
-  bytes.let_go();
-  copy.let_go();
+  add_aside_with_copy(encode_aside(trimmed), trimmed);
 }
 
 LITETRACE_COLD void Exporter::report_too_large(std::string_view name) noexcept {

@@ -157,6 +157,7 @@ class Exporter {
   static void add_view_again(Exporter& exporter, const Copy& copy);
   void place_record(const uint8_t* record) noexcept;
   void place_trimmed_record(const uint8_t* record, size_t size, size_t limit) noexcept;
+  void add_aside_with_copy(size_t size, const uint8_t* record) noexcept;
   // Encodes `record` into aside_: its size, or 0 when the record encoder does not take it.
   size_t encode_aside(const uint8_t* record) noexcept;
   void report_trimmed(std::string_view name, size_t size, size_t limit, size_t logs_cut, size_t tags_cut,
