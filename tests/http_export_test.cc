@@ -19,6 +19,7 @@
 #include "litetrace/trace.h"
 #include "support/export_helpers.h"
 #include "support/http_server.h"
+#include "support/refusing_port.h"
 
 namespace litetrace {
 namespace {
@@ -215,11 +216,9 @@ TEST_P(HttpExport, AServerThatClosesEveryConnectionIsReachedAgain) {
 }
 
 TEST_P(HttpExport, NothingListeningFailsWithinTheTimeout) {
-  uint16_t closed_port;
-  {
-    TestHttpServer gone;  // a port that was just free
-    closed_port = gone.port();
-  }
+  const test::RefusingPort refusing(test::RefusingPort::Protocol::kTcp);  // bound, never listening
+  ASSERT_TRUE(refusing.ok());
+  const uint16_t closed_port = refusing.port();
   TracerProvider provider(options(closed_port, 300ms));
   record(provider, 2);
   EXPECT_FALSE(provider.force_flush(30s));

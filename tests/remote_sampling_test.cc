@@ -18,6 +18,7 @@
 #include "core/json_reader.h"
 #include "sampling/sampling_strategy.h"
 #include "support/http_server.h"
+#include "support/refusing_port.h"
 #include "support/tracing_fixture.h"
 #include "support/udp_receiver.h"
 #include "litetrace/version.h"
@@ -343,11 +344,9 @@ TEST(HttpClient, TimeoutsCancellationAndRefusal) {
   EXPECT_FALSE(f.ok);
   EXPECT_EQ(f.error, "cancelled");
 
-  uint16_t closed_port = 0;
-  {
-    TestHttpServer gone;
-    closed_port = gone.port();
-  }
+  const test::RefusingPort refusing(test::RefusingPort::Protocol::kTcp);
+  ASSERT_TRUE(refusing.ok());
+  const uint16_t closed_port = refusing.port();
   detail::HttpUrl url;
   std::string error;
   ASSERT_TRUE(detail::parse_http_url("http://127.0.0.1:" + std::to_string(closed_port) + "/", url, &error));

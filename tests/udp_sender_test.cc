@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/refusing_port.h"
 #include "support/udp_receiver.h"
 
 namespace litetrace::detail {
@@ -107,10 +108,14 @@ class FakeDns {
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
 
+// A send with no address yet waits for the lookup's helper thread up to resolve_timeout;
+// the default 2 s is a bet on the scheduler a loaded machine can lose, so the tests wait
+// for as long as their other waits (the tests of that bound set their own).
 UdpSenderOptions options_with(const FakeDns& dns, std::chrono::milliseconds resolve_interval) {
   UdpSenderOptions o;
   o.host = "agent.example";
   o.resolve_interval = resolve_interval;
+  o.resolve_timeout = std::chrono::seconds(30);
   o.resolver = dns.resolver();
   return o;
 }
@@ -279,11 +284,9 @@ TEST(UdpSender, NeverResolvedMeansNotSent) {
 }
 
 TEST(UdpSender, ARefusingAddressFallsOverToTheNext) {
-  uint16_t dead_port;
-  {
-    test::UdpReceiver closed;
-    dead_port = closed.port();
-  }
+  const test::RefusingPort dead(test::RefusingPort::Protocol::kUdp, AF_INET);
+  ASSERT_TRUE(dead.ok());
+  const uint16_t dead_port = dead.port();
   test::UdpReceiver agent(AF_INET6);
   FakeDns dns;
   // Like "localhost" answering 127.0.0.1 first while the agent listens only on ::1.

@@ -27,6 +27,7 @@ LITETRACE_COLD UdpSenderOptions sender_options(const ExporterOptions& o) {
   copy_text(s.host, o.agent_host);
   s.port = o.agent_port;
   s.resolve_interval = o.resolve_interval;
+  s.resolve_timeout = o.resolve_timeout;
   s.send_buffer_bytes = std::min(o.max_packet_size, kMaxPacketSize) *
                         clamp_packets_per_send(o.packets_per_send);
   return s;

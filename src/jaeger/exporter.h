@@ -70,6 +70,8 @@ struct ExporterOptions {
   uint16_t agent_port = 6831;
   size_t max_packet_size = kDefaultPacketSize;
   std::chrono::milliseconds resolve_interval{30000};
+  // How long a send with no address yet waits for the first lookup (UdpSenderOptions).
+  std::chrono::milliseconds resolve_timeout{2000};
   // Datagrams handed to the kernel per sendmmsg call.
   size_t packets_per_send = 4;
 };
