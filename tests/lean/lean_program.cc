@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   provider.shutdown();
   const litetrace::TracerStats stats = provider.stats();
   const bool at_agent = (lean || binary) && !none;
-  const std::string datagram = agent.receive(std::chrono::milliseconds(at_agent ? 5000 : 200));
+  const std::string datagram = agent.receive(std::chrono::milliseconds(at_agent ? 30000 : 200));
   std::printf("%s %s: %zu diagnostic(s) saying not linked, exported %llu, failed %llu, discarded %llu, "
               "%zu bytes at the agent\n",
               argv[1], argv[2], not_linked.size(), static_cast<unsigned long long>(stats.spans_exported),
