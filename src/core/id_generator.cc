@@ -13,7 +13,9 @@
 
 namespace litetrace::detail {
 
-std::atomic<uint64_t> g_fork_generation{0};
+// From 1: a generator's 0 means never seeded. An all-zero generator keeps the thread's
+// context (t_context) in .tbss, which takes no room in the program file.
+std::atomic<uint64_t> g_fork_generation{1};
 
 namespace {
 

@@ -70,7 +70,7 @@ class IdGenerator {
 #endif
 
   uint64_t state_ = 0;
-  uint64_t generation_ = ~uint64_t{0};  // forces a seed on first use
+  uint64_t generation_ = 0;  // never g_fork_generation's: forces a seed on first use
 };
 
 }  // namespace litetrace::detail
