@@ -210,34 +210,60 @@ enum MappedWhen : uint8_t {
   kWhenDroppedLinks,
   kWhenCount
 };
-// The keys as arrays rather than views: a table of pointers would cost a relocation each in
-// a position-independent program.
+struct MappedName {
+  std::string_view key;
+  MappedWhen when;
+};
+// Read only while compiling (into kMappedKeys): its views are never in the program.
+constexpr MappedName kMappedNames[] = {
+    {"span.kind", kWhenKind},
+    {"sampler.type", kWhenSampler},
+    {"sampler.param", kWhenSampler},
+    {"error", kWhenError},
+    {"otel.status_code", kWhenStatus},
+    {"otel.status_description", kWhenErrorDescription},
+    {"otel.scope.name", kWhenNamedScope},
+    {"otel.library.name", kWhenNamedScope},
+    {"otel.scope.version", kWhenScopeVersion},
+    {"otel.library.version", kWhenScopeVersion},
+    {kDroppedTagsKey, kWhenDroppedAttributes},
+    {kDroppedLogsKey, kWhenDroppedEvents},
+    {kDroppedReferencesKey, kWhenDroppedLinks},
+};
+constexpr size_t kMappedCount = sizeof kMappedNames / sizeof kMappedNames[0];
+constexpr size_t mapped_text_size() {
+  size_t n = 0;
+  for (const MappedName& m : kMappedNames) n += m.key.size();
+  return n;
+}
+// The keys end to end in one array, each found by its offset and size: a table of views
+// would cost a relocation each in a position-independent program, and fixed-size arrays
+// were 416 bytes.
 struct MappedKey {
-  char key[30];
+  uint8_t at;
   uint8_t size;
   MappedWhen when;
-  constexpr std::string_view view() const { return {key, size}; }
 };
-constexpr MappedKey kMappedKeys[] = {
-    {"span.kind", 9, kWhenKind},
-    {"sampler.type", 12, kWhenSampler},
-    {"sampler.param", 13, kWhenSampler},
-    {"error", 5, kWhenError},
-    {"otel.status_code", 16, kWhenStatus},
-    {"otel.status_description", 23, kWhenErrorDescription},
-    {"otel.scope.name", 15, kWhenNamedScope},
-    {"otel.library.name", 17, kWhenNamedScope},
-    {"otel.scope.version", 18, kWhenScopeVersion},
-    {"otel.library.version", 20, kWhenScopeVersion},
-    {"otel.dropped_attributes_count", 29, kWhenDroppedAttributes},
-    {"otel.dropped_events_count", 25, kWhenDroppedEvents},
-    {"otel.dropped_links_count", 24, kWhenDroppedLinks},
+struct MappedKeys {
+  char text[mapped_text_size()];
+  MappedKey keys[kMappedCount];
+  constexpr std::string_view key(const MappedKey& m) const { return {text + m.at, m.size}; }
 };
-static_assert(kMappedKeys[10].view() == kDroppedTagsKey && kMappedKeys[11].view() == kDroppedLogsKey &&
-              kMappedKeys[12].view() == kDroppedReferencesKey);
+constexpr MappedKeys make_mapped_keys() {
+  MappedKeys t{};
+  size_t at = 0;
+  for (size_t i = 0; i < kMappedCount; ++i) {
+    const std::string_view key = kMappedNames[i].key;
+    t.keys[i] = {static_cast<uint8_t>(at), static_cast<uint8_t>(key.size()), kMappedNames[i].when};
+    for (const char c : key) t.text[at++] = c;
+  }
+  return t;
+}
+constexpr MappedKeys kMappedKeys = make_mapped_keys();
+static_assert(mapped_text_size() <= 255, "offsets are bytes");
 // Every key begins with a letter taken_by_mapping() looks for.
 constexpr bool begins_as_taken_by_mapping_expects() {
-  for (const MappedKey& m : kMappedKeys) {
+  for (const MappedName& m : kMappedNames) {
     if (m.key[0] != 'o' && m.key[0] != 's' && m.key[0] != 'e') return false;
   }
   return true;
@@ -261,8 +287,8 @@ LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const SpanRecordHead
   when[kWhenDroppedAttributes] = h.dropped_attributes != 0;
   when[kWhenDroppedEvents] = h.dropped_events != 0;
   when[kWhenDroppedLinks] = h.dropped_links != 0;
-  for (const MappedKey& m : kMappedKeys) {
-    if (when[m.when] && m.view() == key) return true;
+  for (const MappedKey& m : kMappedKeys.keys) {
+    if (when[m.when] && kMappedKeys.key(m) == key) return true;
   }
   return false;
 }
