@@ -1,9 +1,9 @@
 #include "core/option_rule.h"
 
-#include <utility>
 
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
+#include "core/text.h"
 
 namespace litetrace::detail {
 
@@ -13,9 +13,10 @@ namespace {
 // few, rather than through std::vector's growth, built for speed for each element type.
 LITETRACE_COLD void append(std::vector<std::string>& errors, std::string error) {
   std::vector<std::string> longer(errors.size() + 1);
-  // Moved (inline), not swapped: the string's swap is one more import from the C++ runtime.
-  for (size_t i = 0; i < errors.size(); ++i) longer[i] = std::move(errors[i]);
-  longer.back() = std::move(error);
+  // Copied (copy_text), not swapped nor moved: the string's swap is one more import from the
+  // C++ runtime, and its move assignment a function of its own in each source using it.
+  for (size_t i = 0; i < errors.size(); ++i) copy_text(longer[i], errors[i]);
+  copy_text(longer.back(), error);
   errors.swap(longer);
 }
 

@@ -93,7 +93,7 @@ struct Lookup::State {
   LITETRACE_COLD void finish(bool result, std::string why) {
     std::lock_guard<std::mutex> lock(mutex);
     ok = result;
-    error = std::move(why);
+    copy_text(error, why);  // a move assignment would be a function of its own here
     done = true;
     answered.notify_all();
   }
