@@ -47,12 +47,20 @@ OBJECT = {source: source.replace(os.sep, "_") + ".o" for source in SOURCES}
 SOURCE_OF = {obj: source for source, obj in OBJECT.items()}
 
 
+def library_flags(cxx):
+    """What the library's CMake target adds for this compiler (CMakeLists.txt): with g++, no
+    function split into a hot and a cold part, each with its unwind entry."""
+    version = subprocess.run([cxx, "--version"], stdout=subprocess.PIPE, text=True).stdout
+    return [] if "clang" in version.lower() else ["-fno-reorder-blocks-and-partition"]
+
+
 def build(cxx, opt, extra, work, jobs):
     flags = [opt, "-std=c++17", "-DNDEBUG", "-ffunction-sections", "-fdata-sections"] + extra
+    own = library_flags(cxx)
 
     def compile_one(source):
         obj = os.path.join(work, OBJECT[source])
-        run([cxx] + flags + ["-I" + os.path.join(ROOT, "include"), "-I" + os.path.join(ROOT, "src"),
+        run([cxx] + flags + own + ["-I" + os.path.join(ROOT, "include"), "-I" + os.path.join(ROOT, "src"),
                              "-c", os.path.join(ROOT, source), "-o", obj])
         return obj
 
