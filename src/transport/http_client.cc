@@ -73,11 +73,10 @@ LITETRACE_COLD bool resolve_within(const HttpUrl& url, const HttpOptions& o, Clo
     }
     if (lookup->wait_until(std::min(deadline, now + std::chrono::milliseconds(100)))) break;
   }
-  if (!lookup->ok()) {
-    *error = "cannot resolve " + url.host + ": " + lookup->error();
+  if (const char* why = lookup->take_answer(out)) {
+    *error = "cannot resolve " + url.host + ": " + why;
     return false;
   }
-  *out = lookup->take_addresses();
   return true;
 }
 

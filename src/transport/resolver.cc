@@ -174,16 +174,12 @@ LITETRACE_COLD bool Lookup::wait_until(std::chrono::steady_clock::time_point dea
   return state_->answered.wait_until(lock, deadline, [this] { return state_->done; });
 }
 
-bool Lookup::ok() const { return state_ != nullptr && state_->ok; }
-
-// ok() is true only with a state.
-std::vector<SocketAddress> Lookup::take_addresses() { return std::move(state_->addresses); }
-
-LITETRACE_COLD const char* Lookup::error() const {
-  return state_ != nullptr ? state_->error.c_str() : "out of memory for the lookup";
+LITETRACE_COLD const char* Lookup::take_answer(std::vector<SocketAddress>* out) {
+  if (state_ == nullptr) return "out of memory for the lookup";
+  if (!state_->ok) return state_->error.c_str();
+  out->swap(state_->addresses);
+  return nullptr;
 }
-
-bool Lookup::alive_here() const { return ::getpid() == owner_; }
 
 LITETRACE_COLD std::string format_address(const SocketAddress& address) {
   // inet_ntop and formatted(), which a program links anyway, rather than getnameinfo: one

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 namespace litetrace::detail {
 
@@ -59,13 +60,11 @@ class Lookup {
   // True once the answer is in; waits for it until `deadline` at most (a deadline in the
   // past only looks).
   bool wait_until(std::chrono::steady_clock::time_point deadline);
-  // The answer, once wait_until() returned true: the addresses (only when ok(); moved out,
-  // so taken once), or why there are none.
-  bool ok() const;
-  std::vector<SocketAddress> take_addresses();
-  const char* error() const;
+  // The answer, once wait_until() returned true: nullptr and the addresses moved into *out
+  // (so taken once), or why there are none.
+  const char* take_answer(std::vector<SocketAddress>* out);
   // False in a fork() child of the process that started the lookup: it will never end.
-  bool alive_here() const;
+  bool alive_here() const { return ::getpid() == owner_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
 
  private:

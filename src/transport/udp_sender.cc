@@ -82,16 +82,15 @@ LITETRACE_COLD bool UdpSender::ensure_socket() noexcept {
 }
 
 LITETRACE_COLD void UdpSender::take_answer(Lookup& lookup) noexcept {
-  if (!lookup.ok()) {
+  std::vector<SocketAddress> addresses;
+  if (const char* error = lookup.take_answer(&addresses)) {
     const std::string now_sending = fd_ >= 0 ? peer() : std::string();
     reporter_->report_formatted(DiagnosticCode::kAgentUnresolved,
-                                "cannot resolve agent host \"%s\": %s; %s%s", options_.host.c_str(),
-                                lookup.error(),
+                                "cannot resolve agent host \"%s\": %s; %s%s", options_.host.c_str(), error,
                                 fd_ >= 0 ? "still sending to " : "spans will count as failed to emit",
                                 now_sending.c_str());
     return;
   }
-  std::vector<SocketAddress> addresses = lookup.take_addresses();
   const auto same = [&] {
     if (addresses.size() != addresses_.size()) return false;
     for (size_t i = 0; i < addresses.size(); ++i) {
