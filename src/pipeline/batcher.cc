@@ -175,9 +175,6 @@ LITETRACE_COLD void Batcher::start() {
   }
 }
 
-LITETRACE_COLD void Batcher::lock_for_fork() { mutex_.lock(); }
-LITETRACE_COLD void Batcher::unlock_after_fork() { mutex_.unlock(); }
-
 LITETRACE_COLD std::string Batcher::peer() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return peer_;

@@ -89,8 +89,9 @@ class Batcher {
 
   SinkStats sink_stats() const;
   // Held across fork() (ProviderCore's atfork handlers), so the child's copy is unlocked.
-  void lock_for_fork();
-  void unlock_after_fork();
+  // Inline: out of line, each was a function and an unwind entry for one call.
+  void lock_for_fork() { mutex_.lock(); }
+  void unlock_after_fork() { mutex_.unlock(); }
   std::string peer() const;
 
  private:
