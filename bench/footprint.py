@@ -3,14 +3,16 @@
 
     bench/footprint.py [--cxx g++] [--opt=-Os] [--top 25] [--files]
 
-Builds litetrace's sources as a static library the way a vendoring project would
-(-O2 -ffunction-sections -fdata-sections), links bench/footprint/minimal.cc (one provider,
-one span, shutdown) and bench/footprint/baseline.cc (a thread, strings, a vector, stdio)
-against it with -Wl,--gc-sections, strips them, and prints their sizes and the difference:
-the bytes litetrace adds, linked lean (Jaeger's agent over UDP, the default exporter, alone)
-and the default way (every exporter). Twice: with the default flags and with
--fno-exceptions -fno-rtti. --opt builds everything (the baseline too) at another level
-than -O2 (--opt=-Os: what a build for size gets). --top lists the largest functions and objects
+Builds litetrace's sources as a static library the way its CMake target does
+(-O2 -ffunction-sections -fdata-sections, and with g++ -fno-reorder-blocks-and-partition),
+links bench/footprint/minimal.cc (one provider, one span, shutdown) and
+bench/footprint/baseline.cc (a thread, strings, a vector, stdio) against it with
+-Wl,--gc-sections, strips them, and prints their sizes and the difference: the bytes
+litetrace adds, linked lean (Jaeger's agent over UDP, the default exporter, alone) and the
+default way (every exporter), and how many bytes the lean file's read-only data can grow
+before the file grows a page. Twice: with the default flags and with -fno-exceptions
+-fno-rtti. --opt builds everything (the baseline too) at another level than -O2
+(--opt=-Os: what a build for size gets). --top lists the largest functions and objects
 litetrace brings into the lean minimal program; --files, the bytes each source file brings
 into it (from the linker's map: code, read-only data and exception tables, which is all but
 the unwind tables and the dynamic linking's sections), and a rough sort of the library's
@@ -81,6 +83,7 @@ def build(cxx, opt, extra, work, jobs):
         run(["cp", out, out + ".unstripped"])
         run(["strip", out])
         sizes[name] = (os.path.getsize(out), section_bytes(out))
+    sizes["room"] = page_room(os.path.join(work, "minimal_lean"))
     return sizes
 
 
@@ -93,6 +96,20 @@ def section_bytes(binary):
         if len(parts) >= 8 and parts[0].startswith("[") and parts[2] != "NOBITS" and "A" in parts[7]:
             total += int(parts[5], 16)
     return total
+
+
+def page_room(binary):
+    """Bytes the file's last read-only segment can grow before the writable segment, which
+    starts at the same offset within its page as in memory, moves a page further (and the
+    file with it): the gap between the two in the file."""
+    loads = []
+    for line in run(["readelf", "-lW", binary]).splitlines():
+        parts = line.split()
+        if parts and parts[0] == "LOAD":
+            loads.append((int(parts[1], 16), int(parts[4], 16), "W" in "".join(parts[6:-1])))
+    writable = next(i for i, (_, _, w) in enumerate(loads) if w)
+    offset, size, _ = loads[writable - 1]
+    return loads[writable][0] - (offset + size)
 
 
 # An input section in the map of what was linked: its name, address, size and file, on one
@@ -191,6 +208,7 @@ def main():
                 added_sections = sections - sizes["baseline"][1]
                 print("    minimal, %-15s %7d B: litetrace adds %7d B (%.0f KB); its sections %7d B (%.1f KB)" %
                       (link, size, added, added / 1024, added_sections, added_sections / 1024))
+            print("    the lean file's read-only data can grow %d B before the file grows a page" % sizes["room"])
             if args.files and name == "default":
                 # litetrace's archive members, and the program's own object: what the headers
                 # inline into it. The C runtime's objects, which the baseline links too, are left out.
