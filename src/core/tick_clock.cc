@@ -72,7 +72,7 @@ namespace {
 const bool g_decided_at_start = (decide_tick_source(), true);
 }  // namespace
 
-LITETRACE_COLD ClockSample read_clock_sample() {
+LITETRACE_COLD ClockSample read_clock_sample(const void*) {
   ClockSample best;
   best.uncertainty_ns = INT64_MAX;
   int64_t best_offset_window = INT64_MAX;
@@ -101,7 +101,7 @@ LITETRACE_COLD ClockSample read_clock_sample() {
 }
 
 LITETRACE_COLD TickConverter::TickConverter()
-    : read_([](const void*) { return read_clock_sample(); }),
+    : read_(read_clock_sample),
       exact_((decide_tick_source(), g_tick_source == TickSource::kMonotonicNs)) {
   start();
 }

@@ -80,8 +80,9 @@ struct ClockSample {
 };
 
 // The tightest of a few (monotonic, counter, monotonic) readings, so a preempted one does
-// not count. Thread: any; not for the hot path.
-ClockSample read_clock_sample();
+// not count. Thread: any; not for the hot path. Shaped as a TickConverter's reader (whose
+// source, here none, it ignores), so that it is one with no function to adapt it.
+ClockSample read_clock_sample(const void* = nullptr);
 
 // Span times, as a span's record holds them in ticks, for the exporters.
 struct SpanTimes {
