@@ -21,9 +21,9 @@
 #include "jaeger/record_rewriter.h"
 #include "jaeger/span_mapper.h"
 #include "support/record_builder.h"
+#include "support/refusing_port.h"
 #include "support/span_compare.h"
 #include "support/span_factory.h"
-#include "support/refusing_port.h"
 #include "support/udp_receiver.h"
 
 namespace litetrace::detail {

@@ -1,6 +1,5 @@
 #include "core/option_rule.h"
 
-
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/text.h"
