@@ -300,7 +300,7 @@ class BasicCompactWriter {
     field_header(id, CType::kDouble);
     write_double(v);
   }
-  void field_binary(int16_t id, std::string_view v) {
+  LITETRACE_ALWAYS_INLINE void field_binary(int16_t id, std::string_view v) {
     field_header(id, CType::kBinary);
     write_binary(v);
   }

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/plain_vector.h"
 #include "core/raw_array.h"
@@ -229,8 +230,8 @@ class Exporter {
 };
 
 // Inline: the Jaeger sink's per-span call, with the encoder the one call out of it.
-inline bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder,
-                                const AttributeLimits& limits) {
+LITETRACE_ALWAYS_INLINE bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder,
+                                                 const AttributeLimits& limits) {
   if (!protocol_->compact) return false;
   const size_t bound = RecordEncoder::plain_bound(record);
   if (bound > repack_as_bytes_) return false;

@@ -190,7 +190,7 @@ class ProviderCore {
   // ticks are the CPU counter's (quick_ends_), and the ring has room without a look at the
   // batcher's side (SpanRing::try_reserve_quickly). The span's end is the counter's reading.
   // False, having done nothing, otherwise.
-  bool try_submit_quickly(ThreadState* ts, SpanBuffer* b) {
+  LITETRACE_ALWAYS_INLINE bool try_submit_quickly(ThreadState* ts, SpanBuffer* b) {
     const size_t used = b->used;
     SpanRing::Room room{nullptr, 0};
     if (!quick_ends_.load(std::memory_order_relaxed) || !ts->ring.try_reserve_quickly(record_size(used), room)) {
