@@ -125,10 +125,16 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
   RecordReader reader(record);
   RecordItem item;
   RecordItem a;
-  size_t count = 0;
-  for (RecordReader scan = reader; scan.next(item);) {
-    count += item.kind == ItemKind::kEvent ||
-             (item.kind == ItemKind::kLink && (scan.next_is(ItemKind::kLinkAttribute) || item.dropped != 0));
+  // A log for each event the header counts (the rewriter keeps the count when it cuts
+  // events), and for each link with attributes or a dropped count: those only a pass over
+  // the items finds, so a span without links is not read for them.
+  size_t count = reader.header().event_count;
+  if (reader.header().link_count != 0) {
+    count = 0;
+    for (RecordReader scan = reader; scan.next(item);) {
+      count += item.kind == ItemKind::kEvent ||
+               (item.kind == ItemKind::kLink && (scan.next_is(ItemKind::kLinkAttribute) || item.dropped != 0));
+    }
   }
   if (count == 0) return 0;
   CompactRawWriter w(at);
@@ -157,7 +163,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
     w.field_wide_i64(/*Log.timestamp*/ 1, event ? to_us(event_unix_ns(item, clock)) : start_us, deposit);
     w.field_list_begin(/*Log.fields*/ 2, CType::kStruct, fields);
     if (event) {
-      write(Tag::string("event", item.text));
+      write_tag_fields(w, Tag::string("event", item.text));  // inline: every event has it
     } else {
       char trace_id[32];
       char span_id[16];
@@ -170,7 +176,15 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
     }
     if (dropped != 0) write(Tag::int64(kDroppedTagsKey, dropped));
     while (reader.next_is(attribute_kind) && reader.next(a)) {
-      if (!given_way()) with_scalar_tag(a.attribute, write);
+      if (given_way()) continue;
+      // As the encoder's span attributes: strings and integers inline, the rest by put_tag().
+      if (a.attribute.type == ValueType::kString) {
+        write_tag_fields(w, Tag::string(a.attribute.key, a.attribute.bytes));
+      } else if (a.attribute.type == ValueType::kInt64) {
+        write_tag_fields(w, Tag::int64(a.attribute.key, a.attribute.integer));
+      } else {
+        write(scalar_tag(a.attribute));
+      }
     }
     w.struct_end();
   }
