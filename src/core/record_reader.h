@@ -116,6 +116,19 @@ class RecordReader {
   // directly (they are never replaced, so no dead item comes between).
   bool next_is(ItemKind kind) const { return p_ < end_ && static_cast<ItemKind>(*p_) == kind; }
 
+  // The next item's attribute when the next item is of `kind` (the attributes of an event
+  // or a link), else false: for a loop over them that needs no whole RecordItem.
+  bool next_attribute(ItemKind kind, RecordAttribute& a) {
+    if (!next_is(kind)) return false;
+    read_attribute(a);
+    return true;
+  }
+
+  // Where the reader is, to come back to with rewind() after reading ahead: without a copy
+  // of the reader, which holds the header.
+  const uint8_t* mark() const { return p_; }
+  void rewind(const uint8_t* mark) { p_ = mark; }
+
   // The next live item, in the order the span recorded them (dead items are skipped);
   // false at the end.
   bool next(RecordItem& item) {

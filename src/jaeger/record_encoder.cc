@@ -124,7 +124,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
                                      const TickConverter& clock, int64_t start_us, bool deposit) {
   RecordReader reader(record);
   RecordItem item;
-  RecordItem a;
+  RecordAttribute a;
   // A log for each event the header counts (the rewriter keeps the count when it cuts
   // events), and for each link with attributes or a dropped count: those only a pass over
   // the items finds, so a span without links is not read for them.
@@ -153,12 +153,14 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
     }
     const bool event = attribute_kind == ItemKind::kEventAttribute;
     const uint16_t dropped = item.dropped;
-    const auto given_way = [&] { return dropped != 0 && a.attribute.key == kDroppedTagsKey; };
+    const auto given_way = [&] { return dropped != 0 && a.key == kDroppedTagsKey; };
     size_t fields = (event ? 1 : 3) + (dropped != 0 ? 1 : 0);
-    for (RecordReader look = reader; look.next_is(attribute_kind) && look.next(a);) {
-      if (is_array(a.attribute.type)) return kNotPlain;
+    const uint8_t* const attributes = reader.mark();
+    while (reader.next_attribute(attribute_kind, a)) {
+      if (is_array(a.type)) return kNotPlain;
       if (!given_way()) ++fields;
     }
+    reader.rewind(attributes);
     w.struct_begin();
     w.field_wide_i64(/*Log.timestamp*/ 1, event ? to_us(event_unix_ns(item, clock)) : start_us, deposit);
     w.field_list_begin(/*Log.fields*/ 2, CType::kStruct, fields);
@@ -175,15 +177,15 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
       write(Tag::string("span_id", std::string_view(span_id, sizeof span_id)));
     }
     if (dropped != 0) write(Tag::int64(kDroppedTagsKey, dropped));
-    while (reader.next_is(attribute_kind) && reader.next(a)) {
+    while (reader.next_attribute(attribute_kind, a)) {
       if (given_way()) continue;
       // As the encoder's span attributes: strings and integers inline, the rest by put_tag().
-      if (a.attribute.type == ValueType::kString) {
-        write_tag_fields(w, Tag::string(a.attribute.key, a.attribute.bytes));
-      } else if (a.attribute.type == ValueType::kInt64) {
-        write_tag_fields(w, Tag::int64(a.attribute.key, a.attribute.integer));
+      if (a.type == ValueType::kString) {
+        write_tag_fields(w, Tag::string(a.key, a.bytes));
+      } else if (a.type == ValueType::kInt64) {
+        write_tag_fields(w, Tag::int64(a.key, a.integer));
       } else {
-        write(scalar_tag(a.attribute));
+        write(scalar_tag(a));
       }
     }
     w.struct_end();
