@@ -56,8 +56,7 @@ LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();
   RecordItem item;
-  size_t links = 0;
-  for (RecordReader scan = reader; scan.next(item);) links += item.kind == ItemKind::kLink ? 1 : 0;
+  const size_t links = h.link_count;  // each kLink item's (the rewriter keeps every link)
   if (links == 0) return 0;
   CompactRawWriter w(at);
   w.set_last_field_id(/*Span.operationName*/ 5);
