@@ -244,20 +244,35 @@ inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemVa
 // string, bytes or scalar value that need no cut (a key within 0xFFFF bytes, a value within
 // max_attribute_length and what an item can say) and fit the room left. The setter then
 // keeps nothing across a call, so it saves no registers; the items are the ones
-// append_attribute() writes. Returns false, having done nothing, otherwise.
-LITETRACE_ALWAYS_INLINE bool append_attribute_quickly(SpanBuffer& b, std::string_view key, ValueType type,
-                                                      uint64_t scalar, std::string_view bytes) {
+// append_attribute() writes. Returns the item's size, or 0, having done nothing, otherwise.
+LITETRACE_ALWAYS_INLINE size_t append_attribute_quickly(SpanBuffer& b, std::string_view key, ValueType type,
+                                                        uint64_t scalar, std::string_view bytes,
+                                                        ItemKind kind = ItemKind::kAttribute) {
   const bool is_scalar = detail::is_scalar(type);
-  if (key.size() > 0xFFFF || (!is_scalar && bytes.size() > b.max_quick_value)) return false;
-  const detail::AttributeItemHead head{static_cast<uint8_t>(ItemKind::kAttribute), static_cast<uint8_t>(type),
+  if (key.size() > 0xFFFF || (!is_scalar && bytes.size() > b.max_quick_value)) return 0;
+  const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(type),
                                        static_cast<uint16_t>(key.size()), static_cast<uint32_t>(bytes.size())};
   const size_t size = detail::attribute_item_size(head);
-  if (b.used + size > b.capacity) return false;
+  if (b.used + size > b.capacity) return 0;
   uint8_t* p = b.items + b.used;
   b.used += size;
   p = put_attribute_head(p, head, scalar, key);
   if (!is_scalar) detail::put_bytes(p, bytes);
-  return true;
+  return size;
+}
+
+// An event's or a link's attribute as an item of `kind`: a string or an integer the quick
+// way, as their setters take them; the other types, and the values that need a cut or
+// more room, as append_attribute() takes them. Returns the item's size, 0 when there was
+// no room.
+LITETRACE_ALWAYS_INLINE size_t append_owned_attribute(SpanBuffer& b, ItemKind kind, const Attribute& a) {
+  size_t n = 0;
+  if (a.value.type() == AttributeValue::Type::kString) {
+    n = append_attribute_quickly(b, a.key, ValueType::kString, 0, a.value.string_value(), kind);
+  } else if (a.value.type() == AttributeValue::Type::kInt64) {
+    n = append_attribute_quickly(b, a.key, ValueType::kInt64, static_cast<uint64_t>(a.value.int64_value()), {}, kind);
+  }
+  return n != 0 ? n : append_attribute(b, kind, a.key, item_value(a.value, b.max_attribute_length));
 }
 
 LITETRACE_NOINLINE void set_string_attribute(SpanBuffer& b, std::string_view key, ValueType type,
@@ -305,13 +320,16 @@ void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
 void append_owned_attributes(SpanBuffer& b, ItemKind kind, ArrayView<Attribute> attributes, size_t limit,
                              size_t owner_size, size_t dropped_offset) {
   uint64_t seen = 0;
-  uint64_t repeated = 0;
-  for (const Attribute& a : attributes) {
-    const uint64_t bit = detail::attribute_key_bit(a.key.substr(0, clamp16(a.key.size())));
-    repeated |= seen & bit;
-    seen |= bit;
+  uint64_t repeated = 0;  // stays 0 for one attribute, the most common list
+  if (attributes.size() > 1) {
+    for (const Attribute& a : attributes) {
+      const uint64_t bit = detail::attribute_key_bit(a.key.substr(0, clamp16(a.key.size())));
+      repeated |= seen & bit;
+      seen |= bit;
+    }
   }
   const auto comes_again = [&](const Attribute* a) {
+    if (repeated == 0) return false;
     if ((repeated & detail::attribute_key_bit(a->key.substr(0, clamp16(a->key.size())))) == 0) return false;
     for (const Attribute* later = a + 1; later != attributes.end(); ++later) {
       if (later->key.substr(0, clamp16(later->key.size())) == a->key.substr(0, clamp16(a->key.size()))) return true;
@@ -323,7 +341,7 @@ void append_owned_attributes(SpanBuffer& b, ItemKind kind, ArrayView<Attribute> 
   size_t attribute_bytes = 0;
   for (const Attribute& a : attributes) {
     if (comes_again(&a)) continue;
-    const size_t n = count < limit ? append_attribute(b, kind, a.key, item_value(a.value, b.max_attribute_length)) : 0;
+    const size_t n = count < limit ? append_owned_attribute(b, kind, a) : 0;
     if (n == 0) {
       if (dropped != UINT16_MAX) ++dropped;
       continue;
