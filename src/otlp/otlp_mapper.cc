@@ -1,5 +1,8 @@
 #include "otlp/otlp_mapper.h"
 
+#include <cstddef>
+#include <cstring>
+
 #include "core/compiler.h"
 #include "core/text.h"
 #include "otlp/otlp_encoder.h"
@@ -20,7 +23,9 @@ uint32_t context_flags(uint8_t trace_flags, bool remote) {
 bool RequestBuilder::add(const uint8_t* record) {
   Span span;
   map(record, span);
-  Scope& scope = scope_of(RecordReader(record).header().scope);
+  const TracerScope* scope_of_span;  // the header's field alone, not a copy of the header
+  std::memcpy(&scope_of_span, record + offsetof(SpanRecordHeader, scope), sizeof scope_of_span);
+  Scope& scope = scope_of(scope_of_span);
   bool ok = true;
   if (json_) {
     if (!scope.json.empty()) scope.json += ',';
@@ -145,10 +150,13 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
       default: break;
     }
   }
-  // The lists are final: arrays get their elements, events and links their attributes.
-  for (std::vector<KeyValue>* list : {&attributes_, &event_attributes_, &link_attributes_}) {
-    for (KeyValue& kv : *list) {
-      if (kv.value.type == ValueType::kArray) kv.value.values.data = array_values_.data() + kv.value.integer;
+  // The lists are final: arrays get their elements (when there are any arrays), events and
+  // links their attributes.
+  if (!array_values_.empty()) {
+    for (std::vector<KeyValue>* list : {&attributes_, &event_attributes_, &link_attributes_}) {
+      for (KeyValue& kv : *list) {
+        if (kv.value.type == ValueType::kArray) kv.value.values.data = array_values_.data() + kv.value.integer;
+      }
     }
   }
   for (size_t i = 0; i < events_.size(); ++i) {
