@@ -48,6 +48,49 @@ TEST(JsonText, StringsAreEscapedAndRepaired) {
   EXPECT_EQ(json(controls).size(), json_string_bound(controls.size()));
 }
 
+// Every byte value at every place of texts of 1 to 24 bytes, the rest plain: what the
+// eight-byte test lets through is checked against the byte-by-byte rule, at the start,
+// inside and across the tail of each eight-byte step.
+TEST(JsonText, EveryByteIsEscapedWhereverItStands) {
+  const auto escaped = [](unsigned char c) -> std::string {
+    switch (c) {
+      case '"': return "\\\"";
+      case '\\': return "\\\\";
+      case '\n': return "\\n";
+      case '\t': return "\\t";
+      case '\r': return "\\r";
+      case '\b': return "\\b";
+      case '\f': return "\\f";
+      default: break;
+    }
+    if (c >= 0x80) return "\xEF\xBF\xBD";  // alone, no byte of 0x80 and above is UTF-8
+    if (c < 0x20 || c == 0x7F) {
+      static constexpr char kDigits[] = "0123456789abcdef";
+      return std::string("\\u00") + kDigits[c >> 4] + kDigits[c & 15];
+    }
+    return std::string(1, static_cast<char>(c));
+  };
+  int checked = 0;
+  for (size_t size = 1; size <= 24; ++size) {
+    for (size_t at = 0; at < size; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string text(size, 'a');
+        text[at] = static_cast<char>(c);
+        const std::string before(at, 'a');
+        const std::string after(size - at - 1, 'a');
+        const std::string expected = "\"" + before + escaped(static_cast<unsigned char>(c)) + after + "\"";
+        ASSERT_EQ(json(text), expected) << "byte " << c << " at " << at << " of " << size;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 256 * (24 * 25 / 2));
+  // 0x7F among plain bytes, and 0xFF before 0x7E, which the eight-byte test's carry makes
+  // look like 0x7F (the step is then taken byte by byte).
+  EXPECT_EQ(json("abcdefg\x7Fhijklmno"), "\"abcdefg\\u007fhijklmno\"");
+  EXPECT_EQ(json("\xFF\x7E" "cdefghijklmnop"), "\"\xEF\xBF\xBD~cdefghijklmnop\"");
+}
+
 TEST(JsonText, IntegersInDecimal) {
   for (const int64_t v : {int64_t{0}, int64_t{7}, int64_t{10}, int64_t{99}, int64_t{100}, int64_t{-1},
                           int64_t{-10}, int64_t{1700000000123456}, std::numeric_limits<int64_t>::max(),

@@ -35,11 +35,60 @@ constexpr PlainTable make_plain_table() {
   return t;
 }
 inline constexpr PlainTable kPlain = make_plain_table();
+
+// Whether the Word's worth of bytes at `s` is all plain, tested at once (SWAR): no byte
+// below 0x20, none '"' or '\', none 0x7F or above. Each test is exact for "some byte", so
+// no byte that needs escaping passes; a byte above one of 0xFF may be taken for 0x7F,
+// which only sends the text byte by byte.
+template <typename Word>
+bool plain_word(const char* s) {
+  constexpr Word kOnes = static_cast<Word>(0x0101010101010101u);
+  constexpr Word kHigh = static_cast<Word>(0x8080808080808080u);
+  Word w;
+  std::memcpy(&w, s, sizeof w);
+  const Word quote = w ^ static_cast<Word>(kOnes * '"');
+  const Word backslash = w ^ static_cast<Word>(kOnes * '\\');
+  // A byte below 0x20; a byte 0 in `quote` (a '"'), in `backslash` (a '\').
+  const Word control = static_cast<Word>(w - kOnes * 0x20) & static_cast<Word>(~w);
+  const Word quotes = static_cast<Word>(quote - kOnes) & static_cast<Word>(~quote);
+  const Word backslashes = static_cast<Word>(backslash - kOnes) & static_cast<Word>(~backslash);
+  const Word high = w | static_cast<Word>(w + kOnes);  // some byte 0x7F or above
+  return ((control | quotes | backslashes | high) & kHigh) == 0;
+}
+
+// `s` copied to `out` when all of it is plain, the common case (names, keys, most values),
+// by words: eight bytes at a time and the last eight overlapping the ones before, or for
+// four to seven bytes two overlapping fours. False for text shorter than four bytes, and
+// for text that needs a byte escaped or repaired (what was copied then means nothing).
+inline bool copy_if_plain(char* out, std::string_view s) {
+  const char* in = s.data();
+  const size_t n = s.size();
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (!plain_word<uint64_t>(in + i)) return false;
+      std::memcpy(out + i, in + i, 8);
+    }
+    if (i == n) return true;
+    if (!plain_word<uint64_t>(in + n - 8)) return false;
+    std::memcpy(out + n - 8, in + n - 8, 8);
+    return true;
+  }
+  if (n < 4 || !plain_word<uint32_t>(in) || !plain_word<uint32_t>(in + n - 4)) return false;
+  std::memcpy(out, in, 4);
+  std::memcpy(out + n - 4, in + n - 4, 4);
+  return true;
+}
 }  // namespace json_detail
 
 inline char* write_json_string(char* p, std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   *p++ = '"';
+  if (json_detail::copy_if_plain(p, s)) {
+    p += s.size();
+    *p++ = '"';
+    return p;
+  }
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
