@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/array_json.h"
+#include "core/compiler.h"
 #include "core/json_text.h"
 #include "core/text.h"
 #include "litetrace/trace.h"
@@ -93,8 +94,10 @@ char* write_hex64(char* p, uint64_t v) {
   return write_hex32(p, static_cast<uint32_t>(v));
 }
 
-// `"member":"<hex>"`: 16 hex digits of `low`, after 16 of `high` when `wide`.
-char* write_hex_id(char* p, std::string_view member, uint64_t high, uint64_t low, bool wide) {
+// `"member":"<hex>"`: 16 hex digits of `low`, after 16 of `high` when `wide`. Inline, so
+// that each member's copy has its constant size (out of line, a call to memcpy).
+LITETRACE_ALWAYS_INLINE char* write_hex_id(char* p, std::string_view member, uint64_t high, uint64_t low,
+                                           bool wide) {
   p = write_raw(p, member);
   *p++ = '"';
   if (wide) p = write_hex64(p, high);
