@@ -122,6 +122,19 @@ class BinaryWriter {
     }
     ++depth_;
   }
+  // Room for a whole struct of `n` bytes (its stop byte included) that holds no struct:
+  // where the caller writes it, or nullptr when there is nothing to write (sizing mode, or
+  // an error, which is recorded as struct_begin() and the writes would record it).
+  uint8_t* claim_struct(size_t n) {
+    if (depth_ >= kMaxDepth) {
+      fail(WriteError::kNestingTooDeep);
+      return nullptr;
+    }
+    if (!reserve(n)) return nullptr;
+    uint8_t* at = buf_ != nullptr ? buf_ + pos_ : nullptr;
+    pos_ += n;
+    return at;
+  }
   void struct_end() {
     if (depth_ == 0) {
       fail(WriteError::kUnbalanced);
