@@ -2,8 +2,8 @@
 // port 6832. Reached by a program only through the exporters (pipeline/exporters.h), so one
 // linked lean does not carry it.
 
+#include <cassert>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "jaeger/binary_writer.h"
@@ -14,39 +14,10 @@ namespace litetrace::detail {
 
 using namespace thrift_structs;
 
-namespace {
-
-// Big-endian, as the binary protocol writes integers.
-uint8_t* put_be16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-  return p + 2;
-}
-uint8_t* put_be32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  return p + 4;
-}
-uint8_t* put_be64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
-  return p + 8;
-}
-uint8_t* put_field_header(uint8_t* p, BType type, int16_t id) {
-  *p++ = static_cast<uint8_t>(type);
-  return put_be16(p, static_cast<uint16_t>(id));
-}
-uint8_t* put_binary_field(uint8_t* p, int16_t id, std::string_view bytes) {
-  p = put_field_header(p, BType::kString, id);
-  p = put_be32(p, static_cast<uint32_t>(bytes.size()));
-  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
-  return p + bytes.size();
-}
-
-}  // namespace
-
-// A tag's bytes are known from the tag: its struct is sized first and written by pointer,
-// not field by field through the checked writer (which loads and stores its position for
-// every byte it writes). The bytes are write_tag_fields()'s (thrift_structs.h), which
-// serves a key or string the binary protocol cannot say.
+// A tag's bytes are known from the tag: its struct is sized first, its room claimed at once
+// and written by the unchecked writer, not field by field through the checked one (which
+// loads and stores its position for every byte it writes). The checked writer serves a key
+// or string the binary protocol cannot say, and records the error.
 void encode_tag(BinaryWriter& w, const Tag& tag) {
   const bool has_bytes = tag.type == TagType::kString || tag.type == TagType::kBinary;
   if (tag.key.size() > INT32_MAX || (has_bytes && tag.str.size() > INT32_MAX)) {
@@ -61,29 +32,11 @@ void encode_tag(BinaryWriter& w, const Tag& tag) {
     value = 8;  // kDouble, kLong
   }
   const size_t n = kHeader + 4 + tag.key.size() + kHeader + 4 + kHeader + value + 1;
-  uint8_t* p = w.claim_struct(n);
-  if (p == nullptr) return;
-  p = put_binary_field(p, /*Tag.key*/ 1, tag.key);
-  p = put_field_header(p, BType::kI32, /*Tag.vType*/ 2);
-  p = put_be32(p, static_cast<uint32_t>(tag.type));
-  switch (tag.type) {
-    case TagType::kString: p = put_binary_field(p, /*Tag.vStr*/ 3, tag.str); break;
-    case TagType::kDouble: {
-      uint64_t bits;
-      std::memcpy(&bits, &tag.vdouble, sizeof bits);
-      p = put_be64(put_field_header(p, BType::kDouble, /*Tag.vDouble*/ 4), bits);
-      break;
-    }
-    case TagType::kBool:
-      p = put_field_header(p, BType::kBool, /*Tag.vBool*/ 5);
-      *p++ = tag.vbool ? 1 : 0;
-      break;
-    case TagType::kLong:
-      p = put_be64(put_field_header(p, BType::kI64, /*Tag.vLong*/ 6), static_cast<uint64_t>(tag.vlong));
-      break;
-    case TagType::kBinary: p = put_binary_field(p, /*Tag.vBinary*/ 7, tag.str); break;
-  }
-  *p = kStop;
+  uint8_t* at = w.claim_struct(n);
+  if (at == nullptr) return;
+  BinaryRawWriter raw(at);
+  write_tag_fields(raw, tag);
+  assert(raw.size() == n);
 }
 void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
 void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }

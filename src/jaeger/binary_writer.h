@@ -62,19 +62,27 @@ constexpr BType binary_type(CType t) {
 
 constexpr uint32_t kBinaryVersion1 = 0x80010000u;
 
-class BinaryWriter {
+// kChecked = false is the same writer without a bound, as BasicCompactWriter<false>: no
+// sizing mode, no capacity, depth or length checks, for a caller that has sized the bytes
+// and claimed their room (claim_struct()).
+template <bool kChecked>
+class BasicBinaryWriter {
  public:
   static constexpr int kMaxDepth = 16;
 
   // Sizing mode: counts bytes, writes nothing, never overflows.
-  BinaryWriter() : capacity_(SIZE_MAX) {}
+  BasicBinaryWriter() : capacity_(SIZE_MAX) { static_assert(kChecked, "an unchecked writer writes"); }
   // Writing mode over a caller-owned buffer.
-  BinaryWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
+  BasicBinaryWriter(uint8_t* buf, size_t capacity) : buf_(buf), capacity_(capacity) {}
+  // Unchecked: at least as many bytes from `buf` as the caller will write.
+  explicit BasicBinaryWriter(uint8_t* buf) : buf_(buf), capacity_(SIZE_MAX) {
+    static_assert(!kChecked, "a checked writer needs a capacity");
+  }
 
   bool ok() const { return error_ == WriteError::kNone; }
   WriteError error() const { return error_; }
   size_t size() const { return pos_; }
-  bool sizing() const { return buf_ == nullptr; }
+  bool sizing() const { return kChecked && buf_ == nullptr; }
 
   // ---- raw values ----
   void write_byte(uint8_t b) { write_big_endian(b, 1); }
@@ -88,7 +96,7 @@ class BinaryWriter {
   }
   // An i32 length, then the bytes.
   void write_binary(std::string_view bytes) {
-    if (bytes.size() > INT32_MAX) {
+    if (kChecked && bytes.size() > INT32_MAX) {
       fail(WriteError::kOverflow);
       return;
     }
@@ -97,7 +105,7 @@ class BinaryWriter {
   }
   void write_raw(const void* data, size_t n) {
     if (!reserve(n)) return;
-    if (buf_ != nullptr) {
+    if (!sizing()) {
       if (n <= 16) {
         move_bytes(buf_ + pos_, data, n);
       } else {
@@ -116,11 +124,13 @@ class BinaryWriter {
 
   // ---- structs and fields ----
   void struct_begin() {
-    if (depth_ >= kMaxDepth) {
-      fail(WriteError::kNestingTooDeep);
-      return;
+    if constexpr (kChecked) {
+      if (depth_ >= kMaxDepth) {
+        fail(WriteError::kNestingTooDeep);
+        return;
+      }
+      ++depth_;
     }
-    ++depth_;
   }
   // Room for a whole struct of `n` bytes (its stop byte included) that holds no struct:
   // where the caller writes it, or nullptr when there is nothing to write (sizing mode, or
@@ -136,12 +146,14 @@ class BinaryWriter {
     return at;
   }
   void struct_end() {
-    if (depth_ == 0) {
-      fail(WriteError::kUnbalanced);
-      return;
+    if constexpr (kChecked) {
+      if (depth_ == 0) {
+        fail(WriteError::kUnbalanced);
+        return;
+      }
+      --depth_;
     }
     write_byte(kStop);
-    --depth_;
   }
   void field_header(int16_t id, CType type) {
     write_byte(static_cast<uint8_t>(binary_type(type)));
@@ -178,7 +190,7 @@ class BinaryWriter {
     list_header(element, count);
   }
   void list_header(CType element, size_t count) {
-    if (count > INT32_MAX) {
+    if (kChecked && count > INT32_MAX) {
       fail(WriteError::kOverflow);
       return;
     }
@@ -190,7 +202,7 @@ class BinaryWriter {
   // The low n bytes of v (1 to 8), most significant first.
   void write_big_endian(uint64_t v, size_t n) {
     if (!reserve(n)) return;
-    if (buf_ != nullptr) {
+    if (!sizing()) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
       const uint64_t swapped = __builtin_bswap64(v << (8 * (8 - n)));  // its first n bytes are the ones
       std::memcpy(buf_ + pos_, &swapped, n);
@@ -202,7 +214,7 @@ class BinaryWriter {
   }
   // As CompactWriter: after an error the capacity is cut to the position.
   bool reserve(size_t n) {
-    if (n > capacity_ - pos_) {
+    if (kChecked && n > capacity_ - pos_) {
       fail(WriteError::kOverflow);
       return false;
     }
@@ -219,5 +231,8 @@ class BinaryWriter {
   WriteError error_ = WriteError::kNone;
   int depth_ = 0;
 };
+
+using BinaryWriter = BasicBinaryWriter<true>;
+using BinaryRawWriter = BasicBinaryWriter<false>;
 
 }  // namespace litetrace::detail
