@@ -244,6 +244,46 @@ TEST(ZipkinExporter, SixtyFourBitTraceIdsAreSixteenHexDigits) {
   EXPECT_GE(spans[0].find("duration")->number(), 1);
 }
 
+// Spans of three scopes interleaved in one request (the format keeps the last scope's tags
+// and writes them again for its next span): each span carries its own scope's tags, the
+// version's only where the scope has one, none for a scope without a name.
+TEST(ZipkinExporter, EachSpanCarriesItsOwnScopesTags) {
+  TestHttpServer server;
+  server.set_reply(reply("202 Accepted"));
+  Said said;
+  TracerProvider provider(zipkin_options(server, said));
+  const Tracer versioned = provider.tracer("scope.a", "2.1");
+  const Tracer bare = provider.tracer("scope.b");
+  const Tracer unnamed = provider.tracer("");
+  const Tracer* order[] = {&versioned, &versioned, &bare, &unnamed, &versioned, &bare, &bare};
+  for (size_t i = 0; i < std::size(order); ++i) order[i]->start_span("s" + std::to_string(i)).end();
+  ASSERT_TRUE(provider.force_flush());
+  const std::vector<JsonValue> spans = spans_posted(server);
+  ASSERT_EQ(spans.size(), std::size(order));
+  ASSERT_EQ(server.requests().size(), 1u);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(spans[i].find("name")->string(), "s" + std::to_string(i));
+    const JsonValue* tags = spans[i].find("tags");
+    if (order[i] == &unnamed) {
+      EXPECT_EQ(tags, nullptr);
+      continue;
+    }
+    ASSERT_NE(tags, nullptr);
+    const std::string name = order[i] == &versioned ? "scope.a" : "scope.b";
+    EXPECT_EQ(tags->find("otel.scope.name")->string(), name);
+    EXPECT_EQ(tags->find("otel.library.name")->string(), name);
+    if (order[i] == &versioned) {
+      EXPECT_EQ(tags->keys(), (std::vector<std::string>{"otel.scope.name", "otel.library.name", "otel.scope.version",
+                                                        "otel.library.version"}));
+      EXPECT_EQ(tags->find("otel.scope.version")->string(), "2.1");
+      EXPECT_EQ(tags->find("otel.library.version")->string(), "2.1");
+    } else {
+      EXPECT_EQ(tags->keys(), (std::vector<std::string>{"otel.scope.name", "otel.library.name"}));
+    }
+  }
+}
+
 // Text that grows most as JSON (control characters: six bytes each, and twice over inside
 // an annotation's value) everywhere a span has text; the span is written within the bound
 // computed from its record (AddressSanitizer would see a byte past it) and reads back.

@@ -321,6 +321,28 @@ char* ZipkinFormat::write_annotations(char* p) {
   return p;
 }
 
+// otel.scope.name and otel.library.name, then otel.scope.version and otel.library.version
+// when the scope has a version: `scope` is one with a name.
+const std::string& ZipkinFormat::scope_tags(const TracerScope* scope) {
+  if (scope == scope_) return scope_tags_;
+  scope_tags_.clear();
+  const auto tag = [&](std::string_view key, std::string_view value) {
+    if (!scope_tags_.empty()) scope_tags_ += ',';
+    scope_tags_ += '"';
+    scope_tags_ += key;
+    scope_tags_ += "\":";
+    append_json_string(scope_tags_, value);
+  };
+  tag("otel.scope.name", scope->name);
+  tag("otel.library.name", scope->name);
+  if (!scope->version.empty()) {
+    tag("otel.scope.version", scope->version);
+    tag("otel.library.version", scope->version);
+  }
+  scope_ = scope;
+  return scope_tags_;
+}
+
 char* ZipkinFormat::write_tags(char* p, const Read& span) {
   const SpanRecordHeader& h = *span.header;
   char* const at = p;
@@ -353,12 +375,8 @@ char* ZipkinFormat::write_tags(char* p, const Read& span) {
   const bool scope = h.scope != nullptr && !h.scope->name.empty();
   const bool scope_version = scope && !h.scope->version.empty();
   if (scope) {
-    text("otel.scope.name", h.scope->name);
-    text("otel.library.name", h.scope->name);
-  }
-  if (scope_version) {
-    text("otel.scope.version", h.scope->version);
-    text("otel.library.version", h.scope->version);
+    separate();
+    p = write_raw(p, scope_tags(h.scope));
   }
   if (h.dropped_attributes != 0) count("otel.dropped_attributes_count", h.dropped_attributes);
   if (h.dropped_events != 0) count("otel.dropped_events_count", h.dropped_events);

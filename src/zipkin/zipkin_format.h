@@ -99,11 +99,16 @@ class ZipkinFormat final : public HttpRequestFormat {
   char* write_remote_endpoint(char* p);
   char* write_annotations(char* p);
   char* write_tags(char* p, const Read& span);
+  const std::string& scope_tags(const TracerScope* scope);
 
   FormatOptions options_;
   const TickConverter* clock_;
   std::string local_endpoint_;  // ,"localEndpoint":{...}
   size_t resource_bound_ = 0;   // the most bytes the resource attributes' tags take
+  // The tags of the last span's scope (interned, never freed: span_record.h), written once
+  // for every span of that scope.
+  const TracerScope* scope_ = nullptr;
+  std::string scope_tags_;
   ByteBuffer json_;             // the request's spans, separated by commas
   size_t spans_ = 0;
   // One span while it is written.
