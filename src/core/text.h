@@ -31,6 +31,29 @@ inline void append_hex(std::string& out, uint64_t v, int digits) {
   for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out += kDigits[(v >> shift) & 0xF];
 }
 
+// 8 lowercase hex digits of `v`, computed eight at a time: each nibble spread into a byte,
+// then '0'-'9' or 'a'-'f' added to all of them at once.
+inline char* write_hex32(char* p, uint32_t v) {
+  uint64_t x = v;
+  x = ((x & 0xFFFF0000u) << 16) | (x & 0xFFFFu);
+  x = ((x & 0x0000FF000000FF00u) << 8) | (x & 0x000000FF000000FFu);
+  x = ((x & 0x00F000F000F000F0u) << 4) | (x & 0x000F000F000F000Fu);
+  // Now byte k (from the low end) holds nibble k from the low end; 'a' - '0' - 10 = 0x27.
+  const uint64_t letters = ((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
+  x += 0x3030303030303030u + 0x27 * letters;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  x = __builtin_bswap64(x);  // the most significant digit first in memory
+#endif
+  std::memcpy(p, &x, 8);
+  return p + 8;
+}
+
+// 16 lowercase hex digits of `v`.
+inline char* write_hex64(char* p, uint64_t v) {
+  p = write_hex32(p, static_cast<uint32_t>(v >> 32));
+  return write_hex32(p, static_cast<uint32_t>(v));
+}
+
 // RFC 4648 base64 of `bytes`, padded: written at `p`, which has room for
 // base64_size(bytes.size()) bytes; returns the end.
 constexpr size_t base64_size(size_t n) { return (n + 2) / 3 * 4; }
