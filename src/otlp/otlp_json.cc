@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "core/json_text.h"
@@ -10,129 +12,161 @@
 namespace litetrace::detail::otlp {
 namespace {
 
-// Writes one JSON object at a time: the comma before every member but the first.
+// Writes one JSON object at a time: the comma before every member but the first. Each
+// token is written by pointer into room taken from the string at once (room()): the
+// string grows past its end while the writer lives, and is cut back to what was written
+// when it goes.
 class JsonOut {
  public:
-  explicit JsonOut(std::string& out) : out_(out) {}
+  explicit JsonOut(std::string& out) : out_(out), pos_(out.size()) {}
+  ~JsonOut() { out_.resize(pos_); }
+  JsonOut(const JsonOut&) = delete;
+  JsonOut& operator=(const JsonOut&) = delete;
 
   void begin_object() {
-    out_ += '{';
+    put('{');
     first_ = true;
   }
   void end_object() {
-    out_ += '}';
+    put('}');
     first_ = false;
   }
-  void begin_array(const char* key) {
-    member(key);
-    out_ += '[';
+  void begin_array(std::string_view key) {
+    char* p = member(room(member_bound(key) + 1), key);
+    *p++ = '[';
+    commit(p);
     first_ = true;
   }
   void end_array() {
-    out_ += ']';
+    put(']');
     first_ = false;
   }
   // An object as an array element or a member's value.
   void element_object() {
-    comma();
-    begin_object();
+    char* p = room(2);
+    if (!first_) *p++ = ',';
+    *p++ = '{';
+    commit(p);
+    first_ = true;
   }
   // Array elements written elsewhere (span objects separated by commas).
+  // Appended as they are, not through room(): they are most of a request, and room() would
+  // zero their place before the copy.
   void raw(std::string_view elements) {
-    out_ += elements;
+    out_.resize(pos_);
+    out_.append(elements);
+    pos_ = out_.size();
     first_ = false;
   }
-  void object_member(const char* key) {
-    member(key);
-    begin_object();
+  void object_member(std::string_view key) {
+    char* p = member(room(member_bound(key) + 1), key);
+    *p++ = '{';
+    commit(p);
+    first_ = true;
   }
 
-  void string(const char* key, std::string_view v) {
-    member(key);
-    quoted(v);
+  // RFC 8259, as core/json_text.h escapes it (the mapping has made the text valid UTF-8).
+  void string(std::string_view key, std::string_view v) {
+    char* p = member(room(member_bound(key) + json_string_bound(v.size())), key);
+    commit(write_json_string(p, v));
   }
-  void number(const char* key, uint64_t v) {
-    member(key);
-    out_ += std::to_string(v);
+  void number(std::string_view key, uint64_t v) {
+    char* p = member(room(member_bound(key) + kDigits), key);
+    commit(std::to_chars(p, p + kDigits, v).ptr);
   }
   // int64 and fixed64: decimal strings, as the protobuf JSON mapping has them.
-  void long_string(const char* key, int64_t v) {
-    member(key);
-    out_ += '"';
-    out_ += std::to_string(v);
-    out_ += '"';
+  template <typename Integer>
+  void quoted_integer(std::string_view key, Integer v) {
+    char* p = member(room(member_bound(key) + kDigits + 2), key);
+    *p++ = '"';
+    p = std::to_chars(p, p + kDigits, v).ptr;
+    *p++ = '"';
+    commit(p);
   }
-  void ulong_string(const char* key, uint64_t v) {
-    member(key);
-    out_ += '"';
-    out_ += std::to_string(v);
-    out_ += '"';
+  void boolean(std::string_view key, bool v) {
+    const std::string_view text = v ? "true" : "false";
+    char* p = member(room(member_bound(key) + text.size()), key);
+    std::memcpy(p, text.data(), text.size());
+    commit(p + text.size());
   }
-  void boolean(const char* key, bool v) {
-    member(key);
-    out_ += v ? "true" : "false";
-  }
-  void real(const char* key, double v) {
-    member(key);
+  void real(std::string_view key, double v) {
+    char* p = member(room(member_bound(key) + kDoubleTextBound), key);
+    std::string_view text;
     if (std::isnan(v)) {
-      out_ += "\"NaN\"";
+      text = "\"NaN\"";
     } else if (std::isinf(v)) {
-      out_ += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+      text = v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
     } else if (v == 0 && std::signbit(v)) {
-      out_ += "-0.0";  // "-0" reads back as the integer 0 in some parsers (Python's json)
+      text = "-0.0";  // "-0" reads back as the integer 0 in some parsers (Python's json)
     } else {
       // The shortest form that reads back as the same double, whatever the C locale says.
-      char buf[32];
-      const auto result = std::to_chars(buf, buf + sizeof buf, v);
-      out_.append(buf, result.ptr);
+      commit(std::to_chars(p, p + kDoubleTextBound, v).ptr);
+      return;
     }
+    std::memcpy(p, text.data(), text.size());
+    commit(p + text.size());
   }
-  void hex(const char* key, const uint64_t* words, size_t n) {
-    static const char digits[] = "0123456789abcdef";
-    member(key);
-    out_ += '"';
-    for (size_t w = 0; w < n; ++w) {
-      for (int shift = 60; shift >= 0; shift -= 4) out_ += digits[(words[w] >> shift) & 15];
-    }
-    out_ += '"';
+  void hex(std::string_view key, const uint64_t* words, size_t n) {
+    char* p = member(room(member_bound(key) + 16 * n + 2), key);
+    *p++ = '"';
+    for (size_t w = 0; w < n; ++w) p = write_hex64(p, words[w]);
+    *p++ = '"';
+    commit(p);
   }
-  void base64(const char* key, std::string_view bytes) {
-    member(key);
-    out_ += '"';
-    append_base64(out_, bytes);
-    out_ += '"';
+  void base64(std::string_view key, std::string_view bytes) {
+    char* p = member(room(member_bound(key) + base64_size(bytes.size()) + 2), key);
+    *p++ = '"';
+    p = write_base64(p, bytes);
+    *p++ = '"';
+    commit(p);
   }
 
  private:
-  void comma() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void member(const char* key) {
-    comma();
-    out_ += '"';
-    out_ += key;
-    out_ += "\":";
-  }
-  // RFC 8259, as core/json_text.h escapes it (the mapping has made the text valid UTF-8).
-  void quoted(std::string_view v) { append_json_string(out_, v); }
+  static constexpr size_t kDigits = 20;  // the most digits of a 64-bit integer, its sign too
 
+  // A comma, the quoted key and the colon.
+  static size_t member_bound(std::string_view key) { return key.size() + 4; }
+  char* member(char* p, std::string_view key) {
+    if (!first_) *p++ = ',';
+    first_ = false;
+    *p++ = '"';
+    std::memcpy(p, key.data(), key.size());
+    p += key.size();
+    *p++ = '"';
+    *p++ = ':';
+    return p;
+  }
+  void put(char c) {
+    char* p = room(1);
+    *p = c;
+    commit(p + 1);
+  }
+  // At least `n` bytes to write at the returned place. The string grows by more than that,
+  // so that most tokens find their room already there.
+  char* room(size_t n) {
+    if (n > out_.size() - pos_) out_.resize(pos_ + n + kSlack);
+    return out_.data() + pos_;
+  }
+  void commit(char* end) { pos_ = static_cast<size_t>(end - out_.data()); }
+
+  static constexpr size_t kSlack = 512;
   std::string& out_;
+  size_t pos_;  // the end of what is written: out_ is longer while this writer lives
   bool first_ = true;
 };
 
-void trace_id(JsonOut& j, const char* key, const TraceId& id) {
+void trace_id(JsonOut& j, std::string_view key, const TraceId& id) {
   const uint64_t words[] = {id.high, id.low};
   j.hex(key, words, 2);
 }
-void span_id(JsonOut& j, const char* key, uint64_t id) { j.hex(key, &id, 1); }
+void span_id(JsonOut& j, std::string_view key, uint64_t id) { j.hex(key, &id, 1); }
 
 // An AnyValue's member, inside its object.
 void any_value(JsonOut& j, const AnyValue& v) {
   switch (v.type) {
     case ValueType::kString: j.string("stringValue", v.bytes); break;
     case ValueType::kBool: j.boolean("boolValue", v.boolean); break;
-    case ValueType::kInt: j.long_string("intValue", v.integer); break;
+    case ValueType::kInt: j.quoted_integer("intValue", v.integer); break;
     case ValueType::kDouble: j.real("doubleValue", v.number); break;
     case ValueType::kBytes: j.base64("bytesValue", v.bytes); break;
     case ValueType::kArray:
@@ -151,7 +185,7 @@ void any_value(JsonOut& j, const AnyValue& v) {
   }
 }
 
-void attributes(JsonOut& j, const char* key, Slice<KeyValue> list) {
+void attributes(JsonOut& j, std::string_view key, Slice<KeyValue> list) {
   if (list.empty()) return;
   j.begin_array(key);
   for (const KeyValue& kv : list) {
@@ -165,14 +199,14 @@ void attributes(JsonOut& j, const char* key, Slice<KeyValue> list) {
   j.end_array();
 }
 
-void optional_string(JsonOut& j, const char* key, std::string_view v) {
+void optional_string(JsonOut& j, std::string_view key, std::string_view v) {
   if (!v.empty()) j.string(key, v);
 }
-void optional_number(JsonOut& j, const char* key, uint64_t v) {
+void optional_number(JsonOut& j, std::string_view key, uint64_t v) {
   if (v != 0) j.number(key, v);
 }
-void optional_time(JsonOut& j, const char* key, uint64_t v) {
-  if (v != 0) j.ulong_string(key, v);
+void optional_time(JsonOut& j, std::string_view key, uint64_t v) {
+  if (v != 0) j.quoted_integer(key, v);
 }
 
 void span(JsonOut& j, const Span& s) {
