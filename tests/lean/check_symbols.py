@@ -14,13 +14,14 @@ import subprocess
 import sys
 
 # parse_http_url: the HTTP exporters' endpoints are checked by exporters.cc alone.
-# BinaryWriter: binary Thrift (the collector's HTTP body, the agent's port 6832).
+# BasicBinaryWriter: binary Thrift (the collector's HTTP body, the agent's port 6832), its
+# checked and unchecked writers.
 # SpanMapper, OwnedSpan, trim_to_fit: the Jaeger view, which binary Thrift and the console use;
 # compact Thrift over UDP writes every span with the record encoder.
 # A class counts by its members ("OwnedSpan::"), a function by its definition ("trim_to_fit("):
 # an unoptimized build keeps std::shared_ptr<OwnedSpan>'s own members, which are not the view.
 OTHERS = ["ZipkinFormat::", "OtlpFormat::", "ConsoleSink::", "JaegerHttpFormat::", "HttpExportSink::",
-          "parse_http_url(", "BinaryWriter::", "SpanMapper::", "OwnedSpan::", "trim_to_fit("]
+          "parse_http_url(", "BasicBinaryWriter<", "SpanMapper::", "OwnedSpan::", "trim_to_fit("]
 
 # The Jaeger encoder's writers of Span.logs and Span.references, which only spans with events or
 # links need (record_encoder.h: use_jaeger_logs), and the rewrite of array attributes into
