@@ -83,6 +83,32 @@ TEST(BinaryWriter, OverflowIsStickyAndUnbalancedStructsFail) {
   EXPECT_EQ(sizing.error(), WriteError::kUnbalanced);
 }
 
+// encode_tag() sizes a tag, claims its room and writes it with the unchecked writer: every
+// value type, keys and values on both sides of the 16 bytes copied inline, an empty key.
+TEST(BinaryWriter, EveryTagTypeInTheRoomItClaims) {
+  const auto tag = [](const Tag& t) { return binary([&](BinaryWriter& w) { encode_tag(w, t); }); };
+  LITETRACE_EXPECT_BYTES(tag(Tag::string("k", "v")),
+                         "0b 00 01 00 00 00 01 'k' 08 00 02 00 00 00 00 0b 00 03 00 00 00 01 'v' 00");
+  LITETRACE_EXPECT_BYTES(tag(Tag::float64("d", 1.5)),
+                         "0b 00 01 00 00 00 01 'd' 08 00 02 00 00 00 01 04 00 04 3f f8 00 00 00 00 00 00 00");
+  LITETRACE_EXPECT_BYTES(tag(Tag::boolean("b", false)),
+                         "0b 00 01 00 00 00 01 'b' 08 00 02 00 00 00 02 02 00 05 00 00");
+  LITETRACE_EXPECT_BYTES(tag(Tag::int64("", -2)),
+                         "0b 00 01 00 00 00 00 08 00 02 00 00 00 03 0a 00 06 ff ff ff ff ff ff ff fe 00");
+  LITETRACE_EXPECT_BYTES(tag(Tag::binary("seventeen.bytes.k", std::string_view("\0\xff", 2))),
+                         "0b 00 01 00 00 00 11 'seventeen.bytes.k' 08 00 02 00 00 00 04 0b 00 07 00 00 00 02 00 ff 00");
+  LITETRACE_EXPECT_BYTES(tag(Tag::string("k", "a value of 19 bytes")),
+                         "0b 00 01 00 00 00 01 'k' 08 00 02 00 00 00 00 0b 00 03 00 00 00 13 'a value of 19 bytes' 00");
+
+  // One byte short of the room: nothing written, the error sticks.
+  uint8_t buf[23] = {};  // the tag takes 24
+  BinaryWriter w(buf, sizeof buf);
+  encode_tag(w, Tag::string("k", "v"));
+  EXPECT_FALSE(w.ok());
+  EXPECT_EQ(w.size(), 0u);
+  EXPECT_EQ(buf[0], 0);
+}
+
 TEST(BinaryWriter, ASpanAndABareBatch) {
   Span s;
   s.trace_id_low = 1;
