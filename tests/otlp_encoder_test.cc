@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "support/bytes.h"
 
@@ -146,6 +148,44 @@ TEST(OtlpEncoder, ABufferTooSmallIsAnErrorNotAnOverrun) {
   encode_body(w, span);
   EXPECT_EQ(w.error(), ProtoError::kOverflow);
   EXPECT_EQ(out.substr(out.size() - 2), "\x55\x55");  // nothing written past the end
+}
+
+// append_span_field() writes a span's body before it knows its length: room for a two-byte
+// length, moved back for a one-byte one, and a body too large for two bytes sized first.
+// Every body length around those edges comes out as the field written from its size.
+TEST(OtlpEncoder, ASpanFieldOnBothSidesOfEveryLengthsWidth) {
+  std::vector<size_t> name_lengths;
+  for (size_t n = 0; n < 300; ++n) name_lengths.push_back(n);
+  for (size_t n = 16300; n < 16420; ++n) name_lengths.push_back(n);
+  name_lengths.push_back(size_t{3} << 20);
+  std::vector<size_t> bodies;
+  for (const size_t n : name_lengths) {
+    const std::string name(n, 'n');
+    const KeyValue attributes[] = {{"k", AnyValue::string("v")}};
+    Span span;
+    span.trace_id = {1, 2};
+    span.span_id = 3;
+    span.name = name;
+    span.attributes = slice_of(attributes);
+    const size_t body = body_size(span);
+    bodies.push_back(body);
+    std::string expected(length_delimited_field_size(/*ScopeSpans.spans*/ 2, body), '\0');
+    ProtoWriter w(reinterpret_cast<uint8_t*>(expected.data()), expected.size());
+    w.message_begin(2, body);
+    encode_body(w, span);
+    w.message_end();
+    ASSERT_TRUE(w.ok());
+    ByteBuffer out;
+    ASSERT_TRUE(out.append("kept"));
+    ASSERT_TRUE(append_span_field(out, span)) << n;
+    ASSERT_EQ(out.view(), "kept" + expected) << "a name of " << n << " bytes, a body of " << body;
+  }
+  // The edges were crossed: bodies of one-, two- and three-byte lengths, the largest of two.
+  const auto has = [&](size_t body) { return std::find(bodies.begin(), bodies.end(), body) != bodies.end(); };
+  EXPECT_TRUE(has(127) && has(16383));
+  EXPECT_TRUE(std::any_of(bodies.begin(), bodies.end(), [](size_t b) { return b >= 128 && b < 16383; }));
+  EXPECT_TRUE(std::any_of(bodies.begin(), bodies.end(), [](size_t b) { return b > 16383 && b < 20000; }));
+  EXPECT_TRUE(std::any_of(bodies.begin(), bodies.end(), [](size_t b) { return b > (size_t{1} << 21); }));
 }
 
 TEST(OtlpEncoder, ARequestBuiltSpanBySpanIsTheRequestEncodedWhole) {

@@ -314,7 +314,29 @@ bool append_exactly(ByteBuffer& out, size_t size, Write write) {
 
 }  // namespace
 
+// One pass in the common case: the body is written past room for its field's tag and a
+// two-byte length, which a body of less than 2^14 bytes needs at most; then the tag and the
+// length are put in front of it, and a body of less than 128 bytes (a one-byte length) is
+// moved back by one. A larger span is sized first.
 bool append_span_field(ByteBuffer& out, const Span& s) {
+  constexpr size_t kHead = 3;
+  constexpr size_t kMaxBody = (size_t{1} << 14) - 1;
+  static_assert(proto_tag_size(f::kScopeSpansSpans) + proto_varint_size(kMaxBody) == kHead);
+  if (uint8_t* const p = out.room(kHead + kMaxBody)) {
+    ProtoWriter w(p + kHead, kMaxBody);
+    encode_body(w, s);
+    if (w.ok()) {
+      const size_t body = w.size();
+      uint8_t head[kHead];
+      const auto n = static_cast<size_t>(
+          ProtoWriter::put_varint(ProtoWriter::put_tag(head, f::kScopeSpansSpans, WireType::kLengthDelimited), body) -
+          head);
+      if (n != kHead) std::memmove(p + n, p + kHead, body);
+      std::memcpy(p, head, n);
+      out.commit(n + body);
+      return true;
+    }
+  }
   const size_t body = body_size(s);
   return append_exactly(out, length_delimited_field_size(f::kScopeSpansSpans, body), [&](ProtoWriter& w) {
     w.message_begin(f::kScopeSpansSpans, body);
