@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "core/compiler.h"
+#include "core/span_record.h"
+#include "core/text.h"
 
 namespace litetrace::detail::otlp {
 namespace {
@@ -226,40 +228,82 @@ void encode_body(ProtoWriter& w, const KeyValue& kv) {
   if (p != nullptr && put_key_value_body(p, kv, body_size(kv.value)) != p + body) w.claimed_mismatch();
 }
 
-void encode_body(ProtoWriter& w, const Span& s) {
-  // The fields before the attributes, sized and written as one run.
-  const size_t head = length_delimited_field_size(f::kSpanTraceId, kTraceIdBytes) +
-                      length_delimited_field_size(f::kSpanSpanId, kSpanIdBytes) +
-                      optional_bytes_size(f::kSpanTraceState, s.trace_state) +
-                      (s.parent_span_id != 0 ? length_delimited_field_size(f::kSpanParentSpanId, kSpanIdBytes) : 0) +
-                      optional_bytes_size(f::kSpanName, s.name) +
-                      optional_varint_size(f::kSpanKind, static_cast<uint64_t>(s.kind)) +
-                      optional_fixed64_size(f::kSpanStart, s.start_time_unix_nano) +
-                      optional_fixed64_size(f::kSpanEnd, s.end_time_unix_nano);
-  if (uint8_t* p = w.claim(head)) {
-    uint8_t* const end = p + head;
-    p = ProtoWriter::put_bytes_field(p, f::kSpanTraceId, TraceIdBytes(s.trace_id).view());
-    p = ProtoWriter::put_bytes_field(p, f::kSpanSpanId, SpanIdBytes(s.span_id).view());
-    if (!s.trace_state.empty()) p = ProtoWriter::put_bytes_field(p, f::kSpanTraceState, s.trace_state);
-    if (s.parent_span_id != 0) {
-      p = ProtoWriter::put_bytes_field(p, f::kSpanParentSpanId, SpanIdBytes(s.parent_span_id).view());
-    }
-    if (!s.name.empty()) p = ProtoWriter::put_bytes_field(p, f::kSpanName, s.name);
-    if (s.kind != SpanKind::kUnspecified) {
-      p = ProtoWriter::put_tag(p, f::kSpanKind, WireType::kVarint);
-      p = ProtoWriter::put_varint(p, static_cast<uint64_t>(s.kind));
-    }
-    if (s.start_time_unix_nano != 0) {
-      p = ProtoWriter::put_tag(p, f::kSpanStart, WireType::kFixed64);
-      p = ProtoWriter::put_fixed(p, s.start_time_unix_nano, 8);
-    }
-    if (s.end_time_unix_nano != 0) {
-      p = ProtoWriter::put_tag(p, f::kSpanEnd, WireType::kFixed64);
-      p = ProtoWriter::put_fixed(p, s.end_time_unix_nano, 8);
-    }
-    if (p != end) w.claimed_mismatch();
+namespace {
+
+// A span's fields before its attributes, sized and written as one run.
+size_t head_size(const Span& s) {
+  return length_delimited_field_size(f::kSpanTraceId, kTraceIdBytes) +
+         length_delimited_field_size(f::kSpanSpanId, kSpanIdBytes) +
+         optional_bytes_size(f::kSpanTraceState, s.trace_state) +
+         (s.parent_span_id != 0 ? length_delimited_field_size(f::kSpanParentSpanId, kSpanIdBytes) : 0) +
+         optional_bytes_size(f::kSpanName, s.name) + optional_varint_size(f::kSpanKind, static_cast<uint64_t>(s.kind)) +
+         optional_fixed64_size(f::kSpanStart, s.start_time_unix_nano) +
+         optional_fixed64_size(f::kSpanEnd, s.end_time_unix_nano);
+}
+uint8_t* put_head(uint8_t* p, const Span& s) {
+  p = ProtoWriter::put_bytes_field(p, f::kSpanTraceId, TraceIdBytes(s.trace_id).view());
+  p = ProtoWriter::put_bytes_field(p, f::kSpanSpanId, SpanIdBytes(s.span_id).view());
+  if (!s.trace_state.empty()) p = ProtoWriter::put_bytes_field(p, f::kSpanTraceState, s.trace_state);
+  if (s.parent_span_id != 0) {
+    p = ProtoWriter::put_bytes_field(p, f::kSpanParentSpanId, SpanIdBytes(s.parent_span_id).view());
   }
-  encode_attributes(w, f::kSpanAttributes, s.attributes);
+  if (!s.name.empty()) p = ProtoWriter::put_bytes_field(p, f::kSpanName, s.name);
+  if (s.kind != SpanKind::kUnspecified) {
+    p = ProtoWriter::put_tag(p, f::kSpanKind, WireType::kVarint);
+    p = ProtoWriter::put_varint(p, static_cast<uint64_t>(s.kind));
+  }
+  if (s.start_time_unix_nano != 0) {
+    p = ProtoWriter::put_tag(p, f::kSpanStart, WireType::kFixed64);
+    p = ProtoWriter::put_fixed(p, s.start_time_unix_nano, 8);
+  }
+  if (s.end_time_unix_nano != 0) {
+    p = ProtoWriter::put_tag(p, f::kSpanEnd, WireType::kFixed64);
+    p = ProtoWriter::put_fixed(p, s.end_time_unix_nano, 8);
+  }
+  return p;
+}
+void encode_head(ProtoWriter& w, const Span& s) {
+  const size_t size = head_size(s);
+  uint8_t* p = w.claim(size);
+  if (p != nullptr && put_head(p, s) != p + size) w.claimed_mismatch();
+}
+
+// The fields after the attributes of a span without events and links, as one run.
+size_t plain_tail_size(const Span& s) {
+  return optional_varint_size(f::kSpanDroppedAttributes, s.dropped_attributes_count) +
+         optional_varint_size(f::kSpanDroppedEvents, s.dropped_events_count) +
+         optional_varint_size(f::kSpanDroppedLinks, s.dropped_links_count) +
+         (has_status(s) ? length_delimited_field_size(f::kSpanStatus, status_body_size(s)) : 0) +
+         optional_fixed32_size(f::kSpanFlags, s.flags);
+}
+uint8_t* put_optional_varint(uint8_t* p, uint32_t field, uint64_t v) {
+  if (v == 0) return p;
+  return ProtoWriter::put_varint(ProtoWriter::put_tag(p, field, WireType::kVarint), v);
+}
+uint8_t* put_plain_tail(uint8_t* p, const Span& s) {
+  p = put_optional_varint(p, f::kSpanDroppedAttributes, s.dropped_attributes_count);
+  p = put_optional_varint(p, f::kSpanDroppedEvents, s.dropped_events_count);
+  p = put_optional_varint(p, f::kSpanDroppedLinks, s.dropped_links_count);
+  if (has_status(s)) {
+    p = ProtoWriter::put_tag(p, f::kSpanStatus, WireType::kLengthDelimited);
+    p = ProtoWriter::put_varint(p, status_body_size(s));
+    if (!s.status_message.empty()) p = ProtoWriter::put_bytes_field(p, f::kStatusMessage, s.status_message);
+    p = put_optional_varint(p, f::kStatusCode, static_cast<uint64_t>(s.status_code));
+  }
+  if (s.flags != 0) {
+    p = ProtoWriter::put_tag(p, f::kSpanFlags, WireType::kFixed32);
+    p = ProtoWriter::put_fixed(p, s.flags, 4);
+  }
+  return p;
+}
+
+void encode_tail(ProtoWriter& w, const Span& s) {
+  if (s.events.empty() && s.links.empty()) {
+    const size_t size = plain_tail_size(s);
+    uint8_t* p = w.claim(size);
+    if (p != nullptr && put_plain_tail(p, s) != p + size) w.claimed_mismatch();
+    return;
+  }
   optional_varint(w, f::kSpanDroppedAttributes, s.dropped_attributes_count);
   for (const Event& e : s.events) {
     w.message_begin(f::kSpanEvents, body_size(e));
@@ -280,6 +324,14 @@ void encode_body(ProtoWriter& w, const Span& s) {
     w.message_end();
   }
   optional_fixed32(w, f::kSpanFlags, s.flags);
+}
+
+}  // namespace
+
+void encode_body(ProtoWriter& w, const Span& s) {
+  encode_head(w, s);
+  encode_attributes(w, f::kSpanAttributes, s.attributes);
+  encode_tail(w, s);
 }
 
 namespace {
@@ -343,6 +395,135 @@ bool append_span_field(ByteBuffer& out, const Span& s) {
     encode_body(w, s);
     w.message_end();
   });
+}
+
+namespace {
+
+// A plain record's span attribute item (a scalar, string or bytes value), with the sizes of
+// what put_plain_attribute() writes for it: what map() makes of it and encode_body() writes.
+struct PlainAttribute {
+  detail::ValueType type;
+  std::string_view key;
+  std::string_view bytes;  // a string's or bytes' value
+  uint64_t bits = 0;       // a scalar's value
+  size_t value_body = 0;   // the AnyValue's body
+  size_t body = 0;         // the KeyValue's body
+  size_t item_size = 0;
+};
+
+LITETRACE_ALWAYS_INLINE PlainAttribute read_plain_attribute(const uint8_t* item) {
+  AttributeItemHead head;
+  std::memcpy(&head, item, sizeof head);
+  PlainAttribute a;
+  a.type = static_cast<detail::ValueType>(head.type);
+  const uint8_t* p = item + sizeof head;
+  switch (a.type) {
+    case detail::ValueType::kString:
+    case detail::ValueType::kBytes:
+      a.value_body = length_delimited_field_size(f::kAnyString, head.value_length);  // kAnyBytes: the same size
+      break;
+    case detail::ValueType::kBool:
+      std::memcpy(&a.bits, p, sizeof a.bits);
+      p += sizeof a.bits;
+      a.value_body = varint_field_size(f::kAnyBool, 1);
+      break;
+    case detail::ValueType::kInt64:
+      std::memcpy(&a.bits, p, sizeof a.bits);
+      p += sizeof a.bits;
+      a.value_body = varint_field_size(f::kAnyInt, a.bits);
+      break;
+    case detail::ValueType::kDouble:
+      std::memcpy(&a.bits, p, sizeof a.bits);
+      p += sizeof a.bits;
+      a.value_body = fixed64_field_size(f::kAnyDouble);
+      break;
+    default: return a;  // an array: value_body 0 says the record is not plain
+  }
+  a.key = {reinterpret_cast<const char*>(p), head.key_length};
+  a.bytes = {reinterpret_cast<const char*>(p + head.key_length), head.value_length};
+  a.body = optional_bytes_size(f::kKeyValueKey, a.key) + length_delimited_field_size(f::kKeyValueValue, a.value_body);
+  a.item_size = static_cast<size_t>(p - item) + head.key_length + head.value_length;
+  return a;
+}
+
+LITETRACE_ALWAYS_INLINE uint8_t* put_plain_attribute(uint8_t* p, const PlainAttribute& a) {
+  p = ProtoWriter::put_tag(p, f::kSpanAttributes, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, a.body);
+  if (!a.key.empty()) p = ProtoWriter::put_bytes_field(p, f::kKeyValueKey, a.key);
+  p = ProtoWriter::put_tag(p, f::kKeyValueValue, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, a.value_body);
+  switch (a.type) {
+    case detail::ValueType::kString: return ProtoWriter::put_bytes_field(p, f::kAnyString, a.bytes);
+    case detail::ValueType::kBytes: return ProtoWriter::put_bytes_field(p, f::kAnyBytes, a.bytes);
+    case detail::ValueType::kBool:
+      p = ProtoWriter::put_tag(p, f::kAnyBool, WireType::kVarint);
+      return ProtoWriter::put_varint(p, a.bits != 0 ? 1 : 0);
+    case detail::ValueType::kInt64:
+      p = ProtoWriter::put_tag(p, f::kAnyInt, WireType::kVarint);
+      return ProtoWriter::put_varint(p, a.bits);
+    default:
+      p = ProtoWriter::put_tag(p, f::kAnyDouble, WireType::kFixed64);
+      return ProtoWriter::put_fixed(p, a.bits, 8);
+  }
+}
+
+}  // namespace
+
+PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& s) {
+  uint32_t items_size;
+  std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
+  const uint8_t* const items = record + sizeof(SpanRecordHeader);
+  const uint8_t* const end = items + items_size;
+  // The first pass: the texts (the last of each kind wins, as in map()), checked, and the
+  // attributes sized.
+  size_t attributes = 0;
+  for (const uint8_t* item = items; item < end;) {
+    const auto kind = static_cast<ItemKind>(*item);
+    if (kind == ItemKind::kAttribute) {
+      const PlainAttribute a = read_plain_attribute(item);
+      if (a.value_body == 0 || !is_valid_utf8(a.key) ||
+          (a.type == detail::ValueType::kString && !is_valid_utf8(a.bytes))) {
+        return PlainSpan::kNotPlain;
+      }
+      attributes += length_delimited_field_size(f::kSpanAttributes, a.body);
+      item += a.item_size;
+      continue;
+    }
+    const size_t size = record_item_size(item);
+    if (kind == ItemKind::kName || kind == ItemKind::kTraceState || kind == ItemKind::kStatusDescription) {
+      const std::string_view text(reinterpret_cast<const char*>(item + 3), size - 3);
+      if (!is_valid_utf8(text)) return PlainSpan::kNotPlain;
+      (kind == ItemKind::kName ? s.name : kind == ItemKind::kTraceState ? s.trace_state : s.status_message) = text;
+    } else if (!is_dead(kind)) {
+      return PlainSpan::kNotPlain;  // an event or a link, or their attributes
+    }
+    item += size;
+  }
+  // The second: the span field, its attributes from their items.
+  const size_t head = head_size(s);
+  const size_t body = head + attributes + plain_tail_size(s);
+  const size_t total = length_delimited_field_size(f::kScopeSpansSpans, body);
+  const size_t at = out.size();
+  uint8_t* const start = out.extend(total);
+  if (start == nullptr) return PlainSpan::kFailed;
+  uint8_t* p = ProtoWriter::put_tag(start, f::kScopeSpansSpans, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, body);
+  p = put_head(p, s);
+  for (const uint8_t* item = items; item < end;) {
+    if (static_cast<ItemKind>(*item) != ItemKind::kAttribute) {
+      item += record_item_size(item);
+      continue;
+    }
+    const PlainAttribute a = read_plain_attribute(item);
+    p = put_plain_attribute(p, a);
+    item += a.item_size;
+  }
+  p = put_plain_tail(p, s);
+  if (p != start + total) {  // a bug: sized and written differently
+    out.truncate(at);
+    return PlainSpan::kFailed;
+  }
+  return PlainSpan::kWritten;
 }
 
 LITETRACE_COLD bool append_request(ByteBuffer& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {

@@ -21,11 +21,18 @@ uint32_t context_flags(uint8_t trace_flags, bool remote) {
 }  // namespace
 
 bool RequestBuilder::add(const uint8_t* record) {
-  Span span;
-  map(record, span);
   const TracerScope* scope_of_span;  // the header's field alone, not a copy of the header
   std::memcpy(&scope_of_span, record + offsetof(SpanRecordHeader, scope), sizeof scope_of_span);
   Scope& scope = scope_of(scope_of_span);
+  if (!json_ && direct_) {
+    const PlainSpan plain = append_plain(record, scope.protobuf);
+    if (plain != PlainSpan::kNotPlain) {
+      if (plain == PlainSpan::kWritten) ++spans_;
+      return plain == PlainSpan::kWritten;
+    }
+  }
+  Span span;
+  map(record, span);
   bool ok = true;
   if (json_) {
     if (!scope.json.empty()) scope.json += ',';
@@ -173,6 +180,20 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
   out.events = {events_.data(), events_.size()};
   out.links = {links_.data(), links_.size()};
 
+  map_header(h, out);
+}
+
+// A plain record, straight to protobuf (append_plain_span_field): the header's fields as
+// map() maps them.
+PlainSpan RequestBuilder::append_plain(const uint8_t* record, ByteBuffer& out) {
+  SpanRecordHeader h;
+  std::memcpy(&h, record, sizeof h);
+  Span span;
+  map_header(h, span);
+  return append_plain_span_field(out, record, span);
+}
+
+void RequestBuilder::map_header(const SpanRecordHeader& h, Span& out) const {
   const SpanTimes times = record_times(h, *clock_);
   out.trace_id = {h.trace_id_high, h.trace_id_low};
   out.span_id = h.span_id;

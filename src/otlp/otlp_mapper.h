@@ -3,8 +3,10 @@
 // Span records -> one OTLP request, a span at a time. The batcher hands records over one
 // by one and gives their ring space back right after, so add() maps each record to the
 // OTLP model (otlp_model.h) and encodes it at once, protobuf or JSON, into the bytes of its
-// instrumentation scope; build() writes the request around them: one ScopeSpans per scope,
-// in the order the scopes first appeared, spans in the order they ended. The mapping:
+// instrumentation scope (a plain record, the common kind, goes to protobuf straight from its
+// items, with the same bytes: append_plain_span_field() in otlp_encoder.h); build() writes
+// the request around them: one ScopeSpans per scope, in the order the scopes first
+// appeared, spans in the order they ended. The mapping:
 // - ids, parent span id, the parent's tracestate, start and end in Unix ns, kind, status;
 // - attributes (arrays as ArrayValue), events and links with their attributes and dropped
 //   counts, the three dropped counts, all as recorded (OTLP carries every value type as it
@@ -25,13 +27,18 @@
 #include "core/byte_buffer.h"
 #include "core/record_reader.h"
 #include "core/tick_clock.h"
+#include "otlp/otlp_encoder.h"
 #include "otlp/otlp_model.h"
 
 namespace litetrace::detail::otlp {
 
 class RequestBuilder {
  public:
-  RequestBuilder(const TickConverter* clock, bool json) : clock_(clock), json_(json) {}
+  // `direct`: protobuf spans of plain records (no events, links or arrays; text that is
+  // valid UTF-8) are written straight from the record, with no model; false for tests,
+  // which compare the two ways.
+  RequestBuilder(const TickConverter* clock, bool json, bool direct = true)
+      : clock_(clock), json_(json), direct_(direct) {}
 
   // Maps and encodes the span; false if it could not be encoded (then it is not in the
   // request: the caller counts it as failed).
@@ -52,9 +59,12 @@ class RequestBuilder {
   std::string_view text(std::string_view s);
   Scope& scope_of(const TracerScope* scope);
   void map(const uint8_t* record, Span& out);
+  void map_header(const SpanRecordHeader& h, Span& out) const;
+  PlainSpan append_plain(const uint8_t* record, ByteBuffer& out);
 
   const TickConverter* clock_;
   const bool json_;
+  const bool direct_;
   size_t spans_ = 0;
   std::vector<Scope> scopes_;  // [0, used_scopes_) are this request's; the rest keep their capacity
   size_t used_scopes_ = 0;
