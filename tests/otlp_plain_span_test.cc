@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/record_normalizer.h"
 #include "core/record_reader.h"
 #include "core/text.h"
 #include "otlp/otlp_encoder.h"
@@ -71,7 +72,7 @@ TEST(OtlpPlainSpan, RandomRecordsAreWrittenExactlyWhenPlainAndAsTheMapperWritesT
     const Record record = random_record(rng, /*arrays=*/i % 2 == 0, /*mapping_keys=*/true, /*any_utf8=*/true);
     ByteBuffer out;
     Span header_fields;  // what the encoder reads of the span besides the record's items
-    const PlainSpan written = append_plain_span_field(out, record.data(), header_fields);
+    const PlainSpan written = append_plain_span_field(out, record.data(), header_fields, kRulesApplied);
     if (is_plain(record)) {
       ++plain;
       ASSERT_EQ(written, PlainSpan::kWritten) << "record " << i;
@@ -140,10 +141,60 @@ TEST(OtlpPlainSpan, LengthsAndValuesAtTheirEdges) {
   for (const Record& record : records) {
     ByteBuffer out;
     Span header_fields;
-    ASSERT_EQ(append_plain_span_field(out, record.data(), header_fields), PlainSpan::kWritten);
+    ASSERT_EQ(append_plain_span_field(out, record.data(), header_fields, kRulesApplied), PlainSpan::kWritten);
     EXPECT_EQ(request(clock, true, {record}), request(clock, false, {record}));
   }
   EXPECT_EQ(request(clock, true, records), request(clock, false, records));
+}
+
+// A record as the ring holds it, under the attribute rules: written straight only when its
+// attributes keep them as they stand, else normalized and mapped, as OtlpFormat does it.
+// Either way the request is the one the mapper makes of the normalized record.
+TEST(OtlpPlainSpan, ARecordThatBreaksTheAttributeRulesIsNormalizedFirst) {
+  const TickConverter clock = exact_clock();
+  std::mt19937_64 rng(99);
+  const auto add_as_the_format_does = [](RequestBuilder& b, const Record& record, RecordNormalizer& rules) {
+    const PlainSpan plain = b.add_plain(record.data(), rules.limits());
+    if (plain == PlainSpan::kNotPlain) {
+      EXPECT_TRUE(b.add(rules.normalize(record.data())));
+    }
+    return plain;
+  };
+  size_t straight = 0;
+  size_t normalized_first = 0;
+  for (int i = 0; i < 3000; ++i) {
+    static const size_t kMaxAttributes[] = {1, 3, 128};
+    static const size_t kMaxLength[] = {0, 5, 64};
+    RecordNormalizer rules(kMaxAttributes[i % 3], kMaxLength[(i / 3) % 3]);
+    std::vector<Record> records = {random_record(rng)};
+    if (i % 4 == 0) {  // a key twice, both live: the normalizer keeps the last value
+      RecordBuilder r;
+      r.header().span_id = 1;
+      r.name("twice");
+      r.string("key", "first");
+      r.integer("other", 1);
+      r.string("key", "second");
+      records.push_back(r.build());
+    }
+    for (const Record& record : records) {
+      const bool keeps_the_rules = rules.normalize(record.data()) == record.data();
+      RequestBuilder direct(&clock, /*json=*/false, /*direct=*/true);
+      const PlainSpan plain = add_as_the_format_does(direct, record, rules);
+      ASSERT_EQ(plain == PlainSpan::kWritten, keeps_the_rules && is_plain(record)) << "record " << i;
+      ++(plain == PlainSpan::kWritten ? straight : normalized_first);
+      RequestBuilder model(&clock, /*json=*/false, /*direct=*/false);
+      EXPECT_TRUE(model.add(rules.normalize(record.data())));
+      ByteBuffer a;
+      ByteBuffer b;
+      ASSERT_TRUE(direct.build({}, a));
+      ASSERT_TRUE(model.build({}, b));
+      ASSERT_EQ(to_hex(test::Bytes(a.view().begin(), a.view().end())),
+                to_hex(test::Bytes(b.view().begin(), b.view().end())))
+          << "record " << i;
+    }
+  }
+  EXPECT_GT(straight, 500u);
+  EXPECT_GT(normalized_first, 500u);
 }
 
 // A byte that is not UTF-8 anywhere in a text leaves the record to the mapper, which
@@ -161,7 +212,7 @@ TEST(OtlpPlainSpan, TextThatIsNotUtf8IsTheMappers) {
     const Record record = r.build();
     ByteBuffer out;
     Span header_fields;
-    EXPECT_EQ(append_plain_span_field(out, record.data(), header_fields), PlainSpan::kNotPlain) << where;
+    EXPECT_EQ(append_plain_span_field(out, record.data(), header_fields, kRulesApplied), PlainSpan::kNotPlain) << where;
     EXPECT_EQ(out.size(), 0u);
     EXPECT_EQ(request(clock, true, {record}), request(clock, false, {record})) << where;
   }

@@ -469,20 +469,21 @@ LITETRACE_ALWAYS_INLINE uint8_t* put_plain_attribute(uint8_t* p, const PlainAttr
 
 }  // namespace
 
-PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& s) {
+PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& s, const AttributeLimits& rules) {
   uint32_t items_size;
   std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
   const uint8_t* const items = record + sizeof(SpanRecordHeader);
   const uint8_t* const end = items + items_size;
   // The first pass: the texts (the last of each kind wins, as in map()), checked, and the
-  // attributes sized.
+  // attributes checked against the rules and sized.
+  AttributeCheck check(rules, items);
   size_t attributes = 0;
   for (const uint8_t* item = items; item < end;) {
     const auto kind = static_cast<ItemKind>(*item);
     if (kind == ItemKind::kAttribute) {
       const PlainAttribute a = read_plain_attribute(item);
       if (a.value_body == 0 || !is_valid_utf8(a.key) ||
-          (a.type == detail::ValueType::kString && !is_valid_utf8(a.bytes))) {
+          (a.type == detail::ValueType::kString && !is_valid_utf8(a.bytes)) || !check.admit(a.key, a.type, a.bytes)) {
         return PlainSpan::kNotPlain;
       }
       attributes += length_delimited_field_size(f::kSpanAttributes, a.body);

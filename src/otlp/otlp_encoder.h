@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/byte_buffer.h"
+#include "core/record_normalizer.h"
 #include "otlp/otlp_model.h"
 #include "otlp/proto_writer.h"
 
@@ -43,10 +44,12 @@ bool append_span_field(ByteBuffer& out, const Span& span);
 // UTF-8) as one ScopeSpans.spans field appended to `out`, straight from the record: the
 // bytes map() (otlp_mapper.h) and append_span_field() make of it. `span` comes with the
 // header's fields mapped (no attributes, events or links); its name, tracestate and status
-// message are taken from the record. kNotPlain: `out` unchanged, for the mapper to take;
-// kFailed: no memory (or a length written otherwise than sized: a bug), `out` unchanged.
+// message are taken from the record. Its span attributes must keep `rules` as they stand
+// (AttributeCheck: a record the normalizer would change is not plain; kRulesApplied for one
+// it made). kNotPlain: `out` unchanged, for the mapper to take; kFailed: no memory (or a
+// length written otherwise than sized: a bug), `out` unchanged.
 enum class PlainSpan { kWritten, kNotPlain, kFailed };
-PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& span);
+PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& span, const AttributeLimits& rules);
 
 // The whole request around encoded spans, appended to `out`; false (with `out` unchanged)
 // as for append_span_field().

@@ -37,6 +37,15 @@ class OtlpFormat final : public HttpRequestFormat {
   Added add(const uint8_t* record) override {
     return builder_.add(record) ? Added::kAdded : Added::kFailed;
   }
+  Added add_ring_record(const uint8_t* record, RecordNormalizer& rules) override {
+    if (json_) return add(rules.normalize(record));
+    switch (builder_.add_plain(record, rules.limits())) {
+      case PlainSpan::kWritten: return Added::kAdded;
+      case PlainSpan::kFailed: return Added::kFailed;
+      case PlainSpan::kNotPlain: break;
+    }
+    return add(rules.normalize(record));
+  }
   size_t spans() const override { return builder_.spans(); }
   bool build(ByteBuffer& body) override { return builder_.build({resource_.data(), resource_.size()}, body); }
   void clear() override { builder_.clear(); }

@@ -21,16 +21,13 @@ uint32_t context_flags(uint8_t trace_flags, bool remote) {
 }  // namespace
 
 bool RequestBuilder::add(const uint8_t* record) {
+  if (!json_ && direct_) {
+    const PlainSpan plain = add_plain(record, kRulesApplied);
+    if (plain != PlainSpan::kNotPlain) return plain == PlainSpan::kWritten;
+  }
   const TracerScope* scope_of_span;  // the header's field alone, not a copy of the header
   std::memcpy(&scope_of_span, record + offsetof(SpanRecordHeader, scope), sizeof scope_of_span);
   Scope& scope = scope_of(scope_of_span);
-  if (!json_ && direct_) {
-    const PlainSpan plain = append_plain(record, scope.protobuf);
-    if (plain != PlainSpan::kNotPlain) {
-      if (plain == PlainSpan::kWritten) ++spans_;
-      return plain == PlainSpan::kWritten;
-    }
-  }
   Span span;
   map(record, span);
   bool ok = true;
@@ -90,6 +87,22 @@ bool RequestBuilder::build(Slice<KeyValue> resource, ByteBuffer& body) {
   }
   repaired_.clear();
   return ok;
+}
+
+// The header's fields, as map() and add_plain() map them.
+LITETRACE_ALWAYS_INLINE void RequestBuilder::map_header(const SpanRecordHeader& h, Span& out) const {
+  const SpanTimes times = record_times(h, *clock_);
+  out.trace_id = {h.trace_id_high, h.trace_id_low};
+  out.span_id = h.span_id;
+  out.parent_span_id = h.parent_span_id;
+  out.flags = context_flags(h.trace_flags, h.parent_remote != 0);
+  out.kind = static_cast<SpanKind>(h.kind + 1);  // litetrace's kinds start at internal = 0
+  out.start_time_unix_nano = unix_ns_or_zero(times.start_unix_ns);
+  out.end_time_unix_nano = unix_ns_or_zero(times.start_unix_ns + times.duration_ns);
+  out.dropped_attributes_count = h.dropped_attributes;
+  out.dropped_events_count = h.dropped_events;
+  out.dropped_links_count = h.dropped_links;
+  out.status_code = static_cast<StatusCode>(h.status);
 }
 
 void RequestBuilder::map(const uint8_t* record, Span& out) {
@@ -183,29 +196,16 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
   map_header(h, out);
 }
 
-// A plain record, straight to protobuf (append_plain_span_field): the header's fields as
-// map() maps them.
-PlainSpan RequestBuilder::append_plain(const uint8_t* record, ByteBuffer& out) {
+// The header's fields as map() maps them; the rest straight from the record.
+PlainSpan RequestBuilder::add_plain(const uint8_t* record, const AttributeLimits& rules) {
+  if (json_ || !direct_) return PlainSpan::kNotPlain;
   SpanRecordHeader h;
   std::memcpy(&h, record, sizeof h);
   Span span;
   map_header(h, span);
-  return append_plain_span_field(out, record, span);
-}
-
-void RequestBuilder::map_header(const SpanRecordHeader& h, Span& out) const {
-  const SpanTimes times = record_times(h, *clock_);
-  out.trace_id = {h.trace_id_high, h.trace_id_low};
-  out.span_id = h.span_id;
-  out.parent_span_id = h.parent_span_id;
-  out.flags = context_flags(h.trace_flags, h.parent_remote != 0);
-  out.kind = static_cast<SpanKind>(h.kind + 1);  // litetrace's kinds start at internal = 0
-  out.start_time_unix_nano = unix_ns_or_zero(times.start_unix_ns);
-  out.end_time_unix_nano = unix_ns_or_zero(times.start_unix_ns + times.duration_ns);
-  out.dropped_attributes_count = h.dropped_attributes;
-  out.dropped_events_count = h.dropped_events;
-  out.dropped_links_count = h.dropped_links;
-  out.status_code = static_cast<StatusCode>(h.status);
+  const PlainSpan plain = append_plain_span_field(scope_of(h.scope).protobuf, record, span, rules);
+  if (plain == PlainSpan::kWritten) ++spans_;
+  return plain;
 }
 
 }  // namespace litetrace::detail::otlp

@@ -41,8 +41,13 @@ class RequestBuilder {
       : clock_(clock), json_(json), direct_(direct) {}
 
   // Maps and encodes the span; false if it could not be encoded (then it is not in the
-  // request: the caller counts it as failed).
+  // request: the caller counts it as failed). The record keeps the attribute rules
+  // (RecordNormalizer made it so).
   bool add(const uint8_t* record);
+  // A record as the ring holds it, which may break the rules: written straight when it is
+  // plain and keeps `rules` (append_plain_span_field); kNotPlain otherwise, and always for
+  // JSON (then the caller normalizes it and calls add()).
+  PlainSpan add_plain(const uint8_t* record, const AttributeLimits& rules);
   size_t spans() const { return spans_; }
 
   // The request over every span added since clear(), with `resource` as its Resource,
@@ -60,7 +65,6 @@ class RequestBuilder {
   Scope& scope_of(const TracerScope* scope);
   void map(const uint8_t* record, Span& out);
   void map_header(const SpanRecordHeader& h, Span& out) const;
-  PlainSpan append_plain(const uint8_t* record, ByteBuffer& out);
 
   const TickConverter* clock_;
   const bool json_;

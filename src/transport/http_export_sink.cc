@@ -85,11 +85,10 @@ void HttpExportSink::add(const uint8_t* ring_record, RecordNormalizer& rules) {
     if (++skipped_ >= options_.max_batch_spans) drop_skipped();
     return;
   }
-  const uint8_t* const record = rules.normalize(ring_record);
-  HttpRequestFormat::Added added = format_->add(record);
+  HttpRequestFormat::Added added = format_->add_ring_record(ring_record, rules);
   if (added == HttpRequestFormat::Added::kFull) {
     enqueue();
-    added = format_->add(record);
+    added = format_->add_ring_record(ring_record, rules);
   }
   switch (added) {
     case HttpRequestFormat::Added::kAdded: break;

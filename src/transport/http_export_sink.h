@@ -58,8 +58,14 @@ class HttpRequestFormat {
   };
 
   virtual ~HttpRequestFormat() = default;
-  // Maps and encodes one span record, valid during the call only.
+  // Maps and encodes one span record, valid during the call only, that keeps the attribute
+  // rules (RecordNormalizer made it so).
   virtual Added add(const uint8_t* record) = 0;
+  // The same for a record as the ring holds it: by default the rules' normalized record,
+  // added. A format that checks the rules as it encodes takes one that keeps them as it is.
+  virtual Added add_ring_record(const uint8_t* record, RecordNormalizer& rules) {
+    return add(rules.normalize(record));
+  }
   virtual size_t spans() const = 0;
   // The request over every span added since clear(), appended to `body`; false if it could
   // not be encoded.
