@@ -40,7 +40,7 @@ std::string request(const TickConverter& clock, bool direct, const std::vector<R
 }
 
 // Whether a record is plain, read with a RecordReader rather than as the encoder reads it:
-// no events, links or arrays, and every live text valid UTF-8 (a byte string need not be).
+// no arrays, and every live text valid UTF-8 (a byte string need not be).
 bool is_plain(const Record& record) {
   RecordReader reader(record.data());
   RecordItem item;
@@ -49,15 +49,19 @@ bool is_plain(const Record& record) {
       case ItemKind::kName:
       case ItemKind::kTraceState:
       case ItemKind::kStatusDescription:
+      case ItemKind::kEvent:
         if (!is_valid_utf8(item.text)) return false;
         break;
-      case ItemKind::kAttribute: {
+      case ItemKind::kLink: break;
+      case ItemKind::kAttribute:
+      case ItemKind::kEventAttribute:
+      case ItemKind::kLinkAttribute: {
         const RecordAttribute& a = item.attribute;
         if (is_array(a.type) || !is_valid_utf8(a.key)) return false;
         if (a.type == RecordType::kString && !is_valid_utf8(a.bytes)) return false;
         break;
       }
-      default: return false;  // events, links and their attributes
+      default: return false;
     }
   }
   return true;
@@ -72,7 +76,7 @@ TEST(OtlpPlainSpan, RandomRecordsAreWrittenExactlyWhenPlainAndAsTheMapperWritesT
     const Record record = random_record(rng, /*arrays=*/i % 2 == 0, /*mapping_keys=*/true, /*any_utf8=*/true);
     ByteBuffer out;
     Span header_fields;  // what the encoder reads of the span besides the record's items
-    const PlainSpan written = append_plain_span_field(out, record.data(), header_fields, kRulesApplied);
+    const PlainSpan written = append_plain_span_field(out, record.data(), header_fields, clock, kRulesApplied);
     if (is_plain(record)) {
       ++plain;
       ASSERT_EQ(written, PlainSpan::kWritten) << "record " << i;
@@ -133,6 +137,20 @@ TEST(OtlpPlainSpan, LengthsAndValuesAtTheirEdges) {
     r.integer("wide", INT64_MAX);
     r.integer("zero", 0);
     r.number("half", 0.5);
+    // Events and links, with attributes of every type and without: a time in ticks and in
+    // Unix ns (one before 1970, left out), remote and local links, dropped counts.
+    r.event(text, 5000 + n, static_cast<uint16_t>(n), /*ticks=*/true);
+    r.string("k", text, RecordType::kString, ItemKind::kEventAttribute);
+    r.scalar("b", RecordType::kBool, 1, ItemKind::kEventAttribute);
+    r.scalar("i", RecordType::kInt64, static_cast<uint64_t>(-5), ItemKind::kEventAttribute);
+    r.scalar("d", RecordType::kDouble, 0x4059000000000000u, ItemKind::kEventAttribute);
+    r.string("", "\xff", RecordType::kBytes, ItemKind::kEventAttribute);
+    r.integer("between", 1);  // a span attribute between events
+    r.event("", n == 0 ? 0 : uint64_t{1} << 63, 0);  // no name; a time before 1970
+    r.link(n, n + 1, n + 2, static_cast<uint16_t>(n), static_cast<uint8_t>(n % 2), /*remote=*/n % 3 == 0);
+    r.string("link key " + text, "v", RecordType::kString, ItemKind::kLinkAttribute);
+    r.scalar("n", RecordType::kInt64, n, ItemKind::kLinkAttribute);
+    r.link(UINT64_MAX, UINT64_MAX, UINT64_MAX, 0, 1, true);
     r.text(ItemKind::kTraceState, n % 2 == 0 ? "" : "vendor=1");
     r.name(text);  // the last name wins
     r.text(ItemKind::kStatusDescription, n == 0 ? "" : "the last description");
@@ -141,7 +159,7 @@ TEST(OtlpPlainSpan, LengthsAndValuesAtTheirEdges) {
   for (const Record& record : records) {
     ByteBuffer out;
     Span header_fields;
-    ASSERT_EQ(append_plain_span_field(out, record.data(), header_fields, kRulesApplied), PlainSpan::kWritten);
+    ASSERT_EQ(append_plain_span_field(out, record.data(), header_fields, clock, kRulesApplied), PlainSpan::kWritten);
     EXPECT_EQ(request(clock, true, {record}), request(clock, false, {record}));
   }
   EXPECT_EQ(request(clock, true, records), request(clock, false, records));
@@ -201,7 +219,7 @@ TEST(OtlpPlainSpan, ARecordThatBreaksTheAttributeRulesIsNormalizedFirst) {
 // repairs it; nothing is written.
 TEST(OtlpPlainSpan, TextThatIsNotUtf8IsTheMappers) {
   const TickConverter clock = exact_clock();
-  for (int where = 0; where < 5; ++where) {
+  for (int where = 0; where < 9; ++where) {
     RecordBuilder r;
     r.header().span_id = 1;
     const std::string bad = "a\xff";
@@ -209,10 +227,18 @@ TEST(OtlpPlainSpan, TextThatIsNotUtf8IsTheMappers) {
     r.string(where == 1 ? bad : "key", where == 2 ? bad : "value");
     if (where == 3) r.text(ItemKind::kTraceState, bad);
     if (where == 4) r.text(ItemKind::kStatusDescription, bad);
+    if (where >= 5) r.event(where == 5 ? bad : "event", 1);
+    if (where == 6) r.string(bad, "v", RecordType::kString, ItemKind::kEventAttribute);
+    if (where == 7) r.string("k", bad, RecordType::kString, ItemKind::kEventAttribute);
+    if (where == 8) {
+      r.link(1, 2, 3);
+      r.string("k", bad, RecordType::kString, ItemKind::kLinkAttribute);
+    }
     const Record record = r.build();
     ByteBuffer out;
     Span header_fields;
-    EXPECT_EQ(append_plain_span_field(out, record.data(), header_fields, kRulesApplied), PlainSpan::kNotPlain) << where;
+    EXPECT_EQ(append_plain_span_field(out, record.data(), header_fields, clock, kRulesApplied), PlainSpan::kNotPlain)
+        << where;
     EXPECT_EQ(out.size(), 0u);
     EXPECT_EQ(request(clock, true, {record}), request(clock, false, {record})) << where;
   }

@@ -70,12 +70,6 @@ void optional_bytes(ProtoWriter& w, uint32_t field, std::string_view v) {
 void optional_varint(ProtoWriter& w, uint32_t field, uint64_t v) {
   if (v != 0) w.varint_field(field, v);
 }
-void optional_fixed64(ProtoWriter& w, uint32_t field, uint64_t v) {
-  if (v != 0) w.fixed64_field(field, v);
-}
-void optional_fixed32(ProtoWriter& w, uint32_t field, uint32_t v) {
-  if (v != 0) w.fixed32_field(field, v);
-}
 
 template <typename T>
 size_t repeated_size(uint32_t field, Slice<T> items) {
@@ -159,20 +153,72 @@ void encode_attributes(ProtoWriter& w, uint32_t field, Slice<KeyValue> attribute
   for (const KeyValue& kv : attributes) encode_key_value_field(w, field, kv);
 }
 
+uint8_t* put_optional_varint(uint8_t* p, uint32_t field, uint64_t v) {
+  if (v == 0) return p;
+  return ProtoWriter::put_varint(ProtoWriter::put_tag(p, field, WireType::kVarint), v);
+}
+
+// Each message's fields before its attributes and after them, sized and written as runs:
+// by the model's encoders and by the plain records' (append_plain_span_field).
+size_t event_head_size(const Event& e) {
+  return optional_fixed64_size(f::kEventTime, e.time_unix_nano) + optional_bytes_size(f::kEventName, e.name);
+}
+uint8_t* put_event_head(uint8_t* p, const Event& e) {
+  if (e.time_unix_nano != 0) {
+    p = ProtoWriter::put_tag(p, f::kEventTime, WireType::kFixed64);
+    p = ProtoWriter::put_fixed(p, e.time_unix_nano, 8);
+  }
+  if (!e.name.empty()) p = ProtoWriter::put_bytes_field(p, f::kEventName, e.name);
+  return p;
+}
+size_t event_tail_size(const Event& e) {
+  return optional_varint_size(f::kEventDroppedAttributes, e.dropped_attributes_count);
+}
+uint8_t* put_event_tail(uint8_t* p, const Event& e) {
+  return put_optional_varint(p, f::kEventDroppedAttributes, e.dropped_attributes_count);
+}
+
+size_t link_head_size(const Link& l) {
+  return length_delimited_field_size(f::kLinkTraceId, kTraceIdBytes) +
+         length_delimited_field_size(f::kLinkSpanId, kSpanIdBytes) +
+         optional_bytes_size(f::kLinkTraceState, l.trace_state);
+}
+uint8_t* put_link_head(uint8_t* p, const Link& l) {
+  p = ProtoWriter::put_bytes_field(p, f::kLinkTraceId, TraceIdBytes(l.trace_id).view());
+  p = ProtoWriter::put_bytes_field(p, f::kLinkSpanId, SpanIdBytes(l.span_id).view());
+  if (!l.trace_state.empty()) p = ProtoWriter::put_bytes_field(p, f::kLinkTraceState, l.trace_state);
+  return p;
+}
+size_t link_tail_size(const Link& l) {
+  return optional_varint_size(f::kLinkDroppedAttributes, l.dropped_attributes_count) +
+         optional_fixed32_size(f::kLinkFlags, l.flags);
+}
+uint8_t* put_link_tail(uint8_t* p, const Link& l) {
+  p = put_optional_varint(p, f::kLinkDroppedAttributes, l.dropped_attributes_count);
+  if (l.flags != 0) {
+    p = ProtoWriter::put_tag(p, f::kLinkFlags, WireType::kFixed32);
+    p = ProtoWriter::put_fixed(p, l.flags, 4);
+  }
+  return p;
+}
+
+// A run that put() writes in exactly `size` bytes claimed from the writer.
+template <typename Put>
+void encode_run(ProtoWriter& w, size_t size, Put put) {
+  uint8_t* p = w.claim(size);
+  if (p != nullptr && put(p) != p + size) w.claimed_mismatch();
+}
+
 void encode_body(ProtoWriter& w, const Event& e) {
-  optional_fixed64(w, f::kEventTime, e.time_unix_nano);
-  optional_bytes(w, f::kEventName, e.name);
+  encode_run(w, event_head_size(e), [&](uint8_t* p) { return put_event_head(p, e); });
   encode_attributes(w, f::kEventAttributes, e.attributes);
-  optional_varint(w, f::kEventDroppedAttributes, e.dropped_attributes_count);
+  encode_run(w, event_tail_size(e), [&](uint8_t* p) { return put_event_tail(p, e); });
 }
 
 void encode_body(ProtoWriter& w, const Link& l) {
-  w.bytes_field(f::kLinkTraceId, TraceIdBytes(l.trace_id).view());
-  w.bytes_field(f::kLinkSpanId, SpanIdBytes(l.span_id).view());
-  optional_bytes(w, f::kLinkTraceState, l.trace_state);
+  encode_run(w, link_head_size(l), [&](uint8_t* p) { return put_link_head(p, l); });
   encode_attributes(w, f::kLinkAttributes, l.attributes);
-  optional_varint(w, f::kLinkDroppedAttributes, l.dropped_attributes_count);
-  optional_fixed32(w, f::kLinkFlags, l.flags);
+  encode_run(w, link_tail_size(l), [&](uint8_t* p) { return put_link_tail(p, l); });
 }
 
 }  // namespace
@@ -194,17 +240,11 @@ size_t body_size(const KeyValue& kv) {
 }
 
 size_t body_size(const Event& e) {
-  return optional_fixed64_size(f::kEventTime, e.time_unix_nano) + optional_bytes_size(f::kEventName, e.name) +
-         repeated_size(f::kEventAttributes, e.attributes) +
-         optional_varint_size(f::kEventDroppedAttributes, e.dropped_attributes_count);
+  return event_head_size(e) + repeated_size(f::kEventAttributes, e.attributes) + event_tail_size(e);
 }
 
 size_t body_size(const Link& l) {
-  return length_delimited_field_size(f::kLinkTraceId, kTraceIdBytes) +
-         length_delimited_field_size(f::kLinkSpanId, kSpanIdBytes) +
-         optional_bytes_size(f::kLinkTraceState, l.trace_state) + repeated_size(f::kLinkAttributes, l.attributes) +
-         optional_varint_size(f::kLinkDroppedAttributes, l.dropped_attributes_count) +
-         optional_fixed32_size(f::kLinkFlags, l.flags);
+  return link_head_size(l) + repeated_size(f::kLinkAttributes, l.attributes) + link_tail_size(l);
 }
 
 size_t body_size(const Span& s) {
@@ -263,27 +303,15 @@ uint8_t* put_head(uint8_t* p, const Span& s) {
   return p;
 }
 void encode_head(ProtoWriter& w, const Span& s) {
-  const size_t size = head_size(s);
-  uint8_t* p = w.claim(size);
-  if (p != nullptr && put_head(p, s) != p + size) w.claimed_mismatch();
+  encode_run(w, head_size(s), [&](uint8_t* p) { return put_head(p, s); });
 }
 
-// The fields after the attributes of a span without events and links, as one run.
-size_t plain_tail_size(const Span& s) {
-  return optional_varint_size(f::kSpanDroppedAttributes, s.dropped_attributes_count) +
-         optional_varint_size(f::kSpanDroppedEvents, s.dropped_events_count) +
-         optional_varint_size(f::kSpanDroppedLinks, s.dropped_links_count) +
-         (has_status(s) ? length_delimited_field_size(f::kSpanStatus, status_body_size(s)) : 0) +
+// A span's last fields, status and flags, as one run.
+size_t status_and_flags_size(const Span& s) {
+  return (has_status(s) ? length_delimited_field_size(f::kSpanStatus, status_body_size(s)) : 0) +
          optional_fixed32_size(f::kSpanFlags, s.flags);
 }
-uint8_t* put_optional_varint(uint8_t* p, uint32_t field, uint64_t v) {
-  if (v == 0) return p;
-  return ProtoWriter::put_varint(ProtoWriter::put_tag(p, field, WireType::kVarint), v);
-}
-uint8_t* put_plain_tail(uint8_t* p, const Span& s) {
-  p = put_optional_varint(p, f::kSpanDroppedAttributes, s.dropped_attributes_count);
-  p = put_optional_varint(p, f::kSpanDroppedEvents, s.dropped_events_count);
-  p = put_optional_varint(p, f::kSpanDroppedLinks, s.dropped_links_count);
+uint8_t* put_status_and_flags(uint8_t* p, const Span& s) {
   if (has_status(s)) {
     p = ProtoWriter::put_tag(p, f::kSpanStatus, WireType::kLengthDelimited);
     p = ProtoWriter::put_varint(p, status_body_size(s));
@@ -297,13 +325,8 @@ uint8_t* put_plain_tail(uint8_t* p, const Span& s) {
   return p;
 }
 
+// The fields after the attributes.
 void encode_tail(ProtoWriter& w, const Span& s) {
-  if (s.events.empty() && s.links.empty()) {
-    const size_t size = plain_tail_size(s);
-    uint8_t* p = w.claim(size);
-    if (p != nullptr && put_plain_tail(p, s) != p + size) w.claimed_mismatch();
-    return;
-  }
   optional_varint(w, f::kSpanDroppedAttributes, s.dropped_attributes_count);
   for (const Event& e : s.events) {
     w.message_begin(f::kSpanEvents, body_size(e));
@@ -317,13 +340,7 @@ void encode_tail(ProtoWriter& w, const Span& s) {
     w.message_end();
   }
   optional_varint(w, f::kSpanDroppedLinks, s.dropped_links_count);
-  if (has_status(s)) {
-    w.message_begin(f::kSpanStatus, status_body_size(s));
-    optional_bytes(w, f::kStatusMessage, s.status_message);
-    optional_varint(w, f::kStatusCode, static_cast<uint64_t>(s.status_code));
-    w.message_end();
-  }
-  optional_fixed32(w, f::kSpanFlags, s.flags);
+  encode_run(w, status_and_flags_size(s), [&](uint8_t* p) { return put_status_and_flags(p, s); });
 }
 
 }  // namespace
@@ -446,8 +463,9 @@ LITETRACE_ALWAYS_INLINE PlainAttribute read_plain_attribute(const uint8_t* item)
   return a;
 }
 
-LITETRACE_ALWAYS_INLINE uint8_t* put_plain_attribute(uint8_t* p, const PlainAttribute& a) {
-  p = ProtoWriter::put_tag(p, f::kSpanAttributes, WireType::kLengthDelimited);
+// As a whole field of `field` (Span.attributes, Event.attributes or Link.attributes).
+LITETRACE_ALWAYS_INLINE uint8_t* put_plain_attribute(uint8_t* p, uint32_t field, const PlainAttribute& a) {
+  p = ProtoWriter::put_tag(p, field, WireType::kLengthDelimited);
   p = ProtoWriter::put_varint(p, a.body);
   if (!a.key.empty()) p = ProtoWriter::put_bytes_field(p, f::kKeyValueKey, a.key);
   p = ProtoWriter::put_tag(p, f::kKeyValueValue, WireType::kLengthDelimited);
@@ -467,42 +485,159 @@ LITETRACE_ALWAYS_INLINE uint8_t* put_plain_attribute(uint8_t* p, const PlainAttr
   }
 }
 
+// An event or a link item as the model's Event or Link, without its attributes.
+Event read_event(const uint8_t* item, const TickConverter& clock) {
+  const uint8_t* p = item + 1;
+  const bool unix_ns = get<uint8_t>(p) != 0;
+  const auto time = get<uint64_t>(p);
+  Event e;
+  e.time_unix_nano = unix_ns_or_zero(unix_ns ? static_cast<int64_t>(time) : clock.to_unix_ns(time));
+  e.dropped_attributes_count = get<uint16_t>(p);
+  const auto n = get<uint16_t>(p);
+  e.name = {reinterpret_cast<const char*>(p), n};
+  return e;
+}
+Link read_link(const uint8_t* item) {
+  const uint8_t* p = item + 1;
+  const auto trace_flags = get<uint8_t>(p);
+  const bool remote = get<uint8_t>(p) != 0;
+  Link l;
+  l.trace_id.high = get<uint64_t>(p);
+  l.trace_id.low = get<uint64_t>(p);
+  l.span_id = get<uint64_t>(p);
+  l.dropped_attributes_count = get<uint16_t>(p);
+  l.flags = context_flags(trace_flags, remote);
+  return l;
+}
+
+// The attribute items of an event or a link (`kind`), which follow its item directly,
+// from `item` on: their fields' size (`field`: Event.attributes or Link.attributes), and
+// where they end.
+size_t element_attributes_size(const uint8_t*& item, const uint8_t* end, ItemKind kind, uint32_t field) {
+  size_t n = 0;
+  while (item < end && static_cast<ItemKind>(*item) == kind) {
+    const PlainAttribute a = read_plain_attribute(item);
+    n += length_delimited_field_size(field, a.body);
+    item += a.item_size;
+  }
+  return n;
+}
+uint8_t* put_element_attributes(uint8_t* p, const uint8_t* item, const uint8_t* end, ItemKind kind, uint32_t field) {
+  while (item < end && static_cast<ItemKind>(*item) == kind) {
+    const PlainAttribute a = read_plain_attribute(item);
+    p = put_plain_attribute(p, field, a);
+    item += a.item_size;
+  }
+  return p;
+}
+
+// The Span.events or Span.links fields of a plain record's events or links (`kind`).
+uint8_t* put_elements(uint8_t* p, const uint8_t* items, const uint8_t* end, ItemKind kind, const TickConverter& clock) {
+  for (const uint8_t* item = items; item < end;) {
+    if (static_cast<ItemKind>(*item) != kind) {
+      item += record_item_size(item);
+      continue;
+    }
+    const uint8_t* const element = item;
+    item += record_item_size(item);
+    const uint8_t* const attributes = item;
+    if (kind == ItemKind::kEvent) {
+      const Event e = read_event(element, clock);
+      const size_t body = event_head_size(e) +
+                          element_attributes_size(item, end, ItemKind::kEventAttribute, f::kEventAttributes) +
+                          event_tail_size(e);
+      p = ProtoWriter::put_tag(p, f::kSpanEvents, WireType::kLengthDelimited);
+      p = ProtoWriter::put_varint(p, body);
+      p = put_event_head(p, e);
+      p = put_element_attributes(p, attributes, end, ItemKind::kEventAttribute, f::kEventAttributes);
+      p = put_event_tail(p, e);
+    } else {
+      const Link l = read_link(element);
+      const size_t body = link_head_size(l) +
+                          element_attributes_size(item, end, ItemKind::kLinkAttribute, f::kLinkAttributes) +
+                          link_tail_size(l);
+      p = ProtoWriter::put_tag(p, f::kSpanLinks, WireType::kLengthDelimited);
+      p = ProtoWriter::put_varint(p, body);
+      p = put_link_head(p, l);
+      p = put_element_attributes(p, attributes, end, ItemKind::kLinkAttribute, f::kLinkAttributes);
+      p = put_link_tail(p, l);
+    }
+  }
+  return p;
+}
+
 }  // namespace
 
-PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& s, const AttributeLimits& rules) {
+PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& s, const TickConverter& clock,
+                                  const AttributeLimits& rules) {
   uint32_t items_size;
   std::memcpy(&items_size, record + offsetof(SpanRecordHeader, items_size), sizeof items_size);
   const uint8_t* const items = record + sizeof(SpanRecordHeader);
   const uint8_t* const end = items + items_size;
-  // The first pass: the texts (the last of each kind wins, as in map()), checked, and the
-  // attributes checked against the rules and sized.
+  // The first pass: the texts (the last of each kind wins, as in map()), checked; the span
+  // attributes checked against the rules; and the fields sized. An event's or a link's
+  // attributes follow its item directly.
   AttributeCheck check(rules, items);
   size_t attributes = 0;
+  size_t elements = 0;  // the Span.events and Span.links fields
+  bool has_events = false;
+  bool has_links = false;
+  ItemKind open = ItemKind::kName;  // kEvent or kLink while its attributes may follow
+  size_t element = 0;               // the open event's or link's body
   for (const uint8_t* item = items; item < end;) {
     const auto kind = static_cast<ItemKind>(*item);
-    if (kind == ItemKind::kAttribute) {
+    if (kind == ItemKind::kAttribute || kind == ItemKind::kEventAttribute || kind == ItemKind::kLinkAttribute) {
       const PlainAttribute a = read_plain_attribute(item);
       if (a.value_body == 0 || !is_valid_utf8(a.key) ||
-          (a.type == detail::ValueType::kString && !is_valid_utf8(a.bytes)) || !check.admit(a.key, a.type, a.bytes)) {
+          (a.type == detail::ValueType::kString && !is_valid_utf8(a.bytes))) {
         return PlainSpan::kNotPlain;
       }
-      attributes += length_delimited_field_size(f::kSpanAttributes, a.body);
+      if (kind == ItemKind::kAttribute) {
+        if (!check.admit(a.key, a.type, a.bytes)) return PlainSpan::kNotPlain;
+        attributes += length_delimited_field_size(f::kSpanAttributes, a.body);
+      } else if (open == (kind == ItemKind::kEventAttribute ? ItemKind::kEvent : ItemKind::kLink)) {
+        const uint32_t field = kind == ItemKind::kEventAttribute ? f::kEventAttributes : f::kLinkAttributes;
+        element += length_delimited_field_size(field, a.body);
+      } else {
+        return PlainSpan::kNotPlain;  // not right after its event or link: the mapper's
+      }
       item += a.item_size;
       continue;
+    }
+    if (open != ItemKind::kName) {  // the open event or link is complete
+      elements += length_delimited_field_size(open == ItemKind::kEvent ? f::kSpanEvents : f::kSpanLinks, element);
+      open = ItemKind::kName;
     }
     const size_t size = record_item_size(item);
     if (kind == ItemKind::kName || kind == ItemKind::kTraceState || kind == ItemKind::kStatusDescription) {
       const std::string_view text(reinterpret_cast<const char*>(item + 3), size - 3);
       if (!is_valid_utf8(text)) return PlainSpan::kNotPlain;
       (kind == ItemKind::kName ? s.name : kind == ItemKind::kTraceState ? s.trace_state : s.status_message) = text;
+    } else if (kind == ItemKind::kEvent) {
+      const Event e = read_event(item, clock);
+      if (!is_valid_utf8(e.name)) return PlainSpan::kNotPlain;
+      element = event_head_size(e) + event_tail_size(e);
+      open = kind;
+      has_events = true;
+    } else if (kind == ItemKind::kLink) {
+      const Link l = read_link(item);
+      element = link_head_size(l) + link_tail_size(l);
+      open = kind;
+      has_links = true;
     } else if (!is_dead(kind)) {
-      return PlainSpan::kNotPlain;  // an event or a link, or their attributes
+      return PlainSpan::kNotPlain;  // cannot happen: only Span writes records
     }
     item += size;
   }
-  // The second: the span field, its attributes from their items.
-  const size_t head = head_size(s);
-  const size_t body = head + attributes + plain_tail_size(s);
+  if (open != ItemKind::kName) {
+    elements += length_delimited_field_size(open == ItemKind::kEvent ? f::kSpanEvents : f::kSpanLinks, element);
+  }
+  // The second: the span field, its attributes, events and links from their items, in the
+  // order of the fields.
+  const size_t body = head_size(s) + attributes +
+                      optional_varint_size(f::kSpanDroppedAttributes, s.dropped_attributes_count) + elements +
+                      optional_varint_size(f::kSpanDroppedEvents, s.dropped_events_count) +
+                      optional_varint_size(f::kSpanDroppedLinks, s.dropped_links_count) + status_and_flags_size(s);
   const size_t total = length_delimited_field_size(f::kScopeSpansSpans, body);
   const size_t at = out.size();
   uint8_t* const start = out.extend(total);
@@ -516,10 +651,15 @@ PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& 
       continue;
     }
     const PlainAttribute a = read_plain_attribute(item);
-    p = put_plain_attribute(p, a);
+    p = put_plain_attribute(p, f::kSpanAttributes, a);
     item += a.item_size;
   }
-  p = put_plain_tail(p, s);
+  p = put_optional_varint(p, f::kSpanDroppedAttributes, s.dropped_attributes_count);
+  if (has_events) p = put_elements(p, items, end, ItemKind::kEvent, clock);
+  p = put_optional_varint(p, f::kSpanDroppedEvents, s.dropped_events_count);
+  if (has_links) p = put_elements(p, items, end, ItemKind::kLink, clock);
+  p = put_optional_varint(p, f::kSpanDroppedLinks, s.dropped_links_count);
+  p = put_status_and_flags(p, s);
   if (p != start + total) {  // a bug: sized and written differently
     out.truncate(at);
     return PlainSpan::kFailed;

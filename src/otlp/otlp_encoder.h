@@ -17,6 +17,7 @@
 
 #include "core/byte_buffer.h"
 #include "core/record_normalizer.h"
+#include "core/tick_clock.h"
 #include "otlp/otlp_model.h"
 #include "otlp/proto_writer.h"
 
@@ -40,16 +41,18 @@ void encode_body(ProtoWriter& w, const Span& span);
 // False, with `out` unchanged, if the writer found a length it did not expect (a bug).
 bool append_span_field(ByteBuffer& out, const Span& span);
 
-// A plain span record (span_record.h: no events, links or arrays, and every text valid
-// UTF-8) as one ScopeSpans.spans field appended to `out`, straight from the record: the
-// bytes map() (otlp_mapper.h) and append_span_field() make of it. `span` comes with the
-// header's fields mapped (no attributes, events or links); its name, tracestate and status
-// message are taken from the record. Its span attributes must keep `rules` as they stand
-// (AttributeCheck: a record the normalizer would change is not plain; kRulesApplied for one
-// it made). kNotPlain: `out` unchanged, for the mapper to take; kFailed: no memory (or a
-// length written otherwise than sized: a bug), `out` unchanged.
+// A plain span record (span_record.h: no arrays, and every text valid UTF-8) as one
+// ScopeSpans.spans field appended to `out`, straight from the record: the bytes map()
+// (otlp_mapper.h) and append_span_field() make of it. `span` comes with the header's
+// fields mapped (no attributes, events or links); its name, tracestate and status message
+// are taken from the record, its events' times converted by `clock`. Its span attributes
+// must keep `rules` as they stand (AttributeCheck: a record the normalizer would change is
+// not plain; kRulesApplied for one it made). kNotPlain: `out` unchanged, for the mapper to
+// take; kFailed: no memory (or a length written otherwise than sized: a bug), `out`
+// unchanged.
 enum class PlainSpan { kWritten, kNotPlain, kFailed };
-PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& span, const AttributeLimits& rules);
+PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& span, const TickConverter& clock,
+                                  const AttributeLimits& rules);
 
 // The whole request around encoded spans, appended to `out`; false (with `out` unchanged)
 // as for append_span_field().

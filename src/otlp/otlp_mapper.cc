@@ -9,17 +9,6 @@
 #include "otlp/otlp_json.h"
 
 namespace litetrace::detail::otlp {
-namespace {
-
-uint64_t unix_ns_or_zero(int64_t ns) { return ns > 0 ? static_cast<uint64_t>(ns) : 0; }
-
-// Only the W3C sampled bit: litetrace's debug bit (kTraceFlagDebug) is not a W3C flag.
-uint32_t context_flags(uint8_t trace_flags, bool remote) {
-  return (trace_flags & 0x01u) | kFlagsContextHasIsRemote | (remote ? kFlagsContextIsRemote : 0u);
-}
-
-}  // namespace
-
 bool RequestBuilder::add(const uint8_t* record) {
   if (!json_ && direct_) {
     const PlainSpan plain = add_plain(record, kRulesApplied);
@@ -203,7 +192,7 @@ PlainSpan RequestBuilder::add_plain(const uint8_t* record, const AttributeLimits
   std::memcpy(&h, record, sizeof h);
   Span span;
   map_header(h, span);
-  const PlainSpan plain = append_plain_span_field(scope_of(h.scope).protobuf, record, span, rules);
+  const PlainSpan plain = append_plain_span_field(scope_of(h.scope).protobuf, record, span, *clock_, rules);
   if (plain == PlainSpan::kWritten) ++spans_;
   return plain;
 }

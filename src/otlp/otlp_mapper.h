@@ -34,9 +34,9 @@ namespace litetrace::detail::otlp {
 
 class RequestBuilder {
  public:
-  // `direct`: protobuf spans of plain records (no events, links or arrays; text that is
-  // valid UTF-8) are written straight from the record, with no model; false for tests,
-  // which compare the two ways.
+  // `direct`: protobuf spans of plain records (no arrays; text that is valid UTF-8) are
+  // written straight from the record, with no model; false for tests, which compare the
+  // two ways.
   RequestBuilder(const TickConverter* clock, bool json, bool direct = true)
       : clock_(clock), json_(json), direct_(direct) {}
 

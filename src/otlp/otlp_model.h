@@ -48,6 +48,16 @@ constexpr uint32_t kFlagsTraceFlagsMask = 0x000000FF;
 constexpr uint32_t kFlagsContextHasIsRemote = 0x00000100;
 constexpr uint32_t kFlagsContextIsRemote = 0x00000200;
 
+// Span.flags or Link.flags of a context: only the W3C sampled bit (litetrace's debug bit,
+// kTraceFlagDebug, is not a W3C flag), and whether it is remote, which litetrace always
+// knows.
+inline uint32_t context_flags(uint8_t trace_flags, bool remote) {
+  return (trace_flags & 0x01u) | kFlagsContextHasIsRemote | (remote ? kFlagsContextIsRemote : 0u);
+}
+
+// A time in Unix ns as OTLP's fixed64 takes it: one before 1970 becomes 0 (left out).
+inline uint64_t unix_ns_or_zero(int64_t ns) { return ns > 0 ? static_cast<uint64_t>(ns) : 0; }
+
 enum class SpanKind : uint8_t { kUnspecified = 0, kInternal = 1, kServer = 2, kClient = 3, kProducer = 4, kConsumer = 5 };
 enum class StatusCode : uint8_t { kUnset = 0, kOk = 1, kError = 2 };
 

@@ -62,12 +62,12 @@ class RecordBuilder {
     }
     return string(key, packed, ValueType::kStringArray);
   }
-  // An event with its explicit Unix-ns time and no attributes (add them after it as
-  // kEventAttribute items); counted in the header.
-  RecordBuilder& event(std::string_view event_name, uint64_t unix_ns, uint16_t dropped = 0) {
+  // An event with its explicit Unix-ns time (or, with `ticks`, a time in counter ticks) and
+  // no attributes (add them after it as kEventAttribute items); counted in the header.
+  RecordBuilder& event(std::string_view event_name, uint64_t unix_ns, uint16_t dropped = 0, bool ticks = false) {
     detail::use_jaeger_logs();  // as Span::add_event does
     put<uint8_t>(static_cast<uint8_t>(ItemKind::kEvent));
-    put<uint8_t>(1);
+    put<uint8_t>(ticks ? 0 : 1);
     put<uint64_t>(unix_ns);
     put<uint16_t>(dropped);
     put<uint16_t>(static_cast<uint16_t>(event_name.size()));
@@ -77,11 +77,11 @@ class RecordBuilder {
   }
   // A link (add its attributes after it as kLinkAttribute items); counted in the header.
   RecordBuilder& link(uint64_t trace_id_high, uint64_t trace_id_low, uint64_t span_id, uint16_t dropped = 0,
-                      uint8_t trace_flags = 1) {
+                      uint8_t trace_flags = 1, bool remote = false) {
     detail::use_jaeger_logs();  // as Span::add_link does
     put<uint8_t>(static_cast<uint8_t>(ItemKind::kLink));
     put<uint8_t>(trace_flags);
-    put<uint8_t>(0);
+    put<uint8_t>(remote ? 1 : 0);
     put<uint64_t>(trace_id_high);
     put<uint64_t>(trace_id_low);
     put<uint64_t>(span_id);
