@@ -11,6 +11,7 @@ namespace litetrace::detail::otlp {
 
 LITETRACE_COLD OtlpFormat::OtlpFormat(const FormatOptions& options, const TickConverter* clock)
     : json_(options.json), builder_(clock, options.json) {
+  checks_rules_ = !json_;
   // The Resource: service.name, the application's attributes, what this SDK is.
   resource_strings_.reserve(2 * (options.resource_attributes.size() + 4));
   const auto add = [&](std::string key, std::string value) {

@@ -37,8 +37,8 @@ class OtlpFormat final : public HttpRequestFormat {
   Added add(const uint8_t* record) override {
     return builder_.add(record) ? Added::kAdded : Added::kFailed;
   }
+  // Protobuf only (checks_rules_): a plain record that keeps the rules is written straight.
   Added add_ring_record(const uint8_t* record, RecordNormalizer& rules) override {
-    if (json_) return add(rules.normalize(record));
     switch (builder_.add_plain(record, rules.limits())) {
       case PlainSpan::kWritten: return Added::kAdded;
       case PlainSpan::kFailed: return Added::kFailed;

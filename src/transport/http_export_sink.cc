@@ -85,10 +85,14 @@ void HttpExportSink::add(const uint8_t* ring_record, RecordNormalizer& rules) {
     if (++skipped_ >= options_.max_batch_spans) drop_skipped();
     return;
   }
-  HttpRequestFormat::Added added = format_->add_ring_record(ring_record, rules);
+  const auto add = [&] {
+    return format_->checks_rules() ? format_->add_ring_record(ring_record, rules)
+                                   : format_->add(rules.normalize(ring_record));
+  };
+  HttpRequestFormat::Added added = add();
   if (added == HttpRequestFormat::Added::kFull) {
     enqueue();
-    added = format_->add_ring_record(ring_record, rules);
+    added = add();
   }
   switch (added) {
     case HttpRequestFormat::Added::kAdded: break;

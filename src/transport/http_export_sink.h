@@ -61,11 +61,13 @@ class HttpRequestFormat {
   // Maps and encodes one span record, valid during the call only, that keeps the attribute
   // rules (RecordNormalizer made it so).
   virtual Added add(const uint8_t* record) = 0;
-  // The same for a record as the ring holds it: by default the rules' normalized record,
-  // added. A format that checks the rules as it encodes takes one that keeps them as it is.
+  // The same for a record as the ring holds it, for a format that checks the rules as it
+  // encodes (checks_rules()): one that keeps them is taken as it is. The others are given
+  // the rules' normalized record, with no call between.
   virtual Added add_ring_record(const uint8_t* record, RecordNormalizer& rules) {
     return add(rules.normalize(record));
   }
+  bool checks_rules() const { return checks_rules_; }
   virtual size_t spans() const = 0;
   // The request over every span added since clear(), appended to `body`; false if it could
   // not be encoded.
@@ -79,6 +81,9 @@ class HttpRequestFormat {
   virtual uint64_t rejected(const HttpResponse& response, std::string* message) const = 0;
   // What the server says in the body of an answer that is not 2xx.
   virtual std::string server_message(const HttpResponse& response) const = 0;
+
+ protected:
+  bool checks_rules_ = false;  // set by a format that overrides add_ring_record()
 };
 
 struct HttpExportOptions {
