@@ -160,10 +160,10 @@ uint8_t* put_optional_varint(uint8_t* p, uint32_t field, uint64_t v) {
 
 // Each message's fields before its attributes and after them, sized and written as runs:
 // by the model's encoders and by the plain records' (append_plain_span_field).
-size_t event_head_size(const Event& e) {
+size_t head_size(const Event& e) {
   return optional_fixed64_size(f::kEventTime, e.time_unix_nano) + optional_bytes_size(f::kEventName, e.name);
 }
-uint8_t* put_event_head(uint8_t* p, const Event& e) {
+uint8_t* put_head(uint8_t* p, const Event& e) {
   if (e.time_unix_nano != 0) {
     p = ProtoWriter::put_tag(p, f::kEventTime, WireType::kFixed64);
     p = ProtoWriter::put_fixed(p, e.time_unix_nano, 8);
@@ -171,29 +171,29 @@ uint8_t* put_event_head(uint8_t* p, const Event& e) {
   if (!e.name.empty()) p = ProtoWriter::put_bytes_field(p, f::kEventName, e.name);
   return p;
 }
-size_t event_tail_size(const Event& e) {
+size_t tail_size(const Event& e) {
   return optional_varint_size(f::kEventDroppedAttributes, e.dropped_attributes_count);
 }
-uint8_t* put_event_tail(uint8_t* p, const Event& e) {
+uint8_t* put_tail(uint8_t* p, const Event& e) {
   return put_optional_varint(p, f::kEventDroppedAttributes, e.dropped_attributes_count);
 }
 
-size_t link_head_size(const Link& l) {
+size_t head_size(const Link& l) {
   return length_delimited_field_size(f::kLinkTraceId, kTraceIdBytes) +
          length_delimited_field_size(f::kLinkSpanId, kSpanIdBytes) +
          optional_bytes_size(f::kLinkTraceState, l.trace_state);
 }
-uint8_t* put_link_head(uint8_t* p, const Link& l) {
+uint8_t* put_head(uint8_t* p, const Link& l) {
   p = ProtoWriter::put_bytes_field(p, f::kLinkTraceId, TraceIdBytes(l.trace_id).view());
   p = ProtoWriter::put_bytes_field(p, f::kLinkSpanId, SpanIdBytes(l.span_id).view());
   if (!l.trace_state.empty()) p = ProtoWriter::put_bytes_field(p, f::kLinkTraceState, l.trace_state);
   return p;
 }
-size_t link_tail_size(const Link& l) {
+size_t tail_size(const Link& l) {
   return optional_varint_size(f::kLinkDroppedAttributes, l.dropped_attributes_count) +
          optional_fixed32_size(f::kLinkFlags, l.flags);
 }
-uint8_t* put_link_tail(uint8_t* p, const Link& l) {
+uint8_t* put_tail(uint8_t* p, const Link& l) {
   p = put_optional_varint(p, f::kLinkDroppedAttributes, l.dropped_attributes_count);
   if (l.flags != 0) {
     p = ProtoWriter::put_tag(p, f::kLinkFlags, WireType::kFixed32);
@@ -210,15 +210,15 @@ void encode_run(ProtoWriter& w, size_t size, Put put) {
 }
 
 void encode_body(ProtoWriter& w, const Event& e) {
-  encode_run(w, event_head_size(e), [&](uint8_t* p) { return put_event_head(p, e); });
+  encode_run(w, head_size(e), [&](uint8_t* p) { return put_head(p, e); });
   encode_attributes(w, f::kEventAttributes, e.attributes);
-  encode_run(w, event_tail_size(e), [&](uint8_t* p) { return put_event_tail(p, e); });
+  encode_run(w, tail_size(e), [&](uint8_t* p) { return put_tail(p, e); });
 }
 
 void encode_body(ProtoWriter& w, const Link& l) {
-  encode_run(w, link_head_size(l), [&](uint8_t* p) { return put_link_head(p, l); });
+  encode_run(w, head_size(l), [&](uint8_t* p) { return put_head(p, l); });
   encode_attributes(w, f::kLinkAttributes, l.attributes);
-  encode_run(w, link_tail_size(l), [&](uint8_t* p) { return put_link_tail(p, l); });
+  encode_run(w, tail_size(l), [&](uint8_t* p) { return put_tail(p, l); });
 }
 
 }  // namespace
@@ -240,26 +240,11 @@ size_t body_size(const KeyValue& kv) {
 }
 
 size_t body_size(const Event& e) {
-  return event_head_size(e) + repeated_size(f::kEventAttributes, e.attributes) + event_tail_size(e);
+  return head_size(e) + repeated_size(f::kEventAttributes, e.attributes) + tail_size(e);
 }
 
 size_t body_size(const Link& l) {
-  return link_head_size(l) + repeated_size(f::kLinkAttributes, l.attributes) + link_tail_size(l);
-}
-
-size_t body_size(const Span& s) {
-  return length_delimited_field_size(f::kSpanTraceId, kTraceIdBytes) +
-         length_delimited_field_size(f::kSpanSpanId, kSpanIdBytes) +
-         optional_bytes_size(f::kSpanTraceState, s.trace_state) +
-         (s.parent_span_id != 0 ? length_delimited_field_size(f::kSpanParentSpanId, kSpanIdBytes) : 0) +
-         optional_bytes_size(f::kSpanName, s.name) + optional_varint_size(f::kSpanKind, static_cast<uint64_t>(s.kind)) +
-         optional_fixed64_size(f::kSpanStart, s.start_time_unix_nano) +
-         optional_fixed64_size(f::kSpanEnd, s.end_time_unix_nano) + repeated_size(f::kSpanAttributes, s.attributes) +
-         optional_varint_size(f::kSpanDroppedAttributes, s.dropped_attributes_count) +
-         repeated_size(f::kSpanEvents, s.events) + optional_varint_size(f::kSpanDroppedEvents, s.dropped_events_count) +
-         repeated_size(f::kSpanLinks, s.links) + optional_varint_size(f::kSpanDroppedLinks, s.dropped_links_count) +
-         (has_status(s) ? length_delimited_field_size(f::kSpanStatus, status_body_size(s)) : 0) +
-         optional_fixed32_size(f::kSpanFlags, s.flags);
+  return head_size(l) + repeated_size(f::kLinkAttributes, l.attributes) + tail_size(l);
 }
 
 void encode_body(ProtoWriter& w, const KeyValue& kv) {
@@ -344,6 +329,14 @@ void encode_tail(ProtoWriter& w, const Span& s) {
 }
 
 }  // namespace
+
+size_t body_size(const Span& s) {
+  return head_size(s) + repeated_size(f::kSpanAttributes, s.attributes) +
+         optional_varint_size(f::kSpanDroppedAttributes, s.dropped_attributes_count) +
+         repeated_size(f::kSpanEvents, s.events) + optional_varint_size(f::kSpanDroppedEvents, s.dropped_events_count) +
+         repeated_size(f::kSpanLinks, s.links) + optional_varint_size(f::kSpanDroppedLinks, s.dropped_links_count) +
+         status_and_flags_size(s);
+}
 
 void encode_body(ProtoWriter& w, const Span& s) {
   encode_head(w, s);
@@ -531,6 +524,21 @@ uint8_t* put_element_attributes(uint8_t* p, const uint8_t* item, const uint8_t* 
   return p;
 }
 
+// An event or a link (`e`, as the model has it without its attributes) as a whole field of
+// `field`, with its attribute items (`attribute_kind`) from `item` on; `item` is left past
+// them.
+template <typename Element>
+uint8_t* put_element(uint8_t* p, const Element& e, uint32_t field, const uint8_t*& item, const uint8_t* end,
+                     ItemKind attribute_kind, uint32_t attribute_field) {
+  const uint8_t* const attributes = item;
+  const size_t body = head_size(e) + element_attributes_size(item, end, attribute_kind, attribute_field) + tail_size(e);
+  p = ProtoWriter::put_tag(p, field, WireType::kLengthDelimited);
+  p = ProtoWriter::put_varint(p, body);
+  p = put_head(p, e);
+  p = put_element_attributes(p, attributes, end, attribute_kind, attribute_field);
+  return put_tail(p, e);
+}
+
 // The Span.events or Span.links fields of a plain record's events or links (`kind`).
 uint8_t* put_elements(uint8_t* p, const uint8_t* items, const uint8_t* end, ItemKind kind, const TickConverter& clock) {
   for (const uint8_t* item = items; item < end;) {
@@ -540,27 +548,12 @@ uint8_t* put_elements(uint8_t* p, const uint8_t* items, const uint8_t* end, Item
     }
     const uint8_t* const element = item;
     item += record_item_size(item);
-    const uint8_t* const attributes = item;
     if (kind == ItemKind::kEvent) {
-      const Event e = read_event(element, clock);
-      const size_t body = event_head_size(e) +
-                          element_attributes_size(item, end, ItemKind::kEventAttribute, f::kEventAttributes) +
-                          event_tail_size(e);
-      p = ProtoWriter::put_tag(p, f::kSpanEvents, WireType::kLengthDelimited);
-      p = ProtoWriter::put_varint(p, body);
-      p = put_event_head(p, e);
-      p = put_element_attributes(p, attributes, end, ItemKind::kEventAttribute, f::kEventAttributes);
-      p = put_event_tail(p, e);
+      p = put_element(p, read_event(element, clock), f::kSpanEvents, item, end, ItemKind::kEventAttribute,
+                      f::kEventAttributes);
     } else {
-      const Link l = read_link(element);
-      const size_t body = link_head_size(l) +
-                          element_attributes_size(item, end, ItemKind::kLinkAttribute, f::kLinkAttributes) +
-                          link_tail_size(l);
-      p = ProtoWriter::put_tag(p, f::kSpanLinks, WireType::kLengthDelimited);
-      p = ProtoWriter::put_varint(p, body);
-      p = put_link_head(p, l);
-      p = put_element_attributes(p, attributes, end, ItemKind::kLinkAttribute, f::kLinkAttributes);
-      p = put_link_tail(p, l);
+      p = put_element(p, read_link(element), f::kSpanLinks, item, end, ItemKind::kLinkAttribute,
+                      f::kLinkAttributes);
     }
   }
   return p;
@@ -616,12 +609,12 @@ PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& 
     } else if (kind == ItemKind::kEvent) {
       const Event e = read_event(item, clock);
       if (!is_valid_utf8(e.name)) return PlainSpan::kNotPlain;
-      element = event_head_size(e) + event_tail_size(e);
+      element = head_size(e) + tail_size(e);
       open = kind;
       has_events = true;
     } else if (kind == ItemKind::kLink) {
       const Link l = read_link(item);
-      element = link_head_size(l) + link_tail_size(l);
+      element = head_size(l) + tail_size(l);
       open = kind;
       has_links = true;
     } else if (!is_dead(kind)) {
