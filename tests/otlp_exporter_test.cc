@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/json_reader.h"
@@ -140,6 +142,60 @@ TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {
   const std::vector<std::string> rejected = said.of(DiagnosticCode::kExportRejected);
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_EQ(rejected[0], server.url("/v1/traces") + " rejected 2 of 3 spans: too old");
+}
+
+// A literal key's setter writes its item inline (trace.h), a key of more than 0xFFFF bytes
+// (a char array's) included when its buffer has room: it must cut it to the 0xFFFF bytes an
+// item can say, as the setter out of line does. No datagram holds such a span; an OTLP
+// request does. The buffer is grown first by a value of 90,000 bytes (doubled from 640 to
+// 163,840 bytes), so the long key's item fits; a wrong length would garble what follows.
+TEST(OtlpExporter, ALiteralKeyTooLongForAnItemIsCutAsAnyOther) {
+  TestHttpServer server;
+  server.set_reply(reply("200 OK", "{}", "Content-Type: application/json\r\n"));
+  Said said;
+  TracerProviderOptions o = otlp_options(server, said);
+  o.otlp_protocol = OtlpProtocol::kHttpJson;
+  o.ring_bytes_per_thread = 1 << 20;  // a record may take half of it
+  TracerProvider provider(o);
+  static char long_key[70000];
+  std::memset(long_key, 'k', sizeof long_key - 1);
+  const std::string big(90000, 'v');
+  for (const bool literal : {true, false}) {
+    Span s = provider.tracer("t").start_span(literal ? "literal" : "general");
+    if (literal) {
+      s.set_attribute("before", 1);
+      s.set_attribute("big", big);
+      s.set_attribute(long_key, 2);
+      s.set_attribute("after", 3);
+    } else {
+      s.set_attribute(std::string_view("before"), 1);
+      s.set_attribute(std::string_view("big"), big);
+      s.set_attribute(std::string_view(long_key), 2);
+      s.set_attribute(std::string_view("after"), 3);
+    }
+  }
+  ASSERT_TRUE(provider.force_flush());
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  detail::JsonValue doc;
+  std::string error;
+  ASSERT_TRUE(detail::parse_json(body_of(requests[0]), doc, &error)) << error;
+  const detail::JsonValue& spans =
+      *doc.find("resourceSpans")->items()[0].find("scopeSpans")->items()[0].find("spans");
+  ASSERT_EQ(spans.items().size(), 2u);
+  std::vector<std::vector<std::pair<std::string, std::string>>> attributes;
+  for (const detail::JsonValue& span : spans.items()) {
+    attributes.emplace_back();
+    for (const detail::JsonValue& a : span.find("attributes")->items()) {
+      const detail::JsonValue& value = a.find("value")->items()[0];
+      attributes.back().emplace_back(a.find("key")->string(), value.string().size() > 16 ? "long" : value.string());
+    }
+  }
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"before", "1"}, {"big", "long"}, {std::string(0xFFFF, 'k'), "2"}, {"after", "3"}};
+  EXPECT_EQ(attributes[0], expected);
+  EXPECT_EQ(attributes[1], expected);
+  EXPECT_EQ(provider.stats().spans_exported, 2u);
 }
 
 }  // namespace

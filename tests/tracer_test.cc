@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <set>
 #include <thread>
@@ -485,6 +486,99 @@ TEST(Tracer, EverySetAttributeOverload) {
   EXPECT_EQ(find_tag(*s, "bytes")->str, std::string_view("\x01\x02\x03\x04", 4));
   EXPECT_EQ(find_tag(*s, "value")->vlong, 42);
   EXPECT_EQ(str("value_string"), "abcd");
+}
+
+// A literal key's setter writes its item inline (trace.h); the same attributes given as
+// string_views go to the setters out of line. Both must record the same, in the common case
+// and on each way out of it: a value over max_attribute_length, a span whose inline room is
+// used up, a char array longer than its text (a key too long for an item:
+// otlp_exporter_test.cc, as no datagram holds it).
+TEST(Tracer, ALiteralKeysSetterRecordsWhatTheGeneralOneRecords) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.max_attribute_length = 8;
+  o.max_attributes = 1000;
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");
+  char short_key[32] = "short";  // its text, not its array
+  char short_value[32] = "text";
+  {
+    Span s = tracer.start_span("literal");
+    s.set_attribute("s", "GET");
+    s.set_attribute("cut", "longer than eight");
+    s.set_attribute("", "empty key");
+    s.set_attribute("empty", "");
+    s.set_attribute("yes", true);
+    s.set_attribute("no", false);
+    s.set_attribute("int", -7);
+    s.set_attribute("uint64", UINT64_MAX);
+    s.set_attribute("char", 'A');
+    s.set_attribute("double", -0.5);
+    s.set_attribute("float", 0.25f);
+    s.set_attribute(short_key, 1);
+    s.set_attribute("array value", short_value);
+    // 40 items of 29 bytes: past the 640 inline bytes, so the buffer grows out of line.
+    for (int i = 0; i < 40; ++i) s.set_attribute("repeated key", i);
+    s.set_attribute("s", "last");
+  }
+  {
+    using V = std::string_view;
+    Span s = tracer.start_span("general");
+    s.set_attribute(V("s"), V("GET"));
+    s.set_attribute(V("cut"), V("longer than eight"));
+    s.set_attribute(V(""), V("empty key"));
+    s.set_attribute(V("empty"), V(""));
+    s.set_attribute(V("yes"), true);
+    s.set_attribute(V("no"), false);
+    s.set_attribute(V("int"), int64_t{-7});
+    s.set_attribute(V("uint64"), UINT64_MAX);
+    s.set_attribute(V("char"), 'A');
+    s.set_attribute(V("double"), -0.5);
+    s.set_attribute(V("float"), 0.25);
+    s.set_attribute(V(short_key), 1);
+    s.set_attribute(V("array value"), V(short_value));
+    for (int i = 0; i < 40; ++i) s.set_attribute(V("repeated key"), i);
+    s.set_attribute(V("s"), V("last"));
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  const auto expect_same_tags = [&](const char* literal_name, const char* general_name) {
+    const detail::Span* literal = got.by_name(literal_name);
+    const detail::Span* general = got.by_name(general_name);
+    ASSERT_NE(literal, nullptr);
+    ASSERT_NE(general, nullptr);
+    ASSERT_EQ(literal->tags.size, general->tags.size);
+    for (size_t i = 0; i < literal->tags.size; ++i) {
+      const detail::Tag& a = literal->tags[i];
+      const detail::Tag& b = general->tags[i];
+      EXPECT_EQ(a.key, b.key) << i;
+      EXPECT_EQ(a.type, b.type) << a.key;
+      EXPECT_EQ(a.str, b.str) << a.key;
+      EXPECT_EQ(a.vlong, b.vlong) << a.key;
+      EXPECT_EQ(a.vbool, b.vbool) << a.key;
+      EXPECT_EQ(std::memcmp(&a.vdouble, &b.vdouble, sizeof a.vdouble), 0) << a.key;
+    }
+  };
+  expect_same_tags("literal", "general");
+  const detail::Span* literal = got.by_name("literal");
+  ASSERT_NE(literal, nullptr);
+  // What both recorded, so that both cannot be wrong alike.
+  EXPECT_EQ(find_tag(*literal, "s")->str, "last");
+  EXPECT_EQ(find_tag(*literal, "cut")->str, "longer t");
+  EXPECT_EQ(find_tag(*literal, "")->str, "empty ke");
+  EXPECT_EQ(find_tag(*literal, "empty")->str, "");
+  EXPECT_TRUE(find_tag(*literal, "yes")->vbool);
+  EXPECT_EQ(find_tag(*literal, "no")->type, detail::TagType::kBool);
+  EXPECT_FALSE(find_tag(*literal, "no")->vbool);
+  EXPECT_EQ(find_tag(*literal, "int")->vlong, -7);
+  EXPECT_EQ(find_tag(*literal, "uint64")->vlong, -1);
+  EXPECT_EQ(find_tag(*literal, "char")->vlong, 'A');
+  EXPECT_EQ(find_tag(*literal, "double")->vdouble, -0.5);
+  EXPECT_EQ(find_tag(*literal, "float")->vdouble, 0.25);
+  EXPECT_EQ(find_tag(*literal, "short")->vlong, 1);
+  EXPECT_EQ(find_tag(*literal, "array value")->str, "text");
+  EXPECT_EQ(find_tag(*literal, "repeated key")->vlong, 39);
 }
 
 TEST(Tracer, Utf8TruncationNeverSplitsACharacter) {

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -37,6 +38,60 @@ class ProviderCore;
 struct SpanBuffer;
 struct ThreadContext;
 struct TracerScope;
+
+// The part of a span's buffer that the setters' inline common case uses: SpanBuffer's base
+// (src/core/span_record.h), where its items are appended.
+struct SpanItems {
+  uint8_t* items = nullptr;
+  size_t used = 0;
+  size_t capacity = 0;
+  // The longest string value the setters' common case takes: max_attribute_length, or with
+  // none, the most an item can say.
+  size_t max_quick_value = 0;
+};
+
+// An attribute item's head, then [an 8-byte scalar value], the key, [the value's bytes]
+// (src/core/span_record.h: ItemKind::kAttribute).
+struct AttributeItemHead {
+  uint8_t kind;  // ItemKind::kAttribute, kDeadAttribute, kEventAttribute or kLinkAttribute
+  uint8_t type;  // ValueType
+  uint16_t key_length;
+  uint32_t value_length;  // string and bytes values; 0 for scalars
+};
+constexpr uint8_t kAttributeItem = 2;  // ItemKind::kAttribute
+constexpr uint8_t kStringValue = 0;    // ValueType::kString, kBool, kInt64, kDouble
+constexpr uint8_t kBoolValue = 1;
+constexpr uint8_t kInt64Value = 2;
+constexpr uint8_t kDoubleValue = 3;
+
+// The value types a literal key's setter writes inline: string literals (char arrays),
+// integers, floating point and bool.
+template <typename V>
+constexpr bool kInlineValue =
+    std::is_arithmetic_v<V> || (std::is_array_v<V> && std::is_same_v<std::remove_extent_t<V>, char>);
+
+// A literal key's setter's common case: the attribute item appended with no call, when it
+// fits the room left (a string value within max_quick_value). False, having done nothing,
+// otherwise. Inlined where the key and the value are literals, its copies are a few stores.
+inline bool append_inline_attribute(SpanItems& b, uint8_t type, std::string_view key, uint64_t scalar,
+                                   std::string_view text) noexcept {
+  const bool is_scalar = type != kStringValue;
+  const AttributeItemHead head{kAttributeItem, type, static_cast<uint16_t>(key.size()),
+                               static_cast<uint32_t>(text.size())};
+  const size_t size = sizeof head + (is_scalar ? 8 : 0) + key.size() + text.size();
+  if ((!is_scalar && text.size() > b.max_quick_value) || b.capacity - b.used < size) return false;
+  uint8_t* p = b.items + b.used;
+  b.used += size;
+  std::memcpy(p, &head, sizeof head);
+  p += sizeof head;
+  if (is_scalar) {
+    std::memcpy(p, &scalar, 8);
+    p += 8;
+  }
+  std::memcpy(p, key.data(), key.size());
+  if (!is_scalar) std::memcpy(p + key.size(), text.data(), text.size());
+  return true;
+}
 
 // A counted hold on a provider's core: the provider's, each tracer's, and each thread's
 // that records for it (src/pipeline/provider_core.cc). The last hold to go destroys the
@@ -283,6 +338,36 @@ class Span {
   void set_attribute(std::string_view key, float value) noexcept { set_attribute(key, static_cast<double>(value)); }
   void set_attribute(std::string_view key, Bytes value) noexcept;
   void set_attribute(std::string_view key, const AttributeValue& value) noexcept;
+  // A key that is a literal (or a char array: its length is strlen's) with a string
+  // literal, an integer, a floating-point or a bool value: as above, with the common case
+  // inline, where the lengths are constants and the copies a few stores.
+  template <size_t K, typename V, typename std::enable_if_t<detail::kInlineValue<V>, int> = 0>
+  void set_attribute(const char (&key)[K], const V& value) noexcept {
+    if (buffer_ == nullptr) return;
+    const std::string_view k(key);
+    if constexpr (std::is_array_v<V>) {
+      const std::string_view v(value);
+      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kStringValue, k, 0, v)) {
+        set_attribute(k, v);
+      }
+    } else if constexpr (std::is_same_v<V, bool>) {
+      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kBoolValue, k, value ? 1 : 0, {})) {
+        set_attribute(k, value);
+      }
+    } else if constexpr (std::is_floating_point_v<V>) {
+      const double d = static_cast<double>(value);
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kDoubleValue, k, bits, {})) {
+        set_attribute(k, d);
+      }
+    } else {
+      const auto bits = static_cast<uint64_t>(static_cast<int64_t>(value));
+      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kInt64Value, k, bits, {})) {
+        set_int64_attribute(k, static_cast<int64_t>(value));
+      }
+    }
+  }
   // Arrays from braced lists: {1, 2} is an array of integers, {"a", "b"} of strings (a
   // std::string parameter would otherwise take {"a", "b"} as two iterators). Vectors and
   // ArrayViews go through AttributeValue.
@@ -336,10 +421,10 @@ class Span {
 
  private:
   friend class Tracer;
-  Span(detail::SpanBuffer* buffer, const SpanContext& context) noexcept : buffer_(buffer), context_(context) {}
+  Span(detail::SpanItems* buffer, const SpanContext& context) noexcept : buffer_(buffer), context_(context) {}
   void set_int64_attribute(std::string_view key, int64_t value) noexcept;
 
-  detail::SpanBuffer* buffer_ = nullptr;
+  detail::SpanItems* buffer_ = nullptr;  // a detail::SpanBuffer
   SpanContext context_;
 };
 

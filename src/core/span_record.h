@@ -19,6 +19,7 @@
 #include "core/byte_copy.h"
 #include "core/compiler.h"
 #include "core/raw_array.h"
+#include "litetrace/trace.h"
 
 namespace litetrace::detail {
 
@@ -61,14 +62,15 @@ inline bool is_array(ValueType t) { return t >= ValueType::kStringArray; }
 
 enum TimeFlags : uint8_t { kStartIsUnixNs = 1, kEndIsUnixNs = 2 };
 
-// The fixed start of an attribute item (one 8-byte store on the hot path).
-struct AttributeItemHead {
-  uint8_t kind;        // ItemKind::kAttribute, kDeadAttribute, kEventAttribute or kLinkAttribute
-  uint8_t type;        // ValueType
-  uint16_t key_length;
-  uint32_t value_length;  // string and bytes values; 0 for scalars
-};
+// The fixed start of an attribute item (one 8-byte store on the hot path), AttributeItemHead,
+// is in litetrace/trace.h, whose setters for literal keys write attribute items inline.
 static_assert(sizeof(AttributeItemHead) == 8, "packed by layout");
+static_assert(kAttributeItem == static_cast<uint8_t>(ItemKind::kAttribute), "the inline setters' item kind");
+static_assert(kStringValue == static_cast<uint8_t>(ValueType::kString) &&
+                  kBoolValue == static_cast<uint8_t>(ValueType::kBool) &&
+                  kInt64Value == static_cast<uint8_t>(ValueType::kInt64) &&
+                  kDoubleValue == static_cast<uint8_t>(ValueType::kDouble),
+              "the inline setters' value types");
 
 inline bool is_scalar(ValueType t) {  // kBool, kInt64 or kDouble
   return ((0b1110u >> static_cast<unsigned>(t)) & 1u) != 0;
@@ -168,21 +170,22 @@ LITETRACE_COLD LITETRACE_NOINLINE inline std::string_view last_text(const uint8_
 }
 
 // Per-span scratch. Thread: whichever thread holds the Span.
-struct SpanBuffer {
+// Its items (items, used, capacity) and the setters' limit for a string value are its base,
+// SpanItems, which the setters' inline common case uses (litetrace/trace.h).
+struct SpanBuffer : SpanItems {
   static constexpr size_t kInlineBytes = 640;
+
+  SpanBuffer() noexcept {
+    items = inline_items;
+    capacity = kInlineBytes;
+  }
 
   SpanBuffer* next_free = nullptr;
   ProviderCore* core = nullptr;
   // The core's limits, copied here so the hot path reads one cache line (constant).
   size_t max_attributes = 0;
   size_t max_attribute_length = 0;
-  // The longest string value the setters' common case takes: max_attribute_length, or with
-  // none, the most an item can say (trace.cc: append_attribute_quickly).
-  size_t max_quick_value = 0;
   size_t max_items_bytes = 0;
-  uint8_t* items = inline_items;
-  size_t used = 0;
-  size_t capacity = kInlineBytes;
   size_t dead_bytes = 0;  // items replaced and not yet reclaimed
   RawArray<uint8_t> heap;  // kept for reuse once a span needed more
   SpanRecordHeader header;

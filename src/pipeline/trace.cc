@@ -37,6 +37,9 @@ using detail::ValueType;
 
 namespace {
 
+// A Span holds its buffer by the base the setters' inline common case uses.
+SpanBuffer* buffer_of(detail::SpanItems* items) { return static_cast<SpanBuffer*>(items); }
+
 uint64_t unix_ns(SystemTime t) {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   return ns > 0 ? static_cast<uint64_t>(ns) : 0;
@@ -502,25 +505,25 @@ Span& Span::operator=(Span&& other) noexcept {
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, const AttributeValue& value) noexcept {
-  if (buffer_ != nullptr) set_span_attribute(*buffer_, key, item_value(value, buffer_->max_attribute_length));
+  if (SpanBuffer* b = buffer_of(buffer_)) set_span_attribute(*b, key, item_value(value, b->max_attribute_length));
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, std::string_view value) noexcept {
-  SpanBuffer* b = buffer_;
+  SpanBuffer* b = buffer_of(buffer_);
   if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kString, 0, value)) {
     set_string_attribute(*b, key, ValueType::kString, value);
   }
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, bool value) noexcept {
-  SpanBuffer* b = buffer_;
+  SpanBuffer* b = buffer_of(buffer_);
   if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kBool, value ? 1u : 0u, {})) {
     set_scalar_attribute(*b, key, ValueType::kBool, value ? 1u : 0u);
   }
 }
 
 LITETRACE_HOT_PATH void Span::set_int64_attribute(std::string_view key, int64_t value) noexcept {
-  SpanBuffer* b = buffer_;
+  SpanBuffer* b = buffer_of(buffer_);
   const auto bits = static_cast<uint64_t>(value);
   if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kInt64, bits, {})) {
     set_scalar_attribute(*b, key, ValueType::kInt64, bits);
@@ -528,7 +531,7 @@ LITETRACE_HOT_PATH void Span::set_int64_attribute(std::string_view key, int64_t 
 }
 
 LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, double value) noexcept {
-  SpanBuffer* b = buffer_;
+  SpanBuffer* b = buffer_of(buffer_);
   uint64_t bits;
   std::memcpy(&bits, &value, sizeof value);
   if (b != nullptr && !append_attribute_quickly(*b, key, ValueType::kDouble, bits, {})) {
@@ -538,14 +541,14 @@ LITETRACE_HOT_PATH void Span::set_attribute(std::string_view key, double value) 
 
 void Span::set_attribute(std::string_view key, Bytes value) noexcept {
   if (buffer_ == nullptr) return;
-  set_string_attribute(*buffer_, key, ValueType::kBytes,
+  set_string_attribute(*buffer_of(buffer_), key, ValueType::kBytes,
                        std::string_view(static_cast<const char*>(value.data), value.size));
 }
 
 void Span::add_event(std::string_view name, SystemTime time, ArrayView<Attribute> attributes) noexcept {
   if (buffer_ == nullptr) return;
   detail::use_jaeger_logs();
-  SpanBuffer& b = *buffer_;
+  SpanBuffer& b = *buffer_of(buffer_);
   const TracerProviderOptions& o = b.core->options();
   name = name.substr(0, clamp16(name.size()));
   const size_t event_size = kEventHeadSize + name.size();
@@ -590,12 +593,12 @@ void Span::set_attributes(ArrayView<Attribute> attributes) noexcept {
 }
 
 void Span::add_link(const SpanContext& context, ArrayView<Attribute> attributes) noexcept {
-  if (buffer_ != nullptr) append_link(*buffer_, context, attributes);
+  if (buffer_ != nullptr) append_link(*buffer_of(buffer_), context, attributes);
 }
 
 void Span::set_status(StatusCode code, std::string_view description) noexcept {
   if (buffer_ == nullptr || code == StatusCode::kUnset) return;
-  SpanBuffer& b = *buffer_;
+  SpanBuffer& b = *buffer_of(buffer_);
   if (b.header.status == static_cast<uint8_t>(StatusCode::kOk)) return;  // Ok is final
   b.header.status = static_cast<uint8_t>(code);
   // A description belongs to an error only, and to the latest one.
@@ -603,13 +606,13 @@ void Span::set_status(StatusCode code, std::string_view description) noexcept {
 }
 
 void Span::update_name(std::string_view name) noexcept {
-  if (buffer_ != nullptr) set_text(*buffer_, ItemKind::kName, name);
+  if (buffer_ != nullptr) set_text(*buffer_of(buffer_), ItemKind::kName, name);
 }
 
 // The common case makes no call: the span ends on a thread that records for its core, timed
 // by the CPU's counter, into room its ring is known to have.
 LITETRACE_HOT_PATH void Span::end() noexcept {
-  SpanBuffer* b = buffer_;
+  SpanBuffer* b = buffer_of(buffer_);
   if (b == nullptr) return;
   buffer_ = nullptr;
   detail::ThreadContext& tc = detail::this_thread_context();
@@ -620,7 +623,7 @@ LITETRACE_HOT_PATH void Span::end() noexcept {
 }
 
 void Span::end(SystemTime end_time) noexcept {
-  SpanBuffer* b = buffer_;
+  SpanBuffer* b = buffer_of(buffer_);
   if (b == nullptr) return;
   buffer_ = nullptr;
   b->header.end = unix_ns(end_time);
