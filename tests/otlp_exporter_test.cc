@@ -36,6 +36,14 @@ TracerProviderOptions otlp_options(const TestHttpServer& server, Said& said) {
   return o;
 }
 
+// The same over OTLP/JSON, answered with an empty JSON object.
+TracerProviderOptions otlp_json_options(TestHttpServer& server, Said& said) {
+  server.set_reply(reply("200 OK", "{}", "Content-Type: application/json\r\n"));
+  TracerProviderOptions o = otlp_options(server, said);
+  o.otlp_protocol = OtlpProtocol::kHttpJson;
+  return o;
+}
+
 void record(TracerProvider& provider, int n) {
   Tracer tracer = provider.tracer("otlp.scope", "1.0");
   for (int i = 0; i < n; ++i) {
@@ -105,11 +113,8 @@ TEST(OtlpExporter, PostsProtobufAndWaitsForTheServersAnswer) {
 
 TEST(OtlpExporter, PostsJsonWhenAskedTo) {
   TestHttpServer server;
-  server.set_reply(reply("200 OK", "{}", "Content-Type: application/json\r\n"));
   Said said;
-  TracerProviderOptions o = otlp_options(server, said);
-  o.otlp_protocol = OtlpProtocol::kHttpJson;
-  TracerProvider provider(o);
+  TracerProvider provider(otlp_json_options(server, said));
   record(provider, 2);
   ASSERT_TRUE(provider.force_flush());
   const std::vector<std::string> requests = server.requests();
@@ -151,10 +156,8 @@ TEST(OtlpExporter, PartialSuccessCountsTheRejectedSpans) {
 // 163,840 bytes), so the long key's item fits; a wrong length would garble what follows.
 TEST(OtlpExporter, ALiteralKeyTooLongForAnItemIsCutAsAnyOther) {
   TestHttpServer server;
-  server.set_reply(reply("200 OK", "{}", "Content-Type: application/json\r\n"));
   Said said;
-  TracerProviderOptions o = otlp_options(server, said);
-  o.otlp_protocol = OtlpProtocol::kHttpJson;
+  TracerProviderOptions o = otlp_json_options(server, said);
   o.ring_bytes_per_thread = 1 << 20;  // a record may take half of it
   TracerProvider provider(o);
   static char long_key[70000];
