@@ -70,16 +70,21 @@ template <typename V>
 constexpr bool kInlineValue =
     std::is_arithmetic_v<V> || (std::is_array_v<V> && std::is_same_v<std::remove_extent_t<V>, char>);
 
-// A literal key's setter's common case: the attribute item appended with no call, when it
-// fits the room left (a string value within max_quick_value). False, having done nothing,
-// otherwise. Inlined where the key and the value are literals, its copies are a few stores.
-inline bool append_inline_attribute(SpanItems& b, uint8_t type, std::string_view key, uint64_t scalar,
-                                   std::string_view text) noexcept {
-  const bool is_scalar = type != kStringValue;
-  const AttributeItemHead head{kAttributeItem, type, static_cast<uint16_t>(key.size()),
-                               static_cast<uint32_t>(text.size())};
-  const size_t size = sizeof head + (is_scalar ? 8 : 0) + key.size() + text.size();
-  if ((!is_scalar && text.size() > b.max_quick_value) || b.capacity - b.used < size) return false;
+// The setters' common case (span_record.h's item layout): an attribute item of `kind`
+// appended when it needs no cut (a key within 0xFFFF bytes, a string value within
+// max_quick_value) and fits the room left. Returns its size, or 0, having done nothing.
+// `copy(to, text)` copies a text and returns where it ends: std::memcpy for the literal-key
+// setters below, where the lengths are constants and the copies a few stores; a copy
+// without a library call for the setters out of line (src/pipeline/trace.cc).
+template <typename Copy>
+inline size_t append_attribute_item(SpanItems& b, uint8_t kind, uint8_t type, std::string_view key, uint64_t scalar,
+                                    std::string_view text, Copy copy) noexcept {
+  const bool is_scalar = ((0b1110u >> type) & 1u) != 0;  // kBool, kInt64, kDouble
+  if (key.size() > 0xFFFF || (!is_scalar && text.size() > b.max_quick_value)) return 0;
+  const AttributeItemHead head{kind, type, static_cast<uint16_t>(key.size()),
+                               static_cast<uint32_t>(is_scalar ? 0 : text.size())};
+  const size_t size = sizeof head + (is_scalar ? 8 : head.value_length) + key.size();
+  if (b.used + size > b.capacity) return 0;
   uint8_t* p = b.items + b.used;
   b.used += size;
   std::memcpy(p, &head, sizeof head);
@@ -88,9 +93,15 @@ inline bool append_inline_attribute(SpanItems& b, uint8_t type, std::string_view
     std::memcpy(p, &scalar, 8);
     p += 8;
   }
-  std::memcpy(p, key.data(), key.size());
-  if (!is_scalar) std::memcpy(p + key.size(), text.data(), text.size());
-  return true;
+  p = copy(p, key);
+  if (!is_scalar) copy(p, text);
+  return size;
+}
+
+// The literal-key setters' copy: a memcpy, of a constant length where they are inlined.
+inline uint8_t* copy_inline_text(uint8_t* to, std::string_view text) noexcept {
+  std::memcpy(to, text.data(), text.size());
+  return to + text.size();
 }
 
 // A counted hold on a provider's core: the provider's, each tracer's, and each thread's
@@ -345,25 +356,22 @@ class Span {
   void set_attribute(const char (&key)[K], const V& value) noexcept {
     if (buffer_ == nullptr) return;
     const std::string_view k(key);
+    const auto append = [&](uint8_t type, uint64_t scalar, std::string_view text) {
+      return detail::append_attribute_item(*buffer_, detail::kAttributeItem, type, k, scalar, text,
+                                           [](uint8_t* p, std::string_view t) { return detail::copy_inline_text(p, t); });
+    };
     if constexpr (std::is_array_v<V>) {
       const std::string_view v(value);
-      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kStringValue, k, 0, v)) {
-        set_attribute(k, v);
-      }
+      if (append(detail::kStringValue, 0, v) == 0) set_attribute(k, v);
     } else if constexpr (std::is_same_v<V, bool>) {
-      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kBoolValue, k, value ? 1 : 0, {})) {
-        set_attribute(k, value);
-      }
+      if (append(detail::kBoolValue, value ? 1 : 0, {}) == 0) set_attribute(k, value);
     } else if constexpr (std::is_floating_point_v<V>) {
       const double d = static_cast<double>(value);
       uint64_t bits;
       std::memcpy(&bits, &d, sizeof bits);
-      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kDoubleValue, k, bits, {})) {
-        set_attribute(k, d);
-      }
+      if (append(detail::kDoubleValue, bits, {}) == 0) set_attribute(k, d);
     } else {
-      const auto bits = static_cast<uint64_t>(static_cast<int64_t>(value));
-      if (k.size() > 0xFFFF || !detail::append_inline_attribute(*buffer_, detail::kInt64Value, k, bits, {})) {
+      if (append(detail::kInt64Value, static_cast<uint64_t>(static_cast<int64_t>(value)), {}) == 0) {
         set_int64_attribute(k, static_cast<int64_t>(value));
       }
     }

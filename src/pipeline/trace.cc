@@ -244,24 +244,15 @@ inline void set_span_attribute(SpanBuffer& b, std::string_view key, const ItemVa
 }
 
 // The setters' common case, inline in each, and the general one out of line: a key and a
-// string, bytes or scalar value that need no cut (a key within 0xFFFF bytes, a value within
-// max_attribute_length and what an item can say) and fit the room left. The setter then
-// keeps nothing across a call, so it saves no registers; the items are the ones
+// string, bytes or scalar value that need no cut and fit the room left
+// (detail::append_attribute_item, which the literal-key setters in trace.h inline too). The
+// setter then keeps nothing across a call, so it saves no registers; the items are the ones
 // append_attribute() writes. Returns the item's size, or 0, having done nothing, otherwise.
 LITETRACE_ALWAYS_INLINE size_t append_attribute_quickly(SpanBuffer& b, std::string_view key, ValueType type,
                                                         uint64_t scalar, std::string_view bytes,
                                                         ItemKind kind = ItemKind::kAttribute) {
-  const bool is_scalar = detail::is_scalar(type);
-  if (key.size() > 0xFFFF || (!is_scalar && bytes.size() > b.max_quick_value)) return 0;
-  const detail::AttributeItemHead head{static_cast<uint8_t>(kind), static_cast<uint8_t>(type),
-                                       static_cast<uint16_t>(key.size()), static_cast<uint32_t>(bytes.size())};
-  const size_t size = detail::attribute_item_size(head);
-  if (b.used + size > b.capacity) return 0;
-  uint8_t* p = b.items + b.used;
-  b.used += size;
-  p = put_attribute_head(p, head, scalar, key);
-  if (!is_scalar) detail::put_bytes(p, bytes);
-  return size;
+  return detail::append_attribute_item(b, static_cast<uint8_t>(kind), static_cast<uint8_t>(type), key, scalar, bytes,
+                                       [](uint8_t* p, std::string_view text) { return detail::put_bytes(p, text); });
 }
 
 // An event's or a link's attribute as an item of `kind`: a string or an integer the quick
