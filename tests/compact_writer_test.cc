@@ -214,6 +214,53 @@ TEST(CompactWriter, NestedStructsRestoreTheOuterFieldId) {
                          "15 02 1c 15 04 6c 00 00 15 06 00");
 }
 
+// The unchecked writer keeps the enclosing structs' field ids in one integer, and a leaf
+// struct's in the caller's local (leaf_struct_begin): the same bytes as the checked writer
+// at every level it allows, each outer field id restored after the struct inside it.
+TEST(CompactWriter, TheUncheckedWriterNestsAsTheCheckedOne) {
+  const auto nest = [](auto& w) {
+    w.struct_begin();
+    w.field_i32(1, 1);
+    w.field_struct_begin(2);
+    w.field_i32(3, 2);
+    w.field_struct_begin(5);
+    w.field_i32(1, 3);
+    w.field_list_begin(4, CType::kStruct, 2);
+    for (int i = 0; i < 2; ++i) {
+      w.struct_begin();  // the fourth level
+      w.field_i32(2, 4);
+      const int16_t enclosing = w.leaf_struct_begin();  // a fifth, as a leaf
+      w.field_i32(6, 5);
+      w.leaf_struct_end(enclosing);
+      w.field_i32(3, 6);  // delta 1 from this struct's field 2
+      w.struct_end();
+    }
+    w.field_i32(9, 7);  // delta 5 from the list's field 4
+    w.struct_end();
+    w.field_i32(6, 8);  // delta 1 from field 5
+    w.struct_end();
+    w.field_i32(4, 9);  // delta 2 from field 2
+    w.struct_end();
+  };
+  const char* const expected =
+      "15 02 1c 35 04 2c 15 06 39 2c "                    // three levels, their first fields, the list
+      "25 08 65 0a 00 15 0c 00 25 08 65 0a 00 15 0c 00 "  // its two structs, each with a leaf
+      "55 0e 00 15 10 00 25 12 00";                       // each level's next field after its inner struct
+  LITETRACE_EXPECT_BYTES(encode_bytes([&](CompactWriter& w) { nest(w); }), expected);
+  uint8_t raw[64];
+  CompactRawWriter w(raw);
+  nest(w);
+  EXPECT_TRUE(w.ok());
+  LITETRACE_EXPECT_BYTES(Bytes(raw, raw + w.size()), expected);
+
+  // A fifth level of the unchecked writer's stack is an error, as the checked one's 17th.
+  CompactRawWriter deep(raw);
+  for (int i = 0; i < 4; ++i) deep.struct_begin();
+  EXPECT_TRUE(deep.ok());
+  deep.struct_begin();
+  EXPECT_EQ(deep.error(), WriteError::kNestingTooDeep);
+}
+
 TEST(CompactWriter, MessageHeader) {
   LITETRACE_EXPECT_BYTES(encode_bytes([](CompactWriter& w) {
                            w.message_begin("emitBatch", MessageType::kOneway, 0);

@@ -132,6 +132,12 @@ class BasicBinaryWriter {
       ++depth_;
     }
   }
+  // As the compact writer's (compact_writer.h): this protocol keeps no field ids.
+  int16_t leaf_struct_begin() {
+    struct_begin();
+    return 0;
+  }
+  void leaf_struct_end(int16_t /*enclosing*/) { struct_end(); }
   // Room for a whole struct of `n` bytes (its stop byte included) that holds no struct:
   // where the caller writes it, or nullptr when there is nothing to write (sizing mode, or
   // an error, which is recorded as struct_begin() and the writes would record it).

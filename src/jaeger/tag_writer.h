@@ -13,7 +13,7 @@ namespace litetrace::detail {
 
 template <typename W>
 LITETRACE_ALWAYS_INLINE void write_tag_fields(W& w, const Tag& tag) {
-  w.struct_begin();
+  const int16_t enclosing = w.leaf_struct_begin();
   w.field_binary(/*Tag.key*/ 1, tag.key);
   w.field_i32(/*Tag.vType*/ 2, static_cast<int32_t>(tag.type));
   switch (tag.type) {
@@ -23,7 +23,7 @@ LITETRACE_ALWAYS_INLINE void write_tag_fields(W& w, const Tag& tag) {
     case TagType::kLong: w.field_i64(/*Tag.vLong*/ 6, tag.vlong); break;
     case TagType::kBinary: w.field_binary(/*Tag.vBinary*/ 7, tag.str); break;
   }
-  w.struct_end();
+  w.leaf_struct_end(enclosing);
 }
 
 }  // namespace litetrace::detail
