@@ -146,6 +146,61 @@ TEST(BinaryWriter, ASpanAndABareBatch) {
                              span + " 00");                                             // end of Batch
 }
 
+// The packet builder's and the collector's way (binary_span_size, encode_sized_span): a
+// span sized from its lengths and written by the unchecked writer takes the bytes the checked
+// writer writes, and exactly the size computed, for spans with every part (references, logs,
+// each tag type, dropped counts) and without; one byte short of room, nothing is written.
+TEST(BinaryWriter, ASpanSizedFromItsLengthsIsWrittenAsTheCheckedWriterWritesIt) {
+  test::SpanFactory factory(10);
+  std::vector<Span> spans;
+  spans.push_back(Span{});
+  for (int i = 0; i < 300; ++i) spans.push_back(factory.random_span());
+  size_t with_references = 0, with_logs = 0, with_dropped = 0;
+  for (const Span& span : spans) {
+    with_references += !span.references.empty();
+    with_logs += !span.logs.empty();
+    with_dropped += (span.dropped_tags | span.dropped_logs | span.dropped_references) != 0;
+    const test::Bytes expected = binary([&](BinaryWriter& w) { encode_span(w, span); });
+    const size_t n = binary_span_size(span);
+    ASSERT_EQ(n, expected.size()) << span.operation_name;
+    std::vector<uint8_t> buf(n + 8, 0xAA);
+    ASSERT_EQ(encode_sized_span(buf.data(), span), n);
+    EXPECT_EQ(to_hex(test::Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n))), to_hex(expected));
+    for (size_t i = n; i < buf.size(); ++i) ASSERT_EQ(buf[i], 0xAA) << "written past the span's size";
+
+    std::fill(buf.begin(), buf.end(), 0xAA);
+    ASSERT_EQ(kBinaryThrift.write_span(buf.data(), n, span), n);
+    EXPECT_EQ(to_hex(test::Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n))), to_hex(expected));
+    std::fill(buf.begin(), buf.end(), 0xAA);
+    EXPECT_EQ(kBinaryThrift.write_span(buf.data(), n - 1, span), 0u);
+    for (const uint8_t b : buf) ASSERT_EQ(b, 0xAA) << "written into room too small";
+  }
+  EXPECT_GT(with_references, 10u);  // the factory's spans have every part often enough
+  EXPECT_GT(with_logs, 10u);
+  EXPECT_GT(with_dropped, 10u);
+
+  // A string the protocol cannot say (an i32 length) anywhere in the span: no size, and
+  // nothing written, as the checked writer refuses it. The views are never read.
+  const char byte = 'x';
+  const std::string_view too_long(&byte, size_t{INT32_MAX} + 1);
+  const Tag bad_key[] = {Tag::int64(too_long, 1)};
+  const Tag bad_value[] = {Tag::string("k", too_long)};
+  const Log bad_log[] = {Log{1, slice_of(bad_value)}};
+  Span name, key, value, field;
+  name.operation_name = too_long;
+  key.tags = slice_of(bad_key);
+  value.tags = slice_of(bad_value);
+  field.logs = slice_of(bad_log);
+  uint8_t room[64] = {};
+  for (const Span* span : {&name, &key, &value, &field}) {
+    EXPECT_EQ(binary_span_size(*span), SIZE_MAX);
+    EXPECT_EQ(kBinaryThrift.write_span(room, SIZE_MAX, *span), 0u);
+    BinaryWriter sizing;
+    encode_span(sizing, *span);
+    EXPECT_FALSE(sizing.ok());
+  }
+}
+
 // What the binary writer writes, the binary reader reads back (litetrace-dump's collector
 // and agent ports), whole messages and bare Batches alike.
 TEST(BinaryReader, ReadsBackRandomizedSpansInBothForms) {

@@ -39,6 +39,94 @@ void encode_tag(BinaryWriter& w, const Tag& tag) {
   assert(raw.size() == n);
 }
 void encode_span(BinaryWriter& w, const Span& span) { write_span(w, span); }
+
+// The unchecked writer's tags, for spans sized beforehand (write_span_unchecked, below).
+// Static, not in the unnamed namespace: write_span() finds it by argument-dependent lookup,
+// which looks in this namespace only.
+static LITETRACE_ALWAYS_INLINE void encode_tag(BinaryRawWriter& w, const Tag& tag) { write_tag_fields(w, tag); }
+
+namespace {
+
+// Binary Thrift's widths: a field's type byte and i16 id; a list's element type and i32
+// count; a string's i32 length; an i64, an i32; a struct's stop byte.
+constexpr size_t kField = 3;
+constexpr size_t kList = 5;
+constexpr size_t kLength = 4;
+constexpr size_t kI64 = 8;
+constexpr size_t kI32 = 4;
+constexpr size_t kStop = 1;
+constexpr size_t kTooLong = SIZE_MAX;
+
+// A Tag struct's bytes, as write_tag_fields() writes them (encode_tag's n, above).
+size_t tag_size(const Tag& tag) {
+  size_t value = 1;  // kBool
+  if (tag.type == TagType::kString || tag.type == TagType::kBinary) {
+    value = kLength + tag.str.size();
+  } else if (tag.type != TagType::kBool) {
+    value = kI64;  // kDouble, kLong
+  }
+  return kField + kLength + tag.key.size() + kField + kI32 + kField + value + kStop;
+}
+
+// Whether the protocol can say a string this long (an i32 length).
+bool sayable(std::string_view text) { return text.size() <= INT32_MAX; }
+
+size_t tags_size(Slice<Tag> tags) {
+  size_t n = 0;
+  for (const Tag& t : tags) {
+    if (!sayable(t.key) || !sayable(t.str)) return kTooLong;
+    n += tag_size(t);
+  }
+  return n;
+}
+
+// The span's bytes as write_span() writes them, every width fixed but the strings' and the
+// lists': kTooLong when a string is longer than the protocol can say.
+size_t span_size(const Span& span) {
+  if (!sayable(span.operation_name)) return kTooLong;
+  size_t n = 4 * (kField + kI64) + kField + kLength + span.operation_name.size();
+  if (!span.references.empty()) {
+    n += kField + kList + span.references.size * (kField + kI32 + 3 * (kField + kI64) + kStop);
+  }
+  n += kField + kI32 + 2 * (kField + kI64);  // flags, startTime, duration
+  size_t tags = tags_size(span.tags);
+  size_t tag_count = span.tags.size;
+  dropped_count_tags(span.dropped_tags, span.dropped_logs, span.dropped_references, [&](const Tag& t) {
+    tags += tag_size(t);
+    ++tag_count;
+  });
+  if (tags >= kTooLong) return kTooLong;
+  if (tag_count != 0) n += kField + kList + tags;
+  if (!span.logs.empty()) {
+    n += kField + kList;
+    for (const Log& log : span.logs) {
+      const size_t fields = tags_size(log.fields);
+      if (fields == kTooLong) return kTooLong;
+      n += kField + kI64 + kField + kList + fields + kStop;
+    }
+  }
+  return n + kStop;
+}
+
+// The packet builder's way in (ThriftProtocol::write_span): the span sized from its lengths
+// and, where it fits, written by the unchecked writer, which keeps its position in a
+// register; the checked writer loads and stores it for every value. 0 when it does not fit,
+// or says a string the protocol cannot, as the checked writer returns.
+size_t write_span_unchecked(uint8_t* at, size_t room, const Span& span) {
+  const size_t n = span_size(span);
+  return n != kTooLong && n <= room ? encode_sized_span(at, span) : 0;
+}
+
+}  // namespace
+
+size_t binary_span_size(const Span& span) { return span_size(span); }
+
+size_t encode_sized_span(uint8_t* at, const Span& span) {
+  BinaryRawWriter w(at);
+  write_span(w, span);
+  assert(w.size() == span_size(span));
+  return w.size();
+}
 void encode_process(BinaryWriter& w, const Process& process) { write_process(w, process); }
 
 void encode_batch(BinaryWriter& w, const Process& process, Slice<Span> spans) {
@@ -109,7 +197,7 @@ const ThriftProtocol kBinaryThrift = {
     [](size_t encoded_process_size, size_t) { return fixed_head_size() + encoded_process_size; },
     [](int64_t, const ClientStats&) { return fixed_tail_size(); },
     fixed_tail_size,
-    write_span_at<BinaryWriter>,
+    write_span_unchecked,
     write_envelope<BinaryWriter>,
 };
 

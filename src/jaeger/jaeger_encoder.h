@@ -149,6 +149,13 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
 // ---- the binary protocol: the same structs through BinaryWriter (binary_thrift.cc) ----
 void encode_tag(BinaryWriter& w, const Tag& tag);
 void encode_span(BinaryWriter& w, const Span& span);
+// The bytes encode_span() writes for `span`, from its lengths; SIZE_MAX when a string is
+// longer than the protocol can say (which encode_span() records as an error).
+size_t binary_span_size(const Span& span);
+// encode_span()'s bytes at `at`, which has room for binary_span_size(span) of them (not
+// SIZE_MAX), by the unchecked writer, which keeps its position in a register (the checked
+// one loads and stores it for every value); returns how many.
+size_t encode_sized_span(uint8_t* at, const Span& span);
 void encode_process(BinaryWriter& w, const Process& process);
 // A bare Batch struct: the body of the Jaeger collector's POST /api/traces (no seqNo, no
 // stats: the collector answers for the batch itself).

@@ -28,27 +28,15 @@ size_t JaegerHttpFormat::request_size(size_t spans, size_t spans_bytes) const {
 
 JaegerHttpFormat::Added JaegerHttpFormat::add(const uint8_t* record) {
   const Span& span = mapper_.map(record);
-  // One pass in the common case: written straight into the room past the spans so far,
-  // and sized first only when that room was too small.
-  constexpr size_t kRoom = 16 * 1024;
-  uint8_t* p = spans_bytes_.room(kRoom);
+  // Sized from its lengths, then written where it fits by the unchecked writer.
+  const size_t n = binary_span_size(span);
+  if (n == SIZE_MAX) return Added::kFailed;  // a string longer than the protocol can say
+  if (request_size(spans_ + 1, spans_bytes_.size() + n) > max_request_bytes_) {
+    return spans_ == 0 ? Added::kTooLarge : Added::kFull;
+  }
+  uint8_t* p = spans_bytes_.room(n);
   if (p == nullptr) return Added::kFailed;
-  BinaryWriter w(p, spans_bytes_.spare());
-  encode_span(w, span);
-  if (!w.ok()) {
-    BinaryWriter sizing;
-    encode_span(sizing, span);
-    if (request_size(1, sizing.size()) > max_request_bytes_) return spans_ == 0 ? Added::kTooLarge : Added::kFull;
-    p = spans_bytes_.room(sizing.size());
-    if (p == nullptr) return Added::kFailed;
-    w = BinaryWriter(p, sizing.size());
-    encode_span(w, span);
-    if (!w.ok() || w.size() != sizing.size()) return Added::kFailed;
-  }
-  if (request_size(spans_ + 1, spans_bytes_.size() + w.size()) > max_request_bytes_) {
-    return spans_ == 0 ? Added::kTooLarge : Added::kFull;  // written past the end, not taken
-  }
-  spans_bytes_.commit(w.size());
+  spans_bytes_.commit(encode_sized_span(p, span));
   ++spans_;
   return Added::kAdded;
 }
