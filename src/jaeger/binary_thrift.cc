@@ -188,11 +188,7 @@ void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> span
 
 const ThriftProtocol kBinaryThrift = {
     /*compact=*/false,
-    [](const Span& span) {
-      BinaryWriter w;
-      encode_span(w, span);
-      return w.size();
-    },
+    binary_span_size,
     process_bytes,
     [](size_t encoded_process_size, size_t) { return fixed_head_size() + encoded_process_size; },
     [](int64_t, const ClientStats&) { return fixed_tail_size(); },
