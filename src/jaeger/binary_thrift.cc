@@ -14,24 +14,56 @@ namespace litetrace::detail {
 
 using namespace thrift_structs;
 
+namespace {
+
+// Binary Thrift's widths: a field's type byte and i16 id; a list's element type and i32
+// count; a string's i32 length; an i64, an i32; a struct's stop byte.
+constexpr size_t kField = 3;
+constexpr size_t kList = 5;
+constexpr size_t kLength = 4;
+constexpr size_t kI64 = 8;
+constexpr size_t kI32 = 4;
+constexpr size_t kStop = 1;
+constexpr size_t kTooLong = SIZE_MAX;
+
+bool has_bytes(const Tag& tag) { return tag.type == TagType::kString || tag.type == TagType::kBinary; }
+
+// A Tag struct's bytes, as write_tag_fields() writes them.
+size_t tag_size(const Tag& tag) {
+  size_t value = 1;  // kBool
+  if (has_bytes(tag)) {
+    value = kLength + tag.str.size();
+  } else if (tag.type != TagType::kBool) {
+    value = kI64;  // kDouble, kLong
+  }
+  return kField + kLength + tag.key.size() + kField + kI32 + kField + value + kStop;
+}
+
+// Whether the protocol can say a string this long (an i32 length).
+bool sayable(std::string_view text) { return text.size() <= INT32_MAX; }
+bool sayable(const Tag& tag) { return sayable(tag.key) && (!has_bytes(tag) || sayable(tag.str)); }
+
+size_t tags_size(Slice<Tag> tags) {
+  size_t n = 0;
+  for (const Tag& t : tags) {
+    if (!sayable(t)) return kTooLong;
+    n += tag_size(t);
+  }
+  return n;
+}
+
+}  // namespace
+
 // A tag's bytes are known from the tag: its struct is sized first, its room claimed at once
 // and written by the unchecked writer, not field by field through the checked one (which
 // loads and stores its position for every byte it writes). The checked writer serves a key
 // or string the binary protocol cannot say, and records the error.
 void encode_tag(BinaryWriter& w, const Tag& tag) {
-  const bool has_bytes = tag.type == TagType::kString || tag.type == TagType::kBinary;
-  if (tag.key.size() > INT32_MAX || (has_bytes && tag.str.size() > INT32_MAX)) {
+  if (!sayable(tag)) {
     write_tag_fields(w, tag);
     return;
   }
-  constexpr size_t kHeader = 3;  // a field's type byte and i16 id
-  size_t value = 1;              // kBool
-  if (has_bytes) {
-    value = 4 + tag.str.size();
-  } else if (tag.type != TagType::kBool) {
-    value = 8;  // kDouble, kLong
-  }
-  const size_t n = kHeader + 4 + tag.key.size() + kHeader + 4 + kHeader + value + 1;
+  const size_t n = tag_size(tag);
   uint8_t* at = w.claim_struct(n);
   if (at == nullptr) return;
   BinaryRawWriter raw(at);
@@ -47,41 +79,10 @@ static LITETRACE_ALWAYS_INLINE void encode_tag(BinaryRawWriter& w, const Tag& ta
 
 namespace {
 
-// Binary Thrift's widths: a field's type byte and i16 id; a list's element type and i32
-// count; a string's i32 length; an i64, an i32; a struct's stop byte.
-constexpr size_t kField = 3;
-constexpr size_t kList = 5;
-constexpr size_t kLength = 4;
-constexpr size_t kI64 = 8;
-constexpr size_t kI32 = 4;
-constexpr size_t kStop = 1;
-constexpr size_t kTooLong = SIZE_MAX;
-
-// A Tag struct's bytes, as write_tag_fields() writes them (encode_tag's n, above).
-size_t tag_size(const Tag& tag) {
-  size_t value = 1;  // kBool
-  if (tag.type == TagType::kString || tag.type == TagType::kBinary) {
-    value = kLength + tag.str.size();
-  } else if (tag.type != TagType::kBool) {
-    value = kI64;  // kDouble, kLong
-  }
-  return kField + kLength + tag.key.size() + kField + kI32 + kField + value + kStop;
-}
-
-// Whether the protocol can say a string this long (an i32 length).
-bool sayable(std::string_view text) { return text.size() <= INT32_MAX; }
-
-size_t tags_size(Slice<Tag> tags) {
-  size_t n = 0;
-  for (const Tag& t : tags) {
-    if (!sayable(t.key) || !sayable(t.str)) return kTooLong;
-    n += tag_size(t);
-  }
-  return n;
-}
-
 // The span's bytes as write_span() writes them, every width fixed but the strings' and the
 // lists': kTooLong when a string is longer than the protocol can say.
+// The sum cannot wrap where size_t is 32 bits: the strings are views of one ring record
+// (SpanMapper) and a few constants.
 size_t span_size(const Span& span) {
   if (!sayable(span.operation_name)) return kTooLong;
   size_t n = 4 * (kField + kI64) + kField + kLength + span.operation_name.size();
