@@ -186,13 +186,15 @@ TEST(BinaryWriter, ASpanSizedFromItsLengthsIsWrittenAsTheCheckedWriterWritesIt) 
   const Tag bad_key[] = {Tag::int64(too_long, 1)};
   const Tag bad_value[] = {Tag::string("k", too_long)};
   const Log bad_log[] = {Log{1, slice_of(bad_value)}};
-  Span name, key, value, field;
+  Span name, key, value, field, value_and_dropped;
   name.operation_name = too_long;
   key.tags = slice_of(bad_key);
   value.tags = slice_of(bad_value);
   field.logs = slice_of(bad_log);
+  value_and_dropped.tags = slice_of(bad_value);
+  value_and_dropped.dropped_tags = 1;  // a tag of its own after the span's
   uint8_t room[64] = {};
-  for (const Span* span : {&name, &key, &value, &field}) {
+  for (const Span* span : {&name, &key, &value, &field, &value_and_dropped}) {
     EXPECT_EQ(binary_span_size(*span), SIZE_MAX);
     EXPECT_EQ(kBinaryThrift.write_span(room, SIZE_MAX, *span), 0u);
     BinaryWriter sizing;

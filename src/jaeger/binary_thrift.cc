@@ -91,12 +91,12 @@ size_t span_size(const Span& span) {
   }
   n += kField + kI32 + 2 * (kField + kI64);  // flags, startTime, duration
   size_t tags = tags_size(span.tags);
+  if (tags == kTooLong) return kTooLong;  // before the dropped counts' tags add to it
   size_t tag_count = span.tags.size;
   dropped_count_tags(span.dropped_tags, span.dropped_logs, span.dropped_references, [&](const Tag& t) {
     tags += tag_size(t);
     ++tag_count;
   });
-  if (tags >= kTooLong) return kTooLong;
   if (tag_count != 0) n += kField + kList + tags;
   if (!span.logs.empty()) {
     n += kField + kList;
