@@ -1,6 +1,7 @@
-// Plain span records straight to compact Thrift (jaeger/record_encoder.h): the same bytes
-// as mapping them to a Jaeger span and encoding that, never more than the bound, and every
-// record that is not plain left to the mapper. The others made plain (jaeger/record_rewriter.h):
+// Plain span records straight to compact Thrift (jaeger/record_encoder.h), and to binary
+// Thrift for Jaeger's collector over HTTP (jaeger_http_format.h): the same bytes as mapping
+// them to a Jaeger span and encoding that, never more than the bound, and every record that
+// is not plain left to the mapper. The others made plain (jaeger/record_rewriter.h):
 // arrays as the mapper's string tags, and trimmed as the view trimmer trims (span_trimmer.h).
 
 #include "jaeger/record_encoder.h"
@@ -16,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "core/byte_buffer.h"
 #include "core/record_normalizer.h"
+#include "jaeger/binary_writer.h"
+#include "jaeger/jaeger_http_format.h"
 #include "jaeger/record_rewriter.h"
 #include "jaeger/span_mapper.h"
 #include "jaeger/span_trimmer.h"
@@ -39,6 +43,45 @@ Bytes mapped_bytes(const uint8_t* record, const TickConverter& clock) {
   SpanMapper mapper(&clock);
   const Span& span = mapper.map(record);
   return encode_bytes([&](CompactWriter& w) { encode_span(w, span); });
+}
+
+// The same in binary Thrift, by the checked writer.
+Bytes mapped_binary_bytes(const uint8_t* record, const TickConverter& clock) {
+  SpanMapper mapper(&clock);
+  const Span& span = mapper.map(record);
+  BinaryWriter sizing;
+  encode_span(sizing, span);
+  Bytes out(sizing.size());
+  BinaryWriter w(out.data(), out.size());
+  encode_span(w, span);
+  EXPECT_TRUE(w.ok());
+  return out;
+}
+
+// Events and links, whose logs and references take the most bytes beyond their items: each
+// link with a dropped count (so a log), ids of ten varint bytes; events with empty names and
+// dropped counts. `kind` 0: links, 1: events, 2: both; 3: none, but 300 attributes of short
+// keys and empty strings, whose binary tags are the most beyond their items (22 bytes a tag
+// beside its key: more than compact's plain_bound() allows them).
+std::vector<uint8_t> crowded_record(int kind) {
+  RecordBuilder r;
+  r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+  r.header().start = 1764000000000000000u;
+  r.header().end = r.header().start + 1000;
+  r.header().parent_span_id = UINT64_MAX;
+  r.name("");
+  for (int i = 0; kind == 3 && i < 300; ++i) {
+    const char key[] = {static_cast<char>('a' + i / 26 % 26), static_cast<char>('a' + i % 26), '\0'};
+    r.string(key, "");
+  }
+  for (int i = 0; kind != 3 && i < 60; ++i) {
+    if (kind == 0 || (kind == 2 && i % 2 == 0)) {
+      r.link(UINT64_MAX, UINT64_MAX - static_cast<uint64_t>(i), UINT64_MAX, 65535);
+    } else {
+      r.event("", UINT64_MAX - static_cast<uint64_t>(i), 65535);
+    }
+  }
+  return r.build();
 }
 
 // The wide varints' two ways: the loop everywhere, and pdep where this CPU runs it fast.
@@ -73,28 +116,14 @@ TEST(RecordEncoder, PlainRecordsAreTheMappersBytesWithinTheBound) {
   }
 }
 
-// Events and links, whose logs and references take the most bytes beyond their items: each
-// link with a dropped count (so a log), ids of ten varint bytes; events with empty names and
-// dropped counts. Still within the bound, and the mapper's bytes.
+// Events and links that take the most bytes beyond their items (crowded_record()): still
+// within the bound, and the mapper's bytes.
 TEST(RecordEncoder, EventsAndLinksStayWithinTheBound) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
   TagRunCache cache;
   for (const int kind : {0, 1, 2}) {
-    RecordBuilder r;
-    r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
-    r.header().start = 1764000000000000000u;
-    r.header().end = r.header().start + 1000;
-    r.header().parent_span_id = UINT64_MAX;
-    r.name("");
-    for (int i = 0; i < 60; ++i) {
-      if (kind == 0 || (kind == 2 && i % 2 == 0)) {
-        r.link(UINT64_MAX, UINT64_MAX - static_cast<uint64_t>(i), UINT64_MAX, 65535);
-      } else {
-        r.event("", UINT64_MAX - static_cast<uint64_t>(i), 65535);
-      }
-    }
-    const std::vector<uint8_t> record = r.build();
+    const std::vector<uint8_t> record = crowded_record(kind);
     const size_t bound = RecordEncoder::plain_bound(record.data());
     std::vector<uint8_t> out(bound + 64, 0xAA);
     const size_t n = encoder.encode(record.data(), out.data(), cache, {SIZE_MAX, 0});
@@ -105,6 +134,39 @@ TEST(RecordEncoder, EventsAndLinksStayWithinTheBound) {
   }
 }
 
+// Binary Thrift, as the collector over HTTP takes it: random plain records and the crowded
+// ones, each the mapper's bytes by the checked binary writer, within binary_plain_bound() and
+// nothing written past it. The scope's tags come from a cache of binary tags.
+TEST(RecordEncoder, BinaryThriftIsTheMappersBinaryBytesWithinItsBound) {
+  const TickConverter clock = exact_clock();
+  RecordEncoder encoder(&clock, /*deposit=*/false);
+  TagRunCache cache;
+  std::mt19937_64 rng(2027);
+  std::vector<std::vector<uint8_t>> records;
+  for (int i = 0; i < 3000; ++i) records.push_back(random_record(rng));
+  for (const int kind : {0, 1, 2, 3}) records.push_back(crowded_record(kind));
+  size_t with_logs = 0, with_references = 0, with_scope = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const std::vector<uint8_t>& record = records[i];
+    const size_t bound = RecordEncoder::binary_plain_bound(record.data());
+    std::vector<uint8_t> out(bound + 64, 0xAA);
+    const size_t n = encoder.encode_binary(record.data(), out.data(), cache, kRulesApplied);
+    ASSERT_NE(n, 0u) << "record " << i << " is plain";
+    ASSERT_LE(n, bound) << "record " << i;
+    const Bytes expected = mapped_binary_bytes(record.data(), clock);
+    ASSERT_EQ(Bytes(out.begin(), out.begin() + static_cast<ptrdiff_t>(n)), expected) << "record " << i;
+    for (size_t j = bound; j < out.size(); ++j) ASSERT_EQ(out[j], 0xAA) << "written past the bound, record " << i;
+    SpanMapper mapper(&clock);
+    const Span& span = mapper.map(record.data());
+    with_logs += span.logs.size != 0 ? 1 : 0;
+    with_references += span.references.size != 0 ? 1 : 0;
+    with_scope += RecordReader(record.data()).header().scope != nullptr ? 1 : 0;
+  }
+  EXPECT_GT(with_logs, 300u);
+  EXPECT_GT(with_references, 300u);
+  EXPECT_GT(with_scope, 300u);
+}
+
 // The encoder checks the span attribute rules as it reads the attributes: a record it
 // encodes must be one the normalizer passes untouched, and every record the normalizer
 // would rewrite (a key set twice, more keys than the limit, a value too long) must be left
@@ -113,6 +175,7 @@ TEST(RecordEncoder, ChecksTheAttributeRulesAsTheNormalizerDoes) {
   const TickConverter clock = exact_clock();
   RecordEncoder encoder(&clock);
   TagRunCache cache;
+  TagRunCache binary_cache;
   std::mt19937_64 rng(7);
   const auto pick = [&](uint64_t n) { return static_cast<size_t>(rng() % n); };
   const char* const keys[] = {"a", "b", "ab", "bb", "c", "long.key"};
@@ -142,9 +205,16 @@ TEST(RecordEncoder, ChecksTheAttributeRulesAsTheNormalizerDoes) {
     std::vector<uint8_t> out(RecordEncoder::plain_bound(record.data()));
     const size_t size = encoder.encode(record.data(), out.data(), cache, {max_attributes, max_length});
     ASSERT_EQ(size != 0, normalized == record.data()) << "record " << i;
+    // Binary Thrift's encoder checks them the same way.
+    std::vector<uint8_t> binary(RecordEncoder::binary_plain_bound(record.data()));
+    const size_t binary_size =
+        encoder.encode_binary(record.data(), binary.data(), binary_cache, {max_attributes, max_length});
+    ASSERT_EQ(binary_size != 0, size != 0) << "record " << i;
     if (size != 0) {
       ++encoded;
       ASSERT_EQ(Bytes(out.begin(), out.begin() + static_cast<ptrdiff_t>(size)), mapped_bytes(record.data(), clock));
+      ASSERT_EQ(Bytes(binary.begin(), binary.begin() + static_cast<ptrdiff_t>(binary_size)),
+                mapped_binary_bytes(record.data(), clock));
     } else {
       ++left;
     }
@@ -377,6 +447,59 @@ TEST(RecordRewriter, TrimsAsTheViewTrimmerDoes) {
   EXPECT_GT(logs_cut, 50u);
   EXPECT_GT(attributes_cut, 200u);
   EXPECT_GT(names_cut, 10u);
+  EXPECT_GT(too_large, 10u);
+}
+
+// Jaeger's collector over HTTP takes a record as the ring holds it (add_ring_record: the
+// encoder's, or the mapper's after the rules when the encoder leaves it) into the same
+// requests as the mapper's alone (add, after the rules): the same answers, the same bodies.
+// Random records with arrays, under limits that some break, into requests of at most 1,500 bytes:
+// the encoder's way and the mapper's are both taken often, and requests fill.
+TEST(JaegerHttpFormat, RingRecordsMakeTheBodiesTheMapperMakes) {
+  const TickConverter clock = exact_clock();
+  const Tag process_tags[] = {Tag::string("hostname", "h")};
+  const Process process{"svc", {process_tags, 1}};
+  constexpr size_t kRequestBytes = 1500;
+  JaegerHttpFormat ring_way(process, &clock, kRequestBytes);
+  JaegerHttpFormat mapper_way(process, &clock, kRequestBytes);
+  RecordEncoder encoder(&clock, false);
+  TagRunCache cache;
+  std::mt19937_64 rng(11);
+  size_t encoded = 0, mapped = 0, full = 0, too_large = 0, requests = 0;
+  const auto compare_bodies = [&] {
+    ByteBuffer a;
+    ByteBuffer b;
+    ASSERT_TRUE(ring_way.build(a));
+    ASSERT_TRUE(mapper_way.build(b));
+    ASSERT_EQ(ring_way.spans(), mapper_way.spans());
+    ASSERT_EQ(a.view(), b.view()) << "request " << requests;
+    ASSERT_LE(a.size(), kRequestBytes);
+    ring_way.clear();
+    mapper_way.clear();
+    ++requests;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    const std::vector<uint8_t> record = random_record(rng, /*arrays=*/rng() % 4 == 0);
+    const size_t max_attributes = rng() % 4 == 0 ? 3 : 128;  // 128: the default
+    RecordNormalizer ring_rules(max_attributes, 0);
+    RecordNormalizer mapper_rules(max_attributes, 0);
+    std::vector<uint8_t> out(RecordEncoder::binary_plain_bound(record.data()));
+    (encoder.encode_binary(record.data(), out.data(), cache, ring_rules.limits()) != 0 ? encoded : mapped) += 1;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const auto a = ring_way.add_ring_record(record.data(), ring_rules);
+      const auto b = mapper_way.add(mapper_rules.normalize(record.data()));
+      ASSERT_EQ(static_cast<int>(a), static_cast<int>(b)) << "record " << i;
+      if (a == HttpRequestFormat::Added::kTooLarge) ++too_large;
+      if (a != HttpRequestFormat::Added::kFull) break;
+      ++full;
+      ASSERT_EQ(attempt, 0) << "record " << i << " was full for an empty request";
+      compare_bodies();
+    }
+  }
+  compare_bodies();
+  EXPECT_GT(encoded, 500u);
+  EXPECT_GT(mapped, 200u);
+  EXPECT_GT(full, 100u);
   EXPECT_GT(too_large, 10u);
 }
 

@@ -167,6 +167,12 @@ class BasicBinaryWriter {
   }
   // Field ids are absolute in the binary protocol: nothing to continue from.
   void set_last_field_id(int16_t) {}
+  // As the compact writer's, for the record encoder (record_encoder.cc): bytes that another
+  // writer wrote where this one stands. Unchecked only.
+  void advance(size_t n, int16_t /*last field id*/ = 0) {
+    static_assert(!kChecked, "a checked writer checks what it writes");
+    pos_ += n;
+  }
   void field_bool(int16_t id, bool v) {
     field_header(id, CType::kBoolTrue);
     write_byte(v ? 1 : 0);
@@ -179,6 +185,8 @@ class BasicBinaryWriter {
     field_header(id, CType::kI64);
     write_i64(v);
   }
+  // As the compact writer's: every i64 takes eight bytes here, so there is nothing to deposit.
+  void field_wide_i64(int16_t id, int64_t v, bool /*deposit*/) { field_i64(id, v); }
   void field_double(int16_t id, double v) {
     field_header(id, CType::kDouble);
     write_double(v);

@@ -56,7 +56,7 @@ TagRun TagRunCache::find_other(const void* scope) {
   return {};
 }
 
-LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
+LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run, size_t (*put)(uint8_t* at, const Tag& tag)) {
   const TagRun cached = find(scope);
   if (cached.bytes.data() != nullptr) return cached;
   size_t bound = 0;
@@ -65,7 +65,7 @@ LITETRACE_COLD TagRun TagRunCache::add(const void* scope, Slice<Tag> run) {
   bytes_.resize(at + sizeof(Head) + bound);
   uint8_t* const out = bytes_.data() + at + sizeof(Head);
   size_t size = 0;
-  for (const Tag& t : run) size += encode_tag_at(out + size, t);
+  for (const Tag& t : run) size += put(out + size, t);
   const Head head{scope, size, run.size};
   std::memcpy(bytes_.data() + at, &head, sizeof head);
   bytes_.resize(at + sizeof head + size);

@@ -63,8 +63,9 @@ struct TagRun {
 // and never freed (intern_scope), so it only grows.
 class TagRunCache {
  public:
-  // Encodes `run` for `scope` (encode_tag()'s bytes, one tag after another) and keeps it.
-  TagRun add(const void* scope, Slice<Tag> run);
+  // Encodes `run` for `scope` (encode_tag()'s bytes, one tag after another, or `put`'s:
+  // binary Thrift's, which take no more) and keeps it.
+  TagRun add(const void* scope, Slice<Tag> run, size_t (*put)(uint8_t* at, const Tag& tag) = encode_tag_at);
   // The run cached for `scope`, or one with a null view when there is none yet. Spans come
   // in runs of one scope: the last one found is at hand without a look at the others.
   TagRun find(const void* scope) {

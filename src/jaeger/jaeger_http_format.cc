@@ -8,7 +8,8 @@ namespace litetrace::detail {
 
 LITETRACE_COLD JaegerHttpFormat::JaegerHttpFormat(const Process& process, const TickConverter* clock,
                                                   size_t max_request_bytes)
-    : mapper_(clock), max_request_bytes_(max_request_bytes) {
+    : mapper_(clock), encoder_(clock, /*deposit=*/false), max_request_bytes_(max_request_bytes) {
+  checks_rules_ = true;
   BinaryWriter sizing;
   encode_process(sizing, process);
   process_.assign(sizing.size(), '\0');
@@ -31,12 +32,25 @@ JaegerHttpFormat::Added JaegerHttpFormat::add(const uint8_t* record) {
   // Sized from its lengths, then written where it fits by the unchecked writer.
   const size_t n = binary_span_size(span);
   if (n == SIZE_MAX) return Added::kFailed;  // a string longer than the protocol can say
+  uint8_t* p = spans_bytes_.room(n);
+  if (p == nullptr) return Added::kFailed;
+  return take(encode_sized_span(p, span));
+}
+
+JaegerHttpFormat::Added JaegerHttpFormat::add_ring_record(const uint8_t* record, RecordNormalizer& rules) {
+  uint8_t* p = spans_bytes_.room(RecordEncoder::binary_plain_bound(record));
+  if (p == nullptr) return Added::kFailed;
+  const size_t n = encoder_.encode_binary(record, p, scope_tags_, rules.limits());
+  if (n == 0) return add(rules.normalize(record));  // not plain, or not keeping the rules
+  return take(n);
+}
+
+// Written, and taken only when it fits: a span for the next request is written again.
+JaegerHttpFormat::Added JaegerHttpFormat::take(size_t n) {
   if (request_size(spans_ + 1, spans_bytes_.size() + n) > max_request_bytes_) {
     return spans_ == 0 ? Added::kTooLarge : Added::kFull;
   }
-  uint8_t* p = spans_bytes_.room(n);
-  if (p == nullptr) return Added::kFailed;
-  spans_bytes_.commit(encode_sized_span(p, span));
+  spans_bytes_.commit(n);
   ++spans_;
   return Added::kAdded;
 }

@@ -1,8 +1,8 @@
 #pragma once
 
 // Jaeger's collector over HTTP as an HttpRequestFormat (transport/http_export_sink.h):
-// span records -> Jaeger spans (span_mapper.h) -> one bare Batch struct per request in the
-// Thrift binary protocol, the body of POST /api/traces with Content-Type
+// span records -> Jaeger spans -> one bare Batch struct per request in the Thrift binary
+// protocol, the body of POST /api/traces with Content-Type
 // application/vnd.apache.thrift.binary. The collector answers 202 Accepted; any 2xx is
 // success, connection failures, 429 and every 5xx (500 when it cannot take a batch) are
 // worth another attempt, and any other status is permanent, reported with the body's text.
@@ -11,13 +11,19 @@
 // the next request, and a span that no request could hold is too large (dropped and
 // counted). The Batch carries no seqNo or stats: the collector answers for the batch itself.
 //
+// A record that keeps the span attribute rules and is plain, as most are, is written by
+// the record encoder (record_encoder.h) as the ring holds it; the others are normalized,
+// mapped to a Jaeger view (span_mapper.h), and that is written. The bytes are the same.
+//
 // Thread: as HttpRequestFormat.
 
 #include <string>
 
 #include "core/byte_buffer.h"
 #include "core/tick_clock.h"
+#include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
+#include "jaeger/record_encoder.h"
 #include "jaeger/span_mapper.h"
 #include "transport/http_export_sink.h"
 
@@ -29,6 +35,7 @@ class JaegerHttpFormat final : public HttpRequestFormat {
   JaegerHttpFormat(const Process& process, const TickConverter* clock, size_t max_request_bytes);
 
   Added add(const uint8_t* record) override;
+  Added add_ring_record(const uint8_t* record, RecordNormalizer& rules) override;
   size_t spans() const override { return spans_; }
   bool build(ByteBuffer& body) override;
   void clear() override {
@@ -43,8 +50,12 @@ class JaegerHttpFormat final : public HttpRequestFormat {
 
  private:
   size_t request_size(size_t spans, size_t spans_bytes) const;
+  // Takes the `n` bytes of a span written into spans_bytes_.room() when the request holds them.
+  Added take(size_t n);
 
   SpanMapper mapper_;
+  RecordEncoder encoder_;
+  TagRunCache scope_tags_;  // binary Thrift's, for encoder_
   std::string process_;  // the Process struct, binary-encoded
   size_t max_request_bytes_;
   ByteBuffer spans_bytes_;  // the spans, encoded back to back

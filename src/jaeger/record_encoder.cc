@@ -3,9 +3,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include "core/compiler.h"
 #include "core/record_reader.h"
+#include "jaeger/binary_writer.h"
 #include "jaeger/span_mapper.h"
 #include "jaeger/tag_writer.h"
 
@@ -16,21 +18,28 @@
 namespace litetrace::detail {
 namespace {
 
+// The encoder writes either protocol, its writer `W` a CompactRawWriter or a
+// BinaryRawWriter: the same fields and calls, in field order (Thrift's binary protocol
+// keeps no last field id, and its list counts have a fixed width).
+template <class W>
+constexpr bool kBinary = std::is_same_v<W, BinaryRawWriter>;
+
 // One Tag struct at `at`; returns its size. Out of line, once, for the tags the encoder
 // need not inline: a log's fields, the span tags few spans have (a kind, a status, a
 // sampler's, a dropped count), and attributes of the rarer types. The caller's writer takes
 // the bytes with advance(), so that its address never escapes. Local to this file, its calls
 // from here cost less than from another (the Jaeger batcher with an event, jaeger-event2:
 // 1,612 instructions a span against 1,636): encode_tag_at(), below, is the others' way in.
+template <class W>
 LITETRACE_NOINLINE size_t put_tag(uint8_t* at, const Tag& tag) {
-  CompactRawWriter w(at);
+  W w(at);
   write_tag_fields(w, tag);
   return w.size();
 }
 
 }  // namespace
 
-size_t encode_tag_at(uint8_t* at, const Tag& tag) { return put_tag(at, tag); }
+size_t encode_tag_at(uint8_t* at, const Tag& tag) { return put_tag<CompactRawWriter>(at, tag); }
 
 namespace {
 
@@ -38,7 +47,8 @@ namespace {
 constexpr size_t kNotPlain = SIZE_MAX;
 
 // A Jaeger SpanRef.
-void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, uint64_t trace_id_high,
+template <class W>
+void write_reference(W& w, RefType type, uint64_t trace_id_low, uint64_t trace_id_high,
                      uint64_t span_id) {
   w.struct_begin();
   w.field_i32(/*SpanRef.refType*/ 1, static_cast<int32_t>(type));
@@ -52,13 +62,14 @@ void write_reference(CompactRawWriter& w, RefType type, uint64_t trace_id_low, u
 // first as CHILD_OF, then each link as FOLLOWS_FROM; nothing when there are no links.
 // Returns the bytes written. Out of line, as write_logs(): spans with links or events are
 // the fewer, and the encoder's own writer stays in registers.
+template <class W>
 LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   RecordReader reader(record);
   const SpanRecordHeader& h = reader.header();
   RecordItem item;
   const size_t links = h.link_count;  // each kLink item's (the rewriter keeps every link)
   if (links == 0) return 0;
-  CompactRawWriter w(at);
+  W w(at);
   w.set_last_field_id(/*Span.operationName*/ 5);
   w.field_list_begin(/*Span.references*/ 6, CType::kStruct, links + (h.parent_span_id != 0 ? 1 : 0));
   if (h.parent_span_id != 0) write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id);
@@ -82,12 +93,13 @@ struct Written {
 // one function rather than three, whose code and unwind entries cost the lean program a
 // page (bench/footprint.py).
 enum class RareTags { kLead, kSampler, kDroppedCounts };
+template <class W>
 LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags which,
                                                            const SpanRecordHeader& h,
                                                            std::string_view status_description) {
   Written r;
   const auto put = [&](const Tag& tag) {
-    r.bytes += put_tag(at + r.bytes, tag);
+    r.bytes += put_tag<W>(at + r.bytes, tag);
     ++r.count;
   };
   switch (which) {
@@ -101,11 +113,12 @@ LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags
 }
 
 // The scope's tags encoded and cached: once per scope, out of line.
+template <class W>
 LITETRACE_COLD LITETRACE_NOINLINE TagRun cache_scope_tags(TagRunCache& cache, const TracerScope* scope) {
   Tag tags[4];
   size_t n = 0;
   scope_tags(scope, [&](const Tag& tag) { tags[n++] = tag; });
-  return cache.add(scope, {tags, n});
+  return cache.add(scope, {tags, n}, &put_tag<W>);
 }
 
 // `v` as lower-case hex, zero-padded to 16 digits, at `out`.
@@ -119,6 +132,7 @@ void put_hex16(char* out, uint64_t v) {
 // name gives way to it); each link that has attributes or a dropped count at the span's
 // start with "event" = "link", its ids in hex, its dropped count and attributes. Returns the
 // bytes written (0: no logs), or kNotPlain when an attribute is an array (the mapper's).
+template <class W>
 LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint8_t* record,
                                      const TickConverter& clock, int64_t start_us, bool deposit) {
   RecordReader reader(record);
@@ -136,10 +150,10 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
     }
   }
   if (count == 0) return 0;
-  CompactRawWriter w(at);
+  W w(at);
   w.set_last_field_id(last_field);
   w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, count);
-  const auto write = [&](const Tag& tag) { w.advance(put_tag(at + w.size(), tag)); };
+  const auto write = [&](const Tag& tag) { w.advance(put_tag<W>(at + w.size(), tag)); };
   while (reader.next(item)) {
     ItemKind attribute_kind;
     if (item.kind == ItemKind::kEvent) {
@@ -203,7 +217,7 @@ struct LogWriters {
 std::atomic<const LogWriters*> g_log_writers{nullptr};
 
 LITETRACE_COLD void link_jaeger_logs() {
-  static constexpr LogWriters kLogWriters{&write_references, &write_logs};
+  static constexpr LogWriters kLogWriters{&write_references<CompactRawWriter>, &write_logs<CompactRawWriter>};
   g_log_writers.store(&kLogWriters, std::memory_order_relaxed);
 }
 
@@ -336,8 +350,34 @@ LITETRACE_NOINLINE size_t put_wide_varint(uint8_t* at, uint64_t v) {
 
 RecordEncoder::RecordEncoder(const TickConverter* clock) : RecordEncoder(clock, has_fast_bit_deposit()) {}
 
+namespace {
+
+// The bytes of Span.tags' field and list headers, after field 9, for `count` tags.
+template <class W>
+constexpr size_t tags_head_size(size_t count) {
+  if constexpr (kBinary<W>) {
+    return 3 + 5;  // a type and an i16 id; an element type and an i32 count
+  } else {
+    return field_header_size(/*Span.duration*/ 9, /*Span.tags*/ 10) + list_header_size(count);
+  }
+}
+
+}  // namespace
+
 LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* out, TagRunCache& cache,
                                                  const AttributeLimits& limits) const {
+  return encode_as<CompactRawWriter>(record, out, cache, limits);
+}
+
+// Linked only by the binary protocol's users (jaeger_http_format.cc).
+LITETRACE_FLATTEN size_t RecordEncoder::encode_binary(const uint8_t* record, uint8_t* out, TagRunCache& cache,
+                                                        const AttributeLimits& limits) const {
+  return encode_as<BinaryRawWriter>(record, out, cache, limits);
+}
+
+template <class W>
+LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, uint8_t* out, TagRunCache& cache,
+                                                        const AttributeLimits& limits) const {
   RecordReader reader(record);
   AttributeCheck check(limits, record + sizeof(SpanRecordHeader));
   const SpanRecordHeader& h = reader.header();
@@ -360,7 +400,7 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   const JaegerTimes times = jaeger_times(h, *clock_);
 
   // Local writers whose addresses never escape stay in registers (jaeger_encoder.cc).
-  CompactRawWriter w(out);
+  W w(out);
   w.struct_begin();
   // Random ids, and Unix microseconds, take eight to ten bytes.
   const bool deposit = deposit_;
@@ -373,9 +413,14 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   // register). Relaxed: the ring's acquire of the record orders it after the store
   // (use_jaeger_logs).
   if (h.link_count != 0) {
-    const LogWriters* const log_writers = g_log_writers.load(std::memory_order_relaxed);
-    if (log_writers == nullptr) return 0;
-    const size_t n = log_writers->references(out + w.size(), record);
+    size_t n;
+    if constexpr (kBinary<W>) {
+      n = write_references<W>(out + w.size(), record);  // no program linked lean has it
+    } else {
+      const LogWriters* const log_writers = g_log_writers.load(std::memory_order_relaxed);
+      if (log_writers == nullptr) return 0;
+      n = log_writers->references(out + w.size(), record);
+    }
     if (n != 0) w.advance(n, /*Span.references*/ 6);
   }
   w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
@@ -385,9 +430,9 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   // The tags, in one pass over the items: written after room for the list's field header
   // and a one-byte count, and moved up in the rare case that the count needs more.
   constexpr int16_t kLastField = 9;
-  constexpr size_t kShortHead = field_header_size(kLastField, /*Span.tags*/ 10) + list_header_size(0);
+  constexpr size_t kShortHead = tags_head_size<W>(0);
   const size_t tags_at = w.size() + kShortHead;
-  CompactRawWriter t(out + tags_at);
+  W t(out + tags_at);
   size_t count = 0;
   const auto write = [&](const Tag& tag) LITETRACE_INLINE_LAMBDA {
     write_tag_fields(t, tag);
@@ -398,16 +443,16 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     count += written.count;
   };
   if (h.kind != static_cast<uint8_t>(SpanKind::kInternal) || h.status != static_cast<uint8_t>(StatusCode::kUnset)) {
-    take(put_rare_tags(out + tags_at, RareTags::kLead, h, status_description));
+    take(put_rare_tags<W>(out + tags_at, RareTags::kLead, h, status_description));
   }
   if (h.scope != nullptr) {
     TagRun run = cache.find(h.scope);
-    if (run.bytes.data() == nullptr) run = cache_scope_tags(cache, h.scope);
+    if (run.bytes.data() == nullptr) run = cache_scope_tags<W>(cache, h.scope);
     t.write_raw(run.bytes.data(), run.bytes.size());
     count += run.count;
   }
   if (h.sampler_type != static_cast<uint8_t>(SamplerType::kNone)) {
-    take(put_rare_tags(out + tags_at + t.size(), RareTags::kSampler, h, {}));
+    take(put_rare_tags<W>(out + tags_at + t.size(), RareTags::kSampler, h, {}));
   }
   // The span's attributes. The other items are the name (when it was not the first),
   // the status description (among the lead tags), the trace state (Jaeger has no place for
@@ -428,30 +473,35 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
     } else if (LITETRACE_LIKELY(a.type == ValueType::kInt64)) {
       write(Tag::int64(a.key, a.integer));
     } else {
-      t.advance(put_tag(out + tags_at + t.size(), scalar_tag(a)));
+      t.advance(put_tag<W>(out + tags_at + t.size(), scalar_tag(a)));
       ++count;
     }
   }
   if ((h.dropped_attributes | h.dropped_events | h.dropped_links) != 0) {
-    take(put_rare_tags(out + tags_at + t.size(), RareTags::kDroppedCounts, h, {}));
+    take(put_rare_tags<W>(out + tags_at + t.size(), RareTags::kDroppedCounts, h, {}));
   }
   // After the tags (when there are any): the logs, then the Span's stop byte.
   uint8_t* rest_at = out + w.size();
   int16_t last_field = kLastField;
   if (count != 0) {
-    const size_t head_size = field_header_size(kLastField, 10) + list_header_size(count);
+    const size_t head_size = tags_head_size<W>(count);
     uint8_t* const head = out + tags_at - kShortHead;
     if (head_size != kShortHead) std::memmove(head + head_size, out + tags_at, t.size());
-    CompactRawWriter list(head);
+    W list(head);
     list.set_last_field_id(kLastField);
     list.field_list_begin(/*Span.tags*/ 10, CType::kStruct, count);
     rest_at = head + head_size + t.size();
     last_field = 10;
   }
   if ((h.event_count | h.link_count) != 0) {
-    const LogWriters* const log_writers = g_log_writers.load(std::memory_order_relaxed);
-    if (log_writers == nullptr) return 0;
-    const size_t n = log_writers->logs(rest_at, last_field, record, *clock_, times.start_us, deposit);
+    size_t n;
+    if constexpr (kBinary<W>) {
+      n = write_logs<W>(rest_at, last_field, record, *clock_, times.start_us, deposit);
+    } else {
+      const LogWriters* const log_writers = g_log_writers.load(std::memory_order_relaxed);
+      if (log_writers == nullptr) return 0;
+      n = log_writers->logs(rest_at, last_field, record, *clock_, times.start_us, deposit);
+    }
     if (n == kNotPlain) return 0;
     rest_at += n;
   }

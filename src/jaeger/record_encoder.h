@@ -1,13 +1,13 @@
 #pragma once
 
-// A Jaeger span in compact Thrift straight from its span record, without the Jaeger view
-// that SpanMapper builds (vectors of tags, logs and references), for the spans most are:
-// a name, attributes, events and links of scalars, strings or bytes, whatever the kind,
-// status, scope, sampler and dropped counts (an attribute named as one of the mapping's tags
-// giving way to it); no arrays. Those are "plain"; the others are made plain first
-// (record_rewriter.h: arrays as the JSON strings the mapping makes of them), or for binary
-// Thrift go through SpanMapper. The bytes are the same either way (record_encoder_test.cc
-// holds them equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
+// A Jaeger span in compact Thrift, or in binary Thrift (encode_binary()), straight from its
+// span record, without the Jaeger view that SpanMapper builds (vectors of tags, logs and
+// references), for the spans most are: a name, attributes, events and links of scalars,
+// strings or bytes, whatever the kind, status, scope, sampler and dropped counts (an
+// attribute named as one of the mapping's tags giving way to it); no arrays. Those are
+// "plain"; the others are made plain first (record_rewriter.h: arrays as the JSON strings the
+// mapping makes of them), or go through SpanMapper. The bytes are the same either way
+// (record_encoder_test.cc holds them equal). It checks the span attribute rules as it goes (record_normalizer.h), so a span
 // that keeps them, as most do, is not read a second time.
 //
 // Thread: the batcher's.
@@ -51,6 +51,18 @@ class RecordEncoder {
   // nothing).
   size_t encode(const uint8_t* record, uint8_t* out, TagRunCache& cache, const AttributeLimits& limits) const;
 
+  // The same span in Thrift's binary protocol (the collector's POST /api/traces), at `out`,
+  // which has binary_plain_bound() bytes of room; `cache` holds binary tags (a cache of its
+  // own). The deposit is not used.
+  size_t encode_binary(const uint8_t* record, uint8_t* out, TagRunCache& cache, const AttributeLimits& limits) const;
+  // Twice plain_bound(): beside its items' bytes, a span's fixed fields and tags take at most
+  // 509 bytes in this protocol, a scope's tags 159 beside their text, an event's log 74
+  // beside its dropped count's key (up to 119 within twice kEventExtra), a link's reference
+  // and log 225 beside that key, the lists' headers and the parent's reference 57; and an
+  // item, at least its 8-byte head, its key and value, becomes a tag of at most 22 bytes
+  // beside those (or 26 and an 8-byte scalar), within four times its bytes.
+  static size_t binary_plain_bound(const uint8_t* record) { return 2 * plain_bound(record); }
+
  private:
   // What a plain span writes beyond its items and its scope's tags, at most: the struct's
   // fields (four ids of 11 bytes, flags 6, two times of 11), the tags' list header (7), the
@@ -69,6 +81,10 @@ class RecordEncoder {
   static constexpr size_t kEventExtra = 96;
   static constexpr size_t kLinkExtra = 224;
   static constexpr size_t kListsExtra = 64;
+
+  // encode()'s body, by a CompactRawWriter or a BinaryRawWriter (record_encoder.cc).
+  template <class W>
+  size_t encode_as(const uint8_t* record, uint8_t* out, TagRunCache& cache, const AttributeLimits& limits) const;
 
   const TickConverter* clock_;
   bool deposit_;
