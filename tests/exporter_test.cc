@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <cstring>
 #include <map>
 #include <random>
 #include <regex>
@@ -20,6 +22,8 @@
 #include "jaeger/record_encoder.h"
 #include "jaeger/record_rewriter.h"
 #include "jaeger/span_mapper.h"
+#include "core/record_normalizer.h"
+#include "support/random_record.h"
 #include "support/record_builder.h"
 #include "support/refusing_port.h"
 #include "support/span_compare.h"
@@ -56,14 +60,16 @@ struct Received {
   size_t max_datagram = 0;
 };
 
-void decode_all(std::vector<std::string> received, Received& out) {
+// `binary`: datagrams of the binary protocol (the agent's port 6832).
+void decode_all(std::vector<std::string> received, Received& out, bool binary = false) {
   out.datagrams = std::move(received);
   const std::vector<std::string>& datagrams = out.datagrams;
   out.batches.resize(datagrams.size());
   for (size_t i = 0; i < datagrams.size(); ++i) {
     std::string error;
-    ASSERT_TRUE(decode_emit_batch(reinterpret_cast<const uint8_t*>(datagrams[i].data()),
-                                  datagrams[i].size(), out.batches[i], &error))
+    const auto* data = reinterpret_cast<const uint8_t*>(datagrams[i].data());
+    ASSERT_TRUE(binary ? decode_emit_batch_binary(data, datagrams[i].size(), out.batches[i], &error)
+                       : decode_emit_batch(data, datagrams[i].size(), out.batches[i], &error))
         << error;
     out.max_datagram = std::max(out.max_datagram, datagrams[i].size());
   }
@@ -313,6 +319,89 @@ TEST(Exporter, EmsgsizeTrimsSpansTooLargeForTheLoweredSize) {
   EXPECT_EQ(seqs.size(), got.batches.size());
   EXPECT_EQ(*seqs.begin(), 1);
   EXPECT_EQ(*seqs.rbegin(), static_cast<int64_t>(got.batches.size()));
+}
+
+// The binary sink (the agent's port 6832) writes records as the compact sink does, by the
+// record encoder's binary way: random records, a quarter with arrays (rewritten aside), some
+// under an attribute limit they break (normalized aside), many larger than a re-pack holds as
+// bytes (kept as copies), and one too large for any packet (trimmed). Every span arrives
+// through both sinks, and each decodes the same from the binary datagrams as from the
+// compact ones but the trimmed one, which fits its packet. Sent and received 40 records at a
+// time, so that the receivers' buffers never hold many datagrams.
+TEST(Exporter, TheBinarySinkSendsTheSpansTheCompactSinkSends) {
+  test::UdpReceiver compact_receiver(AF_INET);
+  test::UdpReceiver binary_receiver(AF_INET);
+  Recorded diags;
+  DiagnosticReporter reporter(diags.callback(), std::chrono::milliseconds(0));
+  const TickConverter clock = test::exact_clock();
+  constexpr size_t kPacket = 16000;
+  JaegerSink compact(options_for("127.0.0.1", compact_receiver.port(), kPacket), kProcess, &clock, &reporter);
+  ExporterOptions bo = options_for("127.0.0.1", binary_receiver.port(), kPacket);
+  bo.protocol = &kBinaryThrift;
+  JaegerBinarySink binary(bo, kProcess, &clock, &reporter);
+  std::mt19937_64 rng(5);
+  Received compact_got;
+  Received binary_got;
+  size_t arrays = 0, limited = 0;
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      std::vector<uint8_t> record = test::random_record(rng, /*arrays=*/rng() % 4 == 0);
+      const uint64_t span_id = (uint64_t{1} << 63) | static_cast<uint64_t>(round * 40 + i);  // each its own
+      std::memcpy(record.data() + offsetof(SpanRecordHeader, span_id), &span_id, sizeof span_id);
+      const bool large = round == 9 && i == 39;
+      if (large) {  // the one too large for a packet, kept whole by the rules
+        test::RecordBuilder r;
+        r.header().span_id = 1;
+        r.header().time_flags = kStartIsUnixNs | kEndIsUnixNs;
+        r.header().start = 1764000000000000000u;
+        r.header().end = r.header().start + 1000;
+        r.name("large");
+        for (int k = 0; k < 40; ++k) r.string("key" + std::to_string(k), std::string(1000, 'v'));
+        record = r.build();
+      }
+      arrays += RecordRewriter::has_arrays(record.data()) ? 1 : 0;
+      const size_t max_attributes = rng() % 4 == 0 && !large ? 2 : 128;
+      limited += max_attributes == 2 ? 1 : 0;
+      RecordNormalizer compact_rules(max_attributes, 0);
+      RecordNormalizer binary_rules(max_attributes, 0);
+      compact.add(record.data(), compact_rules);
+      binary.add(record.data(), binary_rules);
+    }
+    const uint64_t compact_packets = compact.stats().packets_sent;
+    const uint64_t binary_packets = binary.stats().packets_sent;
+    compact.flush();
+    binary.flush();
+    Received c;
+    Received b;
+    decode_all(compact_receiver.receive_all(static_cast<size_t>(compact.stats().packets_sent - compact_packets)), c);
+    decode_all(binary_receiver.receive_all(static_cast<size_t>(binary.stats().packets_sent - binary_packets)), b,
+               /*binary=*/true);
+    ASSERT_EQ(c.span_count, b.span_count) << "round " << round;
+    for (const auto& [id, span] : c.by_id) {
+      ASSERT_EQ(b.by_id.count(id), 1u) << "span " << id;
+      if (id == 1) {  // trimmed to its packet: fewer tags, the dropped count said
+        const Span& trimmed = *b.by_id[id];
+        EXPECT_LT(trimmed.tags.size, 30u);
+        EXPECT_EQ(trimmed.dropped_tags, 40 - trimmed.tags.size);
+        EXPECT_LE(b.max_datagram, kPacket);
+        continue;
+      }
+      test::expect_same_span(*span, *b.by_id[id]);
+      if (::testing::Test::HasFailure()) FAIL() << "span " << id << ", round " << round;
+    }
+    EXPECT_LE(b.max_datagram, kPacket);
+    compact_got.span_count += c.span_count;
+    binary_got.span_count += b.span_count;
+  }
+  const SinkStats cs = compact.stats();
+  const SinkStats bs = binary.stats();
+  EXPECT_EQ(binary_got.span_count, 400u);
+  EXPECT_EQ(bs.spans_exported, 400u);
+  EXPECT_EQ(cs.spans_exported, 400u);
+  EXPECT_EQ(bs.spans_trimmed, 1u);
+  EXPECT_EQ(bs.spans_failed + bs.spans_too_large, 0u);
+  EXPECT_GT(arrays, 40u);
+  EXPECT_GT(limited, 40u);
 }
 
 // The Jaeger sink over compact Thrift writes every record with the record encoder, the

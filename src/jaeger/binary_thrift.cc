@@ -8,6 +8,7 @@
 
 #include "jaeger/binary_writer.h"
 #include "jaeger/jaeger_encoder.h"
+#include "jaeger/record_encoder.h"
 #include "jaeger/thrift_structs.h"
 
 namespace litetrace::detail {
@@ -196,6 +197,11 @@ const ThriftProtocol kBinaryThrift = {
     fixed_tail_size,
     write_span_unchecked,
     write_envelope<BinaryWriter>,
+    [](const RecordEncoder& encoder, const uint8_t* record, PlainVector<uint8_t>& out, TagRunCache& cache) {
+      const size_t bound = RecordEncoder::binary_plain_bound(record);
+      if (out.size() < bound) out.resize(bound);
+      return encoder.encode_binary(record, out.data(), cache, kRulesApplied);
+    },
 };
 
 }  // namespace litetrace::detail

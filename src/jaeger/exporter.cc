@@ -164,9 +164,11 @@ LITETRACE_COLD void Exporter::add_record_aside(const uint8_t* record) noexcept {
 }
 
 size_t Exporter::encode_aside(const uint8_t* record) noexcept {
+  TagRunCache& cache = current().tag_runs();
+  if (!protocol_->compact) return protocol_->encode_record(*record_encoder_, record, aside_, cache);
   const size_t bound = RecordEncoder::plain_bound(record);
   if (aside_.size() < bound) aside_.resize(bound);
-  return record_encoder_->encode(record, aside_.data(), current().tag_runs(), kRulesApplied);
+  return record_encoder_->encode(record, aside_.data(), cache, kRulesApplied);
 }
 
 // The bytes and the record go into copies of their own before they are placed: sealing a

@@ -21,9 +21,9 @@
 // for the lowered size, so the exporter keeps a copy of it until its packet is sent (its
 // record, or for a span added as a view an OwnedSpan), and adds that copy again.
 //
-// Spans come as records (add_record, add_record_aside: compact Thrift, written by the
-// record encoder without the Jaeger view) or as views (add: SpanMapper's, in either
-// protocol). A program that adds records only does not link the view's code: the copies
+// Spans come as records (add_record, add_record_aside: written by the record encoder
+// without the Jaeger view, in either protocol) or as views (add: SpanMapper's, in either
+// protocol; tests and tools add them). A program that adds records only does not link the view's code: the copies
 // are added again through a function each copy names.
 //
 // Thread: add(), flush() and set_full_queue_dropped() from one thread only (the batcher);
@@ -102,11 +102,14 @@ class Exporter {
   // Adds a span record as `encoder` writes it straight into the open packet
   // (record_encoder.h), when it is plain, its attributes keep the rules within `limits`,
   // and it is small enough to need no copy for a re-pack; false: nothing was added.
+  // kBinary: in binary Thrift, for an exporter of that protocol; else compact.
+  template <bool kBinary = false>
   bool add_record(const uint8_t* record, const RecordEncoder& encoder, const AttributeLimits& limits);
-  // Adds a compact Thrift span record that add_record() did not take (larger than a re-pack
+  // Adds a span record that add_record() did not take (larger than a re-pack
   // may hold as bytes, or with arrays), its span attributes keeping the rules: its arrays
   // made strings and it encoded aside, then trimmed as a view would be (span_trimmer.h) when
-  // no packet holds it. Needs set_record_encoder().
+  // no packet holds it, in the protocol's way (ThriftProtocol::encode_record). Needs
+  // set_record_encoder().
   void add_record_aside(const uint8_t* record) noexcept;
   void set_record_encoder(const RecordEncoder* encoder) { record_encoder_ = encoder; }
   // Sends every pending span.
@@ -210,7 +213,8 @@ class Exporter {
   // in the order their builders fill; the slots past it are reused.
   PlainVector<Copy> kept_;
   size_t kept_count_ = 0;
-  // add_record_aside()'s: the encoder, its rewrites, and the bytes it encodes.
+  // add_record_aside()'s: the encoder, its way for the protocol, its rewrites, and the bytes
+  // it encodes.
   const RecordEncoder* record_encoder_ = nullptr;
   RecordRewriter rewriter_;
   PlainVector<uint8_t> aside_;
@@ -230,17 +234,28 @@ class Exporter {
 };
 
 // Inline: the Jaeger sink's per-span call, with the encoder the one call out of it.
+template <bool kBinary>
 LITETRACE_ALWAYS_INLINE bool Exporter::add_record(const uint8_t* record, const RecordEncoder& encoder,
                                                  const AttributeLimits& limits) {
-  if (!protocol_->compact) return false;
-  const size_t bound = RecordEncoder::plain_bound(record);
+  if (protocol_->compact == kBinary) return false;
+  size_t bound;
+  if constexpr (kBinary) {
+    bound = RecordEncoder::binary_plain_bound(record);
+  } else {
+    bound = RecordEncoder::plain_bound(record);
+  }
   if (bound > repack_as_bytes_) return false;
   PacketBuilder& b = current();
   // Near a packet's end, where the bound is more than the room left, the span is written
   // aside, then placed as re-packed spans are: in this packet's last bytes when it fits them.
   uint8_t* const at = b.room_for_written(bound);
   uint8_t* const out = at != nullptr ? at : record_aside_.get();
-  const size_t size = encoder.encode(record, out, b.tag_runs(), limits);
+  size_t size;
+  if constexpr (kBinary) {
+    size = encoder.encode_binary(record, out, b.tag_runs(), limits);
+  } else {
+    size = encoder.encode(record, out, b.tag_runs(), limits);
+  }
   if (size == 0) return false;
   bump(spans_added_, 1);
   if (at != nullptr) {

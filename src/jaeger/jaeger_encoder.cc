@@ -113,7 +113,8 @@ void encode_emit_batch(CompactWriter& w, const Process& process, Slice<Span> spa
   write_emit_batch(w, encode_process(process), spans, seq_no, stats);
 }
 
-const ThriftProtocol kCompactThrift = {/*compact=*/true, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+const ThriftProtocol kCompactThrift = {/*compact=*/true, nullptr, nullptr, nullptr, nullptr,
+                                       nullptr,           nullptr, nullptr, nullptr};
 
 size_t view_span_size(const ThriftProtocol& protocol, const Span& span) {
   return protocol.compact ? encoded_size(span) : protocol.span_size(span);

@@ -173,6 +173,7 @@ void encode_emit_batch(BinaryWriter& w, const Process& process, Slice<Span> span
 // relocations), and a program that never adds a view does not link compact Thrift's view
 // encoder. kBinaryThrift (binary_thrift.cc) comes with the exporters (pipeline/exporters.h):
 // a program linked lean carries no binary Thrift encoder.
+class RecordEncoder;
 struct ThriftProtocol {
   bool compact;
   size_t (*span_size)(const Span& span);
@@ -187,6 +188,10 @@ struct ThriftProtocol {
   void (*write_envelope)(uint8_t* head, size_t head_size, uint8_t* tail, size_t tail_size,
                          std::string_view encoded_process, size_t span_count, int64_t seq_no,
                          const ClientStats& stats);
+  // The record encoder's way (record_encoder.h), for a record that keeps the rules: its
+  // bytes in `out`, grown to their bound; their size, or 0 when the encoder does not take it.
+  size_t (*encode_record)(const RecordEncoder& encoder, const uint8_t* record, PlainVector<uint8_t>& out,
+                          TagRunCache& cache);
 };
 extern const ThriftProtocol kCompactThrift;
 extern const ThriftProtocol kBinaryThrift;

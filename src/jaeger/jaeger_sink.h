@@ -5,8 +5,8 @@
 // JaegerSink, compact Thrift (the agent's port 6831, the default): every record is written
 // by the record encoder (record_encoder.h), straight into a packet when it can, else aside
 // (arrays as strings, trimmed to fit a packet); the Jaeger view is not used, so a program
-// linked lean does not link it. JaegerViewSink, binary Thrift (port 6832, linked with the
-// other exporters, exporters.cc): every record mapped to a Jaeger view (span_mapper.h).
+// linked lean does not link it. JaegerBinarySink, binary Thrift (port 6832, linked with the
+// other exporters, exporters.cc): the same, by the encoder's encode_binary().
 //
 // Thread: as SpanSink.
 
@@ -40,12 +40,13 @@ LITETRACE_COLD inline SinkStats sink_stats(const Exporter& exporter) {
 // The exporter is a member of each Jaeger sink, not of a base class they share: a base
 // class's vtable (and its typeinfo and their relocations) was linked for the moment its
 // destructor runs, 0.6 KB of a lean program.
-class JaegerSink final : public SpanSink {
+template <bool kBinary>
+class JaegerRecordSink final : public SpanSink {
  public:
   // `clock` and `reporter` must outlive the sink; the Process is encoded once, here.
-  // `options.protocol` must be compact Thrift.
-  LITETRACE_COLD JaegerSink(const ExporterOptions& options, const Process& process, const TickConverter* clock,
-                            DiagnosticReporter* reporter)
+  // `options.protocol` must be binary Thrift for kBinary, else compact.
+  LITETRACE_COLD JaegerRecordSink(const ExporterOptions& options, const Process& process, const TickConverter* clock,
+                                  DiagnosticReporter* reporter)
       : exporter_(options, process, reporter), encoder_(clock) {
     exporter_.set_record_encoder(&encoder_);
   }
@@ -53,7 +54,9 @@ class JaegerSink final : public SpanSink {
   // A record is checked against the rules as it is encoded; one that does not keep them is
   // made to keep them, then written aside.
   void add(const uint8_t* record, RecordNormalizer& rules) override {
-    if (!exporter_.add_record(record, encoder_, rules.limits())) exporter_.add_record_aside(rules.normalize(record));
+    if (!exporter_.template add_record<kBinary>(record, encoder_, rules.limits())) {
+      exporter_.add_record_aside(rules.normalize(record));
+    }
   }
   void flush() override { exporter_.flush(); }
   void set_full_queue_dropped(uint64_t n) override { exporter_.set_full_queue_dropped(static_cast<int64_t>(n)); }
@@ -64,9 +67,11 @@ class JaegerSink final : public SpanSink {
   Exporter exporter_;
   RecordEncoder encoder_;
 };
+using JaegerSink = JaegerRecordSink<false>;
+using JaegerBinarySink = JaegerRecordSink<true>;
 
 // Binary Thrift over UDP (exporters.cc makes it).
-std::unique_ptr<SpanSink> make_jaeger_view_sink(const ExporterOptions& options, const Process& process,
-                                                const TickConverter* clock, DiagnosticReporter* reporter);
+std::unique_ptr<SpanSink> make_jaeger_binary_sink(const ExporterOptions& options, const Process& process,
+                                                  const TickConverter* clock, DiagnosticReporter* reporter);
 
 }  // namespace litetrace::detail

@@ -125,7 +125,7 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_sink(const TracerProviderOptions& 
   }
   // The Process is encoded once, in the constructor; the strings need to live only that long.
   const ProcessView process(options);
-  if (!e.protocol->compact) return linked->make_view_sink(e, process.process, clock, reporter);
+  if (!e.protocol->compact) return linked->make_binary_sink(e, process.process, clock, reporter);
   // new, not make_unique: the constructor is inlined here, built for size, instead of into
   // make_unique's instantiation, built for speed.
   return std::unique_ptr<SpanSink>(new JaegerSink(e, process.process, clock, reporter));

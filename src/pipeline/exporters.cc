@@ -107,4 +107,4 @@ LITETRACE_COLD std::unique_ptr<SpanSink> make_other_sink(const TracerProviderOpt
 
 const litetrace::detail::LinkedExporters litetrace_exporters = {
     &litetrace::detail::make_other_sink, &litetrace::detail::check_endpoints, &litetrace::detail::kBinaryThrift,
-    &litetrace::detail::make_jaeger_view_sink};
+    &litetrace::detail::make_jaeger_binary_sink};

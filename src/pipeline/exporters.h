@@ -39,10 +39,10 @@ struct LinkedExporters {
   // a message saying so is added to `errors`.
   void (*check_endpoints)(TracerProviderOptions& options, std::vector<std::string>& errors);
   // Binary Thrift, for the agent's port 6832 (binary_thrift.cc), and the sink that sends
-  // it: records through the Jaeger view (jaeger_sink.h).
+  // it: records by the record encoder's binary way (jaeger_sink.h).
   const ThriftProtocol* binary_thrift;
-  std::unique_ptr<SpanSink> (*make_view_sink)(const ExporterOptions& options, const Process& process,
-                                              const TickConverter* clock, DiagnosticReporter* reporter);
+  std::unique_ptr<SpanSink> (*make_binary_sink)(const ExporterOptions& options, const Process& process,
+                                                const TickConverter* clock, DiagnosticReporter* reporter);
 };
 
 // exporters.cc's, or nullptr when the program was linked without it.
