@@ -23,8 +23,8 @@
 //
 // Spans come as records (add_record, add_record_aside: written by the record encoder
 // without the Jaeger view, in either protocol) or as views (add: SpanMapper's, in either
-// protocol; tests and tools add them). A program that adds records only does not link the view's code: the copies
-// are added again through a function each copy names.
+// protocol; tests and tools add them). A program that adds records only does not link the
+// view's code: the copies are added again through a function each copy names.
 //
 // Thread: add(), flush() and set_full_queue_dropped() from one thread only (the batcher);
 // stats() from any thread.
@@ -105,11 +105,10 @@ class Exporter {
   // kBinary: in binary Thrift, for an exporter of that protocol; else compact.
   template <bool kBinary = false>
   bool add_record(const uint8_t* record, const RecordEncoder& encoder, const AttributeLimits& limits);
-  // Adds a span record that add_record() did not take (larger than a re-pack
-  // may hold as bytes, or with arrays), its span attributes keeping the rules: its arrays
-  // made strings and it encoded aside, then trimmed as a view would be (span_trimmer.h) when
-  // no packet holds it, in the protocol's way (ThriftProtocol::encode_record). Needs
-  // set_record_encoder().
+  // Adds a span record that add_record() did not take (larger than a re-pack may hold as
+  // bytes, or with arrays), its span attributes keeping the rules: its arrays made strings
+  // and it encoded aside in the protocol's way (ThriftProtocol::encode_record), then trimmed
+  // as a view would be (span_trimmer.h) when no packet holds it. Needs set_record_encoder().
   void add_record_aside(const uint8_t* record) noexcept;
   void set_record_encoder(const RecordEncoder* encoder) { record_encoder_ = encoder; }
   // Sends every pending span.
