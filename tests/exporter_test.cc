@@ -323,8 +323,10 @@ TEST(Exporter, EmsgsizeTrimsSpansTooLargeForTheLoweredSize) {
 
 // The binary sink (the agent's port 6832) writes records as the compact sink does, by the
 // record encoder's binary way: random records, a quarter with arrays (rewritten aside), some
-// under an attribute limit they break (normalized aside), many larger than a re-pack holds as
-// bytes (kept as copies), and one too large for any packet (trimmed). Every span arrives
+// under an attribute limit they break (normalized aside), many whose bound is more than a
+// re-pack holds as bytes (written aside, and kept as copies when they are larger too; the
+// least packet a re-pack lowers to is 2,048 bytes), and one too large for any packet
+// (trimmed). Every span arrives
 // through both sinks, and each decodes the same from the binary datagrams as from the
 // compact ones but the trimmed one, which fits its packet. Sent and received 40 records at a
 // time, so that the receivers' buffers never hold many datagrams.
@@ -342,7 +344,7 @@ TEST(Exporter, TheBinarySinkSendsTheSpansTheCompactSinkSends) {
   std::mt19937_64 rng(5);
   Received compact_got;
   Received binary_got;
-  size_t arrays = 0, limited = 0;
+  size_t arrays = 0, limited = 0, past_repack = 0;
   for (int round = 0; round < 10; ++round) {
     for (int i = 0; i < 40; ++i) {
       std::vector<uint8_t> record = test::random_record(rng, /*arrays=*/rng() % 4 == 0);
@@ -360,6 +362,7 @@ TEST(Exporter, TheBinarySinkSendsTheSpansTheCompactSinkSends) {
         record = r.build();
       }
       arrays += RecordRewriter::has_arrays(record.data()) ? 1 : 0;
+      past_repack += RecordEncoder::binary_plain_bound(record.data()) > 2048 ? 1 : 0;
       const size_t max_attributes = rng() % 4 == 0 && !large ? 2 : 128;
       limited += max_attributes == 2 ? 1 : 0;
       RecordNormalizer compact_rules(max_attributes, 0);
@@ -402,6 +405,7 @@ TEST(Exporter, TheBinarySinkSendsTheSpansTheCompactSinkSends) {
   EXPECT_EQ(bs.spans_failed + bs.spans_too_large, 0u);
   EXPECT_GT(arrays, 40u);
   EXPECT_GT(limited, 40u);
+  EXPECT_GT(past_repack, 40u);
 }
 
 // The Jaeger sink over compact Thrift writes every record with the record encoder, the
