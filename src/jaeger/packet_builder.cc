@@ -26,10 +26,11 @@ LITETRACE_COLD void PacketBuilder::begin(int64_t seq_no, const ClientStats& stat
   seq_no_ = seq_no;
   stats_ = stats;
   tail_size_ = protocol_batch_tail_size(*protocol_, seq_no, stats);
-  if (protocol_->compact) {
-    const size_t envelope = batch_head_size(encoded_process_.size(), 0) - list_header_size(0) + tail_size_;
-    written_room_ = envelope < max_packet_size_ ? max_packet_size_ - envelope : 0;
-  }
+  // Binary Thrift's span list header has a fixed size, in its head.
+  const size_t envelope = protocol_->compact
+                              ? batch_head_size(encoded_process_.size(), 0) - list_header_size(0) + tail_size_
+                              : protocol_batch_head_size(*protocol_, encoded_process_.size(), 0) + tail_size_;
+  written_room_ = envelope < max_packet_size_ ? max_packet_size_ - envelope : 0;
   span_ends_.clear();
   spans_size_ = 0;
   open_ = true;

@@ -10,7 +10,6 @@
 //
 // Thread: one thread only (the batcher). Allocates only in the constructor.
 
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -46,11 +45,12 @@ class PacketBuilder {
   // A span already encoded by encode_span() (re-packing after EMSGSIZE).
   AddResult add_encoded(std::string_view span_bytes);
 
-  // Room for a span of at most `bound` bytes that the caller writes itself in compact Thrift
-  // (record_encoder.h), then hands to commit_written(); nullptr when this packet has not
-  // that much room. Inline, with compact Thrift's head size: once per span.
+  // Room for a span of at most `bound` bytes that the caller writes itself (record_encoder.h),
+  // then hands to commit_written(); nullptr when this packet has not that much room. Inline,
+  // with compact Thrift's list header size: once per span. Binary Thrift's is in the head
+  // (begin()), so for it the 1 to 3 bytes taken here are room left unused: a span near the
+  // packet's end is written aside, then placed by its exact size (add_encoded()).
   uint8_t* room_for_written(size_t bound) {
-    assert(protocol_->compact);
     const size_t n = span_ends_.size() + 1;
     const size_t list_header = n <= 14 ? 1 : n < 128 ? 2 : n < 16384 ? 3 : list_header_size(n);
     return list_header + spans_size_ + bound <= written_room_ ? buf_.get() + head_room_ + spans_size_ : nullptr;
@@ -89,7 +89,7 @@ class PacketBuilder {
   size_t spans_size_ = 0;
   size_t max_packet_size_ = 0;
   size_t tail_size_ = 0;
-  // What compact Thrift's envelope, but for its span list's header, leaves of
+  // What the envelope, but for compact Thrift's span list header, leaves of
   // max_packet_size_ (0 when nothing): room_for_written()'s limit.
   size_t written_room_ = 0;
   int64_t seq_no_ = 0;
