@@ -369,7 +369,8 @@ LITETRACE_FLATTEN size_t RecordEncoder::encode(const uint8_t* record, uint8_t* o
   return encode_as<CompactRawWriter>(record, out, cache, limits);
 }
 
-// Linked only by the binary protocol's users (jaeger_http_format.cc).
+// Linked only by the binary protocol's users: Jaeger over HTTP (jaeger_http_format.cc) and
+// the binary UDP sink (jaeger_sink.h, and kBinaryThrift's encode_record).
 LITETRACE_FLATTEN size_t RecordEncoder::encode_binary(const uint8_t* record, uint8_t* out, TagRunCache& cache,
                                                         const AttributeLimits& limits) const {
   return encode_as<BinaryRawWriter>(record, out, cache, limits);
@@ -428,7 +429,8 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
   w.field_i64(/*Span.duration*/ 9, times.duration_us);
 
   // The tags, in one pass over the items: written after room for the list's field header
-  // and a one-byte count, and moved up in the rare case that the count needs more.
+  // and a one-byte count, and moved up in the rare case that the count needs more (compact
+  // Thrift's; binary's count has a fixed width).
   constexpr int16_t kLastField = 9;
   constexpr size_t kShortHead = tags_head_size<W>(0);
   const size_t tags_at = w.size() + kShortHead;
