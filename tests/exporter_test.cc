@@ -342,8 +342,7 @@ TEST(Exporter, TheBinarySinkSendsTheSpansTheCompactSinkSends) {
   bo.protocol = &kBinaryThrift;
   JaegerBinarySink binary(bo, kProcess, &clock, &reporter);
   std::mt19937_64 rng(5);
-  Received compact_got;
-  Received binary_got;
+  size_t binary_spans = 0;
   size_t arrays = 0, limited = 0, past_repack = 0;
   for (int round = 0; round < 10; ++round) {
     for (int i = 0; i < 40; ++i) {
@@ -386,19 +385,17 @@ TEST(Exporter, TheBinarySinkSendsTheSpansTheCompactSinkSends) {
         const Span& trimmed = *b.by_id[id];
         EXPECT_LT(trimmed.tags.size, 30u);
         EXPECT_EQ(trimmed.dropped_tags, 40 - trimmed.tags.size);
-        EXPECT_LE(b.max_datagram, kPacket);
         continue;
       }
       test::expect_same_span(*span, *b.by_id[id]);
       if (::testing::Test::HasFailure()) FAIL() << "span " << id << ", round " << round;
     }
     EXPECT_LE(b.max_datagram, kPacket);
-    compact_got.span_count += c.span_count;
-    binary_got.span_count += b.span_count;
+    binary_spans += b.span_count;
   }
   const SinkStats cs = compact.stats();
   const SinkStats bs = binary.stats();
-  EXPECT_EQ(binary_got.span_count, 400u);
+  EXPECT_EQ(binary_spans, 400u);
   EXPECT_EQ(bs.spans_exported, 400u);
   EXPECT_EQ(cs.spans_exported, 400u);
   EXPECT_EQ(bs.spans_trimmed, 1u);
