@@ -11,6 +11,8 @@
 #include <ctime>
 #include <memory>
 
+#include "core/compiler.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #endif
@@ -155,7 +157,7 @@ class TickConverter {
   // Inline for most spans, those in the newest stretch or after it (the batcher takes spans
   // soon after they end): each end interpolated in the stretch or extrapolated past its
   // end at its rate, to the nanosecond as the general path (span_times_general) maps it.
-  SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const {
+  LITETRACE_ALWAYS_INLINE SpanTimes span_times(uint64_t start_ticks, uint64_t end_ticks) const {
     const Newest& n = newest_;
     if (n.usable && start_ticks >= n.from_ticks && end_ticks >= start_ticks && end_ticks - n.from_ticks < kNearTicks) {
       const Mapped start = map_near(start_ticks);

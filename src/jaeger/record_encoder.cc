@@ -154,7 +154,7 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
   w.set_last_field_id(last_field);
   w.field_list_begin(/*Span.logs*/ 11, CType::kStruct, count);
   const auto write = [&](const Tag& tag) { w.advance(put_tag<W>(at + w.size(), tag)); };
-  while (reader.next(item)) {
+  while (reader.next_inline(item)) {
     ItemKind attribute_kind;
     if (item.kind == ItemKind::kEvent) {
       attribute_kind = ItemKind::kEventAttribute;
@@ -387,7 +387,7 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
   // one live kName further on).
   std::string_view name;
   if (reader.next_is(ItemKind::kName)) {
-    reader.next(item);
+    reader.next_inline(item);
     name = item.text;
   } else {
     name = last_text(record, ItemKind::kName);
@@ -459,7 +459,7 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
   // The span's attributes. The other items are the name (when it was not the first),
   // the status description (among the lead tags), the trace state (Jaeger has no place for
   // it), and the events and links (written as logs and references).
-  while (reader.next(item)) {
+  while (reader.next_inline(item)) {
     if (item.kind != ItemKind::kAttribute) continue;
     if (is_array(item.attribute.type)) return 0;
     if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
