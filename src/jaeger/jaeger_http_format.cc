@@ -1,6 +1,7 @@
 #include "jaeger/jaeger_http_format.h"
 
 #include "core/compiler.h"
+#include "core/record_normalizer.h"
 #include "jaeger/binary_writer.h"
 #include "jaeger/jaeger_encoder.h"
 
@@ -8,7 +9,7 @@ namespace litetrace::detail {
 
 LITETRACE_COLD JaegerHttpFormat::JaegerHttpFormat(const Process& process, const TickConverter* clock,
                                                   size_t max_request_bytes)
-    : mapper_(clock), encoder_(clock, /*deposit=*/false), max_request_bytes_(max_request_bytes) {
+    : encoder_(clock, /*deposit=*/false), max_request_bytes_(max_request_bytes) {
   checks_rules_ = true;
   BinaryWriter sizing;
   encode_process(sizing, process);
@@ -27,21 +28,22 @@ size_t JaegerHttpFormat::request_size(size_t spans, size_t spans_bytes) const {
   return w.size() + process_.size() + spans_bytes;
 }
 
+// A record that keeps the rules (the sink normalized it, or add_ring_record() did): its
+// arrays become the string attributes the mapping makes of them, and the encoder writes it.
 JaegerHttpFormat::Added JaegerHttpFormat::add(const uint8_t* record) {
-  const Span& span = mapper_.map(record);
-  // Sized from its lengths, then written where it fits by the unchecked writer.
-  const size_t n = binary_span_size(span);
-  if (n == SIZE_MAX) return Added::kFailed;  // a string longer than the protocol can say
-  uint8_t* p = spans_bytes_.room(n);
+  if (RecordRewriter::has_arrays(record)) record = rewriter_.without_arrays(record);
+  uint8_t* p = spans_bytes_.room(RecordEncoder::binary_plain_bound(record));
   if (p == nullptr) return Added::kFailed;
-  return take(encode_sized_span(p, span));
+  const size_t n = encoder_.encode_binary(record, p, scope_tags_, kRulesApplied);
+  if (n == 0) return Added::kFailed;  // cannot happen: it keeps the rules, and has no arrays
+  return take(n);
 }
 
 JaegerHttpFormat::Added JaegerHttpFormat::add_ring_record(const uint8_t* record, RecordNormalizer& rules) {
   uint8_t* p = spans_bytes_.room(RecordEncoder::binary_plain_bound(record));
   if (p == nullptr) return Added::kFailed;
   const size_t n = encoder_.encode_binary(record, p, scope_tags_, rules.limits());
-  if (n == 0) return add(rules.normalize(record));  // not plain, or not keeping the rules
+  if (n == 0) return add(rules.normalize(record));  // arrays, or not keeping the rules
   return take(n);
 }
 

@@ -11,9 +11,10 @@
 // the next request, and a span that no request could hold is too large (dropped and
 // counted). The Batch carries no seqNo or stats: the collector answers for the batch itself.
 //
-// A record that keeps the span attribute rules and is plain, as most are, is written by
-// the record encoder (record_encoder.h) as the ring holds it; the others are normalized,
-// mapped to a Jaeger view (span_mapper.h), and that is written. The bytes are the same.
+// Spans are written by the record encoder (record_encoder.h), with no Jaeger view: a record
+// that keeps the span attribute rules and is plain, as most are, as the ring holds it; the
+// others after the rules, their arrays rewritten as strings (record_rewriter.h). The bytes
+// are those of the mapping (span_mapper.h) and the view's encoder.
 //
 // Thread: as HttpRequestFormat.
 
@@ -24,7 +25,7 @@
 #include "jaeger/jaeger_encoder.h"
 #include "jaeger/jaeger_model.h"
 #include "jaeger/record_encoder.h"
-#include "jaeger/span_mapper.h"
+#include "jaeger/record_rewriter.h"
 #include "transport/http_export_sink.h"
 
 namespace litetrace::detail {
@@ -53,9 +54,9 @@ class JaegerHttpFormat final : public HttpRequestFormat {
   // Takes the `n` bytes of a span written into spans_bytes_.room() when the request holds them.
   Added take(size_t n);
 
-  SpanMapper mapper_;
   RecordEncoder encoder_;
   TagRunCache scope_tags_;  // binary Thrift's, for encoder_
+  RecordRewriter rewriter_;  // for records with arrays
   std::string process_;  // the Process struct, binary-encoded
   size_t max_request_bytes_;
   ByteBuffer spans_bytes_;  // the spans, encoded back to back
