@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -71,11 +72,51 @@ class ByteBuffer {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::string_view view() const { return {reinterpret_cast<const char*>(data_.get()), size_}; }
+  uint8_t* data() { return data_.get(); }
 
  private:
   RawArray<uint8_t> data_;
   size_t size_ = 0;
   size_t capacity_ = 0;
+};
+
+// A request body built where it is sent from: a fixed head (written before the first bytes
+// asked for), what the format appends, and a tail, then handed over whole, with no copy.
+// Its memory goes with it, so the next body starts with room for as many bytes as the last
+// one took; until then clear() keeps the memory.
+class HandedBuffer {
+ public:
+  void set_head(std::string_view head) { head_.assign(head.data(), head.size()); }
+  // Room for `n` bytes after the head and what was committed, or nullptr.
+  uint8_t* room(size_t n) {
+    if (bytes_.empty()) {
+      const size_t first = head_.size() + n > last_size_ ? head_.size() + n : last_size_;
+      if (bytes_.room(first) == nullptr || !bytes_.append(head_)) return nullptr;
+    }
+    return bytes_.room(n);
+  }
+  void commit(size_t n) { bytes_.commit(n); }
+  // The bytes so far, the head included whether or not it is written yet.
+  size_t size() const { return bytes_.empty() ? head_.size() : bytes_.size(); }
+  // The byte at `offset`, once room() wrote the head: for a count in it, known at the end.
+  uint8_t* at(size_t offset) { return bytes_.data() + offset; }
+  // Appends `tail` and moves the whole into `body`, which must be empty; false when the
+  // tail cannot be had (nothing moves).
+  bool hand_over(std::string_view tail, ByteBuffer& body) {
+    uint8_t* p = room(tail.size());
+    if (p == nullptr) return false;
+    if (!tail.empty()) std::memcpy(p, tail.data(), tail.size());
+    commit(tail.size());
+    last_size_ = bytes_.size();
+    body = std::move(bytes_);
+    return true;
+  }
+  void clear() { bytes_.clear(); }
+
+ private:
+  ByteBuffer bytes_;
+  std::string head_;
+  size_t last_size_ = 0;
 };
 
 }  // namespace litetrace::detail

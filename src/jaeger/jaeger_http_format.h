@@ -40,7 +40,7 @@ class JaegerHttpFormat final : public HttpRequestFormat {
   size_t spans() const override { return spans_; }
   bool build(ByteBuffer& body) override;
   void clear() override {
-    spans_bytes_.clear();
+    request_.clear();
     spans_ = 0;
   }
 
@@ -50,16 +50,15 @@ class JaegerHttpFormat final : public HttpRequestFormat {
   std::string server_message(const HttpResponse& response) const override { return body_text(response); }
 
  private:
-  size_t request_size(size_t spans, size_t spans_bytes) const;
-  // Takes the `n` bytes of a span written into spans_bytes_.room() when the request holds them.
+  // Takes the `n` bytes of a span written into request_.room() when the request holds them.
   Added take(size_t n);
 
   RecordEncoder encoder_;
   TagRunCache scope_tags_;  // binary Thrift's, for encoder_
   RecordRewriter rewriter_;  // for records with arrays
-  std::string process_;  // the Process struct, binary-encoded
   size_t max_request_bytes_;
-  ByteBuffer spans_bytes_;  // the spans, encoded back to back
+  HandedBuffer request_;  // the body: the Batch's head, then the spans back to back
+  size_t count_at_ = 0;   // where in the head the list's count is
   size_t spans_ = 0;
 };
 

@@ -69,8 +69,9 @@ class HttpRequestFormat {
   }
   bool checks_rules() const { return checks_rules_; }
   virtual size_t spans() const = 0;
-  // The request over every span added since clear(), appended to `body`; false if it could
-  // not be encoded.
+  // The request over every span added since clear(), into `body`, which is empty; false if
+  // it could not be encoded. A format may hand its own buffer over (HandedBuffer): only
+  // clear() may follow.
   virtual bool build(ByteBuffer& body) = 0;
   virtual void clear() = 0;
 

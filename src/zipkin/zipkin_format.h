@@ -109,7 +109,7 @@ class ZipkinFormat final : public HttpRequestFormat {
   // for every span of that scope.
   const TracerScope* scope_ = nullptr;
   std::string scope_tags_;
-  ByteBuffer json_;             // the request's spans, separated by commas
+  HandedBuffer json_;           // the body: "[" and the spans, separated by commas
   size_t spans_ = 0;
   // One span while it is written.
   std::vector<RecordAttribute> attributes_;
