@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 
 namespace litetrace::detail::otlp {
 namespace {
@@ -69,6 +70,36 @@ TEST(OtlpJson, ARequestWithEveryKindOfField) {
             R"("traceState":"k=v","flags":257}],"droppedLinksCount":4,"status":{"message":"bad","code":2}},)"
             R"({"traceId":"00000000000000000000000000000001","spanId":"0000000000000002"}]},)"
             R"({"scope":{}}]}]})");
+}
+
+// A request written into a body (as OtlpFormat sends it, its spans copied once) is the one
+// written into a string: with spans in several scopes, a scope with none, and a body that
+// already holds bytes, whose scratch string held another request before.
+TEST(OtlpJson, ARequestWrittenIntoABodyIsTheOneWrittenIntoAString) {
+  const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}, {"n", AnyValue::of(int64_t{7})}};
+  std::string first_spans;
+  std::string third_spans;
+  Span span;
+  span.trace_id = {1, 2};
+  span.span_id = 3;
+  span.name = "a";
+  append_span_json(first_spans, span);
+  first_spans += ',';
+  span.name = std::string_view("b\"\n", 3);
+  append_span_json(first_spans, span);
+  span.name = "c";
+  append_span_json(third_spans, span);
+  const EncodedScope scopes[] = {
+      {{"lib", "1.0"}, first_spans}, {{"empty", ""}, {}}, {{"", ""}, third_spans}};
+  for (size_t n = 0; n <= 3; ++n) {
+    std::string want = "before:";
+    append_request_json(want, slice_of(resource), {scopes, n});
+    ByteBuffer body;
+    ASSERT_TRUE(body.append("before:"));
+    std::string scratch = "another request's tokens";
+    ASSERT_TRUE(append_request_json(body, scratch, slice_of(resource), {scopes, n}));
+    EXPECT_EQ(body.view(), want) << n << " scopes";
+  }
 }
 
 }  // namespace

@@ -16,9 +16,12 @@ namespace {
 // token is written by pointer into room taken from the string at once (room()): the
 // string grows past its end while the writer lives, and is cut back to what was written
 // when it goes.
+//
+// With a body to flush to (a request's), the spans given to raw() go straight into it,
+// after what was written before them: the string holds only the request's own tokens.
 class JsonOut {
  public:
-  explicit JsonOut(std::string& out) : out_(out), pos_(out.size()) {}
+  explicit JsonOut(std::string& out, ByteBuffer* body = nullptr) : out_(out), pos_(out.size()), body_(body) {}
   ~JsonOut() { out_.resize(pos_); }
   JsonOut(const JsonOut&) = delete;
   JsonOut& operator=(const JsonOut&) = delete;
@@ -54,9 +57,22 @@ class JsonOut {
   // zero their place before the copy.
   void raw(std::string_view elements) {
     out_.resize(pos_);
-    out_.append(elements);
-    pos_ = out_.size();
+    if (body_ != nullptr) {
+      flush();
+      ok_ = ok_ && body_->append(elements);
+    } else {
+      out_.append(elements);
+      pos_ = out_.size();
+    }
     first_ = false;
+  }
+  // What the string holds, moved to the body; false if the body could not take something.
+  bool flush() {
+    out_.resize(pos_);
+    ok_ = ok_ && body_->append(out_);
+    out_.clear();
+    pos_ = 0;
+    return ok_;
   }
   void object_member(std::string_view key) {
     char* p = member(room(member_bound(key) + 1), key);
@@ -152,6 +168,8 @@ class JsonOut {
   static constexpr size_t kSlack = 512;
   std::string& out_;
   size_t pos_;  // the end of what is written: out_ is longer while this writer lives
+  ByteBuffer* body_;
+  bool ok_ = true;
   bool first_ = true;
 };
 
@@ -266,8 +284,9 @@ void append_span_json(std::string& out, const Span& s) {
   span(j, s);
 }
 
-void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
-  JsonOut j(out);
+namespace {
+
+void request_json(JsonOut& j, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
   j.begin_object();
   j.begin_array("resourceSpans");
   j.element_object();
@@ -292,6 +311,21 @@ void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<Encod
   j.end_object();
   j.end_array();
   j.end_object();
+}
+
+}  // namespace
+
+void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
+  JsonOut j(out);
+  request_json(j, resource, scopes);
+}
+
+bool append_request_json(ByteBuffer& body, std::string& scratch, Slice<KeyValue> resource,
+                         Slice<EncodedScope> scopes) {
+  scratch.clear();
+  JsonOut j(scratch, &body);
+  request_json(j, resource, scopes);
+  return j.flush();
 }
 
 void encode_request_json(const ResourceSpans& r, std::string& out) {

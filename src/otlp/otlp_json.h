@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "core/byte_buffer.h"
 #include "otlp/otlp_model.h"
 
 namespace litetrace::detail::otlp {
@@ -23,6 +24,10 @@ void append_span_json(std::string& out, const Span& span);
 
 // The whole request around spans already written by append_span_json(), appended to `out`.
 void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes);
+// The same appended to `body`, the spans copied once, straight from `scopes` (`scratch` holds
+// the request's own tokens in between); false if `body` could not take them.
+bool append_request_json(ByteBuffer& body, std::string& scratch, Slice<KeyValue> resource,
+                         Slice<EncodedScope> scopes);
 
 // The whole request from the model at once, by the same functions (tests, tools).
 void encode_request_json(const ResourceSpans& resource_spans, std::string& out);

@@ -68,9 +68,7 @@ bool RequestBuilder::build(Slice<KeyValue> resource, ByteBuffer& body) {
   }
   bool ok = true;
   if (json_) {
-    json_request_.clear();
-    append_request_json(json_request_, resource, {encoded_.data(), encoded_.size()});
-    ok = body.append(json_request_);
+    ok = append_request_json(body, json_request_, resource, {encoded_.data(), encoded_.size()});
   } else {
     ok = append_request(body, resource, {encoded_.data(), encoded_.size()});
   }

@@ -83,7 +83,7 @@ class RequestBuilder {
   std::vector<AnyValue> array_values_;  // the elements of the span's array values
   std::deque<std::string> repaired_;  // text made valid UTF-8
   std::vector<EncodedScope> encoded_;
-  std::string json_request_;
+  std::string json_request_;  // a JSON request's own tokens while build() writes it
 };
 
 }  // namespace litetrace::detail::otlp
