@@ -103,10 +103,7 @@ class HandedBuffer {
   // Appends `tail` and moves the whole into `body`, which must be empty; false when the
   // tail cannot be had (nothing moves).
   bool hand_over(std::string_view tail, ByteBuffer& body) {
-    uint8_t* p = room(tail.size());
-    if (p == nullptr) return false;
-    if (!tail.empty()) std::memcpy(p, tail.data(), tail.size());
-    commit(tail.size());
+    if (room(tail.size()) == nullptr || !bytes_.append(tail)) return false;
     last_size_ = bytes_.size();
     body = std::move(bytes_);
     return true;

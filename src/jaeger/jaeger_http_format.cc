@@ -57,9 +57,8 @@ JaegerHttpFormat::Added JaegerHttpFormat::take(size_t n) {
 
 bool JaegerHttpFormat::build(ByteBuffer& body) {
   if (request_.room(0) == nullptr || spans_ > INT32_MAX) return false;  // the head, written if no span did
-  const auto count = static_cast<uint32_t>(spans_);
-  uint8_t* p = request_.at(count_at_);
-  for (int shift = 24; shift >= 0; shift -= 8) *p++ = static_cast<uint8_t>(count >> shift);
+  BinaryWriter count(request_.at(count_at_), 4);
+  count.write_i32(static_cast<int32_t>(spans_));
   const char stop = static_cast<char>(kStop);  // the Batch's
   return request_.hand_over({&stop, 1}, body);
 }

@@ -56,11 +56,11 @@ class JsonOut {
   // Appended as they are, not through room(): they are most of a request, and room() would
   // zero their place before the copy.
   void raw(std::string_view elements) {
-    out_.resize(pos_);
     if (body_ != nullptr) {
       flush();
       ok_ = ok_ && body_->append(elements);
     } else {
+      out_.resize(pos_);
       out_.append(elements);
       pos_ = out_.size();
     }
