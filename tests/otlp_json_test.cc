@@ -72,34 +72,54 @@ TEST(OtlpJson, ARequestWithEveryKindOfField) {
             R"({"scope":{}}]}]})");
 }
 
-// A request written into a body (as OtlpFormat sends it, its spans copied once) is the one
-// written into a string: with spans in several scopes, a scope with none, and a body that
-// already holds bytes, whose scratch string held another request before.
-TEST(OtlpJson, ARequestWrittenIntoABodyIsTheOneWrittenIntoAString) {
+// A request appended to a body that already holds bytes keeps them, and is the request
+// written alone, whatever its scopes: spans in several, a scope with none, or no scope.
+TEST(OtlpJson, ARequestAppendedToABodyKeepsWhatTheBodyHeld) {
   const KeyValue resource[] = {{"service.name", AnyValue::string("svc")}, {"n", AnyValue::of(int64_t{7})}};
-  std::string first_spans;
-  std::string third_spans;
+  ByteBuffer first_spans;
+  ByteBuffer third_spans;
   Span span;
   span.trace_id = {1, 2};
   span.span_id = 3;
   span.name = "a";
-  append_span_json(first_spans, span);
-  first_spans += ',';
+  ASSERT_TRUE(append_span_json(first_spans, span));
+  ASSERT_TRUE(first_spans.append(","));
   span.name = std::string_view("b\"\n", 3);
-  append_span_json(first_spans, span);
+  ASSERT_TRUE(append_span_json(first_spans, span));
   span.name = "c";
-  append_span_json(third_spans, span);
+  ASSERT_TRUE(append_span_json(third_spans, span));
+  EXPECT_EQ(third_spans.view(),
+            R"({"traceId":"00000000000000010000000000000002","spanId":"0000000000000003","name":"c","kind":1})");
   const EncodedScope scopes[] = {
-      {{"lib", "1.0"}, first_spans}, {{"empty", ""}, {}}, {{"", ""}, third_spans}};
+      {{"lib", "1.0"}, first_spans.view()}, {{"empty", ""}, {}}, {{"", ""}, third_spans.view()}};
   for (size_t n = 0; n <= 3; ++n) {
-    std::string want = "before:";
-    append_request_json(want, slice_of(resource), {scopes, n});
+    ByteBuffer alone;
+    ASSERT_TRUE(append_request_json(alone, slice_of(resource), {scopes, n}));
     ByteBuffer body;
     ASSERT_TRUE(body.append("before:"));
-    std::string scratch = "another request's tokens";
-    ASSERT_TRUE(append_request_json(body, scratch, slice_of(resource), {scopes, n}));
-    EXPECT_EQ(body.view(), want) << n << " scopes";
+    ASSERT_TRUE(append_request_json(body, slice_of(resource), {scopes, n}));
+    EXPECT_EQ(body.view(), "before:" + std::string(alone.view())) << n << " scopes";
+    EXPECT_NE(alone.view().find(R"({"resourceSpans":[{"resource":{"attributes":[)"), std::string_view::npos);
+    EXPECT_EQ(alone.view().find(first_spans.view()) != std::string_view::npos, n >= 1) << n << " scopes";
+    EXPECT_EQ(alone.view().find(third_spans.view()) != std::string_view::npos, n >= 3) << n << " scopes";
   }
+}
+
+// A buffer that cannot grow fails the writer: the span is reported as not written, and what
+// came before its failed token is all the buffer holds (RequestBuilder takes it out again).
+TEST(OtlpJson, ASpanTheBufferCannotHoldIsReportedNotWritten) {
+  Span span;
+  span.trace_id = {1, 2};
+  span.span_id = 3;
+  span.name = "fits";
+  ByteBuffer out;
+  ASSERT_TRUE(append_span_json(out, span));
+  const std::string first(out.view());
+  // A name whose room no buffer can have (its text is never read: the room is asked first).
+  span.name = std::string_view(first.data(), SIZE_MAX / 8);
+  EXPECT_FALSE(append_span_json(out, span));
+  EXPECT_EQ(out.view().substr(0, first.size()), first);
+  EXPECT_EQ(out.view().substr(first.size()), R"({"traceId":"00000000000000010000000000000002","spanId":"0000000000000003")");
 }
 
 }  // namespace

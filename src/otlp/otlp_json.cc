@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/compiler.h"
 #include "core/json_text.h"
 #include "core/text.h"
 
@@ -13,18 +14,22 @@ namespace litetrace::detail::otlp {
 namespace {
 
 // Writes one JSON object at a time: the comma before every member but the first. Each
-// token is written by pointer into room taken from the string at once (room()): the
-// string grows past its end while the writer lives, and is cut back to what was written
-// when it goes.
-//
-// With a body to flush to (a request's), the spans given to raw() go straight into it,
-// after what was written before them: the string holds only the request's own tokens.
+// token is written by pointer into room the buffer has past its end (room()), which it does
+// not zero-fill; the writer keeps its place and end in registers and tells the buffer what
+// it took only when it needs more room, copies a run in (raw()) or finishes. A buffer that
+// cannot grow fails the writer: what it writes then is dropped, and finish() says so.
 class JsonOut {
  public:
-  explicit JsonOut(std::string& out, ByteBuffer* body = nullptr) : out_(out), pos_(out.size()), body_(body) {}
-  ~JsonOut() { out_.resize(pos_); }
+  explicit JsonOut(ByteBuffer& out) : out_(out) {}
+  ~JsonOut() { take(); }
   JsonOut(const JsonOut&) = delete;
   JsonOut& operator=(const JsonOut&) = delete;
+
+  // What was written, taken by the buffer; false if some of it could not be.
+  bool finish() {
+    take();
+    return ok_;
+  }
 
   void begin_object() {
     put('{');
@@ -35,7 +40,9 @@ class JsonOut {
     first_ = false;
   }
   void begin_array(std::string_view key) {
-    char* p = member(room(member_bound(key) + 1), key);
+    char* p = room(member_bound(key) + 1);
+    if (p == nullptr) return;
+    p = member(p, key);
     *p++ = '[';
     commit(p);
     first_ = true;
@@ -47,35 +54,22 @@ class JsonOut {
   // An object as an array element or a member's value.
   void element_object() {
     char* p = room(2);
+    if (p == nullptr) return;
     if (!first_) *p++ = ',';
     *p++ = '{';
     commit(p);
     first_ = true;
   }
-  // Array elements written elsewhere (span objects separated by commas).
-  // Appended as they are, not through room(): they are most of a request, and room() would
-  // zero their place before the copy.
+  // Array elements written elsewhere (span objects separated by commas), copied as they are.
   void raw(std::string_view elements) {
-    if (body_ != nullptr) {
-      flush();
-      ok_ = ok_ && body_->append(elements);
-    } else {
-      out_.resize(pos_);
-      out_.append(elements);
-      pos_ = out_.size();
-    }
+    take();
+    ok_ = ok_ && out_.append(elements);
     first_ = false;
   }
-  // What the string holds, moved to the body; false if the body could not take something.
-  bool flush() {
-    out_.resize(pos_);
-    ok_ = ok_ && body_->append(out_);
-    out_.clear();
-    pos_ = 0;
-    return ok_;
-  }
   void object_member(std::string_view key) {
-    char* p = member(room(member_bound(key) + 1), key);
+    char* p = room(member_bound(key) + 1);
+    if (p == nullptr) return;
+    p = member(p, key);
     *p++ = '{';
     commit(p);
     first_ = true;
@@ -83,17 +77,22 @@ class JsonOut {
 
   // RFC 8259, as core/json_text.h escapes it (the mapping has made the text valid UTF-8).
   void string(std::string_view key, std::string_view v) {
-    char* p = member(room(member_bound(key) + json_string_bound(v.size())), key);
-    commit(write_json_string(p, v));
+    char* p = room(member_bound(key) + json_string_bound(v.size()));
+    if (p == nullptr) return;
+    commit(write_json_string(member(p, key), v));
   }
   void number(std::string_view key, uint64_t v) {
-    char* p = member(room(member_bound(key) + kDigits), key);
+    char* p = room(member_bound(key) + kDigits);
+    if (p == nullptr) return;
+    p = member(p, key);
     commit(std::to_chars(p, p + kDigits, v).ptr);
   }
   // int64 and fixed64: decimal strings, as the protobuf JSON mapping has them.
   template <typename Integer>
   void quoted_integer(std::string_view key, Integer v) {
-    char* p = member(room(member_bound(key) + kDigits + 2), key);
+    char* p = room(member_bound(key) + kDigits + 2);
+    if (p == nullptr) return;
+    p = member(p, key);
     *p++ = '"';
     p = std::to_chars(p, p + kDigits, v).ptr;
     *p++ = '"';
@@ -101,12 +100,16 @@ class JsonOut {
   }
   void boolean(std::string_view key, bool v) {
     const std::string_view text = v ? "true" : "false";
-    char* p = member(room(member_bound(key) + text.size()), key);
+    char* p = room(member_bound(key) + text.size());
+    if (p == nullptr) return;
+    p = member(p, key);
     std::memcpy(p, text.data(), text.size());
     commit(p + text.size());
   }
   void real(std::string_view key, double v) {
-    char* p = member(room(member_bound(key) + kDoubleTextBound), key);
+    char* p = room(member_bound(key) + kDoubleTextBound);
+    if (p == nullptr) return;
+    p = member(p, key);
     std::string_view text;
     if (std::isnan(v)) {
       text = "\"NaN\"";
@@ -123,14 +126,18 @@ class JsonOut {
     commit(p + text.size());
   }
   void hex(std::string_view key, const uint64_t* words, size_t n) {
-    char* p = member(room(member_bound(key) + 16 * n + 2), key);
+    char* p = room(member_bound(key) + 16 * n + 2);
+    if (p == nullptr) return;
+    p = member(p, key);
     *p++ = '"';
     for (size_t w = 0; w < n; ++w) p = write_hex64(p, words[w]);
     *p++ = '"';
     commit(p);
   }
   void base64(std::string_view key, std::string_view bytes) {
-    char* p = member(room(member_bound(key) + base64_size(bytes.size()) + 2), key);
+    char* p = room(member_bound(key) + base64_size(bytes.size()) + 2);
+    if (p == nullptr) return;
+    p = member(p, key);
     *p++ = '"';
     p = write_base64(p, bytes);
     *p++ = '"';
@@ -154,21 +161,38 @@ class JsonOut {
   }
   void put(char c) {
     char* p = room(1);
+    if (p == nullptr) return;
     *p = c;
     commit(p + 1);
   }
-  // At least `n` bytes to write at the returned place. The string grows by more than that,
-  // so that most tokens find their room already there.
+  // At least `n` bytes to write at the returned place, or nullptr once the buffer has failed.
   char* room(size_t n) {
-    if (n > out_.size() - pos_) out_.resize(pos_ + n + kSlack);
-    return out_.data() + pos_;
+    if (LITETRACE_LIKELY(n <= static_cast<size_t>(end_ - at_))) return at_;
+    return grow(n);
   }
-  void commit(char* end) { pos_ = static_cast<size_t>(end - out_.data()); }
+  // More room than `n`, so that most tokens find theirs already there.
+  LITETRACE_NOINLINE char* grow(size_t n) {
+    take();
+    uint8_t* p = ok_ ? out_.room(n + kSlack) : nullptr;
+    if (p == nullptr) {
+      ok_ = false;
+      return nullptr;
+    }
+    at_ = reinterpret_cast<char*>(p);
+    end_ = at_ + out_.spare();
+    return at_;
+  }
+  void commit(char* end) { at_ = end; }
+  // Tells the buffer what was written since room() was last asked of it.
+  void take() {
+    if (at_ != nullptr) out_.commit(static_cast<size_t>(reinterpret_cast<uint8_t*>(at_) - out_.data()) - out_.size());
+    at_ = end_ = nullptr;
+  }
 
   static constexpr size_t kSlack = 512;
-  std::string& out_;
-  size_t pos_;  // the end of what is written: out_ is longer while this writer lives
-  ByteBuffer* body_;
+  ByteBuffer& out_;
+  char* at_ = nullptr;   // where the next token goes, in room the buffer has not taken yet
+  char* end_ = nullptr;  // the end of that room
   bool ok_ = true;
   bool first_ = true;
 };
@@ -279,9 +303,10 @@ void span(JsonOut& j, const Span& s) {
 
 }  // namespace
 
-void append_span_json(std::string& out, const Span& s) {
+bool append_span_json(ByteBuffer& out, const Span& s) {
   JsonOut j(out);
   span(j, s);
+  return j.finish();
 }
 
 namespace {
@@ -315,30 +340,25 @@ void request_json(JsonOut& j, Slice<KeyValue> resource, Slice<EncodedScope> scop
 
 }  // namespace
 
-void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
-  JsonOut j(out);
+bool append_request_json(ByteBuffer& body, Slice<KeyValue> resource, Slice<EncodedScope> scopes) {
+  JsonOut j(body);
   request_json(j, resource, scopes);
-}
-
-bool append_request_json(ByteBuffer& body, std::string& scratch, Slice<KeyValue> resource,
-                         Slice<EncodedScope> scopes) {
-  scratch.clear();
-  JsonOut j(scratch, &body);
-  request_json(j, resource, scopes);
-  return j.flush();
+  return j.finish();
 }
 
 void encode_request_json(const ResourceSpans& r, std::string& out) {
-  std::vector<std::string> chunks(r.scope_spans.size);
+  std::vector<ByteBuffer> chunks(r.scope_spans.size);
   std::vector<EncodedScope> scopes;
   for (size_t i = 0; i < r.scope_spans.size; ++i) {
     for (const Span& s : r.scope_spans[i].spans) {
-      if (!chunks[i].empty()) chunks[i] += ',';
+      if (!chunks[i].empty()) chunks[i].append(",");
       append_span_json(chunks[i], s);
     }
-    scopes.push_back({r.scope_spans[i].scope, chunks[i]});
+    scopes.push_back({r.scope_spans[i].scope, chunks[i].view()});
   }
-  append_request_json(out, r.resource_attributes, {scopes.data(), scopes.size()});
+  ByteBuffer body;
+  append_request_json(body, r.resource_attributes, {scopes.data(), scopes.size()});
+  out.append(body.view());
 }
 
 }  // namespace litetrace::detail::otlp

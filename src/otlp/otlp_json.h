@@ -19,15 +19,13 @@
 
 namespace litetrace::detail::otlp {
 
-// One span as a JSON object, appended to `out` (the caller separates spans with commas).
-void append_span_json(std::string& out, const Span& span);
+// One span as a JSON object, appended to `out` (the caller separates spans with commas);
+// false if `out` could not grow (what was written of the span is then in it, cut short).
+bool append_span_json(ByteBuffer& out, const Span& span);
 
-// The whole request around spans already written by append_span_json(), appended to `out`.
-void append_request_json(std::string& out, Slice<KeyValue> resource, Slice<EncodedScope> scopes);
-// The same appended to `body`, the spans copied once, straight from `scopes` (`scratch` holds
-// the request's own tokens in between); false if `body` could not take them.
-bool append_request_json(ByteBuffer& body, std::string& scratch, Slice<KeyValue> resource,
-                         Slice<EncodedScope> scopes);
+// The whole request around spans already written by append_span_json(), appended to `body`
+// (the spans copied once, straight from `scopes`); false if `body` could not grow.
+bool append_request_json(ByteBuffer& body, Slice<KeyValue> resource, Slice<EncodedScope> scopes);
 
 // The whole request from the model at once, by the same functions (tests, tools).
 void encode_request_json(const ResourceSpans& resource_spans, std::string& out);

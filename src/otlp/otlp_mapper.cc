@@ -21,8 +21,9 @@ bool RequestBuilder::add(const uint8_t* record) {
   map(record, span);
   bool ok = true;
   if (json_) {
-    if (!scope.json.empty()) scope.json += ',';
-    append_span_json(scope.json, span);
+    const size_t before = scope.json.size();  // a span that does not fit is taken out whole
+    ok = (before == 0 || scope.json.append(",")) && append_span_json(scope.json, span);
+    if (!ok) scope.json.truncate(before);
   } else {
     ok = append_span_field(scope.protobuf, span);
   }
@@ -64,11 +65,11 @@ bool RequestBuilder::build(Slice<KeyValue> resource, ByteBuffer& body) {
     const TracerScope* scope = scopes_[i].scope;
     InstrumentationScope is;
     if (scope != nullptr) is = {text(scope->name), text(scope->version)};
-    encoded_.push_back({is, json_ ? std::string_view(scopes_[i].json) : scopes_[i].protobuf.view()});
+    encoded_.push_back({is, json_ ? scopes_[i].json.view() : scopes_[i].protobuf.view()});
   }
   bool ok = true;
   if (json_) {
-    ok = append_request_json(body, json_request_, resource, {encoded_.data(), encoded_.size()});
+    ok = append_request_json(body, resource, {encoded_.data(), encoded_.size()});
   } else {
     ok = append_request(body, resource, {encoded_.data(), encoded_.size()});
   }

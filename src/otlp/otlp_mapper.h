@@ -59,7 +59,7 @@ class RequestBuilder {
   struct Scope {
     const TracerScope* scope = nullptr;
     ByteBuffer protobuf;  // the spans, encoded back to back
-    std::string json;     // or as JSON objects separated by commas
+    ByteBuffer json;      // or as JSON objects separated by commas
   };
   std::string_view text(std::string_view s);
   Scope& scope_of(const TracerScope* scope);
@@ -83,7 +83,6 @@ class RequestBuilder {
   std::vector<AnyValue> array_values_;  // the elements of the span's array values
   std::deque<std::string> repaired_;  // text made valid UTF-8
   std::vector<EncodedScope> encoded_;
-  std::string json_request_;  // a JSON request's own tokens while build() writes it
 };
 
 }  // namespace litetrace::detail::otlp
