@@ -119,7 +119,8 @@ TEST(OtlpJson, ASpanTheBufferCannotHoldIsReportedNotWritten) {
   span.name = std::string_view(first.data(), SIZE_MAX / 8);
   EXPECT_FALSE(append_span_json(out, span));
   EXPECT_EQ(out.view().substr(0, first.size()), first);
-  EXPECT_EQ(out.view().substr(first.size()), R"({"traceId":"00000000000000010000000000000002","spanId":"0000000000000003")");
+  EXPECT_EQ(out.view().substr(first.size()),
+            R"({"traceId":"00000000000000010000000000000002","spanId":"0000000000000003")");
 }
 
 }  // namespace
