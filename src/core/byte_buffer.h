@@ -17,6 +17,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/compiler.h"
 #include "core/raw_array.h"
 
 namespace litetrace::detail {
@@ -88,13 +89,7 @@ class HandedBuffer {
  public:
   void set_head(std::string_view head) { head_.assign(head.data(), head.size()); }
   // Room for `n` bytes after the head and what was committed, or nullptr.
-  uint8_t* room(size_t n) {
-    if (bytes_.empty()) {
-      const size_t first = head_.size() + n > last_size_ ? head_.size() + n : last_size_;
-      if (bytes_.room(first) == nullptr || !bytes_.append(head_)) return nullptr;
-    }
-    return bytes_.room(n);
-  }
+  uint8_t* room(size_t n) { return bytes_.empty() ? first_room(n) : bytes_.room(n); }
   void commit(size_t n) { bytes_.commit(n); }
   // The bytes so far, the head included whether or not it is written yet.
   size_t size() const { return bytes_.empty() ? head_.size() : bytes_.size(); }
@@ -111,6 +106,13 @@ class HandedBuffer {
   void clear() { bytes_.clear(); }
 
  private:
+  // The head written, in room for as many bytes as the last body took, then room(n).
+  LITETRACE_NOINLINE uint8_t* first_room(size_t n) {
+    const size_t first = head_.size() + n > last_size_ ? head_.size() + n : last_size_;
+    if (bytes_.room(first) == nullptr || !bytes_.append(head_)) return nullptr;
+    return bytes_.room(n);
+  }
+
   ByteBuffer bytes_;
   std::string head_;
   size_t last_size_ = 0;
