@@ -20,7 +20,9 @@ namespace {
 // cannot grow fails the writer: what it writes then is dropped, and finish() says so.
 class JsonOut {
  public:
-  explicit JsonOut(ByteBuffer& out) : out_(out) {}
+  // Writes on at the buffer's end, into the room it has spare.
+  explicit JsonOut(ByteBuffer& out)
+      : out_(out), at_(reinterpret_cast<char*>(out.data()) + out.size()), end_(at_ + out.spare()) {}
   ~JsonOut() { take(); }
   JsonOut(const JsonOut&) = delete;
   JsonOut& operator=(const JsonOut&) = delete;
@@ -191,8 +193,8 @@ class JsonOut {
 
   static constexpr size_t kSlack = 512;
   ByteBuffer& out_;
-  char* at_ = nullptr;   // where the next token goes, in room the buffer has not taken yet
-  char* end_ = nullptr;  // the end of that room
+  char* at_;   // where the next token goes, in room the buffer has not taken yet (or nullptr)
+  char* end_;  // the end of that room
   bool ok_ = true;
   bool first_ = true;
 };
