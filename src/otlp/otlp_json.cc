@@ -42,9 +42,8 @@ class JsonOut {
     first_ = false;
   }
   void begin_array(std::string_view key) {
-    char* p = room(member_bound(key) + 1);
+    char* p = member(key, 1);
     if (p == nullptr) return;
-    p = member(p, key);
     *p++ = '[';
     commit(p);
     first_ = true;
@@ -69,9 +68,8 @@ class JsonOut {
     first_ = false;
   }
   void object_member(std::string_view key) {
-    char* p = room(member_bound(key) + 1);
+    char* p = member(key, 1);
     if (p == nullptr) return;
-    p = member(p, key);
     *p++ = '{';
     commit(p);
     first_ = true;
@@ -79,22 +77,20 @@ class JsonOut {
 
   // RFC 8259, as core/json_text.h escapes it (the mapping has made the text valid UTF-8).
   void string(std::string_view key, std::string_view v) {
-    char* p = room(member_bound(key) + json_string_bound(v.size()));
+    char* p = member(key, json_string_bound(v.size()));
     if (p == nullptr) return;
-    commit(write_json_string(member(p, key), v));
+    commit(write_json_string(p, v));
   }
   void number(std::string_view key, uint64_t v) {
-    char* p = room(member_bound(key) + kDigits);
+    char* p = member(key, kDigits);
     if (p == nullptr) return;
-    p = member(p, key);
     commit(std::to_chars(p, p + kDigits, v).ptr);
   }
   // int64 and fixed64: decimal strings, as the protobuf JSON mapping has them.
   template <typename Integer>
   void quoted_integer(std::string_view key, Integer v) {
-    char* p = room(member_bound(key) + kDigits + 2);
+    char* p = member(key, kDigits + 2);
     if (p == nullptr) return;
-    p = member(p, key);
     *p++ = '"';
     p = std::to_chars(p, p + kDigits, v).ptr;
     *p++ = '"';
@@ -102,16 +98,14 @@ class JsonOut {
   }
   void boolean(std::string_view key, bool v) {
     const std::string_view text = v ? "true" : "false";
-    char* p = room(member_bound(key) + text.size());
+    char* p = member(key, text.size());
     if (p == nullptr) return;
-    p = member(p, key);
     std::memcpy(p, text.data(), text.size());
     commit(p + text.size());
   }
   void real(std::string_view key, double v) {
-    char* p = room(member_bound(key) + kDoubleTextBound);
+    char* p = member(key, kDoubleTextBound);
     if (p == nullptr) return;
-    p = member(p, key);
     std::string_view text;
     if (std::isnan(v)) {
       text = "\"NaN\"";
@@ -128,18 +122,16 @@ class JsonOut {
     commit(p + text.size());
   }
   void hex(std::string_view key, const uint64_t* words, size_t n) {
-    char* p = room(member_bound(key) + 16 * n + 2);
+    char* p = member(key, 16 * n + 2);
     if (p == nullptr) return;
-    p = member(p, key);
     *p++ = '"';
     for (size_t w = 0; w < n; ++w) p = write_hex64(p, words[w]);
     *p++ = '"';
     commit(p);
   }
   void base64(std::string_view key, std::string_view bytes) {
-    char* p = room(member_bound(key) + base64_size(bytes.size()) + 2);
+    char* p = member(key, base64_size(bytes.size()) + 2);
     if (p == nullptr) return;
-    p = member(p, key);
     *p++ = '"';
     p = write_base64(p, bytes);
     *p++ = '"';
@@ -149,9 +141,11 @@ class JsonOut {
  private:
   static constexpr size_t kDigits = 20;  // the most digits of a 64-bit integer, its sign too
 
-  // A comma, the quoted key and the colon.
-  static size_t member_bound(std::string_view key) { return key.size() + 4; }
-  char* member(char* p, std::string_view key) {
+  // A comma, the quoted key and the colon, in room for `n` bytes more written after them
+  // (returned); nullptr once the buffer has failed.
+  char* member(std::string_view key, size_t n) {
+    char* p = room(key.size() + 4 + n);
+    if (p == nullptr) return nullptr;
     if (!first_) *p++ = ',';
     first_ = false;
     *p++ = '"';
