@@ -819,6 +819,48 @@ TEST(Tracer, MovedSpansEndOnce) {
   EXPECT_EQ(got.spans.size(), 1u);
 }
 
+// A root span's id is its trace id's low half, as Jaeger's and Zipkin's own clients make
+// it (one random draw fewer on every root span); each root is a trace of its own, and its
+// children share the trace and draw ids of their own. Both ways of starting a span, and
+// what arrives says the same.
+TEST(Tracer, ARootSpansIdIsItsTraceIdsLowHalf) {
+  UdpReceiver receiver;
+  TracerProvider provider(options_for(receiver));
+  Tracer tracer = provider.tracer("t");
+  std::set<std::pair<uint64_t, uint64_t>> traces;
+  std::set<uint64_t> span_ids;
+  for (int i = 0; i < 20; ++i) {
+    Span root = i % 2 == 0 ? tracer.start_span("root") : tracer.start_span("root", StartSpanOptions{});
+    const SpanContext r = root.context();
+    EXPECT_EQ(r.span_id, r.trace_id.low) << i;
+    EXPECT_NE(r.span_id, 0u) << i;
+    EXPECT_TRUE(traces.insert({r.trace_id.high, r.trace_id.low}).second) << "a root repeated a trace id";
+    EXPECT_TRUE(span_ids.insert(r.span_id).second) << i;
+    Scope scope(root);
+    Span child = i % 2 == 0 ? tracer.start_span("child") : tracer.start_span("child", StartSpanOptions{});
+    EXPECT_EQ(child.context().trace_id, r.trace_id) << i;
+    EXPECT_TRUE(span_ids.insert(child.context().span_id).second) << "a child repeated an id";
+  }
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  int roots = 0;
+  int children = 0;
+  for (const detail::Span* sp : got.spans) {
+    if (sp->operation_name == "root") {
+      ++roots;
+      EXPECT_EQ(sp->span_id, sp->trace_id_low);
+      EXPECT_EQ(sp->parent_span_id, 0u);
+    } else {
+      ++children;
+      EXPECT_NE(sp->span_id, sp->trace_id_low);
+      EXPECT_EQ(sp->parent_span_id, sp->trace_id_low) << "its root's id";
+    }
+  }
+  EXPECT_EQ(roots, 20);
+  EXPECT_EQ(children, 20);
+}
+
 TEST(Tracer, IdsDoNotRepeatAcrossThreadsOrFork) {
   UdpReceiver receiver;
   TracerProvider provider(options_for(receiver));

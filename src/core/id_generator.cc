@@ -41,12 +41,7 @@ LITETRACE_COLD uint64_t os_entropy() {
 
 }  // namespace
 
-LITETRACE_COLD IdGenerator::Three IdGenerator::redraw_zeros(uint64_t a, uint64_t b, uint64_t c) noexcept {
-  Three ids{a, b, c};
-  if ((ids.a | ids.b) == 0) ids.a = next_unchecked();
-  if (ids.c == 0) ids.c = next_unchecked();
-  return ids;
-}
+LITETRACE_COLD LITETRACE_NOINLINE uint64_t IdGenerator::next_cold() noexcept { return next_unchecked(); }
 
 LITETRACE_COLD void IdGenerator::reseed() noexcept {
   // Once per process. By pthread_once: std::call_once imports four more symbols from the C

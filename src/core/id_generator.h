@@ -5,7 +5,6 @@
 // id. A fork() child reseeds (pthread_atfork bumps a generation the generator checks), so
 // parent and child never hand out the same ids.
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -30,26 +29,26 @@ class IdGenerator {
       if (z != 0) return z;  // 0 means "no id" on the wire
     }
   }
-  // A root span's three ids (trace id high and low, span id), the state read and written once.
-  struct Three {
-    uint64_t a, b, c;
+  // A new trace's id, whose low half is also its root span's id, as Jaeger's and Zipkin's
+  // own clients (jaeger-client-go, Brave) make a root span's: two draws, not three, the
+  // state read and written once.
+  struct TraceIdHalves {
+    uint64_t high, low;
   };
-  Three next3_unchecked() noexcept {
+  TraceIdHalves next_trace_unchecked() noexcept {
     const uint64_t s = state_;
-    Three ids{mix(s + kStep), mix(s + 2 * kStep), mix(s + 3 * kStep)};
-    state_ = s + 3 * kStep;
-    // A trace id is invalid only when all of it is 0; a span id, when it is 0. One test for
-    // both: GCC 12 made the span id's on the multiply's two halves, which it kept on the
-    // stack for it.
-    if (std::min(ids.a | ids.b, ids.c) == 0) ids = redraw_zeros(ids.a, ids.b, ids.c);
+    TraceIdHalves ids{mix(s + kStep), mix(s + 2 * kStep)};
+    state_ = s + 2 * kStep;
+    // A low half of 0 would make the span's id invalid, and the trace id too when the high
+    // half is 0 as well: one test for both (1 in 2^64: drawn again out of line).
+    if (ids.low == 0) ids.low = next_cold();
     return ids;
   }
 
  private:
   void reseed() noexcept;
-  // The ids with an invalid trace id or span id drawn again (1 in 2^64: out of line). As
-  // three values: a Three is passed in memory, which kept the ids on the stack.
-  Three redraw_zeros(uint64_t a, uint64_t b, uint64_t c) noexcept;
+  // next_unchecked() out of line, for the draw that came out 0.
+  uint64_t next_cold() noexcept;
 
 #if defined(__SIZEOF_INT128__)
   // wyrand (Wang Yi's): one 64 x 64 -> 128-bit multiply, its halves folded; passes

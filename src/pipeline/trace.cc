@@ -419,9 +419,9 @@ LITETRACE_ALWAYS_INLINE void draw_ids(detail::IdGenerator& ids, const SpanContex
     ctx.span_id = ids.next_unchecked();
     ctx.flags = parent.flags;
   } else {
-    const detail::IdGenerator::Three three = ids.next3_unchecked();
-    ctx.trace_id = TraceId{three.a, three.b};
-    ctx.span_id = three.c;
+    const detail::IdGenerator::TraceIdHalves halves = ids.next_trace_unchecked();
+    ctx.trace_id = TraceId{halves.high, halves.low};
+    ctx.span_id = halves.low;
     ctx.flags = 0;
   }
 }

@@ -606,10 +606,11 @@ def span_entries(text):
     out = []
     for e in entries:
         lines = "\n".join(e)
+        # Trace ids first: a root span's id is its trace id's low half.
+        for trace_id in traces:
+            lines = lines.replace(trace_id, "<trace>")
         for span_id, name in names.items():
             lines = lines.replace(span_id, "<" + name + ">")
-        for n, trace_id in enumerate(traces):
-            lines = lines.replace(trace_id, "<trace>")
         out.append(lines)
     return sorted(out)
 
