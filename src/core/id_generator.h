@@ -8,9 +8,11 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/compiler.h"
+
 namespace litetrace::detail {
 
-extern std::atomic<uint64_t> g_fork_generation;
+extern LITETRACE_INTERNAL std::atomic<uint64_t> g_fork_generation;
 
 class IdGenerator {
  public:
