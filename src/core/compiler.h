@@ -23,10 +23,12 @@
 #define LITETRACE_INLINE_LAMBDA
 #endif
 
-// A variable only litetrace's own code reads: never exported from a shared build, so that the
-// hot paths read it straight (built -fPIC, a visible one is reached through the GOT: one
-// instruction more each time, even where the linker relaxes that to a lea).
-#if defined(__GNUC__)
+// A variable only litetrace's own code reads (and its tests and benchmarks, which a static
+// library links into the same program), so that the hot paths read it straight: built
+// -fPIC, a visible one is reached through the GOT, one instruction more each time, even
+// where the linker relaxes that to a lea. A shared library exports it as before
+// (LITETRACE_SHARED_LIBRARY, set by CMake), for the tests and benchmarks linked to it.
+#if defined(__GNUC__) && !defined(LITETRACE_SHARED_LIBRARY)
 #define LITETRACE_INTERNAL __attribute__((visibility("hidden")))
 #else
 #define LITETRACE_INTERNAL
