@@ -8,11 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOOK_UP(name)                                          \
-  __typeof__(name)* const p_##name = (__typeof__(name)*)dlsym(library, #name); \
-  if (p_##name == NULL) {                                      \
-    fprintf(stderr, "%s: %s\n", #name, dlerror());             \
-    return 1;                                                  \
+/* dlsym() returns an object pointer; ISO C converts none to a function pointer, so its
+ * bytes are copied into one (as POSIX guarantees they may be). */
+#define LOOK_UP(name)                                  \
+  __typeof__(name)* p_##name = NULL;                   \
+  {                                                    \
+    void* const symbol = dlsym(library, #name);        \
+    if (symbol == NULL) {                              \
+      fprintf(stderr, "%s: %s\n", #name, dlerror());   \
+      return 1;                                        \
+    }                                                  \
+    memcpy(&p_##name, &symbol, sizeof symbol);         \
   }
 
 int main(void) {
