@@ -23,17 +23,6 @@
 #define LITETRACE_INLINE_LAMBDA
 #endif
 
-// A variable only litetrace's own code reads (and its tests and benchmarks, which a static
-// library links into the same program), so that the hot paths read it straight: built
-// -fPIC, a visible one is reached through the GOT, one instruction more each time, even
-// where the linker relaxes that to a lea. A shared library exports it as before
-// (LITETRACE_SHARED_LIBRARY, set by CMake), for the tests and benchmarks linked to it.
-#if defined(__GNUC__) && !defined(LITETRACE_SHARED_LIBRARY)
-#define LITETRACE_INTERNAL __attribute__((visibility("hidden")))
-#else
-#define LITETRACE_INTERNAL
-#endif
-
 // Code that runs when a provider starts or stops, a thread first traces or exits, the agent
 // is resolved, an HTTP request is exchanged (once per batch), or something is reported:
 // never per span. The compiler optimizes it for size (at -O2 it is about half as large) and

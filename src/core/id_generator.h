@@ -8,11 +8,9 @@
 #include <atomic>
 #include <cstdint>
 
-#include "core/compiler.h"
-
 namespace litetrace::detail {
 
-extern LITETRACE_INTERNAL std::atomic<uint64_t> g_fork_generation;
+extern std::atomic<uint64_t> g_fork_generation;
 
 class IdGenerator {
  public:

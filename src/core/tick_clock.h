@@ -28,7 +28,7 @@ enum class TickSource : uint8_t { kMonotonicNs, kTsc, kArmCounter };
 // scope provider in the program's own file is constructed before litetrace's statics), by
 // the provider's constructor, so that its batcher and its threads agree on the source.
 // Read-only once decided.
-extern LITETRACE_INTERNAL TickSource g_tick_source;
+extern TickSource g_tick_source;
 // Thread-safe; once decided, a guard's test.
 void decide_tick_source() noexcept;
 

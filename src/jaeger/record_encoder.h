@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <cstring>
 
-#include "core/compiler.h"
 #include "core/record_normalizer.h"
 #include "core/tick_clock.h"
 #include "jaeger/jaeger_encoder.h"
@@ -30,7 +29,7 @@ namespace litetrace::detail {
 // after it is published, finds the writers. Until then encode() takes no record with links
 // or events (it returns 0), which no record of the program has.
 struct LogWriters;
-extern LITETRACE_INTERNAL std::atomic<const LogWriters*> g_log_writers;
+extern std::atomic<const LogWriters*> g_log_writers;
 void link_jaeger_logs();
 // Inline, and a load first: threads that add events find it set and write nothing, so its
 // cache line does not bounce between them.

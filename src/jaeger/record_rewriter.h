@@ -14,7 +14,6 @@
 #include <cstring>
 #include <string_view>
 
-#include "core/compiler.h"
 #include "core/plain_vector.h"
 #include "core/span_record.h"
 #include "core/text.h"
@@ -68,7 +67,7 @@ class RecordRewriter {
   bool trim(const uint8_t* record, size_t limit, Size size, Counts* kept);
 
  private:
-  LITETRACE_INTERNAL static std::atomic<ArrayRewrite> g_array_rewrite;
+  static std::atomic<ArrayRewrite> g_array_rewrite;
   static void link_array_rewrites();
   // 8-byte aligned (operator new): a record's header is read from them.
   PlainVector<uint8_t> arrays_;

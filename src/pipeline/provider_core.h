@@ -60,7 +60,7 @@ RecordNormalizer& calling_thread_normalizer();
 // registrations) from the first span it starts through a global tracer after each change
 // until the next change it sees, so a core it uses cannot go while it does: no lock and
 // no reference count per span, one atomic load.
-struct LITETRACE_INTERNAL GlobalCache {
+struct GlobalCache {
   static inline std::atomic<uint64_t> generation{1};  // changes with every set_global_provider
   static inline thread_local uint64_t seen = 0;       // the generation `core` is of
   static inline thread_local ProviderCore* core = nullptr;
