@@ -569,5 +569,67 @@ TEST(JaegerHttpFormat, AddWritesWhatTheMappingMakes) {
   EXPECT_EQ(std::string(body.view()), mapped.body());
 }
 
+// The encoders read the header in place, a field at a time: each field as the record holds
+// it, whichever its width, with the items after it read as before.
+TEST(RecordHeaderView, ReadsEachFieldWhereTheRecordHoldsIt) {
+  RecordBuilder r;
+  SpanRecordHeader& h = r.header();
+  h.scope = &kScopes[2];
+  h.trace_id_high = 0x0102030405060708u;
+  h.trace_id_low = 0x1112131415161718u;
+  h.span_id = 0x2122232425262728u;
+  h.parent_span_id = 0x3132333435363738u;
+  h.start = 1764000000000000001u;
+  h.end = 1764000000000000999u;
+  h.sampler_param = 0.25;
+  h.dropped_attributes = 70000;
+  h.dropped_events = 70001;
+  h.dropped_links = 70002;
+  h.event_count = 0;
+  h.link_count = 0;
+  h.status = static_cast<uint8_t>(StatusCode::kError);
+  h.time_flags = kStartIsUnixNs | kEndIsUnixNs;
+  h.trace_flags = 3;
+  h.kind = static_cast<uint8_t>(SpanKind::kConsumer);
+  h.sampler_type = static_cast<uint8_t>(SamplerType::kProbabilistic);
+  h.parent_remote = 1;
+  r.name("the name").integer("n", 7);
+  const std::vector<uint8_t> record = r.build();
+
+  const RecordHeaderView v(record.data());
+  EXPECT_EQ(v.scope(), &kScopes[2]);
+  EXPECT_EQ(v.trace_id_high(), h.trace_id_high);
+  EXPECT_EQ(v.trace_id_low(), h.trace_id_low);
+  EXPECT_EQ(v.span_id(), h.span_id);
+  EXPECT_EQ(v.parent_span_id(), h.parent_span_id);
+  EXPECT_EQ(v.start(), h.start);
+  EXPECT_EQ(v.end(), h.end);
+  EXPECT_EQ(v.sampler_param(), 0.25);
+  EXPECT_EQ(v.dropped_attributes(), 70000u);
+  EXPECT_EQ(v.dropped_events(), 70001u);
+  EXPECT_EQ(v.dropped_links(), 70002u);
+  EXPECT_EQ(v.event_count(), 0u);
+  EXPECT_EQ(v.link_count(), 0u);
+  EXPECT_EQ(v.status(), static_cast<uint8_t>(StatusCode::kError));
+  EXPECT_EQ(v.time_flags(), kStartIsUnixNs | kEndIsUnixNs);
+  EXPECT_EQ(v.trace_flags(), 3);
+  EXPECT_EQ(v.kind(), static_cast<uint8_t>(SpanKind::kConsumer));
+  EXPECT_EQ(v.sampler_type(), static_cast<uint8_t>(SamplerType::kProbabilistic));
+  EXPECT_EQ(v.parent_remote(), 1);
+
+  // The reader's copy agrees, and its items start after the header.
+  RecordReader reader(record.data());
+  EXPECT_EQ(reader.header().span_id, h.span_id);
+  EXPECT_EQ(reader.header().dropped_links, 70002u);
+  ASSERT_TRUE(reader.next_is(ItemKind::kName));
+  EXPECT_EQ(reader.next_text(), "the name");
+  RecordItem item;
+  ASSERT_TRUE(reader.next(item));
+  EXPECT_EQ(item.kind, ItemKind::kAttribute);
+  EXPECT_EQ(item.attribute.key, "n");
+  EXPECT_EQ(item.attribute.integer, 7);
+  EXPECT_FALSE(reader.next(item));
+}
+
 }  // namespace
 }  // namespace litetrace::detail

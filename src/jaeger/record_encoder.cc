@@ -94,19 +94,19 @@ struct Written {
 // page (bench/footprint.py).
 enum class RareTags { kLead, kSampler, kDroppedCounts };
 template <class W>
-LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags which,
-                                                           const SpanRecordHeader& h,
+LITETRACE_NOINLINE LITETRACE_FLATTEN Written put_rare_tags(uint8_t* at, RareTags which, const uint8_t* record,
                                                            std::string_view status_description) {
+  const RecordHeaderView h(record);
   Written r;
   const auto put = [&](const Tag& tag) {
     r.bytes += put_tag<W>(at + r.bytes, tag);
     ++r.count;
   };
   switch (which) {
-    case RareTags::kLead: lead_tags(h, status_description, put); break;
-    case RareTags::kSampler: sampler_tags(h, put); break;
+    case RareTags::kLead: lead_tags(h.kind(), h.status(), status_description, put); break;
+    case RareTags::kSampler: sampler_tags(h.sampler_type(), h.sampler_param(), put); break;
     case RareTags::kDroppedCounts:
-      dropped_count_tags(h.dropped_attributes, h.dropped_events, h.dropped_links, put);
+      dropped_count_tags(h.dropped_attributes(), h.dropped_events(), h.dropped_links(), put);
       break;
   }
   return r;
@@ -302,7 +302,9 @@ static_assert(begins_as_taken_by_mapping_expects());
 }  // namespace
 
 // A table, not a chain of comparisons: the same answers in a quarter of the code.
-LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
+LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const uint8_t* record, bool has_status_description) {
+  SpanRecordHeader h;
+  std::memcpy(&h, record, sizeof h);
   const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
   const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
   bool when[kWhenCount];
@@ -381,39 +383,38 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
                                                         const AttributeLimits& limits) const {
   RecordReader reader(record);
   AttributeCheck check(limits, record + sizeof(SpanRecordHeader));
-  const SpanRecordHeader& h = reader.header();
+  const RecordHeaderView h(record);
   RecordItem item;
   // The name is the first item, unless update_name() gave it another length (then it is the
   // one live kName further on).
   std::string_view name;
   if (reader.next_is(ItemKind::kName)) {
-    reader.next_inline(item);
-    name = item.text;
+    name = reader.next_text();
   } else {
     name = last_text(record, ItemKind::kName);
   }
   // An error's description, wherever it is among the items: its tag comes first.
   std::string_view status_description;
-  if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
+  if (h.status() == static_cast<uint8_t>(StatusCode::kError)) {
     status_description = last_text(record, ItemKind::kStatusDescription);
   }
   const bool has_description = !status_description.empty();
-  const JaegerTimes times = jaeger_times(h, *clock_);
+  const JaegerTimes times = jaeger_times(record_times(h.time_flags(), h.start(), h.end(), *clock_));
 
   // Local writers whose addresses never escape stay in registers (jaeger_encoder.cc).
   W w(out);
   w.struct_begin();
   // Random ids, and Unix microseconds, take eight to ten bytes.
   const bool deposit = deposit_;
-  w.field_wide_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low), deposit);
-  w.field_wide_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high), deposit);
-  w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id), deposit);
-  w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id), deposit);
+  w.field_wide_i64(/*Span.traceIdLow*/ 1, static_cast<int64_t>(h.trace_id_low()), deposit);
+  w.field_wide_i64(/*Span.traceIdHigh*/ 2, static_cast<int64_t>(h.trace_id_high()), deposit);
+  w.field_wide_i64(/*Span.spanId*/ 3, static_cast<int64_t>(h.span_id()), deposit);
+  w.field_wide_i64(/*Span.parentSpanId*/ 4, static_cast<int64_t>(h.parent_span_id()), deposit);
   w.field_binary(/*Span.operationName*/ 5, name);
   // The writers, read where they are called (held across the encoder, they cost it a
   // register). Relaxed: the ring's acquire of the record orders it after the store
   // (use_jaeger_logs).
-  if (h.link_count != 0) {
+  if (h.link_count() != 0) {
     size_t n;
     if constexpr (kBinary<W>) {
       n = write_references<W>(out + w.size(), record);  // no program linked lean has it
@@ -424,7 +425,7 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
     }
     if (n != 0) w.advance(n, /*Span.references*/ 6);
   }
-  w.field_i32(/*Span.flags*/ 7, h.trace_flags & (kFlagSampled | kFlagDebug));
+  w.field_i32(/*Span.flags*/ 7, h.trace_flags() & (kFlagSampled | kFlagDebug));
   w.field_wide_i64(/*Span.startTime*/ 8, times.start_us, deposit);
   w.field_i64(/*Span.duration*/ 9, times.duration_us);
 
@@ -444,17 +445,17 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
     t.advance(written.bytes);
     count += written.count;
   };
-  if (h.kind != static_cast<uint8_t>(SpanKind::kInternal) || h.status != static_cast<uint8_t>(StatusCode::kUnset)) {
-    take(put_rare_tags<W>(out + tags_at, RareTags::kLead, h, status_description));
+  if (h.kind() != static_cast<uint8_t>(SpanKind::kInternal) || h.status() != static_cast<uint8_t>(StatusCode::kUnset)) {
+    take(put_rare_tags<W>(out + tags_at, RareTags::kLead, record, status_description));
   }
-  if (h.scope != nullptr) {
-    TagRun run = cache.find(h.scope);
-    if (run.bytes.data() == nullptr) run = cache_scope_tags<W>(cache, h.scope);
+  if (h.scope() != nullptr) {
+    TagRun run = cache.find(h.scope());
+    if (run.bytes.data() == nullptr) run = cache_scope_tags<W>(cache, h.scope());
     t.write_raw(run.bytes.data(), run.bytes.size());
     count += run.count;
   }
-  if (h.sampler_type != static_cast<uint8_t>(SamplerType::kNone)) {
-    take(put_rare_tags<W>(out + tags_at + t.size(), RareTags::kSampler, h, {}));
+  if (h.sampler_type() != static_cast<uint8_t>(SamplerType::kNone)) {
+    take(put_rare_tags<W>(out + tags_at + t.size(), RareTags::kSampler, record, {}));
   }
   // The span's attributes. The other items are the name (when it was not the first),
   // the status description (among the lead tags), the trace state (Jaeger has no place for
@@ -465,7 +466,7 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
     if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
     // One tag per key: an attribute named as one of the mapping's tags gives way to it (the
     // rules still count it, as above).
-    if (taken_by_mapping(item.attribute.key, h, has_description)) continue;
+    if (taken_by_mapping(item.attribute.key, record, has_description)) continue;
     // Strings and integers inline; bytes, bools and doubles through put_tag() (inlined, each
     // type was a copy of the tag writer: 0.9 KB). Without the hint that an integer is likely
     // the encoder's registers fall out differently: +9 instructions a span.
@@ -479,8 +480,8 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
       ++count;
     }
   }
-  if ((h.dropped_attributes | h.dropped_events | h.dropped_links) != 0) {
-    take(put_rare_tags<W>(out + tags_at + t.size(), RareTags::kDroppedCounts, h, {}));
+  if ((h.dropped_attributes() | h.dropped_events() | h.dropped_links()) != 0) {
+    take(put_rare_tags<W>(out + tags_at + t.size(), RareTags::kDroppedCounts, record, {}));
   }
   // After the tags (when there are any): the logs, then the Span's stop byte.
   uint8_t* rest_at = out + w.size();
@@ -495,7 +496,7 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
     rest_at = head + head_size + t.size();
     last_field = 10;
   }
-  if ((h.event_count | h.link_count) != 0) {
+  if ((h.event_count() | h.link_count()) != 0) {
     size_t n;
     if constexpr (kBinary<W>) {
       n = write_logs<W>(rest_at, last_field, record, *clock_, times.start_us, deposit);

@@ -110,13 +110,13 @@ const Span& SpanMapper::map(const uint8_t* record) {
     refs_.insert(refs_.begin(), SpanRef{RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id});
   }
 
-  lead_tags(h, status_description, [&](Tag t) { tags_.push_back(std::move(t)); });
+  lead_tags(h.kind, h.status, status_description, [&](Tag t) { tags_.push_back(std::move(t)); });
   scope_tags(h.scope, [&](Tag t) { tags_.push_back(std::move(t)); });
-  sampler_tags(h, [&](Tag t) { tags_.push_back(std::move(t)); });
+  sampler_tags(h.sampler_type, h.sampler_param, [&](Tag t) { tags_.push_back(std::move(t)); });
   // The mapping's tags come first, so trimming (which keeps a prefix of the tags) takes the
   // user's attributes before them.
   for (Tag t : user_tags_) {
-    if (!taken_by_mapping(t.key, h, !status_description.empty())) tags_.push_back(std::move(t));
+    if (!taken_by_mapping(t.key, record, !status_description.empty())) tags_.push_back(std::move(t));
   }
 
   const JaegerTimes times = jaeger_times(h, *clock_);

@@ -34,19 +34,19 @@ namespace litetrace::detail {
 // add(const Tag&) for each of its tags; the views point into static strings, the scope and
 // `status_description`. Shared by SpanMapper and the record encoder (record_encoder.h).
 template <typename Add>
-void lead_tags(const SpanRecordHeader& h, std::string_view status_description, Add add);
+void lead_tags(uint8_t kind, uint8_t status, std::string_view status_description, Add add);
 template <typename Add>
 void scope_tags(const TracerScope* scope, Add add);
 template <typename Add>
-void sampler_tags(const SpanRecordHeader& h, Add add);
+void sampler_tags(uint8_t sampler_type, double sampler_param, Add add);
 
 // Whether a span attribute with this key gives way to a tag of the mapping (above) or to a
 // dropped count the encoder writes: one tag per key, the mapping's.
-bool mapping_takes(std::string_view key, const SpanRecordHeader& h, bool has_status_description);
-inline bool taken_by_mapping(std::string_view key, const SpanRecordHeader& h, bool has_status_description) {
+bool mapping_takes(std::string_view key, const uint8_t* record, bool has_status_description);
+inline bool taken_by_mapping(std::string_view key, const uint8_t* record, bool has_status_description) {
   // Every key of the mapping begins with one of these letters.
   return !key.empty() && (key[0] == 'o' || key[0] == 's' || key[0] == 'e') &&
-         mapping_takes(key, h, has_status_description);
+         mapping_takes(key, record, has_status_description);
 }
 
 // An attribute that is not an array as the Tag of its type, handed to f: inlined once per
@@ -79,9 +79,11 @@ struct JaegerTimes {
   int64_t start_us = 0;
   int64_t duration_us = 0;
 };
-LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock) {
-  const SpanTimes times = record_times(h, clock);
+LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanTimes& times) {
   return {to_us(times.start_unix_ns), (times.duration_ns + 999) / 1000};
+}
+LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock) {
+  return jaeger_times(record_times(h, clock));
 }
 
 class SpanMapper {
@@ -103,10 +105,10 @@ class SpanMapper {
 };
 
 template <typename Add>
-void lead_tags(const SpanRecordHeader& h, std::string_view status_description, Add add) {
+void lead_tags(uint8_t kind, uint8_t status, std::string_view status_description, Add add) {
   // Most spans are internal, their status unset: one test each says they have none.
-  if (h.kind != static_cast<uint8_t>(SpanKind::kInternal)) {
-    switch (static_cast<SpanKind>(h.kind)) {
+  if (kind != static_cast<uint8_t>(SpanKind::kInternal)) {
+    switch (static_cast<SpanKind>(kind)) {
       case SpanKind::kServer: add(Tag::string("span.kind", "server")); break;
       case SpanKind::kClient: add(Tag::string("span.kind", "client")); break;
       case SpanKind::kProducer: add(Tag::string("span.kind", "producer")); break;
@@ -114,10 +116,10 @@ void lead_tags(const SpanRecordHeader& h, std::string_view status_description, A
       case SpanKind::kInternal: break;
     }
   }
-  if (h.status == static_cast<uint8_t>(StatusCode::kUnset)) return;
-  if (h.status == static_cast<uint8_t>(StatusCode::kOk)) {
+  if (status == static_cast<uint8_t>(StatusCode::kUnset)) return;
+  if (status == static_cast<uint8_t>(StatusCode::kOk)) {
     add(Tag::string("otel.status_code", "OK"));
-  } else if (h.status == static_cast<uint8_t>(StatusCode::kError)) {
+  } else if (status == static_cast<uint8_t>(StatusCode::kError)) {
     add(Tag::string("otel.status_code", "ERROR"));
     if (!status_description.empty()) add(Tag::string("otel.status_description", status_description));
     add(Tag::boolean("error", true));  // Jaeger ignores a string "true"
@@ -136,16 +138,16 @@ void scope_tags(const TracerScope* scope, Add add) {
 }
 
 template <typename Add>
-void sampler_tags(const SpanRecordHeader& h, Add add) {
-  switch (static_cast<SamplerType>(h.sampler_type)) {
+void sampler_tags(uint8_t sampler_type, double sampler_param, Add add) {
+  switch (static_cast<SamplerType>(sampler_type)) {
     case SamplerType::kNone: break;
     case SamplerType::kConst:
       add(Tag::string("sampler.type", "const"));
-      add(Tag::boolean("sampler.param", h.sampler_param != 0));
+      add(Tag::boolean("sampler.param", sampler_param != 0));
       break;
     default:
-      add(Tag::string("sampler.type", to_string(static_cast<SamplerType>(h.sampler_type))));
-      add(Tag::float64("sampler.param", h.sampler_param));
+      add(Tag::string("sampler.type", to_string(static_cast<SamplerType>(sampler_type))));
+      add(Tag::float64("sampler.param", sampler_param));
       break;
   }
 }

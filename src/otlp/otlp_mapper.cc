@@ -78,19 +78,19 @@ bool RequestBuilder::build(Slice<KeyValue> resource, ByteBuffer& body) {
 }
 
 // The header's fields, as map() and add_plain() map them.
-LITETRACE_ALWAYS_INLINE void RequestBuilder::map_header(const SpanRecordHeader& h, Span& out) const {
-  const SpanTimes times = record_times(h, *clock_);
-  out.trace_id = {h.trace_id_high, h.trace_id_low};
-  out.span_id = h.span_id;
-  out.parent_span_id = h.parent_span_id;
-  out.flags = context_flags(h.trace_flags, h.parent_remote != 0);
-  out.kind = static_cast<SpanKind>(h.kind + 1);  // litetrace's kinds start at internal = 0
+LITETRACE_ALWAYS_INLINE void RequestBuilder::map_header(const RecordHeaderView& h, Span& out) const {
+  const SpanTimes times = record_times(h.time_flags(), h.start(), h.end(), *clock_);
+  out.trace_id = {h.trace_id_high(), h.trace_id_low()};
+  out.span_id = h.span_id();
+  out.parent_span_id = h.parent_span_id();
+  out.flags = context_flags(h.trace_flags(), h.parent_remote() != 0);
+  out.kind = static_cast<SpanKind>(h.kind() + 1);  // litetrace's kinds start at internal = 0
   out.start_time_unix_nano = unix_ns_or_zero(times.start_unix_ns);
   out.end_time_unix_nano = unix_ns_or_zero(times.start_unix_ns + times.duration_ns);
-  out.dropped_attributes_count = h.dropped_attributes;
-  out.dropped_events_count = h.dropped_events;
-  out.dropped_links_count = h.dropped_links;
-  out.status_code = static_cast<StatusCode>(h.status);
+  out.dropped_attributes_count = h.dropped_attributes();
+  out.dropped_events_count = h.dropped_events();
+  out.dropped_links_count = h.dropped_links();
+  out.status_code = static_cast<StatusCode>(h.status());
 }
 
 void RequestBuilder::map(const uint8_t* record, Span& out) {
@@ -126,7 +126,7 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
   // One pass. The span's own attributes and the events' go to separate lists (set_attribute()
   // may come between events); the events' slices are set once the lists are final.
   RecordReader reader(record);
-  const SpanRecordHeader& h = reader.header();
+  const RecordHeaderView h(record);
   RecordItem item;
   while (reader.next(item)) {
     switch (item.kind) {
@@ -187,11 +187,10 @@ void RequestBuilder::map(const uint8_t* record, Span& out) {
 // The header's fields as map() maps them; the rest straight from the record.
 PlainSpan RequestBuilder::add_plain(const uint8_t* record, const AttributeLimits& rules) {
   if (json_ || !direct_) return PlainSpan::kNotPlain;
-  SpanRecordHeader h;
-  std::memcpy(&h, record, sizeof h);
+  const RecordHeaderView h(record);
   Span span;
   map_header(h, span);
-  const PlainSpan plain = append_plain_span_field(scope_of(h.scope).protobuf, record, span, *clock_, rules);
+  const PlainSpan plain = append_plain_span_field(scope_of(h.scope()).protobuf, record, span, *clock_, rules);
   if (plain == PlainSpan::kWritten) ++spans_;
   return plain;
 }

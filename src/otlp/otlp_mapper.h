@@ -64,7 +64,7 @@ class RequestBuilder {
   std::string_view text(std::string_view s);
   Scope& scope_of(const TracerScope* scope);
   void map(const uint8_t* record, Span& out);
-  void map_header(const SpanRecordHeader& h, Span& out) const;
+  void map_header(const RecordHeaderView& h, Span& out) const;
 
   const TickConverter* clock_;
   const bool json_;
