@@ -653,6 +653,8 @@ TEST(Tracer, ChildrenOfAnUnsampledParentAreDecidedAlikeOnEveryPath) {
     EXPECT_TRUE(s.is_recording());
     EXPECT_TRUE(s.context().sampled());
     EXPECT_EQ(s.context().trace_id, parent.trace_id);
+    EXPECT_FALSE(s.context().remote) << "started here";
+    EXPECT_TRUE(span_ids.insert(s.context().span_id).second);
   }
   EXPECT_EQ(sampling.stats().spans_not_sampled, 0u);
   EXPECT_EQ(sampling.stats().spans_started, 2u);
