@@ -431,7 +431,7 @@ class Span {
   friend class Tracer;
   Span(detail::SpanItems* buffer, const SpanContext& context) noexcept : buffer_(buffer), context_(context) {}
   // A started span's: its context is never remote. Field by field, as a copy of a whole
-  // SpanContext copies its padding too (clang 14: three more instructions a span).
+  // SpanContext copies its padding too (clang 14: four more instructions a span).
   Span(detail::SpanItems* buffer, TraceId trace_id, uint64_t span_id, uint8_t flags) noexcept
       : buffer_(buffer), context_{trace_id, span_id, flags, false} {}
   void set_int64_attribute(std::string_view key, int64_t value) noexcept;

@@ -478,7 +478,7 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
     } else {
       // From a copy: clang 14 calls scalar_tag() here, and the item whose address it took
       // stayed on the stack through the loop, zero-filled on every span (its Jaeger batcher
-      // -2, with an event -18; GCC 12's -1).
+      // -1, with an event -18; GCC 12's -2).
       const RecordAttribute copy = a;
       t.advance(put_tag<W>(out + tags_at + t.size(), scalar_tag(copy)));
       ++count;
