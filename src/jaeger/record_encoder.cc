@@ -65,14 +65,16 @@ void write_reference(W& w, RefType type, uint64_t trace_id_low, uint64_t trace_i
 template <class W>
 LITETRACE_NOINLINE size_t write_references(uint8_t* at, const uint8_t* record) {
   RecordReader reader(record);
-  const SpanRecordHeader& h = reader.header();
+  const RecordHeaderView h(record);
   RecordItem item;
-  const size_t links = h.link_count;  // each kLink item's (the rewriter keeps every link)
+  const size_t links = h.link_count();  // each kLink item's (the rewriter keeps every link)
   if (links == 0) return 0;
   W w(at);
   w.set_last_field_id(/*Span.operationName*/ 5);
-  w.field_list_begin(/*Span.references*/ 6, CType::kStruct, links + (h.parent_span_id != 0 ? 1 : 0));
-  if (h.parent_span_id != 0) write_reference(w, RefType::kChildOf, h.trace_id_low, h.trace_id_high, h.parent_span_id);
+  w.field_list_begin(/*Span.references*/ 6, CType::kStruct, links + (h.parent_span_id() != 0 ? 1 : 0));
+  if (h.parent_span_id() != 0) {
+    write_reference(w, RefType::kChildOf, h.trace_id_low(), h.trace_id_high(), h.parent_span_id());
+  }
   while (reader.next(item)) {
     if (item.kind == ItemKind::kLink) {
       write_reference(w, RefType::kFollowsFrom, item.trace_id_low, item.trace_id_high, item.span_id);
@@ -141,8 +143,9 @@ LITETRACE_NOINLINE size_t write_logs(uint8_t* at, int16_t last_field, const uint
   // A log for each event the header counts (the rewriter keeps the count when it cuts
   // events), and for each link with attributes or a dropped count: those only a pass over
   // the items finds, so a span without links is not read for them.
-  size_t count = reader.header().event_count;
-  if (reader.header().link_count != 0) {
+  const RecordHeaderView h(record);
+  size_t count = h.event_count();
+  if (h.link_count() != 0) {
     count = 0;
     for (RecordReader scan = reader; scan.next(item);) {
       count += item.kind == ItemKind::kEvent ||
@@ -303,21 +306,21 @@ static_assert(begins_as_taken_by_mapping_expects());
 
 // A table, not a chain of comparisons: the same answers in a quarter of the code.
 LITETRACE_NOINLINE bool mapping_takes(std::string_view key, const uint8_t* record, bool has_status_description) {
-  SpanRecordHeader h;
-  std::memcpy(&h, record, sizeof h);
-  const bool error = h.status == static_cast<uint8_t>(StatusCode::kError);
-  const bool named_scope = h.scope != nullptr && !h.scope->name.empty();
+  const RecordHeaderView h(record);
+  const bool error = h.status() == static_cast<uint8_t>(StatusCode::kError);
+  const TracerScope* const scope = h.scope();
+  const bool named_scope = scope != nullptr && !scope->name.empty();
   bool when[kWhenCount];
-  when[kWhenKind] = h.kind != static_cast<uint8_t>(SpanKind::kInternal);
-  when[kWhenSampler] = h.sampler_type != static_cast<uint8_t>(SamplerType::kNone);
+  when[kWhenKind] = h.kind() != static_cast<uint8_t>(SpanKind::kInternal);
+  when[kWhenSampler] = h.sampler_type() != static_cast<uint8_t>(SamplerType::kNone);
   when[kWhenError] = error;
-  when[kWhenStatus] = h.status != static_cast<uint8_t>(StatusCode::kUnset);
+  when[kWhenStatus] = h.status() != static_cast<uint8_t>(StatusCode::kUnset);
   when[kWhenErrorDescription] = error && has_status_description;
   when[kWhenNamedScope] = named_scope;
-  when[kWhenScopeVersion] = named_scope && !h.scope->version.empty();
-  when[kWhenDroppedAttributes] = h.dropped_attributes != 0;
-  when[kWhenDroppedEvents] = h.dropped_events != 0;
-  when[kWhenDroppedLinks] = h.dropped_links != 0;
+  when[kWhenScopeVersion] = named_scope && !scope->version.empty();
+  when[kWhenDroppedAttributes] = h.dropped_attributes() != 0;
+  when[kWhenDroppedEvents] = h.dropped_events() != 0;
+  when[kWhenDroppedLinks] = h.dropped_links() != 0;
   for (const MappedKey& m : kMappedKeys.keys) {
     if (when[m.when] && kMappedKeys.key(m) == key) return true;
   }
