@@ -1,11 +1,15 @@
 // SpanRing on its own: records in order, the padding record at the wrap, a full ring that
-// refuses and keeps what it holds, and one producer with one consumer on two threads.
+// refuses and keeps what it holds, the runs the batcher hands a sink in one call, and one
+// producer with one consumer on two threads.
 #include "core/span_ring.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <thread>
+#include <vector>
+
+#include "core/span_sink.h"
 
 namespace litetrace::detail {
 namespace {
@@ -106,6 +110,52 @@ TEST(SpanRing, AWrappingRecordNeedsRoomForItsPaddingToo) {
   EXPECT_EQ(size, 3000u);
   EXPECT_EQ(fill, 3);
   EXPECT_FALSE(take_record(ring, &size, &fill));
+}
+
+// A sink as add_each() calls one: each record's fill, in the order handed over.
+struct CollectFills {
+  std::vector<int> fills;
+  void add(const uint8_t* record, RecordNormalizer&) { fills.push_back(record[sizeof(uint32_t)]); }
+};
+
+// What the batcher does with a run (Batcher::drain): the records from peek() to run_end(),
+// at most `max` of them, handed to the sink by add_each(); the bytes it took are advanced
+// over. Returns how many it took.
+size_t take_run(SpanRing& ring, CollectFills& sink, size_t max, size_t* run_bytes) {
+  const uint8_t* const first = ring.peek();
+  if (first == nullptr) return 0;
+  const uint8_t* const end = ring.run_end();
+  *run_bytes = static_cast<size_t>(end - first);
+  const uint8_t* at = first;
+  RecordNormalizer rules(128, 0);
+  const size_t n = add_each(sink, at, end, max, rules);
+  ring.advance(static_cast<size_t>(at - first));
+  return n;
+}
+
+TEST(SpanRing, ARunEndsAtTheWritePositionTheBuffersEndOrAPaddingRecord) {
+  SpanRing ring(4096);
+  CollectFills sink;
+  size_t run_bytes = 0;
+  for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(put_record(ring, 1000, i));
+  // Up to the write position: three records, taken two and then one when at most two are.
+  EXPECT_EQ(take_run(ring, sink, 2, &run_bytes), 2u);
+  EXPECT_EQ(run_bytes, 3000u);
+  EXPECT_EQ(take_run(ring, sink, 2, &run_bytes), 1u);
+  EXPECT_EQ(run_bytes, 1000u);
+  EXPECT_EQ(take_run(ring, sink, 2, &run_bytes), 0u);  // nothing more to read
+  ring.release();
+  // The fifth record wraps: a padding record fills 4,000 to 4,096 and it starts at 0. The
+  // run from the fourth ends at the buffer's end, and the sink stops at the padding.
+  ASSERT_TRUE(put_record(ring, 1000, 4));
+  ASSERT_TRUE(put_record(ring, 1000, 5));
+  EXPECT_EQ(take_run(ring, sink, 64, &run_bytes), 1u);
+  EXPECT_EQ(run_bytes, 1096u);
+  // The next run starts after the padding, at the buffer's start.
+  EXPECT_EQ(take_run(ring, sink, 64, &run_bytes), 1u);
+  EXPECT_EQ(run_bytes, 1000u);
+  EXPECT_EQ(sink.fills, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(ring.peek(), nullptr);
 }
 
 TEST(SpanRing, OneProducerAndOneConsumerOnTwoThreads) {

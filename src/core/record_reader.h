@@ -146,6 +146,12 @@ class RecordHeaderView {
   const uint8_t* record_;
 };
 
+// Whether mapping the record reads counter ticks (its start, its end, or an event time).
+inline bool has_tick_times(const RecordHeaderView& h) {
+  return (h.time_flags() & (kStartIsUnixNs | kEndIsUnixNs)) != (kStartIsUnixNs | kEndIsUnixNs) ||
+         h.event_count() != 0;
+}
+
 class RecordReader {
  public:
   explicit RecordReader(const uint8_t* record) : record_(record) {

@@ -145,11 +145,6 @@ struct SpanRecordHeader {
 };
 static_assert(sizeof(SpanRecordHeader) % 8 == 0, "records stay 8-byte aligned in the ring");
 
-// Whether mapping the record reads counter ticks (its start, its end, or an event time).
-inline bool has_tick_times(const SpanRecordHeader& h) {
-  return (h.time_flags & (kStartIsUnixNs | kEndIsUnixNs)) != (kStartIsUnixNs | kEndIsUnixNs) || h.event_count != 0;
-}
-
 // The text of the last live item of `kind` (kName, kStatusDescription, kTraceState) among
 // a record's items; empty when it has none. For the few spans that need it (a name that
 // update_name() gave another length, an error's description, a diagnostic's span name):

@@ -102,6 +102,15 @@ class SpanRing {
     }
   }
 
+  // Where the records from peek()'s on stop being in one piece of the buffer: at the write
+  // position peek() saw, or at the buffer's end, the nearer. (The last of them may be a
+  // padding record.) Only after peek() returned a record.
+  const uint8_t* run_end() const noexcept {
+    const uint64_t lap_end = (consumed_ | static_cast<uint64_t>(mask_)) + 1;
+    const uint64_t end = cached_write_ < lap_end ? cached_write_ : lap_end;
+    return buf_.get() + (static_cast<size_t>(consumed_) & mask_) + static_cast<size_t>(end - consumed_);
+  }
+
   // Done with the record peek() returned.
   void advance(size_t size) noexcept { consumed_ += size; }
 

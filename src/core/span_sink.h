@@ -15,9 +15,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "core/record_normalizer.h"
+#include "core/span_ring.h"
 
 namespace litetrace::detail {
 
@@ -38,13 +40,35 @@ struct SinkStats {
   uint64_t bytes_sent = 0;
 };
 
+// SpanSink::add_run() for a sink of type `Sink`, whose add(record, rules) takes one record
+// (non-virtual: called directly, and inlined where the sink's code allows).
+template <class Sink>
+inline size_t add_each(Sink& sink, const uint8_t*& at, const uint8_t* end, size_t max, RecordNormalizer& rules) {
+  const uint8_t* p = at;  // a local: the sink's stores through byte pointers might alias `at`
+  size_t n = 0;
+  while (p != end && n != max) {
+    uint32_t size;
+    std::memcpy(&size, p, sizeof size);
+    if ((size & SpanRing::kPadding) != 0) break;
+    sink.add(p, rules);
+    p += size;
+    ++n;
+  }
+  at = p;
+  return n;
+}
+
 class SpanSink {
  public:
   virtual ~SpanSink() = default;
-  // One span record as a ring holds it, valid during the call, the span attribute rules not
-  // applied yet: the sink applies them (rules.normalize(record)), or checks them as it reads
-  // the record (JaegerSink), so that a span keeping them, as most do, is not read twice.
-  virtual void add(const uint8_t* record, RecordNormalizer& rules) = 0;
+  // Span records as a ring holds them, one after another from `at` (each with its size in
+  // its first 4 bytes), until `end`, a padding record or `max` records; `at` is left where
+  // it stopped. Returns how many it took. The records are valid during the call, the span
+  // attribute rules not applied yet: the sink applies them (rules.normalize(record)), or
+  // checks them as it reads a record (JaegerSink), so that a span keeping them, as most do,
+  // is not read twice. One call for a run, not one per record: the sinks' add() for one
+  // record is not virtual (add_each).
+  virtual size_t add_run(const uint8_t*& at, const uint8_t* end, size_t max, RecordNormalizer& rules) = 0;
   // Hands on whatever add() holds back (a partly filled packet or request).
   virtual void flush() = 0;
   // Waits until everything handed on by flush() so far is delivered or given up, or until

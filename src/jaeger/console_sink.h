@@ -29,7 +29,11 @@ class ConsoleSink final : public SpanSink {
   // The Process is copied; `clock` must outlive the sink; `out` is stderr but in tests.
   ConsoleSink(const Process& process, const TickConverter* clock, std::FILE* out);
 
-  void add(const uint8_t* record, RecordNormalizer& rules) override;
+  size_t add_run(const uint8_t*& at, const uint8_t* end, size_t max, RecordNormalizer& rules) override {
+    return add_each(*this, at, end, max, rules);
+  }
+  // One record, as add_run() takes each.
+  void add(const uint8_t* record, RecordNormalizer& rules);
   void flush() override;
   SinkStats stats() const override;
   std::string peer() const override { return "stderr"; }

@@ -8,6 +8,7 @@
 #include "core/compiler.h"
 #include "core/diagnostic_reporter.h"
 #include "core/process_info.h"
+#include "core/record_reader.h"
 #include "core/text.h"
 #include "jaeger/jaeger_sink.h"
 #include "litetrace/version.h"
@@ -26,9 +27,14 @@ constexpr size_t kLargeHaul = 256;
 // found spans (next_poll(), OverflowWatch): producers that filled a ring once are likely
 // to again.
 constexpr auto kOverflowBusy = std::chrono::milliseconds(100);
-// Records read before the space is handed back to the producer: often enough that a full
-// ring refills quickly, rarely enough that the shared index is not written per record.
+// Records read before the space is handed back to the producer (at most; also at the end of
+// what is there to read): often enough that a full ring refills quickly, rarely enough that
+// the shared index is not written per record.
 constexpr size_t kReleaseEvery = 64;
+// With no sink (the exporter "none"): each record is only counted.
+struct Discard {
+  void add(const uint8_t*, RecordNormalizer&) {}
+};
 // How often the clocks are sampled for TickConverter (which keeps one sample per 20 ms at
 // most): often enough that the newest sample is close to the spans being converted.
 constexpr auto kClockSampleEvery = std::chrono::milliseconds(10);
@@ -276,30 +282,27 @@ size_t Batcher::drain(const PlainVector<ThreadState*>& threads) noexcept {
     // Acquire pairs with the release in ProviderCore::retire(): a retired thread's last
     // spans are visible before its state is freed below.
     const bool retired = ts->retired.load(std::memory_order_acquire);
-    size_t since_release = 0;
     for (const uint8_t* rec = ts->ring.peek(); rec != nullptr; rec = ts->ring.peek()) {
+      // Runs of records, each handed on in one call and given back to the producer after it.
+      size_t max = kReleaseEvery;
       // A fresh provider's first spans wait (at most ~20 ms) for a rate they can be timed
-      // with; spans given every time explicitly do not.
+      // with; spans given every time explicitly do not. Until then, one record at a time.
       if (!clock_.ready()) {
-        SpanRecordHeader header;
-        std::memcpy(&header, rec, sizeof header);
-        if (has_tick_times(header)) clock_.wait_until_ready();
+        max = 1;
+        if (has_tick_times(RecordHeaderView(rec))) clock_.wait_until_ready();
       }
-      uint32_t size;
-      std::memcpy(&size, rec + offsetof(SpanRecordHeader, size), sizeof size);
+      const uint8_t* at = rec;
       if (sink_ != nullptr) {
-        sink_->add(rec, normalizer_);
+        spans += sink_->add_run(at, ts->ring.run_end(), max, normalizer_);
       } else {
-        increment_single_writer(discarded_);
+        Discard discard;
+        const size_t n = add_each(discard, at, ts->ring.run_end(), max, normalizer_);
+        discarded_.store(discarded_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        spans += n;
       }
-      ts->ring.advance(size);
-      ++spans;
-      if (++since_release == kReleaseEvery) {
-        ts->ring.release();
-        since_release = 0;
-      }
+      ts->ring.advance(static_cast<size_t>(at - rec));
+      ts->ring.release();
     }
-    ts->ring.release();
     if (retired) core_->reap(ts);
   }
   return spans;

@@ -113,7 +113,11 @@ class HttpExportSink final : public SpanSink {
                  const DiagnosticCallback& callback);
   ~HttpExportSink() override;
 
-  void add(const uint8_t* record, RecordNormalizer& rules) override;
+  size_t add_run(const uint8_t*& at, const uint8_t* end, size_t max, RecordNormalizer& rules) override {
+    return add_each(*this, at, end, max, rules);
+  }
+  // One record, as add_run() takes each.
+  void add(const uint8_t* record, RecordNormalizer& rules);
   void flush() override;
   bool wait_delivered(std::chrono::steady_clock::time_point deadline) override;
   void close() override;
