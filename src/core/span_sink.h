@@ -69,7 +69,7 @@ class SpanSink {
   // is not read twice. One call for a run, not one per record: the sinks' add() for one
   // record is not virtual (add_each).
   virtual size_t add_run(const uint8_t*& at, const uint8_t* end, size_t max, RecordNormalizer& rules) = 0;
-  // Hands on whatever add() holds back (a partly filled packet or request).
+  // Hands on whatever add_run() holds back (a partly filled packet or request).
   virtual void flush() = 0;
   // Waits until everything handed on by flush() so far is delivered or given up, or until
   // `deadline`; true when it is. A UDP sink is done when the socket took it; an HTTP sink

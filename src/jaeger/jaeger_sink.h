@@ -52,7 +52,7 @@ class JaegerRecordSink final : public SpanSink {
   }
 
   // Out of line, so that the batcher's call (devirtualized by GCC) does not take a second
-  // copy of add(), which is inlined here: one copy, in this loop.
+  // copy of add(): its one copy is inlined into this loop (add_each).
   LITETRACE_NOINLINE size_t add_run(const uint8_t*& at, const uint8_t* end, size_t max,
                                     RecordNormalizer& rules) override {
     return add_each(*this, at, end, max, rules);
