@@ -6,10 +6,10 @@
 // transport/http_export_sink.h (OTLP, Jaeger's collector) or jaeger/console_sink.h (stderr).
 // With the exporter "none" there is none: the batcher counts the spans as discarded.
 //
-// Every span handed to add() ends up counted exactly once in SinkStats: exported, failed,
+// Every span handed to add_run() ends up counted exactly once in SinkStats: exported, failed,
 // too large or discarded, or still pending until the sink has delivered it.
 //
-// Thread: add(), flush() and set_full_queue_dropped() from the batcher only; stats() and
+// Thread: add_run(), flush() and set_full_queue_dropped() from the batcher only; stats() and
 // peer() from any thread.
 
 #include <atomic>
