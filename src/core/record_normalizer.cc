@@ -62,13 +62,11 @@ bool AttributeCheck::met_before(std::string_view key) const {
   }
 }
 
-bool AttributeCheck::admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit) {
-  const bool applied = limits_.max_attributes == kRulesApplied.max_attributes;
-  if (!applied && (seen_ & bit) != 0 && (count_ > kKeysChecked || met_before(key))) return false;
-  if (too_long(type, value, limits_.max_attribute_length)) return false;
-  ++count_;
-  seen_ |= bit;
-  return true;
+bool AttributeCheck::admits_looked_at(AttributeCheck check, std::string_view key, ValueType type,
+                                      std::string_view value, uint64_t bit) {
+  const bool applied = check.limits_.max_attributes == kRulesApplied.max_attributes;
+  if (!applied && (check.seen_ & bit) != 0 && (check.count_ > kKeysChecked || check.met_before(key))) return false;
+  return !too_long(type, value, check.limits_.max_attribute_length);
 }
 
 bool RecordNormalizer::conforming(const uint8_t* items, size_t size) const {

@@ -56,14 +56,18 @@ class AttributeCheck {
     // An element of an array is never longer than all its bytes.
     const bool maybe_long = limits_.max_attribute_length != 0 && !is_scalar(type) &&
                             value.size() > limits_.max_attribute_length;
-    if ((seen_ & bit) != 0 || maybe_long) return admit_looked_at(key, type, value, bit);
+    if (((seen_ & bit) != 0 || maybe_long) && !admits_looked_at(*this, key, type, value, bit)) return false;
     ++count_;
     seen_ |= bit;
     return true;
   }
 
  private:
-  bool admit_looked_at(std::string_view key, ValueType type, std::string_view value, uint64_t bit);
+  // Given a copy: the check's own address never escapes, so its fields can stay in the
+  // caller's registers (clang 14 kept them on the encoder's stack, loaded and stored for
+  // every attribute).
+  static bool admits_looked_at(AttributeCheck check, std::string_view key, ValueType type, std::string_view value,
+                               uint64_t bit);
   // Whether a span attribute among the items before the one of `key` has that key.
   bool met_before(std::string_view key) const;
 
