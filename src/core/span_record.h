@@ -95,8 +95,8 @@ constexpr size_t kLinkDroppedOffset = kLinkItemSize - 2;
 constexpr size_t kEventHeadSize = 1 + 1 + 8 + 2 + 2;
 constexpr size_t kEventDroppedOffset = 1 + 1 + 8;
 
-// The size of the item at `p`.
-inline size_t record_item_size(const uint8_t* p) {
+// The size of the item at `p`, inline: for the OTLP encoder's loops over every item.
+inline size_t record_item_size_inline(const uint8_t* p) {
   uint16_t n;
   switch (static_cast<ItemKind>(*p)) {
     case ItemKind::kName:
@@ -116,6 +116,10 @@ inline size_t record_item_size(const uint8_t* p) {
   }
   return 1;
 }
+
+// The same out of line, one copy for every other caller: a program linked lean had one
+// already, and the record encoder's call (RecordReader::next_span_attribute) adds none.
+LITETRACE_NOINLINE inline size_t record_item_size(const uint8_t* p) { return record_item_size_inline(p); }
 
 struct SpanRecordHeader {
   uint32_t size = 0;        // the whole record, this header included (ring framing); set by end()

@@ -387,7 +387,6 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
   RecordReader reader(record);
   AttributeCheck check(limits, record + sizeof(SpanRecordHeader));
   const RecordHeaderView h(record);
-  RecordItem item;
   // The name is the first item, unless update_name() gave it another length (then it is the
   // one live kName further on).
   std::string_view name;
@@ -463,17 +462,16 @@ LITETRACE_ALWAYS_INLINE size_t RecordEncoder::encode_as(const uint8_t* record, u
   // The span's attributes. The other items are the name (when it was not the first),
   // the status description (among the lead tags), the trace state (Jaeger has no place for
   // it), and the events and links (written as logs and references).
-  while (reader.next_inline(item)) {
-    if (item.kind != ItemKind::kAttribute) continue;
-    if (is_array(item.attribute.type)) return 0;
-    if (!check.admit(item.attribute.key, item.attribute.type, item.attribute.bytes)) return 0;
+  RecordAttribute a;
+  while (reader.next_span_attribute(a)) {
+    if (is_array(a.type)) return 0;
+    if (!check.admit(a.key, a.type, a.bytes)) return 0;
     // One tag per key: an attribute named as one of the mapping's tags gives way to it (the
     // rules still count it, as above).
-    if (taken_by_mapping(item.attribute.key, record, has_description)) continue;
+    if (taken_by_mapping(a.key, record, has_description)) continue;
     // Strings and integers inline; bytes, bools and doubles through put_tag() (inlined, each
     // type was a copy of the tag writer: 0.9 KB). Without the hint that an integer is likely
     // the encoder's registers fall out differently: +9 instructions a span.
-    const RecordAttribute& a = item.attribute;
     if (a.type == ValueType::kString) {
       write(Tag::string(a.key, a.bytes));
     } else if (LITETRACE_LIKELY(a.type == ValueType::kInt64)) {

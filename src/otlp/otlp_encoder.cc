@@ -543,11 +543,11 @@ uint8_t* put_element(uint8_t* p, const Element& e, uint32_t field, const uint8_t
 uint8_t* put_elements(uint8_t* p, const uint8_t* items, const uint8_t* end, ItemKind kind, const TickConverter& clock) {
   for (const uint8_t* item = items; item < end;) {
     if (static_cast<ItemKind>(*item) != kind) {
-      item += record_item_size(item);
+      item += record_item_size_inline(item);
       continue;
     }
     const uint8_t* const element = item;
-    item += record_item_size(item);
+    item += record_item_size_inline(item);
     if (kind == ItemKind::kEvent) {
       p = put_element(p, read_event(element, clock), f::kSpanEvents, item, end, ItemKind::kEventAttribute,
                       f::kEventAttributes);
@@ -601,7 +601,7 @@ PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& 
       elements += length_delimited_field_size(open == ItemKind::kEvent ? f::kSpanEvents : f::kSpanLinks, element);
       open = ItemKind::kName;
     }
-    const size_t size = record_item_size(item);
+    const size_t size = record_item_size_inline(item);
     if (kind == ItemKind::kName || kind == ItemKind::kTraceState || kind == ItemKind::kStatusDescription) {
       const std::string_view text(reinterpret_cast<const char*>(item + 3), size - 3);
       if (!is_valid_utf8(text)) return PlainSpan::kNotPlain;
@@ -640,7 +640,7 @@ PlainSpan append_plain_span_field(ByteBuffer& out, const uint8_t* record, Span& 
   p = put_head(p, s);
   for (const uint8_t* item = items; item < end;) {
     if (static_cast<ItemKind>(*item) != ItemKind::kAttribute) {
-      item += record_item_size(item);
+      item += record_item_size_inline(item);
       continue;
     }
     const PlainAttribute a = read_plain_attribute(item);
