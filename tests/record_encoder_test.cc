@@ -15,6 +15,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/byte_buffer.h"
@@ -567,6 +568,36 @@ TEST(JaegerHttpFormat, AddWritesWhatTheMappingMakes) {
   ASSERT_TRUE(format.build(body));
   EXPECT_EQ(format.spans(), 300u);
   EXPECT_EQ(std::string(body.view()), mapped.body());
+}
+
+// Jaeger's microseconds: a start rounded down (towards the past, before 1970 too), a
+// duration rounded up, at the ends of int64_t as well (where a signed negation or + 999
+// would overflow).
+TEST(JaegerTimes, StartsRoundDownAndDurationsUp) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  EXPECT_EQ(to_us(0), 0);
+  EXPECT_EQ(to_us(999), 0);
+  EXPECT_EQ(to_us(1000), 1);
+  EXPECT_EQ(to_us(1764000000123456789), 1764000000123456);
+  EXPECT_EQ(to_us(kMax), 9223372036854775);
+  EXPECT_EQ(to_us(-1), -1);
+  EXPECT_EQ(to_us(-1000), -1);
+  EXPECT_EQ(to_us(-1001), -2);
+  EXPECT_EQ(to_us(kMin), -9223372036854776);
+  for (const auto& [duration_ns, duration_us] : {std::pair<int64_t, int64_t>{0, 0},
+                                                  {1, 1},
+                                                  {1000, 1},
+                                                  {1001, 2},
+                                                  {kMax - 999, 9223372036854775},
+                                                  {kMax, 9223372036854776}}) {
+    SpanTimes t;
+    t.start_unix_ns = -1001;
+    t.duration_ns = duration_ns;
+    const JaegerTimes j = jaeger_times(t);
+    EXPECT_EQ(j.start_us, -2);
+    EXPECT_EQ(j.duration_us, duration_us) << duration_ns;
+  }
 }
 
 // The encoders read the header in place, a field at a time: each field as the record holds

@@ -70,8 +70,13 @@ inline Tag scalar_tag(const RecordAttribute& a) {
   return tag;
 }
 
-// Unix nanoseconds as Jaeger's microseconds, rounded down (towards the past).
-inline int64_t to_us(int64_t ns) { return ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000); }
+// Unix nanoseconds as Jaeger's microseconds, rounded down (towards the past). Divided
+// unsigned: a time after 1970 has no rounding towards zero to correct, and one before it
+// no negation to overflow (INT64_MIN).
+inline int64_t to_us(int64_t ns) {
+  if (ns >= 0) return static_cast<int64_t>(static_cast<uint64_t>(ns) / 1000);
+  return -static_cast<int64_t>((uint64_t{0} - static_cast<uint64_t>(ns) + 999) / 1000);
+}
 
 // The span's start and duration in Jaeger's microseconds: the start rounded down, the
 // duration up (never shorter than the span was open). Inline: once per span.
@@ -80,7 +85,9 @@ struct JaegerTimes {
   int64_t duration_us = 0;
 };
 LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanTimes& times) {
-  return {to_us(times.start_unix_ns), (times.duration_ns + 999) / 1000};
+  // A duration is never negative (record_times()): divided unsigned, which also leaves no
+  // room for the + 999 to overflow.
+  return {to_us(times.start_unix_ns), static_cast<int64_t>((static_cast<uint64_t>(times.duration_ns) + 999) / 1000)};
 }
 LITETRACE_ALWAYS_INLINE JaegerTimes jaeger_times(const SpanRecordHeader& h, const TickConverter& clock) {
   return jaeger_times(record_times(h, clock));
