@@ -63,15 +63,15 @@ class AttributeCheck {
   }
 
  private:
-  // Given a copy: the check's own address never escapes, so its fields can stay in the
-  // caller's registers (clang 14 kept them on the encoder's stack, loaded and stored for
-  // every attribute).
   // attribute_key_bit()'s hash without its test for an empty key: a key here is in an item,
   // after the item's head, so the byte before its end is always there to read.
   static uint64_t key_bit(std::string_view key) {
     const size_t h = key.size() * 0x9E37u + static_cast<unsigned char>(key.data()[key.size() - 1]);
     return uint64_t{1} << (h & 63);
   }
+  // Given a copy: the check's own address never escapes, so its fields can stay in the
+  // caller's registers (clang 14 kept them on the encoder's stack, loaded and stored for
+  // every attribute).
   static bool admits_looked_at(AttributeCheck check, std::string_view key, ValueType type, std::string_view value,
                                uint64_t bit);
   // Whether a span attribute among the items before the one of `key` has that key.
