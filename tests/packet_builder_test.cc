@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "jaeger/jaeger_decoder.h"
 #include "jaeger/jaeger_encoder.h"
 #include "support/bytes.h"
@@ -17,9 +22,20 @@ namespace {
 const Tag kProcessTags[] = {Tag::string("hostname", "test-host"), Tag::string("ip", "10.1.2.3")};
 const Process kProcess{"packet-test", slice_of(kProcessTags)};
 
+// A builder with a buffer of its own (the exporter gives its builders one block), sized
+// exactly, so that a write past it shows under AddressSanitizer.
+struct OwnBuilder {
+  OwnBuilder(std::string process, size_t capacity)
+      : bytes(PacketBuilder::buffer_size(process.size(), capacity, kCompactThrift)),
+        b(std::move(process), capacity, bytes.data(), kCompactThrift) {}
+  std::vector<uint8_t> bytes;
+  PacketBuilder b;
+};
+
 TEST(PacketBuilder, SameBytesAsEncodeEmitBatch) {
   test::SpanFactory factory(21);
-  PacketBuilder b(encode_process(kProcess), 65000);
+  OwnBuilder b_own(encode_process(kProcess), 65000);
+  PacketBuilder& b = b_own.b;
   const ClientStats stats{5, 6, 7};
   b.begin(42, stats, 65000);
   std::vector<Span> added;
@@ -41,7 +57,8 @@ class PacketLimits : public ::testing::TestWithParam<size_t> {};
 TEST_P(PacketLimits, SmallSpansFillAtLeast95PercentAndNeverExceed) {
   const size_t limit = GetParam();
   test::SpanFactory factory(limit);
-  PacketBuilder b(encode_process(kProcess), limit);
+  OwnBuilder b_own(encode_process(kProcess), limit);
+  PacketBuilder& b = b_own.b;
   int64_t seq = 1;
   b.begin(seq, {}, limit);
   int packets = 0;
@@ -98,7 +115,8 @@ TEST(PacketBuilder, AcceptsExactlyWhatFits) {
         spans.back() = factory.sized_span(1, value);
         CompactWriter whole;
         encode_emit_batch(whole, kProcess, {spans.data(), spans.size()}, 1, {});
-        PacketBuilder b(process, limit);
+        OwnBuilder b_own(process, limit);
+        PacketBuilder& b = b_own.b;
         b.begin(1, {}, limit);
         PacketBuilder::AddResult r = PacketBuilder::AddResult::kAdded;
         for (const Span& s : spans) r = b.add(s);
@@ -113,7 +131,8 @@ TEST(PacketBuilder, AcceptsExactlyWhatFits) {
 
 TEST(PacketBuilder, TooLargeOnlyWhenEmpty) {
   test::SpanFactory factory(2);
-  PacketBuilder b(encode_process(kProcess), 1024);
+  OwnBuilder b_own(encode_process(kProcess), 1024);
+  PacketBuilder& b = b_own.b;
   b.begin(1, {}, 1024);
   EXPECT_EQ(b.add(factory.sized_span(1, 2000)), PacketBuilder::AddResult::kTooLarge);
   EXPECT_EQ(b.add(factory.sized_span(1, 10)), PacketBuilder::AddResult::kAdded);
@@ -124,14 +143,16 @@ TEST(PacketBuilder, TooLargeOnlyWhenEmpty) {
 
 TEST(PacketBuilder, SpanBytesRepackIntoSmallerPackets) {
   test::SpanFactory factory(3);
-  PacketBuilder big(encode_process(kProcess), 65000);
+  OwnBuilder big_own(encode_process(kProcess), 65000);
+  PacketBuilder& big = big_own.b;
   big.begin(1, {}, 65000);
   std::vector<Span> spans;
   for (int i = 0; i < 100; ++i) {
     spans.push_back(factory.sized_span(2, 100));
     ASSERT_EQ(big.add(spans.back()), PacketBuilder::AddResult::kAdded);
   }
-  PacketBuilder small(encode_process(kProcess), 2000);
+  OwnBuilder small_own(encode_process(kProcess), 2000);
+  PacketBuilder& small = small_own.b;
   small.begin(1, {}, 2000);
   size_t seen = 0;
   DecodedBatch d;

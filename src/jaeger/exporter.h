@@ -195,6 +195,7 @@ class Exporter {
     }
     PacketBuilder* operator[](size_t i) const { return at[i]; }
   };
+  RawArray<uint8_t> packets_;  // every builder's buffer, one after another
   Builders builders_;
   // Sized once, one per builder (arrays: no vector growth linked for them).
   RawArray<std::string_view> datagrams_;

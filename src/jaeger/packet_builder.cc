@@ -9,14 +9,18 @@
 
 namespace litetrace::detail {
 
-LITETRACE_COLD PacketBuilder::PacketBuilder(std::string encoded_process, size_t capacity, const ThriftProtocol& protocol)
+// A list can never hold more spans than the packet has bytes.
+size_t PacketBuilder::buffer_size(size_t encoded_process_size, size_t capacity, const ThriftProtocol& protocol) {
+  return protocol_batch_head_size(protocol, encoded_process_size, capacity) + capacity;
+}
+
+LITETRACE_COLD PacketBuilder::PacketBuilder(std::string encoded_process, size_t capacity, uint8_t* buffer,
+                                            const ThriftProtocol& protocol)
     : encoded_process_(std::move(encoded_process)),
       protocol_(&protocol),
       capacity_(capacity),
-      // A list can never hold more spans than the packet has bytes.
-      head_room_(protocol_batch_head_size(protocol, encoded_process_.size(), capacity)),
-      // Not zeroed: a page is touched (and takes memory) only once a packet reaches it.
-      buf_(make_raw_array<uint8_t>(head_room_ + capacity)) {
+      head_room_(buffer_size(encoded_process_.size(), capacity, protocol) - capacity),
+      buf_(buffer) {
   span_ends_.reserve(capacity / 16 + 1);
 }
 
@@ -49,7 +53,7 @@ size_t PacketBuilder::max_span_size() const {
 
 PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
   assert(open_);
-  uint8_t* const at = buf_.get() + head_room_ + spans_size_;
+  uint8_t* const at = buf_ + head_room_ + spans_size_;
   const size_t room = room_for(span_ends_.size() + 1);
   const size_t written = view_write_span(*protocol_, at, room, span);
   return commit(written, written != 0);
@@ -58,13 +62,13 @@ PacketBuilder::AddResult PacketBuilder::add(const Span& span) {
 PacketBuilder::AddResult PacketBuilder::add_encoded(std::string_view span_bytes) {
   assert(open_);
   if (span_bytes.size() > room_for(span_ends_.size() + 1)) return commit(0, false);
-  std::memcpy(buf_.get() + head_room_ + spans_size_, span_bytes.data(), span_bytes.size());
+  std::memcpy(buf_ + head_room_ + spans_size_, span_bytes.data(), span_bytes.size());
   return commit(span_bytes.size(), true);
 }
 
 std::string_view PacketBuilder::span_bytes(size_t i) const {
   const size_t begin = i == 0 ? 0 : span_ends_[i - 1];
-  return {reinterpret_cast<const char*>(buf_.get() + head_room_ + begin), span_ends_[i] - begin};
+  return {reinterpret_cast<const char*>(buf_ + head_room_ + begin), span_ends_[i] - begin};
 }
 
 LITETRACE_COLD std::string_view PacketBuilder::finish(const ClientStats* fresh) {
@@ -76,8 +80,8 @@ LITETRACE_COLD std::string_view PacketBuilder::finish(const ClientStats* fresh) 
     stats_ = *fresh;
     tail_size_ = protocol_batch_tail_size(*protocol_, seq_no_, stats_);
   }
-  uint8_t* const head = buf_.get() + head_room_ - head_size;
-  uint8_t* const tail = buf_.get() + head_room_ + spans_size_;
+  uint8_t* const head = buf_ + head_room_ - head_size;
+  uint8_t* const tail = buf_ + head_room_ + spans_size_;
   protocol_write_envelope(*protocol_, head, head_size, tail, tail_size_, encoded_process_, span_ends_.size(), seq_no_,
                           stats_);
   return {reinterpret_cast<const char*>(head), head_size + spans_size_ + tail_size_};

@@ -33,8 +33,11 @@ class PacketBuilder {
   };
 
   // `capacity` is the largest max_packet_size this builder will ever be given; the process
-  // is encoded in `protocol`, as the packets will be.
-  PacketBuilder(std::string encoded_process, size_t capacity, const ThriftProtocol& protocol = kCompactThrift);
+  // is encoded in `protocol`, as the packets will be. `buffer`: buffer_size() bytes, which
+  // the caller keeps for the builder's life (the exporter's one block for all its builders).
+  PacketBuilder(std::string encoded_process, size_t capacity, uint8_t* buffer, const ThriftProtocol& protocol);
+  // The bytes a builder's packets take: room for the largest head, then `capacity`.
+  static size_t buffer_size(size_t encoded_process_size, size_t capacity, const ThriftProtocol& protocol);
 
   // Starts an empty packet carrying this seqNo and these stats.
   void begin(int64_t seq_no, const ClientStats& stats, size_t max_packet_size);
@@ -53,7 +56,7 @@ class PacketBuilder {
   uint8_t* room_for_written(size_t bound) {
     const size_t n = span_ends_.size() + 1;
     const size_t list_header = n <= 14 ? 1 : n < 128 ? 2 : n < 16384 ? 3 : list_header_size(n);
-    return list_header + spans_size_ + bound <= written_room_ ? buf_.get() + head_room_ + spans_size_ : nullptr;
+    return list_header + spans_size_ + bound <= written_room_ ? buf_ + head_room_ + spans_size_ : nullptr;
   }
   void commit_written(size_t size) { commit(size, true); }
   TagRunCache& tag_runs() { return tag_runs_; }
@@ -83,7 +86,7 @@ class PacketBuilder {
   const ThriftProtocol* protocol_;
   size_t capacity_;
   size_t head_room_;  // bytes reserved in front of the spans for the largest head
-  RawArray<uint8_t> buf_;
+  uint8_t* buf_;  // not owned
   PlainVector<uint32_t> span_ends_;  // offsets past each span, relative to head_room_
   TagRunCache tag_runs_;
   size_t spans_size_ = 0;
