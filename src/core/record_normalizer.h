@@ -64,11 +64,11 @@ class AttributeCheck {
 
  private:
   // attribute_key_bit()'s hash without its test for an empty key: a key here is in an item,
-  // after the item's head, so the byte before its end is always there to read (stepped
-  // back to from the end: for an empty key, size() - 1 as an unsigned offset would wrap).
+  // after the item's head, so the byte before its end is always there to read (a signed
+  // index: for an empty key, size() - 1 as an unsigned offset would wrap).
   static uint64_t key_bit(std::string_view key) {
-    const char* const end = key.data() + key.size();
-    const size_t h = key.size() * 0x9E37u + static_cast<unsigned char>(end[-1]);
+    const auto last = static_cast<std::ptrdiff_t>(key.size()) - 1;
+    const size_t h = key.size() * 0x9E37u + static_cast<unsigned char>(key.data()[last]);
     return uint64_t{1} << (h & 63);
   }
   // Given a copy: the check's own address never escapes, so its fields can stay in the
