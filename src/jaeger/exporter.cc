@@ -61,7 +61,7 @@ LITETRACE_COLD Exporter::Exporter(const ExporterOptions& options, const Process&
   // reaches it. glibc's malloc maps a block of 128 KiB or more on its own (four packets of
   // 65 KB by default); a buffer each, carved from the heap, touched a page more at each
   // one's end, for the next chunk's header (bench/litetrace_memory: an idle provider
-  // 68-72 KiB, now 64).
+  // 68-72 KiB, now 52-56).
   const size_t packet_bytes = PacketBuilder::buffer_size(encoded_process.size(), packet_size_, *protocol_);
   packets_ = make_raw_array<uint8_t>(packets_per_send_ * packet_bytes);
   // The builder's constructor is inlined here, cold.
