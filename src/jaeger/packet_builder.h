@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "core/plain_vector.h"
-#include "core/raw_array.h"
 #include "jaeger/jaeger_encoder.h"  // ThriftProtocol
 #include "jaeger/jaeger_model.h"
 
