@@ -9,6 +9,9 @@ what a run does once (starting the provider, a thread's first span, shutdown) ca
 
 - app thread: `--toggle-collect=lt_measured_*` counts the span bodies alone (start, the
   attributes, end), on the default exporter (compact Thrift over UDP).
+- model: the same count of a bare span in bench/span_floor_model.h, a model of the least a
+  span can do (two records in its thread's ring, no per-span buffer). It is not litetrace:
+  shown beside its counts, never recorded or checked.
 - background: litetrace's threads, for the span2 workload on each exporter: mapping,
   encoding, packing and sending; and jaeger-event2 and otlp-event2, the Jaeger and OTLP
   exporters for the event2 workload (span2 and an event with an attribute: a Jaeger log, an
@@ -34,6 +37,7 @@ import sys
 import tempfile
 
 APP_WORKLOADS = ["span2", "event2", "bare", "unsampled", "child-unsampled", "global2", "c2", "noprovider"]
+MODEL_WORKLOADS = ["floor-model"]
 EXPORTERS = ["jaeger", "jaeger-binary", "jaeger-http", "otlp", "otlp-json", "zipkin", "console", "none"]
 # Background counts of another workload than span2: name -> (workload, exporter).
 OTHER_BACKGROUND = {"jaeger-event2": ("event2", "jaeger"), "otlp-event2": ("event2", "otlp")}
@@ -63,7 +67,7 @@ def run(binary, workload, spans, exporter, options, out_dir):
     if done.returncode != 0:
         sys.exit("failed (%d): %s\n%s" % (done.returncode, " ".join(command), done.stderr[-3000:]))
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    recorded = 0 if workload in ("unsampled", "child-unsampled", "noprovider") else spans
+    recorded = 0 if workload in ["unsampled", "child-unsampled", "noprovider"] + MODEL_WORKLOADS else spans
     if report["ended"] != recorded or report["exported"] + report["discarded"] != recorded:
         sys.exit("not every span was delivered: %s (%s)" % (report, " ".join(command)))
     counts = {}
@@ -124,6 +128,7 @@ def main():
     only = set(filter(None, args.only.split(",")))
 
     measured = {"app": {}, "background": {}}
+    modelled = {}
     depends_on = (None, None)  # the clock read, the way wide varints are written
     with tempfile.TemporaryDirectory() as out_dir:
         for workload in APP_WORKLOADS:
@@ -132,6 +137,10 @@ def main():
             n, report = per_span(args.binary, workload, "jaeger", APP, total, lengths, out_dir)
             measured["app"][workload] = n
             depends_on = report["clock"], report["varints"]
+        for workload in MODEL_WORKLOADS:
+            if only and workload not in only:
+                continue
+            modelled[workload] = per_span(args.binary, workload, "jaeger", APP, total, lengths, out_dir)[0]
         for exporter in EXPORTERS:
             if only and exporter not in only:
                 continue
@@ -178,6 +187,10 @@ def main():
             if goal is not None:
                 line += "   goal <= %d%s" % (goal, "" if n <= goal else " (not met)")
             print(line)
+    if modelled:
+        print("  model (bench/span_floor_model.h: not litetrace, never checked)")
+        for name, n in modelled.items():
+            print("    %-14s %8.1f" % (name, n))
 
     if args.record:
         recorded = all_bounds.setdefault(key, {})

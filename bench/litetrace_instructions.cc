@@ -13,7 +13,8 @@
 // unsampled (span2 with an always-off sampler), child-unsampled (a span and an attribute
 // under an unsampled parent, the default sampler: BM_SpanUnsampled), global2 (span2 through global_tracer()),
 // c2 (span2 through the C API), noprovider (a global tracer's span and an attribute with
-// no provider installed). EXPORTER: jaeger (compact Thrift over UDP, the default),
+// no provider installed), floor-model (bare, in a model of the least a span can do:
+// span_floor_model.h; it records nothing into litetrace). EXPORTER: jaeger (compact Thrift over UDP, the default),
 // jaeger-binary (binary Thrift over UDP), jaeger-http, otlp, otlp-json, zipkin, console,
 // none. UDP goes to a socket of this process that nobody reads; HTTP to a server thread of
 // this process (TestHttpServer, left out of the counts) that answers every request.
@@ -36,6 +37,7 @@
 #include "litetrace/litetrace.h"
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
+#include "span_floor_model.h"
 #include "support/http_server.h"
 
 namespace {
@@ -63,6 +65,10 @@ LT_MEASURED void lt_measured_event2(const litetrace::Tracer& tracer) {
 
 LT_MEASURED void lt_measured_bare(const litetrace::Tracer& tracer) { tracer.start_span("operation").end(); }
 
+LT_MEASURED void lt_measured_floor_model(const litetrace::floor_model::Tracer& tracer) {
+  tracer.start_span("operation").end();
+}
+
 LT_MEASURED void lt_measured_c2(const litetrace_tracer* tracer) {
   litetrace_span s;
   litetrace_span_start(tracer, &s, "operation", nullptr);
@@ -85,7 +91,8 @@ namespace {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: litetrace_instructions span2|event2|bare|unsampled|child-unsampled|global2|c2|noprovider SPANS "
+               "usage: litetrace_instructions span2|event2|bare|unsampled|child-unsampled|global2|c2|noprovider|"
+               "floor-model SPANS "
                "[jaeger|jaeger-binary|jaeger-http|otlp|otlp-json|zipkin|console|none]\n");
   return 2;
 }
@@ -169,6 +176,19 @@ int main(int argc, char** argv) {
     for (long i = 0; i < spans; ++i) {
       lt_measured_bare(tracer);
       if ((i + 1) % kChunk == 0) provider->force_flush(std::chrono::minutes(10));
+    }
+  } else if (workload == "floor-model") {
+    namespace model = litetrace::floor_model;
+    model::Core core;
+    model::ThreadState* ts = model::register_thread(&core, size_t{1} << 20);
+    const model::Tracer model_tracer(&core, &core);
+    for (long i = 0; i < spans; ++i) {
+      lt_measured_floor_model(model_tracer);
+      if ((i + 1) % kChunk == 0) model::consume_all(ts);
+    }
+    if (ts->ended != static_cast<uint64_t>(spans) || ts->not_modelled != 0) {
+      std::fprintf(stderr, "litetrace_instructions: the model left its common case\n");
+      return 1;
     }
   } else if (workload == "child-unsampled") {
     litetrace::SpanContext unsampled;
