@@ -186,7 +186,9 @@ int main(int argc, char** argv) {
       lt_measured_floor_model(model_tracer);
       if ((i + 1) % kChunk == 0) model::consume_all(ts);
     }
-    if (ts->ended != static_cast<uint64_t>(spans) || ts->not_modelled != 0) {
+    const bool common_case_only = ts->ended == static_cast<uint64_t>(spans) && ts->not_modelled == 0;
+    model::unregister_thread(ts);
+    if (!common_case_only) {
       std::fprintf(stderr, "litetrace_instructions: the model left its common case\n");
       return 1;
     }

@@ -8,10 +8,7 @@
 
 #include "core/byte_copy.h"
 #include "core/id_generator.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
+#include "core/tick_clock.h"
 
 namespace litetrace::floor_model {
 namespace {
@@ -32,26 +29,6 @@ ThreadContext& this_thread_context() {
 #endif
   return *tc;
 }
-
-// As litetrace's tick source: the CPU's counter where there is one, decided once (here by
-// register_thread()), else the clock.
-bool g_ticks_are_counter = false;
-
-__attribute__((noinline)) uint64_t read_clock() { return 0; }
-
-inline uint64_t read_counter() {
-#if defined(__x86_64__) || defined(__i386__)
-  return __rdtsc();
-#elif defined(__aarch64__)
-  uint64_t v;
-  __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-  return v;
-#else
-  return read_clock();
-#endif
-}
-
-inline uint64_t read_ticks() { return g_ticks_are_counter ? read_counter() : read_clock(); }
 
 // Every span off the common case: not modelled (span_floor_model.h).
 __attribute__((noinline)) Span start_not_modelled(const SpanContext& parent) {
@@ -110,7 +87,7 @@ Span Tracer::start_span(std::string_view name) const {
   const uint64_t size = (kStartHead + 2 + name.size() + kAlign - 1) & ~(kAlign - 1);
   if (w + size > ring.fast_end) return start_not_modelled(parent);
   uint8_t* p = ring.buffer + (w & ring.mask);
-  const uint64_t start = read_ticks();
+  const uint64_t start = detail::read_ticks();
   put(p, static_cast<uint64_t>(size) | uint64_t{kStartType} << 32 | uint64_t{ctx.flags} << 40);
   put(p + 8, scope_);
   put(p + 16, ctx.trace_id.high);
@@ -141,14 +118,15 @@ void Span::end() {
   uint8_t* p = ring.buffer + (w & ring.mask);
   put(p, static_cast<uint64_t>(kEndRecord) | uint64_t{kEndType} << 32);
   put(p + 8, start_record - 1);
-  put(p + 16, read_ticks());
+  put(p + 16, detail::read_counter());  // quick_ends: the counter is the tick source
   ring.write = w + kEndRecord;
   ring.published.store(w + kEndRecord, std::memory_order_release);  // as in start_span()
   ++ts->ended;
 }
 
 ThreadState* register_thread(Core* core, size_t ring_bytes) {
-  g_ticks_are_counter = true;
+  detail::decide_tick_source();  // litetrace's read_ticks(): the CPU's counter where it can
+  core->quick_ends = detail::ticks_are_counter();
   auto* ts = new ThreadState;
   ts->ring.buffer = static_cast<uint8_t*>(std::calloc(1, ring_bytes));
   ts->ring.mask = ring_bytes - 1;
@@ -160,7 +138,20 @@ ThreadState* register_thread(Core* core, size_t ring_bytes) {
 }
 
 void consume_all(ThreadState* ts) {
-  ts->ring.fast_end = ts->ring.published.load(std::memory_order_acquire) + ts->ring.mask + 1;
+  // Everything published has been read: the next record starts the buffer's next lap, so
+  // that none is written across the buffer's end (which the fast path does not test for).
+  Ring& ring = ts->ring;
+  const uint64_t lap = ring.mask + 1;
+  ring.write = (ring.published.load(std::memory_order_acquire) + lap - 1) & ~ring.mask;
+  ring.fast_end = ring.write + lap;
+}
+
+void unregister_thread(ThreadState* ts) {
+  ThreadContext& tc = this_thread_context();
+  tc.cache_core = nullptr;
+  tc.cache_state = nullptr;
+  std::free(ts->ring.buffer);
+  delete ts;
 }
 
 }  // namespace litetrace::floor_model

@@ -94,7 +94,9 @@ class Tracer {
 // Makes `core` the calling thread's provider, with a ring of `ring_bytes` (a power of two),
 // as a thread's first span does in litetrace.
 ThreadState* register_thread(Core* core, size_t ring_bytes);
-// Frees the ring up to its tail, as a consumer that has read every record would.
+// Frees the ring up to its tail, as a consumer that has read every record would. The ring
+// must be consumed before a lap's worth of records is written.
 void consume_all(ThreadState* ts);
+void unregister_thread(ThreadState* ts);
 
 }  // namespace litetrace::floor_model
