@@ -9,12 +9,12 @@
 // provider's start and its shutdown cancel out.
 //
 // WORKLOAD: span2 (start, a string and an int attribute, end), event2 (span2 and an event
-// with one attribute), bare (start, end),
-// unsampled (span2 with an always-off sampler), child-unsampled (a span and an attribute
-// under an unsampled parent, the default sampler: BM_SpanUnsampled), global2 (span2 through global_tracer()),
-// c2 (span2 through the C API), noprovider (a global tracer's span and an attribute with
-// no provider installed), floor-model (bare, in a model of the least a span can do:
-// span_floor_model.h; it records nothing into litetrace). EXPORTER: jaeger (compact Thrift over UDP, the default),
+// with one attribute), bare (start, end), unsampled (span2 with an always-off sampler),
+// child-unsampled (a span and an attribute under an unsampled parent, the default sampler:
+// BM_SpanUnsampled), global2 (span2 through global_tracer()), c2 (span2 through the C API),
+// noprovider (a global tracer's span and an attribute with no provider installed),
+// floor-model (bare, in a model of the least a span can do: span_floor_model.h; it records
+// nothing into litetrace). EXPORTER: jaeger (compact Thrift over UDP, the default),
 // jaeger-binary (binary Thrift over UDP), jaeger-http, otlp, otlp-json, zipkin, console,
 // none. UDP goes to a socket of this process that nobody reads; HTTP to a server thread of
 // this process (TestHttpServer, left out of the counts) that answers every request.

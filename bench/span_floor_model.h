@@ -1,7 +1,9 @@
 #pragma once
 
 // A model of the least a span can cost on its thread, for bench/instructions.py's
-// floor-model workload: not litetrace, and not linked into it (span_floor_model.cc).
+// floor-model workload: not litetrace, and not linked into it (span_floor_model.cc). It
+// uses litetrace's own pieces where a litetrace span does: the id generator, the clock,
+// the short copy.
 //
 // The model keeps what every litetrace span must do - find the thread's state for the
 // tracer's provider, take the current span as the parent, draw random ids, ask whether a
