@@ -15,8 +15,9 @@
 // no per-span buffer, so there is nothing to set attributes into: a consumer would pair
 // the records (by the start record's position) and attributes would be records of their
 // own. Whatever is off the common case (no provider state, a sampler, a full ring, a long
-// name, another clock) is not modelled: those calls go to one out-of-line function that
-// records nothing, so the common case keeps the tests that lead away from it.
+// name, an end that cannot read the CPU's counter) is not modelled: those calls go to one
+// out-of-line function that records nothing, so the common case keeps the tests that lead
+// away from it.
 //
 // Thread: a model Span is started and ended on one thread.
 
