@@ -4,10 +4,10 @@
 #include "span_floor_model.h"
 
 #include <cstdlib>
-#include <cstring>
 
 #include "core/byte_copy.h"
 #include "core/id_generator.h"
+#include "core/span_record.h"  // put()
 #include "core/tick_clock.h"
 
 namespace litetrace::floor_model {
@@ -48,11 +48,6 @@ constexpr size_t kEndRecord = 8 + 8 + 8;
 constexpr uint8_t kStartType = 1;
 constexpr uint8_t kEndType = 2;
 
-template <typename T>
-inline void put(uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
 }  // namespace
 
 Span Tracer::start_span(std::string_view name) const {
@@ -88,14 +83,14 @@ Span Tracer::start_span(std::string_view name) const {
   if (w + size > ring.fast_end) return start_not_modelled(parent);
   uint8_t* p = ring.buffer + (w & ring.mask);
   const uint64_t start = detail::read_ticks();
-  put(p, static_cast<uint64_t>(size) | uint64_t{kStartType} << 32 | uint64_t{ctx.flags} << 40);
-  put(p + 8, scope_);
-  put(p + 16, ctx.trace_id.high);
-  put(p + 24, ctx.trace_id.low);
-  put(p + 32, ctx.span_id);
-  put(p + 40, parent_id);
-  put(p + 48, start);
-  put(p + kStartHead, static_cast<uint16_t>(name.size()));
+  detail::put(p, static_cast<uint64_t>(size) | uint64_t{kStartType} << 32 | uint64_t{ctx.flags} << 40);
+  detail::put(p + 8, scope_);
+  detail::put(p + 16, ctx.trace_id.high);
+  detail::put(p + 24, ctx.trace_id.low);
+  detail::put(p + 32, ctx.span_id);
+  detail::put(p + 40, parent_id);
+  detail::put(p + 48, start);
+  detail::put(p + kStartHead, static_cast<uint16_t>(name.size()));
   detail::move_bytes(p + kStartHead + 2, name.data(), name.size());  // litetrace's short copy
   ring.write = w + size;
   // Release pairs with a consumer's acquire load of the tail: the record is written first.
@@ -116,9 +111,9 @@ void Span::end() {
   const uint64_t w = ring.write;
   if (w + kEndRecord > ring.fast_end) return end_not_modelled();
   uint8_t* p = ring.buffer + (w & ring.mask);
-  put(p, static_cast<uint64_t>(kEndRecord) | uint64_t{kEndType} << 32);
-  put(p + 8, start_record - 1);
-  put(p + 16, detail::read_counter());  // quick_ends: the counter is the tick source
+  detail::put(p, static_cast<uint64_t>(kEndRecord) | uint64_t{kEndType} << 32);
+  detail::put(p + 8, start_record - 1);
+  detail::put(p + 16, detail::read_counter());  // quick_ends: the counter is the tick source
   ring.write = w + kEndRecord;
   ring.published.store(w + kEndRecord, std::memory_order_release);  // as in start_span()
   ++ts->ended;
