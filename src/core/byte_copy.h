@@ -60,35 +60,38 @@ inline void move_bytes(uint8_t* dst, const void* src_void, size_t n) {
 #pragma GCC diagnostic pop
 #endif
 
-// The same for copies that are usually longer than 32 bytes (a span's items into its ring
-// record): 32 bytes a turn, the tail as one overlapping 32-byte move, half move_bytes()'s
-// turns. Short keys and values stay with move_bytes(), which tests for them first.
-inline void move_long_bytes(uint8_t* dst, const void* src_void, size_t n) {
-  const auto* src = static_cast<const uint8_t*>(src_void);
-  if (n < 16) return move_bytes(dst, src, n);  // its own test for n >= 16 folds away
+// A span's items into its ring record: `n` bytes (at least 1: a record always holds its
+// name) rounded up to whole 16-byte chunks, so that no chunk needs a tail move. The first
+// four chunks come one by one, each after a test (a bare span's name is one, a name and two
+// attributes usually four), the rest two a turn. Both sides must hold the rounded length:
+// the record's items take whole chunks (ProviderCore::record_size), and so does a span
+// buffer's storage (SpanBuffer). The bytes past `n` are copied as they are and never read.
+constexpr size_t kItemChunk = 16;
+inline void move_chunks(uint8_t* dst, const uint8_t* src, size_t n) {
   struct Chunk {  // 16 bytes: a 32-byte one goes through the stack
-    uint64_t a, b;
+    unsigned char bytes[16];
   };
+  static_assert(sizeof(Chunk) == kItemChunk);
   const auto move16 = [](uint8_t* to, const uint8_t* from) {
     Chunk c;
     std::memcpy(&c, from, 16);
     std::memcpy(to, &c, 16);
   };
-  if (n <= 32) {  // two 16-byte moves, overlapping unless n is 32
-    move16(dst, src);
-    move16(dst + n - 16, src + n - 16);
-    return;
-  }
-  size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
+  move16(dst, src);
+  if (n <= 16) return;
+  move16(dst + 16, src + 16);
+  if (n <= 32) return;
+  move16(dst + 32, src + 32);
+  if (n <= 48) return;
+  move16(dst + 48, src + 48);
+  if (n <= 64) return;
+  size_t i = 64;
+  for (; i + 16 < n; i += 32) {  // the second chunk of a turn holds some of the n
     move16(dst + i, src + i);
     move16(dst + i + 16, src + i + 16);
     asm volatile("");
   }
-  if (i < n) {
-    move16(dst + n - 32, src + n - 32);
-    move16(dst + n - 16, src + n - 16);
-  }
+  if (i < n) move16(dst + i, src + i);
 }
 
 }  // namespace litetrace::detail

@@ -173,6 +173,7 @@ LITETRACE_COLD LITETRACE_NOINLINE inline std::string_view last_text(const uint8_
 // SpanItems, which the setters' inline common case uses (litetrace/trace.h).
 struct SpanBuffer : SpanItems {
   static constexpr size_t kInlineBytes = 640;
+  static_assert(kInlineBytes % kItemChunk == 0);
 
   SpanBuffer() noexcept {
     items = inline_items;

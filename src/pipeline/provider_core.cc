@@ -222,7 +222,8 @@ LITETRACE_COLD bool SpanBuffer::grow(size_t needed, size_t limit) {
   size_t c = capacity * 2;
   while (c < needed) c *= 2;
   c = std::min(c, limit);
-  RawArray<uint8_t> bigger = make_raw_array<uint8_t>(c, kNoThrow);
+  // Whole chunks, for the copy into the record (move_chunks).
+  RawArray<uint8_t> bigger = make_raw_array<uint8_t>((c + kItemChunk - 1) & ~(kItemChunk - 1), kNoThrow);
   if (!bigger) {
     core->note_allocation_failure(c);  // the item is dropped and counted on the span
     return false;

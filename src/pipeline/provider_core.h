@@ -200,9 +200,11 @@ class ProviderCore {
     return true;
   }
   size_t max_items_bytes() const { return max_items_bytes_; }
-  // A record's size in the ring for `items_size` bytes of items.
+  // A record's size in the ring for `items_size` bytes of items: the items take whole
+  // 16-byte chunks, which write_record() copies (move_chunks).
   static size_t record_size(size_t items_size) {
-    return (sizeof(SpanRecordHeader) + items_size + SpanRing::kAlign - 1) & ~(SpanRing::kAlign - 1);
+    static_assert(sizeof(SpanRecordHeader) % kItemChunk == 0 && kItemChunk % SpanRing::kAlign == 0);
+    return (sizeof(SpanRecordHeader) + items_size + kItemChunk - 1) & ~(kItemChunk - 1);
   }
   // Copies the span into the room reserved for it, with its end, publishes it, and gives the
   // buffer back.
@@ -217,7 +219,7 @@ class ProviderCore {
     std::memcpy(room.at + offsetof(SpanRecordHeader, size), &size, sizeof size);
     std::memcpy(room.at + offsetof(SpanRecordHeader, items_size), &items_size, sizeof items_size);
     std::memcpy(room.at + offsetof(SpanRecordHeader, end), &end, sizeof end);
-    move_long_bytes(room.at + sizeof b->header, b->items, used);
+    move_chunks(room.at + sizeof b->header, b->items, used);
     ts->ring.publish(room);
     ThreadState::bump(ts->ended);
     release_buffer(ts, b);
