@@ -1,10 +1,11 @@
 // SpanRing on its own: records in order, the padding record at the wrap, a full ring that
-// refuses and keeps what it holds, the runs the batcher hands a sink in one call, and one
-// producer with one consumer on two threads.
+// refuses and keeps what it holds, quick reservations refused for good, the runs the
+// batcher hands a sink in one call, and one producer with one consumer on two threads.
 #include "core/span_ring.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -89,6 +90,59 @@ TEST(SpanRing, AFullRingRefusesAndKeepsWhatItHolds) {
     EXPECT_EQ(fill, i);
   }
   EXPECT_FALSE(take_record(ring, &size, &fill));
+}
+
+// What Span::end()'s common case relies on to leave a shut-down provider, or ticks that are
+// not the CPU counter's, to the checked path: once refused, try_reserve_quickly() fails for
+// good, the slow reservations (a wrap, a full ring) do not give the fast bound back, and
+// try_reserve() still serves every record in order.
+TEST(SpanRing, RefusedQuickReservationsStayRefusedAndCheckedOnesStillWork) {
+  SpanRing ring(4096);
+  SpanRing::Room room{nullptr, 0};
+  ASSERT_TRUE(ring.try_reserve_quickly(64, room));  // not published: nothing written
+  ring.refuse_quick_reservations();
+  EXPECT_FALSE(ring.try_reserve_quickly(64, room));
+  size_t size = 0;
+  uint8_t fill = 0;
+  for (int i = 0; i < 40; ++i) {  // ten laps of 1,000-byte records, a wrap in each
+    const auto f = static_cast<uint8_t>(i + 1);
+    ASSERT_TRUE(put_record(ring, 1000, f));
+    EXPECT_FALSE(ring.try_reserve_quickly(8, room)) << "after record " << i;
+    ASSERT_TRUE(take_record(ring, &size, &fill));
+    EXPECT_EQ(size, 1000u);
+    EXPECT_EQ(fill, f);
+    ring.release();
+  }
+  for (uint8_t i = 1; i <= 4; ++i) ASSERT_TRUE(put_record(ring, 1000, i));
+  EXPECT_FALSE(put_record(ring, 1000, 5));  // full: the slow path's look at the consumer
+  EXPECT_FALSE(ring.try_reserve_quickly(8, room));
+}
+
+// Refused from another thread while the producer reserves (the provider's shutdown beside an
+// application thread's spans; under TSan in CI): whatever the interleaving, the refusal
+// holds once both are done.
+TEST(SpanRing, AQuickReservationRefusalFromAnotherThreadHolds) {
+  for (int round = 0; round < 20; ++round) {
+    SpanRing ring(4096);
+    std::atomic<bool> go{false};
+    std::thread refuser([&] {
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      ring.refuse_quick_reservations();
+    });
+    size_t size = 0;
+    uint8_t fill = 0;
+    for (int i = 0; i < 200; ++i) {
+      if (i == 20) go.store(true, std::memory_order_release);
+      ASSERT_TRUE(put_record(ring, 504, static_cast<uint8_t>(i)));
+      ASSERT_TRUE(take_record(ring, &size, &fill));
+      ring.release();
+    }
+    refuser.join();
+    SpanRing::Room room{nullptr, 0};
+    EXPECT_FALSE(ring.try_reserve_quickly(8, room)) << "round " << round;
+    EXPECT_TRUE(put_record(ring, 504, 1));
+  }
 }
 
 TEST(SpanRing, AWrappingRecordNeedsRoomForItsPaddingToo) {

@@ -69,10 +69,18 @@ class SpanRing {
   // (nothing done) otherwise, where try_reserve() would look further.
   bool try_reserve_quickly(size_t size, Room& room) noexcept {
     const uint64_t w = write_.load(std::memory_order_relaxed);
-    if (w + size > fast_end_) return false;
+    if (w + size > fast_end_.load(std::memory_order_relaxed)) return false;
     room.at = buf_.get() + (static_cast<size_t>(w) & mask_);
     room.next = w + size;
     return true;
+  }
+
+  // From now on try_reserve_quickly() fails, and try_reserve() checks every record fully.
+  // Thread: any (its owner's provider shutting down, or registering the ring). A
+  // reservation the producer is making meanwhile cannot undo it (set_fast_end).
+  void refuse_quick_reservations() noexcept {
+    quick_.store(false, std::memory_order_seq_cst);
+    fast_end_.store(0, std::memory_order_seq_cst);
   }
 
   void publish(const Room& room) noexcept {
@@ -129,6 +137,16 @@ class SpanRing {
     return lap_end < room_end ? lap_end : room_end;
   }
 
+  // The producer's new fast end, unless quick reservations are refused. Should
+  // refuse_quick_reservations() run meanwhile, either this thread's second look at quick_
+  // sees it and stores 0 again, or (all four accesses being in one total order) its 0 is
+  // stored after this thread's bound.
+  void set_fast_end(uint64_t end) noexcept {
+    if (!quick_.load(std::memory_order_relaxed)) return;
+    fast_end_.store(end, std::memory_order_seq_cst);
+    if (!quick_.load(std::memory_order_seq_cst)) fast_end_.store(0, std::memory_order_relaxed);
+  }
+
   // A record that wraps (a padding record fills the buffer's end first), or that needs a
   // fresh look at what the consumer has released.
   bool try_reserve_slowly(uint64_t w, size_t size, Room& room) noexcept {
@@ -139,7 +157,7 @@ class SpanRing {
       // Acquire pairs with the release in release(): the batcher is done with those bytes.
       cached_read_ = read_.load(std::memory_order_acquire);
       if (w + needed - cached_read_ > capacity_) {
-        fast_end_ = fast_end_for(w);
+        set_fast_end(fast_end_for(w));
         return false;
       }
     }
@@ -151,7 +169,7 @@ class SpanRing {
     } else {
       room.at = buf_.get() + offset;
     }
-    fast_end_ = fast_end_for(room.next);
+    set_fast_end(fast_end_for(room.next));
     return true;
   }
 
@@ -161,7 +179,10 @@ class SpanRing {
 
   alignas(64) std::atomic<uint64_t> write_{0};
   uint64_t cached_read_ = 0;
-  uint64_t fast_end_ = 0;  // fast_end_for(write_), as of the last slow reservation
+  // fast_end_for(write_) as of the last slow reservation, or 0 once quick reservations are
+  // refused. Written by other threads only to refuse them.
+  std::atomic<uint64_t> fast_end_{0};
+  std::atomic<bool> quick_{true};
 
   alignas(64) std::atomic<uint64_t> read_{0};
   uint64_t consumed_ = 0;  // consumer only: read_ runs behind it until release()
@@ -173,7 +194,7 @@ inline SpanRing::SpanRing(size_t capacity) {
   buf_ = make_raw_array<uint8_t>(c, kNoThrow);
   capacity_ = buf_ ? c : 0;  // with no capacity, try_reserve() fails before it writes
   mask_ = buf_ ? c - 1 : 0;
-  fast_end_ = capacity_;
+  fast_end_.store(capacity_, std::memory_order_relaxed);
 }
 
 }  // namespace litetrace::detail

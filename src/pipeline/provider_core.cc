@@ -269,7 +269,6 @@ LITETRACE_COLD ProviderCore::ProviderCore(const TracerProviderOptions& options)
       sampler_(options_.sampler.get()),
       propagator_(options_.propagator) {
   decide_tick_source();  // before the batcher's clock, or any span, reads it
-  quick_ends_.store(ticks_are_counter(), std::memory_order_relaxed);
   check_options(options_);
   // A span's record must fit in half its ring (SpanRing::max_record()).
   max_items_bytes_ = SpanRing::rounded_capacity(options_.ring_bytes_per_thread) / 2 - sizeof(SpanRecordHeader) -
@@ -479,6 +478,9 @@ LITETRACE_COLD ThreadState* ProviderCore::register_thread() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     threads_.push_back(ts);
+    // Span::end()'s common case reads the counter and leaves shut-down cores to submit():
+    // a ring that must not be reserved in quickly says both (try_submit_quickly).
+    if (!ticks_are_counter() || !accepting()) ts->ring.refuse_quick_reservations();
   }
   // The caller holds the core too (a tracer, or the thread's global hold).
   calling_thread_registrations().list.push_back({this, ts});
@@ -597,7 +599,11 @@ LITETRACE_COLD bool ProviderCore::shutdown(std::chrono::milliseconds timeout) {
     b = batcher_.get();
   }
   shut_down_.store(true, std::memory_order_relaxed);
-  quick_ends_.store(false, std::memory_order_relaxed);
+  {
+    // A thread registering meanwhile sees shut_down_ under the mutex (register_thread).
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (ThreadState* ts : threads_) ts->ring.refuse_quick_reservations();
+  }
   const bool ok = b->stop(timeout);
   PlainVector<ThreadState*> retired;
   std::unique_ptr<Batcher> stopped;

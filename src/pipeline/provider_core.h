@@ -186,16 +186,15 @@ class ProviderCore {
       release_buffer(ts, b);
     }
   }
-  // submit()'s common case, for the thread whose state is `ts`: the core takes spans, its
-  // ticks are the CPU counter's (quick_ends_), and the ring has room without a look at the
-  // batcher's side (SpanRing::try_reserve_quickly). The span's end is the counter's reading.
-  // False, having done nothing, otherwise.
+  // submit()'s common case, for the thread whose state is `ts`: the ring has room without a
+  // look at the batcher's side (SpanRing::try_reserve_quickly). That also says the core
+  // takes spans and its ticks are the CPU counter's: a ring refuses quick reservations where
+  // they are not, or once the core shuts down (register_thread, shutdown). The span's end
+  // is the counter's reading. False, having done nothing, otherwise.
   LITETRACE_ALWAYS_INLINE bool try_submit_quickly(ThreadState* ts, SpanBuffer* b) {
     const size_t used = b->used;
     SpanRing::Room room{nullptr, 0};
-    if (!quick_ends_.load(std::memory_order_relaxed) || !ts->ring.try_reserve_quickly(record_size(used), room)) {
-      return false;
-    }
+    if (!ts->ring.try_reserve_quickly(record_size(used), room)) return false;
     write_record(ts, b, used, room, read_counter());
     return true;
   }
@@ -291,9 +290,6 @@ class ProviderCore {
 
   std::mutex lifecycle_mutex_;  // serializes shutdown() and force_flush()
   std::atomic<bool> shut_down_{false};
-  // Not shut down, and the ticks are a CPU counter's (tick_clock.h): one test for both in
-  // try_submit_quickly(). Set when the core is made, cleared with shut_down_.
-  std::atomic<bool> quick_ends_{false};
   std::atomic<uint64_t> unregistered_dropped_{0};
   std::atomic<uint64_t> unregistered_not_sampled_{0};
   std::atomic<uint64_t> unregistered_ended_{0};
