@@ -106,14 +106,15 @@ void Span::end() {
   ThreadContext& tc = this_thread_context();
   Core* core = tc.cache_core;
   ThreadState* ts = tc.cache_state;
-  if (core == nullptr || !core->quick_ends) return end_not_modelled();
+  if (core == nullptr) return end_not_modelled();
   Ring& ring = ts->ring;
   const uint64_t w = ring.write;
+  // As in litetrace, the bound is 0 where the ticks are not the counter's (register_thread).
   if (w + kEndRecord > ring.fast_end) return end_not_modelled();
   uint8_t* p = ring.buffer + (w & ring.mask);
   detail::put(p, static_cast<uint64_t>(kEndRecord) | uint64_t{kEndType} << 32);
   detail::put(p + 8, start_record - 1);
-  detail::put(p + 16, detail::read_counter());  // quick_ends: the counter is the tick source
+  detail::put(p + 16, detail::read_counter());  // a fast end: the counter is the tick source
   ring.write = w + kEndRecord;
   ring.published.store(w + kEndRecord, std::memory_order_release);  // as in start_span()
   ++ts->ended;
@@ -121,11 +122,10 @@ void Span::end() {
 
 ThreadState* register_thread(Core* core, size_t ring_bytes) {
   detail::decide_tick_source();  // litetrace's read_ticks(): the CPU's counter where it can
-  core->quick_ends = detail::ticks_are_counter();
   auto* ts = new ThreadState;
   ts->ring.buffer = static_cast<uint8_t*>(std::calloc(1, ring_bytes));
   ts->ring.mask = ring_bytes - 1;
-  ts->ring.fast_end = ring_bytes;
+  ts->ring.fast_end = detail::ticks_are_counter() ? ring_bytes : 0;
   ThreadContext& tc = this_thread_context();
   tc.cache_core = core;
   tc.cache_state = ts;

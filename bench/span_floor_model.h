@@ -46,14 +46,15 @@ class Sampler;
 // A provider, as far as the common case reads it.
 struct Core {
   Sampler* sampler = nullptr;  // nullptr: the default sampler, decided inline
-  bool quick_ends = true;      // ends read the CPU's counter and take the ring's fast path
 };
 
 // One thread's ring, as litetrace's SpanRing: records reserved at the tail up to the room
 // last seen free, published by a release store of the new tail.
 struct Ring {
   uint64_t write = 0;
-  uint64_t fast_end = 0;  // the tail may reach this without a look at the consumer
+  // The tail may reach this without a look at the consumer; 0 where ends cannot read the
+  // CPU's counter (they would go the uncommon way), as litetrace's SpanRing once refused.
+  uint64_t fast_end = 0;
   uint64_t mask = 0;
   uint8_t* buffer = nullptr;
   std::atomic<uint64_t> published{0};
