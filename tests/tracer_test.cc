@@ -17,6 +17,7 @@
 #include "litetrace/sampler.h"
 #include "litetrace/trace.h"
 #include "litetrace/version.h"
+#include "core/tick_clock.h"
 #include "pipeline/batcher.h"
 #include "pipeline/provider_core.h"
 #include "support/refusing_port.h"
@@ -672,6 +673,39 @@ TEST(Tracer, ChildrenOfAnUnsampledParentAreDecidedAlikeOnEveryPath) {
   }
   EXPECT_EQ(disabled.stats().spans_not_sampled, 0u);
   EXPECT_EQ(disabled.stats().spans_started, 0u);
+}
+
+// Where the ticks are not the CPU counter's (armhf, x86 without an invariant TSC), every
+// end reads the same clock as its start: the thread's ring refuses the quick ends that read
+// the counter (SpanRing::refuse_quick_reservations). Were it to take them, an end in counter
+// ticks against a start in nanoseconds would give durations of minutes or less than zero.
+// The tick source is forced here, before this process makes its first provider (ctest runs
+// each test in a process of its own), and restored after.
+TEST(Tracer, EndsReadTheStartsClockWhereTheTicksAreNotTheCounters) {
+  const detail::TickSource saved = detail::g_tick_source;
+  detail::g_tick_source = detail::TickSource::kMonotonicNs;
+  {
+    UdpReceiver receiver;
+    TracerProvider provider(options_for(receiver));
+    Tracer tracer = provider.tracer("t");
+    const SystemTime before = std::chrono::system_clock::now();
+    for (int i = 0; i < 50; ++i) tracer.start_span("monotonic").end();
+    const SystemTime after = std::chrono::system_clock::now();
+    ASSERT_TRUE(provider.shutdown());
+    Arrived got;
+    got.decode(test::sent_by(provider, receiver));
+    ASSERT_EQ(got.spans.size(), 50u);
+    const auto us = [](SystemTime t) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    };
+    for (const detail::Span* s : got.spans) {
+      EXPECT_GE(s->duration_us, 0);
+      EXPECT_LE(s->duration_us, us(after) - us(before) + 2000);
+      EXPECT_GE(s->start_time_us, us(before) - 2000);
+      EXPECT_LE(s->start_time_us + s->duration_us, us(after) + 2000);
+    }
+  }
+  detail::g_tick_source = saved;
 }
 
 TEST(Tracer, ShutdownFlushesIsIdempotentAndCountsLateSpans) {
