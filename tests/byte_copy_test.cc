@@ -1,7 +1,7 @@
 // The hot path's copies (core/byte_copy.h): move_bytes() copies exactly its n bytes, and
 // move_chunks(), a span's items into its record, copies n rounded up to whole 16-byte chunks
-// and nothing past them, for every length a record's items can have up to several turns of
-// its loop.
+// (at least one) and nothing past them, for every length up to several turns of its loop;
+// and a record has room for what it copies.
 
 #include "core/byte_copy.h"
 
@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "pipeline/provider_core.h"
 
 namespace litetrace::detail {
 namespace {
@@ -35,9 +37,12 @@ TEST(MoveBytes, CopiesExactlyItsBytesForEveryShortAndLongLength) {
   }
 }
 
+// The chunks a record's items are copied in: n rounded up to whole chunks, at least one.
+size_t chunked(size_t n) { return n == 0 ? kItemChunk : (n + kItemChunk - 1) / kItemChunk * kItemChunk; }
+
 TEST(MoveChunks, CopiesWholeChunksCoveringTheBytesAndNothingBeyondThem) {
-  for (size_t n = 1; n <= 200; ++n) {
-    const size_t rounded = (n + kItemChunk - 1) / kItemChunk * kItemChunk;
+  for (size_t n = 0; n <= 200; ++n) {
+    const size_t rounded = chunked(n);
     const std::vector<uint8_t> src = numbered(rounded);
     std::vector<uint8_t> dst(rounded + 48, kUntouched);
     move_chunks(dst.data() + 16, src.data(), n);
@@ -45,6 +50,16 @@ TEST(MoveChunks, CopiesWholeChunksCoveringTheBytesAndNothingBeyondThem) {
       const uint8_t expected = i >= 16 && i < 16 + rounded ? src[i - 16] : kUntouched;
       ASSERT_EQ(dst[i], expected) << "n=" << n << " i=" << i;
     }
+  }
+}
+
+// What move_chunks() writes fits the record it writes into, for every length of items, none
+// included (a span whose name did not fit its buffer has none).
+TEST(MoveChunks, ARecordHoldsTheChunksItsItemsAreCopiedIn) {
+  for (size_t n = 0; n <= 200; ++n) {
+    const size_t size = ProviderCore::record_size(n);
+    EXPECT_GE(size - sizeof(SpanRecordHeader), chunked(n)) << "n=" << n;
+    EXPECT_EQ(size % SpanRing::kAlign, 0u) << "n=" << n;
   }
 }
 

@@ -60,12 +60,13 @@ inline void move_bytes(uint8_t* dst, const void* src_void, size_t n) {
 #pragma GCC diagnostic pop
 #endif
 
-// A span's items into its ring record: `n` bytes (at least 1: a record always holds its
-// name) rounded up to whole 16-byte chunks, so that no chunk needs a tail move. The first
-// four chunks come one by one, each after a test (a bare span's name is one, a name and two
-// attributes usually four), the rest two a turn. Both sides must hold the rounded length:
-// the record's items take whole chunks (ProviderCore::record_size), and so does a span
-// buffer's storage (SpanBuffer). The bytes past `n` are copied as they are and never read.
+// A span's items into its ring record: `n` bytes rounded up to whole 16-byte chunks, and at
+// least one chunk, so that no chunk needs a tail move and the first needs no test. The first
+// four come one by one, each after a test (a bare span's name is one, a name and two
+// attributes usually four), the rest two a turn. Both sides must hold what is copied: a
+// record has room for it (ProviderCore::record_size), and a span buffer's storage is whole
+// chunks, at least 640 bytes (SpanBuffer). The bytes past `n` are copied as they are and
+// never read.
 constexpr size_t kItemChunk = 16;
 inline void move_chunks(uint8_t* dst, const uint8_t* src, size_t n) {
   struct Chunk {  // 16 bytes: a 32-byte one goes through the stack

@@ -199,11 +199,12 @@ class ProviderCore {
     return true;
   }
   size_t max_items_bytes() const { return max_items_bytes_; }
-  // A record's size in the ring for `items_size` bytes of items: the items take whole
-  // 16-byte chunks, which write_record() copies (move_chunks).
+  // A record's size in the ring for `items_size` bytes of items: room for the whole 16-byte
+  // chunks write_record() copies them in (move_chunks), and for one chunk when there are none
+  // (a name too long for the span's buffer leaves it with no items).
   static size_t record_size(size_t items_size) {
     static_assert(sizeof(SpanRecordHeader) % kItemChunk == 0 && kItemChunk % SpanRing::kAlign == 0);
-    return (sizeof(SpanRecordHeader) + items_size + kItemChunk - 1) & ~(kItemChunk - 1);
+    return (sizeof(SpanRecordHeader) + items_size + kItemChunk) & ~(kItemChunk - 1);
   }
   // Copies the span into the room reserved for it, with its end, publishes it, and gives the
   // buffer back.
