@@ -239,6 +239,38 @@ TEST(Tracer, LimitsDropAndCount) {
 
 // An event over its attribute limit counts what it dropped on itself, as the
 // specification asks (the count belongs to the entity that dropped), not on the span.
+// A name longer than a span's buffer may hold (half the ring, less the header) leaves the
+// span with no items at all. Its record still has room for the chunk end() copies its
+// items in (ProviderCore::record_size), and the span arrives, nameless, beside its
+// neighbours, which keep theirs; so do spans on every side of the buffer's wrap.
+TEST(Tracer, ASpanWhoseNameDoesNotFitItsBufferArrivesWithTheOthers) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.ring_bytes_per_thread = 4096;  // a span holds under 2 KiB of items
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");
+  const std::string too_long(3000, 'n');
+  for (int i = 0; i < 40; ++i) {
+    tracer.start_span("before").end();
+    tracer.start_span(too_long).end();
+    tracer.start_span("after").end();
+    ASSERT_TRUE(provider.force_flush());  // the ring never fills: nothing is dropped
+  }
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  ASSERT_EQ(got.spans.size(), 120u);
+  size_t before = 0, nameless = 0, after = 0;
+  for (const detail::Span* s : got.spans) {
+    if (s->operation_name == "before") ++before;
+    if (s->operation_name.empty()) ++nameless;
+    if (s->operation_name == "after") ++after;
+  }
+  EXPECT_EQ(before, 40u);
+  EXPECT_EQ(nameless, 40u);
+  EXPECT_EQ(after, 40u);
+  EXPECT_EQ(provider.stats().spans_dropped_queue, 0u);
+}
+
 TEST(Tracer, AnEventCountsTheAttributesItDropsOnItself) {
   UdpReceiver receiver;
   TracerProviderOptions o = options_for(receiver);
