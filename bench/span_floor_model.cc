@@ -138,7 +138,7 @@ void consume_all(ThreadState* ts) {
   Ring& ring = ts->ring;
   const uint64_t lap = ring.mask + 1;
   ring.write = (ring.published.load(std::memory_order_acquire) + lap - 1) & ~ring.mask;
-  ring.fast_end = ring.write + lap;
+  ring.fast_end = detail::ticks_are_counter() ? ring.write + lap : 0;  // as register_thread()
 }
 
 void unregister_thread(ThreadState* ts) {
