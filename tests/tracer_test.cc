@@ -237,12 +237,11 @@ TEST(Tracer, LimitsDropAndCount) {
   EXPECT_EQ(s->dropped_references, 2u);
 }
 
-// An event over its attribute limit counts what it dropped on itself, as the
-// specification asks (the count belongs to the entity that dropped), not on the span.
 // A name longer than a span's buffer may hold (half the ring, less the header) leaves the
-// span with no items at all. Its record still has room for the chunk end() copies its
-// items in (ProviderCore::record_size), and the span arrives, nameless, beside its
-// neighbours, which keep theirs; so do spans on every side of the buffer's wrap.
+// span with no items at all: it arrives, nameless, beside its neighbours, which keep their
+// names, across the ring's wraps. (That its record has room for the chunk end() copies is
+// checked directly: MoveChunks.ARecordHoldsTheChunksItsItemsAreCopiedIn. Here the chunk's
+// bytes past the record would land where the next record is written.)
 TEST(Tracer, ASpanWhoseNameDoesNotFitItsBufferArrivesWithTheOthers) {
   UdpReceiver receiver;
   TracerProviderOptions o = options_for(receiver);
@@ -271,6 +270,8 @@ TEST(Tracer, ASpanWhoseNameDoesNotFitItsBufferArrivesWithTheOthers) {
   EXPECT_EQ(provider.stats().spans_dropped_queue, 0u);
 }
 
+// An event over its attribute limit counts what it dropped on itself, as the
+// specification asks (the count belongs to the entity that dropped), not on the span.
 TEST(Tracer, AnEventCountsTheAttributesItDropsOnItself) {
   UdpReceiver receiver;
   TracerProviderOptions o = options_for(receiver);
@@ -714,7 +715,10 @@ TEST(Tracer, ChildrenOfAnUnsampledParentAreDecidedAlikeOnEveryPath) {
 // The tick source is forced here, before this process makes its first provider (ctest runs
 // each test in a process of its own), and restored after.
 TEST(Tracer, EndsReadTheStartsClockWhereTheTicksAreNotTheCounters) {
-  const detail::TickSource saved = detail::g_tick_source;
+  struct Restore {  // also when an assertion returns early
+    detail::TickSource saved = detail::g_tick_source;
+    ~Restore() { detail::g_tick_source = saved; }
+  } restore;
   detail::g_tick_source = detail::TickSource::kMonotonicNs;
   {
     UdpReceiver receiver;
@@ -737,7 +741,6 @@ TEST(Tracer, EndsReadTheStartsClockWhereTheTicksAreNotTheCounters) {
       EXPECT_LE(s->start_time_us + s->duration_us, us(after) + 2000);
     }
   }
-  detail::g_tick_source = saved;
 }
 
 TEST(Tracer, ShutdownFlushesIsIdempotentAndCountsLateSpans) {
