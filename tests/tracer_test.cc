@@ -237,18 +237,19 @@ TEST(Tracer, LimitsDropAndCount) {
   EXPECT_EQ(s->dropped_references, 2u);
 }
 
-// A name longer than a span's buffer may hold (half the ring, less the header) leaves the
-// span with no items at all: it arrives, nameless, beside its neighbours, which keep their
-// names, across the ring's wraps. (That its record has room for the chunk end() copies is
-// checked directly: MoveChunks.ARecordHoldsTheChunksItsItemsAreCopiedIn. Here the chunk's
-// bytes past the record would land where the next record is written.)
-TEST(Tracer, ASpanWhoseNameDoesNotFitItsBufferArrivesWithTheOthers) {
+// A name longer than a span's buffer may hold (half the ring, less the header) is cut to
+// the room there is, and the span arrives with that beginning of its name beside its
+// neighbours, which keep theirs, across the ring's wraps. (That a record with no items has
+// room for the chunk end() copies is checked directly:
+// MoveChunks.ARecordHoldsTheChunksItsItemsAreCopiedIn.)
+TEST(Tracer, ANameTooLongForItsSpansBufferArrivesCutWithTheOthers) {
   UdpReceiver receiver;
   TracerProviderOptions o = options_for(receiver);
   o.ring_bytes_per_thread = 4096;  // a span holds under 2 KiB of items
   TracerProvider provider(o);
   Tracer tracer = provider.tracer("");
-  const std::string too_long(3000, 'n');
+  std::string too_long;
+  for (int i = 0; too_long.size() < 3000; ++i) too_long += std::to_string(i) + ' ';
   for (int i = 0; i < 40; ++i) {
     tracer.start_span("before").end();
     tracer.start_span(too_long).end();
@@ -258,16 +259,71 @@ TEST(Tracer, ASpanWhoseNameDoesNotFitItsBufferArrivesWithTheOthers) {
   Arrived got;
   got.decode(test::sent_by(provider, receiver));
   ASSERT_EQ(got.spans.size(), 120u);
-  size_t before = 0, nameless = 0, after = 0;
+  size_t before = 0, cut = 0, after = 0;
   for (const detail::Span* s : got.spans) {
-    if (s->operation_name == "before") ++before;
-    if (s->operation_name.empty()) ++nameless;
-    if (s->operation_name == "after") ++after;
+    const std::string name(s->operation_name);
+    if (name == "before") ++before;
+    if (name == "after") ++after;
+    // Most of the 2 KiB, and exactly the name's beginning.
+    if (name.size() > 1800 && name.size() < 2048 && too_long.compare(0, name.size(), name) == 0) ++cut;
   }
   EXPECT_EQ(before, 40u);
-  EXPECT_EQ(nameless, 40u);
+  EXPECT_EQ(cut, 40u);
   EXPECT_EQ(after, 40u);
   EXPECT_EQ(provider.stats().spans_dropped_queue, 0u);
+}
+
+// The cut falls between UTF-8 sequences, and a name set again or a status description too
+// long for the room the span's attributes leave is cut to that room, not lost.
+TEST(Tracer, ANameOrDescriptionCutToItsSpansRoomKeepsWholeCharactersAndTheAttributes) {
+  UdpReceiver receiver;
+  TracerProviderOptions o = options_for(receiver);
+  o.ring_bytes_per_thread = 4096;  // a span holds under 2 KiB of items
+  TracerProvider provider(o);
+  Tracer tracer = provider.tracer("");
+  std::string accents;  // 3,000 bytes of two-byte and three-byte sequences
+  while (accents.size() < 3000) accents += "\xC3\xA9\xE2\x82\xAC";  // U+00E9, U+20AC
+  {
+    Span s = tracer.start_span("first name");
+    s.set_attribute("ballast", std::string(1000, 'b'));
+    s.update_name(accents);
+  }
+  ASSERT_TRUE(provider.force_flush());  // a span takes up to half the ring: one at a time
+  {
+    Span s = tracer.start_span("described");
+    s.set_attribute("ballast", std::string(1000, 'b'));
+    s.set_status(StatusCode::kError, std::string(3000, 'd'));
+  }
+  ASSERT_TRUE(provider.force_flush());
+  tracer.start_span(accents).end();
+  ASSERT_TRUE(provider.force_flush());
+  Arrived got;
+  got.decode(test::sent_by(provider, receiver));
+  ASSERT_EQ(got.spans.size(), 3u);  // one thread's spans arrive in the order they ended
+  const auto whole_characters = [](const std::string& s) {
+    return s.size() % 5 == 0 || s.size() % 5 == 2;  // ends after U+00E9 or after U+20AC
+  };
+  const detail::Span& renamed = *got.spans[0];
+  const std::string name(renamed.operation_name);
+  EXPECT_GT(name.size(), 700u);  // the room the ballast leaves
+  EXPECT_TRUE(whole_characters(name)) << name.size();
+  EXPECT_EQ(accents.compare(0, name.size(), name), 0);
+  ASSERT_NE(find_tag(renamed, "ballast"), nullptr);
+  EXPECT_EQ(find_tag(renamed, "ballast")->str.size(), 1000u);
+
+  const detail::Span& described = *got.spans[1];
+  EXPECT_EQ(std::string(described.operation_name), "described");
+  ASSERT_NE(find_tag(described, "otel.status_description"), nullptr);
+  const std::string_view cut = find_tag(described, "otel.status_description")->str;
+  EXPECT_GT(cut.size(), 700u);
+  EXPECT_EQ(cut.find_first_not_of('d'), std::string_view::npos);
+  EXPECT_EQ(std::string(find_tag(described, "otel.status_code")->str), "ERROR");
+  ASSERT_NE(find_tag(described, "ballast"), nullptr);
+
+  const std::string first(got.spans[2]->operation_name);
+  EXPECT_GT(first.size(), 1800u);
+  EXPECT_TRUE(whole_characters(first)) << first.size();
+  EXPECT_EQ(accents.compare(0, first.size(), first), 0);
 }
 
 // An event over its attribute limit counts what it dropped on itself, as the

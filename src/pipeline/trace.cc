@@ -281,19 +281,33 @@ LITETRACE_NOINLINE void set_scalar_attribute(SpanBuffer& b, std::string_view key
   set_span_attribute(b, key, {type, value, {}});
 }
 
-void append_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
+bool append_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
   uint8_t* p = append_item(b, 3 + text.size());
-  if (p == nullptr) return;
+  if (p == nullptr) return false;
   p = detail::put(p, static_cast<uint8_t>(kind));
   p = detail::put(p, static_cast<uint16_t>(text.size()));
   detail::put_bytes(p, text);
+  return true;
+}
+
+// The span's name or status description, cut at a UTF-8 boundary to what an item can say,
+// and when even that finds no room, to the room the span has left once its dead items are
+// reclaimed (append_item did that): it arrives as its beginning, not as nothing.
+LITETRACE_COLD LITETRACE_NOINLINE void append_text_cut_to_room(SpanBuffer& b, ItemKind kind, std::string_view text) {
+  const size_t room = b.max_items_bytes > b.used + 3 ? b.max_items_bytes - b.used - 3 : 0;
+  const std::string_view cut = detail::utf8_prefix(text, room);
+  if (cut.size() < text.size() && (kind == ItemKind::kName || !cut.empty())) append_text(b, kind, cut);
+}
+void append_text_cut_to_fit(SpanBuffer& b, ItemKind kind, std::string_view text) {
+  text = detail::utf8_prefix(text, 0xFFFF);
+  if (!append_text(b, kind, text)) append_text_cut_to_room(b, kind, text);
 }
 
 // The span's name, or its status description, set again: replaced in place when of the
 // same length, else the old item dies and the new one is appended. An empty description
 // removes it.
 void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
-  text = text.substr(0, clamp16(text.size()));
+  text = detail::utf8_prefix(text, 0xFFFF);
   for (uint8_t* p = b.items; p < b.items + b.used; p += item_size(p)) {
     if (static_cast<ItemKind>(*p) != kind) continue;
     const uint8_t* q = p + 1;
@@ -304,7 +318,7 @@ void set_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
     kill_item(b, p, ItemKind::kDeadText);
     break;
   }
-  if (kind == ItemKind::kName || !text.empty()) append_text(b, kind, text);
+  if (kind == ItemKind::kName || !text.empty()) append_text_cut_to_fit(b, kind, text);
 }
 // The attributes of the event or link just appended, as items of `kind`, at most `limit`
 // of them; what is over the limit (or finds no room) is counted in the u16 at
@@ -455,11 +469,10 @@ LITETRACE_ALWAYS_INLINE SamplingResult decide(const detail::ProviderCore* core, 
   return decision;
 }
 
-// A name longer than the inline bytes, as the first item: cut to what an item can say, and
-// appended with a room check.
+// A name longer than the inline bytes, as the first item, appended with a room check.
 LITETRACE_COLD void set_long_name(SpanBuffer& b, std::string_view name) {
   b.used = 0;
-  append_text(b, ItemKind::kName, name.substr(0, clamp16(name.size())));
+  append_text_cut_to_fit(b, ItemKind::kName, name);
 }
 
 // A sampled span on a thread with state `ts`: counted, and its buffer, with its header and
