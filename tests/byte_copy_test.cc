@@ -54,7 +54,7 @@ TEST(MoveChunks, CopiesWholeChunksCoveringTheBytesAndNothingBeyondThem) {
 }
 
 // What move_chunks() writes fits the record it writes into, for every length of items, none
-// included (a span whose name did not fit its buffer has none).
+// included (a span whose buffer could not be grown for its long name has none).
 TEST(MoveChunks, ARecordHoldsTheChunksItsItemsAreCopiedIn) {
   for (size_t n = 0; n <= 200; ++n) {
     const size_t size = ProviderCore::record_size(n);

@@ -201,7 +201,7 @@ class ProviderCore {
   size_t max_items_bytes() const { return max_items_bytes_; }
   // A record's size in the ring for `items_size` bytes of items: room for the whole 16-byte
   // chunks write_record() copies them in (move_chunks), and for one chunk when there are none
-  // (a name too long for the span's buffer leaves it with no items).
+  // (a span whose buffer could not be grown for its long name, out of memory, has none).
   static size_t record_size(size_t items_size) {
     static_assert(sizeof(SpanRecordHeader) % kItemChunk == 0 && kItemChunk % SpanRing::kAlign == 0);
     return (sizeof(SpanRecordHeader) + items_size + kItemChunk) & ~(kItemChunk - 1);

@@ -297,7 +297,7 @@ bool append_text(SpanBuffer& b, ItemKind kind, std::string_view text) {
 LITETRACE_COLD LITETRACE_NOINLINE void append_text_cut_to_room(SpanBuffer& b, ItemKind kind, std::string_view text) {
   const size_t room = b.max_items_bytes > b.used + 3 ? b.max_items_bytes - b.used - 3 : 0;
   const std::string_view cut = detail::utf8_prefix(text, room);
-  if (cut.size() < text.size() && (kind == ItemKind::kName || !cut.empty())) append_text(b, kind, cut);
+  if (!cut.empty() && cut.size() < text.size()) append_text(b, kind, cut);
 }
 
 // The span's name or status description, cut at a UTF-8 boundary to what an item can say,
